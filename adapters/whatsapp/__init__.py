@@ -1,0 +1,1 @@
+"""WhatsApp providers: the Meta Cloud API (also spoken by the sandbox)."""

@@ -1,0 +1,29 @@
+"""``X-Hub-Signature-256`` checks: HMAC-SHA256 of the raw body, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from bot.errors import SignatureError
+
+PREFIX = "sha256="
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """The header value Meta sends for ``body``."""
+    return PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: bytes, body: bytes, header: str | None) -> None:
+    """Raise SignatureError unless ``header`` signs exactly these bytes.
+
+    The raw bytes are hashed, never re-serialised JSON: Meta signs its own escaped form.
+    """
+    if not header:
+        raise SignatureError("X-Hub-Signature-256 header missing", missing=True)
+    if not header.startswith(PREFIX):
+        raise SignatureError("X-Hub-Signature-256 is not a sha256= signature", missing=False)
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, header[len(PREFIX) :].strip().lower()):
+        raise SignatureError("X-Hub-Signature-256 does not match the body", missing=False)

@@ -1,0 +1,149 @@
+"""``empfang …``: the commands admins and data-protection officers use.
+
+Every command prints errors in words a user can act on and exits non-zero on failure:
+2 for configuration problems, 1 for everything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import check_settings, load_checked, load_config
+from bot.errors import ConfigError, EmpfangError
+
+EXIT_CONFIG = 2
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML config file (default: $EMPFANG_CONFIG; without either, defaults + environment)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="empfang",
+        description="Data-protection-compliant WhatsApp reception desk for Slack and Matrix.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="start the bot: webhooks, chat adapter, workers")
+    _config_arg(run)
+    run.add_argument(
+        "--intake-only",
+        action="store_true",
+        help="only accept and store webhooks (no relaying); for benchmarks and maintenance",
+    )
+
+    check = sub.add_parser("check-config", help="validate the config; exit 2 on any problem")
+    _config_arg(check)
+
+    mask = sub.add_parser("mask", help="print stdin lines as agents would see them (masked)")
+    mask.add_argument("--region", default="DE", help="region for national numbers (default DE)")
+    mask.add_argument("--visible-digits", type=int, default=2, help="trailing digits shown")
+
+    _add_sandbox(sub)
+
+    demo = sub.add_parser("demo", help="run Empfang end to end on a local Synapse and the sandbox")
+    demo.add_argument(
+        "--interactive", action="store_true", help="keep running and read customer messages"
+    )
+    demo.add_argument("--workdir", type=Path, default=None, help="keep demo files here")
+    return parser
+
+
+def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sandbox = sub.add_parser(
+        "sandbox", help="local stand-in for the WhatsApp Cloud API (try Empfang without Meta)"
+    )
+    _config_arg(sandbox)
+    sandbox.add_argument("--url", default=None, help="sandbox base URL for say/inbox")
+    actions = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION")
+    say = actions.add_parser("say", help="send a message as a customer")
+    say.add_argument("--from", dest="sender", required=True, help="customer number, e.g. +49151…")
+    say.add_argument("--name", default=None, help="the customer's WhatsApp profile name")
+    say.add_argument("text", help="message text")
+    inbox = actions.add_parser("inbox", help="show what a customer received")
+    inbox.add_argument("--to", dest="number", required=True, help="customer number")
+
+
+def _check_config(path: Path | None) -> int:
+    try:
+        settings = load_config(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    problems = check_settings(settings)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return EXIT_CONFIG
+    print("config OK")
+    return 0
+
+
+def _run(path: Path | None, intake_only: bool) -> int:
+    from bot.app import Empfang, run_until_signalled
+    from bot.logsetup import configure_logging
+
+    settings = load_checked(path, need_chat=not intake_only)
+    configure_logging(settings.logging.level)
+    asyncio.run(run_until_signalled(Empfang(settings, intake_only=intake_only)))
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import cli as sandbox_cli
+
+    settings = load_config(args.config)
+    base_url = args.url or f"http://{settings.sandbox.host}:{settings.sandbox.port}"
+    if args.sandbox_command == "say":
+        return asyncio.run(sandbox_cli.say(base_url, args.sender, args.text, args.name))
+    if args.sandbox_command == "inbox":
+        return asyncio.run(sandbox_cli.inbox(base_url, args.number))
+    from bot.logsetup import configure_logging
+
+    configure_logging(settings.logging.level)
+    asyncio.run(sandbox_cli.serve(settings))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo.run import run_demo
+
+    return asyncio.run(run_demo(interactive=args.interactive, workdir=args.workdir))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check-config":
+            return _check_config(args.config)
+        if args.command == "mask":
+            from bot.mask_cli import run_mask
+
+            return run_mask(args.region, args.visible_digits, sys.stdin, sys.stdout)
+        if args.command == "run":
+            return _run(args.config, args.intake_only)
+        if args.command == "sandbox":
+            return _sandbox(args)
+        return _demo(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except EmpfangError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""What an agent's thread message asks for: a reply to send, a note, or a command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Intent = Literal["send", "note", "close", "help", "ignore", "unknown"]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    intent: Intent
+    text: str = ""
+
+
+def parse(text: str, *, reply_mode: str) -> Parsed:
+    """``reply_mode = "all"`` sends every message except notes and commands;
+    ``"explicit"`` sends only ``!send …`` so a thread can hold internal discussion."""
+    stripped = text.strip()
+    if not stripped.startswith("!"):
+        if reply_mode == "all" and stripped:
+            return Parsed("send", stripped)
+        return Parsed("ignore")
+    word, _, rest = stripped.partition(" ")
+    word = word.lower()
+    rest = rest.strip()
+    if word == "!send":
+        return Parsed("send", rest) if rest else Parsed("unknown", word)
+    if word == "!note":
+        return Parsed("note", rest)
+    if word == "!close":
+        return Parsed("close")
+    if word == "!help":
+        return Parsed("help")
+    return Parsed("unknown", word)

@@ -1,0 +1,182 @@
+"""Platform-neutral domain objects.
+
+Adapters translate wire formats into these and back; the relay and the store only ever see
+these. They are pydantic models so the store can persist exactly these fields (the intake
+allow-list) and nothing else of a provider payload.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Frozen(BaseModel):
+    """Immutable value object."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MessageKind(StrEnum):
+    """What a customer sent; the names follow the Cloud API's ``type`` values."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    INTERACTIVE = "interactive"
+    BUTTON = "button"
+    REACTION = "reaction"
+    ORDER = "order"
+    EDIT = "edit"
+    REVOKE = "revoke"
+    SYSTEM = "system"
+    REQUEST_WELCOME = "request_welcome"
+    UNSUPPORTED = "unsupported"
+
+
+class DeliveryStatus(StrEnum):
+    """Where an outbound message stands, as the agent's reaction shows it."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    DELIVERED = "delivered"
+    READ = "read"
+
+    @property
+    def rank(self) -> int:
+        """Statuses only move up: a late ``delivered`` never undoes ``read``.
+
+        ``failed`` ranks above ``sent`` but below ``delivered``: with several devices one may
+        fail while another receives, and a received message counts as received.
+        """
+        return _STATUS_RANK[self]
+
+
+_STATUS_RANK = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
+}
+
+
+class Sender(Frozen):
+    """Who wrote. ``wa_id`` may be missing for username users; then ``user_id`` (BSUID) keys."""
+
+    wa_id: str | None = None
+    user_id: str | None = None
+    profile_name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable identity the contact is keyed and pseudonymised by."""
+        key = self.wa_id or self.user_id
+        if not key:
+            raise ValueError("sender has neither wa_id nor user_id")
+        return key
+
+
+class Media(Frozen):
+    """A reference to media held by the provider; the bytes are fetched only when posted."""
+
+    media_id: str
+    mime_type: str | None = None
+    sha256: str | None = None
+    filename: str | None = None
+    caption: str | None = None
+    voice: bool = False
+    animated: bool = False
+
+
+class Location(Frozen):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class SharedPhone(Frozen):
+    number: str
+    kind: str | None = None
+
+
+class SharedContact(Frozen):
+    """A contact card the customer shared: third-party data, only name and phones are kept."""
+
+    name: str
+    phones: tuple[SharedPhone, ...] = ()
+
+
+class Choice(Frozen):
+    """A tapped reply button, list row or template quick reply."""
+
+    id: str
+    title: str
+    description: str | None = None
+
+
+class Reaction(Frozen):
+    """A customer's reaction; an empty emoji means it was removed."""
+
+    message_id: str
+    emoji: str = ""
+
+
+class InboundMessage(Frozen):
+    """One customer message, reduced to the fields Empfang needs (the intake allow-list)."""
+
+    provider_id: str
+    sender: Sender
+    timestamp: int
+    kind: MessageKind
+    text: str | None = None
+    media: Media | None = None
+    location: Location | None = None
+    contacts: tuple[SharedContact, ...] = ()
+    choice: Choice | None = None
+    reaction: Reaction | None = None
+    target_id: str | None = None
+    context_id: str | None = None
+    forwarded: bool = False
+    unsupported_type: str | None = None
+    error_code: int | None = None
+
+
+class StatusUpdate(Frozen):
+    """A delivery receipt for a message we sent."""
+
+    provider_message_id: str
+    status: DeliveryStatus
+    timestamp: int
+    error_code: int | None = None
+    error_title: str | None = None
+
+
+class UnsupportedEvent(Frozen):
+    """A webhook change we do not understand; kept as a fact (field and digest), not content."""
+
+    field: str
+    digest: str
+
+
+class WebhookBatch(Frozen):
+    """Everything one webhook delivery carried."""
+
+    messages: tuple[InboundMessage, ...] = ()
+    statuses: tuple[StatusUpdate, ...] = ()
+    unsupported: tuple[UnsupportedEvent, ...] = ()
+
+
+class OutboundText(Frozen):
+    """A text for the customer, optionally quoting one of their messages."""
+
+    text: str
+    reply_to: str | None = None

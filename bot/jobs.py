@@ -1,0 +1,193 @@
+"""Durable job workers: lease, run, retry with backoff, dead-letter.
+
+Every send to Slack, Matrix, WhatsApp or a case system is a job. Jobs are enqueued in the
+transaction that creates their reason (see ``bot.store.jobs``), so a crash either loses both
+or neither. Workers lease a job instead of deleting it, so a job whose worker died is leased
+again when the lease expires. The retry decision is made from ``bot.errors`` alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from bot.errors import DeliveryError, RateLimited
+from bot.store import Store
+from bot.store.jobs import Job
+
+log = logging.getLogger("empfang.jobs")
+
+JobHandler = Callable[[Job], Awaitable[None]]
+DeadLetterHook = Callable[[Job, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 10
+    base_seconds: float = 1.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempts: int, error: BaseException) -> float:
+        """Seconds until the next attempt: the provider's ``Retry-After`` if it said one.
+
+        Otherwise exponential backoff with jitter (half fixed, half random), so jobs that
+        failed together do not retry together.
+        """
+        if isinstance(error, DeliveryError) and error.retry_after is not None:
+            return max(float(error.retry_after), 0.0)
+        ceiling = min(self.max_seconds, self.base_seconds * 2.0 ** max(attempts - 1, 0))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def gives_up(self, attempts: int, error: BaseException) -> bool:
+        if isinstance(error, DeliveryError) and not error.retryable:
+            return True
+        # Rate limits are the provider asking us to wait, not a failure of the job.
+        limit = self.max_attempts * 3 if isinstance(error, RateLimited) else self.max_attempts
+        return attempts >= limit
+
+
+def describe(error: BaseException) -> str:
+    """A reason for logs and the dead-letter table: class and code, never payload data."""
+    code = getattr(error, "code", None)
+    text = f"{type(error).__name__}: {error}"
+    return f"{text} (code {code})" if code is not None else text
+
+
+class UnknownJobKind(Exception):
+    """A job whose kind no handler serves (e.g. written by a newer version)."""
+
+
+class WorkerPool:
+    """N workers draining the queue; wakes on commits and sleeps until the next due job."""
+
+    def __init__(
+        self,
+        store: Store,
+        handlers: Mapping[str, JobHandler],
+        *,
+        workers: int = 4,
+        lease_seconds: float = 60.0,
+        policy: RetryPolicy | None = None,
+        on_dead: DeadLetterHook | None = None,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._handlers = dict(handlers)
+        self._workers = workers
+        self._lease_seconds = lease_seconds
+        self._policy = policy or RetryPolicy()
+        self._on_dead = on_dead
+        self._idle_poll = idle_poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        store.on_commit(self._wake.set)
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._tasks = [
+            asyncio.create_task(self._loop(), name=f"empfang-worker-{n}")
+            for n in range(self._workers)
+        ]
+
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        """Let running jobs finish (up to ``drain_seconds``); unfinished ones keep their lease
+        and are picked up again after a restart."""
+        self._stopping.set()
+        self._wake.set()
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(self._tasks, timeout=drain_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks = []
+
+    async def run_once(self) -> bool:
+        """Lease and run one due job; False if none was due. Tests drive the queue with it."""
+        now = self._store.clock.now()
+        token = uuid.uuid4().hex
+        async with self._store.transaction() as tx:
+            job = await tx.jobs.lease(now=now, until=now + self._lease_seconds, token=token)
+        if job is None:
+            return False
+        await self._run(job)
+        return True
+
+    async def run_until_idle(self, limit: int = 10_000) -> int:
+        """Run due jobs until none is due; returns how many ran."""
+        ran = 0
+        while ran < limit and await self.run_once():
+            ran += 1
+        return ran
+
+    async def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                ran = await self.run_once()
+            except Exception:
+                log.exception("job worker error; continuing")
+                ran = False
+            if ran:
+                continue
+            await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        async with self._store.transaction() as tx:
+            due = await tx.jobs.next_due()
+        timeout = self._idle_poll
+        if due is not None:
+            timeout = min(timeout, max(due - self._store.clock.now(), 0.005))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _run(self, job: Job) -> None:
+        handler = self._handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
+            await handler(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # every failure is either retried or dead-lettered
+            await self._failed(job, error)
+            return
+        async with self._store.transaction() as tx:
+            if not await tx.jobs.complete(job):
+                log.warning("job %s (%s) finished after its lease was taken over", job.id, job.kind)
+
+    async def _failed(self, job: Job, error: Exception) -> None:
+        reason = describe(error)
+        if isinstance(error, UnknownJobKind) or self._policy.gives_up(job.attempts, error):
+            async with self._store.transaction() as tx:
+                await tx.jobs.dead_letter(job, error=reason)
+            log.error(
+                "job dead-lettered: id=%s kind=%s key=%s attempts=%s reason=%s",
+                job.id,
+                job.kind,
+                job.order_key,
+                job.attempts,
+                reason,
+            )
+            if self._on_dead is not None:
+                await self._on_dead(job, reason)
+            return
+        delay = self._policy.delay(job.attempts, error)
+        if not isinstance(error, DeliveryError):
+            log.error("job %s (%s) failed unexpectedly", job.id, job.kind, exc_info=error)
+        log.warning(
+            "job retry: id=%s kind=%s attempt=%s in=%.1fs reason=%s",
+            job.id,
+            job.kind,
+            job.attempts,
+            delay,
+            reason,
+        )
+        async with self._store.transaction() as tx:
+            await tx.jobs.retry_later(job, run_after=self._store.clock.now() + delay, error=reason)

@@ -1,0 +1,110 @@
+"""The interfaces adapters implement. The core talks only to these.
+
+Chat platforms receive already rendered, masked text (``bot.render`` is the one place that
+turns domain messages into chat text) and report what agents do as ``AgentEvent``s; the
+relay decides what those events mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.domain import DeliveryStatus, Frozen, OutboundText, WebhookBatch
+
+
+class WhatsAppProvider(Protocol):
+    def verify_challenge(self, mode: str | None, token: str | None) -> bool: ...
+
+    def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch: ...
+
+    async def send_text(self, to: str, message: OutboundText) -> str: ...
+
+    async def mark_read(self, provider_message_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ThreadRoot(Frozen):
+    """The first post of a conversation's thread (rendered, masked).
+
+    ``title`` is the headline (pseudonym and masked number), ``lines`` the details below it;
+    ``conversation_id`` lets platforms attach buttons (Slack: Claim, Close).
+    """
+
+    conversation_id: int
+    title: str
+    lines: tuple[str, ...] = ()
+    state: str = "open"
+    claimed_by: str | None = None
+
+
+class AgentMessage(Frozen):
+    """Something a person (or bot) wrote in the chat, normalised by the adapter.
+
+    ``thread_id`` is the thread root's id, None for messages outside any thread.
+    ``edit_of`` is the chat id of the message this one edits, for edits.
+    """
+
+    chat_id: str
+    thread_id: str | None
+    author_id: str
+    author_name: str
+    text: str
+    author_is_bot: bool = False
+    author_is_self: bool = False
+    author_is_member: bool = True
+    edit_of: str | None = None
+
+
+class AgentAction(Frozen):
+    """A button press on a thread root (Slack ``claim``/``close``)."""
+
+    action: str
+    thread_id: str
+    author_id: str
+    author_name: str
+
+
+AgentEvent = AgentMessage | AgentAction
+AgentEventHandler = Callable[[AgentEvent], Awaitable[None]]
+
+
+class ChatPlatform(Protocol):
+    """Slack or Matrix. ``key`` arguments are idempotency keys derived from stable ids:
+    a retried job passes the same key and must not produce a second post."""
+
+    name: str
+
+    async def start(self, on_event: AgentEventHandler) -> None:
+        """Connect and begin delivering agent events; returns once connected."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+        """Post the thread root; returns the thread id (root event id / ts)."""
+        ...
+
+    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None: ...
+
+    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+        """Post into the thread; returns the chat id of the new message."""
+        ...
+
+    async def set_status(
+        self,
+        thread_id: str,
+        chat_id: str,
+        status: DeliveryStatus,
+        *,
+        previous: str | None,
+        key: str,
+    ) -> str | None:
+        """Show ``status`` on the agent's message (a reaction), replacing ``previous``
+        (the ref this method returned last time); returns the new ref."""
+        ...
+
+    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+        """An operational or SLA notice, in the thread or the alerts room."""
+        ...

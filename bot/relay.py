@@ -1,0 +1,338 @@
+"""The use cases: customer message → thread, agent reply → customer, receipt → thread.
+
+The relay knows no platform: it talks to ``ChatPlatform`` and ``WhatsAppProvider`` and keeps
+every rule (who may reply, what is a command, what a failure means) here. Every outgoing
+call runs inside a durable job; agent events are stored (with their jobs) before the
+handler returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import explain, render
+from bot.commands import parse
+from bot.config import PrivacySection
+from bot.domain import DeliveryStatus, OutboundText
+from bot.errors import DeliveryError, ProviderError, TokenInvalid
+from bot.intake import INBOUND_JOB, STATUS_JOB, contact_order_key
+from bot.jobs import JobHandler
+from bot.ports import AgentAction, AgentEvent, AgentMessage, ChatPlatform, WhatsAppProvider
+from bot.store import Store, Tx
+from bot.store.conversations import ConversationRow
+from bot.store.jobs import Job
+
+log = logging.getLogger("empfang.relay")
+
+OUTBOUND_JOB = "relay.outbound"
+NOTICE_JOB = "chat.notice"
+ROOT_JOB = "chat.root"
+
+OperationalAlert = Callable[[str, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RelayPolicy:
+    """Who may answer customers, and how replies are recognised."""
+
+    privacy: PrivacySection
+    allowed_users: frozenset[str] = frozenset()
+
+
+class Relay:
+    def __init__(
+        self,
+        store: Store,
+        chat: ChatPlatform,
+        whatsapp: WhatsAppProvider,
+        policy: RelayPolicy,
+        *,
+        on_operational_alert: OperationalAlert | None = None,
+    ) -> None:
+        self._store = store
+        self._chat = chat
+        self._whatsapp = whatsapp
+        self._policy = policy
+        self._alert = on_operational_alert
+
+    def handlers(self) -> dict[str, JobHandler]:
+        return {
+            INBOUND_JOB: self._inbound,
+            OUTBOUND_JOB: self._outbound,
+            STATUS_JOB: self._status,
+            NOTICE_JOB: self._notice,
+            ROOT_JOB: self._root,
+        }
+
+    # -- customer → thread -------------------------------------------------------------------
+
+    async def _inbound(self, job: Job) -> None:
+        message_id = int(job.payload["message_id"])
+        async with self._store.transaction() as tx:
+            row = await tx.messages.get(message_id)
+            if row is None or row.chat_id is not None:
+                return  # purged meanwhile, or posted by an earlier attempt
+            contact = await tx.contacts.get(row.contact_id)
+            assert contact is not None
+            if row.conversation_id is None:
+                conversation, _ = await tx.conversations.ensure_open(contact.id, tx.clock.now())
+                await tx.messages.assign(message_id, conversation.id)
+            else:
+                found = await tx.conversations.get(row.conversation_id)
+                assert found is not None
+                conversation = found
+            await tx.conversations.touch_customer(conversation.id, tx.clock.now())
+        thread_id = conversation.thread_id
+        if thread_id is None:
+            root = render.thread_root(conversation, contact, self._policy.privacy)
+            thread_id = await self._chat.open_thread(root, key=f"root-{conversation.id}")
+            async with self._store.transaction() as tx:
+                await tx.conversations.set_thread(conversation.id, thread_id)
+        masker = render.Masker.for_contact(contact, self._policy.privacy)
+        text = render.inbound(row.inbound(contact.sender), masker)
+        chat_id = await self._chat.post(thread_id, text, key=f"in-{message_id}")
+        async with self._store.transaction() as tx:
+            await tx.messages.set_chat_id(message_id, chat_id)
+
+    # -- agent → customer --------------------------------------------------------------------
+
+    async def on_agent_event(self, event: AgentEvent) -> None:
+        """Store what an agent did and enqueue its effects; called by the chat adapter."""
+        if isinstance(event, AgentAction):
+            await self._on_action(event)
+            return
+        if event.author_is_self or event.author_is_bot:
+            log.debug("ignored chat message %s: written by a bot", event.chat_id)
+            return
+        if event.edit_of is not None:
+            await self._on_edit(event)
+            return
+        if event.thread_id is None:
+            log.info("ignored chat message %s: not in a thread", event.chat_id)
+            return
+        async with self._store.transaction() as tx:
+            conversation = await tx.conversations.by_thread(event.thread_id)
+            if conversation is None:
+                log.info(
+                    "ignored chat message %s: thread is not a customer conversation", event.chat_id
+                )
+                return
+            await self._on_thread_message(tx, conversation, event)
+
+    async def _on_thread_message(
+        self, tx: Tx, conversation: ConversationRow, event: AgentMessage
+    ) -> None:
+        if not self._may_reply(event):
+            log.warning(
+                "refused reply %s: author is not allowed to answer customers", event.chat_id
+            )
+            await self._enqueue_notice(
+                tx,
+                conversation,
+                f"⛔ {event.author_name} is not allowed to answer customers; nothing was sent.",
+            )
+            return
+        parsed = parse(event.text, reply_mode=self._policy.privacy.reply_mode)
+        if parsed.intent in ("note", "ignore"):
+            return
+        if parsed.intent == "help":
+            await self._enqueue_notice(tx, conversation, render.HELP_TEXT)
+            return
+        if parsed.intent == "unknown":
+            await self._enqueue_notice(
+                tx,
+                conversation,
+                f"Unknown command {parsed.text}; nothing was sent. !help lists commands.",
+            )
+            return
+        if parsed.intent == "close":
+            await self._close(tx, conversation, event.author_name)
+            return
+        if not conversation.is_open:
+            await self._enqueue_notice(
+                tx,
+                conversation,
+                "This conversation is closed; nothing was sent. The customer's next message "
+                "opens a new thread.",
+            )
+            return
+        now = tx.clock.now()
+        message_id = await tx.messages.insert_outbound(
+            contact_id=conversation.contact_id,
+            conversation_id=conversation.id,
+            chat_id=event.chat_id,
+            body=parsed.text,
+            author=event.author_id,
+            now=now,
+        )
+        if message_id is None:
+            return  # the platform delivered this event before
+        await tx.conversations.touch_agent(conversation.id, now)
+        key = contact_order_key(conversation.contact_id)
+        await tx.jobs.enqueue(STATUS_JOB, {"message_id": message_id}, now=now, order_key=key)
+        await tx.jobs.enqueue(OUTBOUND_JOB, {"message_id": message_id}, now=now, order_key=key)
+
+    def _may_reply(self, event: AgentMessage) -> bool:
+        if not event.author_is_member:
+            return False
+        allowed = self._policy.allowed_users
+        return not allowed or event.author_id in allowed
+
+    async def _on_edit(self, event: AgentMessage) -> None:
+        assert event.edit_of is not None
+        async with self._store.transaction() as tx:
+            original = await tx.messages.by_chat_id(event.edit_of)
+            if original is None or original.direction != "out" or original.conversation_id is None:
+                return
+            conversation = await tx.conversations.get(original.conversation_id)
+            assert conversation is not None
+            await self._enqueue_notice(
+                tx,
+                conversation,
+                "✏️ WhatsApp messages can't be edited: the customer still sees the original. "
+                "Send a new message to correct it.",
+            )
+
+    async def _on_action(self, action: AgentAction) -> None:
+        async with self._store.transaction() as tx:
+            conversation = await tx.conversations.by_thread(action.thread_id)
+            if conversation is None:
+                log.info("ignored %s action: thread is not a customer conversation", action.action)
+                return
+            if action.action == "close":
+                await self._close(tx, conversation, action.author_name)
+            elif action.action == "claim":
+                await tx.conversations.claim(conversation.id, action.author_name)
+                await self._enqueue_root(tx, conversation)
+
+    async def _close(self, tx: Tx, conversation: ConversationRow, who: str) -> None:
+        if await tx.conversations.close(conversation.id, tx.clock.now()):
+            await self._enqueue_notice(
+                tx,
+                conversation,
+                f"🔒 Closed by {who}. The customer's next message opens a new thread.",
+            )
+            await self._enqueue_root(tx, conversation)
+
+    async def _enqueue_notice(self, tx: Tx, conversation: ConversationRow, text: str) -> None:
+        await tx.jobs.enqueue(
+            NOTICE_JOB,
+            {"conversation_id": conversation.id, "text": text},
+            now=tx.clock.now(),
+            order_key=contact_order_key(conversation.contact_id),
+        )
+
+    async def _enqueue_root(self, tx: Tx, conversation: ConversationRow) -> None:
+        await tx.jobs.enqueue(
+            ROOT_JOB,
+            {"conversation_id": conversation.id},
+            now=tx.clock.now(),
+            order_key=contact_order_key(conversation.contact_id),
+        )
+
+    async def _outbound(self, job: Job) -> None:
+        message_id = int(job.payload["message_id"])
+        async with self._store.transaction() as tx:
+            row = await tx.messages.get(message_id)
+            if row is None or row.provider_id is not None or row.status == "failed":
+                return
+            contact = await tx.contacts.get(row.contact_id)
+            assert contact is not None and row.conversation_id is not None
+            latest = await tx.messages.latest_inbound(row.conversation_id)
+        if not contact.wa_id:
+            await self._fail(message_id, row.contact_id, None, "customer has no phone number")
+            return
+        try:
+            provider_id = await self._whatsapp.send_text(
+                contact.wa_id, OutboundText(text=row.body or "")
+            )
+        except ProviderError as error:
+            if error.retryable:
+                raise
+            code = error.code if isinstance(error.code, int) else None
+            await self._fail(message_id, row.contact_id, code, str(error))
+            if isinstance(error, TokenInvalid) and self._alert is not None:
+                await self._alert("whatsapp_token", "WhatsApp access token expired or invalid")
+            return
+        # Keep the window between "sent" and "recorded" minimal: WhatsApp has no idempotency key.
+        async with self._store.transaction() as tx:
+            now = tx.clock.now()
+            await tx.messages.mark_sent(message_id, provider_id, now)
+            await tx.messages.apply_status_events(provider_id)
+            await tx.jobs.enqueue(
+                STATUS_JOB,
+                {"message_id": message_id},
+                now=now,
+                order_key=contact_order_key(row.contact_id),
+            )
+        if latest is not None and latest.provider_id:
+            await self._mark_read(latest.provider_id)
+
+    async def _mark_read(self, provider_id: str) -> None:
+        """Blue ticks for the customer once an agent answered; cosmetic, so never fatal."""
+        try:
+            await self._whatsapp.mark_read(provider_id)
+        except DeliveryError as error:
+            log.info("mark-as-read failed: %s", type(error).__name__)
+
+    async def _fail(self, message_id: int, contact_id: int, code: int | None, title: str) -> None:
+        async with self._store.transaction() as tx:
+            await tx.messages.mark_failed(message_id, code, title)
+            await tx.jobs.enqueue(
+                STATUS_JOB,
+                {"message_id": message_id},
+                now=tx.clock.now(),
+                order_key=contact_order_key(contact_id),
+            )
+
+    # -- receipts → thread -------------------------------------------------------------------
+
+    async def _status(self, job: Job) -> None:
+        message_id = int(job.payload["message_id"])
+        async with self._store.transaction() as tx:
+            row = await tx.messages.get(message_id)
+            if row is None or row.chat_id is None or row.conversation_id is None:
+                return
+            conversation = await tx.conversations.get(row.conversation_id)
+        status = row.delivery_status
+        if status is None or conversation is None or conversation.thread_id is None:
+            return
+        if row.shown_status == status.value:
+            return
+        ref = await self._chat.set_status(
+            conversation.thread_id,
+            row.chat_id,
+            status,
+            previous=row.status_chat_id,
+            key=f"status-{message_id}-{status.value}",
+        )
+        async with self._store.transaction() as tx:
+            await tx.messages.set_shown_status(message_id, status.value, ref)
+        if status is DeliveryStatus.FAILED:
+            await self._chat.post(
+                conversation.thread_id,
+                explain.failure(row.error_code, row.error_title),
+                key=f"failed-{message_id}",
+            )
+
+    async def _notice(self, job: Job) -> None:
+        thread_id = await self._thread_of(int(job.payload["conversation_id"]))
+        if thread_id is not None:
+            await self._chat.post(thread_id, str(job.payload["text"]), key=f"job-{job.id}")
+
+    async def _root(self, job: Job) -> None:
+        async with self._store.transaction() as tx:
+            conversation = await tx.conversations.get(int(job.payload["conversation_id"]))
+            if conversation is None or conversation.thread_id is None:
+                return
+            contact = await tx.contacts.get(conversation.contact_id)
+        assert contact is not None and conversation.thread_id is not None
+        root = render.thread_root(conversation, contact, self._policy.privacy)
+        await self._chat.update_root(conversation.thread_id, root, key=f"job-{job.id}")
+
+    async def _thread_of(self, conversation_id: int) -> str | None:
+        async with self._store.transaction() as tx:
+            conversation = await tx.conversations.get(conversation_id)
+        return conversation.thread_id if conversation else None

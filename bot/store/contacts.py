@@ -1,0 +1,79 @@
+"""Contacts: the one table that holds a customer's number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.domain import Sender
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    id: int
+    wa_id: str | None
+    user_id: str | None
+    pseudonym: str
+    profile_name: str | None
+    region: str | None
+    notice_sent_at: float | None
+
+    @property
+    def sender(self) -> Sender:
+        return Sender(wa_id=self.wa_id, user_id=self.user_id, profile_name=self.profile_name)
+
+
+_COLUMNS = "id, wa_id, user_id, pseudonym, profile_name, region, notice_sent_at"
+
+
+class Contacts:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def upsert(
+        self, sender: Sender, *, pseudonym: str, region: str | None, now: float
+    ) -> int:
+        """Find the contact by wa_id, else BSUID; create it if new; keep the profile name fresh."""
+        existing = await self._find(sender)
+        if existing is not None:
+            await self._conn.execute(
+                "UPDATE contacts SET profile_name = coalesce(?, profile_name),"
+                " user_id = coalesce(user_id, ?), last_inbound_at = ? WHERE id = ?",
+                (sender.profile_name, sender.user_id, now, existing),
+            )
+            return existing
+        cur = await self._conn.execute(
+            "INSERT INTO contacts (wa_id, user_id, pseudonym, profile_name, region,"
+            " created_at, last_inbound_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sender.wa_id, sender.user_id, pseudonym, sender.profile_name, region, now, now),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def _find(self, sender: Sender) -> int | None:
+        for column, value in (("wa_id", sender.wa_id), ("user_id", sender.user_id)):
+            if value is None:
+                continue
+            async with self._conn.execute(
+                f"SELECT id FROM contacts WHERE {column} = ?", (value,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                return int(row[0])
+        return None
+
+    async def get(self, contact_id: int) -> ContactRow | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM contacts WHERE id = ?", (contact_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return ContactRow(*row) if row else None
+
+    async def mark_notice_sent(self, contact_id: int, now: float) -> bool:
+        """Record the first-contact notice; False if it had been recorded already."""
+        cur = await self._conn.execute(
+            "UPDATE contacts SET notice_sent_at = ? WHERE id = ? AND notice_sent_at IS NULL",
+            (now, contact_id),
+        )
+        return cur.rowcount == 1

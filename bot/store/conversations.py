@@ -1,0 +1,97 @@
+"""Conversations: one open conversation per contact, mapped to one chat thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    id: int
+    contact_id: int
+    state: str
+    thread_id: str | None
+    opened_at: float
+    closed_at: float | None
+    claimed_by: str | None
+    last_customer_at: float | None
+    last_agent_at: float | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+
+_COLUMNS = (
+    "id, contact_id, state, thread_id, opened_at, closed_at, claimed_by,"
+    " last_customer_at, last_agent_at"
+)
+
+
+class Conversations:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, where: str, args: tuple[object, ...]) -> ConversationRow | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM conversations WHERE {where}", args
+        ) as cur:
+            row = await cur.fetchone()
+        return ConversationRow(*row) if row else None
+
+    async def get(self, conversation_id: int) -> ConversationRow | None:
+        return await self._one("id = ?", (conversation_id,))
+
+    async def open_for(self, contact_id: int) -> ConversationRow | None:
+        return await self._one("contact_id = ? AND state = 'open'", (contact_id,))
+
+    async def by_thread(self, thread_id: str) -> ConversationRow | None:
+        return await self._one("thread_id = ?", (thread_id,))
+
+    async def latest_for(self, contact_id: int) -> ConversationRow | None:
+        return await self._one("contact_id = ? ORDER BY id DESC LIMIT 1", (contact_id,))
+
+    async def ensure_open(self, contact_id: int, now: float) -> tuple[ConversationRow, bool]:
+        """The contact's open conversation, opening one if there is none; True if new."""
+        found = await self.open_for(contact_id)
+        if found is not None:
+            return found, False
+        await self._conn.execute(
+            "INSERT INTO conversations (contact_id, state, opened_at) VALUES (?, 'open', ?)",
+            (contact_id, now),
+        )
+        created = await self.open_for(contact_id)
+        assert created is not None
+        return created, True
+
+    async def set_thread(self, conversation_id: int, thread_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET thread_id = ? WHERE id = ?", (thread_id, conversation_id)
+        )
+
+    async def touch_customer(self, conversation_id: int, at: float) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET last_customer_at = max(coalesce(last_customer_at, 0), ?)"
+            " WHERE id = ?",
+            (at, conversation_id),
+        )
+
+    async def touch_agent(self, conversation_id: int, at: float) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET last_agent_at = ? WHERE id = ?", (at, conversation_id)
+        )
+
+    async def close(self, conversation_id: int, now: float) -> bool:
+        cur = await self._conn.execute(
+            "UPDATE conversations SET state = 'closed', closed_at = ?"
+            " WHERE id = ? AND state = 'open'",
+            (now, conversation_id),
+        )
+        return cur.rowcount == 1
+
+    async def claim(self, conversation_id: int, agent: str) -> None:
+        await self._conn.execute(
+            "UPDATE conversations SET claimed_by = ? WHERE id = ?", (agent, conversation_id)
+        )

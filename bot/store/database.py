@@ -1,0 +1,101 @@
+"""The SQLite store: one connection, one writer at a time, WAL, versioned schema.
+
+All coroutines share one aiosqlite connection; an asyncio lock makes every transaction
+exclusive, so a transaction never sees another coroutine's half-done work. SQLite allows a
+single writer anyway, and one connection keeps the hot path free of ``SQLITE_BUSY`` retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from bot.clock import Clock, SystemClock
+from bot.errors import StoreError
+from bot.store.contacts import Contacts
+from bot.store.conversations import Conversations
+from bot.store.jobs import Jobs
+from bot.store.messages import Messages
+from bot.store.migrations import migrate
+
+
+class Tx:
+    """What a transaction can do; the repositories are the only code that writes SQL."""
+
+    def __init__(self, conn: aiosqlite.Connection, clock: Clock) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.contacts = Contacts(conn)
+        self.conversations = Conversations(conn)
+        self.messages = Messages(conn)
+        self.jobs = Jobs(conn)
+
+
+class Store:
+    """Open with :meth:`open`; use :meth:`transaction` for every read and write."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self._commit_listeners: list[Callable[[], None]] = []
+        self.path = path
+        self.clock = clock
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, synchronous: str = "full", clock: Clock | None = None
+    ) -> Store:
+        """Open (creating if needed) and migrate. ``synchronous=full`` survives power loss."""
+        if synchronous not in ("full", "normal"):
+            raise StoreError(f"store.synchronous must be full or normal, not {synchronous!r}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open store {path}: {exc}") from exc
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            await migrate(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path, clock or SystemClock())
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each committed write, e.g. to wake job workers."""
+        self._commit_listeners.append(listener)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """An exclusive transaction: commit on success, roll back on any exception."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._conn, self.clock)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            await self._conn.commit()
+        for listener in self._commit_listeners:
+            listener()
+
+    async def writable(self) -> bool:
+        """True when a write transaction can be taken and committed (readiness probe)."""
+        try:
+            async with self.transaction() as tx:
+                await tx.conn.execute("CREATE TEMP TABLE IF NOT EXISTS probe (x)")
+        except (sqlite3.Error, ValueError):
+            return False
+        return True

@@ -1,0 +1,122 @@
+"""SQL of the durable job queue; the policy (backoff, dead-letter) lives in ``bot.jobs``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    order_key: str | None
+    attempts: int
+    lease_token: str | None
+    created_at: float
+
+
+_COLUMNS = "id, kind, payload, order_key, attempts, lease_token, created_at"
+
+
+def _job(row: Any) -> Job:
+    return Job(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6])
+
+
+class Jobs:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        now: float,
+        order_key: str | None = None,
+        delay: float = 0.0,
+    ) -> int:
+        """Add a job inside the caller's transaction, so it exists iff its reason does."""
+        cur = await self._conn.execute(
+            "INSERT INTO jobs (kind, payload, order_key, run_after, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (kind, json.dumps(payload, separators=(",", ":")), order_key, now + delay, now),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def lease(self, *, now: float, until: float, token: str) -> Job | None:
+        """Take the oldest due job whose conversation has no earlier unfinished job.
+
+        A job with an expired lease counts as due again: that is how work of a crashed
+        process is picked up. An earlier job of the same ``order_key`` that is still pending
+        (leased, or waiting for its retry) blocks later ones, which keeps per-conversation order.
+        """
+        async with self._conn.execute(
+            "SELECT j.id FROM jobs j"
+            " WHERE j.state = 'pending' AND j.run_after <= :now"
+            " AND (j.lease_until IS NULL OR j.lease_until < :now)"
+            " AND (j.order_key IS NULL OR j.id = (SELECT min(k.id) FROM jobs k"
+            "      WHERE k.order_key = j.order_key AND k.state = 'pending'))"
+            " ORDER BY j.run_after, j.id LIMIT 1",
+            {"now": now},
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        await self._conn.execute(
+            "UPDATE jobs SET lease_until = ?, lease_token = ?, attempts = attempts + 1"
+            " WHERE id = ?",
+            (until, token, row[0]),
+        )
+        return await self.get(int(row[0]))
+
+    async def get(self, job_id: int) -> Job | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _job(row) if row else None
+
+    async def complete(self, job: Job) -> bool:
+        """Remove a finished job; False if its lease was lost to another worker meanwhile."""
+        cur = await self._conn.execute(
+            "DELETE FROM jobs WHERE id = ? AND lease_token IS ?", (job.id, job.lease_token)
+        )
+        return cur.rowcount == 1
+
+    async def retry_later(self, job: Job, *, run_after: float, error: str) -> None:
+        await self._conn.execute(
+            "UPDATE jobs SET run_after = ?, lease_until = NULL, lease_token = NULL,"
+            " last_error = ? WHERE id = ? AND lease_token IS ?",
+            (run_after, error, job.id, job.lease_token),
+        )
+
+    async def dead_letter(self, job: Job, *, error: str) -> None:
+        await self._conn.execute(
+            "UPDATE jobs SET state = 'dead', lease_until = NULL, last_error = ?"
+            " WHERE id = ? AND lease_token IS ?",
+            (error, job.id, job.lease_token),
+        )
+
+    async def next_due(self) -> float | None:
+        """When the earliest pending job becomes due (lets idle workers sleep precisely)."""
+        async with self._conn.execute(
+            "SELECT min(max(run_after, coalesce(lease_until, 0))) FROM jobs WHERE state = 'pending'"
+        ) as cur:
+            row = await cur.fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def counts(self) -> dict[str, int]:
+        async with self._conn.execute("SELECT state, count(*) FROM jobs GROUP BY state") as cur:
+            return {str(state): int(n) async for state, n in cur}
+
+    async def dead(self) -> list[tuple[Job, str]]:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS}, last_error FROM jobs WHERE state = 'dead' ORDER BY id"
+        ) as cur:
+            return [(_job(row), str(row[7])) async for row in cur]

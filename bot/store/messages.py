@@ -1,0 +1,200 @@
+"""Messages in both directions, their delivery receipts and unsupported webhook events.
+
+Inbound bodies are stored without the sender (that lives in ``contacts``), so the number is
+never copied into a message row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.domain import DeliveryStatus, InboundMessage, Sender, StatusUpdate, UnsupportedEvent
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    direction: str
+    contact_id: int
+    conversation_id: int | None
+    provider_id: str | None
+    chat_id: str | None
+    kind: str
+    body: str | None
+    author: str | None
+    status: str | None
+    error_code: int | None
+    error_title: str | None
+    status_chat_id: str | None
+    shown_status: str | None
+    created_at: float
+
+    def inbound(self, sender: Sender) -> InboundMessage:
+        """The stored inbound message with its sender put back."""
+        if self.body is None:
+            raise ValueError(f"message {self.id} has no body (purged)")
+        return InboundMessage.model_validate_json(self.body).model_copy(update={"sender": sender})
+
+    @property
+    def delivery_status(self) -> DeliveryStatus | None:
+        return DeliveryStatus(self.status) if self.status else None
+
+
+_COLUMNS = (
+    "id, direction, contact_id, conversation_id, provider_id, chat_id, kind, body, author,"
+    " status, error_code, error_title, status_chat_id, shown_status, created_at"
+)
+_PLACEHOLDER_SENDER = Sender(wa_id="0")
+
+
+class Messages:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, where: str, args: tuple[object, ...]) -> MessageRow | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM messages WHERE {where}", args
+        ) as cur:
+            row = await cur.fetchone()
+        return MessageRow(*row) if row else None
+
+    async def get(self, message_id: int) -> MessageRow | None:
+        return await self._one("id = ?", (message_id,))
+
+    async def by_chat_id(self, chat_id: str) -> MessageRow | None:
+        return await self._one("chat_id = ?", (chat_id,))
+
+    async def by_provider_id(self, provider_id: str) -> MessageRow | None:
+        return await self._one("provider_id = ?", (provider_id,))
+
+    async def insert_inbound(
+        self, contact_id: int, message: InboundMessage, now: float
+    ) -> int | None:
+        """Store a customer message once; None if this provider id was stored before."""
+        body = message.model_copy(update={"sender": _PLACEHOLDER_SENDER}).model_dump_json(
+            exclude_defaults=True
+        )
+        cur = await self._conn.execute(
+            "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
+            " VALUES ('in', ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
+            (contact_id, message.provider_id, message.kind.value, body, now),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def insert_outbound(
+        self,
+        *,
+        contact_id: int,
+        conversation_id: int,
+        chat_id: str,
+        body: str,
+        author: str,
+        now: float,
+    ) -> int | None:
+        """Store an agent's reply once per chat message; None if seen before (redelivery)."""
+        cur = await self._conn.execute(
+            "INSERT INTO messages (direction, contact_id, conversation_id, chat_id, kind, body,"
+            " author, status, status_rank, created_at)"
+            " VALUES ('out', ?, ?, ?, 'text', ?, ?, 'queued', 0, ?)"
+            " ON CONFLICT (chat_id) DO NOTHING",
+            (contact_id, conversation_id, chat_id, body, author, now),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def assign(self, message_id: int, conversation_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE messages SET conversation_id = ? WHERE id = ?", (conversation_id, message_id)
+        )
+
+    async def set_chat_id(self, message_id: int, chat_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE messages SET chat_id = ? WHERE id = ?", (chat_id, message_id)
+        )
+
+    async def set_shown_status(self, message_id: int, status: str, chat_id: str | None) -> None:
+        """Remember which status the chat shows and the reaction that shows it."""
+        await self._conn.execute(
+            "UPDATE messages SET shown_status = ?, status_chat_id = ? WHERE id = ?",
+            (status, chat_id, message_id),
+        )
+
+    async def mark_failed(self, message_id: int, code: int | None, title: str) -> None:
+        """A send refused outright (no receipt will come): record it like a failed receipt."""
+        rank = DeliveryStatus.FAILED.rank
+        await self._conn.execute(
+            "UPDATE messages SET status = 'failed', status_rank = ?, error_code = ?,"
+            " error_title = ? WHERE id = ?",
+            (rank, code, title, message_id),
+        )
+
+    async def latest_inbound(self, conversation_id: int) -> MessageRow | None:
+        return await self._one(
+            "conversation_id = ? AND direction = 'in' ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+
+    async def mark_sent(self, message_id: int, provider_id: str, now: float) -> None:
+        await self._conn.execute(
+            "UPDATE messages SET provider_id = ?, sent_at = ? WHERE id = ?",
+            (provider_id, now, message_id),
+        )
+
+    async def record_status_event(self, update: StatusUpdate, now: float) -> bool:
+        """Keep a receipt once per (message, status); False for a redelivered receipt."""
+        cur = await self._conn.execute(
+            "INSERT INTO status_events (provider_id, status, timestamp, error_code, error_title,"
+            " received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                update.provider_message_id,
+                update.status.value,
+                update.timestamp,
+                update.error_code,
+                update.error_title,
+                now,
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def apply_status_events(self, provider_id: str) -> MessageRow | None:
+        """Move the message to its highest-ranked receipt; the row if that changed it.
+
+        Receipts arrive in any order and may arrive before the send is recorded, so the
+        status is always recomputed from all receipts kept for the message.
+        """
+        best: tuple[DeliveryStatus, int | None, str | None] | None = None
+        async with self._conn.execute(
+            "SELECT status, error_code, error_title FROM status_events WHERE provider_id = ?",
+            (provider_id,),
+        ) as cur:
+            async for status, code, title in cur:
+                candidate = DeliveryStatus(status)
+                if best is None or candidate.rank > best[0].rank:
+                    best = (candidate, code, title)
+        if best is None:
+            return None
+        status, code, title = best
+        cur = await self._conn.execute(
+            "UPDATE messages SET status = ?, status_rank = ?, error_code = ?, error_title = ?"
+            " WHERE provider_id = ? AND direction = 'out' AND status_rank < ?",
+            (status.value, status.rank, code, title, provider_id, status.rank),
+        )
+        if cur.rowcount != 1:
+            return None
+        return await self.by_provider_id(provider_id)
+
+    async def record_unsupported(self, event: UnsupportedEvent, now: float) -> bool:
+        cur = await self._conn.execute(
+            "INSERT INTO unsupported_events (digest, field, received_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (event.digest, event.field, now),
+        )
+        return cur.rowcount == 1
+
+    async def in_conversation(self, conversation_id: int) -> list[MessageRow]:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        ) as cur:
+            return [MessageRow(*row) async for row in cur]

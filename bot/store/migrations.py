@@ -1,0 +1,126 @@
+"""Schema migrations, numbered; ``PRAGMA user_version`` records the last one applied.
+
+Each step runs in its own transaction. A database whose version is higher than the last step
+here was written by a newer Empfang; opening it with this code is refused, because this code
+cannot know what the newer schema means.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.errors import SchemaTooNewError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: contacts, conversations, messages, receipts, durable jobs.
+    """
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        wa_id TEXT UNIQUE,            -- the customer's number as digits: the ONLY copy
+        user_id TEXT UNIQUE,          -- business-scoped user id (BSUID) when sent
+        pseudonym TEXT NOT NULL,
+        profile_name TEXT,
+        region TEXT,
+        created_at REAL NOT NULL,
+        last_inbound_at REAL,
+        notice_sent_at REAL,
+        CHECK (wa_id IS NOT NULL OR user_id IS NOT NULL)
+    );
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        contact_id INTEGER NOT NULL REFERENCES contacts(id),
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+        thread_id TEXT UNIQUE,
+        opened_at REAL NOT NULL,
+        closed_at REAL,
+        claimed_by TEXT,
+        last_customer_at REAL,
+        last_agent_at REAL
+    );
+    CREATE UNIQUE INDEX conversations_one_open ON conversations(contact_id)
+        WHERE state = 'open';
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        contact_id INTEGER NOT NULL REFERENCES contacts(id),
+        conversation_id INTEGER REFERENCES conversations(id),
+        provider_id TEXT UNIQUE,
+        chat_id TEXT UNIQUE,
+        kind TEXT NOT NULL,
+        body TEXT,
+        author TEXT,
+        status TEXT,
+        status_rank INTEGER NOT NULL DEFAULT -1,
+        error_code INTEGER,
+        error_title TEXT,
+        status_chat_id TEXT,
+        shown_status TEXT,
+        created_at REAL NOT NULL,
+        sent_at REAL
+    );
+    CREATE INDEX messages_conversation ON messages(conversation_id, id);
+    CREATE TABLE status_events (
+        provider_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        error_code INTEGER,
+        error_title TEXT,
+        received_at REAL NOT NULL,
+        PRIMARY KEY (provider_id, status)
+    ) WITHOUT ROWID;
+    CREATE TABLE unsupported_events (
+        digest TEXT PRIMARY KEY,
+        field TEXT NOT NULL,
+        received_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        order_key TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_after REAL NOT NULL,
+        lease_until REAL,
+        lease_token TEXT,
+        last_error TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX jobs_due ON jobs(state, run_after);
+    CREATE INDEX jobs_order ON jobs(order_key, id) WHERE state = 'pending';
+    """,
+)
+
+LATEST_VERSION = len(MIGRATIONS)
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Bring the schema to ``LATEST_VERSION``; return the version found before."""
+    found = await schema_version(conn)
+    if found > LATEST_VERSION:
+        raise SchemaTooNewError(
+            f"database schema version {found} is newer than this Empfang supports "
+            f"({LATEST_VERSION}); upgrade Empfang or restore a matching backup"
+        )
+    for version in range(found + 1, LATEST_VERSION + 1):
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split(MIGRATIONS[version - 1]):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
+    return found
+
+
+def _split(script: str) -> list[str]:
+    """Statements of a migration; executed one by one so they share the step's transaction."""
+    return [part.strip() for part in script.split(";") if part.strip()]

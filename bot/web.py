@@ -1,0 +1,113 @@
+"""HTTP endpoints on aiohttp.web. Thin: verify → hand to intake → answer.
+
+``POST /webhooks/whatsapp`` answers 200 only after the batch is committed; every refusal
+gets a specific status and a one-line reason, and nothing of a refused request is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.errors import PayloadError, SignatureError
+from bot.intake import Intake
+from bot.metrics import Metrics
+from bot.ports import WhatsAppProvider
+from bot.store import Store
+
+log = logging.getLogger("empfang.web")
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+SignatureFailureHook = Callable[[SignatureError], Awaitable[None]]
+
+
+class WebhookHandlers:
+    def __init__(
+        self,
+        *,
+        provider: WhatsAppProvider,
+        intake: Intake,
+        metrics: Metrics,
+        max_body_bytes: int,
+        on_signature_failure: SignatureFailureHook | None = None,
+    ) -> None:
+        self._provider = provider
+        self._intake = intake
+        self._metrics = metrics
+        self._max_body = max_body_bytes
+        self._on_signature_failure = on_signature_failure
+
+    async def verify(self, request: web.Request) -> web.Response:
+        query = request.query
+        if self._provider.verify_challenge(query.get("hub.mode"), query.get("hub.verify_token")):
+            return web.Response(text=query.get("hub.challenge", ""), content_type="text/plain")
+        log.warning("webhook verification refused: wrong hub.verify_token or hub.mode")
+        return web.Response(status=403, text="verify token mismatch")
+
+    async def receive(self, request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > self._max_body:
+            return self._refuse(413, f"body larger than {self._max_body} bytes")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._refuse(413, f"body larger than {self._max_body} bytes")
+        try:
+            batch = self._provider.parse(body, request.headers.get("X-Hub-Signature-256"))
+        except SignatureError as exc:
+            if self._on_signature_failure is not None:
+                await self._on_signature_failure(exc)
+            return self._refuse(exc.status, str(exc))
+        except PayloadError as exc:
+            return self._refuse(400, str(exc))
+        result = await self._intake.accept(batch)
+        self._metrics.count("webhooks", "accepted")
+        self._metrics.count("messages", "new", result.new_messages)
+        self._metrics.count("messages", "duplicate", result.duplicates)
+        self._metrics.count("statuses", "new", result.new_statuses)
+        return web.Response(text="ok")
+
+    def _refuse(self, status: int, reason: str) -> web.Response:
+        self._metrics.count("webhooks", f"refused_{status}")
+        log.warning("webhook refused with %s: %s", status, reason)
+        return web.Response(status=status, text=reason)
+
+
+class Health:
+    def __init__(self, store: Store, metrics: Metrics, provider_configured: bool) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._provider_configured = provider_configured
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        problems = []
+        if not await self._store.writable():
+            problems.append("store not writable")
+        if not self._provider_configured:
+            problems.append("whatsapp provider not configured")
+        if problems:
+            return web.Response(status=503, text="; ".join(problems))
+        return web.Response(text="ready")
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        async with self._store.transaction() as tx:
+            counts = await tx.jobs.counts()
+        gauges = {f"jobs_{state}": float(n) for state, n in counts.items()}
+        return web.Response(text=self._metrics.render(gauges), content_type="text/plain")
+
+
+def build_web_app(
+    webhooks: WebhookHandlers, health: Health, *, max_body_bytes: int
+) -> web.Application:
+    """The aiohttp application; chat adapters may add their own routes (Slack HTTP mode)."""
+    app = web.Application(client_max_size=max_body_bytes)
+    app.router.add_get(WEBHOOK_PATH, webhooks.verify)
+    app.router.add_post(WEBHOOK_PATH, webhooks.receive)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", health.metrics)
+    return app
