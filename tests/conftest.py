@@ -1,0 +1,75 @@
+"""Suite-wide fixtures, and the check that no log line carries a test phone number."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.logfilter import attach_to_handler
+from tests import numbers
+
+pytest_plugins = ["tests.support.synapse_fixture"]
+
+
+class _Recorder(logging.Handler):
+    """Keeps every formatted line the suite logs, after the production filter ran."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+_RECORDER = _Recorder()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    attach_to_handler(_RECORDER)
+    root = logging.getLogger()
+    root.addHandler(_RECORDER)
+    root.setLevel(logging.INFO)
+    logging.getLogger("empfang").setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = [line for line in _RECORDER.lines if any(n in line for n in numbers.ALL)]
+    if leaks:
+        print("\nLOG LINES WITH A FULL TEST PHONE NUMBER:")
+        for line in leaks[:20]:
+            print("  ", line[:300])
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+SECRETS: dict[str, str] = {
+    "phone_number_id": "106540352242922",
+    "access_token": "sandbox-access-token",
+    "app_secret": "sandbox-app-secret",
+    "verify_token": "sandbox-verify-token",
+}
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a bot on loopback with the sandbox as WhatsApp, on a fresh SQLite file."""
+
+    def build(**sections: dict[str, Any]) -> Settings:
+        data: dict[str, Any] = {
+            "server": {"host": "127.0.0.1", "port": 0},
+            "store": {"path": str(tmp_path / "empfang.sqlite3")},
+            "whatsapp": {"provider": "sandbox", **SECRETS},
+            "sandbox": {"host": "127.0.0.1", "port": 0, "status_delay_seconds": 0.01},
+            "privacy": {"pseudonym_key": "test-pseudonym-key-0123456789"},
+            "jobs": {"backoff_base_seconds": 0.05, "backoff_max_seconds": 0.5},
+        }
+        for name, values in sections.items():
+            data[name] = {**data.get(name, {}), **values}
+        return Settings(**data)
+
+    return build
