@@ -106,8 +106,9 @@ def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
 
 def test_plain_http_refused_except_loopback(tmp_path: Path) -> None:
     text = VALID.replace("https://matrix.example.com", "http://matrix.example.com")
-    assert any(p.startswith("matrix.homeserver: must be https") for p in check_settings(
-        load_config(write(tmp_path, text))
-    ))
+    assert any(
+        p.startswith("matrix.homeserver: must be https")
+        for p in check_settings(load_config(write(tmp_path, text)))
+    )
     text = VALID.replace("https://matrix.example.com", "http://127.0.0.1:8008")
     assert check_settings(load_config(write(tmp_path, text))) == []

@@ -1,0 +1,570 @@
+"""Pseudonyms, masked numbers and redaction of phone numbers inside free text.
+
+Everything an agent sees about a customer passes through here (via ``render.py``), so the rules
+of docs/privacy.md live in one place:
+
+* a pseudonym is a *keyed* MAC of the stable id: plain or publicly salted hashes of phone
+  numbers can be reversed by tabulating the whole number space;
+* a masked number shows the country code and the last few digits only;
+* numbers inside text are found in three passes, each a :class:`NumberDetector`:
+
+  1. :class:`SenderNumberDetector` matches the sender's own digits in any common notation, so
+     typos and odd separators that a parser rejects are still caught;
+  2. :class:`PhoneNumberMatcherDetector` runs libphonenumber's matcher with ``Leniency.VALID``
+     (``POSSIBLE`` flags dates, postcodes and IBAN fragments), then drops candidates that
+     overlap dates, times, amounts, IBANs, ISBNs, postcodes or follow an order/invoice/customer
+     number keyword, because libphonenumber accepts e.g. ``03.04.2023`` as a German number;
+  3. :class:`ContextualNumberDetector` masks digit runs right after words such as "Tel." or
+     "Handy", which catches numbers that are not valid (a digit missing) but clearly meant as
+     phone numbers.
+
+  The passes run in that order and an earlier span wins over an overlapping later one.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+import phonenumbers
+
+from bot.errors import ConfigError
+
+PSEUDONYM_VERSION: Final = 1
+PSEUDONYM_PREFIX: Final = "K-"
+PSEUDONYM_LENGTH: Final = 8
+MIN_KEY_BYTES: Final = 16
+DEFAULT_REGION: Final = "DE"
+DEFAULT_VISIBLE_DIGITS: Final = 2
+MAX_VISIBLE_DIGITS: Final = 4
+BULLET: Final = "•"
+
+_PHONE_E164 = phonenumbers.PhoneNumberFormat.E164
+
+
+class PseudonymKeyError(ConfigError):
+    """The pseudonym key is missing or too short to stop anyone tabulating all numbers."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pseudonyms
+# ---------------------------------------------------------------------------------------------
+
+_PHONE_LIKE_ID = re.compile(r"\+?\d[\d\s]*")
+
+
+def _normalise_stable_id(stable_id: str) -> str:
+    """Make "+49 151…" and "49151…" one person: wa_ids arrive without '+', admins type with."""
+    stripped = stable_id.strip()
+    if _PHONE_LIKE_ID.fullmatch(stripped):
+        return re.sub(r"[\s+]", "", stripped)
+    return stripped
+
+
+def pseudonym(key: bytes, stable_id: str) -> str:
+    """Return the keyed pseudonym (``K-XXXXXXXX``) agents use to talk about a customer.
+
+    The version goes into the MAC input so a future scheme yields different pseudonyms instead
+    of silently colliding with old ones.
+    """
+    if len(key) < MIN_KEY_BYTES:
+        raise PseudonymKeyError(
+            f"privacy.pseudonym_key must be at least {MIN_KEY_BYTES} bytes "
+            f"(got {len(key)}); generate one with: python -c "
+            "'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    normalised = _normalise_stable_id(stable_id)
+    if not normalised:
+        raise ValueError("stable_id is empty: a pseudonym needs a wa_id or BSUID")
+    message = f"v{PSEUDONYM_VERSION}:".encode() + normalised.encode("utf-8")
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return PSEUDONYM_PREFIX + base64.b32encode(digest).decode("ascii")[:PSEUDONYM_LENGTH]
+
+
+# ---------------------------------------------------------------------------------------------
+# Masked numbers
+# ---------------------------------------------------------------------------------------------
+
+_NON_DIGIT = re.compile(r"\D")
+
+
+def _ascii_digits(text: str) -> str:
+    """Keep digits only, turning any Unicode digit (e.g. full-width) into ASCII."""
+    return "".join(str(int(ch)) for ch in _NON_DIGIT.sub("", text))
+
+
+def _split_country_code(digits: str) -> tuple[int, str] | None:
+    """Split E.164 digits into (country code, national significant number) if the code exists."""
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if parsed.country_code is None:
+        return None
+    cc = int(parsed.country_code)
+    if phonenumbers.region_code_for_country_code(cc) == phonenumbers.UNKNOWN_REGION:
+        return None
+    nsn = str(phonenumbers.national_significant_number(parsed))
+    if not nsn:
+        return None
+    return cc, nsn
+
+
+def _clamp_visible(visible_digits: int, length: int) -> int:
+    """At most 4 digits and never more than half the number, so short numbers stay hidden."""
+    return max(0, min(visible_digits, MAX_VISIBLE_DIGITS, length // 2))
+
+
+def _bullets(digits: str, visible_digits: int) -> str:
+    """Bullets for the hidden part, grouped like the example ``••• ••••••67``."""
+    visible = _clamp_visible(visible_digits, len(digits))
+    hidden = len(digits) - visible
+    body = BULLET * hidden + (digits[-visible:] if visible else "")
+    if len(body) <= 4:
+        return body
+    return body[:3] + " " + body[3:]
+
+
+def mask_number(e164_digits: str, visible_digits: int = DEFAULT_VISIBLE_DIGITS) -> str:
+    """Render a number the way agents may see it: country code and the last digits only.
+
+    The mobile prefix is hidden on purpose: it would leak three more digits (privacy.md).
+    Input may carry '+', a leading '00' or separators. Without a recognisable country code the
+    result is bullets and the last digits, never the raw input.
+    """
+    digits = _ascii_digits(e164_digits)
+    if not digits:
+        return BULLET * 3
+    if digits.startswith("00"):
+        digits = digits[2:]
+    split = _split_country_code(digits) if not digits.startswith("0") else None
+    if split is None:
+        return _bullets(digits, visible_digits)
+    cc, nsn = split
+    return f"+{cc} {_bullets(nsn, visible_digits)}"
+
+
+def region_for(e164_digits: str) -> str | None:
+    """The customer's region, which decides how national-format numbers in their text parse."""
+    digits = _ascii_digits(e164_digits)
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if not digits or digits.startswith("0"):
+        return None
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(parsed)
+    if (not region or region == phonenumbers.UNKNOWN_REGION) and parsed.country_code:
+        # Invalid but plausibly typed numbers still tell us the country.
+        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+    if region in (
+        None,
+        "",
+        phonenumbers.UNKNOWN_REGION,
+        phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY,
+    ):
+        return None
+    return str(region)
+
+
+def customer_region(sender_digits: str | None, default: str = DEFAULT_REGION) -> str:
+    """Region for :func:`redact_text`: the customer's own, else the configured default."""
+    if sender_digits:
+        region = region_for(sender_digits)
+        if region:
+            return region
+    return default
+
+
+def initials(name: str) -> str:
+    """Shared contacts are third parties' data: agents get initials, never the full name.
+
+    Hyphenated parts keep their hyphen ("Anna-Lena Weiß" → "A.-L. W."); tokens that do not
+    start with a letter (numbers, emoji) are dropped because they could carry the number.
+    """
+    words: list[str] = []
+    for token in name.split():
+        parts = [p for p in token.split("-") if p]
+        letters = [p[0].upper() + "." for p in parts if p[0].isalpha()]
+        if letters:
+            words.append("-".join(letters))
+    return " ".join(words)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A phone number found in a text.
+
+    ``e164`` holds the E.164 digits (no '+') when the country is known; ``digits`` are the
+    digits as written, used when it is not (then the rendering shows bullets only).
+    """
+
+    start: int
+    end: int
+    digits: str
+    e164: str | None = None
+
+    def render(self, visible_digits: int) -> str:
+        """The masked replacement for this span."""
+        if self.e164:
+            return mask_number(self.e164, visible_digits)
+        return _bullets(self.digits, visible_digits)
+
+
+class NumberDetector(Protocol):
+    """Finds numbers in text. Add a class here (IBAN, e-mail…) to redact more kinds."""
+
+    def find(self, text: str) -> list[Span]: ...
+
+
+# Separators people put between digits of a phone number; \s covers no-break and thin spaces,
+# the ranges cover the dashes word processors and phones substitute for '-'.
+_SEP = r"[\s\-./()\u2010-\u2015\u2212\uff0d]"
+_DIGIT_RE = re.compile(r"\d")
+_MIN_DIGITS_FOR_A_NUMBER = 6
+
+
+def _digits_pattern(digits: str) -> str:
+    return f"{_SEP}{{0,3}}".join(digits)
+
+
+def _rebalance(text: str, start: int, end: int) -> tuple[int, int]:
+    """Pull an opening parenthesis into the span if the span closes it, and vice versa."""
+    chunk = text[start:end]
+    if chunk.count(")") > chunk.count("(") and start > 0 and text[start - 1] == "(":
+        start -= 1
+    elif chunk.startswith("(") and chunk.count("(") > chunk.count(")"):
+        start += 1
+    return start, end
+
+
+class SenderNumberDetector:
+    """Finds the sender's own number by its digits, whatever the notation.
+
+    Variants: ``+CC…``, ``00CC…``, bare ``CC…`` (a pasted wa_id), ``+CC (0)…``, national with
+    trunk prefix ``0…`` and, if long enough not to hit random digit runs, the bare national
+    significant number. Up to three separators may stand between any two digits.
+    """
+
+    def __init__(self, sender_digits: str) -> None:
+        self._pattern = _sender_pattern(_ascii_digits(sender_digits))
+        self._e164 = _ascii_digits(sender_digits).removeprefix("00") or None
+
+    def find(self, text: str) -> list[Span]:
+        if self._pattern is None:
+            return []
+        spans: list[Span] = []
+        for m in self._pattern.finditer(text):
+            start, end = _rebalance(text, m.start(), m.end())
+            spans.append(Span(start, end, _ascii_digits(m.group()), self._e164))
+        return spans
+
+
+@functools.lru_cache(maxsize=4096)
+def _sender_pattern(digits: str) -> re.Pattern[str] | None:
+    """Compiled once per sender: conversations repeat, compiling per message would dominate."""
+    digits = digits.removeprefix("00")
+    if len(digits) < _MIN_DIGITS_FOR_A_NUMBER:
+        return None
+    split = _split_country_code(digits) if not digits.startswith("0") else None
+    if split is None:
+        body = _digits_pattern(digits)
+        return re.compile(rf"(?<!\d)(?:\(\s*)?(?:(?:\+|00){_SEP}*)?{body}(?!\d)")
+    cc, nsn = split
+    region = phonenumbers.region_code_for_country_code(cc)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    trunk = (metadata.national_prefix if metadata is not None else None) or ""
+    nsn_pat = _digits_pattern(nsn)
+    cc_pat = _digits_pattern(str(cc))
+    sep = f"{_SEP}{{0,3}}"
+    # "+49 (0)151…" and "+49 0151…" are common mixes of international and national notation.
+    international = rf"(?:(?:\+|00){sep})?{cc_pat}{sep}(?:\(\s*0\s*\){sep}|0{sep})?"
+    prefixes = [international]
+    if trunk:
+        prefixes.append(_digits_pattern(trunk) + f"{_SEP}{{0,3}}")
+    prefix = "(?:" + "|".join(prefixes) + ")"
+    if len(nsn) >= 7:
+        prefix += "?"
+    return re.compile(rf"(?<!\d)(?:\(\s*)?{prefix}{nsn_pat}(?!\d)")
+
+
+# --- guards against false positives ------------------------------------------------------------
+
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_YEAR = r"(?:(?:19|20)\d{2}|\d{2})"
+# Amounts: grouped thousands or at most six plain digits, never the tail of a longer digit run
+# (otherwise "0151 23456789 Euro-Shop" would shield the phone number).
+_MONEY = (
+    r"(?<![\d.,'’])(?:\d{1,3}(?:[.'’]\d{3})+|\d{1,6})"
+    r"(?:[.,]\d{1,2}|[.,]-{1,2}|[.,]–)?(?![\d.,'’]\d)"
+)
+_CURRENCY = r"(?:€|EUR|Euro|CHF|SFr\.?|Fr\.|Franken|USD|US\$|\$|£|GBP)"
+
+_PROTECTED = re.compile(
+    "|".join(
+        [
+            # dates: 12.03.2024, 12. 3. 24, 12/03/2024, 2024-03-12, 12-03-2024
+            rf"(?<![\d.]){_DAY}\.\s?{_MONTH}\.\s?{_YEAR}(?!\.?\d)",
+            rf"(?<![\d/]){_DAY}/{_MONTH}/{_YEAR}(?!/?\d)",
+            rf"(?<![\d-])(?:19|20)\d{{2}}-{_MONTH}-{_DAY}(?!-?\d)",
+            rf"(?<![\d-]){_DAY}-{_MONTH}-(?:19|20)\d{{2}}(?!-?\d)",
+            # times: 14:30, 14:30:15, 14.30 Uhr
+            r"(?<!\d)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?!\d)",
+            r"(?<!\d)(?:[01]?\d|2[0-3])\.[0-5]\d(?=\s?(?:Uhr|h)\b)",
+            # amounts: 1.234,56 €, EUR 49,90, CHF 1'200.-
+            rf"{_CURRENCY}\s?(?:{_MONEY})",
+            rf"(?:{_MONEY})\s?{_CURRENCY}",
+            # IBAN (format only: a typo in an IBAN is still not a phone number)
+            r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b",
+            # ISBN-10/13, with or without the prefix
+            r"\bISBN(?:-?1[03])?:?\s*(?:97[89][\s-]?)?\d{1,5}[\s-]?\d{1,7}[\s-]?\d{1,7}[\s-]?[\dXx]\b",
+            r"(?<![\d-])97[89]-\d{1,5}-\d{1,7}-\d{1,7}-\d(?![\d-])",
+            # postcodes: CH-8001, D-80331, 80331 München, 1010 Wien
+            r"\b(?:D|DE|A|AT|CH|FL|L|I)-\s?\d{4,5}\b",
+            r"(?<![\d+])(?<!\d[\s/.-])\b\d{4,5}(?=\s+[A-ZÄÖÜ][a-zäöüß])",
+        ]
+    )
+)
+
+# Words that announce an identifier rather than a phone number. Some are identifiers on their
+# own ("Rechnung 4711"); others only with a number word ("Kundennummer", not "Kunden-Hotline").
+_ID_ALONE = (
+    r"rechnung|bestellung|auftrag|sendung|lieferung|tracking|ticket|vorgang|referenz|ref|"
+    r"iban|bic|blz|isbn|issn|ean|gtin|plz|postleitzahl|order|invoice|aktenzeichen|az|"
+    r"lieferschein|beleg|police|polizze|sku|s/n|paket"
+)
+_ID_WITH_NUMBER_WORD = (
+    r"bestell|kunde|kd|art|artikel|konto|vertrag|mitglied|versicherung|zähler|serie|steuer|"
+    r"ust|ust-?id|buchung|reservierung|transaktion|customer|account|fall|geräte|fahrgestell|"
+    r"lieferung|rechnung|auftrag|sendung|vorgang|paket|ticket|order|invoice|tracking|referenz"
+)
+_NUMBER_WORD = r"nummer|nummern|nr|no|number|id|code|zeichen"
+_ID_KEYWORD_TAIL = re.compile(
+    rf"(?:\b(?:{_ID_ALONE})(?:s|en|n)?\.?"
+    rf"|\b(?:{_ID_WITH_NUMBER_WORD})(?:s|en|n)?[\s.-]*(?:{_NUMBER_WORD})\b\.?)"
+    r"[\s(]*(?:[:#]|\b(?:ist|lautet|is|war|wäre)\b)?[\s(]*[:#]?\s*$",
+    re.IGNORECASE,
+)
+_TAIL_WINDOW = 60
+
+# Words that announce a phone number (German, some English and Swiss "Natel").
+_PHONE_KEYWORD = re.compile(
+    r"\b(?:tel(?:efon)?(?:nummer|nr)?\.?|tel\.?-?nr\.?|handy(?:nummer|nr)?|mobil(?:nummer|nr|telefon)?"
+    r"|festnetz(?:nummer)?|fax(?:nummer)?|rufnummer|natel|whatsapp|erreichbar|anrufen|ruf|rufen"
+    r"|zurückrufen|rückruf|phone|mobile|cell|call)\b"
+    r"(?P<filler>[^\d\n+]{0,20}?)"
+    # 6 to 15 digits: E.164 has at most 15, so longer runs are two numbers or no number.
+    rf"(?P<number>\+?\(?\d(?:{_SEP}{{0,2}}\d){{5,14}})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def _protected_ranges(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
+
+
+def _mostly_protected(text: str, start: int, end: int, ranges: Sequence[tuple[int, int]]) -> bool:
+    """Half or more of the candidate's digits lie in dates, amounts, IBANs …
+
+    Not any overlap: "044 123 45 67 Fr. Meier" touches the amount pattern "67 Fr." (Swiss
+    francs) but is still a phone number.
+    """
+    covered = total = 0
+    for pos in range(start, end):
+        if text[pos].isdigit():
+            total += 1
+            if any(r_start <= pos < r_end for r_start, r_end in ranges):
+                covered += 1
+    return total > 0 and covered * 2 >= total
+
+
+_GLUED_PREFIX = re.compile(r"([^\W_]+)[-/#]$")
+_PHONE_WORD = re.compile(
+    r"tel|telefon|fon|phone|handy|mobil|mobile|fax|festnetz|natel|nr|nummer|whatsapp|wa", re.I
+)
+
+
+def _part_of_identifier(text: str, start: int, end: int) -> bool:
+    """``RE-2024-00123``, ``IMG-20240312-WA0001``, ``Rechnung_2024…``: digits glued to a code.
+
+    A glued word counts as a code if it mixes letters and digits or is a short upper-case
+    abbreviation, and is no phone word: "Tel-0151…", "Huber/0151…" and the second number of
+    "0151 23456789/0176 98765432" remain phone numbers.
+    """
+    if start > 0 and text[start - 1] == "_":
+        return True
+    if end < len(text) and text[end] == "_":
+        return True
+    glued = _GLUED_PREFIX.search(text, max(0, start - 12), start)
+    if glued is not None:
+        word = glued.group(1)
+        has_letter = not word.isdigit()
+        is_code = has_letter and (
+            any(ch.isdigit() for ch in word) or (len(word) <= 5 and word.isupper())
+        )
+        if is_code and not _PHONE_WORD.fullmatch(word):
+            return True
+    # "0815-4711-2023-0042": the candidate stopped inside a longer run of dashed digit groups.
+    # Not '/', which commonly separates two phone numbers.
+    after = text[end : end + 2]
+    return len(after) == 2 and after[0] == "-" and after[1].isdigit()
+
+
+def _announced_as_identifier(text: str, start: int) -> bool:
+    return _ID_KEYWORD_TAIL.search(text[max(0, start - _TAIL_WINDOW) : start]) is not None
+
+
+class _Guards:
+    """Protected ranges are computed once per text and only if some candidate needs them."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._ranges: list[tuple[int, int]] | None = None
+
+    def reject(self, start: int, end: int) -> bool:
+        text = self._text
+        if text[start] == "+":
+            return False  # an explicit international prefix is never a date or an amount
+        if self._ranges is None:
+            self._ranges = _protected_ranges(text)
+        return (
+            _mostly_protected(text, start, end, self._ranges)
+            or _part_of_identifier(text, start, end)
+            or _announced_as_identifier(text, start)
+        )
+
+
+class PhoneNumberMatcherDetector:
+    """libphonenumber's matcher at ``Leniency.VALID`` for ``region``, minus false positives."""
+
+    def __init__(self, region: str = DEFAULT_REGION) -> None:
+        self.region = region.upper()
+
+    def find(self, text: str) -> list[Span]:
+        guards = _Guards(text)
+        spans: list[Span] = []
+        matcher = phonenumbers.PhoneNumberMatcher(
+            text, self.region, leniency=phonenumbers.Leniency.VALID
+        )
+        for match in matcher:
+            start, end = _rebalance(text, match.start, match.end)
+            if guards.reject(start, end):
+                continue
+            e164 = phonenumbers.format_number(match.number, _PHONE_E164).lstrip("+")
+            spans.append(Span(start, end, _ascii_digits(match.raw_string), e164))
+        return spans
+
+
+class ContextualNumberDetector:
+    """Digit runs right after "Tel.", "Handy", "erreichbar unter" … even if not valid.
+
+    A customer who writes "Handy 0151 1234567" (a digit short) still means a phone number;
+    libphonenumber rejects it, so without this pass it would reach the chat unmasked.
+    """
+
+    def __init__(self, region: str = DEFAULT_REGION) -> None:
+        self.region = region.upper()
+
+    def find(self, text: str) -> list[Span]:
+        guards = _Guards(text)
+        spans: list[Span] = []
+        for m in _PHONE_KEYWORD.finditer(text):
+            start, end = _rebalance(text, m.start("number"), m.end("number"))
+            if guards.reject(start, end):
+                continue
+            raw = text[start:end]
+            spans.append(Span(start, end, _ascii_digits(raw), self._e164(raw)))
+        return spans
+
+    def _e164(self, raw: str) -> str | None:
+        try:
+            parsed = phonenumbers.parse(raw, self.region)
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_possible_number(parsed):
+            return None
+        return str(phonenumbers.format_number(parsed, _PHONE_E164)).lstrip("+")
+
+
+def default_detectors(
+    *,
+    sender_digits: str | None,
+    region: str,
+    extra_regions: Sequence[str] = (),
+) -> list[NumberDetector]:
+    """The detectors :func:`redact_text` runs, in priority order."""
+    detectors: list[NumberDetector] = []
+    if sender_digits:
+        detectors.append(SenderNumberDetector(sender_digits))
+    regions = [region.upper()]
+    regions += [r.upper() for r in extra_regions if r.upper() not in regions]
+    detectors += [PhoneNumberMatcherDetector(r) for r in regions]
+    detectors.append(ContextualNumberDetector(region))
+    return detectors
+
+
+def find_numbers(text: str, detectors: Iterable[NumberDetector]) -> list[Span]:
+    """Spans of all detectors, earlier detectors winning overlaps, sorted by position."""
+    chosen: list[Span] = []
+    for detector in detectors:
+        for span in detector.find(text):
+            if not any(span.start < c.end and c.start < span.end for c in chosen):
+                chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def redact_spans(text: str, spans: Sequence[Span], visible_digits: int) -> str:
+    """Replace non-overlapping, sorted spans by their masked rendering."""
+    out: list[str] = []
+    pos = 0
+    for span in spans:
+        out.append(text[pos : span.start])
+        out.append(span.render(visible_digits))
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def has_enough_digits(text: str, minimum: int = _MIN_DIGITS_FOR_A_NUMBER) -> bool:
+    """Cheap pre-check: no phone number has fewer than six digits, most messages have none."""
+    return sum(1 for _ in itertools.islice(_DIGIT_RE.finditer(text), minimum)) >= minimum
+
+
+def redact_text(
+    text: str,
+    *,
+    sender_digits: str | None = None,
+    region: str = DEFAULT_REGION,
+    visible_digits: int = DEFAULT_VISIBLE_DIGITS,
+    extra_regions: Sequence[str] = (),
+) -> str:
+    """Text as agents may see it: every phone number replaced by its masked form.
+
+    ``region`` is the customer's (see :func:`customer_region`); national-format numbers are read
+    in it. ``extra_regions`` also reads them as e.g. the business's home region, for customers
+    near a border who write a neighbour's number without country code.
+    """
+    if not has_enough_digits(text):
+        return text
+    detectors = default_detectors(
+        sender_digits=sender_digits, region=region, extra_regions=extra_regions
+    )
+    spans = find_numbers(text, detectors)
+    if not spans:
+        return text
+    return redact_spans(text, spans, visible_digits)

@@ -1,0 +1,179 @@
+"""Durable jobs on a real SQLite file: backoff, dead-letter, Retry-After, leases, order."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.errors import ProviderError, RateLimited, WindowClosed
+from bot.jobs import RetryPolicy, WorkerPool
+from bot.store import Store
+from bot.store.jobs import Job
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "jobs.sqlite3", clock=ManualClock())
+    yield opened
+    await opened.close()
+
+
+def clock_of(store: Store) -> ManualClock:
+    assert isinstance(store.clock, ManualClock)
+    return store.clock
+
+
+async def enqueue(store: Store, kind: str = "work", key: str | None = None, n: int = 0) -> int:
+    async with store.transaction() as tx:
+        return await tx.jobs.enqueue(kind, {"n": n}, now=tx.clock.now(), order_key=key)
+
+
+async def run_after(store: Store, job_id: int) -> float:
+    async with store.transaction() as tx:
+        cur = await tx.conn.execute("SELECT run_after FROM jobs WHERE id = ?", (job_id,))
+        row = await cur.fetchone()
+    assert row is not None
+    return float(row[0])
+
+
+async def test_retries_back_off_exponentially_then_dead_letter(store: Store) -> None:
+    dead: list[tuple[int, str]] = []
+
+    async def failing(job: Job) -> None:
+        raise ProviderError("WhatsApp API unreachable", retryable=True, code=131000)
+
+    async def on_dead(job: Job, reason: str) -> None:
+        dead.append((job.id, reason))
+
+    policy = RetryPolicy(max_attempts=4, base_seconds=10, max_seconds=1000)
+    pool = WorkerPool(store, {"work": failing}, policy=policy, on_dead=on_dead)
+    job_id = await enqueue(store)
+    clock = clock_of(store)
+    delays = []
+    for attempt in range(1, 4):
+        assert await pool.run_once()
+        delay = await run_after(store, job_id) - clock.now()
+        ceiling = 10 * 2 ** (attempt - 1)
+        assert ceiling / 2 <= delay <= ceiling
+        delays.append(delay)
+        assert not await pool.run_once(), "not due before its backoff passed"
+        clock.advance(delay)
+    assert delays[0] < delays[2]
+    assert await pool.run_once()  # fourth attempt: gives up
+    async with store.transaction() as tx:
+        (found, reason), *_ = await tx.jobs.dead()
+    assert found.id == job_id and found.attempts == 4
+    assert "ProviderError" in reason and "131000" in reason
+    assert dead == [(job_id, reason)]
+
+
+async def test_permanent_error_dead_letters_at_once(store: Store) -> None:
+    async def closed(job: Job) -> None:
+        raise WindowClosed("24-hour window closed", code=131047)
+
+    pool = WorkerPool(store, {"work": closed})
+    await enqueue(store)
+    assert await pool.run_once()
+    async with store.transaction() as tx:
+        assert (await tx.jobs.counts()) == {"dead": 1}
+
+
+async def test_rate_limit_honours_retry_after(store: Store) -> None:
+    async def limited(job: Job) -> None:
+        raise RateLimited("throughput", code=130429, retry_after=30)
+
+    pool = WorkerPool(store, {"work": limited})
+    job_id = await enqueue(store)
+    assert await pool.run_once()
+    assert await run_after(store, job_id) == clock_of(store).now() + 30
+
+
+async def test_unknown_kind_is_dead_lettered(store: Store) -> None:
+    pool = WorkerPool(store, {})
+    await enqueue(store, kind="from.the.future")
+    assert await pool.run_once()
+    async with store.transaction() as tx:
+        (_, reason), *_ = await tx.jobs.dead()
+    assert "no handler" in reason
+
+
+async def test_expired_lease_is_picked_up_again(store: Store) -> None:
+    done: list[int] = []
+
+    async def work(job: Job) -> None:
+        done.append(job.id)
+
+    job_id = await enqueue(store)
+    clock = clock_of(store)
+    async with store.transaction() as tx:  # a worker that leases and then dies
+        leased = await tx.jobs.lease(now=clock.now(), until=clock.now() + 60, token="dead-worker")
+    assert leased is not None and leased.id == job_id
+    pool = WorkerPool(store, {"work": work}, lease_seconds=60)
+    assert not await pool.run_once(), "still leased"
+    clock.advance(61)
+    assert await pool.run_once()
+    assert done == [job_id]
+    async with store.transaction() as tx:
+        assert await tx.jobs.counts() == {}
+
+
+async def test_a_blocked_conversation_does_not_block_others(store: Store) -> None:
+    ran: list[int] = []
+    down = True
+
+    async def work(job: Job) -> None:
+        if job.payload["n"] == 1 and down:
+            raise ProviderError("down", retryable=True)
+        ran.append(job.payload["n"])
+
+    pool = WorkerPool(store, {"work": work}, policy=RetryPolicy(base_seconds=100))
+    await enqueue(store, key="contact:1", n=1)
+    await enqueue(store, key="contact:1", n=2)
+    await enqueue(store, key="contact:2", n=3)
+    await pool.run_until_idle()
+    assert ran == [3], "job 2 waits behind the failing job 1; contact 2 is unaffected"
+    down = False
+    clock_of(store).advance(200)
+    await pool.run_until_idle()
+    assert ran == [3, 1, 2]
+
+
+async def test_order_per_conversation_with_several_workers(tmp_path: Path) -> None:
+    """Real clock, 6 workers, flaky handler: each conversation's jobs still run in order."""
+    store = await Store.open(tmp_path / "order.sqlite3")
+    seen: dict[str, list[int]] = {}
+    failed_once: set[int] = set()
+
+    async def work(job: Job) -> None:
+        await asyncio.sleep(random.uniform(0, 0.003))
+        if job.id % 7 == 0 and job.id not in failed_once:
+            failed_once.add(job.id)
+            raise ProviderError("flaky", retryable=True)
+        seen.setdefault(str(job.order_key), []).append(int(job.payload["n"]))
+
+    pool = WorkerPool(
+        store,
+        {"work": work},
+        workers=6,
+        policy=RetryPolicy(base_seconds=0.01, max_seconds=0.02),
+        idle_poll_seconds=0.02,
+    )
+    for n in range(40):
+        for key in ("contact:1", "contact:2", "contact:3", "contact:4"):
+            await enqueue(store, key=key, n=n)
+    pool.start()
+    try:
+        for _ in range(400):
+            if sum(len(v) for v in seen.values()) == 160:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await pool.stop()
+        await store.close()
+    assert failed_once, "the test must exercise retries"
+    assert seen == {key: list(range(40)) for key in seen} and len(seen) == 4
