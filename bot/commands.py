@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Intent = Literal["send", "note", "close", "help", "ignore", "unknown"]
+Intent = Literal["send", "note", "close", "help", "case", "ignore", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -33,4 +33,6 @@ def parse(text: str, *, reply_mode: str) -> Parsed:
         return Parsed("close")
     if word == "!help":
         return Parsed("help")
+    if word == "!case":
+        return Parsed("case", rest)
     return Parsed("unknown", word)

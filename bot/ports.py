@@ -8,9 +8,13 @@ relay decides what those events mean.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.domain import DeliveryStatus, Frozen, OutboundText, WebhookBatch
+
+if TYPE_CHECKING:
+    from bot.jobs import JobHandler
+    from bot.store import Tx
 
 
 class WhatsAppProvider(Protocol):
@@ -108,3 +112,31 @@ class ChatPlatform(Protocol):
     async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
         """An operational or SLA notice, in the thread or the alerts room."""
         ...
+
+
+class CaseEvent(Frozen):
+    """Something in a conversation that case systems may need to know.
+
+    ``kind`` is ``opened``, ``message_in``, ``message_out`` or ``closed``; ``message_id``
+    names the stored message for the two message kinds.
+    """
+
+    kind: str
+    conversation_id: int
+    message_id: int | None = None
+
+
+class CaseHooks(Protocol):
+    """The relay's view of case transfer: it reports events and forwards ``!case``.
+
+    ``record`` runs inside the caller's transaction, so transfer jobs exist iff the event
+    does; the transfer itself is a durable job and never blocks relaying to chat.
+    """
+
+    async def record(self, tx: Tx, event: CaseEvent) -> None: ...
+
+    async def command(self, tx: Tx, conversation_id: int, argument: str, author: str) -> str:
+        """Answer ``!case`` / ``!case <id>``; the returned text is posted in the thread."""
+        ...
+
+    def handlers(self) -> dict[str, JobHandler]: ...

@@ -19,7 +19,15 @@ from bot.domain import DeliveryStatus, OutboundText
 from bot.errors import DeliveryError, ProviderError, TokenInvalid
 from bot.intake import INBOUND_JOB, STATUS_JOB, contact_order_key
 from bot.jobs import JobHandler
-from bot.ports import AgentAction, AgentEvent, AgentMessage, ChatPlatform, WhatsAppProvider
+from bot.ports import (
+    AgentAction,
+    AgentEvent,
+    AgentMessage,
+    CaseEvent,
+    CaseHooks,
+    ChatPlatform,
+    WhatsAppProvider,
+)
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
@@ -50,21 +58,32 @@ class Relay:
         policy: RelayPolicy,
         *,
         on_operational_alert: OperationalAlert | None = None,
+        cases: CaseHooks | None = None,
     ) -> None:
         self._store = store
+        self._cases = cases
         self._chat = chat
         self._whatsapp = whatsapp
         self._policy = policy
         self._alert = on_operational_alert
 
     def handlers(self) -> dict[str, JobHandler]:
-        return {
+        own: dict[str, JobHandler] = {
             INBOUND_JOB: self._inbound,
             OUTBOUND_JOB: self._outbound,
             STATUS_JOB: self._status,
             NOTICE_JOB: self._notice,
             ROOT_JOB: self._root,
         }
+        return {**(self._cases.handlers() if self._cases else {}), **own}
+
+    async def _record(
+        self, tx: Tx, kind: str, conversation_id: int, message_id: int | None
+    ) -> None:
+        if self._cases is not None:
+            await self._cases.record(
+                tx, CaseEvent(kind=kind, conversation_id=conversation_id, message_id=message_id)
+            )
 
     # -- customer → thread -------------------------------------------------------------------
 
@@ -77,8 +96,11 @@ class Relay:
             contact = await tx.contacts.get(row.contact_id)
             assert contact is not None
             if row.conversation_id is None:
-                conversation, _ = await tx.conversations.ensure_open(contact.id, tx.clock.now())
+                conversation, new = await tx.conversations.ensure_open(contact.id, tx.clock.now())
                 await tx.messages.assign(message_id, conversation.id)
+                if new:
+                    await self._record(tx, "opened", conversation.id, None)
+                await self._record(tx, "message_in", conversation.id, message_id)
             else:
                 found = await tx.conversations.get(row.conversation_id)
                 assert found is not None
@@ -150,6 +172,14 @@ class Relay:
         if parsed.intent == "close":
             await self._close(tx, conversation, event.author_name)
             return
+        if parsed.intent == "case":
+            answer = "No case system is configured."
+            if self._cases is not None:
+                answer = await self._cases.command(
+                    tx, conversation.id, parsed.text, event.author_name
+                )
+            await self._enqueue_notice(tx, conversation, answer)
+            return
         if not conversation.is_open:
             await self._enqueue_notice(
                 tx,
@@ -209,6 +239,7 @@ class Relay:
 
     async def _close(self, tx: Tx, conversation: ConversationRow, who: str) -> None:
         if await tx.conversations.close(conversation.id, tx.clock.now()):
+            await self._record(tx, "closed", conversation.id, None)
             await self._enqueue_notice(
                 tx,
                 conversation,
@@ -261,6 +292,7 @@ class Relay:
             now = tx.clock.now()
             await tx.messages.mark_sent(message_id, provider_id, now)
             await tx.messages.apply_status_events(provider_id)
+            await self._record(tx, "message_out", row.conversation_id, message_id)
             await tx.jobs.enqueue(
                 STATUS_JOB,
                 {"message_id": message_id},

@@ -20,6 +20,7 @@ HELP_TEXT = (
     '• !send <text> — send (required when reply_mode is "explicit")\n'
     "• !note <text> — internal note, never sent\n"
     "• !close — close the conversation; the customer's next message opens a new thread\n"
+    "• !case — show the linked case; !case <id> links an existing case\n"
     "• !help — this help\n"
     "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed."
 )
