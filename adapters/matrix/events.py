@@ -1,0 +1,152 @@
+"""Room events → ``AgentMessage``: pure functions over the event's JSON (nio's ``source``).
+
+Working on the raw dict rather than nio's event classes keeps the relation fields (threads,
+edits, reply fallbacks) in view: nio parses an edit as an ordinary ``RoomMessageText`` whose
+body is ``"* new text"``, and it does not model threads at all.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from bot.ports import AgentMessage
+
+THREAD_REL_TYPES = frozenset({"m.thread", "io.element.thread"})
+REPLACE = "m.replace"
+DELIVERED_MSGTYPES = frozenset({"m.text", "m.notice"})
+"""``m.emote`` is left out on purpose: "/me is off for lunch" describes the agent to the room;
+relaying it to a customer as a reply would be a surprise. Media are not relayed by this port."""
+
+BOT_MSGTYPE = "m.notice"
+"""By convention bots post notices (and must not react to them), so a notice counts as bot
+output whoever sent it; bridges and integrations follow this."""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def relation(content: dict[str, Any]) -> dict[str, Any]:
+    return _dict(content.get("m.relates_to"))
+
+
+def thread_root(content: dict[str, Any]) -> str | None:
+    """The thread an event belongs to, from its own relation (threads are stable MSC3440 or
+    Element's pre-stable ``io.element.thread``)."""
+    rel = relation(content)
+    root = rel.get("event_id")
+    if rel.get("rel_type") in THREAD_REL_TYPES and isinstance(root, str):
+        return root
+    return None
+
+
+def edit_target(content: dict[str, Any]) -> str | None:
+    """The event an ``m.replace`` edit replaces."""
+    rel = relation(content)
+    target = rel.get("event_id")
+    if rel.get("rel_type") == REPLACE and isinstance(target, str):
+        return target
+    return None
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the ``> <@user> quoted text`` block older clients put before a reply's text.
+
+    Only the leading quote block and the blank line after it go; a quote further down is the
+    agent's own text and stays.
+    """
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith(">"):
+        return body
+    index = 0
+    while index < len(lines) and lines[index].startswith(">"):
+        index += 1
+    if index < len(lines) and lines[index] == "":
+        index += 1
+    return "\n".join(lines[index:])
+
+
+def message_text(content: dict[str, Any]) -> tuple[str, str] | None:
+    """``(msgtype, text)`` of a message or of an edit's new content; None when not relayed."""
+    source = content
+    if edit_target(content) is not None:
+        source = _dict(content.get("m.new_content"))
+    msgtype = source.get("msgtype")
+    body = source.get("body")
+    if msgtype not in DELIVERED_MSGTYPES or not isinstance(body, str):
+        return None
+    if source is content and "m.in_reply_to" in relation(content):
+        body = strip_reply_fallback(body)
+    return msgtype, body
+
+
+def display_name(room: Any, user_id: str) -> str:
+    """The member's (disambiguated) display name in this room, else the user id."""
+    name = room.user_name(user_id) if room is not None else None
+    return name if isinstance(name, str) and name else user_id
+
+
+def is_joined(room: Any, user_id: str) -> bool:
+    """nio keeps joined and invited users in ``users``; only joined ones are members."""
+    if room is None:
+        return False
+    return user_id in room.users and user_id not in room.invited_users
+
+
+def to_agent_message(
+    source: dict[str, Any],
+    *,
+    own_user_id: str,
+    bot_users: frozenset[str],
+    author_name: str,
+    author_is_member: bool,
+    edit_thread: str | None = None,
+) -> AgentMessage | None:
+    """Translate one timeline event; None for anything that is not an agent-visible message.
+
+    ``edit_thread`` is the thread of the original event for edits (an edit does not carry it).
+    """
+    if source.get("type") != "m.room.message":
+        return None
+    content = _dict(source.get("content"))
+    parsed = message_text(content)
+    event_id, sender = source.get("event_id"), source.get("sender")
+    if parsed is None or not isinstance(event_id, str) or not isinstance(sender, str):
+        return None
+    msgtype, text = parsed
+    edit_of = edit_target(content)
+    return AgentMessage(
+        chat_id=event_id,
+        thread_id=edit_thread if edit_of else thread_root(content),
+        author_id=sender,
+        author_name=author_name,
+        text=text,
+        author_is_bot=msgtype == BOT_MSGTYPE or sender in bot_users,
+        author_is_self=sender == own_user_id,
+        author_is_member=author_is_member,
+        edit_of=edit_of,
+    )
+
+
+class ThreadIndex:
+    """Which thread recent events belong to, so edits can be placed in their thread.
+
+    Bounded (LRU): after a restart or for very old messages the caller asks the homeserver.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._threads: OrderedDict[str, str | None] = OrderedDict()
+
+    def remember(self, event_id: str, thread_id: str | None) -> None:
+        self._threads[event_id] = thread_id
+        self._threads.move_to_end(event_id)
+        while len(self._threads) > self._capacity:
+            self._threads.popitem(last=False)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._threads
+
+    def get(self, event_id: str) -> str | None:
+        return self._threads.get(event_id)

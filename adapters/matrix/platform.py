@@ -1,0 +1,275 @@
+"""``ChatPlatform`` on Matrix: one room, one thread per conversation, optional E2EE.
+
+Lifecycle (login, join, the sync loop) is here; login details live in ``session``, the loop
+in ``sync``, event shapes in ``content`` and ``events``, error mapping in ``errors``.
+Every send carries a transaction id derived from the caller's key, so a job retried after a
+timeout or a crash gets the event it already created instead of a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from nio import AsyncClient, JoinResponse, RoomRedactResponse, RoomSendResponse
+from nio.api import RelationshipType
+
+from adapters.matrix import content, errors
+from adapters.matrix.events import ThreadIndex
+from adapters.matrix.session import open_client
+from adapters.matrix.state import StateFile
+from adapters.matrix.sync import SyncLoop, now_ms, where
+from bot.config import MatrixSection
+from bot.domain import DeliveryStatus
+from bot.errors import PlatformError
+from bot.ports import AgentEventHandler, ThreadRoot
+
+log = logging.getLogger("empfang.matrix")
+
+RESTART_DELAY = 5.0
+"""Seconds before the sync loop is restarted after an unexpected error (a bug, not an outage:
+outages are handled inside the loop)."""
+
+
+class MatrixPlatform:
+    """The bot's Matrix account in the configured room.
+
+    ``bot_started_at`` (Unix seconds) is when the bot first ran, if the caller keeps it; events
+    older than that are never delivered. Without it the adapter records its own first start
+    under ``store_path``. ``bot_users`` are accounts (other bots, bridges) whose messages are
+    flagged ``author_is_bot``; ``m.notice`` messages are flagged whoever sent them.
+    """
+
+    name = "matrix"
+
+    def __init__(
+        self,
+        section: MatrixSection,
+        *,
+        bot_started_at: float | None = None,
+        bot_users: Iterable[str] = (),
+    ) -> None:
+        self._section = section
+        self._bot_started_at = bot_started_at
+        self._bot_users = frozenset(bot_users)
+        self._state = StateFile(section.store_path)
+        self._room_id = section.room_id
+        self._client: AsyncClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._threads = ThreadIndex()
+        self.timeline_limit = 50
+        """Events per sync; a longer backlog is fetched page by page (see ``sync``)."""
+
+    # -- introspection ------------------------------------------------------------------------
+
+    @property
+    def room_id(self) -> str:
+        """The room's id (resolved from an alias after ``start``)."""
+        return self._room_id
+
+    @property
+    def user_id(self) -> str:
+        return self._section.user_id
+
+    @property
+    def device_id(self) -> str | None:
+        """The device in use; stable across restarts with the same ``store_path``."""
+        if self._client is None:
+            return None
+        return str(self._client.device_id)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, on_event: AgentEventHandler) -> None:
+        """Log in, join the room, sync once (delivering what arrived while stopped), then keep
+        syncing in the background. Raises ``PlatformError`` (retryable if the homeserver is
+        unreachable) and leaves nothing running when it does."""
+        if self._client is not None:
+            raise PlatformError("Matrix platform already started", retryable=False)
+        try:
+            client = await open_client(self._section, self._state)
+        except PlatformError:
+            raise
+        except Exception as exc:  # e.g. store_path not writable
+            raise errors.from_exception("start", exc) from exc
+        try:
+            self._room_id = await self._join(client)
+            loop = SyncLoop(
+                client,
+                room_id=self._room_id,
+                state_file=self._state,
+                on_event=on_event,
+                bot_users=self._bot_users,
+                cutoff_ms=self._cutoff_ms(),
+                timeline_limit=self.timeline_limit,
+                threads=self._threads,
+            )
+            await loop.first_sync()
+        except BaseException as exc:
+            await client.close()
+            if isinstance(exc, Exception) and not isinstance(exc, PlatformError):
+                raise errors.from_exception("start", exc) from exc
+            raise
+        self._client = client
+        self._task = asyncio.create_task(self._keep_syncing(loop), name="empfang-matrix-sync")
+        log.info("matrix: syncing room %s", self._room_id)
+
+    async def stop(self) -> None:
+        """Stop syncing and close the HTTP session; the sync token is already on disk."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    async def _keep_syncing(self, loop: SyncLoop) -> None:
+        while True:
+            try:
+                await loop.run()
+            except Exception as exc:
+                log.error("matrix: sync loop failed (%s); restarting", where(exc))
+                await asyncio.sleep(RESTART_DELAY)
+
+    def _cutoff_ms(self) -> int:
+        """Events before the bot's first start are history, not work for the relay."""
+        if not self._state.state.first_start_ms:
+            self._state.update(first_start_ms=now_ms())
+        if self._bot_started_at is not None:
+            return int(self._bot_started_at * 1000)
+        return self._state.state.first_start_ms
+
+    async def _join(self, client: AsyncClient) -> str:
+        """Join (or accept the invite to) the configured room; idempotent on the server."""
+        try:
+            response = await client.join(self._section.room_id)
+        except Exception as exc:
+            raise errors.from_exception("join", exc) from exc
+        if not isinstance(response, JoinResponse):
+            raise errors.from_response("join", response)
+        return str(response.room_id)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _require_client(self, action: str) -> AsyncClient:
+        if self._client is None:
+            raise PlatformError(f"Matrix {action}: platform not started", retryable=True)
+        return self._client
+
+    async def _send(
+        self,
+        action: str,
+        kind: str,
+        key: str,
+        body: dict[str, Any],
+        *,
+        event_type: str = "m.room.message",
+    ) -> str:
+        """``room_send`` with an idempotent transaction id; encrypts in encrypted rooms."""
+        client = self._require_client(action)
+        try:
+            response = await client.room_send(
+                self._room_id,
+                event_type,
+                body,
+                tx_id=content.txn_id(kind, key),
+                ignore_unverified_devices=True,
+            )
+        except Exception as exc:
+            raise errors.from_exception(action, exc) from exc
+        if not isinstance(response, RoomSendResponse):
+            raise errors.from_response(action, response)
+        event_id = str(response.event_id)
+        log.debug("matrix: %s -> %s", action, event_id)
+        return event_id
+
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+        return await self._send("open thread", "root", key, content.root_content(root))
+
+    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+        body = content.edit_content(thread_id, content.root_content(root))
+        await self._send("update root", "edit", key, body)
+
+    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+        event_id = await self._send("post", "post", key, content.thread_message(thread_id, text))
+        self._threads.remember(event_id, thread_id)
+        return event_id
+
+    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+        if thread_id is None:
+            body = content.room_message(text, msgtype="m.notice")
+        else:
+            body = content.thread_message(thread_id, text, msgtype="m.notice")
+        return await self._send("alert", "alert", key, body)
+
+    async def set_status(
+        self,
+        thread_id: str,
+        chat_id: str,
+        status: DeliveryStatus,
+        *,
+        previous: str | None,
+        key: str,
+    ) -> str | None:
+        """React with the status emoji, then redact the previous mark (in that order, so the
+        message never shows no status). A retry re-sends nothing new: both steps are keyed."""
+        try:
+            event_id = await self._send(
+                "set status",
+                "react",
+                key,
+                content.reaction(chat_id, status),
+                event_type="m.reaction",
+            )
+        except PlatformError as exc:
+            if exc.code != "M_DUPLICATE_ANNOTATION":
+                raise
+            # The same mark is already there (sent under another key): reuse it.
+            found = await self._own_reaction(chat_id, content.STATUS_EMOJI[status])
+            if found is None:
+                raise
+            event_id = found
+        if previous and previous != event_id:
+            await self._redact(previous, key)
+        return event_id
+
+    async def _own_reaction(self, chat_id: str, emoji: str) -> str | None:
+        client = self._require_client("set status")
+        try:
+            async for event in client.room_get_event_relations(
+                self._room_id, chat_id, RelationshipType.annotation, "m.reaction"
+            ):
+                source = getattr(event, "source", {})
+                relates = source.get("content", {}).get("m.relates_to", {})
+                if source.get("sender") == client.user_id and relates.get("key") == emoji:
+                    return str(source["event_id"])
+        except Exception as exc:
+            # nio's relation iterator breaks on error responses (AttributeError); any failure
+            # here just means the earlier mark cannot be found.
+            log.warning("matrix: cannot list reactions on %s (%s)", chat_id, type(exc).__name__)
+        return None
+
+    async def _redact(self, event_id: str, key: str) -> None:
+        client = self._require_client("redact")
+        try:
+            response = await client.room_redact(
+                self._room_id, event_id, tx_id=content.txn_id("redact", f"{key}\x00{event_id}")
+            )
+        except Exception as exc:
+            raise errors.from_exception("redact status", exc) from exc
+        if isinstance(response, RoomRedactResponse):
+            return
+        failure = errors.from_response("redact status", response)
+        if failure.retryable:
+            raise failure
+        # The new mark is in place; an old one that cannot be removed is cosmetic.
+        log.warning("matrix: could not redact old status %s (%s)", event_id, failure.code)

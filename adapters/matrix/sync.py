@@ -1,0 +1,299 @@
+"""The sync loop: long-poll the homeserver, hand agent messages to the relay, remember where.
+
+Own loop instead of nio's ``sync_forever`` for three reasons:
+
+- ``sync_forever`` raises on the first connection error, so a homeserver restart would end it;
+  this loop backs off and resumes from the stored token, losing nothing.
+- nio stores its sync token *before* callbacks run; here the token is saved only after the
+  batch was delivered (at-least-once: after a crash the relay may see an event twice, keyed by
+  its event id, but never misses one).
+- a ``limited`` timeline (more events arrived while the bot was down than one sync returns)
+  is filled from ``/messages`` back to the previous token instead of silently skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+from nio import AsyncClient, MegolmEvent, RoomGetEventResponse, RoomMessagesResponse, SyncResponse
+
+from adapters.matrix import errors, events
+from adapters.matrix.state import StateFile
+from bot.errors import PlatformError
+from bot.ports import AgentEventHandler, AgentMessage
+
+log = logging.getLogger("empfang.matrix")
+
+POLL_TIMEOUT_MS = 30_000
+BACKOFF_START = 0.5
+BACKOFF_MAX = 10.0
+"""Seconds between attempts while the homeserver is away; small, so service resumes soon
+after it is back (a failed connect to a stopped server costs next to nothing)."""
+GAP_FILL_MAX = 1_000
+"""Most events fetched to fill one gap; beyond that the oldest are skipped with a warning."""
+
+
+class SyncLoop:
+    """Runs ``/sync`` for one client and delivers the configured room's messages."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        *,
+        room_id: str,
+        state_file: StateFile,
+        on_event: AgentEventHandler,
+        bot_users: frozenset[str],
+        cutoff_ms: int,
+        timeline_limit: int,
+        threads: events.ThreadIndex,
+    ) -> None:
+        self._client = client
+        self._room_id = room_id
+        self._state = state_file
+        self._on_event = on_event
+        self._bot_users = bot_users
+        self._cutoff_ms = cutoff_ms
+        self._timeline_limit = timeline_limit
+        self._threads = threads
+        self._seen: events.ThreadIndex = events.ThreadIndex(capacity=2_000)
+
+    # -- filters ------------------------------------------------------------------------------
+
+    def _filter(self, timeline_limit: int) -> dict[str, Any]:
+        """Only the configured room, no presence, typing or receipts: less to transfer."""
+        return {
+            "presence": {"not_types": ["*"]},
+            "account_data": {"not_types": ["*"]},
+            "room": {
+                "rooms": [self._room_id],
+                "timeline": {"limit": timeline_limit},
+                "ephemeral": {"not_types": ["*"]},
+                "account_data": {"not_types": ["*"]},
+            },
+        }
+
+    # -- one sync -----------------------------------------------------------------------------
+
+    async def _sync(self, *, since: str | None, first: bool) -> SyncResponse:
+        """One ``/sync``; raises ``PlatformError`` for any failure.
+
+        ``full_state`` on a process's first sync rebuilds nio's room state (members, display
+        names, encryption), which nio does not persist. nio disables its own timeout for full
+        state syncs, so every call is bounded here.
+        """
+        limit = 1 if first and not since else self._timeline_limit
+        timeout_ms = 0 if first else POLL_TIMEOUT_MS
+        budget = (timeout_ms / 1000) + 30
+        try:
+            response = await asyncio.wait_for(
+                self._client.sync(
+                    timeout=timeout_ms,
+                    sync_filter=self._filter(limit),
+                    since=since,
+                    full_state=True if first else None,
+                ),
+                budget,
+            )
+        except Exception as exc:
+            raise errors.from_exception("sync", exc) from exc
+        if not isinstance(response, SyncResponse):
+            raise errors.from_response("sync", response)
+        return response
+
+    async def first_sync(self) -> None:
+        """The sync ``start()`` waits for. With no stored token (the bot's first start ever)
+        everything it returns is history and is dropped; otherwise it delivers what arrived
+        while the bot was stopped."""
+        since = self._state.state.next_batch or None
+        response = await self._sync(since=since, first=True)
+        if since is None:
+            log.info("matrix: first start, skipping room history")
+            self._state.update(next_batch=response.next_batch)
+        else:
+            await self._handle(response, since)
+        await self._crypto_housekeeping()
+
+    async def run(self) -> None:
+        """Sync until cancelled; survives the homeserver going away and coming back."""
+        failures = 0
+        while True:
+            since = self._state.state.next_batch or None
+            try:
+                response = await self._sync(since=since, first=False)
+            except PlatformError as exc:
+                failures += 1
+                wait = self._backoff(failures, exc.retry_after)
+                if failures == 1:
+                    level = logging.WARNING if exc.retryable else logging.ERROR
+                    log.log(level, "matrix: sync failed (%s); retrying", exc)
+                else:
+                    log.debug("matrix: sync failed again (%s), next try in %.1f s", exc, wait)
+                await asyncio.sleep(wait)
+                continue
+            if failures:
+                log.info("matrix: homeserver reachable again after %d failed syncs", failures)
+                failures = 0
+            await self._handle(response, since)
+            await self._crypto_housekeeping()
+
+    @staticmethod
+    def _backoff(failures: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        ceiling: float = min(BACKOFF_MAX, BACKOFF_START * 2.0 ** min(failures - 1, 16))
+        jitter: float = random.uniform(0.5, 1.0)
+        return ceiling * jitter
+
+    # -- delivery -----------------------------------------------------------------------------
+
+    async def _handle(self, response: SyncResponse, since: str | None) -> None:
+        """Deliver the room's new events, then store the token (so a crash replays, not loses)."""
+        if self._room_id in response.rooms.leave:
+            log.error("matrix: the bot is no longer in room %s (kicked or left)", self._room_id)
+        room_info = response.rooms.join.get(self._room_id)
+        if room_info is not None:
+            timeline = room_info.timeline
+            gap: list[Any] = []
+            if timeline.limited and since and timeline.prev_batch:
+                gap = await self._fill_gap(timeline.prev_batch, since)
+            await self._deliver([*gap, *timeline.events])
+        if response.next_batch != self._state.state.next_batch:
+            self._state.update(next_batch=response.next_batch)
+
+    async def _fill_gap(self, prev_batch: str, since: str) -> list[Any]:
+        """Events between the last delivered sync and this limited timeline, oldest first."""
+        found: list[Any] = []
+        token = prev_batch
+        while len(found) < GAP_FILL_MAX:
+            try:
+                page = await self._client.room_messages(
+                    self._room_id,
+                    start=token,
+                    end=since,
+                    limit=100,
+                    message_filter={"types": ["m.room.message", "m.room.encrypted"]},
+                )
+            except Exception as exc:
+                log.warning("matrix: could not fill sync gap (%s)", type(exc).__name__)
+                break
+            if not isinstance(page, RoomMessagesResponse):
+                log.warning("matrix: could not fill sync gap (%s)", errors.errcode(page))
+                break
+            found.extend(page.chunk)
+            if not page.chunk or not page.end or page.end == token:
+                break
+            token = page.end
+        else:
+            log.warning("matrix: more than %d events missed; older ones skipped", GAP_FILL_MAX)
+        log.info("matrix: filled a sync gap with %d events", len(found))
+        found.reverse()
+        return found
+
+    async def _deliver(self, timeline: Iterable[Any]) -> None:
+        room = self._client.rooms.get(self._room_id)
+        for event in timeline:
+            message = await self._translate(event, room)
+            if message is None:
+                continue
+            self._threads.remember(message.chat_id, message.thread_id)
+            try:
+                await self._on_event(message)
+            except Exception as exc:
+                # Type and place only, never the exception's text: it may quote the message.
+                log.error("matrix: handler failed for event %s (%s)", message.chat_id, where(exc))
+
+    async def _translate(self, event: Any, room: Any) -> AgentMessage | None:
+        source = getattr(event, "source", None)
+        if not isinstance(source, dict):
+            return None
+        event_id = source.get("event_id")
+        sender = source.get("sender")
+        if not isinstance(event_id, str) or not isinstance(sender, str):
+            return None
+        if event_id in self._seen:
+            return None
+        self._seen.remember(event_id, None)
+        if isinstance(event, MegolmEvent):
+            log.warning("matrix: cannot decrypt event %s (session %s)", event_id, event.session_id)
+            return None
+        content = source.get("content")
+        content = content if isinstance(content, dict) else {}
+        if sender == self._client.user_id:
+            # Own posts are never delivered, but their threads place later edits.
+            self._threads.remember(event_id, events.thread_root(content))
+            return None
+        timestamp = source.get("origin_server_ts")
+        if isinstance(timestamp, int) and timestamp < self._cutoff_ms:
+            return None
+        edit_of = events.edit_target(content)
+        return events.to_agent_message(
+            source,
+            own_user_id=self._client.user_id,
+            bot_users=self._bot_users,
+            author_name=events.display_name(room, sender),
+            author_is_member=events.is_joined(room, sender),
+            edit_thread=await self._thread_of(edit_of) if edit_of else None,
+        )
+
+    async def _thread_of(self, event_id: str) -> str | None:
+        """The thread of an edited event: from memory, else from the homeserver.
+
+        The relation of an encrypted event is in its cleartext part, so no decryption is
+        needed for this.
+        """
+        if event_id in self._threads:
+            return self._threads.get(event_id)
+        try:
+            response = await self._client.room_get_event(self._room_id, event_id)
+        except Exception as exc:
+            log.warning("matrix: cannot look up edited event %s (%s)", event_id, exc)
+            return None
+        if not isinstance(response, RoomGetEventResponse):
+            return None
+        source = getattr(response.event, "source", {})
+        content = source.get("content") if isinstance(source, dict) else None
+        thread = events.thread_root(content) if isinstance(content, dict) else None
+        self._threads.remember(event_id, thread)
+        return thread
+
+    # -- E2EE upkeep --------------------------------------------------------------------------
+
+    async def _crypto_housekeeping(self) -> None:
+        """What ``sync_forever`` does between syncs: key shares, uploads, queries, claims.
+
+        Failures are logged and retried after the next sync; they must not stop the loop.
+        """
+        client = self._client
+        if client.olm is None:
+            return
+        try:
+            if client.outgoing_to_device_messages:
+                await client.send_to_device_messages()
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+        except Exception as exc:
+            log.warning("matrix: E2EE key maintenance failed (%s)", type(exc).__name__)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def where(exc: BaseException) -> str:
+    """``RuntimeError at bot/relay.py:120 in handle``: enough to find a bug, no content."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} at {last.filename}:{last.lineno} in {last.name}"
