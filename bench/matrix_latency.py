@@ -22,18 +22,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.demo.stack import SupportRoom, create_support_room, free_port  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.demo.stack import SupportRoom, create_support_room, free_port, wait_for  # noqa: E402
 from bot.demo.synapse import LocalSynapse  # noqa: E402
 from bot.sandbox import SandboxServer  # noqa: E402
-from bot.config import Settings  # noqa: E402
 
 SECRET = "bench-app-secret-0123456789"
 CUSTOMER_PREFIX = "49151000000"
@@ -127,6 +125,10 @@ async def watch(room: SupportRoom, seen: dict[str, float], stop: asyncio.Event) 
                     seen.setdefault(text, now)
 
 
+async def _all_seen(seen: dict[str, float], messages: int) -> bool:
+    return len(seen) >= messages
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -136,7 +138,7 @@ def rss_mib(pid: int) -> float:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def main(messages: int, rate: float, customers: int) -> None:
@@ -187,9 +189,7 @@ async def main(messages: int, rate: float, customers: int) -> None:
                     assert response.status_code == 200, response.text
                     acked[f"bench-{index}"] = time.monotonic()
                     await asyncio.sleep(1 / rate)
-            deadline = time.monotonic() + 60
-            while len(seen) < messages and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)
+            await wait_for(lambda: _all_seen(seen, messages), within=60, interval=0.2)
             memory = rss_mib(bot.pid)
         finally:
             stop.set()

@@ -72,6 +72,9 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     say.add_argument("text", help="message text")
     inbox = actions.add_parser("inbox", help="show what a customer received")
     inbox.add_argument("--to", dest="number", required=True, help="customer number")
+    read = actions.add_parser("read", help="let a customer read what they received")
+    read.add_argument("--to", dest="number", required=True, help="customer number")
+    actions.add_parser("verify", help="make Meta's GET handshake against the bot's webhook")
 
 
 def _check_config(path: Path | None) -> int:
@@ -108,6 +111,10 @@ def _sandbox(args: argparse.Namespace) -> int:
         return asyncio.run(sandbox_cli.say(base_url, args.sender, args.text, args.name))
     if args.sandbox_command == "inbox":
         return asyncio.run(sandbox_cli.inbox(base_url, args.number))
+    if args.sandbox_command == "read":
+        return asyncio.run(sandbox_cli.read(base_url, args.number))
+    if args.sandbox_command == "verify":
+        return asyncio.run(sandbox_cli.verify(base_url))
     from bot.logsetup import configure_logging
 
     configure_logging(settings.logging.level)

@@ -1,0 +1,309 @@
+"""The sandbox's behaviour, independent of HTTP: what Meta does and what a phone does.
+
+:class:`Sandbox` is used two ways with one implementation: the aiohttp routes
+(:mod:`bot.sandbox.routes`) translate requests into calls on it, and tests in the same event
+loop call the same methods directly. Graph-side methods raise
+:class:`~bot.sandbox.errors.GraphError`, driver-side methods
+:class:`~bot.sandbox.errors.DriverRequestError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.sandbox import payloads as p
+from bot.sandbox.delivery import Background, WebhookDeliverer
+from bot.sandbox.driver import BuildContext, build_customer_message, number_or_error
+from bot.sandbox.errors import DriverRequestError
+from bot.sandbox.graph import (
+    ReadRequest,
+    invalid_token,
+    invalid_value,
+    missing_param,
+    parse_messages_body,
+    unknown_object,
+)
+from bot.sandbox.limits import Throttle
+from bot.sandbox.media import MediaItem, MediaStore, check_upload
+from bot.sandbox.options import Options, SandboxClock
+from bot.sandbox.payloads import JSON, BusinessNumber
+from bot.sandbox.phone import DEFAULT_PROFILE_NAME, Phones, masked
+
+log = logging.getLogger("bot.sandbox")
+
+# Used only where the config leaves a value empty, so `empfang sandbox` works out of the box.
+DEFAULT_PHONE_NUMBER_ID = "110000000000001"
+DEFAULT_WABA_ID = "120000000000001"
+DEFAULT_DISPLAY_PHONE_NUMBER = "15555550100"  # 555-0100: a fictional number by convention
+DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
+DEFAULT_APP_SECRET = "sandbox-app-secret"
+DEFAULT_VERIFY_TOKEN = "sandbox-verify-token"
+DELIVERY_TIMEOUT_SECONDS = 10.0
+
+
+def url_host(bind_host: str) -> str:
+    """A bind address as it goes into a URL: wildcards become loopback, IPv6 gets brackets."""
+    if bind_host in {"", "0.0.0.0"}:
+        return "127.0.0.1"
+    if bind_host == "::":
+        return "[::1]"
+    if ":" in bind_host:
+        return f"[{bind_host}]"
+    return bind_host
+
+
+def default_webhook_url(settings: Settings) -> str:
+    """Where the bot from the same config listens."""
+    host = url_host(settings.server.host)
+    return f"http://{host}:{settings.server.port}/webhooks/whatsapp"
+
+
+class Sandbox:
+    """State and behaviour of one business number and all simulated customers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        waba_id: str | None = None,
+        display_phone_number: str | None = None,
+        delivery_timeout: float = DELIVERY_TIMEOUT_SECONDS,
+    ) -> None:
+        wa = settings.whatsapp
+        self.settings = settings
+        self.options = Options(settings.sandbox)
+        self.clock = SandboxClock(clock)
+        self.business = BusinessNumber(
+            waba_id=waba_id or DEFAULT_WABA_ID,
+            phone_number_id=wa.phone_number_id or DEFAULT_PHONE_NUMBER_ID,
+            display_phone_number=display_phone_number or DEFAULT_DISPLAY_PHONE_NUMBER,
+        )
+        self.access_token = wa.access_token.get_secret_value() or DEFAULT_ACCESS_TOKEN
+        self.app_secret = wa.app_secret.get_secret_value() or DEFAULT_APP_SECRET
+        self.verify_token = wa.verify_token.get_secret_value() or DEFAULT_VERIFY_TOKEN
+        self._default_webhook = default_webhook_url(settings)
+        self.base_url = ""
+        self.background = Background()
+        self.media = MediaStore(self.clock)
+        self.deliverer = WebhookDeliverer(
+            options=self.options,
+            app_secret=self.app_secret,
+            target=lambda: self.webhook_url,
+            clock=self.clock,
+            background=self.background,
+            timeout=delivery_timeout,
+        )
+        self.phones = Phones(
+            business=self.business,
+            options=self.options,
+            clock=self.clock,
+            deliverer=self.deliverer,
+            background=self.background,
+            rng=rng or random.Random(),
+        )
+        self._throttle = Throttle(self.clock, self.options.section)
+
+    @property
+    def webhook_url(self) -> str:
+        return self.options.section.webhook_url or self._default_webhook
+
+    @property
+    def graph_url(self) -> str:
+        """What the bot uses as ``whatsapp.api_base``."""
+        return f"{self.base_url}/{self.options.section.api_version}"
+
+    # -- Graph side -------------------------------------------------------------------------
+
+    def authorize(self, authorization: str | None, query_token: str | None = None) -> None:
+        """``Authorization: Bearer <token>`` (or ``?access_token=``) must be the configured one."""
+        token = query_token
+        if authorization is not None:
+            scheme, _, value = authorization.partition(" ")
+            token = value.strip() if scheme.lower() == "bearer" else None
+        if token is None or not secrets.compare_digest(token.encode(), self.access_token.encode()):
+            raise invalid_token()
+
+    def check_phone_number(self, phone_number_id: str) -> None:
+        if phone_number_id != self.business.phone_number_id:
+            raise unknown_object(phone_number_id)
+
+    def send(self, phone_number_id: str, body: Any) -> JSON:
+        """``POST /{phone_number_id}/messages`` after authorization: the §6 success body."""
+        self.check_phone_number(phone_number_id)
+        request = parse_messages_body(body)
+        if isinstance(request, ReadRequest):
+            if not self.phones.mark_read_by_business(request):
+                raise invalid_value(f"Invalid message_id {request.message_id!r}")
+            return {"success": True}
+        if request.media_id is not None and self.media.get(request.media_id) is None:
+            raise invalid_value(f"Param {request.type}['id'] is not a valid media id")
+        self._throttle.acquire(request.wa_id, retry_after_header=self.options.retry_after_header)
+        outbound = self.phones.accept(request)
+        message: JSON = {"id": outbound.wamid}
+        if request.is_template:
+            message["message_status"] = "accepted"
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": request.to, "wa_id": request.wa_id}],
+            "messages": [message],
+        }
+
+    def upload(
+        self,
+        phone_number_id: str,
+        fields: dict[str, str],
+        file: tuple[bytes, str | None] | None,
+    ) -> JSON:
+        """``POST /{phone_number_id}/media`` (multipart); ``file`` is (content, filename)."""
+        self.check_phone_number(phone_number_id)
+        if fields.get("messaging_product") is None:
+            raise missing_param("messaging_product")
+        if fields["messaging_product"] != "whatsapp":
+            raise invalid_value("Param messaging_product must be whatsapp")
+        if file is None:
+            raise missing_param("file")
+        mime_type = fields.get("type")
+        if not mime_type:
+            raise missing_param("type")
+        content, filename = file
+        check_upload(mime_type, len(content))
+        item = self.media.add(content, mime_type, filename=filename)
+        return {"id": item.media_id}
+
+    def media_info(self, media_id: str, phone_number_id: str | None = None) -> JSON:
+        item = self.media.get(media_id)
+        if item is None or (
+            phone_number_id is not None and phone_number_id != self.business.phone_number_id
+        ):
+            raise unknown_object(media_id, "get")
+        return {
+            "messaging_product": "whatsapp",
+            "url": self.media.url_for(item, self.base_url),
+            "mime_type": item.mime_type,
+            "sha256": item.sha256_hex,
+            "file_size": len(item.content),
+            "id": item.media_id,
+        }
+
+    def delete_media(self, media_id: str) -> JSON:
+        if self.media.get(media_id) is None or not self.media.delete(media_id):
+            raise unknown_object(media_id, "delete")
+        return {"success": True}
+
+    def download(self, mid: str, ext: str, digest: str, authorization: str | None) -> MediaItem:
+        """``GET <url>``: the Bearer token is required, as on Meta's media host."""
+        self.authorize(authorization)
+        return self.media.resolve(mid, ext, digest)
+
+    # -- driver side ------------------------------------------------------------------------
+
+    def send_message(self, spec: Any) -> str:
+        """A customer sends a message (driver request shape); returns the inbound wamid."""
+        sender = spec.get("from") if isinstance(spec, dict) else None
+        wamid = p.new_wamid(number_or_error(sender, "from"))
+        built = build_customer_message(
+            spec,
+            BuildContext(
+                business=self.business,
+                media=self.media,
+                media_origin=self.base_url,
+                wamid=wamid,
+                timestamp=self.phones.timestamp(),
+                last_outbound=self.phones.last_outbound,
+            ),
+        )
+        wamid = str(built.message.get("id", wamid))
+        customer = self.phones.record_inbound(built.wa_id, built.name, wamid)
+        contact = built.contact or p.contact_profile(
+            built.wa_id, customer.name or DEFAULT_PROFILE_NAME
+        )
+        payload = p.messages_webhook(self.business, [contact], [built.message])
+        log.info("customer %s sent %s", masked(built.wa_id), built.message.get("type"))
+        self.deliverer.submit(payload, lane=built.wa_id, kind="messages", message_ids=[wamid])
+        return wamid
+
+    def say(
+        self, sender: str, text: str, *, name: str | None = None, reply_to: str | None = None
+    ) -> str:
+        """Shortcut for a text message from ``sender``."""
+        spec: JSON = {"from": sender, "type": "text", "text": text}
+        if name is not None:
+            spec["name"] = name
+        if reply_to is not None:
+            spec["reply_to"] = reply_to
+        return self.send_message(spec)
+
+    def post_webhook(self, payload: Any) -> None:
+        """Deliver an arbitrary body as-is (signed): unknown fields, batches, odd shapes."""
+        if not isinstance(payload, dict):
+            raise DriverRequestError("expected a JSON object as the webhook body")
+        self.deliverer.submit(payload, lane="raw", kind="raw", message_ids=[])
+
+    def _wa_id(self, number: str) -> str:
+        return number_or_error(number, "number")
+
+    def inbox(self, number: str) -> JSON:
+        return self.phones.inbox(self._wa_id(number))
+
+    def read(self, number: str) -> list[str]:
+        return self.phones.customer_reads(self._wa_id(number))
+
+    def set_unreachable(self, number: str, unreachable: bool = True) -> None:
+        wa_id = self._wa_id(number)
+        self.phones.customer(wa_id).unreachable = unreachable
+        log.info("customer %s unreachable=%s", masked(wa_id), unreachable)
+
+    def advance_clock(self, seconds: float) -> float:
+        self.clock.advance(seconds)
+        return self.clock.now()
+
+    def deliveries(self) -> list[JSON]:
+        return [record.view() for record in self.deliverer.log]
+
+    def configure(self, **changes: Any) -> JSON:
+        """Change knobs at runtime (same names as ``[sandbox]`` plus the runtime-only flags)."""
+        self.options.update(changes)
+        self._throttle = Throttle(self.clock, self.options.section)
+        return self.options.view()
+
+    async def verify_webhook(
+        self, *, verify_token: str | None = None, challenge: str | None = None
+    ) -> JSON:
+        """Make the GET handshake against the bot, as Meta does when the URL is saved."""
+        challenge = challenge or str(secrets.randbelow(9 * 10**9) + 10**9)
+        return await self.deliverer.verify(verify_token or self.verify_token, challenge)
+
+    async def idle(self, max_wait: float | None = None) -> bool:
+        """Wait until every pending delivery and status is done; False after ``max_wait``."""
+        try:
+            await asyncio.wait_for(self.background.idle(), max_wait)
+        except TimeoutError:
+            return False
+        return True
+
+    async def reset(self) -> None:
+        """Forget customers, media, deliveries; cancel pending work. Knobs and clock stay."""
+        await self.background.cancel_all()
+        self.phones.reset()
+        self.media.clear()
+        self.deliverer.clear()
+        self._throttle = Throttle(self.clock, self.options.section)
+
+    def info(self) -> JSON:
+        return {
+            "graph_url": self.graph_url,
+            "webhook_url": self.webhook_url,
+            "waba_id": self.business.waba_id,
+            "phone_number_id": self.business.phone_number_id,
+            "display_phone_number": self.business.display_phone_number,
+            "now": self.clock.now(),
+            "pending": self.background.pending,
+        }

@@ -1,0 +1,226 @@
+"""aiohttp routes: thin translation between HTTP and :class:`~bot.sandbox.core.Sandbox`.
+
+Graph routes answer exactly like the Cloud API (Graph error envelope, status codes,
+``Retry-After``); driver routes under ``/sandbox/`` answer plain JSON with ``{"error": …}``
+on a bad request. No behaviour lives here, so the in-process Python API and HTTP cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from bot.sandbox.core import Sandbox
+from bot.sandbox.errors import DriverRequestError, GraphError, MediaUrlError
+from bot.sandbox.graph import invalid_param
+from bot.sandbox.media import ATTACHMENTS_PATH, MAX_UPLOAD_BYTES
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+GRAPH = r"/{version:v\d+\.\d+}"
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except GraphError as exc:
+        return web.json_response(exc.body(), status=exc.http_status, headers=exc.headers)
+    except DriverRequestError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    except MediaUrlError as exc:
+        return web.Response(status=404, text=str(exc))
+
+
+async def _graph_json(request: web.Request) -> Any:
+    try:
+        return json.loads(await request.read() or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise invalid_param("The request body is not valid JSON") from exc
+
+
+async def _driver_json(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DriverRequestError("the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise DriverRequestError("expected a JSON object")
+    return body
+
+
+def _number(request: web.Request, body: dict[str, Any]) -> str:
+    """The customer's number from the path (handy with curl) or the body (kept out of logs)."""
+    number = request.match_info.get("number", body.get("number"))
+    if not isinstance(number, str):
+        raise DriverRequestError('number: required, in the path or as {"number": "+49…"}')
+    return number
+
+
+class GraphRoutes:
+    """What the bot calls: messages, media upload/info/delete, media download."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def _authorize(self, request: web.Request) -> None:
+        self.sandbox.authorize(
+            request.headers.get("Authorization"), request.query.get("access_token")
+        )
+
+    async def messages(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        body = await _graph_json(request)
+        answer = self.sandbox.send(request.match_info["phone_number_id"], body)
+        return web.json_response(answer)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        if not request.content_type.startswith("multipart/"):
+            raise invalid_param(
+                "Upload media as multipart/form-data with file, type, messaging_product"
+            )
+        fields: dict[str, str] = {}
+        file: tuple[bytes, str | None] | None = None
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):  # nested multipart: not Meta's format
+                continue
+            if part.name == "file":
+                file = (bytes(await part.read()), part.filename)
+            elif part.name:
+                fields[part.name] = await part.text()
+        answer = self.sandbox.upload(request.match_info["phone_number_id"], fields, file)
+        return web.json_response(answer)
+
+    async def media_info(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        answer = self.sandbox.media_info(
+            request.match_info["media_id"], request.query.get("phone_number_id")
+        )
+        return web.json_response(answer)
+
+    async def delete_media(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        return web.json_response(self.sandbox.delete_media(request.match_info["media_id"]))
+
+    async def download(self, request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            item = self.sandbox.download(
+                query.get("mid", ""),
+                query.get("ext", ""),
+                query.get("hash", ""),
+                request.headers.get("Authorization"),
+            )
+        except GraphError:
+            # The media host is a CDN, not Graph: it just refuses.
+            return web.Response(status=401, text="Unauthorized: a Bearer token is required")
+        return web.Response(body=item.content, content_type=item.mime_type.split(";")[0])
+
+
+class DriverRoutes:
+    """The customer's phone and the test controls, under ``/sandbox/``."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    async def info(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.info())
+
+    async def messages(self, request: web.Request) -> web.Response:
+        wamid = self.sandbox.send_message(await _driver_json(request))
+        return web.json_response({"id": wamid})
+
+    async def webhooks(self, request: web.Request) -> web.Response:
+        self.sandbox.post_webhook(await _driver_json(request))
+        return web.json_response({"queued": True})
+
+    async def inbox(self, request: web.Request) -> web.Response:
+        number = _number(request, await _driver_json(request))
+        return web.json_response(self.sandbox.inbox(number))
+
+    async def read(self, request: web.Request) -> web.Response:
+        number = _number(request, await _driver_json(request))
+        return web.json_response({"read": self.sandbox.read(number)})
+
+    async def unreachable(self, request: web.Request) -> web.Response:
+        body = await _driver_json(request)
+        flag = body.get("unreachable", True)
+        if not isinstance(flag, bool):
+            raise DriverRequestError("unreachable: must be true or false")
+        self.sandbox.set_unreachable(_number(request, body), flag)
+        return web.json_response({"unreachable": flag})
+
+    async def get_clock(self, request: web.Request) -> web.Response:
+        return web.json_response({"now": self.sandbox.clock.now()})
+
+    async def clock(self, request: web.Request) -> web.Response:
+        seconds = (await _driver_json(request)).get("advance_seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise DriverRequestError("advance_seconds: required, a number of seconds")
+        return web.json_response({"now": self.sandbox.advance_clock(float(seconds))})
+
+    async def deliveries(self, request: web.Request) -> web.Response:
+        return web.json_response({"deliveries": self.sandbox.deliveries()})
+
+    async def get_config(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.options.view())
+
+    async def config(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.configure(**await _driver_json(request)))
+
+    async def verify(self, request: web.Request) -> web.Response:
+        body = await _driver_json(request)
+        token, challenge = body.get("verify_token"), body.get("challenge")
+        if not isinstance(token, str | None) or not isinstance(challenge, str | None):
+            raise DriverRequestError("verify_token and challenge must be strings")
+        result = await self.sandbox.verify_webhook(verify_token=token, challenge=challenge)
+        return web.json_response(result)
+
+    async def idle(self, request: web.Request) -> web.Response:
+        timeout = (await _driver_json(request)).get("timeout", 30.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise DriverRequestError("timeout: must be a number of seconds")
+        idle = await self.sandbox.idle(float(timeout))
+        return web.json_response({"idle": idle, "pending": self.sandbox.background.pending})
+
+    async def reset(self, request: web.Request) -> web.Response:
+        await self.sandbox.reset()
+        return web.json_response({"reset": True})
+
+
+def build_app(sandbox: Sandbox) -> web.Application:
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024, middlewares=[_errors])
+    graph, driver = GraphRoutes(sandbox), DriverRoutes(sandbox)
+    add = app.router
+    add.add_post(GRAPH + "/{phone_number_id}/messages", graph.messages)
+    add.add_post(GRAPH + "/{phone_number_id}/media", graph.upload)
+    add.add_get(GRAPH + r"/{media_id:\d+}", graph.media_info)
+    add.add_delete(GRAPH + r"/{media_id:\d+}", graph.delete_media)
+    add.add_get(ATTACHMENTS_PATH, graph.download)
+    add.add_get("/sandbox", driver.info)
+    add.add_post("/sandbox/messages", driver.messages)
+    add.add_post("/sandbox/webhooks", driver.webhooks)
+    # Each number route also exists without the number in the path, taking {"number": …} in
+    # the body: URLs end up in access and client logs, bodies do not.
+    add.add_get("/sandbox/inbox/{number}", driver.inbox)
+    add.add_post("/sandbox/inbox", driver.inbox)
+    add.add_post("/sandbox/read/{number}", driver.read)
+    add.add_post("/sandbox/read", driver.read)
+    add.add_post("/sandbox/unreachable/{number}", driver.unreachable)
+    add.add_post("/sandbox/unreachable", driver.unreachable)
+    add.add_get("/sandbox/clock", driver.get_clock)
+    add.add_post("/sandbox/clock", driver.clock)
+    add.add_get("/sandbox/deliveries", driver.deliveries)
+    add.add_get("/sandbox/config", driver.get_config)
+    add.add_post("/sandbox/config", driver.config)
+    add.add_post("/sandbox/verify", driver.verify)
+    add.add_post("/sandbox/idle", driver.idle)
+    add.add_post("/sandbox/reset", driver.reset)
+    return app
