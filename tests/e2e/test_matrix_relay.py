@@ -264,3 +264,74 @@ async def test_demo_runs_to_completion() -> None:
     assert "0176 98765432" in customer_side and "Guten Tag!" in customer_side
     assert "••••••32" in agent_side and "Guten Tag!" in agent_side
     assert "98765432" not in agent_side and "12345678" not in agent_side
+
+
+async def test_edit_of_a_sent_reply_is_noticed_and_reactions_show(
+    make_stack: StackFactory, synapse: LocalSynapse
+) -> None:
+    stack, room, view = await make_stack()
+    first = stack.sandbox.say(CUSTOMER_PLUS, "Hallo")
+    root, _ = await first_thread(view, room)
+    reply = await view.reply_in_thread(root, "Hi, wie heißen Sie?")
+    await sent_texts(stack, 1)
+    await synapse.send_message(
+        room.agent,
+        room.room_id,
+        {
+            "msgtype": "m.text",
+            "body": "* Hi, wie heißt Ihre Firma?",
+            "m.new_content": {"msgtype": "m.text", "body": "Hi, wie heißt Ihre Firma?"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": reply},
+        },
+    )
+    stack.sandbox.send_message(
+        {"from": CUSTOMER_PLUS, "type": "reaction", "message_id": first, "emoji": "👍"}
+    )
+    bodies = await wait_for_thread_bodies(view, root, 4)
+    assert any("can't be edited" in body for body in bodies)
+    assert "Customer reacted 👍 to a message" in bodies
+    assert await sent_texts(stack, 1) == ["Hi, wie heißen Sie?"], "the edit was not sent"
+
+
+async def test_empfang_run_stops_cleanly_on_sigterm(synapse: LocalSynapse, tmp_path: Path) -> None:
+    room = await create_support_room(synapse)
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[server]
+port = {port}
+[store]
+path = "{tmp_path / "run.sqlite3"}"
+[whatsapp]
+provider = "sandbox"
+phone_number_id = "106540352242922"
+access_token = "run-access-token"
+app_secret = "run-app-secret"
+verify_token = "run-verify-token"
+[matrix]
+homeserver = "{synapse.base_url}"
+user_id = "{room.bot.user_id}"
+access_token = "{room.bot.access_token}"
+device_id = "{room.bot.device_id}"
+room_id = "{room.room_id}"
+store_path = "{tmp_path / "matrix-store"}"
+[privacy]
+pseudonym_key = "run-pseudonym-key-0123456789"
+""",
+        encoding="utf-8",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--config", str(config)
+    )
+
+    async def ready() -> bool:
+        try:
+            async with httpx.AsyncClient(trust_env=False) as client:
+                return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await wait_for(ready, within=30)
+    process.terminate()
+    assert await asyncio.wait_for(process.wait(), 30) == 0

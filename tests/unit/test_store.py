@@ -1,0 +1,53 @@
+"""The SQLite store: migrations, refusing a newer schema, WAL, one number copy."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.errors import SchemaTooNewError
+from bot.store import Store
+from bot.store.migrations import LATEST_VERSION
+
+
+async def test_fresh_database_is_migrated_to_latest_in_wal_mode(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    await store.close()
+    with sqlite3.connect(tmp_path / "s.sqlite3") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_reopening_keeps_data_and_version(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    async with store.transaction() as tx:
+        await tx.jobs.enqueue("k", {"a": 1}, now=1.0)
+    await store.close()
+    store = await Store.open(tmp_path / "s.sqlite3")
+    async with store.transaction() as tx:
+        assert await tx.jobs.counts() == {"pending": 1}
+    await store.close()
+
+
+async def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    await (await Store.open(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    with pytest.raises(SchemaTooNewError, match="newer than this Empfang supports"):
+        await Store.open(path)
+    with sqlite3.connect(path) as conn:  # and it was left alone
+        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION + 1,)
+
+
+async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            await tx.jobs.enqueue("k", {}, now=1.0)
+            raise RuntimeError("crash between enqueue and commit")
+    async with store.transaction() as tx:
+        assert await tx.jobs.counts() == {}
+    await store.close()
