@@ -1,4 +1,4 @@
-"""Logging for the process: one format, and the phone-number filter on every handler."""
+"""Logging for the process: one format, quiet libraries, the phone-number filter everywhere."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ import logging
 
 from bot.logfilter import install_log_filter
 
+# Libraries that log request URLs or payloads at INFO; URLs can carry ids or numbers.
+NOISY_LIBRARIES = ("httpx", "httpcore", "nio", "aiohttp.access", "slack_bolt", "slack_sdk")
+
+
+def quiet_libraries(level: str = "INFO") -> None:
+    """Libraries log at WARNING or above whatever Empfang's own level is."""
+    floor = max(logging.WARNING, logging.getLevelName(level))
+    for name in NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(floor)
+
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Libraries log request URLs and bodies at DEBUG/INFO; keep them quiet unless asked.
-    for noisy in ("httpx", "httpcore", "nio", "aiohttp.access", "slack_bolt", "slack_sdk"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    quiet_libraries(level)
     install_log_filter()
