@@ -1,0 +1,98 @@
+"""E-mail sink: one mail thread per conversation over SMTP (aiosmtplib).
+
+Helpdesks that take mail (Znuny/OTRS, Jira Service Management, Freshdesk, Zendesk, Zammad)
+put a mail into an existing ticket when its ``In-Reply-To``/``References`` name an earlier
+mail of that ticket, so the first transfer starts a thread and every later one replies to
+the previous mail. Message-IDs are derived from the transfer id: a retried send carries the
+same Message-ID, which receivers treat as the same mail. ``Auto-Submitted`` keeps helpdesks
+from answering the bot's address with auto-replies.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+
+from adapters.cases.base import SendingSink
+from bot.cases.config import EmailSinkSection
+from bot.cases.document import as_text, title
+from bot.cases.model import CaseRef, Transfer
+from bot.errors import CaseSinkError
+
+REFERENCES_KEPT = 20
+"""References lists the thread's first mail and the latest ones; long threads are cut."""
+
+
+def smtp_error(error: aiosmtplib.SMTPException, sink: str) -> CaseSinkError:
+    """4xx replies and connection trouble are temporary; 5xx, auth and missing features
+    (e.g. no STARTTLS) need an admin."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in error.recipients]
+        temporary = bool(codes) and all(400 <= code < 500 for code in codes)
+        return CaseSinkError(
+            f"e-mail {sink!r}: recipient refused ({codes})",
+            retryable=temporary,
+            code=min(codes, default=None),
+        )
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        temporary = 400 <= error.code < 500
+        return CaseSinkError(
+            f"e-mail {sink!r}: server answered {error.code}", retryable=temporary, code=error.code
+        )
+    if isinstance(error, aiosmtplib.SMTPNotSupported):
+        return CaseSinkError(f"e-mail {sink!r}: {error}", retryable=False)
+    return CaseSinkError(f"e-mail {sink!r}: {type(error).__name__}", retryable=True)
+
+
+class EmailSink(SendingSink):
+    def __init__(self, settings: EmailSinkSection) -> None:
+        self.settings = settings
+        self._domain = settings.from_addr.rpartition("@")[2]
+
+    def _message(self, ref: CaseRef, transfer: Transfer) -> EmailMessage:
+        """The mail for ``transfer``, replying to the thread in ``ref``."""
+        message = EmailMessage()
+        subject = title(transfer)
+        if ref.case_id:
+            subject = f"[{ref.case_id}] {subject}"
+        message["Subject"] = f"Re: {subject}" if ref.thread else subject
+        message["From"] = self.settings.from_addr
+        message["To"] = self.settings.to_addr
+        message["Date"] = format_datetime(datetime.fromtimestamp(transfer.occurred_at, UTC))
+        message["Message-ID"] = self._message_id(transfer)
+        if ref.thread:
+            message["In-Reply-To"] = ref.thread[-1]
+            kept = ref.thread[:1] + ref.thread[1:][-(REFERENCES_KEPT - 1) :]
+            message["References"] = " ".join(kept)
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Empfang-Event"] = transfer.event
+        message.set_content(as_text(transfer))
+        return message
+
+    def _message_id(self, transfer: Transfer) -> str:
+        return f"<{transfer.transfer_id}.{transfer.conversation_id}@{self._domain}>"
+
+    async def send(self, ref: CaseRef, transfer: Transfer) -> CaseRef:
+        """One SMTP session per transfer: nothing is held open between transfers."""
+        settings = self.settings
+        try:
+            await aiosmtplib.send(
+                self._message(ref, transfer),
+                hostname=settings.host,
+                port=settings.port,
+                username=settings.username or None,
+                password=settings.password.get_secret_value() or None,
+                use_tls=settings.security == "tls",
+                start_tls=settings.security == "starttls",
+                timeout=settings.timeout_seconds,
+            )
+        except aiosmtplib.SMTPException as error:
+            raise smtp_error(error, settings.name) from error
+        except OSError as error:
+            raise CaseSinkError(
+                f"e-mail {settings.name!r}: {type(error).__name__}", retryable=True
+            ) from error
+        return ref.model_copy(update={"thread": (*ref.thread, self._message_id(transfer))})

@@ -1,0 +1,263 @@
+"""``CaseTransfers``: the relay's ``CaseHooks``, delivering each event to every sink as a job.
+
+``record`` runs in the relay's transaction and only enqueues one ``case.transfer`` job per
+sink, keyed ``case:<sink>:<conversation>``: transfers stay in order per conversation and sink,
+while chat jobs (keyed per contact) never wait for a case system. The job builds the transfer
+from the store, calls the sink, and writes the ledger row once the outcome is final.
+
+A delivery can take up to three sink calls (open or append, then close). The case link is
+saved after each successful call, so a retry after a failure in a later step does not repeat
+an earlier one (no second ticket, no duplicated note).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from bot import privacy
+from bot.cases import ledger
+from bot.cases.command import case_command
+from bot.cases.config import CaseSinkSection
+from bot.cases.content import TransferRequest, load_transfer
+from bot.cases.model import CaseRef, CaseSink, Transfer, TransferEvent, transfer_order_key
+from bot.config import PrivacySection
+from bot.errors import CaseSinkError, ConfigError, DeliveryError
+from bot.jobs import JobHandler
+from bot.ports import CaseEvent
+from bot.store import Store, Tx
+from bot.store.cases import CaseLinkRow
+from bot.store.jobs import Job
+
+log = logging.getLogger("empfang.cases")
+
+TRANSFER_JOB = "case.transfer"
+
+_EVERY_MESSAGE_EVENTS: dict[str, TransferEvent] = {
+    "opened": "opened",
+    "message_in": "message_in",
+    "message_out": "message_out",
+    "closed": "closed",
+}
+
+
+@dataclass(frozen=True)
+class TransferAlert:
+    """An operational alert about a transfer that failed for good; pseudonymous.
+
+    ``thread_id`` is the conversation's chat thread (None if it has none); ``key`` is an
+    idempotency key for the chat post.
+    """
+
+    text: str
+    thread_id: str | None
+    key: str
+
+
+AlertHook = Callable[[TransferAlert], Awaitable[object]]
+
+
+def link_ref(link: CaseLinkRow) -> CaseRef:
+    return CaseRef(case_id=link.case_id, label=link.case_label, thread=link.thread)
+
+
+class CaseTransfers:
+    """Implements ``bot.ports.CaseHooks`` for the configured sinks.
+
+    Wire :meth:`on_dead` as the worker pool's dead-letter hook: it writes the ledger row of a
+    transfer that failed for good and raises the alert through ``on_alert``.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        sinks: Sequence[CaseSink],
+        *,
+        privacy: PrivacySection,
+        on_alert: AlertHook | None = None,
+    ) -> None:
+        self._sinks: dict[str, CaseSink] = {}
+        for index, sink in enumerate(sinks):
+            name = sink.settings.name
+            if name in self._sinks:
+                raise ConfigError(f"cases[{index}].name: {name!r} is used by another sink")
+            self._sinks[name] = sink
+        self._store = store
+        self._privacy = privacy
+        self._on_alert = on_alert
+
+    @property
+    def sinks(self) -> tuple[CaseSink, ...]:
+        return tuple(self._sinks.values())
+
+    async def aclose(self) -> None:
+        for sink in self._sinks.values():
+            await sink.aclose()
+
+    def handlers(self) -> dict[str, JobHandler]:
+        return {TRANSFER_JOB: self._transfer}
+
+    # -- CaseHooks ---------------------------------------------------------------------------
+
+    async def record(self, tx: Tx, event: CaseEvent) -> None:
+        for name, sink in self._sinks.items():
+            kind = _transfer_event(sink.settings, event.kind)
+            if kind is None:
+                continue
+            request = TransferRequest(
+                transfer_id=uuid.uuid4().hex,
+                sink=name,
+                event=kind,
+                conversation_id=event.conversation_id,
+                message_id=event.message_id,
+            )
+            await tx.jobs.enqueue(
+                TRANSFER_JOB,
+                request.model_dump(),
+                now=tx.clock.now(),
+                order_key=transfer_order_key(event.conversation_id, name),
+            )
+
+    async def command(self, tx: Tx, conversation_id: int, argument: str, author: str) -> str:
+        settings = {name: sink.settings for name, sink in self._sinks.items()}
+        return await case_command(tx, settings, conversation_id, argument, author)
+
+    # -- the transfer job --------------------------------------------------------------------
+
+    async def _transfer(self, job: Job) -> None:
+        request = TransferRequest.model_validate(job.payload)
+        sink = self._sinks.get(request.sink)
+        if sink is None:
+            raise CaseSinkError(
+                f"case system {request.sink!r} is no longer configured", retryable=False
+            )
+        async with self._store.transaction() as tx:
+            if await tx.cases.ledger_has(request.transfer_id):
+                return  # delivered and logged by an attempt that crashed before completing
+            transfer = await load_transfer(tx, request, sink.settings, self._privacy)
+            link = await tx.cases.link(request.conversation_id, request.sink)
+        if transfer is None:
+            log.info("case transfer %s dropped: conversation erased", request.transfer_id)
+            return
+        link = await self._deliver(sink, transfer, link)
+        async with self._store.transaction() as tx:
+            await ledger.append(tx, _entry(transfer, request, link.case_id, job, "delivered"))
+        log.info(
+            "case transfer delivered: sink=%s event=%s conversation=%s attempts=%s",
+            request.sink,
+            request.event,
+            request.conversation_id,
+            job.attempts,
+        )
+
+    async def _deliver(
+        self, sink: CaseSink, transfer: Transfer, link: CaseLinkRow | None
+    ) -> CaseLinkRow:
+        if link is None:
+            ref = await sink.open_case(transfer)
+            link = await self._save(sink.settings.name, transfer, link, ref)
+        elif link.last_transfer != transfer.transfer_id:
+            ref = await sink.append(link_ref(link), transfer)
+            link = await self._save(sink.settings.name, transfer, link, ref)
+        if transfer.closes and not link.closed:
+            await sink.close(link_ref(link))
+            link = await self._save(sink.settings.name, transfer, link, link_ref(link), True)
+        return link
+
+    async def _save(
+        self,
+        sink: str,
+        transfer: Transfer,
+        link: CaseLinkRow | None,
+        ref: CaseRef,
+        closed: bool = False,
+    ) -> CaseLinkRow:
+        async with self._store.transaction() as tx:
+            saved = CaseLinkRow(
+                conversation_id=transfer.conversation_id,
+                sink=sink,
+                case_id=ref.case_id,
+                case_label=ref.label,
+                thread=ref.thread,
+                last_transfer=transfer.transfer_id,
+                closed=closed or (link.closed if link else False),
+                linked_by=link.linked_by if link else None,
+                updated_at=tx.clock.now(),
+            )
+            await tx.cases.save_link(saved)
+        return saved
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    async def on_dead(self, job: Job, reason: str) -> None:
+        """Dead-letter hook: log the failed transfer in the ledger, then alert (pseudonymous)."""
+        if job.kind != TRANSFER_JOB:
+            return
+        try:
+            request = TransferRequest.model_validate(job.payload)
+        except ValidationError:
+            log.error("dead case transfer job %s has a payload this version cannot read", job.id)
+            return
+        sink = self._sinks.get(request.sink)
+        settings = sink.settings if sink else CaseSinkSection(name=request.sink)
+        async with self._store.transaction() as tx:
+            transfer = await load_transfer(tx, request, settings, self._privacy)
+            link = await tx.cases.link(request.conversation_id, request.sink)
+            conversation = await tx.conversations.get(request.conversation_id)
+            row = None
+            if transfer is not None:
+                case_id = link.case_id if link else None
+                entry = _entry(transfer, request, case_id, job, "dead_lettered")
+                row = await ledger.append(tx, entry)
+        who = transfer.requester if transfer else "an erased conversation"
+        where = f"; ledger row {row.id}" if row else ""
+        alert = TransferAlert(
+            text=(
+                f"⚠️ Case transfer failed for good: {request.event} of {who} could not be "
+                f"delivered to case system “{request.sink}” after {job.attempts} attempt(s) "
+                f"({privacy.redact_text(reason)}). It is in the dead-letter queue "
+                f"(job {job.id}{where})."
+            ),
+            thread_id=conversation.thread_id if conversation else None,
+            key=f"case-dead-{request.transfer_id}",
+        )
+        if self._on_alert is None:
+            log.error("no alert hook configured: %s", alert.text)
+            return
+        try:
+            await self._on_alert(alert)
+        except DeliveryError as error:
+            log.error("case transfer alert could not be posted: %s", type(error).__name__)
+
+
+def _transfer_event(settings: CaseSinkSection, kind: str) -> TransferEvent | None:
+    """Which transfer (if any) a relay event means for a sink of this ``transfer`` mode."""
+    if settings.transfer == "transcript":
+        return "transcript" if kind == "closed" else None
+    event = _EVERY_MESSAGE_EVENTS.get(kind)
+    if event is None:
+        log.warning("case event %r is unknown; not transferred", kind)
+    return event
+
+
+def _entry(
+    transfer: Transfer,
+    request: TransferRequest,
+    case_id: str | None,
+    job: Job,
+    outcome: ledger.Outcome,
+) -> ledger.LedgerEntry:
+    return ledger.LedgerEntry(
+        transfer_id=request.transfer_id,
+        pseudonym=transfer.requester,
+        sink=request.sink,
+        case_id=case_id,
+        event=request.event,
+        categories=transfer.categories,
+        outcome=outcome,
+        attempts=job.attempts,
+    )

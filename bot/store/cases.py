@@ -1,0 +1,163 @@
+"""Case links (conversation ↔ external case per sink) and the transfer ledger's rows.
+
+The hash chain itself is computed in ``bot.cases.ledger``; this module only stores and reads
+rows. The ledger is append-only by convention of this code: nothing here updates or deletes
+a ledger row, and ``empfang ledger verify`` shows whether anyone else did.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import astuple, dataclass
+from typing import Any
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class CaseLinkRow:
+    conversation_id: int
+    sink: str
+    case_id: str | None
+    case_label: str | None
+    thread: tuple[str, ...]
+    last_transfer: str | None
+    closed: bool
+    linked_by: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One transfer's final outcome; every column but ``hash`` goes into ``hash``."""
+
+    id: int
+    transfer_id: str
+    time: str
+    pseudonym: str
+    sink: str
+    case_id: str | None
+    event: str
+    categories: str
+    outcome: str
+    attempts: int
+    prev_hash: str
+    hash: str
+
+
+_LINK_COLUMNS = (
+    "conversation_id, sink, case_id, case_label, thread, last_transfer, closed, linked_by,"
+    " updated_at"
+)
+LEDGER_COLUMNS = (
+    "id",
+    "transfer_id",
+    "time",
+    "pseudonym",
+    "sink",
+    "case_id",
+    "event",
+    "categories",
+    "outcome",
+    "attempts",
+    "prev_hash",
+    "hash",
+)
+_LEDGER_SELECT = f"SELECT {', '.join(LEDGER_COLUMNS)} FROM transfer_ledger"
+
+
+def _link(row: Any) -> CaseLinkRow:
+    return CaseLinkRow(
+        int(row[0]),
+        str(row[1]),
+        row[2],
+        row[3],
+        tuple(json.loads(row[4])),
+        row[5],
+        bool(row[6]),
+        row[7],
+        float(row[8]),
+    )
+
+
+class Cases:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    # -- case links ---------------------------------------------------------------------------
+
+    async def link(self, conversation_id: int, sink: str) -> CaseLinkRow | None:
+        async with self._conn.execute(
+            f"SELECT {_LINK_COLUMNS} FROM case_links WHERE conversation_id = ? AND sink = ?",
+            (conversation_id, sink),
+        ) as cur:
+            row = await cur.fetchone()
+        return _link(row) if row else None
+
+    async def save_link(self, link: CaseLinkRow) -> None:
+        """Insert or replace the link of (conversation, sink)."""
+        await self._conn.execute(
+            f"INSERT OR REPLACE INTO case_links ({_LINK_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                link.conversation_id,
+                link.sink,
+                link.case_id,
+                link.case_label,
+                json.dumps(list(link.thread)),
+                link.last_transfer,
+                int(link.closed),
+                link.linked_by,
+                link.updated_at,
+            ),
+        )
+
+    async def backlog(self, order_key: str) -> tuple[int, int]:
+        """(pending, dead-lettered) transfer jobs of one conversation and sink, for ``!case``."""
+        async with self._conn.execute(
+            "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'dead'), 0)"
+            " FROM jobs WHERE order_key = ?",
+            (order_key,),
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    # -- transfer ledger ----------------------------------------------------------------------
+
+    async def ledger_head(self) -> tuple[int, str | None]:
+        """(id the next row gets, hash of the newest row).
+
+        The next id comes from AUTOINCREMENT's sequence, not from max(id): after someone
+        deleted the newest rows, a new row must not silently take their place.
+        """
+        async with self._conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'transfer_ledger'"
+        ) as cur:
+            seq = await cur.fetchone()
+        async with self._conn.execute(
+            "SELECT hash FROM transfer_ledger ORDER BY id DESC LIMIT 1"
+        ) as cur:
+            last = await cur.fetchone()
+        return (int(seq[0]) if seq else 0) + 1, (str(last[0]) if last else None)
+
+    async def ledger_sequence(self) -> int:
+        """The highest id ever given to a ledger row (0 when none was)."""
+        return (await self.ledger_head())[0] - 1
+
+    async def ledger_has(self, transfer_id: str) -> bool:
+        async with self._conn.execute(
+            "SELECT 1 FROM transfer_ledger WHERE transfer_id = ?", (transfer_id,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def insert_ledger(self, row: LedgerRow) -> None:
+        placeholders = ", ".join("?" for _ in LEDGER_COLUMNS)
+        await self._conn.execute(
+            f"INSERT INTO transfer_ledger ({', '.join(LEDGER_COLUMNS)}) VALUES ({placeholders})",
+            astuple(row),
+        )
+
+    async def ledger_rows(self) -> list[LedgerRow]:
+        """Every row, in chain order (verification needs all of them anyway)."""
+        async with self._conn.execute(f"{_LEDGER_SELECT} ORDER BY id") as cur:
+            return [LedgerRow(*row) async for row in cur]

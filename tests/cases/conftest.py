@@ -1,0 +1,269 @@
+"""The production path for case transfers, on real SQLite files and real loopback servers.
+
+``Desk`` wires intake → relay (with ``CaseTransfers`` as its case hooks) → ``WorkerPool``
+exactly as ``bot.app`` does, with in-memory chat/WhatsApp ports and a manual clock, so
+retries and backoff run without waiting. Sinks talk real HTTP to local aiohttp servers and
+real SMTP to aiosmtpd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import hashlib
+import hmac
+import itertools
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from pydantic import SecretStr
+
+from adapters.cases import build_sinks
+from bot.cases.hooks import CaseTransfers, TransferAlert
+from bot.cases.model import CaseSink
+from bot.clock import ManualClock
+from bot.config import PrivacySection, Settings
+from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.intake import Intake
+from bot.jobs import RetryPolicy, WorkerPool
+from bot.ports import AgentMessage
+from bot.relay import Relay, RelayPolicy
+from bot.store import Store
+from bot.store.cases import LedgerRow
+from tests.cases.doubles import RecordingChat, RecordingWhatsApp
+from tests.fakes.zammad import FakeZammad
+from tests.numbers import CUSTOMER
+
+PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
+PRIVACY = PrivacySection(pseudonym_key=SecretStr(PSEUDONYM_KEY))
+WEBHOOK_SECRET = "webhook-secret-0123456789abcdef"
+
+_provider_ids = itertools.count(1)
+
+
+def sinks_from(*tables: dict[str, Any]) -> list[CaseSink]:
+    """Sinks built the way ``empfang run`` builds them: ``[[cases]]`` tables → settings."""
+    return build_sinks(Settings.model_validate({"cases": list(tables)}).cases)
+
+
+@dataclass(frozen=True)
+class JobView:
+    kind: str
+    order_key: str | None
+    state: str
+    attempts: int
+
+
+class Desk:
+    """A reception desk with the given sinks; drive it like customers and agents would."""
+
+    def __init__(
+        self,
+        store: Store,
+        sinks: Sequence[CaseSink] = (),
+        *,
+        max_attempts: int = 6,
+        chat: RecordingChat | None = None,
+        cases: CaseTransfers | None = None,
+    ) -> None:
+        """``cases`` replaces the hooks built from ``sinks`` (e.g. the app's own wiring)."""
+        self.store = store
+        self.chat = chat or RecordingChat()
+        self.whatsapp = RecordingWhatsApp()
+        self.alerts: list[TransferAlert] = []
+        self.cases = cases or CaseTransfers(store, sinks, privacy=PRIVACY, on_alert=self._alert)
+        self.relay = Relay(
+            store, self.chat, self.whatsapp, RelayPolicy(privacy=PRIVACY), cases=self.cases
+        )
+        self.pool = WorkerPool(
+            store,
+            self.relay.handlers(),
+            policy=RetryPolicy(max_attempts=max_attempts, base_seconds=1.0, max_seconds=8.0),
+            on_dead=self.cases.on_dead,
+        )
+        self.intake = Intake(store, pseudonym_key=PSEUDONYM_KEY.encode())
+
+    async def _alert(self, alert: TransferAlert) -> None:
+        self.alerts.append(alert)
+
+    @property
+    def clock(self) -> ManualClock:
+        assert isinstance(self.store.clock, ManualClock)
+        return self.store.clock
+
+    async def customer_says(self, text: str, *, number: str = CUSTOMER) -> None:
+        message = InboundMessage(
+            provider_id=f"wamid.in{next(_provider_ids)}",
+            sender=Sender(wa_id=number, profile_name="Erika Mustermann"),
+            timestamp=int(self.clock.now()),
+            kind=MessageKind.TEXT,
+            text=text,
+        )
+        await self.intake.accept(WebhookBatch(messages=(message,)))
+        self.clock.advance(1)
+
+    async def agent_says(self, text: str, *, number: str = CUSTOMER) -> None:
+        thread_id = await self.thread_of(number)
+        await self.relay.on_agent_event(
+            AgentMessage(
+                chat_id=f"chat-{next(_provider_ids)}",
+                thread_id=thread_id,
+                author_id="@alice:example.org",
+                author_name="Alice",
+                text=text,
+            )
+        )
+        self.clock.advance(1)
+
+    async def thread_of(self, number: str = CUSTOMER) -> str:
+        rows = await self.sql(
+            "SELECT v.thread_id FROM conversations v JOIN contacts c ON c.id = v.contact_id"
+            " WHERE c.wa_id = ? ORDER BY v.id DESC LIMIT 1",
+            (number,),
+        )
+        assert rows and rows[0][0], "the customer has no thread yet: drain first"
+        return str(rows[0][0])
+
+    async def drain(self) -> int:
+        """Run every job that is due now."""
+        return await self.pool.run_until_idle()
+
+    async def settle(self, *, step: float = 10.0, rounds: int = 30) -> None:
+        """Run jobs, moving the clock on by ``step`` while retries are pending."""
+        for _ in range(rounds):
+            await self.drain()
+            if not [job for job in await self.jobs() if job.state == "pending"]:
+                return
+            self.clock.advance(step)
+        raise AssertionError(f"jobs still pending: {await self.jobs()}")
+
+    async def sql(self, query: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        async with self.store.transaction() as tx, tx.conn.execute(query, args) as cur:
+            return [tuple(row) for row in await cur.fetchall()]
+
+    async def jobs(self) -> list[JobView]:
+        rows = await self.sql("SELECT kind, order_key, state, attempts FROM jobs ORDER BY id")
+        return [JobView(*row) for row in rows]
+
+    async def ledger(self) -> list[LedgerRow]:
+        async with self.store.transaction() as tx:
+            return await tx.cases.ledger_rows()
+
+    async def close(self) -> None:
+        await self.cases.aclose()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "empfang.sqlite3", clock=ManualClock())
+    yield opened
+    await opened.close()
+
+
+def sqlite_rows(path: Path, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(query).fetchall()
+
+
+# -- a webhook receiver written from README "Case systems" alone -----------------------------
+
+
+@dataclass
+class Receiver:
+    """Verifies ``X-Empfang-Signature``, de-duplicates by ``Idempotency-Key``, keeps events.
+
+    ``fail_after_storing`` answers that many requests with 500 AFTER storing the event (a
+    receiver that crashed before answering: the worst case for duplicates); ``down`` answers
+    503 without looking at the request.
+    """
+
+    secret: bytes
+    events: list[dict[str, Any]] = field(default_factory=list)
+    attempts: list[tuple[str, bytes]] = field(default_factory=list)
+    fail_after_storing: int = 0
+    down: bool = False
+    bad_signatures: int = 0
+    url: str = ""
+    _seen: set[str] = field(default_factory=set)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        raw = await request.read()
+        expected = "sha256=" + hmac.new(self.secret, raw, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(request.headers.get("X-Empfang-Signature", ""), expected):
+            self.bad_signatures += 1
+            return web.Response(status=401, text="bad signature")
+        key = request.headers["Idempotency-Key"]
+        self.attempts.append((key, raw))
+        event = json.loads(raw)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.events.append(event)
+        if self.fail_after_storing:
+            self.fail_after_storing -= 1
+            return web.Response(status=500, text="oops")
+        return web.json_response({"case_id": f"C-{event['conversation']['id']}"})
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    found = Receiver(secret=WEBHOOK_SECRET.encode())
+    app = web.Application()
+    app.router.add_post("/cases", found.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}/cases"
+    yield found
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def zammad() -> AsyncIterator[FakeZammad]:
+    fake = await FakeZammad().start()
+    yield fake
+    await fake.stop()
+
+
+# -- a real SMTP server (aiosmtpd) on loopback ------------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    messages: list[EmailMessage] = field(default_factory=list)
+    temporary_failures: int = 0
+    port: int = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.temporary_failures:
+            self.temporary_failures -= 1
+            return "451 4.3.0 Try again later"
+        content = envelope.original_content or envelope.content
+        assert isinstance(content, bytes)
+        parsed = email.message_from_bytes(content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 2.0.0 OK"
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[Mailbox]:
+    mailbox = Mailbox()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(mailbox, hostname="mail.test", decode_data=False), "127.0.0.1", 0
+    )
+    mailbox.port = int(server.sockets[0].getsockname()[1])
+    yield mailbox
+    server.close()
+    await server.wait_closed()

@@ -1,0 +1,98 @@
+"""In-memory implementations of the chat and WhatsApp ports, for driving the real relay.
+
+They implement the ports the way errbot's TestBackend does: the relay cannot tell them from
+an adapter, and every call is recorded so tests can assert what reached the chat.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from bot.domain import DeliveryStatus, OutboundText, WebhookBatch
+from bot.ports import AgentEventHandler, ThreadRoot
+
+_ids = itertools.count(1)
+
+
+class RecordingChat:
+    """A chat platform that keeps every post (by thread) and every alert.
+
+    Like Matrix (``txn_id``) it treats a repeated ``key`` as the same post unless
+    ``idempotent`` is False.
+    """
+
+    name = "recording"
+
+    def __init__(self, *, idempotent: bool = True) -> None:
+        self.idempotent = idempotent
+        self.posts: dict[str, list[str]] = {}
+        self.roots: dict[str, ThreadRoot] = {}
+        self.alerts: list[tuple[str, str | None, str]] = []
+        self._keys: dict[str, str] = {}
+
+    async def start(self, on_event: AgentEventHandler) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def _once(self, key: str) -> str | None:
+        return self._keys.get(key) if self.idempotent else None
+
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+        if (found := self._once(key)) is not None:
+            return found
+        thread_id = f"thread-{next(_ids)}"
+        self._keys[key] = thread_id
+        self.roots[thread_id] = root
+        self.posts[thread_id] = []
+        return thread_id
+
+    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+        self.roots[thread_id] = root
+
+    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+        if (found := self._once(key)) is not None:
+            return found
+        chat_id = f"post-{next(_ids)}"
+        self._keys[key] = chat_id
+        self.posts.setdefault(thread_id, []).append(text)
+        return chat_id
+
+    async def set_status(
+        self,
+        thread_id: str,
+        chat_id: str,
+        status: DeliveryStatus,
+        *,
+        previous: str | None,
+        key: str,
+    ) -> str | None:
+        return f"reaction-{status.value}-{chat_id}"
+
+    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+        self.alerts.append((text, thread_id, key))
+        return f"alert-{next(_ids)}"
+
+
+class RecordingWhatsApp:
+    """A WhatsApp provider that accepts every send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def verify_challenge(self, mode: str | None, token: str | None) -> bool:
+        return False
+
+    def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch:
+        raise NotImplementedError("tests feed the intake directly")
+
+    async def send_text(self, to: str, message: OutboundText) -> str:
+        self.sent.append((to, message.text))
+        return f"wamid.out{next(_ids)}"
+
+    async def mark_read(self, provider_message_id: str) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""Faithful fake servers speaking the real wire protocols (Slack, …) for tests."""
