@@ -1,0 +1,122 @@
+"""What the bot posts, in Slack's terms: the Block Kit thread root, escaped text, metadata.
+
+Everything here is already masked (``bot.render`` made it); this module only keeps Slack
+from reading customer text as markup: ``&``, ``<`` and ``>`` are escaped, so a customer who
+writes ``<!channel>`` or ``<@U…>`` cannot ping anyone or forge a link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain import DeliveryStatus
+from bot.ports import ThreadRoot
+
+CLAIM = "claim"
+CLOSE = "close"
+ACTIONS = (CLAIM, CLOSE)
+"""``action_id`` of the root's buttons; the button's ``value`` is the conversation id."""
+
+METADATA_EVENT = "empfang_post"
+"""``metadata.event_type`` of every post; ``event_payload.key`` is the idempotency key."""
+
+STATUS_EMOJI: dict[DeliveryStatus, str] = {
+    DeliveryStatus.QUEUED: "hourglass_flowing_sand",
+    DeliveryStatus.SENT: "heavy_check_mark",
+    DeliveryStatus.DELIVERED: "white_check_mark",
+    DeliveryStatus.READ: "eyes",
+    DeliveryStatus.FAILED: "x",
+}
+"""Reactions on an agent's reply: ⏳ queued, ✔️ sent, ✅ delivered, 👀 read, ❌ failed
+(Slack has no double tick; ✅ stands in for WhatsApp's ✓✓)."""
+
+MAX_CONTEXT_ELEMENTS = 10
+MAX_TEXT = 3000
+"""Block Kit limits: a context block holds 10 elements, a text object 3000 characters."""
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities (api.slack.com formatting rules)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def root_text(root: ThreadRoot) -> str:
+    """The notification / fallback text of the root (``text`` next to ``blocks``)."""
+    return escape("\n".join((root.title, *root.lines)))
+
+
+def _button(action_id: str, label: str, value: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "value": value,
+        **extra,
+    }
+
+
+def _is_closed(root: ThreadRoot) -> bool:
+    """``render.thread_root`` reports ``state="claimed"`` for a claimed conversation even
+    after it was closed; its "State: closed" line is then the authoritative one."""
+    return root.state == "closed" or "State: closed" in root.lines
+
+
+def root_blocks(root: ThreadRoot) -> list[dict[str, Any]]:
+    """Title, details, and the Claim / Close buttons while the conversation is open.
+
+    The actions block's id changes with the state, as Slack advises when a message with
+    inputs is updated; a claimed root names the agent and offers "Take over" instead.
+    """
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"*{escape(root.title)}*")}}
+    ]
+    details = [{"type": "mrkdwn", "text": _clip(escape(line))} for line in root.lines if line]
+    if details:
+        blocks.append({"type": "context", "elements": details[:MAX_CONTEXT_ELEMENTS]})
+    if _is_closed(root):
+        return blocks
+    value = str(root.conversation_id)
+    claim_label = "Take over" if root.claimed_by else "Claim"
+    close = _button(
+        CLOSE,
+        "Close",
+        value,
+        style="danger",
+        confirm={
+            "title": {"type": "plain_text", "text": "Close this conversation?"},
+            "text": {
+                "type": "plain_text",
+                "text": "The customer's next message opens a new thread.",
+            },
+            "confirm": {"type": "plain_text", "text": "Close"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+        },
+    )
+    claim = _button(CLAIM, claim_label, value, **({} if root.claimed_by else {"style": "primary"}))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"empfang-{root.state}{'-claimed' if root.claimed_by else ''}",
+            "elements": [claim, close],
+        }
+    )
+    return blocks
+
+
+def metadata(key: str) -> dict[str, Any]:
+    """Message metadata carrying the idempotency key, so a retry can find its earlier post."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+
+
+def metadata_key(message: dict[str, Any]) -> str | None:
+    """The idempotency key of a message the bot posted, if it carries one."""
+    meta = message.get("metadata")
+    if not isinstance(meta, dict) or meta.get("event_type") != METADATA_EVENT:
+        return None
+    payload = meta.get("event_payload")
+    key = payload.get("key") if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else None

@@ -1,0 +1,322 @@
+"""``ChatPlatform`` on Slack: one channel, one thread per conversation.
+
+The root is a Block Kit card (``blocks``) with Claim / Close buttons; customer lines,
+notices and alerts are thread replies; delivery states are reactions on the agent's reply.
+Posts are paced per channel (``pacing``) and carry their idempotency key as message
+metadata, so a retried job finds its earlier post (``ledger``) instead of posting twice.
+Events arrive through ``receiver`` (Socket Mode or HTTP) and are translated by ``events``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blocks, errors
+from adapters.slack.events import (
+    Directory,
+    Identity,
+    parse_action,
+    parse_message,
+    to_agent_action,
+    to_agent_message,
+)
+from adapters.slack.ledger import ROOTS, PostLedger
+from adapters.slack.pacing import ChannelPacer
+from adapters.slack.receiver import Receiver
+from bot.config import SlackSection
+from bot.domain import DeliveryStatus
+from bot.errors import PlatformError
+from bot.ports import AgentEventHandler, ThreadRoot
+
+log = logging.getLogger("empfang.slack")
+
+DEFAULT_API_BASE = "https://slack.com/api/"
+MAX_POST_CHARS = 39_000
+"""Slack truncates ``text`` beyond 40,000 characters; we cut visibly before that."""
+SCAN_PAGES = 20
+"""Pages of 200 messages read when looking for an earlier post in one thread."""
+NOT_ALLOWED = "⛔ Only agents on Empfang's allow-list can claim or close conversations."
+
+
+class SlackPlatform:
+    """The bot user in ``section.channel_id``.
+
+    Socket Mode when ``app_token`` is set (no public URL needed); otherwise HTTP mode on
+    ``web_app`` (``POST /slack/events``, ``POST /slack/interactivity``), signed with
+    ``signing_secret``. ``pacer`` defaults to one post per second per channel.
+    """
+
+    name = "slack"
+    combine_waiting = 10
+    """``bot.batching.PacedChat``: customer messages waiting in the queue are posted
+    together, up to 10 per post: at one post per second, lines queue up faster."""
+
+    def __init__(
+        self,
+        section: SlackSection,
+        *,
+        web_app: web.Application | None = None,
+        pacer: ChannelPacer | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        self._section = section
+        self._channel = section.channel_id
+        self._allowed = frozenset(section.allowed_users)
+        base_url = section.api_base or DEFAULT_API_BASE
+        # No SDK-level retries: a post retried inside the SDK after a dropped connection
+        # could land twice unseen. The job queue retries, after looking for the first post.
+        self._client = AsyncWebClient(
+            token=section.bot_token.get_secret_value(),
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            timeout=int(timeout),
+            retry_handlers=[],
+        )
+        self.pacer = pacer or ChannelPacer()
+        self._ledger = PostLedger()
+        self._directory = Directory(self._user_info)
+        self._me: Identity | None = None
+        self._on_event: AgentEventHandler | None = None
+        self._receiver = Receiver(
+            self._client,
+            app_token=section.app_token.get_secret_value() or None,
+            signing_secret=section.signing_secret.get_secret_value() or None,
+            web_app=web_app,
+            on_message=self._handle_message,
+            on_action=self._handle_action,
+        )
+
+    @property
+    def mode(self) -> str:
+        """``socket`` or ``http``."""
+        return self._receiver.mode
+
+    @property
+    def identity(self) -> Identity | None:
+        """The bot's user and bot ids once started."""
+        return self._me
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, on_event: AgentEventHandler) -> None:
+        """Check the token and channel membership, then connect (Socket Mode) or accept
+        requests (HTTP mode). Raises ``PlatformError`` naming what an admin must fix."""
+        auth = await self._api("auth.test", self._client.auth_test())
+        self._me = Identity(
+            user_id=str(auth.get("user_id", "")),
+            bot_id=str(auth.get("bot_id", "")),
+            channel_id=self._channel,
+        )
+        info = await self._api(
+            "conversations.info", self._client.conversations_info(channel=self._channel)
+        )
+        channel = info.get("channel") or {}
+        if not channel.get("is_member"):
+            raise PlatformError(
+                f"Slack: the bot is not a member of channel {self._channel}; "
+                "invite it there with /invite @<bot name>",
+                retryable=False,
+                code="not_in_channel",
+            )
+        self._on_event = on_event
+        await self._receiver.start()
+        log.info("slack: serving channel %s (%s mode)", self._channel, self.mode)
+
+    async def stop(self) -> None:
+        await self._receiver.stop()
+        self._on_event = None
+
+    # -- incoming -----------------------------------------------------------------------------
+
+    async def _handle_message(self, event: dict[str, Any]) -> None:
+        if self._me is None or self._on_event is None:
+            raise PlatformError("Slack event before start")  # no ack: Slack redelivers
+        parsed = parse_message(event, self._me)
+        if parsed is None:
+            return
+        await self._on_event(await to_agent_message(parsed, self._directory))
+
+    async def _handle_action(self, body: dict[str, Any]) -> str | None:
+        if self._me is None or self._on_event is None:
+            raise PlatformError("Slack action before start")
+        parsed = parse_action(body, self._me)
+        if parsed is None:
+            return None
+        action, thread_id, user_id = parsed
+        # The relay checks the allow-list for messages only; buttons are checked here.
+        if self._allowed and user_id not in self._allowed:
+            log.warning("slack: refused %s by a user not on the allow-list", action)
+            return NOT_ALLOWED
+        await self._on_event(await to_agent_action(action, thread_id, user_id, self._directory))
+        return None
+
+    async def _user_info(self, user_id: str) -> dict[str, Any] | None:
+        try:
+            response = await self._client.users_info(user=user_id)
+        except errors.SLACK_ERRORS as exc:
+            log.warning("slack: users.info failed (%s)", errors.from_exception("users.info", exc))
+            return None
+        user = response.get("user")
+        return user if isinstance(user, dict) else None
+
+    # -- outgoing -----------------------------------------------------------------------------
+
+    async def _api(self, method: str, call: Any) -> dict[str, Any]:
+        """Await a Web API call; every failure becomes a ``PlatformError``."""
+        try:
+            response = await call
+        except errors.SLACK_ERRORS as exc:
+            raise errors.from_exception(method, exc) from exc
+        data = response.data
+        return data if isinstance(data, dict) else {}
+
+    async def ready_to_post(self, thread_id: str) -> None:
+        """``bot.batching.PacedChat``: wait for the channel's posting slot before the relay
+        decides which waiting customer lines go into the post."""
+        await self.pacer.ready(self._channel)
+
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+        ts = await self._post(
+            ROOTS, key, text=blocks.root_text(root), blocks=blocks.root_blocks(root)
+        )
+        self._ledger.mark_complete(ts)  # a thread we just opened: we know all its posts
+        return ts
+
+    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+        await self._api(
+            "chat.update",
+            self._client.chat_update(
+                channel=self._channel,
+                ts=thread_id,
+                text=blocks.root_text(root),
+                blocks=blocks.root_blocks(root),
+            ),
+        )
+
+    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+        return await self._post(
+            thread_id, key, text=_clip(blocks.escape(text)), thread_ts=thread_id
+        )
+
+    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+        body = _clip(blocks.escape(text))
+        if thread_id is None:
+            return await self._post(ROOTS, key, text=body)
+        return await self._post(thread_id, key, text=body, thread_ts=thread_id)
+
+    async def set_status(
+        self,
+        thread_id: str,
+        chat_id: str,
+        status: DeliveryStatus,
+        *,
+        previous: str | None,
+        key: str,
+    ) -> str | None:
+        """Add the new reaction, then remove the previous one (never no mark). Repeating
+        either step is harmless: ``already_reacted`` and ``no_reaction`` count as done."""
+        name = blocks.STATUS_EMOJI[status]
+        if previous == name:
+            return name
+        try:
+            await self._reaction("add", chat_id, name)
+            if previous:
+                await self._reaction("remove", chat_id, previous)
+        except PlatformError as exc:
+            if exc.code != "message_not_found":
+                raise
+            log.info("slack: message %s is gone; status %s not shown", chat_id, status.value)
+            return None
+        return name
+
+    async def _reaction(self, verb: str, ts: str, name: str) -> None:
+        method = f"reactions.{verb}"
+        call = self._client.reactions_add if verb == "add" else self._client.reactions_remove
+        try:
+            await self._api(method, call(channel=self._channel, name=name, timestamp=ts))
+        except PlatformError as exc:
+            if exc.code not in ("already_reacted", "no_reaction"):
+                raise
+
+    # -- idempotent, paced posting ------------------------------------------------------------
+
+    async def _post(self, scope: str, key: str, **args: Any) -> str:
+        earlier = await self._earlier_post(scope, key)
+        if earlier is not None:
+            log.info("slack: post %s found from an earlier attempt; not posted again", key)
+            return earlier
+        await self.pacer.take(self._channel)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=self._channel,
+                metadata=blocks.metadata(key),
+                unfurl_links=False,
+                unfurl_media=False,
+                **args,
+            )
+        except errors.SLACK_ERRORS as exc:
+            error = errors.from_exception("chat.postMessage", exc)
+            if error.code == "ratelimited" and error.retry_after is not None:
+                self.pacer.hold(self._channel, error.retry_after)
+            if errors.outcome_unknown(exc):
+                self._ledger.mark_uncertain(scope)
+            raise error from exc
+        ts = str(response["ts"])
+        self._ledger.remember(key, ts)
+        return ts
+
+    async def _earlier_post(self, scope: str, key: str) -> str | None:
+        found = self._ledger.get(key)
+        if found is not None or self._ledger.is_complete(scope):
+            return found
+        async with self._ledger.lock(scope):
+            if not self._ledger.is_complete(scope):
+                await self._scan(scope)
+                self._ledger.mark_complete(scope)
+        return self._ledger.get(key)
+
+    async def _scan(self, scope: str) -> None:
+        """Learn the keys of the bot's posts in a thread (all of it) or among the channel's
+        latest 200 messages (roots: a retry follows its first attempt closely)."""
+        cursor: str | None = None
+        for _ in range(SCAN_PAGES if scope != ROOTS else 1):
+            args: dict[str, Any] = {
+                "channel": self._channel,
+                "include_all_metadata": True,
+                "limit": 200,
+            }
+            if cursor:
+                args["cursor"] = cursor
+            try:
+                if scope == ROOTS:
+                    page = await self._client.conversations_history(**args)
+                else:
+                    page = await self._client.conversations_replies(ts=scope, **args)
+            except SlackApiError as exc:
+                if errors.error_code(exc) == "thread_not_found":
+                    return
+                raise errors.from_exception("find earlier post", exc) from exc
+            except errors.SLACK_ERRORS as exc:
+                raise errors.from_exception("find earlier post", exc) from exc
+            for message in page.get("messages") or []:
+                if isinstance(message, dict) and self._is_own(message):
+                    key = blocks.metadata_key(message)
+                    if key is not None:
+                        self._ledger.remember(key, str(message.get("ts")))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return
+
+    def _is_own(self, message: dict[str, Any]) -> bool:
+        me = self._me
+        if me is None:
+            return False
+        return message.get("bot_id") == me.bot_id or message.get("user") == me.user_id
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_POST_CHARS else text[: MAX_POST_CHARS - 1] + "…"

@@ -1,0 +1,102 @@
+"""Combining customer messages that wait in the queue into one chat post.
+
+A platform that is paced (Slack: about one post per second per channel) falls behind when
+customers write faster than that. Rather than letting lines pile up or drop, the inbound
+job first waits for its posting slot (:meth:`PacedChat.ready_to_post`), then takes the
+customer messages queued directly behind it in the same conversation along ("riders"):
+one post, lines in order, each rendered and masked on its own. Choosing riders after the
+wait, not before, lets every post carry what arrived while it waited. Platforms that are
+not :class:`PacedChat` keep one post per message.
+
+Idempotency: riders are chosen on a job's first attempt and become durable by being
+assigned to the conversation in the same transaction. A retry takes exactly those riders
+again and never new ones, because its first attempt may have posted already under the same
+key, without them. Riders record ``<post id>#<n>`` as their chat id (chat ids are unique
+per message); :func:`post_id` recovers the post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+from bot.store import Tx
+from bot.store.jobs import Job
+from bot.store.messages import MessageRow
+from bot.store.queue_view import QueueView
+
+MAX_COMBINED_BODY_CHARS = 16_000
+"""Stored bodies (JSON) of one combined post; keeps it far below Slack's 40,000 characters."""
+
+OnJoin = Callable[[Tx, int], Awaitable[None]]
+
+
+@runtime_checkable
+class PacedChat(Protocol):
+    """A chat platform that posts at a limited rate and wants waiting lines combined."""
+
+    combine_waiting: int
+    """Most customer messages in one post."""
+
+    async def ready_to_post(self, thread_id: str) -> None:
+        """Wait until the next post into ``thread_id`` may go out; that post uses the slot."""
+        ...
+
+
+async def ready(chat: object, thread_id: str) -> int:
+    """Wait for the platform's posting slot; returns how many messages one post may carry
+    (1: the platform does not combine)."""
+    if not isinstance(chat, PacedChat) or chat.combine_waiting <= 1:
+        return 1
+    await chat.ready_to_post(thread_id)
+    return chat.combine_waiting
+
+
+async def riders(
+    tx: Tx, job: Job, head: MessageRow, conversation_id: int, *, limit: int, on_join: OnJoin
+) -> list[MessageRow]:
+    """The messages that share ``head``'s post, oldest first (see module docstring).
+
+    A newly taken rider is assigned to the conversation and ``on_join`` runs for it (the
+    bookkeeping its own job would have done), inside the caller's transaction.
+    """
+    if limit <= 1 or job.order_key is None:
+        return []
+    waiting = await QueueView(tx.conn).waiting_behind(
+        job.order_key, job.id, job.kind, limit=limit - 1
+    )
+    taken: list[MessageRow] = []
+    size = len(head.body or "")
+    for message_id in waiting:
+        row = await tx.messages.get(message_id)
+        if row is None or row.body is None or row.chat_id is not None:
+            break
+        if row.conversation_id is None:
+            if job.attempts > 1 or size + len(row.body) > MAX_COMBINED_BODY_CHARS:
+                break
+            await tx.messages.assign(message_id, conversation_id)
+            await on_join(tx, message_id)
+        elif row.conversation_id != conversation_id:
+            break
+        size += len(row.body)
+        taken.append(row)
+    return taken
+
+
+def combine(lines: list[str]) -> str:
+    """One post for several customer messages: one line (or paragraph) each, in order."""
+    return "\n".join(lines)
+
+
+def rider_chat_id(post: str, index: int) -> str:
+    return f"{post}#{index}"
+
+
+def post_id(chat_id: str) -> str:
+    """The chat post a message was delivered in (riders carry ``#<n>``)."""
+    return chat_id.split("#", 1)[0]
+
+
+async def record(tx: Tx, taken: list[MessageRow], post: str) -> None:
+    for index, row in enumerate(taken, 1):
+        await tx.messages.set_chat_id(row.id, rider_chat_id(post, index))

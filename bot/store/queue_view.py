@@ -1,0 +1,35 @@
+"""Read-only look at what waits in the job queue behind a job (for ``bot.batching``).
+
+Kept apart from ``jobs.py`` (the queue's own SQL) because it serves one use case: finding
+the customer messages queued right behind the one being posted, so they can share a post.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aiosqlite
+
+
+class QueueView:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def waiting_behind(
+        self, order_key: str, job_id: int, kind: str, *, limit: int
+    ) -> list[int]:
+        """``message_id`` payloads of the pending jobs of ``kind`` directly behind ``job_id``
+        in its order, oldest first; stops at the first job of another kind, which must keep
+        its place (a notice, a root update, a status)."""
+        found: list[int] = []
+        async with self._conn.execute(
+            "SELECT kind, payload FROM jobs WHERE order_key = ? AND state = 'pending' AND id > ?"
+            " ORDER BY id LIMIT ?",
+            (order_key, job_id, limit),
+        ) as cur:
+            async for job_kind, payload in cur:
+                message_id = json.loads(payload).get("message_id")
+                if job_kind != kind or not isinstance(message_id, int):
+                    break
+                found.append(message_id)
+        return found

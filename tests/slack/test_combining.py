@@ -1,0 +1,212 @@
+"""``bot.batching`` in the real relay and queue: queued customer lines share one post on a
+paced platform, in order, each recorded; a retry never takes new riders."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.clock import ManualClock
+from bot.config import PrivacySection
+from bot.domain import (
+    DeliveryStatus,
+    InboundMessage,
+    MessageKind,
+    OutboundText,
+    Sender,
+    WebhookBatch,
+)
+from bot.errors import PlatformError
+from bot.intake import Intake
+from bot.jobs import JobHandler, RetryPolicy, WorkerPool
+from bot.ports import AgentEventHandler, AgentMessage, CaseEvent, ThreadRoot
+from bot.relay import Relay, RelayPolicy
+from bot.store import Store, Tx
+from tests.numbers import CUSTOMER
+
+KEY = "test-pseudonym-key-0123456789"
+_ids = itertools.count(1)
+
+
+class Chat:
+    """A chat port that records posts; ``combine_waiting`` opts into combining."""
+
+    name = "test"
+
+    def __init__(self, combine: int | None) -> None:
+        if combine is not None:
+            self.combine_waiting = combine
+        self.posts: list[tuple[str, str]] = []
+        self.fail_posts = 0
+        self.waits = 0
+        self._keys: dict[str, str] = {}
+
+    async def start(self, on_event: AgentEventHandler) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def ready_to_post(self, thread_id: str) -> None:
+        self.waits += 1
+
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+        return self._keys.setdefault(key, f"T{next(_ids)}")
+
+    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+        return None
+
+    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+        if self.fail_posts:
+            self.fail_posts -= 1
+            raise PlatformError("Slack chat.postMessage failed: ratelimited", retry_after=5)
+        if key not in self._keys:
+            self._keys[key] = f"P{next(_ids)}"
+            self.posts.append((key, text))
+        return self._keys[key]
+
+    async def set_status(
+        self,
+        thread_id: str,
+        chat_id: str,
+        status: DeliveryStatus,
+        *,
+        previous: str | None,
+        key: str,
+    ) -> str | None:
+        return status.value
+
+    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+        return "A"
+
+
+class WhatsApp:
+    def verify_challenge(self, mode: str | None, token: str | None) -> bool:
+        return False
+
+    def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch:
+        return WebhookBatch()
+
+    async def send_text(self, to: str, message: OutboundText) -> str:
+        return f"wamid.out{next(_ids)}"
+
+    async def mark_read(self, provider_message_id: str) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+class Cases:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int | None]] = []
+
+    async def record(self, tx: Tx, event: CaseEvent) -> None:
+        self.events.append((event.kind, event.message_id))
+
+    async def command(self, tx: Tx, conversation_id: int, argument: str, author: str) -> str:
+        return ""
+
+    def handlers(self) -> dict[str, JobHandler]:
+        return {}
+
+
+class Desk:
+    def __init__(self, store: Store, combine: int | None) -> None:
+        self.store = store
+        self.chat = Chat(combine)
+        self.cases = Cases()
+        privacy = PrivacySection(pseudonym_key=SecretStr(KEY))
+        self.relay = Relay(store, self.chat, WhatsApp(), RelayPolicy(privacy), cases=self.cases)
+        self.pool = WorkerPool(store, self.relay.handlers(), policy=RetryPolicy(base_seconds=1))
+        self.intake = Intake(store, pseudonym_key=KEY.encode())
+
+    async def says(self, *texts: str) -> None:
+        for text in texts:
+            message = InboundMessage(
+                provider_id=f"wamid.in{next(_ids)}",
+                sender=Sender(wa_id=CUSTOMER),
+                timestamp=1_800_000_000,
+                kind=MessageKind.TEXT,
+                text=text,
+            )
+            await self.intake.accept(WebhookBatch(messages=(message,)))
+
+    async def run(self) -> None:
+        assert isinstance(self.store.clock, ManualClock)
+        for _ in range(20):
+            await self.pool.run_until_idle()
+            self.store.clock.advance(10)
+
+    def texts(self) -> list[str]:
+        return [text for _, text in self.chat.posts]
+
+    async def chat_ids(self) -> list[str | None]:
+        query = "SELECT chat_id FROM messages WHERE direction = 'in' ORDER BY id"
+        async with self.store.transaction() as tx, tx.conn.execute(query) as cur:
+            return [row[0] async for row in cur]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "empfang.sqlite3", clock=ManualClock())
+    yield opened
+    await opened.close()
+
+
+async def test_queued_lines_share_posts_in_order(store: Store) -> None:
+    desk = Desk(store, combine=4)
+    await desk.says("eins", "zwei", "drei", "vier", "fünf", "sechs")
+    await desk.run()
+
+    assert desk.texts() == ["eins\nzwei\ndrei\nvier", "fünf\nsechs"]
+    first, second = (chat_id for _, chat_id in desk.chat._keys.items() if chat_id[0] == "P")
+    assert await desk.chat_ids() == [
+        first,
+        f"{first}#1",
+        f"{first}#2",
+        f"{first}#3",
+        second,
+        f"{second}#1",
+    ]
+    assert [kind for kind, _ in desk.cases.events].count("message_in") == 6
+
+
+async def test_without_the_opt_in_every_line_keeps_its_post(store: Store) -> None:
+    desk = Desk(store, combine=None)
+    await desk.says("eins", "zwei", "drei")
+    await desk.run()
+    assert desk.texts() == ["eins", "zwei", "drei"]
+    assert desk.chat.waits == 0
+
+
+async def test_a_retry_takes_no_new_riders(store: Store) -> None:
+    """The first attempt chose its riders; lines that arrive before the retry get their own
+    post, because the first attempt may have posted under the same key already."""
+    desk = Desk(store, combine=4)
+    desk.chat.fail_posts = 1
+    await desk.says("eins", "zwei")
+    await desk.pool.run_until_idle()  # fails: "eins" + "zwei" chosen, nothing posted
+    await desk.says("drei")
+    await desk.run()
+    assert desk.texts() == ["eins\nzwei", "drei"]
+
+
+async def test_other_jobs_keep_their_place(store: Store) -> None:
+    desk = Desk(store, combine=4)
+    await desk.says("eins")
+    await desk.run()
+    thread = next(v for k, v in desk.chat._keys.items() if "root-" in k)
+    await desk.says("zwei")
+    await desk.relay.on_agent_event(
+        AgentMessage(chat_id="c1", thread_id=thread, author_id="U1", author_name="A", text="!help")
+    )
+    await desk.says("drei")
+    await desk.run()
+    texts = desk.texts()
+    assert texts[0:2] == ["eins", "zwei"] and texts[3] == "drei"
+    assert texts[2].startswith("Reply in this thread")
