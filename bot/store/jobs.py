@@ -49,6 +49,18 @@ class Jobs:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    async def enqueue_for_inbound_after(
+        self, kind: str, after_message_id: int, *, now: float, order_prefix: str
+    ) -> None:
+        """One job per inbound message stored after ``after_message_id`` (bulk intake); the
+        payload and order key are exactly what :meth:`enqueue` would write."""
+        await self._conn.execute(
+            "INSERT INTO jobs (kind, payload, order_key, run_after, created_at)"
+            " SELECT ?, json_object('message_id', id), ? || contact_id, ?, ? FROM messages"
+            " WHERE id > ? AND direction = 'in' ORDER BY id",
+            (kind, order_prefix, now, now, after_message_id),
+        )
+
     async def lease(self, *, now: float, until: float, token: str) -> Job | None:
         """Take the oldest due job whose conversation has no earlier unfinished job.
 

@@ -49,6 +49,13 @@ _COLUMNS = (
 _PLACEHOLDER_SENDER = Sender(wa_id="0")
 
 
+def _stored_body(message: InboundMessage) -> str:
+    """The allow-listed fields without the sender: the number lives in ``contacts`` only."""
+    return message.model_copy(update={"sender": _PLACEHOLDER_SENDER}).model_dump_json(
+        exclude_defaults=True
+    )
+
+
 class Messages:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -73,9 +80,7 @@ class Messages:
         self, contact_id: int, message: InboundMessage, now: float
     ) -> int | None:
         """Store a customer message once; None if this provider id was stored before."""
-        body = message.model_copy(update={"sender": _PLACEHOLDER_SENDER}).model_dump_json(
-            exclude_defaults=True
-        )
+        body = _stored_body(message)
         cur = await self._conn.execute(
             "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
             " VALUES ('in', ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
@@ -83,17 +88,39 @@ class Messages:
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 
+    async def insert_inbound_many(
+        self, rows: list[tuple[int, InboundMessage]], now: float
+    ) -> tuple[int, set[str]]:
+        """Bulk form of :meth:`insert_inbound`: (contact id, message) each. Returns the
+        highest message id before the insert and the provider ids that were new."""
+        before = await self._conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM messages")
+        max_before = int(next(iter(before))[0])
+        await self._conn.executemany(
+            "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
+            " VALUES ('in', ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
+            [
+                (contact_id, m.provider_id, m.kind.value, _stored_body(m), now)
+                for contact_id, m in rows
+            ],
+        )
+        new = await self._conn.execute_fetchall(
+            "SELECT provider_id FROM messages WHERE id > ?", (max_before,)
+        )
+        return max_before, {str(row[0]) for row in new}
+
     async def insert_outbound(
         self,
         *,
         contact_id: int,
         conversation_id: int,
-        chat_id: str,
+        chat_id: str | None,
         body: str,
         author: str,
         now: float,
     ) -> int | None:
-        """Store an agent's reply once per chat message; None if seen before (redelivery)."""
+        """Store an agent's reply once per chat message; None if seen before (redelivery).
+
+        ``chat_id`` is None for messages Empfang itself sends (notices, auto-replies)."""
         cur = await self._conn.execute(
             "INSERT INTO messages (direction, contact_id, conversation_id, chat_id, kind, body,"
             " author, status, status_rank, created_at)"

@@ -1,0 +1,104 @@
+"""Group commit: concurrent webhooks share transactions, and one bad item fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.group_commit import GroupCommitter
+from bot.intake import Intake
+from bot.store import Store
+
+
+async def test_waiting_items_share_one_commit_and_each_gets_its_result() -> None:
+    groups: list[list[int]] = []
+
+    async def many(items: list[int]) -> list[int]:
+        groups.append(items)
+        await asyncio.sleep(0.01)
+        return [item * 10 for item in items]
+
+    async def one(item: int) -> int:
+        return item * 10
+
+    committer: GroupCommitter[int, int] = GroupCommitter(many, one)
+    results = await asyncio.gather(*(committer.submit(n) for n in range(50)))
+    assert results == [n * 10 for n in range(50)]
+    assert len(groups) < 50 and sorted(n for group in groups for n in group) == list(range(50))
+
+
+async def test_a_failing_item_fails_alone() -> None:
+    async def many(items: list[int]) -> list[int]:
+        if 3 in items:
+            raise ValueError("group contains a bad item")
+        return items
+
+    async def one(item: int) -> int:
+        if item == 3:
+            raise ValueError("bad item")
+        return item
+
+    committer: GroupCommitter[int, int] = GroupCommitter(many, one)
+    results = await asyncio.gather(*(committer.submit(n) for n in range(6)), return_exceptions=True)
+    assert results[:3] == [0, 1, 2] and results[4:] == [4, 5]
+    assert isinstance(results[3], ValueError)
+
+
+def batch(n: int, sender: str, *, user_id: str | None = None) -> WebhookBatch:
+    return WebhookBatch(
+        messages=(
+            InboundMessage(
+                provider_id=f"wamid.g{n}",
+                sender=Sender(wa_id=sender, user_id=user_id, profile_name=f"P{n}"),
+                timestamp=1,
+                kind=MessageKind.TEXT,
+                text=f"m{n}",
+            ),
+        )
+    )
+
+
+async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "g.sqlite3")
+    intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
+    senders = [f"49151000000{n % 7:02d}" for n in range(200)]
+    deliveries = [batch(n, senders[n]) for n in range(200)]
+    deliveries += deliveries[:50]  # Meta redelivers some
+    deliveries.append(batch(999, "4915100000099", user_id="US.1"))  # a BSUID user
+    results = await asyncio.gather(*(intake.accept(b) for b in deliveries))
+    await store.close()
+    assert sum(r.new_messages for r in results) == 201
+    assert sum(r.duplicates for r in results) == 50
+    with sqlite3.connect(tmp_path / "g.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (201,)
+        assert conn.execute("SELECT count(*) FROM contacts").fetchone() == (8,)
+        jobs = conn.execute(
+            "SELECT j.payload, j.order_key, m.id, m.contact_id FROM jobs j"
+            " JOIN messages m ON j.payload = json_object('message_id', m.id)"
+        ).fetchall()
+    assert len(jobs) == 201
+    assert all(order_key == f"contact:{contact_id}" for _, order_key, _, contact_id in jobs)
+
+
+@pytest.mark.parametrize("concurrent", [1, 32])
+async def test_per_customer_order_of_jobs_follows_arrival(tmp_path: Path, concurrent: int) -> None:
+    store = await Store.open(tmp_path / "o.sqlite3")
+    intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
+    for start in range(0, 64, concurrent):
+        await asyncio.gather(
+            *(intake.accept(batch(n, "4915100000001")) for n in range(start, start + concurrent))
+        )
+    await store.close()
+    with sqlite3.connect(tmp_path / "o.sqlite3") as conn:
+        order = [
+            row[0]
+            for row in conn.execute(
+                "SELECT m.provider_id FROM jobs j JOIN messages m"
+                " ON j.payload = json_object('message_id', m.id) ORDER BY j.id"
+            )
+        ]
+    assert order == [f"wamid.g{n}" for n in range(64)]
