@@ -11,7 +11,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from adapters.cases import build_case_transfers
 from adapters.whatsapp.cloud import CloudWhatsApp
+from bot.cases.hooks import CaseTransfers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -38,12 +40,20 @@ def build_whatsapp(settings: Settings) -> CloudWhatsApp:
     )
 
 
-def build_chat(settings: Settings) -> tuple[ChatPlatform, frozenset[str]]:
-    """The configured chat platform and its allow-list of agents."""
+def build_chat(
+    settings: Settings, web_app: web.Application | None = None
+) -> tuple[ChatPlatform, frozenset[str]]:
+    """The configured chat platform and its allow-list of agents. ``web_app`` is the bot's
+    web server before it starts: Slack's HTTP mode adds its routes there."""
     if settings.chat.platform == "matrix":
         from adapters.matrix.platform import MatrixPlatform
 
         return MatrixPlatform(settings.matrix), frozenset(settings.matrix.allowed_users)
+    if settings.chat.platform == "slack":
+        from adapters.slack.platform import SlackPlatform
+
+        slack = SlackPlatform(settings.slack, web_app=web_app)
+        return slack, frozenset(settings.slack.allowed_users)
     raise ConfigError(f'chat.platform: "{settings.chat.platform}" is not available yet')
 
 
@@ -65,6 +75,7 @@ class Empfang:
         self.store: Store | None = None
         self.chat: ChatPlatform | None = None
         self.workers: WorkerPool | None = None
+        self.cases: CaseTransfers | None = None
         self._whatsapp: CloudWhatsApp | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -82,8 +93,6 @@ class Empfang:
         intake = Intake(
             self.store, pseudonym_key=settings.privacy.pseudonym_key.get_secret_value().encode()
         )
-        if not self._intake_only:
-            await self._start_relay()
         webhooks = WebhookHandlers(
             provider=self._whatsapp,
             intake=intake,
@@ -92,6 +101,8 @@ class Empfang:
         )
         health = Health(self.store, self.metrics, provider_configured=True)
         app = build_web_app(webhooks, health, max_body_bytes=settings.server.max_body_bytes)
+        if not self._intake_only:
+            await self._start_relay(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.server.host, settings.server.port)
@@ -99,16 +110,18 @@ class Empfang:
         self.port = self._bound_port(site)
         log.info("listening on %s (webhook path /webhooks/whatsapp)", self.url)
 
-    async def _start_relay(self) -> None:
+    async def _start_relay(self, web_app: web.Application) -> None:
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
-        chat, allowed = build_chat(settings)
+        chat, allowed = build_chat(settings, web_app)
         self.chat = chat
+        self.cases = build_case_transfers(self.store, settings, chat)
         relay = Relay(
             self.store,
             chat,
             self._whatsapp,
             RelayPolicy(privacy=settings.privacy, allowed_users=allowed),
+            cases=self.cases,
         )
         jobs = settings.jobs
         self.workers = WorkerPool(
@@ -119,6 +132,7 @@ class Empfang:
             policy=RetryPolicy(
                 jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds
             ),
+            on_dead=self.cases.on_dead if self.cases else None,
         )
         await chat.start(relay.on_agent_event)
         self.workers.start()
@@ -137,6 +151,9 @@ class Empfang:
         if self.workers is not None:
             await self.workers.stop(drain_seconds)
             self.workers = None
+        if self.cases is not None:
+            await self.cases.aclose()
+            self.cases = None
         if self.chat is not None:
             await self.chat.stop()
             self.chat = None

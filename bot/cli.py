@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.cases.cli import add_ledger_parser, run_ledger
 from bot.config import check_settings, load_checked, load_config
 from bot.errors import ConfigError, EmpfangError
 
@@ -44,12 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate the config; exit 2 on any problem")
     _config_arg(check)
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask the chat platform whether tokens and channel work (Slack)",
+    )
 
     mask = sub.add_parser("mask", help="print stdin lines as agents would see them (masked)")
     mask.add_argument("--region", default="DE", help="region for national numbers (default DE)")
     mask.add_argument("--visible-digits", type=int, default=2, help="trailing digits shown")
 
     _add_sandbox(sub)
+    add_ledger_parser(sub, _config_arg)
 
     demo = sub.add_parser("demo", help="run Empfang end to end on a local Synapse and the sandbox")
     demo.add_argument(
@@ -77,13 +84,17 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     actions.add_parser("verify", help="make Meta's GET handshake against the bot's webhook")
 
 
-def _check_config(path: Path | None) -> int:
+def _check_config(path: Path | None, online: bool = False) -> int:
     try:
         settings = load_config(path)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     problems = check_settings(settings)
+    if online and not problems and settings.chat.platform == "slack":
+        from adapters.slack.online import check_online
+
+        problems = asyncio.run(check_online(settings.slack))
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
@@ -132,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "check-config":
-            return _check_config(args.config)
+            return _check_config(args.config, args.online)
         if args.command == "mask":
             from bot.mask_cli import run_mask
 
@@ -141,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args.config, args.intake_only)
         if args.command == "sandbox":
             return _sandbox(args)
+        if args.command == "ledger":
+            return run_ledger(args)
         return _demo(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

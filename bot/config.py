@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -145,6 +146,10 @@ class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+# The [[cases]] tables subclass Section, so they can only be imported once it exists.
+from bot.cases.config import CaseSinkSettings  # noqa: E402
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with :func:`load_config`."""
 
@@ -165,6 +170,7 @@ class Settings(BaseSettings):
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     jobs: JobsSection = Field(default_factory=JobsSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
+    cases: list[CaseSinkSettings] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
@@ -283,6 +289,33 @@ def _chat_problems(settings: Settings) -> list[str]:
     problems = _required(sl, "slack", ("bot_token", "channel_id"), 'for platform = "slack"')
     if not sl.app_token.get_secret_value() and not sl.signing_secret.get_secret_value():
         problems.append("slack.app_token: required for Socket Mode (or slack.signing_secret)")
+    return problems + _slack_shape_problems(sl)
+
+
+_SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
+
+
+def _slack_shape_problems(sl: SlackSection) -> list[str]:
+    """Tokens pasted into the wrong key and channel names instead of ids are the usual
+    setup mistakes; Slack would only answer ``invalid_auth`` / ``channel_not_found``."""
+    problems = []
+    bot_token = sl.bot_token.get_secret_value()
+    if bot_token and not bot_token.startswith("xoxb-"):
+        problems.append(
+            "slack.bot_token: must be the Bot User OAuth Token (starts with xoxb-), "
+            "from OAuth & Permissions"
+        )
+    app_token = sl.app_token.get_secret_value()
+    if app_token and not app_token.startswith("xapp-"):
+        problems.append(
+            "slack.app_token: must be an app-level token (starts with xapp-) with the "
+            "connections:write scope, from Basic Information → App-Level Tokens"
+        )
+    if sl.channel_id and not _SLACK_CHANNEL_ID.match(sl.channel_id):
+        problems.append(
+            "slack.channel_id: must be a channel id like C0123ABCDE (not its #name); "
+            "find it at the bottom of the channel's details"
+        )
     return problems
 
 

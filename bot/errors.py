@@ -18,7 +18,8 @@ exception escape::
         │   ├── WindowClosed        131047: only templates may be sent
         │   └── Undeliverable       131026: number cannot receive
         ├── PlatformError           Slack / Matrix
-        └── CaseSinkError           ticketing, e-mail, webhook sinks
+        ├── CaseSinkError           ticketing, e-mail, webhook sinks
+        └── PagingError             the on-call paging webhook
 
 Messages never contain phone numbers: callers pass pseudonyms or ids only.
 """
@@ -117,3 +118,7 @@ class PlatformError(DeliveryError):
 
 class CaseSinkError(DeliveryError):
     """A case system (ticketing, e-mail, webhook, file) refused or failed a transfer."""
+
+
+class PagingError(DeliveryError):
+    """The paging webhook (PagerDuty Events API v2 or compatible) refused or failed."""

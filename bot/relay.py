@@ -9,10 +9,11 @@ handler returns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from bot import explain, render
+from bot import batching, explain, render
 from bot.commands import parse
 from bot.config import PrivacySection
 from bot.domain import DeliveryStatus, OutboundText
@@ -31,6 +32,7 @@ from bot.ports import (
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
+from bot.store.messages import MessageRow
 
 log = logging.getLogger("empfang.relay")
 
@@ -38,7 +40,21 @@ OUTBOUND_JOB = "relay.outbound"
 NOTICE_JOB = "chat.notice"
 ROOT_JOB = "chat.root"
 
-OperationalAlert = Callable[[str, str], Awaitable[None]]
+
+class ConversationObserver(Protocol):
+    """Reacts to conversation events inside the relay's transaction (e.g. SLA timers)."""
+
+    async def record(self, tx: Tx, event: CaseEvent) -> None: ...
+
+    def handlers(self) -> dict[str, JobHandler]: ...
+
+
+class OperationalAlerts(Protocol):
+    """Tells on-call once when something breaks, and again when it works again."""
+
+    async def raise_alert(self, kind: str, summary: str) -> None: ...
+
+    async def clear_alert(self, kind: str, summary: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -57,15 +73,21 @@ class Relay:
         whatsapp: WhatsAppProvider,
         policy: RelayPolicy,
         *,
-        on_operational_alert: OperationalAlert | None = None,
         cases: CaseHooks | None = None,
+        observers: Sequence[ConversationObserver] = (),
+        operations: OperationalAlerts | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
         self._chat = chat
         self._whatsapp = whatsapp
         self._policy = policy
-        self._alert = on_operational_alert
+        self._observers = tuple(observers)
+        self._operations = operations
+
+    def _key(self, name: str) -> str:
+        """An idempotency key for the chat platform, unique across databases."""
+        return f"{self._store.instance_id}:{name}"
 
     def handlers(self) -> dict[str, JobHandler]:
         own: dict[str, JobHandler] = {
@@ -75,15 +97,19 @@ class Relay:
             NOTICE_JOB: self._notice,
             ROOT_JOB: self._root,
         }
-        return {**(self._cases.handlers() if self._cases else {}), **own}
+        merged: dict[str, JobHandler] = dict(self._cases.handlers() if self._cases else {})
+        for observer in self._observers:
+            merged.update(observer.handlers())
+        return {**merged, **own}
 
     async def _record(
         self, tx: Tx, kind: str, conversation_id: int, message_id: int | None
     ) -> None:
+        event = CaseEvent(kind=kind, conversation_id=conversation_id, message_id=message_id)
         if self._cases is not None:
-            await self._cases.record(
-                tx, CaseEvent(kind=kind, conversation_id=conversation_id, message_id=message_id)
-            )
+            await self._cases.record(tx, event)
+        for observer in self._observers:
+            await observer.record(tx, event)
 
     # -- customer → thread -------------------------------------------------------------------
 
@@ -109,14 +135,37 @@ class Relay:
         thread_id = conversation.thread_id
         if thread_id is None:
             root = render.thread_root(conversation, contact, self._policy.privacy)
-            thread_id = await self._chat.open_thread(root, key=f"root-{conversation.id}")
+            thread_id = await self._chat.open_thread(root, key=self._key(f"root-{conversation.id}"))
             async with self._store.transaction() as tx:
                 await tx.conversations.set_thread(conversation.id, thread_id)
+        riders = await self._riders(job, row, conversation.id, thread_id)
         masker = render.Masker.for_contact(contact, self._policy.privacy)
         text = render.inbound(row.inbound(contact.sender), masker)
-        chat_id = await self._chat.post(thread_id, text, key=f"in-{message_id}")
+        if riders:
+            lines = [render.inbound(rider.inbound(contact.sender), masker) for rider in riders]
+            text = batching.combine([text, *lines])
+        chat_id = await self._chat.post(thread_id, text, key=self._key(f"in-{message_id}"))
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(message_id, chat_id)
+            await batching.record(tx, riders, chat_id)
+
+    async def _riders(
+        self, job: Job, head: MessageRow, conversation_id: int, thread_id: str
+    ) -> list[MessageRow]:
+        """Combining (``bot.batching``): on a paced platform, wait for the posting slot,
+        then take the customer messages queued right behind ``head`` into its post."""
+        limit = await batching.ready(self._chat, thread_id)
+        if limit <= 1:
+            return []
+        async with self._store.transaction() as tx:
+            return await batching.riders(
+                tx,
+                job,
+                head,
+                conversation_id,
+                limit=limit,
+                on_join=lambda tx, rider: self._record(tx, "message_in", conversation_id, rider),
+            )
 
     # -- agent → customer --------------------------------------------------------------------
 
@@ -284,8 +333,12 @@ class Relay:
                 raise
             code = error.code if isinstance(error.code, int) else None
             await self._fail(message_id, row.contact_id, code, str(error))
-            if isinstance(error, TokenInvalid) and self._alert is not None:
-                await self._alert("whatsapp_token", "WhatsApp access token expired or invalid")
+            if isinstance(error, TokenInvalid) and self._operations is not None:
+                await self._operations.raise_alert(
+                    "whatsapp_token",
+                    "The WhatsApp access token has expired or is invalid: nothing reaches "
+                    "customers until whatsapp.access_token is renewed.",
+                )
             return
         # Keep the window between "sent" and "recorded" minimal: WhatsApp has no idempotency key.
         async with self._store.transaction() as tx:
@@ -298,6 +351,10 @@ class Relay:
                 {"message_id": message_id},
                 now=now,
                 order_key=contact_order_key(row.contact_id),
+            )
+        if self._operations is not None:
+            await self._operations.clear_alert(
+                "whatsapp_token", "WhatsApp accepts the access token again"
             )
         if latest is not None and latest.provider_id:
             await self._mark_read(latest.provider_id)
@@ -338,7 +395,7 @@ class Relay:
             row.chat_id,
             status,
             previous=row.status_chat_id,
-            key=f"status-{message_id}-{status.value}",
+            key=self._key(f"status-{message_id}-{status.value}"),
         )
         async with self._store.transaction() as tx:
             await tx.messages.set_shown_status(message_id, status.value, ref)
@@ -346,13 +403,15 @@ class Relay:
             await self._chat.post(
                 conversation.thread_id,
                 explain.failure(row.error_code, row.error_title),
-                key=f"failed-{message_id}",
+                key=self._key(f"failed-{message_id}"),
             )
 
     async def _notice(self, job: Job) -> None:
         thread_id = await self._thread_of(int(job.payload["conversation_id"]))
         if thread_id is not None:
-            await self._chat.post(thread_id, str(job.payload["text"]), key=f"job-{job.id}")
+            await self._chat.post(
+                thread_id, str(job.payload["text"]), key=self._key(f"job-{job.id}")
+            )
 
     async def _root(self, job: Job) -> None:
         async with self._store.transaction() as tx:
@@ -362,7 +421,7 @@ class Relay:
             contact = await tx.contacts.get(conversation.contact_id)
         assert contact is not None and conversation.thread_id is not None
         root = render.thread_root(conversation, contact, self._policy.privacy)
-        await self._chat.update_root(conversation.thread_id, root, key=f"job-{job.id}")
+        await self._chat.update_root(conversation.thread_id, root, key=self._key(f"job-{job.id}"))
 
     async def _thread_of(self, conversation_id: int) -> str | None:
         async with self._store.transaction() as tx:

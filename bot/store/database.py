@@ -17,6 +17,8 @@ import aiosqlite
 
 from bot.clock import Clock, SystemClock
 from bot.errors import StoreError
+from bot.store.alerts import Alerts
+from bot.store.cases import Cases
 from bot.store.contacts import Contacts
 from bot.store.conversations import Conversations
 from bot.store.jobs import Jobs
@@ -34,13 +36,20 @@ class Tx:
         self.conversations = Conversations(conn)
         self.messages = Messages(conn)
         self.jobs = Jobs(conn)
+        self.alerts = Alerts(conn)
+        self.cases = Cases(conn)
 
 
 class Store:
     """Open with :meth:`open`; use :meth:`transaction` for every read and write."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path, clock: Clock) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, clock: Clock, instance_id: str
+    ) -> None:
         self._conn = conn
+        self.instance_id = instance_id
+        """Random per database: keeps idempotency keys of two databases (e.g. after a reset
+        with the same chat account) from ever colliding."""
         self._lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[], None]] = []
         self.path = path
@@ -64,10 +73,13 @@ class Store:
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA busy_timeout = 5000")
             await migrate(conn)
+            async with conn.execute("SELECT value FROM meta WHERE key = 'instance_id'") as cur:
+                row = await cur.fetchone()
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, path, clock or SystemClock())
+        assert row is not None
+        return cls(conn, path, clock or SystemClock(), str(row[0]))
 
     async def close(self) -> None:
         async with self._lock:

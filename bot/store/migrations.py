@@ -12,10 +12,17 @@ import aiosqlite
 from bot.errors import SchemaTooNewError
 
 MIGRATIONS: tuple[str, ...] = (
-    # 1: contacts, conversations, messages, receipts, durable jobs.
+    # 1: contacts, conversations, messages, receipts, durable jobs. Ids are AUTOINCREMENT:
+    # idempotency keys sent to chat platforms are derived from them, so an id must never be
+    # handed out twice, not even after its row was deleted.
     """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('instance_id', lower(hex(randomblob(6))));
     CREATE TABLE contacts (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         wa_id TEXT UNIQUE,            -- the customer's number as digits: the ONLY copy
         user_id TEXT UNIQUE,          -- business-scoped user id (BSUID) when sent
         pseudonym TEXT NOT NULL,
@@ -27,7 +34,7 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (wa_id IS NOT NULL OR user_id IS NOT NULL)
     );
     CREATE TABLE conversations (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         contact_id INTEGER NOT NULL REFERENCES contacts(id),
         state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
         thread_id TEXT UNIQUE,
@@ -40,7 +47,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX conversations_one_open ON conversations(contact_id)
         WHERE state = 'open';
     CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
         contact_id INTEGER NOT NULL REFERENCES contacts(id),
         conversation_id INTEGER REFERENCES conversations(id),
@@ -74,7 +81,7 @@ MIGRATIONS: tuple[str, ...] = (
         received_at REAL NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         kind TEXT NOT NULL,
         payload TEXT NOT NULL,
         order_key TEXT,
@@ -88,6 +95,56 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_due ON jobs(state, run_after);
     CREATE INDEX jobs_order ON jobs(order_key, id) WHERE state = 'pending';
+    """,
+    # 2: case systems: the case linked per (conversation, sink), and the transfer ledger.
+    """
+    CREATE TABLE case_links (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        sink TEXT NOT NULL,
+        case_id TEXT,                 -- external id: ticket id, or linked with !case <id>
+        case_label TEXT,              -- what humans call it, e.g. the ticket number
+        thread TEXT NOT NULL DEFAULT '[]',  -- JSON list of e-mail Message-IDs, oldest first
+        last_transfer TEXT,           -- transfer id the sink last accepted (retry guard)
+        closed INTEGER NOT NULL DEFAULT 0,
+        linked_by TEXT,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (conversation_id, sink)
+    ) WITHOUT ROWID;
+    CREATE TABLE transfer_ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a gap shows a deleted row
+        transfer_id TEXT NOT NULL UNIQUE,
+        time TEXT NOT NULL,           -- ISO 8601 UTC, when the outcome was final
+        pseudonym TEXT NOT NULL,      -- never the number, never message content
+        sink TEXT NOT NULL,
+        case_id TEXT,
+        event TEXT NOT NULL,
+        categories TEXT NOT NULL,     -- e.g. "pseudonym,text,media"
+        outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'dead_lettered')),
+        attempts INTEGER NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX transfer_ledger_time ON transfer_ledger(time);
+    """,
+    # 3: on-call: SLA timers per conversation, operational alerts, daily auto-replies.
+    """
+    CREATE TABLE sla_timers (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        since REAL NOT NULL,
+        since_message_id INTEGER NOT NULL,
+        stage TEXT NOT NULL CHECK (stage IN ('waiting', 'reminded', 'escalated'))
+    );
+    CREATE TABLE operational_alerts (
+        kind TEXT PRIMARY KEY,
+        active INTEGER NOT NULL,
+        since REAL NOT NULL,
+        summary TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE auto_replies (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        local_date TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, local_date)
+    ) WITHOUT ROWID;
     """,
 )
 
