@@ -13,6 +13,9 @@ from aiohttp import web
 
 from adapters.cases import build_case_transfers
 from adapters.whatsapp.cloud import CloudWhatsApp
+from bot.alerts.monitor import MonitoredChat
+from bot.alerts.oncall import OnCall
+from bot.alerts.paging import Pager
 from bot.cases.hooks import CaseTransfers
 from bot.clock import Clock
 from bot.config import Settings
@@ -23,6 +26,7 @@ from bot.metrics import Metrics
 from bot.ports import ChatPlatform
 from bot.relay import Relay, RelayPolicy
 from bot.store import Store
+from bot.store.jobs import Job
 from bot.web import Health, WebhookHandlers, build_web_app
 
 log = logging.getLogger("empfang")
@@ -48,11 +52,12 @@ def build_chat(
     if settings.chat.platform == "matrix":
         from adapters.matrix.platform import MatrixPlatform
 
-        return MatrixPlatform(settings.matrix), frozenset(settings.matrix.allowed_users)
+        matrix = MatrixPlatform(settings.matrix, alerts_room=settings.alerts.room)
+        return matrix, frozenset(settings.matrix.allowed_users)
     if settings.chat.platform == "slack":
         from adapters.slack.platform import SlackPlatform
 
-        slack = SlackPlatform(settings.slack, web_app=web_app)
+        slack = SlackPlatform(settings.slack, web_app=web_app, alerts_channel=settings.alerts.room)
         return slack, frozenset(settings.slack.allowed_users)
     raise ConfigError(f'chat.platform: "{settings.chat.platform}" is not available yet')
 
@@ -76,7 +81,9 @@ class Empfang:
         self.chat: ChatPlatform | None = None
         self.workers: WorkerPool | None = None
         self.cases: CaseTransfers | None = None
+        self.oncall: OnCall | None = None
         self._whatsapp: CloudWhatsApp | None = None
+        self._webhooks: WebhookHandlers | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -93,7 +100,7 @@ class Empfang:
         intake = Intake(
             self.store, pseudonym_key=settings.privacy.pseudonym_key.get_secret_value().encode()
         )
-        webhooks = WebhookHandlers(
+        self._webhooks = webhooks = WebhookHandlers(
             provider=self._whatsapp,
             intake=intake,
             metrics=self.metrics,
@@ -115,14 +122,29 @@ class Empfang:
         settings = self.settings
         chat, allowed = build_chat(settings, web_app)
         self.chat = chat
-        self.cases = build_case_transfers(self.store, settings, chat)
-        relay = Relay(
+        self.oncall = OnCall(
             self.store,
             chat,
+            settings.alerts,
+            settings.business_hours,
+            first_contact_notice=settings.privacy.first_contact_notice,
+            pager=Pager(settings.alerts.webhook),
+        )
+        watched = MonitoredChat(
+            chat, self.oncall, self.store.clock, settings.alerts.platform_down_after
+        )
+        self.cases = build_case_transfers(self.store, settings, watched)
+        relay = Relay(
+            self.store,
+            watched,
             self._whatsapp,
             RelayPolicy(privacy=settings.privacy, allowed_users=allowed),
             cases=self.cases,
+            observers=[self.oncall],
+            operations=self.oncall,
         )
+        assert self._webhooks is not None
+        self._webhooks.watcher = self.oncall
         jobs = settings.jobs
         self.workers = WorkerPool(
             self.store,
@@ -132,10 +154,17 @@ class Empfang:
             policy=RetryPolicy(
                 jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds
             ),
-            on_dead=self.cases.on_dead if self.cases else None,
+            on_dead=self._on_dead,
         )
         await chat.start(relay.on_agent_event)
         self.workers.start()
+
+    async def _on_dead(self, job: Job, reason: str) -> None:
+        """A dead-lettered job: the case ledger records failed transfers, on-call hears of all."""
+        if self.cases is not None:
+            await self.cases.on_dead(job, reason)
+        if self.oncall is not None:
+            await self.oncall.dead_lettered(job, reason)
 
     @staticmethod
     def _bound_port(site: web.TCPSite) -> int:
@@ -154,6 +183,9 @@ class Empfang:
         if self.cases is not None:
             await self.cases.aclose()
             self.cases = None
+        if self.oncall is not None:
+            await self.oncall.aclose()
+            self.oncall = None
         if self.chat is not None:
             await self.chat.stop()
             self.chat = None

@@ -146,7 +146,9 @@ class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-# The [[cases]] tables subclass Section, so they can only be imported once it exists.
+# The [[cases]], [alerts] and [business_hours] tables subclass Section, so they can only be
+# imported once it exists.
+from bot.alerts.config import AlertsSection, BusinessHoursSection  # noqa: E402
 from bot.cases.config import CaseSinkSettings  # noqa: E402
 
 
@@ -171,6 +173,8 @@ class Settings(BaseSettings):
     jobs: JobsSection = Field(default_factory=JobsSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
     cases: list[CaseSinkSettings] = Field(default_factory=list)
+    alerts: AlertsSection = Field(default_factory=AlertsSection)
+    business_hours: BusinessHoursSection = Field(default_factory=BusinessHoursSection)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ gets a specific status and a one-line reason, and nothing of a refused request i
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from aiohttp import web
 
@@ -20,7 +20,14 @@ from bot.store import Store
 log = logging.getLogger("empfang.web")
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
-SignatureFailureHook = Callable[[SignatureError], Awaitable[None]]
+
+
+class WebhookWatcher(Protocol):
+    """Told about refused signatures and accepted deliveries (on-call alerts)."""
+
+    async def signature_failed(self, error: SignatureError) -> None: ...
+
+    async def webhook_accepted(self) -> None: ...
 
 
 class WebhookHandlers:
@@ -31,13 +38,13 @@ class WebhookHandlers:
         intake: Intake,
         metrics: Metrics,
         max_body_bytes: int,
-        on_signature_failure: SignatureFailureHook | None = None,
+        watcher: WebhookWatcher | None = None,
     ) -> None:
         self._provider = provider
         self._intake = intake
         self._metrics = metrics
         self._max_body = max_body_bytes
-        self._on_signature_failure = on_signature_failure
+        self.watcher = watcher
 
     async def verify(self, request: web.Request) -> web.Response:
         query = request.query
@@ -56,12 +63,14 @@ class WebhookHandlers:
         try:
             batch = self._provider.parse(body, request.headers.get("X-Hub-Signature-256"))
         except SignatureError as exc:
-            if self._on_signature_failure is not None:
-                await self._on_signature_failure(exc)
+            if self.watcher is not None:
+                await self.watcher.signature_failed(exc)
             return self._refuse(exc.status, str(exc))
         except PayloadError as exc:
             return self._refuse(400, str(exc))
         result = await self._intake.accept(batch)
+        if self.watcher is not None:
+            await self.watcher.webhook_accepted()
         self._metrics.count("webhooks", "accepted")
         self._metrics.count("messages", "new", result.new_messages)
         self._metrics.count("messages", "duplicate", result.duplicates)

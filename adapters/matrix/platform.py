@@ -51,8 +51,10 @@ class MatrixPlatform:
         *,
         bot_started_at: float | None = None,
         bot_users: Iterable[str] = (),
+        alerts_room: str = "",
     ) -> None:
         self._section = section
+        self._alerts_room = alerts_room
         self._bot_started_at = bot_started_at
         self._bot_users = frozenset(bot_users)
         self._state = StateFile(section.store_path)
@@ -101,6 +103,8 @@ class MatrixPlatform:
             raise errors.from_exception("start", exc) from exc
         try:
             self._room_id = await self._join(client)
+            if self._alerts_room:
+                self._alerts_room = await self._join(client, self._alerts_room)
             loop = SyncLoop(
                 client,
                 room_id=self._room_id,
@@ -148,10 +152,10 @@ class MatrixPlatform:
             return int(self._bot_started_at * 1000)
         return self._state.state.first_start_ms
 
-    async def _join(self, client: AsyncClient) -> str:
+    async def _join(self, client: AsyncClient, room: str | None = None) -> str:
         """Join (or accept the invite to) the configured room; idempotent on the server."""
         try:
-            response = await client.join(self._section.room_id)
+            response = await client.join(room or self._section.room_id)
         except Exception as exc:
             raise errors.from_exception("join", exc) from exc
         if not isinstance(response, JoinResponse):
@@ -173,12 +177,13 @@ class MatrixPlatform:
         body: dict[str, Any],
         *,
         event_type: str = "m.room.message",
+        room_id: str | None = None,
     ) -> str:
         """``room_send`` with an idempotent transaction id; encrypts in encrypted rooms."""
         client = self._require_client(action)
         try:
             response = await client.room_send(
-                self._room_id,
+                room_id or self._room_id,
                 event_type,
                 body,
                 tx_id=content.txn_id(kind, key),
@@ -205,11 +210,14 @@ class MatrixPlatform:
         return event_id
 
     async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+        """In the thread; without one in the alerts room (``[alerts] room``), else the room."""
         if thread_id is None:
             body = content.room_message(text, msgtype="m.notice")
+            room = self._alerts_room or None
         else:
             body = content.thread_message(thread_id, text, msgtype="m.notice")
-        return await self._send("alert", "alert", key, body)
+            room = None
+        return await self._send("alert", "alert", key, body, room_id=room)
 
     async def set_status(
         self,

@@ -7,6 +7,7 @@ writes ``<!channel>`` or ``<@U…>`` cannot ping anyone or forge a link.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.domain import DeliveryStatus
@@ -38,6 +39,15 @@ MAX_TEXT = 3000
 def escape(text: str) -> str:
     """Slack's three control characters as entities (api.slack.com formatting rules)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MENTION = re.compile(r"(<!subteam\^[A-Z0-9]+(?:\|[^<>]*)?>|<@[UW][A-Z0-9]+>)")
+
+
+def escape_keeping_mentions(text: str) -> str:
+    """Escape everything except on-call mentions configured by the admin."""
+    parts = _MENTION.split(text)
+    return "".join(part if index % 2 else escape(part) for index, part in enumerate(parts))
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:

@@ -63,9 +63,11 @@ class SlackPlatform:
         web_app: web.Application | None = None,
         pacer: ChannelPacer | None = None,
         timeout: float = 15.0,
+        alerts_channel: str = "",
     ) -> None:
         self._section = section
         self._channel = section.channel_id
+        self._alerts_channel = alerts_channel
         self._allowed = frozenset(section.allowed_users)
         base_url = section.api_base or DEFAULT_API_BASE
         # No SDK-level retries: a post retried inside the SDK after a dropped connection
@@ -203,10 +205,21 @@ class SlackPlatform:
         )
 
     async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
-        body = _clip(blocks.escape(text))
-        if thread_id is None:
+        """In the thread; without one in the alerts channel (``[alerts] room``), else at the
+        top of the support channel. On-call mentions (``<!subteam^…>``, ``<@U…>``) stay live."""
+        body = _clip(blocks.escape_keeping_mentions(text))
+        if thread_id is not None:
+            return await self._post(thread_id, key, text=body, thread_ts=thread_id)
+        if not self._alerts_channel:
             return await self._post(ROOTS, key, text=body)
-        return await self._post(thread_id, key, text=body, thread_ts=thread_id)
+        await self.pacer.take(self._alerts_channel)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=self._alerts_channel, text=body, metadata=blocks.metadata(key)
+            )
+        except errors.SLACK_ERRORS as exc:
+            raise errors.from_exception("chat.postMessage", exc) from exc
+        return str(response["ts"])
 
     async def set_status(
         self,

@@ -335,3 +335,37 @@ pseudonym_key = "run-pseudonym-key-0123456789"
     await wait_for(ready, within=30)
     process.terminate()
     assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_unanswered_customer_alerts_oncall_in_thread_and_alerts_room(
+    synapse: LocalSynapse, tmp_path: Path
+) -> None:
+    room = await create_support_room(synapse)
+    alerts_room = await synapse.create_room(room.agent, name="On-call", invite=[room.bot.user_id])
+    settings = stack_settings(
+        tmp_path,
+        room,
+        bot_port=free_port(),
+        alerts={
+            "unanswered_after": "1s",
+            "escalate_after": "1h",
+            "room": alerts_room,
+            "oncall": {"matrix": [room.agent.user_id]},
+        },
+    )
+    view = RoomView(synapse, room.agent, room.room_id)
+    alerts_view = RoomView(synapse, room.agent, alerts_room)
+    async with Stack(settings) as stack:
+        stack.sandbox.say(CUSTOMER_PLUS, "Hallo, ist jemand da?")
+        root, _ = await first_thread(view, room)
+
+        async def reminder_in_alerts_room() -> list[str] | None:
+            bodies = [str(e["content"].get("body")) for e in await alerts_view.messages()]
+            found = [b for b in bodies if b.startswith("⏰")]
+            return found or None
+
+        (reminder,) = await wait_for(reminder_in_alerts_room, within=30)
+        assert room.agent.user_id in reminder and "waited" in reminder
+        bodies = await wait_for_thread_bodies(view, root, 2)
+        assert any(b.startswith("⏰") for b in bodies)
+        assert leaks(await alerts_view.events(), CUSTOMER) == []

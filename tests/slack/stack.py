@@ -152,7 +152,13 @@ class SlackStack:
         await wait_for(complete, seconds)
 
     def pending_jobs(self) -> int:
-        return int(self.rows("SELECT count(*) FROM jobs WHERE state = 'pending'")[0][0])
+        """Jobs due now; timers set for later (SLA reminders, window warnings) don't count."""
+        due = time.time() + 1
+        return int(
+            self.rows(f"SELECT count(*) FROM jobs WHERE state = 'pending' AND run_after < {due}")[
+                0
+            ][0]
+        )
 
     async def settled(self, seconds: float = 20.0) -> None:
         """No job pending, no sandbox webhook or Slack event in flight."""

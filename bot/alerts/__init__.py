@@ -1,0 +1,1 @@
+"""On-call alerts: SLA timers, the 24-hour window, business hours, operational alerts."""

@@ -1,0 +1,101 @@
+"""``[alerts]`` and ``[business_hours]``: durations are written like ``10m``, ``1h30m``."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
+
+from bot.config import Section
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
+_UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``"10m"``, ``"1h30m"``, ``"45s"`` or a plain number of seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f'"{value}" is not a duration like "10m", "1h30m" or "45s"')
+    return sum(float(n) * _UNIT[u] for n, u in parts)
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def parse_span(value: str) -> tuple[int, int]:
+    """``"08:00-18:00"`` → minutes since midnight (start, end)."""
+    match = _SPAN.match(value)
+    if not match:
+        raise ValueError(f'"{value}" is not a time span like "08:00-18:00"')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if not (0 <= start < end <= 24 * 60) or m1 > 59 or m2 > 59:
+        raise ValueError(f'"{value}": the end must be after the start, within one day')
+    return start, end
+
+
+class OncallSection(Section):
+    """Who is mentioned, per platform: Matrix user ids; a Slack ``<!subteam^ID>`` or ``<@U…>``."""
+
+    matrix: list[str] = Field(default_factory=list)
+    slack: str = ""
+
+
+class PagingSection(Section):
+    """A paging tool that speaks the PagerDuty Events API v2 (trigger / resolve by dedup key)."""
+
+    url: str = ""
+    routing_key: SecretStr = SecretStr("")
+    source: str = "empfang"
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class AlertsSection(Section):
+    unanswered_after: Duration = 600.0
+    escalate_after: Duration = 1800.0
+    window_warning_before: Duration = 3600.0
+    signature_failures_threshold: int = Field(default=5, ge=1)
+    signature_failures_window: Duration = 300.0
+    platform_down_after: Duration = 300.0
+    room: str = ""
+    oncall: OncallSection = Field(default_factory=OncallSection)
+    webhook: PagingSection = Field(default_factory=PagingSection)
+
+
+class BusinessHoursSection(Section):
+    """Weekly opening hours; SLA timers count only open time. Empty ``weekly``: always open."""
+
+    timezone: str = "Europe/Berlin"
+    weekly: dict[str, list[str]] = Field(default_factory=dict)
+    holidays: list[date] = Field(default_factory=list)
+    out_of_hours_reply: str = ""
+    urgent_keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("weekly")
+    @classmethod
+    def _check_weekly(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, spans in value.items():
+            if day.lower() not in WEEKDAYS:
+                raise ValueError(f'"{day}" is not a weekday (monday … sunday)')
+            for span in spans:
+                parse_span(span)
+        return {day.lower(): spans for day, spans in value.items()}
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f'"{value}" is not an IANA time zone like "Europe/Berlin"') from exc
+        return value

@@ -1,0 +1,62 @@
+"""Business hours: is it open now, and when does N seconds of open time end?
+
+SLA timers are due after ``unanswered_after`` seconds of *open* time, so a message that
+arrives Friday evening is due Monday morning, not at night.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.alerts.config import WEEKDAYS, BusinessHoursSection, parse_span
+
+_HORIZON_DAYS = 400  # a year of closed days (and holidays) can't hide the next opening
+
+
+class BusinessHours:
+    def __init__(self, section: BusinessHoursSection) -> None:
+        self._zone = ZoneInfo(section.timezone)
+        self._always_open = not section.weekly
+        self._weekly = {
+            WEEKDAYS.index(day): sorted(parse_span(span) for span in spans)
+            for day, spans in section.weekly.items()
+        }
+        self._holidays = set(section.holidays)
+
+    def _spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        if day in self._holidays:
+            return []
+        midnight = datetime(day.year, day.month, day.day, tzinfo=self._zone)
+        return [
+            (midnight + timedelta(minutes=start), midnight + timedelta(minutes=end))
+            for start, end in self._weekly.get(day.weekday(), [])
+        ]
+
+    def local_date(self, at: float) -> date:
+        return datetime.fromtimestamp(at, self._zone).date()
+
+    def is_open(self, at: float) -> bool:
+        if self._always_open:
+            return True
+        moment = datetime.fromtimestamp(at, self._zone)
+        return any(start <= moment < end for start, end in self._spans_on(moment.date()))
+
+    def add_open_time(self, start: float, seconds: float) -> float:
+        """The moment when ``seconds`` of open time have passed since ``start``."""
+        if self._always_open:
+            return start + seconds
+        moment = datetime.fromtimestamp(start, self._zone)
+        remaining = timedelta(seconds=seconds)
+        day = moment.date()
+        for _ in range(_HORIZON_DAYS):
+            for span_start, span_end in self._spans_on(day):
+                begin = max(span_start, moment)
+                if begin >= span_end:
+                    continue
+                available = span_end - begin
+                if remaining <= available:
+                    return (begin + remaining).timestamp()
+                remaining -= available
+            day += timedelta(days=1)
+        raise ValueError("business_hours: no opening within a year; check weekly and holidays")

@@ -1,0 +1,85 @@
+"""Watches the chat platform's health from the calls the relay makes anyway.
+
+When calls keep failing with retryable errors for longer than ``platform_down_after``, on-call
+is paged (the chat itself can't carry the alert then; its post waits in the queue and shows
+up with the resolve once the platform is back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.alerts.oncall import OnCall, duration_text
+from bot.clock import Clock
+from bot.domain import DeliveryStatus
+from bot.errors import PlatformError
+from bot.ports import AgentEventHandler, ChatPlatform, ThreadRoot
+
+KIND = "chat_unreachable"
+
+
+class MonitoredChat:
+    """A ``ChatPlatform`` that forwards every call and reports outages to on-call."""
+
+    def __init__(self, inner: ChatPlatform, oncall: OnCall, clock: Clock, down_after: float):
+        self._inner = inner
+        self._oncall = oncall
+        self._clock = clock
+        self._down_after = down_after
+        self._failing_since: float | None = None
+        self.name = inner.name
+
+    def __getattr__(self, name: str) -> Any:
+        """Platform options the core asks for (e.g. ``combine_waiting``) pass through."""
+        return getattr(self._inner, name)
+
+    async def _watch(self, call: Any) -> Any:
+        try:
+            result = await call
+        except PlatformError as error:
+            if error.retryable:
+                now = self._clock.now()
+                self._failing_since = self._failing_since or now
+                if now - self._failing_since >= self._down_after:
+                    await self._oncall.raise_alert(
+                        KIND,
+                        f"{self.name} has been unreachable for more than "
+                        f"{duration_text(self._down_after)}; customer messages are queued.",
+                    )
+            raise
+        if self._failing_since is not None:
+            self._failing_since = None
+            await self._oncall.clear_alert(KIND, f"{self.name} is reachable again")
+        return result
+
+    async def start(self, on_event: AgentEventHandler) -> None:
+        await self._inner.start(on_event)
+
+    async def stop(self) -> None:
+        await self._inner.stop()
+
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+        return str(await self._watch(self._inner.open_thread(root, key=key)))
+
+    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+        await self._watch(self._inner.update_root(thread_id, root, key=key))
+
+    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+        return str(await self._watch(self._inner.post(thread_id, text, key=key)))
+
+    async def set_status(
+        self,
+        thread_id: str,
+        chat_id: str,
+        status: DeliveryStatus,
+        *,
+        previous: str | None,
+        key: str,
+    ) -> str | None:
+        ref = await self._watch(
+            self._inner.set_status(thread_id, chat_id, status, previous=previous, key=key)
+        )
+        return str(ref) if ref is not None else None
+
+    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+        return str(await self._watch(self._inner.alert(text, thread_id=thread_id, key=key)))

@@ -1,0 +1,353 @@
+"""On-call: SLA reminders and escalation, the 24-hour window warning, business hours,
+urgent keywords, the first-contact notice, and operational alerts.
+
+Timers are durable jobs with a ``run_after``: they survive restarts and are checked when
+they fire (an agent's reply removes the timer, so a late job finds nothing to do). Due times
+are computed in business time, so a message on Friday evening is due on Monday.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.alerts.config import AlertsSection, BusinessHoursSection
+from bot.alerts.hours import BusinessHours
+from bot.alerts.paging import PAGE_JOB, Pager, page_body
+from bot.domain import InboundMessage
+from bot.errors import SignatureError
+from bot.jobs import JobHandler
+from bot.logfilter import mask_log_text
+from bot.ports import CaseEvent, ChatPlatform
+from bot.store import Store, Tx
+from bot.store.conversations import ConversationRow
+from bot.store.jobs import Job
+
+log = logging.getLogger("empfang.alerts")
+
+SLA_JOB = "alert.sla"
+WINDOW_JOB = "alert.window"
+POST_JOB = "alert.post"
+OUTBOUND_JOB = "relay.outbound"  # the relay sends what Empfang itself says to customers
+NOTICE_JOB = "chat.notice"
+EMPFANG_AUTHOR = "empfang"
+WINDOW_SECONDS = 24 * 3600.0
+
+
+def duration_text(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+class OnCall:
+    def __init__(
+        self,
+        store: Store,
+        chat: ChatPlatform,
+        alerts: AlertsSection,
+        hours: BusinessHoursSection,
+        *,
+        first_contact_notice: str = "",
+        pager: Pager | None = None,
+    ) -> None:
+        self._store = store
+        self._chat = chat
+        self._alerts = alerts
+        self._hours = BusinessHours(hours)
+        self._zone = ZoneInfo(hours.timezone)
+        self._urgent = tuple(word.lower() for word in hours.urgent_keywords if word.strip())
+        self._notice = first_contact_notice
+        self._out_of_hours_reply = hours.out_of_hours_reply
+        self._pager = pager if pager is not None and pager.configured else None
+        self._signature_failures: deque[float] = deque()
+        self._active: set[str] | None = None
+        mention = alerts.oncall.slack if chat.name == "slack" else " ".join(alerts.oncall.matrix)
+        self._mention = f"{mention} " if mention else ""
+
+    def handlers(self) -> dict[str, JobHandler]:
+        handlers: dict[str, JobHandler] = {
+            SLA_JOB: self._sla_due,
+            WINDOW_JOB: self._window_due,
+            POST_JOB: self._post,
+        }
+        if self._pager is not None:
+            handlers[PAGE_JOB] = self._page
+        return handlers
+
+    async def aclose(self) -> None:
+        if self._pager is not None:
+            await self._pager.aclose()
+
+    # -- conversation events (inside the relay's transaction) --------------------------------
+
+    async def record(self, tx: Tx, event: CaseEvent) -> None:
+        if event.kind == "message_in" and event.message_id is not None:
+            await self._customer_wrote(tx, event.conversation_id, event.message_id)
+        elif event.kind == "message_out" and event.message_id is not None:
+            message = await tx.messages.get(event.message_id)
+            if message is not None and message.author != EMPFANG_AUTHOR:
+                await self._answered(tx, event.conversation_id)
+        elif event.kind == "closed":
+            await self._answered(tx, event.conversation_id)
+
+    async def _customer_wrote(self, tx: Tx, conversation_id: int, message_id: int) -> None:
+        now = tx.clock.now()
+        conversation = await tx.conversations.get(conversation_id)
+        message = await tx.messages.get(message_id)
+        if conversation is None or message is None:
+            return
+        notice = self._notice
+        if notice and await tx.contacts.mark_notice_sent(conversation.contact_id, now):
+            await self._say_to_customer(tx, conversation, notice, "Privacy notice sent")
+        open_now = self._hours.is_open(now)
+        reply = self._out_of_hours_reply
+        today = self._hours.local_date(now).isoformat()
+        if not open_now and reply and await tx.alerts.claim_auto_reply(conversation_id, today):
+            await self._say_to_customer(tx, conversation, reply, "Out-of-hours reply sent")
+        if self._is_urgent(message.body or ""):
+            await self._urgent_page(tx, conversation, message_id)
+        if await tx.alerts.start_timer(conversation_id, now, message_id):
+            due = self._hours.add_open_time(now, self._alerts.unanswered_after)
+            await self._enqueue(tx, SLA_JOB, conversation, due - now, message_id, "remind")
+        warn_in = WINDOW_SECONDS - self._alerts.window_warning_before
+        await self._enqueue(tx, WINDOW_JOB, conversation, warn_in, message_id, "warn")
+
+    def _is_urgent(self, stored_body: str) -> bool:
+        if not self._urgent or not stored_body:
+            return False
+        message = InboundMessage.model_validate_json(stored_body)
+        words = " ".join(
+            part
+            for part in (message.text, message.media.caption if message.media else None)
+            if part
+        ).lower()
+        return any(word in words for word in self._urgent)
+
+    async def _answered(self, tx: Tx, conversation_id: int) -> None:
+        timer = await tx.alerts.stop_timer(conversation_id)
+        if timer is not None and timer.stage == "escalated":
+            await self._enqueue_page(
+                tx, "resolve", f"empfang-sla-{conversation_id}-{timer.since_message_id}", ""
+            )
+
+    async def _enqueue(
+        self,
+        tx: Tx,
+        kind: str,
+        conversation: ConversationRow,
+        delay: float,
+        message_id: int,
+        stage: str,
+    ) -> None:
+        await tx.jobs.enqueue(
+            kind,
+            {"conversation_id": conversation.id, "message_id": message_id, "stage": stage},
+            now=tx.clock.now(),
+            delay=max(delay, 0.0),
+        )
+
+    async def _say_to_customer(
+        self, tx: Tx, conversation: ConversationRow, text: str, what: str
+    ) -> None:
+        """A message from Empfang itself, sent like an agent's reply and noted in the thread."""
+        now = tx.clock.now()
+        message_id = await tx.messages.insert_outbound(
+            contact_id=conversation.contact_id,
+            conversation_id=conversation.id,
+            chat_id=None,
+            body=text,
+            author=EMPFANG_AUTHOR,
+            now=now,
+        )
+        key = f"contact:{conversation.contact_id}"
+        await tx.jobs.enqueue(OUTBOUND_JOB, {"message_id": message_id}, now=now, order_key=key)
+        await tx.jobs.enqueue(
+            NOTICE_JOB,
+            {"conversation_id": conversation.id, "text": f"ℹ️ {what}: {text}"},
+            now=now,
+            order_key=key,
+        )
+
+    async def _urgent_page(self, tx: Tx, conversation: ConversationRow, message_id: int) -> None:
+        contact = await tx.contacts.get(conversation.contact_id)
+        who = contact.pseudonym if contact else "a customer"
+        await self._enqueue_post(
+            tx,
+            f"🚨 {self._mention}Urgent message from {who} (matched an urgent keyword).",
+            conversation.id,
+            f"urgent-{message_id}",
+        )
+        await self._enqueue_page(
+            tx, "trigger", f"empfang-urgent-{message_id}", f"Urgent WhatsApp message from {who}"
+        )
+
+    # -- timers -------------------------------------------------------------------------------
+
+    async def _sla_due(self, job: Job) -> None:
+        conversation_id = int(job.payload["conversation_id"])
+        message_id = int(job.payload["message_id"])
+        stage = str(job.payload["stage"])
+        async with self._store.transaction() as tx:
+            timer = await tx.alerts.timer(conversation_id)
+            conversation = await tx.conversations.get(conversation_id)
+            contact = await tx.contacts.get(conversation.contact_id) if conversation else None
+        if timer is None or timer.since_message_id != message_id or contact is None:
+            return  # answered (or closed) in the meantime
+        assert conversation is not None
+        if stage == "remind":
+            waited = duration_text(self._alerts.unanswered_after)
+            text = f"⏰ {self._mention}{contact.pseudonym} has waited {waited} for an answer."
+        else:
+            waited = duration_text(self._alerts.escalate_after)
+            text = f"🚨 {self._mention}Escalated: {contact.pseudonym} has waited {waited}."
+        await self._alert_everywhere(text, conversation.thread_id, f"sla-{message_id}-{stage}")
+        async with self._store.transaction() as tx:
+            if stage == "remind":
+                if await tx.alerts.advance_timer(conversation_id, "waiting", "reminded"):
+                    due = self._hours.add_open_time(timer.since, self._alerts.escalate_after)
+                    delay = due - tx.clock.now()
+                    await self._enqueue(tx, SLA_JOB, conversation, delay, message_id, "escalate")
+            elif await tx.alerts.advance_timer(conversation_id, "reminded", "escalated"):
+                await self._enqueue_page(
+                    tx,
+                    "trigger",
+                    f"empfang-sla-{conversation_id}-{message_id}",
+                    f"WhatsApp customer {contact.pseudonym} unanswered for {waited}",
+                )
+
+    async def _window_due(self, job: Job) -> None:
+        conversation_id = int(job.payload["conversation_id"])
+        message_id = int(job.payload["message_id"])
+        async with self._store.transaction() as tx:
+            conversation = await tx.conversations.get(conversation_id)
+            latest = await tx.messages.latest_inbound(conversation_id)
+        if conversation is None or not conversation.is_open or latest is None:
+            return
+        if latest.id != message_id:
+            return  # the customer wrote again: the window moved
+        answered = conversation.last_agent_at or 0.0
+        if answered >= latest.created_at or conversation.thread_id is None:
+            return
+        closes = datetime.fromtimestamp(latest.created_at + WINDOW_SECONDS, self._zone)
+        await self._chat.alert(
+            f"⌛ {self._mention}The 24-hour WhatsApp window closes at {closes:%H:%M} "
+            f"({self._zone.key}) and the last message is unanswered. After that only "
+            "approved templates can reach the customer.",
+            thread_id=conversation.thread_id,
+            key=f"{self._store.instance_id}:window-{message_id}",
+        )
+
+    async def _alert_everywhere(self, text: str, thread_id: str | None, key: str) -> None:
+        """In the thread, and also in the alerts room when one is configured."""
+        instance = self._store.instance_id
+        await self._chat.alert(text, thread_id=thread_id, key=f"{instance}:{key}")
+        if self._alerts.room and thread_id is not None:
+            await self._chat.alert(text, thread_id=None, key=f"{instance}:{key}-room")
+
+    # -- operational alerts -------------------------------------------------------------------
+
+    async def _active_kinds(self) -> set[str]:
+        """Active alerts, read once: clearing is called on every healthy send, so it must
+        not cost a transaction when nothing is wrong."""
+        if self._active is None:
+            async with self._store.transaction() as tx:
+                self._active = set(await tx.alerts.active_operational())
+        return self._active
+
+    async def raise_alert(self, kind: str, summary: str) -> None:
+        """Alert on-call once per ``kind`` until :meth:`clear_alert`; never carries a number."""
+        summary = mask_log_text(summary)
+        active = await self._active_kinds()
+        async with self._store.transaction() as tx:
+            active.add(kind)
+            if not await tx.alerts.raise_operational(kind, summary, tx.clock.now()):
+                return
+            await self._enqueue_post(tx, f"🚨 {self._mention}{summary}", None, f"op-{kind}-up")
+            await self._enqueue_page(tx, "trigger", f"empfang-op-{kind}", summary)
+        log.warning("operational alert raised: %s", kind)
+
+    async def clear_alert(self, kind: str, summary: str) -> None:
+        active = await self._active_kinds()
+        if kind not in active:
+            return
+        active.discard(kind)
+        async with self._store.transaction() as tx:
+            if not await tx.alerts.clear_operational(kind):
+                return
+            await self._enqueue_post(tx, f"✅ Resolved: {summary}", None, f"op-{kind}-down")
+            await self._enqueue_page(tx, "resolve", f"empfang-op-{kind}", summary)
+        log.info("operational alert resolved: %s", kind)
+
+    async def signature_failed(self, error: SignatureError) -> None:
+        """Repeated bad signatures: a wrong ``whatsapp.app_secret`` or someone probing."""
+        now = self._store.clock.now()
+        window = self._alerts.signature_failures_window
+        self._signature_failures.append(now)
+        while self._signature_failures and self._signature_failures[0] < now - window:
+            self._signature_failures.popleft()
+        if len(self._signature_failures) >= self._alerts.signature_failures_threshold:
+            await self.raise_alert(
+                "webhook_signatures",
+                f"{len(self._signature_failures)} webhook requests with a missing or wrong "
+                f"signature within {duration_text(window)}: check whatsapp.app_secret, or someone "
+                "is probing the webhook.",
+            )
+
+    async def webhook_accepted(self) -> None:
+        """A correctly signed webhook after a quiet window ends the signature alert."""
+        if not self._signature_failures:
+            return  # the hot path: nothing was refused lately
+        window = self._alerts.signature_failures_window
+        if self._signature_failures[-1] < self._store.clock.now() - window:
+            self._signature_failures.clear()
+            await self.clear_alert("webhook_signatures", "webhooks are correctly signed again")
+
+    async def dead_lettered(self, job: Job, reason: str) -> None:
+        await self.raise_alert(
+            f"dead-letter-{job.id}",
+            f"A {job.kind} job failed permanently after {job.attempts} attempts: {reason}",
+        )
+
+    # -- jobs that talk to chat and pager -----------------------------------------------------
+
+    async def _enqueue_post(self, tx: Tx, text: str, conversation_id: int | None, key: str) -> None:
+        await tx.jobs.enqueue(
+            POST_JOB,
+            {"text": text, "conversation_id": conversation_id, "key": key},
+            now=tx.clock.now(),
+        )
+
+    async def _post(self, job: Job) -> None:
+        thread_id = None
+        conversation_id = job.payload.get("conversation_id")
+        if conversation_id is not None:
+            async with self._store.transaction() as tx:
+                conversation = await tx.conversations.get(int(conversation_id))
+            thread_id = conversation.thread_id if conversation else None
+        await self._alert_everywhere(str(job.payload["text"]), thread_id, str(job.payload["key"]))
+
+    async def _enqueue_page(self, tx: Tx, action: str, dedup_key: str, summary: str) -> None:
+        """Pages keep their order (a resolve never overtakes its trigger); the routing key is
+        added only when sending, so no secret is stored in the queue."""
+        if self._pager is None:
+            return
+        await tx.jobs.enqueue(
+            PAGE_JOB,
+            {"action": action, "dedup_key": dedup_key, "summary": summary},
+            now=tx.clock.now(),
+            order_key="paging",
+        )
+
+    async def _page(self, job: Job) -> None:
+        assert self._pager is not None
+        await self._pager.send(
+            page_body(
+                self._alerts.webhook,
+                action=str(job.payload["action"]),
+                dedup_key=str(job.payload["dedup_key"]),
+                summary=str(job.payload["summary"]),
+                severity="critical",
+            )
+        )

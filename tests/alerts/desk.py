@@ -1,0 +1,152 @@
+"""A reception desk on a controllable clock: real store, relay, on-call and paging receiver.
+
+Chat and WhatsApp are the in-memory port implementations from tests/cases/doubles.py, so
+timers can be driven by moving the clock instead of waiting.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.alerts.config import AlertsSection, BusinessHoursSection
+from bot.alerts.monitor import MonitoredChat
+from bot.alerts.oncall import OnCall
+from bot.alerts.paging import Pager
+from bot.clock import ManualClock
+from bot.config import PrivacySection
+from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.intake import Intake
+from bot.jobs import RetryPolicy, WorkerPool
+from bot.ports import AgentMessage
+from bot.relay import Relay, RelayPolicy
+from bot.store import Store
+from tests.cases.doubles import RecordingChat, RecordingWhatsApp
+
+BERLIN = ZoneInfo("Europe/Berlin")
+KEY = b"alerts-test-pseudonym-key-0123"
+_ids = itertools.count(1)
+
+
+def at(text: str) -> float:
+    """Unix time of a Berlin wall-clock time like ``"2026-11-30 10:00"`` (a Monday)."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BERLIN).timestamp()
+
+
+class PagingReceiver:
+    """A paging tool on loopback that records every Events API v2 body."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        self.events.append(await request.json())
+        return web.json_response({"status": "success"}, status=202)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v2/enqueue", self._receive)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/v2/enqueue"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class Desk:
+    def __init__(
+        self,
+        store: Store,
+        pager_url: str,
+        *,
+        alerts: dict[str, Any] | None = None,
+        hours: dict[str, Any] | None = None,
+        first_contact_notice: str = "",
+        chat: RecordingChat | None = None,
+        max_attempts: int = 3,
+    ) -> None:
+        self.store = store
+        self.clock = store.clock
+        assert isinstance(self.clock, ManualClock)
+        self.chat = chat or RecordingChat()
+        self.whatsapp = RecordingWhatsApp()
+        section = AlertsSection(
+            **{
+                "oncall": {"matrix": ["@oncall:example.org"]},
+                "webhook": {"url": pager_url, "routing_key": "R0UT1NGKEY"},
+                **(alerts or {}),
+            }
+        )
+        self.oncall = OnCall(
+            store,
+            self.chat,
+            section,
+            BusinessHoursSection(**(hours or {})),
+            first_contact_notice=first_contact_notice,
+            pager=Pager(section.webhook),
+        )
+        self.monitored = MonitoredChat(self.chat, self.oncall, store.clock, 300.0)
+        self.relay = Relay(
+            store,
+            self.monitored,
+            self.whatsapp,
+            RelayPolicy(privacy=PrivacySection(pseudonym_key=KEY.decode())),
+            observers=[self.oncall],
+            operations=self.oncall,
+        )
+        self.pool = WorkerPool(
+            store,
+            self.relay.handlers(),
+            policy=RetryPolicy(max_attempts=max_attempts, base_seconds=1, max_seconds=1),
+            on_dead=self.oncall.dead_lettered,
+        )
+        self.intake = Intake(store, pseudonym_key=KEY)
+
+    async def customer_says(self, text: str, wa_id: str = "4915112345678") -> None:
+        message = InboundMessage(
+            provider_id=f"wamid.alert{next(_ids)}",
+            sender=Sender(wa_id=wa_id, profile_name="Erika"),
+            timestamp=int(self.clock.now()),
+            kind=MessageKind.TEXT,
+            text=text,
+        )
+        await self.intake.accept(WebhookBatch(messages=(message,)))
+        await self.pool.run_until_idle()
+
+    async def thread(self) -> str:
+        async with self.store.transaction() as tx:
+            conversation = await tx.conversations.get(1)
+        assert conversation is not None and conversation.thread_id is not None
+        return conversation.thread_id
+
+    async def agent_says(self, text: str) -> None:
+        await self.relay.on_agent_event(
+            AgentMessage(
+                chat_id=f"$agent{next(_ids)}",
+                thread_id=await self.thread(),
+                author_id="@alice:example.org",
+                author_name="Alice",
+                text=text,
+            )
+        )
+        await self.pool.run_until_idle()
+
+    async def advance_to(self, moment: float) -> None:
+        """Move the clock in steps, running whatever falls due on the way."""
+        while self.clock.now() < moment:
+            self.clock.advance(min(60.0, moment - self.clock.now()))
+            await self.pool.run_until_idle()
+
+    def alert_texts(self) -> list[str]:
+        return [text for text, _, _ in self.chat.alerts]
