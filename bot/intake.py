@@ -20,13 +20,12 @@ INBOUND_JOB = "relay.inbound"
 STATUS_JOB = "chat.status"
 
 
-ORDER_KEY_PREFIX = "contact:"
 _IDENTITY_CACHE = 50_000
 
 
 def contact_order_key(contact_id: int) -> str:
     """Jobs of one customer run in order; a conversation belongs to exactly one customer."""
-    return f"{ORDER_KEY_PREFIX}{contact_id}"
+    return f"contact:{contact_id}"
 
 
 @dataclass(frozen=True)
@@ -107,13 +106,15 @@ class Intake:
         if by_wa_id:
             rows = [(s, *self._identity(wa_id, wa_id)) for wa_id, s in by_wa_id.items()]
             contact_of.update(await tx.contacts.upsert_many(rows, now=now))
-        max_before, new = await tx.messages.insert_inbound_many(
+        new = await tx.messages.insert_inbound_many(
             [(contact_of[m.sender.key], m) for m in messages], now
         )
-        await tx.jobs.enqueue_for_inbound_after(
-            INBOUND_JOB, max_before, now=now, order_prefix=ORDER_KEY_PREFIX
+        await tx.jobs.enqueue_many(
+            INBOUND_JOB,
+            [({"message_id": mid}, contact_order_key(cid)) for mid, cid, _ in new],
+            now=now,
         )
-        return new
+        return {provider_id for _, _, provider_id in new}
 
     async def _store_statuses(self, tx: Tx, batch: WebhookBatch) -> tuple[int, int]:
         now = tx.clock.now()

@@ -55,21 +55,17 @@ class Contacts:
         self, rows: list[tuple[Sender, str, str | None]], *, now: float
     ) -> dict[str, int]:
         """Bulk form of :meth:`upsert` for senders known by ``wa_id`` only; (sender,
-        pseudonym, region) each. Returns contact ids by wa_id."""
-        await self._conn.executemany(
-            "INSERT INTO contacts (wa_id, pseudonym, profile_name, region, created_at,"
-            " last_inbound_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (wa_id) DO UPDATE SET"
-            " profile_name = coalesce(excluded.profile_name, profile_name),"
-            " last_inbound_at = excluded.last_inbound_at",
-            [
-                (s.wa_id, pseudonym, s.profile_name, region, now, now)
-                for s, pseudonym, region in rows
-            ],
-        )
-        wa_ids = sorted({sender.wa_id for sender, _, _ in rows if sender.wa_id})
+        pseudonym, region) each. One statement, so one trip to the database thread."""
+        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
+        params = [
+            v for s, name, region in rows for v in (s.wa_id, name, s.profile_name, region, now, now)
+        ]
         found = await self._conn.execute_fetchall(
-            f"SELECT wa_id, id FROM contacts WHERE wa_id IN ({','.join('?' * len(wa_ids))})",
-            wa_ids,
+            "INSERT INTO contacts (wa_id, pseudonym, profile_name, region, created_at,"
+            f" last_inbound_at) VALUES {values} ON CONFLICT (wa_id) DO UPDATE SET"
+            " profile_name = coalesce(excluded.profile_name, profile_name),"
+            " last_inbound_at = excluded.last_inbound_at RETURNING wa_id, id",
+            params,
         )
         return {str(wa_id): int(contact_id) for wa_id, contact_id in found}
 

@@ -49,16 +49,21 @@ class Jobs:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    async def enqueue_for_inbound_after(
-        self, kind: str, after_message_id: int, *, now: float, order_prefix: str
+    async def enqueue_many(
+        self, kind: str, rows: list[tuple[dict[str, Any], str | None]], *, now: float
     ) -> None:
-        """One job per inbound message stored after ``after_message_id`` (bulk intake); the
-        payload and order key are exactly what :meth:`enqueue` would write."""
+        """:meth:`enqueue` for many (payload, order key) pairs in one statement."""
+        if not rows:
+            return
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+        params = [
+            v
+            for payload, key in rows
+            for v in (kind, json.dumps(payload, separators=(",", ":")), key, now, now)
+        ]
         await self._conn.execute(
-            "INSERT INTO jobs (kind, payload, order_key, run_after, created_at)"
-            " SELECT ?, json_object('message_id', id), ? || contact_id, ?, ? FROM messages"
-            " WHERE id > ? AND direction = 'in' ORDER BY id",
-            (kind, order_prefix, now, now, after_message_id),
+            f"INSERT INTO jobs (kind, payload, order_key, run_after, created_at) VALUES {values}",
+            params,
         )
 
     async def lease(self, *, now: float, until: float, token: str) -> Job | None:

@@ -90,23 +90,22 @@ class Messages:
 
     async def insert_inbound_many(
         self, rows: list[tuple[int, InboundMessage]], now: float
-    ) -> tuple[int, set[str]]:
-        """Bulk form of :meth:`insert_inbound`: (contact id, message) each. Returns the
-        highest message id before the insert and the provider ids that were new."""
-        before = await self._conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM messages")
-        max_before = int(next(iter(before))[0])
-        await self._conn.executemany(
-            "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
-            " VALUES ('in', ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
-            [
-                (contact_id, m.provider_id, m.kind.value, _stored_body(m), now)
-                for contact_id, m in rows
-            ],
-        )
+    ) -> list[tuple[int, int, str]]:
+        """Bulk form of :meth:`insert_inbound`: (contact id, message) each, in one statement.
+        Returns (message id, contact id, provider id) of the rows that were new, in order."""
+        values = ", ".join(["('in', ?, ?, ?, ?, ?)"] * len(rows))
+        params = [
+            v
+            for contact_id, m in rows
+            for v in (contact_id, m.provider_id, m.kind.value, _stored_body(m), now)
+        ]
         new = await self._conn.execute_fetchall(
-            "SELECT provider_id FROM messages WHERE id > ?", (max_before,)
+            "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
+            f" VALUES {values} ON CONFLICT (provider_id) DO NOTHING"
+            " RETURNING id, contact_id, provider_id",
+            params,
         )
-        return max_before, {str(row[0]) for row in new}
+        return sorted((int(i), int(c), str(p)) for i, c, p in new)
 
     async def insert_outbound(
         self,
