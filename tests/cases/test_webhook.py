@@ -16,7 +16,7 @@ import pytest
 from tests.cases.conftest import WEBHOOK_SECRET, Desk, Receiver, sinks_from
 from tests.numbers import CUSTOMER
 
-README_SECTION = Path(__file__).parents[2] / "bot" / "cases" / "README_SECTION.md"
+README = Path(__file__).parents[2] / "README.md"
 
 
 def webhook(receiver: Receiver, **keys: Any) -> dict[str, Any]:
@@ -38,7 +38,7 @@ async def desk(store: Any, receiver: Receiver) -> AsyncIterator[Desk]:
 
 def test_readme_documents_the_signature_and_key_the_receiver_checks() -> None:
     """The receiver fixture was written from these sentences; keep them true."""
-    text = README_SECTION.read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
     assert "X-Empfang-Signature: sha256=" in text
     assert "HMAC-SHA256 of the **raw request body**" in text
     assert "Idempotency-Key" in text and "stays the same on every retry" in text
