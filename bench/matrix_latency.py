@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
-import json
 import os
 import platform
 import statistics
@@ -31,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bot.config import Settings  # noqa: E402
 from bot.demo.stack import SupportRoom, create_support_room, free_port, wait_for  # noqa: E402
 from bot.demo.synapse import LocalSynapse  # noqa: E402
-from bot.sandbox import SandboxServer  # noqa: E402
+from bot.sandbox import SandboxServer, payloads  # noqa: E402
 
 SECRET = "bench-app-secret-0123456789"
 CUSTOMER_PREFIX = "49151000000"
@@ -68,39 +65,22 @@ level = "WARNING"
 """
 
 
+BUSINESS = payloads.BusinessNumber("102290129340398", "106540352242922", "15550783881")
+
+
 def webhook(index: int, customers: int) -> bytes:
+    """A signed-ready text webhook built by the sandbox's own payload builders."""
     customer = f"{CUSTOMER_PREFIX}{index % customers:02d}"
-    doc = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550783881",
-                                "phone_number_id": "106540352242922",
-                            },
-                            "contacts": [{"profile": {"name": "Bench"}, "wa_id": customer}],
-                            "messages": [
-                                {
-                                    "from": customer,
-                                    "id": f"wamid.bench{index:06d}",
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": f"bench-{index}"},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    return json.dumps(doc, separators=(",", ":")).encode()
+    message = payloads.inbound_message(
+        payloads.text(f"bench-{index}"),
+        sender=customer,
+        wamid=f"wamid.bench{index:06d}",
+        timestamp=str(int(time.time())),
+    )
+    doc = payloads.messages_webhook(
+        BUSINESS, [payloads.contact_profile(customer, "Bench")], [message]
+    )
+    return payloads.encode(doc)
 
 
 async def watch(room: SupportRoom, seen: dict[str, float], stop: asyncio.Event) -> None:
@@ -175,9 +155,7 @@ async def main(messages: int, rate: float, customers: int) -> None:
                 await asyncio.sleep(1.0)  # let the bot's first sync settle
                 for index in range(messages):
                     raw = webhook(index, customers)
-                    signature = (
-                        "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
-                    )
+                    signature = payloads.signature(SECRET, raw)
                     response = await client.post(
                         f"{url}/webhooks/whatsapp",
                         content=raw,

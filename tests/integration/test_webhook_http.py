@@ -112,7 +112,8 @@ async def test_number_is_stored_once_in_contacts_only(bot: Empfang) -> None:
     assert rows(bot, "SELECT wa_id FROM contacts") == [(CUSTOMER,)]
 
 
-async def test_statuses_out_of_order_end_at_the_highest(bot: Empfang) -> None:
+async def agent_reply(bot: Empfang) -> int:
+    """An agent's reply stored for the test customer, not yet sent."""
     async with bot.store.transaction() as tx:  # type: ignore[union-attr]
         contact = await tx.contacts.upsert(
             MESSAGES_SENDER, pseudonym="K-TEST", region="DE", now=tx.clock.now()
@@ -126,7 +127,13 @@ async def test_statuses_out_of_order_end_at_the_highest(bot: Empfang) -> None:
             author="@agent:localhost",
             now=tx.clock.now(),
         )
-        assert message_id is not None
+    assert message_id is not None
+    return message_id
+
+
+async def test_statuses_out_of_order_end_at_the_highest(bot: Empfang) -> None:
+    message_id = await agent_reply(bot)
+    async with bot.store.transaction() as tx:  # type: ignore[union-attr]
         await tx.messages.mark_sent(message_id, "wamid.out1", tx.clock.now())
     for name in ("read", "sent", "delivered", "sent"):
         assert (await post(bot, body(envelope(statuses=[STATUSES[name]])))).status_code == 200
@@ -135,20 +142,7 @@ async def test_statuses_out_of_order_end_at_the_highest(bot: Empfang) -> None:
 
 
 async def test_failed_then_delivered_counts_as_delivered(bot: Empfang) -> None:
-    async with bot.store.transaction() as tx:  # type: ignore[union-attr]
-        contact = await tx.contacts.upsert(
-            MESSAGES_SENDER, pseudonym="K-TEST", region="DE", now=tx.clock.now()
-        )
-        conversation, _ = await tx.conversations.ensure_open(contact, tx.clock.now())
-        message_id = await tx.messages.insert_outbound(
-            contact_id=contact,
-            conversation_id=conversation.id,
-            chat_id="$agent-reply",
-            body="Hallo",
-            author="@agent:localhost",
-            now=tx.clock.now(),
-        )
-        assert message_id is not None
+    message_id = await agent_reply(bot)
     # The receipt arrives before the send is recorded: it is applied when it is.
     assert (await post(bot, body(envelope(statuses=[STATUSES["failed"]])))).status_code == 200
     async with bot.store.transaction() as tx:  # type: ignore[union-attr]
