@@ -138,7 +138,11 @@ class Empfang:
             self.store,
             watched,
             self._whatsapp,
-            RelayPolicy(privacy=settings.privacy, allowed_users=allowed),
+            RelayPolicy(
+                privacy=settings.privacy,
+                allowed_users=allowed,
+                timezone=settings.business_hours.timezone,
+            ),
             cases=self.cases,
             observers=[self.oncall],
             operations=self.oncall,

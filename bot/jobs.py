@@ -46,8 +46,12 @@ class RetryPolicy:
     def gives_up(self, attempts: int, error: BaseException) -> bool:
         if isinstance(error, DeliveryError) and not error.retryable:
             return True
-        # Rate limits are the provider asking us to wait, not a failure of the job.
-        limit = self.max_attempts * 3 if isinstance(error, RateLimited) else self.max_attempts
+        # Rate limits (a RateLimited error, or any platform naming a Retry-After) are the
+        # other side asking us to wait, not a failure of the job.
+        waiting = isinstance(error, RateLimited) or (
+            isinstance(error, DeliveryError) and error.retry_after is not None
+        )
+        limit = self.max_attempts * 3 if waiting else self.max_attempts
         return attempts >= limit
 
 

@@ -39,6 +39,8 @@ log = logging.getLogger("empfang.relay")
 OUTBOUND_JOB = "relay.outbound"
 NOTICE_JOB = "chat.notice"
 ROOT_JOB = "chat.root"
+ROOT_REFRESH_SECONDS = 1800.0
+"""A customer message this long after the previous one re-renders the root (window time)."""
 
 
 class ConversationObserver(Protocol):
@@ -63,6 +65,8 @@ class RelayPolicy:
 
     privacy: PrivacySection
     allowed_users: frozenset[str] = frozenset()
+    timezone: str = "UTC"
+    """Where times in the thread root are shown (``[business_hours] timezone``)."""
 
 
 class Relay:
@@ -131,10 +135,19 @@ class Relay:
                 found = await tx.conversations.get(row.conversation_id)
                 assert found is not None
                 conversation = found
-            await tx.conversations.touch_customer(conversation.id, tx.clock.now())
+            now = tx.clock.now()
+            await tx.conversations.touch_customer(conversation.id, now)
+            previous = conversation.last_customer_at
+            if conversation.thread_id and previous and now - previous > ROOT_REFRESH_SECONDS:
+                await self._enqueue_root(tx, conversation)  # the window moved: show it
+            refreshed = await tx.conversations.get(conversation.id)
+            assert refreshed is not None
+            conversation = refreshed
         thread_id = conversation.thread_id
         if thread_id is None:
-            root = render.thread_root(conversation, contact, self._policy.privacy)
+            root = render.thread_root(
+                conversation, contact, self._policy.privacy, self._policy.timezone
+            )
             thread_id = await self._chat.open_thread(root, key=self._key(f"root-{conversation.id}"))
             async with self._store.transaction() as tx:
                 await tx.conversations.set_thread(conversation.id, thread_id)
@@ -280,6 +293,15 @@ class Relay:
             if conversation is None:
                 log.info("ignored %s action: thread is not a customer conversation", action.action)
                 return
+            allowed = self._policy.allowed_users
+            if allowed and action.author_id not in allowed:
+                log.warning("refused %s action: author is not allowed", action.action)
+                await self._enqueue_notice(
+                    tx,
+                    conversation,
+                    f"⛔ {action.author_name} may not {action.action} conversations.",
+                )
+                return
             if action.action == "close":
                 await self._close(tx, conversation, action.author_name)
             elif action.action == "claim":
@@ -420,7 +442,9 @@ class Relay:
                 return
             contact = await tx.contacts.get(conversation.contact_id)
         assert contact is not None and conversation.thread_id is not None
-        root = render.thread_root(conversation, contact, self._policy.privacy)
+        root = render.thread_root(
+            conversation, contact, self._policy.privacy, self._policy.timezone
+        )
         await self._chat.update_root(conversation.thread_id, root, key=self._key(f"job-{job.id}"))
 
     async def _thread_of(self, conversation_id: int) -> str | None:

@@ -7,6 +7,8 @@ bug here, and the tests scan every post for one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot import privacy
 from bot.config import PrivacySection
@@ -63,8 +65,14 @@ class Masker:
         return privacy.mask_number(self.sender_digits, self.visible_digits)
 
 
+WINDOW_SECONDS = 24 * 3600
+
+
 def thread_root(
-    conversation: ConversationRow, contact: ContactRow, settings: PrivacySection
+    conversation: ConversationRow,
+    contact: ContactRow,
+    settings: PrivacySection,
+    timezone: str = "UTC",
 ) -> ThreadRoot:
     masker = Masker.for_contact(contact, settings)
     lines = []
@@ -76,12 +84,16 @@ def thread_root(
         lines.append(f"State: open, handled by {conversation.claimed_by}")
     else:
         lines.append("State: open, waiting for an agent")
+    if conversation.is_open and conversation.last_customer_at:
+        zone = ZoneInfo(timezone)
+        closes = datetime.fromtimestamp(conversation.last_customer_at + WINDOW_SECONDS, zone)
+        lines.append(f"WhatsApp window open until {closes:%d.%m. %H:%M} ({zone.key})")
     lines.append("Reply in this thread to answer on WhatsApp; !help lists commands.")
     return ThreadRoot(
         conversation_id=conversation.id,
         title=f"💬 {contact.pseudonym} · {masker.identity()}",
         lines=tuple(lines),
-        state=conversation.state if not conversation.claimed_by else "claimed",
+        state="claimed" if conversation.is_open and conversation.claimed_by else conversation.state,
         claimed_by=conversation.claimed_by,
     )
 

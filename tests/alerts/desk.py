@@ -75,6 +75,7 @@ class Desk:
         first_contact_notice: str = "",
         chat: RecordingChat | None = None,
         max_attempts: int = 3,
+        allowed_users: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.clock = store.clock
@@ -101,7 +102,9 @@ class Desk:
             store,
             self.monitored,
             self.whatsapp,
-            RelayPolicy(privacy=PrivacySection(pseudonym_key=KEY.decode())),
+            RelayPolicy(
+                privacy=PrivacySection(pseudonym_key=KEY.decode()), allowed_users=allowed_users
+            ),
             observers=[self.oncall],
             operations=self.oncall,
         )

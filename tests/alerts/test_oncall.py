@@ -251,3 +251,23 @@ async def test_dead_lettered_job_alerts_without_numbers(
     assert len(dead) == 1 and "relay.inbound" in dead[0]
     assert all("12345678" not in t for t in desk.alert_texts())
     await store.close()
+
+
+async def test_button_presses_of_agents_not_on_the_allow_list_are_refused(
+    tmp_path: Path, pager: PagingReceiver
+) -> None:
+    from bot.ports import AgentAction
+
+    store = await open_store(tmp_path, MONDAY_10)
+    desk = Desk(store, pager.url, allowed_users=frozenset({"@alice:x"}))
+    await desk.customer_says("Hallo")
+    thread = await desk.thread()
+    await desk.relay.on_agent_event(
+        AgentAction(action="close", thread_id=thread, author_id="@mallory:x", author_name="M")
+    )
+    await desk.pool.run_until_idle()
+    async with store.transaction() as tx:
+        conversation = await tx.conversations.get(1)
+    assert conversation is not None and conversation.is_open
+    assert desk.chat.posts[thread][-1] == "⛔ M may not close conversations."
+    await store.close()
