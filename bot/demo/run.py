@@ -153,4 +153,8 @@ def _print_side_by_side(stack: Stack, events: list[dict[str, Any]]) -> None:
 
 
 def _wrap(text: str) -> list[str]:
-    return textwrap.wrap(text, COLUMN - 2, initial_indent="  ", subsequent_indent="  ") or [""]
+    """Each line of ``text`` wrapped to the column, keeping the post's own line breaks."""
+    wrapped: list[str] = []
+    for line in text.splitlines() or [""]:
+        wrapped += textwrap.wrap(line, COLUMN - 2, initial_indent="  ", subsequent_indent="  ")
+    return wrapped or [""]
