@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import privacy
-from bot.domain import InboundMessage, Sender, WebhookBatch
+from bot.domain import InboundMessage, WebhookBatch
 from bot.group_commit import GroupCommitter
 from bot.store import Store, Tx
+from bot.store.bulk import NewContact, store_inbound
 
 INBOUND_JOB = "relay.inbound"
 STATUS_JOB = "chat.status"
@@ -53,26 +54,78 @@ class Intake:
         return (await self._commit_many([batch]))[0]
 
     async def _commit_many(self, batches: list[WebhookBatch]) -> list[IntakeResult]:
-        async with self._store.transaction() as tx:
-            new = await self._store_messages(tx, [m for b in batches for m in b.messages])
-            results = []
-            for batch in batches:
-                fresh = 0
-                for message in batch.messages:  # a wamid twice in one group counts once
-                    if message.provider_id in new:
-                        new.remove(message.provider_id)
-                        fresh += 1
-                statuses, status_dups = await self._store_statuses(tx, batch)
-                unsupported, unsupported_dups = await self._store_unsupported(tx, batch)
-                results.append(
-                    IntakeResult(
-                        fresh,
-                        statuses,
-                        len(batch.messages) - fresh + status_dups + unsupported_dups,
-                        unsupported,
+        """Messages of senders known by number take the bulk path (one hand-off to the
+        database thread); BSUID senders, receipts and unsupported events the general one.
+        Both commit before any caller is answered."""
+        messages = [m for b in batches for m in b.messages]
+        bulk = [m for m in messages if m.sender.wa_id and not m.sender.user_id]
+        rest = [m for m in messages if not (m.sender.wa_id and not m.sender.user_id)]
+        new = await self._store_bulk(bulk) if bulk else set()
+        counts: list[tuple[int, int, int, int]] = []
+        if rest or any(b.statuses or b.unsupported for b in batches):
+            async with self._store.transaction() as tx:
+                new |= await self._store_each(tx, rest)
+                for batch in batches:
+                    counts.append(
+                        (
+                            *await self._store_statuses(tx, batch),
+                            *await self._store_unsupported(tx, batch),
+                        )
                     )
-                )
-            return results
+        else:
+            counts = [(0, 0, 0, 0)] * len(batches)
+        results = []
+        for batch, (statuses, status_dups, unsupported, unsupported_dups) in zip(
+            batches, counts, strict=True
+        ):
+            fresh = 0
+            for message in batch.messages:  # a wamid twice in one group counts once
+                if message.provider_id in new:
+                    new.remove(message.provider_id)
+                    fresh += 1
+            duplicates = len(batch.messages) - fresh + status_dups + unsupported_dups
+            results.append(IntakeResult(fresh, statuses, duplicates, unsupported))
+        return results
+
+    async def _store_bulk(self, messages: list[InboundMessage]) -> set[str]:
+        now = self._store.clock.now()
+        senders = {m.sender.key: m.sender for m in messages}  # the latest profile name wins
+        contacts = []
+        for key, sender in senders.items():
+            pseudonym, region = self._identity(key, key)
+            contacts.append(NewContact(key, pseudonym, sender.profile_name, region))
+        return await self._store.run_sync(
+            lambda conn: store_inbound(
+                conn,
+                contacts,
+                messages,
+                now=now,
+                job_kind=INBOUND_JOB,
+                order_key=contact_order_key,
+            )
+        )
+
+    async def _store_each(self, tx: Tx, messages: list[InboundMessage]) -> set[str]:
+        """BSUID users (matched on either identity): the rare path, one message at a time."""
+        now = tx.clock.now()
+        new: set[str] = set()
+        for message in messages:
+            sender = message.sender
+            pseudonym, region = self._identity(sender.key, sender.wa_id)
+            contact_id = await tx.contacts.upsert(
+                sender, pseudonym=pseudonym, region=region, now=now
+            )
+            message_id = await tx.messages.insert_inbound(contact_id, message, now)
+            if message_id is None:
+                continue
+            new.add(message.provider_id)
+            await tx.jobs.enqueue(
+                INBOUND_JOB,
+                {"message_id": message_id},
+                now=now,
+                order_key=contact_order_key(contact_id),
+            )
+        return new
 
     def _identity(self, key: str, wa_id: str | None) -> tuple[str, str | None]:
         """Pseudonym and region of a sender; cached, as the same customers write again."""
@@ -86,35 +139,6 @@ class Intake:
             )
             self._identities[key] = found
         return found
-
-    async def _store_messages(self, tx: Tx, messages: list[InboundMessage]) -> set[str]:
-        """Insert all messages and one relay job per new one; returns the new provider ids."""
-        if not messages:
-            return set()
-        now = tx.clock.now()
-        by_wa_id: dict[str, Sender] = {}
-        contact_of: dict[str, int] = {}
-        for message in messages:
-            sender = message.sender
-            if sender.wa_id and not sender.user_id:
-                by_wa_id[sender.wa_id] = sender  # the latest profile name wins
-            else:  # BSUID users: the rare path, matched on either identity
-                pseudonym, region = self._identity(sender.key, sender.wa_id)
-                contact_of[sender.key] = await tx.contacts.upsert(
-                    sender, pseudonym=pseudonym, region=region, now=now
-                )
-        if by_wa_id:
-            rows = [(s, *self._identity(wa_id, wa_id)) for wa_id, s in by_wa_id.items()]
-            contact_of.update(await tx.contacts.upsert_many(rows, now=now))
-        new = await tx.messages.insert_inbound_many(
-            [(contact_of[m.sender.key], m) for m in messages], now
-        )
-        await tx.jobs.enqueue_many(
-            INBOUND_JOB,
-            [({"message_id": mid}, contact_order_key(cid)) for mid, cid, _ in new],
-            now=now,
-        )
-        return {provider_id for _, _, provider_id in new}
 
     async def _store_statuses(self, tx: Tx, batch: WebhookBatch) -> tuple[int, int]:
         now = tx.clock.now()

@@ -51,24 +51,6 @@ class Contacts:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    async def upsert_many(
-        self, rows: list[tuple[Sender, str, str | None]], *, now: float
-    ) -> dict[str, int]:
-        """Bulk form of :meth:`upsert` for senders known by ``wa_id`` only; (sender,
-        pseudonym, region) each. One statement, so one trip to the database thread."""
-        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(rows))
-        params = [
-            v for s, name, region in rows for v in (s.wa_id, name, s.profile_name, region, now, now)
-        ]
-        found = await self._conn.execute_fetchall(
-            "INSERT INTO contacts (wa_id, pseudonym, profile_name, region, created_at,"
-            f" last_inbound_at) VALUES {values} ON CONFLICT (wa_id) DO UPDATE SET"
-            " profile_name = coalesce(excluded.profile_name, profile_name),"
-            " last_inbound_at = excluded.last_inbound_at RETURNING wa_id, id",
-            params,
-        )
-        return {str(wa_id): int(contact_id) for wa_id, contact_id in found}
-
     async def _find(self, sender: Sender) -> int | None:
         for column, value in (("wa_id", sender.wa_id), ("user_id", sender.user_id)):
             if value is None:

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -24,6 +25,8 @@ from bot.store.conversations import Conversations
 from bot.store.jobs import Jobs
 from bot.store.messages import Messages
 from bot.store.migrations import migrate
+
+T = TypeVar("T")
 
 
 class Tx:
@@ -102,6 +105,32 @@ class Store:
             await self._conn.commit()
         for listener in self._commit_listeners:
             listener()
+
+    async def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in its own transaction on the database thread, in ONE hand-off.
+
+        For hot paths only (``bot.store.bulk``): each awaited statement costs a trip to the
+        database thread and back. This uses aiosqlite's own queue (``_execute``), which is
+        why ``pyproject.toml`` pins aiosqlite below 0.23.
+        """
+        conn = self._conn
+
+        def in_transaction() -> T:
+            raw: sqlite3.Connection = conn._conn
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(raw)
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+            return result
+
+        async with self._lock:
+            result: T = await conn._execute(in_transaction)  # type: ignore[no-untyped-call]
+        for listener in self._commit_listeners:
+            listener()
+        return result
 
     async def writable(self) -> bool:
         """True when a write transaction can be taken and committed (readiness probe)."""

@@ -49,23 +49,6 @@ class Jobs:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    async def enqueue_many(
-        self, kind: str, rows: list[tuple[dict[str, Any], str | None]], *, now: float
-    ) -> None:
-        """:meth:`enqueue` for many (payload, order key) pairs in one statement."""
-        if not rows:
-            return
-        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
-        params = [
-            v
-            for payload, key in rows
-            for v in (kind, json.dumps(payload, separators=(",", ":")), key, now, now)
-        ]
-        await self._conn.execute(
-            f"INSERT INTO jobs (kind, payload, order_key, run_after, created_at) VALUES {values}",
-            params,
-        )
-
     async def lease(self, *, now: float, until: float, token: str) -> Job | None:
         """Take the oldest due job whose conversation has no earlier unfinished job.
 

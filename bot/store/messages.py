@@ -49,7 +49,7 @@ _COLUMNS = (
 _PLACEHOLDER_SENDER = Sender(wa_id="0")
 
 
-def _stored_body(message: InboundMessage) -> str:
+def stored_body(message: InboundMessage) -> str:
     """The allow-listed fields without the sender: the number lives in ``contacts`` only."""
     return message.model_copy(update={"sender": _PLACEHOLDER_SENDER}).model_dump_json(
         exclude_defaults=True
@@ -80,32 +80,13 @@ class Messages:
         self, contact_id: int, message: InboundMessage, now: float
     ) -> int | None:
         """Store a customer message once; None if this provider id was stored before."""
-        body = _stored_body(message)
+        body = stored_body(message)
         cur = await self._conn.execute(
             "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
             " VALUES ('in', ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
             (contact_id, message.provider_id, message.kind.value, body, now),
         )
         return cur.lastrowid if cur.rowcount == 1 else None
-
-    async def insert_inbound_many(
-        self, rows: list[tuple[int, InboundMessage]], now: float
-    ) -> list[tuple[int, int, str]]:
-        """Bulk form of :meth:`insert_inbound`: (contact id, message) each, in one statement.
-        Returns (message id, contact id, provider id) of the rows that were new, in order."""
-        values = ", ".join(["('in', ?, ?, ?, ?, ?)"] * len(rows))
-        params = [
-            v
-            for contact_id, m in rows
-            for v in (contact_id, m.provider_id, m.kind.value, _stored_body(m), now)
-        ]
-        new = await self._conn.execute_fetchall(
-            "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
-            f" VALUES {values} ON CONFLICT (provider_id) DO NOTHING"
-            " RETURNING id, contact_id, provider_id",
-            params,
-        )
-        return sorted((int(i), int(c), str(p)) for i, c, p in new)
 
     async def insert_outbound(
         self,
