@@ -51,3 +51,27 @@ async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     async with store.transaction() as tx:
         assert await tx.jobs.counts() == {}
     await store.close()
+
+
+async def test_run_sync_commits_or_rolls_back_as_one_transaction(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+
+    def enqueue_then_fail(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO jobs (kind, payload, run_after, created_at) VALUES ('k', '{}', 0, 0)"
+        )
+        raise RuntimeError("crash inside the hand-off")
+
+    with pytest.raises(RuntimeError):
+        await store.run_sync(enqueue_then_fail)
+
+    def enqueue(conn: sqlite3.Connection) -> int:
+        cur = conn.execute(
+            "INSERT INTO jobs (kind, payload, run_after, created_at) VALUES ('k', '{}', 0, 0)"
+        )
+        return int(cur.lastrowid or 0)
+
+    assert await store.run_sync(enqueue) > 0
+    async with store.transaction() as tx:
+        assert await tx.jobs.counts() == {"pending": 1}
+    await store.close()
