@@ -11,6 +11,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+SERVICE_WINDOW_SECONDS = 24 * 3600.0
+"""WhatsApp's customer service window: free text only this long after the customer wrote."""
+
 
 class Frozen(BaseModel):
     """Immutable value object."""

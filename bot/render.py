@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot import privacy
 from bot.config import PrivacySection
-from bot.domain import InboundMessage, MessageKind, SharedPhone
+from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage, MessageKind, SharedPhone
 from bot.ports import ThreadRoot
 from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
@@ -65,9 +65,6 @@ class Masker:
         return privacy.mask_number(self.sender_digits, self.visible_digits)
 
 
-WINDOW_SECONDS = 24 * 3600
-
-
 def thread_root(
     conversation: ConversationRow,
     contact: ContactRow,
@@ -86,7 +83,9 @@ def thread_root(
         lines.append("State: open, waiting for an agent")
     if conversation.is_open and conversation.last_customer_at:
         zone = ZoneInfo(timezone)
-        closes = datetime.fromtimestamp(conversation.last_customer_at + WINDOW_SECONDS, zone)
+        closes = datetime.fromtimestamp(
+            conversation.last_customer_at + SERVICE_WINDOW_SECONDS, zone
+        )
         lines.append(f"WhatsApp window open until {closes:%d.%m. %H:%M} ({zone.key})")
     lines.append("Reply in this thread to answer on WhatsApp; !help lists commands.")
     return ThreadRoot(

@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 from bot.alerts.config import AlertsSection, BusinessHoursSection
 from bot.alerts.hours import BusinessHours
 from bot.alerts.paging import PAGE_JOB, Pager, page_body
-from bot.domain import InboundMessage
+from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage
 from bot.errors import SignatureError
+from bot.intake import contact_order_key
 from bot.jobs import JobHandler
 from bot.logfilter import mask_log_text
 from bot.ports import CaseEvent, ChatPlatform
+from bot.relay import NOTICE_JOB, OUTBOUND_JOB  # Empfang's own messages go the relay's way
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
@@ -30,10 +32,7 @@ log = logging.getLogger("empfang.alerts")
 SLA_JOB = "alert.sla"
 WINDOW_JOB = "alert.window"
 POST_JOB = "alert.post"
-OUTBOUND_JOB = "relay.outbound"  # the relay sends what Empfang itself says to customers
-NOTICE_JOB = "chat.notice"
 EMPFANG_AUTHOR = "empfang"
-WINDOW_SECONDS = 24 * 3600.0
 
 
 def duration_text(seconds: float) -> str:
@@ -111,7 +110,7 @@ class OnCall:
         if await tx.alerts.start_timer(conversation_id, now, message_id):
             due = self._hours.add_open_time(now, self._alerts.unanswered_after)
             await self._enqueue(tx, SLA_JOB, conversation, due - now, message_id, "remind")
-        warn_in = WINDOW_SECONDS - self._alerts.window_warning_before
+        warn_in = SERVICE_WINDOW_SECONDS - self._alerts.window_warning_before
         await self._enqueue(tx, WINDOW_JOB, conversation, warn_in, message_id, "warn")
 
     def _is_urgent(self, stored_body: str) -> bool:
@@ -161,7 +160,7 @@ class OnCall:
             author=EMPFANG_AUTHOR,
             now=now,
         )
-        key = f"contact:{conversation.contact_id}"
+        key = contact_order_key(conversation.contact_id)
         await tx.jobs.enqueue(OUTBOUND_JOB, {"message_id": message_id}, now=now, order_key=key)
         await tx.jobs.enqueue(
             NOTICE_JOB,
@@ -230,7 +229,7 @@ class OnCall:
         answered = conversation.last_agent_at or 0.0
         if answered >= latest.created_at or conversation.thread_id is None:
             return
-        closes = datetime.fromtimestamp(latest.created_at + WINDOW_SECONDS, self._zone)
+        closes = datetime.fromtimestamp(latest.created_at + SERVICE_WINDOW_SECONDS, self._zone)
         await self._chat.alert(
             f"⌛ {self._mention}The 24-hour WhatsApp window closes at {closes:%H:%M} "
             f"({self._zone.key}) and the last message is unanswered. After that only "
