@@ -31,12 +31,16 @@ class GroupCommitter(Generic[T, R]):
         self._running: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
-        """Resolves once ``item`` is committed; raises what committing it alone raised."""
+        """Resolves once ``item`` is committed; raises what committing it alone raised.
+
+        A caller cancelled while waiting (its client went away) only cancels its own future:
+        the item is still committed with its group.
+        """
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if self._running is None:
             self._running = asyncio.create_task(self._drain())
-        return await asyncio.shield(future)
+        return await future
 
     async def _drain(self) -> None:
         try:
@@ -56,9 +60,12 @@ class GroupCommitter(Generic[T, R]):
                 try:
                     result = await self._commit_one(item)
                 except Exception as error:
-                    future.set_exception(error)
+                    if not future.done():
+                        future.set_exception(error)
                 else:
-                    future.set_result(result)
+                    if not future.done():
+                        future.set_result(result)
             return
         for (_, future), result in zip(group, results, strict=True):
-            future.set_result(result)
+            if not future.done():
+                future.set_result(result)

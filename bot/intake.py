@@ -15,7 +15,7 @@ from bot import privacy
 from bot.domain import InboundMessage, WebhookBatch
 from bot.group_commit import GroupCommitter
 from bot.store import Store, Tx
-from bot.store.bulk import NewContact, store_inbound
+from bot.store.bulk import InboundRows, NewContact, store_inbound
 
 INBOUND_JOB = "relay.inbound"
 STATUS_JOB = "chat.status"
@@ -24,9 +24,12 @@ STATUS_JOB = "chat.status"
 _IDENTITY_CACHE = 50_000
 
 
+CONTACT_ORDER_PREFIX = "contact:"
+
+
 def contact_order_key(contact_id: int) -> str:
     """Jobs of one customer run in order; a conversation belongs to exactly one customer."""
-    return f"contact:{contact_id}"
+    return f"{CONTACT_ORDER_PREFIX}{contact_id}"
 
 
 @dataclass(frozen=True)
@@ -94,16 +97,13 @@ class Intake:
         for key, sender in senders.items():
             pseudonym, region = self._identity(key, key)
             contacts.append(NewContact(key, pseudonym, sender.profile_name, region))
-        return await self._store.run_sync(
+        rows = InboundRows.build(contacts, messages)
+        new = await self._store.run_sync(
             lambda conn: store_inbound(
-                conn,
-                contacts,
-                messages,
-                now=now,
-                job_kind=INBOUND_JOB,
-                order_key=contact_order_key,
+                conn, rows, now=now, job_kind=INBOUND_JOB, order_prefix=CONTACT_ORDER_PREFIX
             )
         )
+        return set(new)
 
     async def _store_each(self, tx: Tx, messages: list[InboundMessage]) -> set[str]:
         """BSUID users (matched on either identity): the rare path, one message at a time."""

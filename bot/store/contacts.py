@@ -39,14 +39,14 @@ class Contacts:
         if existing is not None:
             await self._conn.execute(
                 "UPDATE contacts SET profile_name = coalesce(?, profile_name),"
-                " user_id = coalesce(user_id, ?), last_inbound_at = ? WHERE id = ?",
-                (sender.profile_name, sender.user_id, now, existing),
+                " user_id = coalesce(user_id, ?) WHERE id = ?",
+                (sender.profile_name, sender.user_id, existing),
             )
             return existing
         cur = await self._conn.execute(
             "INSERT INTO contacts (wa_id, user_id, pseudonym, profile_name, region,"
-            " created_at, last_inbound_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sender.wa_id, sender.user_id, pseudonym, sender.profile_name, region, now, now),
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (sender.wa_id, sender.user_id, pseudonym, sender.profile_name, region, now),
         )
         assert cur.lastrowid is not None
         return cur.lastrowid

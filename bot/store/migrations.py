@@ -146,6 +146,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (conversation_id, local_date)
     ) WITHOUT ROWID;
     """,
+    # 4: a contact's row is written only when what is known about it changes. The time of
+    # the last inbound message is the newest inbound message's; a copy per contact (never
+    # read) rewrote the contact's page on every message, which cost ingest a page per message.
+    """
+    ALTER TABLE contacts DROP COLUMN last_inbound_at;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -84,6 +84,38 @@ async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(tmp_p
     assert all(order_key == f"contact:{contact_id}" for _, order_key, _, contact_id in jobs)
 
 
+def named(n: int, name: str | None) -> WebhookBatch:
+    message = batch(n, "4915100000001").messages[0]
+    sender = Sender(wa_id="4915100000001", profile_name=name)
+    return WebhookBatch(messages=(message.model_copy(update={"sender": sender}),))
+
+
+async def test_a_known_customers_profile_name_follows_the_latest_message(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "p.sqlite3")
+    intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
+    names = []
+    for n, name in enumerate(["Anna", None, "Anna B.", "Anna B."]):
+        await intake.accept(named(n, name))
+        with sqlite3.connect(tmp_path / "p.sqlite3") as conn:
+            names.append(conn.execute("SELECT profile_name FROM contacts").fetchone()[0])
+    await store.close()
+    assert names == ["Anna", "Anna", "Anna B.", "Anna B."]
+
+
+async def test_the_same_message_twice_in_one_group_is_stored_once(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "d.sqlite3")
+    intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
+    await intake.accept(batch(0, "4915100000001"))  # an earlier delivery
+    group = [batch(1, "4915100000001"), batch(1, "4915100000001"), batch(0, "4915100000001")]
+    results = await asyncio.gather(*(intake.accept(b) for b in group))
+    await store.close()
+    assert sum(r.new_messages for r in results) == 1
+    assert sum(r.duplicates for r in results) == 2
+    with sqlite3.connect(tmp_path / "d.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM jobs").fetchone() == (2,)
+
+
 @pytest.mark.parametrize("concurrent", [1, 32])
 async def test_per_customer_order_of_jobs_follows_arrival(tmp_path: Path, concurrent: int) -> None:
     store = await Store.open(tmp_path / "o.sqlite3")
@@ -102,3 +134,28 @@ async def test_per_customer_order_of_jobs_follows_arrival(tmp_path: Path, concur
             )
         ]
     assert order == [f"wamid.g{n}" for n in range(64)]
+
+
+async def test_a_cancelled_caller_neither_stops_its_commit_nor_the_others() -> None:
+    committed: list[int] = []
+    release = asyncio.Event()
+
+    async def many(items: list[int]) -> list[int]:
+        await release.wait()
+        committed.extend(items)
+        return items
+
+    async def one(item: int) -> int:
+        return item
+
+    committer: GroupCommitter[int, int] = GroupCommitter(many, one)
+    first = asyncio.create_task(committer.submit(0))
+    await asyncio.sleep(0)
+    waiting = [asyncio.create_task(committer.submit(n)) for n in (1, 2, 3)]
+    await asyncio.sleep(0)
+    waiting[1].cancel()
+    release.set()
+    assert await first == 0
+    assert await waiting[0] == 1 and await waiting[2] == 3
+    assert waiting[1].cancelled()
+    assert sorted(committed) == [0, 1, 2, 3]

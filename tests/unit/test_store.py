@@ -9,7 +9,7 @@ import pytest
 
 from bot.errors import SchemaTooNewError
 from bot.store import Store
-from bot.store.migrations import LATEST_VERSION
+from bot.store.migrations import LATEST_VERSION, MIGRATIONS
 
 
 async def test_fresh_database_is_migrated_to_latest_in_wal_mode(tmp_path: Path) -> None:
@@ -40,6 +40,26 @@ async def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> N
         await Store.open(path)
     with sqlite3.connect(path) as conn:  # and it was left alone
         assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION + 1,)
+
+
+async def test_a_version_3_database_is_upgraded_and_keeps_its_contacts(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:3]:
+            conn.executescript(script)
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute(
+            "INSERT INTO contacts (wa_id, pseudonym, created_at, last_inbound_at)"
+            " VALUES ('4915100000001', 'K-OLD', 1.0, 2.0)"
+        )
+    await (await Store.open(path)).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (LATEST_VERSION,)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(contacts)")}
+        assert "last_inbound_at" not in columns
+        assert conn.execute("SELECT wa_id, pseudonym FROM contacts").fetchall() == [
+            ("4915100000001", "K-OLD")
+        ]
 
 
 async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
