@@ -28,6 +28,9 @@ from bot.store.migrations import migrate
 
 T = TypeVar("T")
 
+MIN_SQLITE = (3, 38, 0)
+"""JSON operators (``->>``) used by the intake's bulk SQL."""
+
 
 class Tx:
     """What a transaction can do; the repositories are the only code that writes SQL."""
@@ -63,6 +66,11 @@ class Store:
         cls, path: Path, *, synchronous: str = "full", clock: Clock | None = None
     ) -> Store:
         """Open (creating if needed) and migrate. ``synchronous=full`` survives power loss."""
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old: Empfang needs"
+                f" {'.'.join(map(str, MIN_SQLITE))} or newer (Python's sqlite3 module links it)"
+            )
         if synchronous not in ("full", "normal"):
             raise StoreError(f"store.synchronous must be full or normal, not {synchronous!r}")
         try:

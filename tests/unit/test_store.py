@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import SchemaTooNewError
+from bot.errors import SchemaTooNewError, StoreError
 from bot.store import Store
 from bot.store.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -95,3 +95,13 @@ async def test_run_sync_commits_or_rolls_back_as_one_transaction(tmp_path: Path)
     async with store.transaction() as tx:
         assert await tx.jobs.counts() == {"pending": 1}
     await store.close()
+
+
+async def test_an_sqlite_without_json_operators_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.37.2")
+    with pytest.raises(StoreError, match=r"SQLite 3\.37\.2 is too old: Empfang needs 3\.38\.0"):
+        await Store.open(tmp_path / "s.sqlite3")
+    assert not (tmp_path / "s.sqlite3").exists()
