@@ -103,6 +103,15 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _ident(value: Any, where: str) -> str | None:
+    """An identifier the store keys by. A NUL character in one is malformed input, and
+    SQLite's JSON functions (the intake's bulk path) would cut the key there."""
+    found = _str(value)
+    if found is not None and "\x00" in found:
+        raise PayloadError(f"{where} contains a NUL character")
+    return found
+
+
 def _unsupported(field: str, raw: Any) -> UnsupportedEvent:
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
     return UnsupportedEvent(field=field, digest=hashlib.sha256(canonical).hexdigest())
@@ -117,6 +126,8 @@ def _profile_names(contacts: Any) -> dict[str, str]:
             continue
         profile = contact.get("profile")
         name = _str(profile.get("name")) if isinstance(profile, dict) else None
+        if name:  # shown to agents; a NUL in it is noise, and would cut it in the store
+            name = name.replace("\x00", "") or None
         for key in ("wa_id", "user_id"):
             ident = _str(contact.get(key))
             if ident and name:
@@ -132,11 +143,11 @@ def _timestamp(raw: JSON) -> int:
 
 
 def _message(raw: JSON, names: dict[str, str]) -> InboundMessage:
-    provider_id = _str(raw.get("id"))
+    provider_id = _ident(raw.get("id"), "messages[].id")
     if provider_id is None:
         raise PayloadError("messages[].id missing")
-    wa_id = _str(raw.get("from"))
-    user_id = _str(raw.get("from_user_id"))
+    wa_id = _ident(raw.get("from"), "messages[].from")
+    user_id = _ident(raw.get("from_user_id"), "messages[].from_user_id")
     if wa_id is None and user_id is None:
         raise PayloadError("messages[] has neither from nor from_user_id")
     sender = Sender(

@@ -159,3 +159,19 @@ async def test_a_cancelled_caller_neither_stops_its_commit_nor_the_others() -> N
     assert await waiting[0] == 1 and await waiting[2] == 3
     assert waiting[1].cancelled()
     assert sorted(committed) == [0, 1, 2, 3]
+
+
+async def test_texts_come_back_from_the_bulk_path_exactly(tmp_path: Path) -> None:
+    texts = ["Grüße 🙂 𝄞", 'quote " backslash \\ tab \t', "nul \x00 inside", "\u202e rtl"]
+    store = await Store.open(tmp_path / "t.sqlite3")
+    intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
+    deliveries = []
+    for n, text in enumerate(texts):
+        message = batch(n, "4915100000001").messages[0].model_copy(update={"text": text})
+        deliveries.append(WebhookBatch(messages=(message,)))
+    await asyncio.gather(*(intake.accept(d) for d in deliveries))
+    async with store.transaction() as tx:
+        rows = [await tx.messages.by_provider_id(f"wamid.g{n}") for n in range(len(texts))]
+    await store.close()
+    sender = Sender(wa_id="4915100000001")
+    assert [row.inbound(sender).text for row in rows if row is not None] == texts

@@ -30,6 +30,15 @@ def test_text_with_sender_and_profile_name() -> None:
     assert msg.timestamp == 1749416383
 
 
+def test_a_nul_in_a_profile_name_is_dropped_and_in_a_text_kept() -> None:
+    doc = envelope(messages=[MESSAGES["text"]])
+    doc["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] = "Er\x00ika"
+    doc["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = "a\x00b"
+    msg = parse_webhook(body(doc)).messages[0]
+    assert msg.sender.profile_name == "Erika"
+    assert msg.text == "a\x00b"
+
+
 @pytest.mark.parametrize(
     ("name", "kind", "caption", "filename"),
     [
@@ -174,6 +183,18 @@ def test_unknown_field_kept_as_unsupported_event() -> None:
             b'"value":{"messages":[{"id":"w","from":"1","type":"text","timestamp":"soon",'
             b'"text":{"body":"x"}}]}}]}]}',
             "timestamp",
+        ),
+        (
+            b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
+            b'"value":{"messages":[{"id":"w\\u0000x","from":"1","type":"text",'
+            b'"timestamp":"1","text":{"body":"x"}}]}}]}]}',
+            r"messages\[\]\.id contains a NUL character",
+        ),
+        (
+            b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
+            b'"value":{"messages":[{"id":"w","from":"49\\u00001","type":"text",'
+            b'"timestamp":"1","text":{"body":"x"}}]}}]}]}',
+            r"messages\[\]\.from contains a NUL character",
         ),
     ],
 )
