@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import privacy
-from bot.domain import InboundMessage, WebhookBatch
+from bot.domain import InboundMessage, Sender, WebhookBatch
 from bot.group_commit import GroupCommitter
 from bot.store import Store, Tx
-from bot.store.bulk import InboundRows, NewContact, store_inbound
+from bot.store.bulk import InboundRows, NewContact, create_intake_objects, store_inbound
 
 INBOUND_JOB = "relay.inbound"
 STATUS_JOB = "chat.status"
@@ -45,6 +45,7 @@ class Intake:
         self._store = store
         self._key = pseudonym_key
         self._identities: dict[str, tuple[str, str | None]] = {}
+        self._bulk_ready = False
         self._committer: GroupCommitter[WebhookBatch, IntakeResult] = GroupCommitter(
             self._commit_many, self._commit_one
         )
@@ -91,19 +92,22 @@ class Intake:
         return results
 
     async def _store_bulk(self, messages: list[InboundMessage]) -> set[str]:
+        if not self._bulk_ready:
+            await self._store.run_sync(create_intake_objects, transaction=False)
+            self._bulk_ready = True
         now = self._store.clock.now()
-        senders = {m.sender.key: m.sender for m in messages}  # the latest profile name wins
-        contacts = []
-        for key, sender in senders.items():
-            pseudonym, region = self._identity(key, key)
-            contacts.append(NewContact(key, pseudonym, sender.profile_name, region))
-        rows = InboundRows.build(contacts, messages)
+        rows = InboundRows.build([(self._new_contact(m.sender), m) for m in messages])
         new = await self._store.run_sync(
             lambda conn: store_inbound(
                 conn, rows, now=now, job_kind=INBOUND_JOB, order_prefix=CONTACT_ORDER_PREFIX
-            )
+            ),
+            transaction=False,
         )
         return set(new)
+
+    def _new_contact(self, sender: Sender) -> NewContact:
+        pseudonym, region = self._identity(sender.key, sender.key)
+        return NewContact(sender.key, pseudonym, sender.profile_name, region)
 
     async def _store_each(self, tx: Tx, messages: list[InboundMessage]) -> set[str]:
         """BSUID users (matched on either identity): the rare path, one message at a time."""

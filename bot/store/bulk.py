@@ -1,14 +1,13 @@
-"""The intake's hot path as plain SQL run on the database thread in one hand-off.
+"""The intake's hot path: a whole commit group stored by ONE SQL statement.
 
-Every webhook delivery in a commit group needs the same three writes (contacts, messages,
-jobs). Two things made them the bottleneck of ingest (``bench/ingest.py``):
-
-- each awaited aiosqlite statement is a trip to the database thread and back, so the whole
-  transaction runs in a single call there (see ``Store.run_sync``);
-- Python's ``sqlite3`` releases and re-takes the GIL around every step of a statement, and
-  under load each re-take waits for the event loop. A ``RETURNING`` row is one step, so
-  rows are passed in as one JSON array (``json_each``) and new messages are found by id
-  inside SQL: a group of any size costs the same handful of steps.
+Every webhook delivery needs the same three writes (contacts, messages, jobs). Issued one
+by one they were the bottleneck of ingest (``bench/ingest.py``): each aiosqlite statement
+is a trip to the database thread, and Python's ``sqlite3`` gives up the GIL for every step
+of a statement and has to wait for the event loop to get it back. Here the group's rows go
+in as one JSON array into a temporary view whose ``INSTEAD OF`` trigger does the three
+writes per row; the statement is its own transaction, so statements, commit and fsync run
+in a single step without the GIL. The trigger also notes each new message in a temporary
+table, whose size tells how many of the group were new.
 """
 
 from __future__ import annotations
@@ -21,6 +20,47 @@ from dataclasses import dataclass
 from bot.domain import InboundMessage
 from bot.store.messages import stored_body
 
+# Per connection (TEMP); created on first use. A message counts as new when its insert
+# changed a row: a redelivered provider id hits the unique key and changes nothing.
+_SCHEMA = """
+CREATE TEMP TABLE IF NOT EXISTS intake_new (provider_id TEXT NOT NULL);
+CREATE TEMP VIEW IF NOT EXISTS intake_inbound (
+    wa_id, pseudonym, profile_name, region, provider_id, kind, body,
+    received_at, job_kind, order_prefix
+) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TEMP TRIGGER IF NOT EXISTS intake_inbound_insert INSTEAD OF INSERT ON intake_inbound
+BEGIN
+    INSERT INTO contacts (wa_id, pseudonym, profile_name, region, created_at)
+    VALUES (NEW.wa_id, NEW.pseudonym, NEW.profile_name, NEW.region, NEW.received_at)
+    ON CONFLICT (wa_id) DO UPDATE SET profile_name = excluded.profile_name
+        WHERE excluded.profile_name IS NOT NULL AND excluded.profile_name IS NOT profile_name;
+    INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)
+    SELECT 'in', id, NEW.provider_id, NEW.kind, NEW.body, NEW.received_at
+    FROM contacts WHERE wa_id = NEW.wa_id
+    ON CONFLICT (provider_id) DO NOTHING;
+    INSERT INTO jobs (kind, payload, order_key, run_after, created_at)
+    SELECT NEW.job_kind, json_object('message_id', id), NEW.order_prefix || contact_id,
+        NEW.received_at, NEW.received_at
+    FROM messages
+    WHERE changes() = 1 AND id = last_insert_rowid() AND provider_id = NEW.provider_id;
+    INSERT INTO intake_new (provider_id) SELECT NEW.provider_id WHERE changes() = 1;
+END;
+"""
+
+_INSERT = """
+INSERT INTO intake_inbound
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+    value ->> 6, :now, :job_kind, :order_prefix
+FROM json_each(:rows) ORDER BY key
+"""
+
+# New rows have larger ids than any row stored before the statement.
+_NEWEST = """
+SELECT provider_id FROM messages
+WHERE provider_id IN (SELECT value ->> 4 FROM json_each(:rows))
+ORDER BY id DESC LIMIT :new
+"""
+
 
 @dataclass(frozen=True)
 class NewContact:
@@ -32,60 +72,43 @@ class NewContact:
     region: str | None
 
 
-_UPSERT_CONTACTS = """
-INSERT INTO contacts (wa_id, pseudonym, profile_name, region, created_at)
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, :now
-FROM json_each(:rows) WHERE true
-ON CONFLICT (wa_id) DO UPDATE SET profile_name = excluded.profile_name
-    WHERE excluded.profile_name IS NOT NULL AND excluded.profile_name IS NOT profile_name
-"""
-
-_LAST_MESSAGE_ID = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
-
-# Ordered by position in the array, so ids (and thereby jobs) follow arrival order.
-_INSERT_MESSAGES = """
-INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)
-SELECT 'in', contacts.id, rows.value ->> 1, rows.value ->> 2, rows.value ->> 3, :now
-FROM json_each(:rows) AS rows JOIN contacts ON contacts.wa_id = rows.value ->> 0
-WHERE true ORDER BY rows.key
-ON CONFLICT (provider_id) DO NOTHING
-"""
-
-# The payload is what ``Jobs.enqueue`` writes: ``{"message_id":<id>}``.
-_ENQUEUE_JOBS = """
-INSERT INTO jobs (kind, payload, order_key, run_after, created_at)
-SELECT :kind, json_object('message_id', id), :order_prefix || contact_id, :now, :now
-FROM messages WHERE id > :after ORDER BY id
-"""
-
-_NEW_PROVIDER_IDS = "SELECT provider_id FROM messages WHERE id > ?"
-
-
 @dataclass(frozen=True)
 class InboundRows:
-    """A commit group's contacts and messages as JSON arrays for ``json_each``.
+    """A commit group's rows as one JSON array for ``json_each``.
 
     Built on the event loop, so the database thread, which every commit waits for, only
     runs SQL.
     """
 
-    contacts: str
-    messages: str
+    json: str
     provider_ids: frozenset[str]
     count: int
 
     @classmethod
-    def build(cls, contacts: list[NewContact], messages: list[InboundMessage]) -> InboundRows:
+    def build(cls, messages: list[tuple[NewContact, InboundMessage]]) -> InboundRows:
         return cls(
-            contacts=json.dumps(
-                [[c.wa_id, c.pseudonym, c.profile_name, c.region] for c in contacts]
-            ),
-            messages=json.dumps(
-                [[m.sender.key, m.provider_id, m.kind.value, stored_body(m)] for m in messages]
-            ),
-            provider_ids=frozenset(m.provider_id for m in messages),
+            json=json.dumps([_row(contact, message) for contact, message in messages]),
+            provider_ids=frozenset(m.provider_id for _, m in messages),
             count=len(messages),
         )
+
+
+def _row(contact: NewContact, message: InboundMessage) -> list[str | None]:
+    """One ``intake_inbound`` row, in the view's column order."""
+    return [
+        contact.wa_id,
+        contact.pseudonym,
+        contact.profile_name,
+        contact.region,
+        message.provider_id,
+        message.kind.value,
+        stored_body(message),
+    ]
+
+
+def create_intake_objects(conn: sqlite3.Connection) -> None:
+    """The temporary table, view and trigger ``store_inbound`` uses (once per connection)."""
+    conn.executescript(_SCHEMA)
 
 
 def store_inbound(
@@ -98,19 +121,17 @@ def store_inbound(
 ) -> AbstractSet[str]:
     """Upsert contacts, insert messages (duplicates ignored) and one job per new message.
 
-    Runs inside the caller's transaction; returns the provider ids that were new. A job's
-    order key is ``order_prefix`` followed by the contact id.
+    Must run outside a transaction: the insert is one statement and SQLite commits it as
+    one. Returns the provider ids that were new. A contact's profile name follows its
+    latest message that has one; a job's order key is ``order_prefix`` + the contact id.
     """
-    conn.execute(_UPSERT_CONTACTS, {"rows": rows.contacts, "now": now})
-    row = conn.execute(_LAST_MESSAGE_ID).fetchone()
-    after = int(row[0]) if row else 0
-    inserted = conn.execute(_INSERT_MESSAGES, {"rows": rows.messages, "now": now}).rowcount
-    if inserted == 0:
-        return frozenset()
     conn.execute(
-        _ENQUEUE_JOBS,
-        {"kind": job_kind, "order_prefix": order_prefix, "now": now, "after": after},
+        _INSERT,
+        {"rows": rows.json, "now": now, "job_kind": job_kind, "order_prefix": order_prefix},
     )
-    if inserted == rows.count:
+    # A failed insert rolled back its notes with everything else, so the table only ever
+    # holds this statement's new messages.
+    new = conn.execute("DELETE FROM intake_new").rowcount
+    if new == rows.count:
         return rows.provider_ids
-    return {str(provider_id) for (provider_id,) in conn.execute(_NEW_PROVIDER_IDS, (after,))}
+    return {str(p) for (p,) in conn.execute(_NEWEST, {"rows": rows.json, "new": new})}

@@ -114,17 +114,23 @@ class Store:
         for listener in self._commit_listeners:
             listener()
 
-    async def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work`` in its own transaction on the database thread, in ONE hand-off.
+    async def run_sync(
+        self, work: Callable[[sqlite3.Connection], T], *, transaction: bool = True
+    ) -> T:
+        """Run ``work`` on the database thread in ONE hand-off, in its own transaction.
 
         For hot paths only (``bot.store.bulk``): each awaited statement costs a trip to the
-        database thread and back. This uses aiosqlite's own queue (``_execute``), which is
-        why ``pyproject.toml`` pins aiosqlite below 0.23.
+        database thread and back. With ``transaction=False`` no transaction is opened: for
+        work that is a single writing statement, which SQLite commits atomically by itself.
+        This uses aiosqlite's own queue (``_execute``), which is why ``pyproject.toml`` pins
+        aiosqlite below 0.23.
         """
         conn = self._conn
 
         def in_transaction() -> T:
             raw: sqlite3.Connection = conn._conn
+            if not transaction:
+                return work(raw)
             raw.execute("BEGIN IMMEDIATE")
             try:
                 result = work(raw)
