@@ -60,12 +60,19 @@ class GroupCommitter(Generic[T, R]):
                 try:
                     result = await self._commit_one(item)
                 except Exception as error:
-                    if not future.done():
-                        future.set_exception(error)
+                    _settle(future, error)
                 else:
-                    if not future.done():
-                        future.set_result(result)
+                    _settle(future, result)
             return
         for (_, future), result in zip(group, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+            _settle(future, result)
+
+
+def _settle(future: asyncio.Future[R], outcome: R | Exception) -> None:
+    """Hand the caller its outcome, unless it was cancelled meanwhile (nobody waits then)."""
+    if future.done():
+        return
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
