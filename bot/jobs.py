@@ -149,7 +149,8 @@ class WorkerPool:
         if due is not None:
             timeout = min(timeout, max(due - self._store.clock.now(), 0.005))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: it can drop a cancel (3.11)
+                await self._wake.wait()
 
     async def _run(self, job: Job) -> None:
         handler = self._handlers.get(job.kind)

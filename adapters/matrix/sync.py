@@ -92,15 +92,15 @@ class SyncLoop:
         timeout_ms = 0 if first else POLL_TIMEOUT_MS
         budget = (timeout_ms / 1000) + 30
         try:
-            response = await asyncio.wait_for(
-                self._client.sync(
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
+            # arrives as the sync completes, and stop() then waits forever.
+            async with asyncio.timeout(budget):
+                response = await self._client.sync(
                     timeout=timeout_ms,
                     sync_filter=self._filter(limit),
                     since=since,
                     full_state=True if first else None,
-                ),
-                budget,
-            )
+                )
         except Exception as exc:
             raise errors.from_exception("sync", exc) from exc
         if not isinstance(response, SyncResponse):
