@@ -8,16 +8,16 @@ from adapters.cases.email import EmailSink
 from adapters.cases.jsonl import JsonlSink
 from adapters.cases.webhook import WebhookSink
 from adapters.cases.zammad import ZammadSink
-from bot.cases.config import (
+from bot.cases.hooks import CaseTransfers
+from bot.cases.model import CaseSink
+from bot.config import Settings
+from bot.config.cases import (
     CaseSinkSettings,
     EmailSinkSection,
     JsonlSinkSection,
     WebhookSinkSection,
     ZammadSinkSection,
 )
-from bot.cases.hooks import CaseTransfers
-from bot.cases.model import CaseSink
-from bot.config import Settings
 from bot.ports import ChatPlatform
 from bot.store import Store
 

@@ -17,9 +17,9 @@ from email.utils import format_datetime
 import aiosmtplib
 
 from adapters.cases.base import SendingSink
-from bot.cases.config import EmailSinkSection
 from bot.cases.document import as_text, title
 from bot.cases.model import CaseRef, Transfer
+from bot.config.cases import EmailSinkSection
 from bot.errors import CaseSinkError
 
 REFERENCES_KEPT = 20

@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 
 from adapters.cases.base import SendingSink
-from bot.cases.config import JsonlSinkSection
 from bot.cases.document import as_json
 from bot.cases.model import CaseRef, Transfer
+from bot.config.cases import JsonlSinkSection
 from bot.errors import CaseSinkError
 
 

@@ -16,9 +16,9 @@ import httpx
 
 from adapters.cases.base import SendingSink
 from adapters.cases.http import request
-from bot.cases.config import WebhookSinkSection
 from bot.cases.document import as_json
 from bot.cases.model import CaseRef, Transfer
+from bot.config.cases import WebhookSinkSection
 
 SIGNATURE_HEADER = "X-Empfang-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from adapters.cases.http import request
-from bot.cases.config import ZammadSinkSection
 from bot.cases.document import HEADLINE, as_text, title
 from bot.cases.model import CaseRef, Transfer
+from bot.config.cases import ZammadSinkSection
 from bot.errors import CaseSinkError
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts.config import WEEKDAYS, BusinessHoursSection, parse_span
+from bot.config.alerts import WEEKDAYS, BusinessHoursSection, parse_span
 
 _HORIZON_DAYS = 400  # a year of closed days (and holidays) can't hide the next opening
 

@@ -13,9 +13,9 @@ from collections import deque
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.alerts.config import AlertsSection, BusinessHoursSection
 from bot.alerts.hours import BusinessHours
 from bot.alerts.paging import PAGE_JOB, Pager, page_body
+from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage
 from bot.errors import SignatureError
 from bot.intake import contact_order_key

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bot.alerts.config import PagingSection
+from bot.config.alerts import PagingSection
 from bot.errors import PagingError
 
 PAGE_JOB = "alert.page"

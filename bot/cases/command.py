@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.cases.config import CaseSinkSection
 from bot.cases.model import transfer_order_key
+from bot.config.cases import CaseSinkSection
 from bot.store import Tx
 from bot.store.cases import CaseLinkRow
 

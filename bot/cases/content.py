@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import render
-from bot.cases.config import CaseSinkSection
 from bot.cases.model import Transfer, TransferEvent, TransferMessage
 from bot.config import PrivacySection
+from bot.config.cases import CaseSinkSection
 from bot.domain import Frozen, MessageKind
 from bot.store import Tx
 from bot.store.contacts import ContactRow

@@ -22,10 +22,10 @@ from pydantic import ValidationError
 from bot import privacy
 from bot.cases import ledger
 from bot.cases.command import case_command
-from bot.cases.config import CaseSinkSection
 from bot.cases.content import TransferRequest, load_transfer
 from bot.cases.model import CaseRef, CaseSink, Transfer, TransferEvent, transfer_order_key
 from bot.config import PrivacySection
+from bot.config.cases import CaseSinkSection
 from bot.errors import CaseSinkError, ConfigError, DeliveryError
 from bot.jobs import JobHandler
 from bot.ports import CaseEvent

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from bot.cases.config import CaseSinkSection
+from bot.config.cases import CaseSinkSection
 from bot.domain import Frozen
 
 TransferEvent = Literal["opened", "message_in", "message_out", "closed", "transcript"]

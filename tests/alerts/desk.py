@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.alerts.config import AlertsSection, BusinessHoursSection
 from bot.alerts.monitor import MonitoredChat
 from bot.alerts.oncall import OnCall
 from bot.alerts.paging import Pager
 from bot.clock import ManualClock
 from bot.config import PrivacySection
+from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.intake import Intake
 from bot.jobs import RetryPolicy, WorkerPool

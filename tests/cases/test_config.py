@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from adapters.cases import EmailSink, JsonlSink, WebhookSink, ZammadSink, build_case_transfers
-from bot.cases.config import WebhookSinkSection
 from bot.config import Settings, check_settings, load_config
+from bot.config.cases import WebhookSinkSection
 from bot.errors import ConfigError
 from bot.store import Store
 from tests.cases.conftest import PSEUDONYM_KEY, WEBHOOK_SECRET, Desk, Receiver

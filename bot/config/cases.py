@@ -10,27 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bot.config import Section
+from bot.config.base import Section, is_loopback, require_tls
 
 Transfer = Literal["every_message", "transcript"]
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
-
-
-def _require_tls(url: str) -> str:
-    """Art. 32: customer data leaves only over TLS; plain http is for loopback test targets."""
-    from bot.config import _is_loopback  # bot.config is complete by validation time
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(url):
-        raise ValueError("must be https:// (plain http only for loopback)")
-    return url.rstrip("/")
 
 
 class CaseSinkSection(Section):
@@ -60,7 +47,7 @@ class WebhookSinkSection(CaseSinkSection):
     secret: SecretStr
     timeout_seconds: float = Field(default=10.0, gt=0)
 
-    check_url = field_validator("url")(_require_tls)
+    check_url = field_validator("url")(require_tls)
 
     @field_validator("secret")
     @classmethod
@@ -78,7 +65,7 @@ class ZammadSinkSection(CaseSinkSection):
     customer_email_domain: str = "whatsapp.invalid"
     timeout_seconds: float = Field(default=10.0, gt=0)
 
-    check_url = field_validator("url")(_require_tls)
+    check_url = field_validator("url")(require_tls)
 
     def default_link_template(self) -> str:
         return f"{self.url}/#ticket/zoom/{{case_id}}"
@@ -102,9 +89,7 @@ class EmailSinkSection(CaseSinkSection):
 
     @model_validator(mode="after")
     def _tls_unless_loopback(self) -> EmailSinkSection:
-        from bot.config import _is_loopback
-
-        if self.security == "none" and not _is_loopback(f"smtp://{self.host}"):
+        if self.security == "none" and not is_loopback(f"smtp://{self.host}"):
             raise ValueError('security = "none" is only allowed for a loopback host')
         return self
 

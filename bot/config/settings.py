@@ -1,4 +1,5 @@
-"""Configuration: one TOML file, every key overridable by ``EMPFANG_<SECTION>__<KEY>``.
+"""Loading and checking the whole configuration: one TOML file, every key overridable by
+``EMPFANG_<SECTION>__<KEY>``.
 
 Keys are user interface: ``config.example.toml`` documents each one, and ``empfang
 check-config`` reports problems by their TOML key path so an admin knows where to look.
@@ -8,148 +9,33 @@ way container secrets are mounted.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.config.alerts import AlertsSection, BusinessHoursSection
+from bot.config.base import PLACEHOLDER_PREFIX, is_loopback
+from bot.config.cases import CaseSinkSettings
+from bot.config.sections import (
+    ChatSection,
+    JobsSection,
+    LoggingSection,
+    MatrixSection,
+    PrivacySection,
+    SandboxSection,
+    ServerSection,
+    SlackSection,
+    StoreSection,
+    WhatsAppSection,
+)
 from bot.errors import ConfigError
 
-PLACEHOLDER_PREFIX = "CHANGE-ME"
-"""Values in ``config.example.toml`` that an admin must replace contain this."""
-
 CONFIG_ENV = "EMPFANG_CONFIG"
-
-
-class Section(BaseModel):
-    """A TOML table. Unknown keys are errors, so a typo is reported instead of ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _read_secret_files(cls, data: Any) -> Any:
-        """Replace ``<key>_file = "/path"`` by the file's content for every declared key."""
-        if not isinstance(data, dict):
-            return data
-        resolved = dict(data)
-        for name in [k for k in resolved if isinstance(k, str) and k.endswith("_file")]:
-            key = name.removesuffix("_file")
-            if key not in cls.model_fields:
-                continue
-            path = Path(str(resolved.pop(name)))
-            try:
-                secret = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"cannot read {name} {path}: {exc.strerror}") from exc
-            resolved.setdefault(key, secret)
-        return resolved
-
-
-class ServerSection(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
-    public_url: str = ""
-    max_body_bytes: int = Field(default=1_048_576, ge=1024)
-
-
-class StoreSection(Section):
-    path: Path = Path("empfang.sqlite3")
-    synchronous: Literal["full", "normal"] = "full"
-
-
-class WhatsAppSection(Section):
-    provider: Literal["cloud", "sandbox"] = "cloud"
-    phone_number_id: str = ""
-    access_token: SecretStr = SecretStr("")
-    app_secret: SecretStr = SecretStr("")
-    verify_token: SecretStr = SecretStr("")
-    api_base: str = ""
-    timeout_seconds: float = Field(default=10.0, gt=0)
-
-    def resolved_api_base(self, sandbox: SandboxSection) -> str:
-        """The Graph base URL incl. version; the sandbox's own URL when it is the provider."""
-        if self.api_base:
-            return self.api_base.rstrip("/")
-        if self.provider == "sandbox":
-            return f"http://{sandbox.host}:{sandbox.port}/{sandbox.api_version}"
-        return "https://graph.facebook.com/v23.0"
-
-
-class SandboxSection(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8090, ge=0, le=65535)
-    api_version: str = "v23.0"
-    webhook_url: str = ""
-    rate_limit_per_second: float = Field(default=80.0, gt=0)
-    pair_limit_burst: int = Field(default=45, ge=1)
-    pair_limit_seconds: float = Field(default=6.0, ge=0)
-    window_hours: float = Field(default=24.0, gt=0)
-    duplicate_deliveries: bool = False
-    reorder_deliveries: bool = False
-    skip_delivered_probability: float = Field(default=0.0, ge=0, le=1)
-    status_delay_seconds: float = Field(default=0.05, ge=0)
-    redelivery_seconds: list[float] = Field(default_factory=lambda: [0.5, 2.0, 10.0, 30.0])
-
-
-class ChatSection(Section):
-    platform: Literal["matrix", "slack"] = "matrix"
-
-
-class MatrixSection(Section):
-    homeserver: str = ""
-    user_id: str = ""
-    access_token: SecretStr = SecretStr("")
-    password: SecretStr = SecretStr("")
-    device_id: str = "EMPFANG"
-    room_id: str = ""
-    store_path: Path = Path("matrix-store")
-    encryption: bool = False
-    pickle_key: SecretStr = SecretStr("")
-    allowed_users: list[str] = Field(default_factory=list)
-
-
-class SlackSection(Section):
-    bot_token: SecretStr = SecretStr("")
-    app_token: SecretStr = SecretStr("")
-    signing_secret: SecretStr = SecretStr("")
-    channel_id: str = ""
-    allowed_users: list[str] = Field(default_factory=list)
-    api_base: str = ""
-
-
-class PrivacySection(Section):
-    pseudonym_key: SecretStr = SecretStr("")
-    default_region: str = "DE"
-    visible_digits: int = Field(default=2, ge=0, le=4)
-    show_profile_name: bool = False
-    reply_mode: Literal["all", "explicit"] = "all"
-    retention_days: int = Field(default=90, ge=1)
-    first_contact_notice: str = ""
-
-
-class JobsSection(Section):
-    workers: int = Field(default=4, ge=1, le=64)
-    max_attempts: int = Field(default=10, ge=1)
-    backoff_base_seconds: float = Field(default=1.0, gt=0)
-    backoff_max_seconds: float = Field(default=300.0, gt=0)
-    lease_seconds: float = Field(default=60.0, gt=0)
-
-
-class LoggingSection(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-
-# The [[cases]], [alerts] and [business_hours] tables subclass Section, so they can only be
-# imported once it exists.
-from bot.alerts.config import AlertsSection, BusinessHoursSection  # noqa: E402
-from bot.cases.config import CaseSinkSettings  # noqa: E402
 
 
 class Settings(BaseSettings):
@@ -222,16 +108,6 @@ def load_config(path: Path | None = None) -> Settings:
         raise ConfigError("\n".join(lines)) from exc
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _placeholders(model: BaseModel, prefix: str) -> list[str]:
     found: list[str] = []
     for name in type(model).model_fields:
@@ -270,7 +146,7 @@ def _whatsapp_problems(settings: Settings) -> list[str]:
         f'for provider = "{wa.provider}"',
     )
     base = wa.resolved_api_base(settings.sandbox)
-    if not base.startswith("https://") and not _is_loopback(base):
+    if not base.startswith("https://") and not is_loopback(base):
         problems.append("whatsapp.api_base: must be https:// (plain http only for loopback)")
     return problems
 
@@ -284,7 +160,7 @@ def _chat_problems(settings: Settings) -> list[str]:
         if not mx.access_token.get_secret_value() and not mx.password.get_secret_value():
             problems.append("matrix.access_token: required (or matrix.password)")
         insecure = mx.homeserver and not mx.homeserver.startswith("https://")
-        if insecure and not _is_loopback(mx.homeserver):
+        if insecure and not is_loopback(mx.homeserver):
             problems.append("matrix.homeserver: must be https:// (plain http only for loopback)")
         if mx.encryption and not mx.pickle_key.get_secret_value():
             problems.append("matrix.pickle_key: required when matrix.encryption = true")

@@ -1,0 +1,105 @@
+"""The core's configuration sections: server, store, WhatsApp, sandbox, chat platforms,
+privacy, jobs and logging. Keys are user interface; ``config.example.toml`` documents each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from bot.config.base import Section
+
+
+class ServerSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+
+class StoreSection(Section):
+    path: Path = Path("empfang.sqlite3")
+    synchronous: Literal["full", "normal"] = "full"
+
+
+class WhatsAppSection(Section):
+    provider: Literal["cloud", "sandbox"] = "cloud"
+    phone_number_id: str = ""
+    access_token: SecretStr = SecretStr("")
+    app_secret: SecretStr = SecretStr("")
+    verify_token: SecretStr = SecretStr("")
+    api_base: str = ""
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    def resolved_api_base(self, sandbox: SandboxSection) -> str:
+        """The Graph base URL incl. version; the sandbox's own URL when it is the provider."""
+        if self.api_base:
+            return self.api_base.rstrip("/")
+        if self.provider == "sandbox":
+            return f"http://{sandbox.host}:{sandbox.port}/{sandbox.api_version}"
+        return "https://graph.facebook.com/v23.0"
+
+
+class SandboxSection(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=0, le=65535)
+    api_version: str = "v23.0"
+    webhook_url: str = ""
+    rate_limit_per_second: float = Field(default=80.0, gt=0)
+    pair_limit_burst: int = Field(default=45, ge=1)
+    pair_limit_seconds: float = Field(default=6.0, ge=0)
+    window_hours: float = Field(default=24.0, gt=0)
+    duplicate_deliveries: bool = False
+    reorder_deliveries: bool = False
+    skip_delivered_probability: float = Field(default=0.0, ge=0, le=1)
+    status_delay_seconds: float = Field(default=0.05, ge=0)
+    redelivery_seconds: list[float] = Field(default_factory=lambda: [0.5, 2.0, 10.0, 30.0])
+
+
+class ChatSection(Section):
+    platform: Literal["matrix", "slack"] = "matrix"
+
+
+class MatrixSection(Section):
+    homeserver: str = ""
+    user_id: str = ""
+    access_token: SecretStr = SecretStr("")
+    password: SecretStr = SecretStr("")
+    device_id: str = "EMPFANG"
+    room_id: str = ""
+    store_path: Path = Path("matrix-store")
+    encryption: bool = False
+    pickle_key: SecretStr = SecretStr("")
+    allowed_users: list[str] = Field(default_factory=list)
+
+
+class SlackSection(Section):
+    bot_token: SecretStr = SecretStr("")
+    app_token: SecretStr = SecretStr("")
+    signing_secret: SecretStr = SecretStr("")
+    channel_id: str = ""
+    allowed_users: list[str] = Field(default_factory=list)
+    api_base: str = ""
+
+
+class PrivacySection(Section):
+    pseudonym_key: SecretStr = SecretStr("")
+    default_region: str = "DE"
+    visible_digits: int = Field(default=2, ge=0, le=4)
+    show_profile_name: bool = False
+    reply_mode: Literal["all", "explicit"] = "all"
+    retention_days: int = Field(default=90, ge=1)
+    first_contact_notice: str = ""
+
+
+class JobsSection(Section):
+    workers: int = Field(default=4, ge=1, le=64)
+    max_attempts: int = Field(default=10, ge=1)
+    backoff_base_seconds: float = Field(default=1.0, gt=0)
+    backoff_max_seconds: float = Field(default=300.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+
+
+class LoggingSection(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
