@@ -2,7 +2,7 @@
 
 Admins try Empfang with it before they have a Meta account, the demo runs on it, and the test
 suite uses it as the WhatsApp side of the bot's production code path. It speaks the
-documented wire format (``/work/shared/docs/whatsapp-cloud-api.md``): the Graph endpoints the
+Cloud API's documented wire format (README, "The WhatsApp sandbox"): the Graph endpoints the
 bot calls, signed webhooks it delivers, and a driver API under ``/sandbox/`` that plays the
 customer's phone.
 

@@ -1,5 +1,5 @@
 """A faithful fake Slack: the Web API the bot calls, Socket Mode, the HTTP Events API and
-interactivity, on one local aiohttp server (/work/shared/docs/slack.md §8).
+interactivity, on one local aiohttp server (Slack's documented wire format).
 
 What it reproduces, because the bot's correctness depends on it:
 

@@ -1,5 +1,5 @@
 """Slack's wire rules for the fake (``tests.fakes.slack``): argument parsing, validation,
-signatures, scopes and object shapes, as /work/shared/docs/slack.md describes them.
+signatures, scopes and object shapes, as Slack's API documentation describes them.
 
 Pure functions only; the server in ``tests.fakes.slack`` decides when they apply.
 """
