@@ -62,8 +62,8 @@ TEXTS = (
     "Grüße aus Köln – mein Paket ist leider noch nicht angekommen.",
     "Hallo",
 )
-# Meta's published signature test vector (also in tests/sandbox/test_sandbox_payloads.py): checks our
-# signing before any run.
+# Meta's published signature test vector (also in tests/sandbox/test_sandbox_payloads.py):
+# checks our signing before any run.
 TEST_VECTOR = (
     b"test_app_secret",
     b'{"object":"whatsapp_business_account","entry":[]}',

@@ -55,8 +55,8 @@ _LOG_TAIL_LINES = 50
 _PORT_ATTEMPTS = 3
 _POLL_INTERVAL = 0.1
 
-# Every rate limiter Synapse reads (its module ``synapse.config.ratelimiting``). Left at their defaults, the
-# sixth login or the eleventh quick message from 127.0.0.1 is answered with 429 for minutes,
+# Every rate limiter Synapse reads (module synapse.config.ratelimiting). Left at their defaults,
+# the sixth login or the eleventh quick message from 127.0.0.1 is answered with 429 for minutes,
 # which turns a fast test suite into a flaky, slow one. Nested keys are "section.subkey".
 _RATE_LIMITERS = (
     "rc_message",
