@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.cases.cli import add_ledger_parser, run_ledger
@@ -17,6 +18,14 @@ from bot.config import check_settings, load_checked, load_config
 from bot.errors import ConfigError, EmpfangError
 
 EXIT_CONFIG = 2
+
+
+def _version() -> str:
+    """The installed distribution's version: the one a bug report needs, not a source constant."""
+    try:
+        return version("empfang")
+    except PackageNotFoundError:
+        return "unknown (not installed; run pip install -e .)"
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="empfang",
         description="Data-protection-compliant WhatsApp reception desk for Slack and Matrix.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="start the bot: webhooks, chat adapter, workers")
@@ -108,7 +118,7 @@ def _run(path: Path | None, intake_only: bool) -> int:
     from bot.logsetup import configure_logging
 
     settings = load_checked(path, need_chat=not intake_only)
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.format)
     asyncio.run(run_until_signalled(Empfang(settings, intake_only=intake_only)))
     return 0
 
@@ -128,7 +138,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         return asyncio.run(sandbox_cli.verify(base_url))
     from bot.logsetup import configure_logging
 
-    configure_logging(settings.logging.level)
+    configure_logging(settings.logging.level, settings.logging.format)
     asyncio.run(sandbox_cli.serve(settings))
     return 0
 

@@ -103,3 +103,5 @@ class JobsSection(Section):
 
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+    """``json``: one object per line, for log shippers that would otherwise split tracebacks."""
