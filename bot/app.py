@@ -146,6 +146,7 @@ class Empfang:
             cases=self.cases,
             observers=[self.oncall],
             operations=self.oncall,
+            post_latency=self.metrics.chat_post_seconds,
         )
         assert self._webhooks is not None
         self._webhooks.watcher = self.oncall

@@ -59,6 +59,12 @@ class OperationalAlerts(Protocol):
     async def clear_alert(self, kind: str, summary: str) -> None: ...
 
 
+class LatencyObserver(Protocol):
+    """Takes durations in seconds (a Prometheus histogram, ``bot.metrics``)."""
+
+    def observe(self, amount: float) -> None: ...
+
+
 @dataclass(frozen=True)
 class RelayPolicy:
     """Who may answer customers, and how replies are recognised."""
@@ -80,6 +86,7 @@ class Relay:
         cases: CaseHooks | None = None,
         observers: Sequence[ConversationObserver] = (),
         operations: OperationalAlerts | None = None,
+        post_latency: LatencyObserver | None = None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -88,6 +95,7 @@ class Relay:
         self._policy = policy
         self._observers = tuple(observers)
         self._operations = operations
+        self._post_latency = post_latency
 
     def _key(self, name: str) -> str:
         """An idempotency key for the chat platform, unique across databases."""
@@ -158,9 +166,19 @@ class Relay:
             lines = [render.inbound(rider.inbound(contact.sender), masker) for rider in riders]
             text = batching.combine([text, *lines])
         chat_id = await self._chat.post(thread_id, text, key=self._key(f"in-{message_id}"))
+        self._observe_post_latency([row, *riders])
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(message_id, chat_id)
             await batching.record(tx, riders, chat_id)
+
+    def _observe_post_latency(self, posted: list[MessageRow]) -> None:
+        """Webhook → chat post, per customer message: what a customer's wait for an agent
+        starts with. Measured on the store's clock, which stamped ``created_at`` at intake."""
+        if self._post_latency is None:
+            return
+        now = self._store.clock.now()
+        for message in posted:
+            self._post_latency.observe(max(0.0, now - message.created_at))
 
     async def _riders(
         self, job: Job, head: MessageRow, conversation_id: int, thread_id: str

@@ -7,6 +7,7 @@ gets a specific status and a one-line reason, and nothing of a refused request i
 from __future__ import annotations
 
 import logging
+import time
 from typing import Protocol
 
 from aiohttp import web
@@ -54,6 +55,7 @@ class WebhookHandlers:
         return web.Response(status=403, text="verify token mismatch")
 
     async def receive(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
         if request.content_length is not None and request.content_length > self._max_body:
             return self._refuse(413, f"body larger than {self._max_body} bytes")
         try:
@@ -75,6 +77,7 @@ class WebhookHandlers:
         self._metrics.count("messages", "new", result.new_messages)
         self._metrics.count("messages", "duplicate", result.duplicates)
         self._metrics.count("statuses", "new", result.new_statuses)
+        self._metrics.webhook_ack_seconds.observe(time.perf_counter() - started)
         return web.Response(text="ok")
 
     def _refuse(self, status: int, reason: str) -> web.Response:
@@ -104,9 +107,9 @@ class Health:
 
     async def metrics(self, request: web.Request) -> web.Response:
         async with self._store.transaction() as tx:
-            counts = await tx.jobs.counts()
-        gauges = {f"jobs_{state}": float(n) for state, n in counts.items()}
-        return web.Response(text=self._metrics.render(gauges), content_type="text/plain")
+            self._metrics.set_jobs(await tx.jobs.states(tx.clock.now()))
+        body, content_type = self._metrics.render(request.headers.get("Accept"))
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def build_web_app(

@@ -115,6 +115,15 @@ class Jobs:
         async with self._conn.execute("SELECT state, count(*) FROM jobs GROUP BY state") as cur:
             return {str(state): int(n) async for state, n in cur}
 
+    async def states(self, now: float) -> dict[str, int]:
+        """Like :meth:`counts`, with jobs a worker is running now counted as ``leased``."""
+        async with self._conn.execute(
+            "SELECT CASE WHEN state = 'pending' AND lease_until >= ? THEN 'leased' ELSE state END,"
+            " count(*) FROM jobs GROUP BY 1",
+            (now,),
+        ) as cur:
+            return {str(state): int(n) async for state, n in cur}
+
     async def dead(self) -> list[tuple[Job, str]]:
         async with self._conn.execute(
             f"SELECT {_COLUMNS}, last_error FROM jobs WHERE state = 'dead' ORDER BY id"

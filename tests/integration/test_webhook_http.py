@@ -195,7 +195,7 @@ async def test_metrics_count_outcomes_without_identities(bot: Empfang) -> None:
     await post(bot, b"{}", None)
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{bot.url}/metrics")).text
-    assert 'empfang_webhooks_total{outcome="accepted"} 1' in text
-    assert 'empfang_webhooks_total{outcome="refused_401"} 1' in text
-    assert "empfang_jobs_pending 1.0" in text
+    assert 'empfang_webhooks_total{outcome="accepted"} 1.0' in text
+    assert 'empfang_webhooks_total{outcome="refused_401"} 1.0' in text
+    assert 'empfang_jobs{state="pending"} 1.0' in text
     assert CUSTOMER not in text
