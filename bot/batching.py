@@ -2,11 +2,12 @@
 
 A platform that is paced (Slack: about one post per second per channel) falls behind when
 customers write faster than that. Rather than letting lines pile up or drop, the inbound
-job first waits for its posting slot (:meth:`PacedChat.ready_to_post`), then takes the
+job first waits for its posting slot (``ChatPlatform.ready_to_post``), then takes the
 customer messages queued directly behind it in the same conversation along ("riders"):
 one post, lines in order, each rendered and masked on its own. Choosing riders after the
-wait, not before, lets every post carry what arrived while it waited. Platforms that are
-not :class:`PacedChat` keep one post per message.
+wait, not before, lets every post carry what arrived while it waited. A platform opts in
+by declaring ``Capabilities(paced=True, combine_waiting=n)``; others keep one post per
+message.
 
 Idempotency: riders are chosen on a job's first attempt and become durable by being
 assigned to the conversation in the same transaction. A retry takes exactly those riders
@@ -18,8 +19,8 @@ per message); :func:`post_id` recovers the post.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
 
+from bot.ports import ChatPlatform
 from bot.store import Tx
 from bot.store.jobs import Job
 from bot.store.messages import MessageRow
@@ -31,25 +32,14 @@ MAX_COMBINED_BODY_CHARS = 16_000
 OnJoin = Callable[[Tx, int], Awaitable[None]]
 
 
-@runtime_checkable
-class PacedChat(Protocol):
-    """A chat platform that posts at a limited rate and wants waiting lines combined."""
-
-    combine_waiting: int
-    """Most customer messages in one post."""
-
-    async def ready_to_post(self, thread_id: str) -> None:
-        """Wait until the next post into ``thread_id`` may go out; that post uses the slot."""
-        ...
-
-
-async def ready(chat: object, thread_id: str) -> int:
+async def ready(chat: ChatPlatform, thread_id: str) -> int:
     """Wait for the platform's posting slot; returns how many messages one post may carry
-    (1: the platform does not combine)."""
-    if not isinstance(chat, PacedChat) or chat.combine_waiting <= 1:
+    (1: the platform does not combine, and nothing is waited for here)."""
+    limit = chat.capabilities.combine_waiting
+    if limit <= 1:
         return 1
     await chat.ready_to_post(thread_id)
-    return chat.combine_waiting
+    return limit
 
 
 async def riders(

@@ -9,10 +9,12 @@ file keep up with Meta's peak webhook rates.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from bot import privacy
 from bot.domain import InboundMessage, Sender, WebhookBatch
+from bot.errors import StoreError
 from bot.group_commit import GroupCommitter
 from bot.store import Store, Tx
 from bot.store.bulk import InboundRows, NewContact, create_intake_objects, store_inbound
@@ -30,6 +32,52 @@ CONTACT_ORDER_PREFIX = "contact:"
 def contact_order_key(contact_id: int) -> str:
     """Jobs of one customer run in order; a conversation belongs to exactly one customer."""
     return f"{CONTACT_ORDER_PREFIX}{contact_id}"
+
+
+EARLIEST_TIMESTAMP = 1_230_768_000
+"""2009-01-01, before WhatsApp existed: an earlier message or receipt time is not real."""
+LATEST_AHEAD_SECONDS = 24 * 3600.0
+"""How far after its arrival a message or receipt time may lie (clock skew, generously)."""
+
+
+def in_range(batch: WebhookBatch, received: float) -> WebhookBatch:
+    """The batch with every timestamp outside [2009-01-01, arrival + 24 h] replaced by the
+    arrival time, and such messages flagged as repaired.
+
+    A time out of that range is not the customer's, and one beyond SQLite's INTEGER cannot
+    be stored at all; the arrival time is kept beside anyway (``created_at``, ``received_at``).
+    """
+    latest = received + LATEST_AHEAD_SECONDS
+
+    def fine(timestamp: int) -> bool:
+        return EARLIEST_TIMESTAMP <= timestamp <= latest
+
+    if all(fine(m.timestamp) for m in batch.messages) and all(
+        fine(s.timestamp) for s in batch.statuses
+    ):
+        return batch
+    arrival = int(received)
+    return batch.model_copy(
+        update={
+            "messages": tuple(
+                m
+                if fine(m.timestamp)
+                else m.model_copy(update={"timestamp": arrival, "repaired": True})
+                for m in batch.messages
+            ),
+            "statuses": tuple(
+                s if fine(s.timestamp) else s.model_copy(update={"timestamp": arrival})
+                for s in batch.statuses
+            ),
+        }
+    )
+
+
+def _bulk_only(batch: WebhookBatch) -> bool:
+    """Only messages, all from senders known by number: the bulk statement can store it."""
+    return not (batch.statuses or batch.unsupported) and all(
+        m.sender.wa_id and not m.sender.user_id for m in batch.messages
+    )
 
 
 @dataclass(frozen=True)
@@ -51,37 +99,42 @@ class Intake:
         )
 
     async def accept(self, batch: WebhookBatch) -> IntakeResult:
-        """Persist the batch; returns counts once it is durably committed."""
-        return await self._committer.submit(batch)
+        """Persist the batch; returns counts once it is durably committed.
+
+        Raises StoreError when the store cannot take it (the web layer answers 503)."""
+        checked = in_range(batch, self._store.clock.now())
+        try:
+            return await self._committer.submit(checked)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store unavailable ({type(exc).__name__})") from exc
 
     async def _commit_one(self, batch: WebhookBatch) -> IntakeResult:
         return (await self._commit_many([batch]))[0]
 
     async def _commit_many(self, batches: list[WebhookBatch]) -> list[IntakeResult]:
-        """Messages of senders known by number take the bulk path (one hand-off to the
-        database thread); BSUID senders, receipts and unsupported events the general one.
-        Both commit before any caller is answered."""
-        messages = [m for b in batches for m in b.messages]
-        bulk = [m for m in messages if m.sender.wa_id and not m.sender.user_id]
-        rest = [m for m in messages if not (m.sender.wa_id and not m.sender.user_id)]
+        """Each batch (one POST) is one decision, stored whole or not at all. A batch of
+        messages from senders known by number only, nearly every one, takes the bulk path
+        (one statement, its own transaction, one hand-off to the database thread); any
+        other batch goes whole into one general transaction. Both commit before any caller
+        is answered."""
+        simple = [b for b in batches if _bulk_only(b)]
+        general = [b for b in batches if not _bulk_only(b)]
+        bulk = [m for b in simple for m in b.messages]
         new = await self._store_bulk(bulk) if bulk else set()
-        counts: list[tuple[int, int, int, int]] = []
-        if rest or any(b.statuses or b.unsupported for b in batches):
+        counts: dict[int, tuple[int, int, int, int]] = {}
+        if general:
             async with self._store.transaction() as tx:
-                new |= await self._store_each(tx, rest)
-                for batch in batches:
-                    counts.append(
-                        (
-                            *await self._store_statuses(tx, batch),
-                            *await self._store_unsupported(tx, batch),
-                        )
+                new |= await self._store_each(tx, [m for b in general for m in b.messages])
+                for batch in general:
+                    counts[id(batch)] = (
+                        *await self._store_statuses(tx, batch),
+                        *await self._store_unsupported(tx, batch),
                     )
-        else:
-            counts = [(0, 0, 0, 0)] * len(batches)
         results = []
-        for batch, (statuses, status_dups, unsupported, unsupported_dups) in zip(
-            batches, counts, strict=True
-        ):
+        for batch in batches:
+            statuses, status_dups, unsupported, unsupported_dups = counts.get(
+                id(batch), (0, 0, 0, 0)
+            )
             fresh = 0
             for message in batch.messages:  # a wamid twice in one group counts once
                 if message.provider_id in new:
@@ -102,6 +155,7 @@ class Intake:
                 conn, rows, now=now, job_kind=INBOUND_JOB, order_prefix=CONTACT_ORDER_PREFIX
             ),
             transaction=False,
+            adds_jobs=True,
         )
         return set(new)
 

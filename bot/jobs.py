@@ -67,7 +67,7 @@ class UnknownJobKind(Exception):
 
 
 class WorkerPool:
-    """N workers draining the queue; wakes on commits and sleeps until the next due job."""
+    """N workers draining the queue; wake on new jobs and sleep until the next due job."""
 
     def __init__(
         self,
@@ -90,7 +90,7 @@ class WorkerPool:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        store.on_commit(self._wake.set)
+        store.on_new_jobs(self._wake.set)
 
     def start(self) -> None:
         self._stopping.clear()

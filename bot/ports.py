@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
+from pydantic import Field, model_validator
+
 from bot.domain import DeliveryStatus, Frozen, OutboundText, WebhookBatch
 
 if TYPE_CHECKING:
@@ -62,16 +64,48 @@ class AgentMessage(Frozen):
 
 
 class AgentAction(Frozen):
-    """A button press on a thread root (Slack ``claim``/``close``)."""
+    """A button press on a thread root (Slack ``claim``/``close``).
+
+    ``author_is_member`` is reported by the adapter as for messages: in a public channel a
+    workspace user who never joined can press buttons.
+    """
 
     action: str
     thread_id: str
     author_id: str
     author_name: str
+    author_is_member: bool = True
 
 
 AgentEvent = AgentMessage | AgentAction
-AgentEventHandler = Callable[[AgentEvent], Awaitable[None]]
+AgentEventHandler = Callable[[AgentEvent], Awaitable[str | None]]
+"""The relay's entry for agent events. A returned text is meant for the event's author
+alone (a refused button press on a platform with ``Capabilities.ephemeral``)."""
+
+
+class Capabilities(Frozen):
+    """What a chat platform offers beyond posting, declared by the platform itself.
+
+    The core reads these facts instead of probing for methods or attributes, so a wrapper
+    around a platform (``bot.alerts.monitor.MonitoredChat``) passes them on explicitly and
+    nothing depends on how ``isinstance`` treats protocols in a given Python version.
+    """
+
+    paced: bool = False
+    """Posts wait for a per-channel slot; :meth:`ChatPlatform.ready_to_post` waits for it."""
+    combine_waiting: int = Field(default=1, ge=1)
+    """Most queued customer messages one post may carry (1: one post per message). Only a
+    paced platform combines: elsewhere nothing queues up behind a post."""
+    reactions: bool = False
+    """Delivery states are shown as reactions on the agent's message (``set_status``)."""
+    ephemeral: bool = False
+    """A text can be shown to one person only (the answer to a refused button press)."""
+
+    @model_validator(mode="after")
+    def _combining_needs_pacing(self) -> Capabilities:
+        if self.combine_waiting > 1 and not self.paced:
+            raise ValueError("combine_waiting > 1 needs a paced platform")
+        return self
 
 
 class ChatPlatform(Protocol):
@@ -79,6 +113,9 @@ class ChatPlatform(Protocol):
     a retried job passes the same key and must not produce a second post."""
 
     name: str
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     async def start(self, on_event: AgentEventHandler) -> None:
         """Connect and begin delivering agent events; returns once connected."""
@@ -91,6 +128,11 @@ class ChatPlatform(Protocol):
         ...
 
     async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None: ...
+
+    async def ready_to_post(self, thread_id: str) -> None:
+        """Wait until the next post into ``thread_id`` may go out; that post uses the slot.
+        Returns at once on a platform that is not ``paced``."""
+        ...
 
     async def post(self, thread_id: str, text: str, *, key: str) -> str:
         """Post into the thread; returns the chat id of the new message."""
@@ -106,7 +148,8 @@ class ChatPlatform(Protocol):
         key: str,
     ) -> str | None:
         """Show ``status`` on the agent's message (a reaction), replacing ``previous``
-        (the ref this method returned last time); returns the new ref."""
+        (the ref this method returned last time); returns the new ref. Called only on a
+        platform with ``Capabilities.reactions``."""
         ...
 
     async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:

@@ -25,7 +25,7 @@ from adapters.matrix.sync import SyncLoop, now_ms, where
 from bot.config import MatrixSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
-from bot.ports import AgentEventHandler, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
 
 log = logging.getLogger("empfang.matrix")
 
@@ -44,6 +44,9 @@ class MatrixPlatform:
     """
 
     name = "matrix"
+    capabilities = Capabilities(reactions=True)
+    """Not paced (the homeserver's rate limit answers with ``retry_after_ms``, which the job
+    queue honours), hence no combining; no buttons, hence no ephemeral answers."""
 
     def __init__(
         self,
@@ -203,6 +206,9 @@ class MatrixPlatform:
     async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
         body = content.edit_content(thread_id, content.root_content(root))
         await self._send("update root", "edit", key, body)
+
+    async def ready_to_post(self, thread_id: str) -> None:
+        """Matrix posts are not paced: any post may go out now."""
 
     async def post(self, thread_id: str, text: str, *, key: str) -> str:
         event_id = await self._send("post", "post", key, content.thread_message(thread_id, text))

@@ -31,7 +31,7 @@ from adapters.slack.receiver import Receiver
 from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
-from bot.ports import AgentEventHandler, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
 
 log = logging.getLogger("empfang.slack")
 
@@ -52,9 +52,9 @@ class SlackPlatform:
     """
 
     name = "slack"
-    combine_waiting = 10
-    """``bot.batching.PacedChat``: customer messages waiting in the queue are posted
-    together, up to 10 per post: at one post per second, lines queue up faster."""
+    capabilities = Capabilities(paced=True, combine_waiting=10, reactions=True, ephemeral=True)
+    """Paced at one post per second per channel, so customer lines queue up faster than
+    they can be posted: up to 10 waiting lines share a post (``bot.batching``)."""
 
     def __init__(
         self,
@@ -177,8 +177,8 @@ class SlackPlatform:
         return data if isinstance(data, dict) else {}
 
     async def ready_to_post(self, thread_id: str) -> None:
-        """``bot.batching.PacedChat``: wait for the channel's posting slot before the relay
-        decides which waiting customer lines go into the post."""
+        """Wait for the channel's posting slot before the relay decides which waiting
+        customer lines go into the post."""
         await self.pacer.ready(self._channel)
 
     async def open_thread(self, root: ThreadRoot, *, key: str) -> str:

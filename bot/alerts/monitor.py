@@ -13,13 +13,18 @@ from bot.alerts.oncall import OnCall, duration_text
 from bot.clock import Clock
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
-from bot.ports import AgentEventHandler, ChatPlatform, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, ChatPlatform, ThreadRoot
 
 KIND = "chat_unreachable"
 
 
 class MonitoredChat:
-    """A ``ChatPlatform`` that forwards every call and reports outages to on-call."""
+    """A ``ChatPlatform`` that forwards every call and reports outages to on-call.
+
+    Every member of the port is forwarded by name, none through ``__getattr__``: a member
+    the port gains must be added here, and mypy says so (``bot.app`` passes this class where
+    a ``ChatPlatform`` is expected).
+    """
 
     def __init__(self, inner: ChatPlatform, oncall: OnCall, clock: Clock, down_after: float):
         self._inner = inner
@@ -29,9 +34,9 @@ class MonitoredChat:
         self._failing_since: float | None = None
         self.name = inner.name
 
-    def __getattr__(self, name: str) -> Any:
-        """Platform options the core asks for (e.g. ``combine_waiting``) pass through."""
-        return getattr(self._inner, name)
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._inner.capabilities
 
     async def _watch(self, call: Any) -> Any:
         try:
@@ -63,6 +68,10 @@ class MonitoredChat:
 
     async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
         await self._watch(self._inner.update_root(thread_id, root, key=key))
+
+    async def ready_to_post(self, thread_id: str) -> None:
+        """Not watched: waiting for a posting slot says nothing about reachability."""
+        await self._inner.ready_to_post(thread_id)
 
     async def post(self, thread_id: str, text: str, *, key: str) -> str:
         return str(await self._watch(self._inner.post(thread_id, text, key=key)))

@@ -18,6 +18,7 @@ import aiosqlite
 
 from bot.clock import Clock, SystemClock
 from bot.errors import StoreError
+from bot.private_files import private_file, tighten_sqlite
 from bot.store.alerts import Alerts
 from bot.store.cases import Cases
 from bot.store.contacts import Contacts
@@ -57,7 +58,7 @@ class Store:
         """Random per database: keeps idempotency keys of two databases (e.g. after a reset
         with the same chat account) from ever colliding."""
         self._lock = asyncio.Lock()
-        self._commit_listeners: list[Callable[[], None]] = []
+        self._job_listeners: list[Callable[[], None]] = []
         self.path = path
         self.clock = clock
 
@@ -74,7 +75,9 @@ class Store:
         if synchronous not in ("full", "normal"):
             raise StoreError(f"store.synchronous must be full or normal, not {synchronous!r}")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Private before SQLite opens it: its -wal/-shm copy the database file's mode.
+            private_file(path)
+            tighten_sqlite(path)
             conn = await aiosqlite.connect(path, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from exc
@@ -96,32 +99,46 @@ class Store:
         async with self._lock:
             await self._conn.close()
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after each committed write, e.g. to wake job workers."""
-        self._commit_listeners.append(listener)
+    def on_new_jobs(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each commit that added or re-queued jobs (wakes workers).
+
+        Only such commits: the workers' own polls are transactions too, and waking them
+        after every commit made idle workers poll in a busy loop (a whole core while idle).
+        """
+        self._job_listeners.append(listener)
+
+    def _announce_new_jobs(self) -> None:
+        for listener in self._job_listeners:
+            listener()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """An exclusive transaction: commit on success, roll back on any exception."""
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
+            tx = Tx(self._conn, self.clock)
             try:
-                yield Tx(self._conn, self.clock)
+                yield tx
             except BaseException:
                 await self._conn.rollback()
                 raise
             await self._conn.commit()
-        for listener in self._commit_listeners:
-            listener()
+        if tx.jobs.added:
+            self._announce_new_jobs()
 
     async def run_sync(
-        self, work: Callable[[sqlite3.Connection], T], *, transaction: bool = True
+        self,
+        work: Callable[[sqlite3.Connection], T],
+        *,
+        transaction: bool = True,
+        adds_jobs: bool = False,
     ) -> T:
         """Run ``work`` on the database thread in ONE hand-off, in its own transaction.
 
         For hot paths only (``bot.store.bulk``): each awaited statement costs a trip to the
         database thread and back. With ``transaction=False`` no transaction is opened: for
         work that is a single writing statement, which SQLite commits atomically by itself.
+        ``adds_jobs`` says that ``work`` may enqueue jobs, so the workers are woken after it.
         This uses aiosqlite's own queue (``_execute``), which is why ``pyproject.toml`` pins
         aiosqlite below 0.23.
         """
@@ -142,8 +159,8 @@ class Store:
 
         async with self._lock:
             result: T = await conn._execute(in_transaction)  # type: ignore[no-untyped-call]
-        for listener in self._commit_listeners:
-            listener()
+        if adds_jobs:
+            self._announce_new_jobs()
         return result
 
     async def writable(self) -> bool:

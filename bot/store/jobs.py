@@ -30,6 +30,8 @@ def _job(row: Any) -> Job:
 class Jobs:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.added = 0
+        """Jobs this transaction made runnable; the store wakes the workers if any."""
 
     async def enqueue(
         self,
@@ -46,6 +48,7 @@ class Jobs:
             " VALUES (?, ?, ?, ?, ?)",
             (kind, json.dumps(payload, separators=(",", ":")), order_key, now + delay, now),
         )
+        self.added += 1
         assert cur.lastrowid is not None
         return cur.lastrowid
 

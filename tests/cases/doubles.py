@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 from bot.domain import DeliveryStatus, OutboundText, WebhookBatch
-from bot.ports import AgentEventHandler, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
 
 _ids = itertools.count(1)
 
@@ -22,6 +22,7 @@ class RecordingChat:
     """
 
     name = "recording"
+    capabilities = Capabilities(reactions=True)
 
     def __init__(self, *, idempotent: bool = True) -> None:
         self.idempotent = idempotent
@@ -50,6 +51,9 @@ class RecordingChat:
 
     async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
         self.roots[thread_id] = root
+
+    async def ready_to_post(self, thread_id: str) -> None:
+        return None
 
     async def post(self, thread_id: str, text: str, *, key: str) -> str:
         if (found := self._once(key)) is not None:

@@ -1,5 +1,6 @@
 """``bot.batching`` in the real relay and queue: queued customer lines share one post on a
-paced platform, in order, each recorded; a retry never takes new riders."""
+paced platform, in order, each recorded; a retry never takes new riders. The last test runs
+the production stack (``Empfang`` on the fake Slack)."""
 
 from __future__ import annotations
 
@@ -23,23 +24,24 @@ from bot.domain import (
 from bot.errors import PlatformError
 from bot.intake import Intake
 from bot.jobs import JobHandler, RetryPolicy, WorkerPool
-from bot.ports import AgentEventHandler, AgentMessage, CaseEvent, ThreadRoot
+from bot.ports import AgentEventHandler, AgentMessage, Capabilities, CaseEvent, ThreadRoot
 from bot.relay import Relay, RelayPolicy
 from bot.store import Store, Tx
 from tests.numbers import CUSTOMER
+from tests.slack.conftest import StartStack
 
 KEY = "test-pseudonym-key-0123456789"
 _ids = itertools.count(1)
 
 
 class Chat:
-    """A chat port that records posts; ``combine_waiting`` opts into combining."""
+    """A chat port that records posts; ``combine`` declares a paced platform that combines."""
 
     name = "test"
 
     def __init__(self, combine: int | None) -> None:
-        if combine is not None:
-            self.combine_waiting = combine
+        paced = combine is not None
+        self.capabilities = Capabilities(paced=paced, combine_waiting=combine or 1)
         self.posts: list[tuple[str, str]] = []
         self.fail_posts = 0
         self.waits = 0
@@ -210,3 +212,25 @@ async def test_other_jobs_keep_their_place(store: Store) -> None:
     texts = desk.texts()
     assert texts[0:2] == ["eins", "zwei"] and texts[3] == "drei"
     assert texts[2].startswith("Reply in this thread")
+
+
+async def test_lines_behind_a_rate_limit_share_a_post_through_the_production_stack(
+    fast_slack: None, start_stack: StartStack
+) -> None:
+    """``Empfang`` wraps the Slack platform (``MonitoredChat``); combining must survive the
+    wrapper. Slack's budget is used up, so the first line's job gets a 429 and the lines
+    the customer writes meanwhile queue behind it. The retry takes no riders (see
+    ``bot.batching``); the next post carries all the rest."""
+    stack = await start_stack("socket")
+    stack.fake.throttle(2)
+    lines = ["eins", "zwei", "drei", "vier"]
+    for line in lines:
+        stack.say("+" + CUSTOMER, line)
+    thread = await stack.thread_of("+" + CUSTOMER)
+    await stack.settled()
+
+    assert stack.fake.bot_texts(thread) == ["eins", "zwei\ndrei\nvier"]
+    chat_ids = [row[0] for row in stack.rows("SELECT chat_id FROM messages ORDER BY id")]
+    first, second = (str(m["ts"]) for m in stack.fake.thread(thread))
+    assert chat_ids == [first, second, f"{second}#1", f"{second}#2"]
+    assert len(stack.fake.rate_limited) == 1
