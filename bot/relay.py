@@ -430,13 +430,15 @@ class Relay:
             return
         if row.shown_status == status.value:
             return
-        ref = await self._chat.set_status(
-            conversation.thread_id,
-            row.chat_id,
-            status,
-            previous=row.status_chat_id,
-            key=self._key(f"status-{message_id}-{status.value}"),
-        )
+        ref = None
+        if self._chat.capabilities.reactions:
+            ref = await self._chat.set_status(
+                conversation.thread_id,
+                row.chat_id,
+                status,
+                previous=row.status_chat_id,
+                key=self._key(f"status-{message_id}-{status.value}"),
+            )
         async with self._store.transaction() as tx:
             await tx.messages.set_shown_status(message_id, status.value, ref)
         if status is DeliveryStatus.FAILED:
