@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from holidays import country_holidays
+
 from bot.config.alerts import WEEKDAYS, BusinessHoursSection, parse_span
 
 _HORIZON_DAYS = 400  # a year of closed days (and holidays) can't hide the next opening
@@ -23,15 +25,29 @@ class BusinessHours:
             for day, spans in section.weekly.items()
         }
         self._holidays = set(section.holidays)
+        self._public_holidays = (
+            country_holidays(section.holidays_country, subdiv=section.holidays_subdivision or None)
+            if section.holidays_country
+            else None
+        )
 
     def _spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
-        if day in self._holidays:
+        if self.is_holiday(day):
             return []
         midnight = datetime(day.year, day.month, day.day, tzinfo=self._zone)
         return [
             (midnight + timedelta(minutes=start), midnight + timedelta(minutes=end))
             for start, end in self._weekly.get(day.weekday(), [])
         ]
+
+    def is_holiday(self, day: date) -> bool:
+        """An explicit holiday, or a public one of the configured country and subdivision.
+
+        The calendar computes each year on first use, so it never runs out like a list would.
+        """
+        if day in self._holidays:
+            return True
+        return self._public_holidays is not None and day in self._public_holidays
 
     def local_date(self, at: float) -> date:
         return datetime.fromtimestamp(at, self._zone).date()

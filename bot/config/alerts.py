@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationInfo, field_validator
 
 from bot.config.base import Section
 
@@ -76,6 +76,10 @@ class BusinessHoursSection(Section):
     timezone: str = "Europe/Berlin"
     weekly: dict[str, list[str]] = Field(default_factory=dict)
     holidays: list[date] = Field(default_factory=list)
+    holidays_country: str = ""
+    """ISO 3166 code (``DE``): its public holidays are closed too, merged with ``holidays``."""
+    holidays_subdivision: str = ""
+    """State or region within ``holidays_country`` (``BY``): adds its own public holidays."""
     out_of_hours_reply: str = ""
     urgent_keywords: list[str] = Field(default_factory=list)
 
@@ -88,6 +92,37 @@ class BusinessHoursSection(Section):
             for span in spans:
                 parse_span(span)
         return {day.lower(): spans for day, spans in value.items()}
+
+    @field_validator("holidays_country")
+    @classmethod
+    def _check_country(cls, value: str) -> str:
+        from holidays import list_supported_countries
+
+        code = value.strip().upper()
+        if code and code not in list_supported_countries():
+            raise ValueError(
+                f'"{value}" is not a country with a holiday calendar;'
+                ' use an ISO 3166 code like "DE", "AT" or "CH"'
+            )
+        return code
+
+    @field_validator("holidays_subdivision")
+    @classmethod
+    def _check_subdivision(cls, value: str, info: ValidationInfo) -> str:
+        from holidays import list_supported_countries
+
+        if not value.strip():
+            return ""
+        country = info.data.get("holidays_country")
+        if country is None:
+            return value  # the country is invalid, and reported under its own key
+        if not country:
+            raise ValueError('needs business_hours.holidays_country, e.g. "DE"')
+        known = list_supported_countries()[country]
+        by_upper = {code.upper(): code for code in known}
+        if value.strip().upper() not in by_upper:
+            raise ValueError(f'"{value}" is not a subdivision of {country}: {", ".join(known)}')
+        return by_upper[value.strip().upper()]
 
     @field_validator("timezone")
     @classmethod
