@@ -1,10 +1,10 @@
 """JSONL sink: one JSON case event per line, appended to a file (for shops without a helpdesk).
 
-The lines are the webhook's documents (README "Case systems"). The file is created ``0600``
-(it holds message texts) and opened with ``O_APPEND`` for every line, so external log
-rotation can move it away at any time. Each line is flushed and fsynced before the transfer
-counts as delivered. A crash between the write and the job's bookkeeping can repeat a line;
-readers de-duplicate by ``id``.
+The lines are the webhook's documents (README "Case systems"). The file is ``0600`` whatever
+the umask, also when log rotation created it anew (it holds message texts), and it is opened
+with ``O_APPEND`` for every line, so external log rotation can move it away at any time.
+Each line is flushed and fsynced before the transfer counts as delivered. A crash between the
+write and the job's bookkeeping can repeat a line; readers de-duplicate by ``id``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from bot.cases.document import as_json
 from bot.cases.model import CaseRef, Transfer
 from bot.config.cases import JsonlSinkSection
 from bot.errors import CaseSinkError
+from bot.private_files import open_private
 
 
 def _append_line(path: Path, line: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = open_private(path, os.O_WRONLY | os.O_APPEND)
     try:
         os.write(fd, line)
         os.fsync(fd)

@@ -16,6 +16,7 @@ from adapters.matrix import errors
 from adapters.matrix.state import StateFile
 from bot.config import MatrixSection
 from bot.errors import PlatformError
+from bot.private_files import tighten_tree
 
 log = logging.getLogger("empfang.matrix")
 
@@ -118,6 +119,8 @@ async def open_client(section: MatrixSection, state_file: StateFile) -> AsyncCli
     except BaseException:
         await client.close()
         raise
+    # nio creates its E2EE store with the umask's mode; the keys in it are for the bot alone.
+    tighten_tree(section.store_path)
     return client
 
 

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bot.private_files import private_directory
+
 log = logging.getLogger("empfang.matrix")
 
 STATE_FILE = "empfang-matrix.json"
@@ -50,7 +52,7 @@ class StateFile:
 
     def ensure_directory(self) -> None:
         """Create the store folder private to the bot: it holds tokens and E2EE keys."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_directory(self.directory)
 
     def load(self) -> SessionState:
         try:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -20,6 +21,7 @@ from typing import TextIO
 from bot.cases import ledger
 from bot.cases.model import utc_iso
 from bot.config import load_config
+from bot.private_files import open_private
 from bot.store.cases import LedgerRow
 
 ConfigArg = Callable[[argparse.ArgumentParser], None]
@@ -100,7 +102,10 @@ async def _export(path: Path, since: str, fmt: str, output: Path | None) -> int:
             f"warning: ledger BROKEN at row {verdict.bad_row}: {verdict.problem}",
             file=sys.stderr,
         )
-    target = output.open("w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout)
+    target: AbstractContextManager[TextIO] = nullcontext(sys.stdout)
+    if output is not None:  # pseudonyms are personal data: the export is private like the store
+        fd = open_private(output, os.O_WRONLY | os.O_TRUNC)
+        target = os.fdopen(fd, "w", encoding="utf-8", newline="")
     with target as out:
         _write(rows, out, fmt, since, verdict)
     if output is not None:

@@ -25,6 +25,7 @@ from bot.demo.stack import (
     wait_for,
 )
 from bot.demo.synapse import LocalSynapse
+from bot.private_files import private_directory
 
 DEMO_CUSTOMER = "+49 151 12345678"
 CUSTOMER_TEXT = (
@@ -38,7 +39,7 @@ COLUMN = 46
 async def run_demo(*, interactive: bool = False, workdir: Path | None = None) -> int:
     keep = workdir is not None
     folder = workdir or Path(tempfile.mkdtemp(prefix="empfang-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_directory(folder)  # the demo's store and Matrix store live here
     print(f"Empfang demo: files in {folder}")
     try:
         async with LocalSynapse(folder / "synapse") as homeserver:
