@@ -151,6 +151,10 @@ class InboundMessage(Frozen):
     forwarded: bool = False
     unsupported_type: str | None = None
     error_code: int | None = None
+    repaired: bool = False
+    """Empfang changed what arrived: characters that cannot be stored (lone UTF-16
+    surrogates, bytes that are not UTF-8) replaced by U+FFFD, or a timestamp out of range
+    replaced by the receive time."""
 
 
 class StatusUpdate(Frozen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from bot.domain import (
@@ -46,44 +47,148 @@ _STATUS = {
 }
 
 
+MAX_UPDATES = 1000
+"""Messages and receipts one POST may carry. Meta aggregates at most 1,000 updates into one
+delivery; more is not Meta, and parsing and storing them would hold the event loop."""
+
+_ID = re.compile(r"[\x21-\x7e]{1,256}")
+"""Message ids (``wamid.`` + base64), BSUIDs, media ids: printable ASCII, no spaces."""
+_WA_ID = re.compile(r"[0-9]{1,20}")
+_TIMESTAMP = re.compile(r"-?[0-9]{1,20}")
+_LABEL_LENGTH = 64
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_ERROR_CODE = 2**31 - 1
+
+
+class TooManyUpdates(PayloadError):
+    """More than :data:`MAX_UPDATES` messages and receipts in one POST."""
+
+    status = 413
+
+
 def parse_webhook(body: bytes) -> WebhookBatch:
-    """Parse a whole POST body; PayloadError says in a few words what is wrong."""
+    """Parse a whole POST body; PayloadError says in a few words what is wrong.
+
+    Only the envelope can make the whole POST a 400 (Meta redelivers it for days, good
+    messages beside a bad one included): a message or receipt that cannot be used is kept
+    as an unsupported event instead, and one whose content cannot be read is stored as an
+    unsupported message, so agents see that something arrived.
+    """
     try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _Envelope(*_load(body)).batch()
+    except RecursionError as exc:  # the JSON decoder or a walk over its result
+        raise PayloadError("body is nested too deeply") from exc
+
+
+def _load(body: bytes) -> tuple[Any, frozenset[int]]:
+    """The JSON document with every string storable, and the ids of its objects that held
+    something unstorable (lone UTF-16 surrogates, bytes that are not UTF-8).
+
+    Such characters are replaced by U+FFFD here, before anything reads the document, so no
+    later step can store bytes that cannot be read back. Meta escapes everything but ASCII,
+    so the walk runs only for bodies that contain a surrogate escape or raw invalid bytes.
+    """
+    try:
+        text = body.decode("utf-8")
+        suspect = _SURROGATE_ESCAPE.search(body) is not None
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "surrogateescape")
+        suspect = True
+    try:
+        doc = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4,300 digits
         raise PayloadError("body is not valid JSON") from exc
-    if not isinstance(doc, dict) or doc.get("object") != "whatsapp_business_account":
-        raise PayloadError('expected {"object": "whatsapp_business_account", "entry": [...]}')
-    entries = doc.get("entry")
-    if not isinstance(entries, list):
-        raise PayloadError("entry must be a list")
-    messages: list[InboundMessage] = []
-    statuses: list[StatusUpdate] = []
-    unsupported: list[UnsupportedEvent] = []
-    for entry in entries:
-        changes = _dict(entry, "entry[]").get("changes", [])
-        if not isinstance(changes, list):
-            raise PayloadError("entry[].changes must be a list")
-        for change in changes:
-            change = _dict(change, "changes[]")
-            field = change.get("field")
-            value = change.get("value")
-            if field != "messages":
-                unsupported.append(_unsupported(str(field), change))
-                continue
-            value = _dict(value, "changes[].value")
-            names = _profile_names(value.get("contacts", []))
-            for raw in _list(value, "messages"):
-                messages.append(_message(_dict(raw, "messages[]"), names))
-            for raw in _list(value, "statuses"):
-                status = _status(_dict(raw, "statuses[]"))
-                if status is None:
-                    unsupported.append(_unsupported("statuses", raw))
-                else:
-                    statuses.append(status)
-    return WebhookBatch(
-        messages=tuple(messages), statuses=tuple(statuses), unsupported=tuple(unsupported)
-    )
+    if not suspect:
+        return doc, frozenset()
+    repair = _Repair()
+    return repair.value(doc)[0], frozenset(repair.touched)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise PayloadError(f"body is not valid JSON ({name} is not a JSON number)")
+
+
+class _Repair:
+    """Replaces unstorable characters in strings and notes which objects held one."""
+
+    def __init__(self) -> None:
+        self.touched: set[int] = set()
+
+    def value(self, value: Any) -> tuple[Any, bool]:
+        if isinstance(value, str):
+            text = _SURROGATE.sub("\ufffd", value)
+            return text, text != value
+        if isinstance(value, list):
+            pairs = [self.value(item) for item in value]
+            return [item for item, _ in pairs], any(changed for _, changed in pairs)
+        if isinstance(value, dict):
+            changed = False
+            fixed: JSON = {}
+            for key, item in value.items():
+                new_key, key_changed = self.value(key)
+                fixed[new_key], item_changed = self.value(item)
+                changed = changed or key_changed or item_changed
+            if changed:
+                self.touched.add(id(fixed))
+            return fixed, changed
+        return value, False
+
+
+class _Envelope:
+    """One POST's walk: messages, receipts and unsupported events, each item on its own."""
+
+    def __init__(self, doc: Any, repaired: frozenset[int]) -> None:
+        self._doc = doc
+        self._repaired = repaired
+        self._updates = 0
+        self.messages: list[InboundMessage] = []
+        self.statuses: list[StatusUpdate] = []
+        self.unsupported: list[UnsupportedEvent] = []
+
+    def batch(self) -> WebhookBatch:
+        doc = self._doc
+        if not isinstance(doc, dict) or doc.get("object") != "whatsapp_business_account":
+            raise PayloadError('expected {"object": "whatsapp_business_account", "entry": [...]}')
+        entries = doc.get("entry")
+        if not isinstance(entries, list):
+            raise PayloadError("entry must be a list")
+        for entry in entries:
+            changes = _dict(entry, "entry[]").get("changes", [])
+            if not isinstance(changes, list):
+                raise PayloadError("entry[].changes must be a list")
+            for change in changes:
+                self._change(_dict(change, "changes[]"))
+        return WebhookBatch(
+            messages=tuple(self.messages),
+            statuses=tuple(self.statuses),
+            unsupported=tuple(self.unsupported),
+        )
+
+    def _change(self, change: JSON) -> None:
+        field = change.get("field")
+        if field != "messages":
+            self.unsupported.append(_unsupported(_label(field), change))
+            return
+        value = _dict(change.get("value"), "changes[].value")
+        names = _profile_names(value.get("contacts", []), self._repaired)
+        for raw in self._items(value, "messages"):
+            try:
+                self.messages.append(_message(_dict(raw, "messages[]"), names, self._repaired))
+            except PayloadError as exc:
+                self.unsupported.append(_unsupported(f"invalid message: {exc}", raw))
+        for raw in self._items(value, "statuses"):
+            try:
+                self.statuses.append(_status(_dict(raw, "statuses[]")))
+            except PayloadError as exc:
+                self.unsupported.append(_unsupported(f"invalid status: {exc}", raw))
+
+    def _items(self, value: JSON, key: str) -> list[Any]:
+        found = _list(value, key)
+        self._updates += len(found)
+        if self._updates > MAX_UPDATES:
+            raise TooManyUpdates(f"more than {MAX_UPDATES} messages and statuses in one request")
+        return found
 
 
 def _dict(value: Any, where: str) -> JSON:
@@ -103,13 +208,21 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _ident(value: Any, where: str) -> str | None:
-    """An identifier the store keys by. A NUL character in one is malformed input, and
-    SQLite's JSON functions (the intake's bulk path) would cut the key there."""
-    found = _str(value)
-    if found is not None and "\x00" in found:
-        raise PayloadError(f"{where} contains a NUL character")
-    return found
+def _ident(value: Any, where: str, shape: re.Pattern[str] = _ID) -> str | None:
+    """An identifier the store keys by, checked for shape and length: a NUL would cut it
+    in SQLite's JSON functions (the intake's bulk path), a control character forge a log
+    line, and a replaced surrogate no longer names what Meta meant."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not shape.fullmatch(value):
+        raise PayloadError(f"{where} is not a valid identifier")
+    return value
+
+
+def _label(value: Any) -> str:
+    """A short printable name for an unsupported event; it is shown and logged."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return "".join(c if c.isprintable() else "?" for c in text[:_LABEL_LENGTH])
 
 
 def _unsupported(field: str, raw: Any) -> UnsupportedEvent:
@@ -117,8 +230,9 @@ def _unsupported(field: str, raw: Any) -> UnsupportedEvent:
     return UnsupportedEvent(field=field, digest=hashlib.sha256(canonical).hexdigest())
 
 
-def _profile_names(contacts: Any) -> dict[str, str]:
-    names: dict[str, str] = {}
+def _profile_names(contacts: Any, repaired: frozenset[int]) -> dict[str, tuple[str, bool]]:
+    """Profile names by sender id, each with whether characters in it were replaced."""
+    names: dict[str, tuple[str, bool]] = {}
     if not isinstance(contacts, list):
         return names
     for contact in contacts:
@@ -131,31 +245,36 @@ def _profile_names(contacts: Any) -> dict[str, str]:
         for key in ("wa_id", "user_id"):
             ident = _str(contact.get(key))
             if ident and name:
-                names[ident] = name
+                names[ident] = (name, id(contact) in repaired or id(profile) in repaired)
     return names
 
 
 def _timestamp(raw: JSON) -> int:
-    try:
-        return int(raw["timestamp"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PayloadError("timestamp missing or not Unix seconds") from exc
+    """Unix seconds as Meta sends them (a decimal string); the intake clamps the range."""
+    value = raw.get("timestamp")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _TIMESTAMP.fullmatch(value):
+        return int(value)
+    raise PayloadError("timestamp missing or not Unix seconds")
 
 
-def _message(raw: JSON, names: dict[str, str]) -> InboundMessage:
+def _message(
+    raw: JSON, names: dict[str, tuple[str, bool]], repaired: frozenset[int]
+) -> InboundMessage:
+    """An unusable id, sender or timestamp refuses the message (PayloadError); unusable
+    content makes it an unsupported message, as Meta does for types it cannot pass on."""
     provider_id = _ident(raw.get("id"), "messages[].id")
     if provider_id is None:
         raise PayloadError("messages[].id missing")
-    wa_id = _ident(raw.get("from"), "messages[].from")
+    wa_id = _ident(raw.get("from"), "messages[].from", _WA_ID)
     user_id = _ident(raw.get("from_user_id"), "messages[].from_user_id")
     if wa_id is None and user_id is None:
         raise PayloadError("messages[] has neither from nor from_user_id")
-    sender = Sender(
-        wa_id=wa_id,
-        user_id=user_id,
-        profile_name=names.get(wa_id or "") or names.get(user_id or ""),
-    )
-    type_name = str(raw.get("type", ""))
+    name, name_repaired = names.get(wa_id or "") or names.get(user_id or "") or (None, False)
+    sender = Sender(wa_id=wa_id, user_id=user_id, profile_name=name)
+    raw_type = raw.get("type")
+    type_name = _label(raw_type) if isinstance(raw_type, str) else ""
     try:
         kind = MessageKind(type_name)
     except ValueError:
@@ -165,21 +284,32 @@ def _message(raw: JSON, names: dict[str, str]) -> InboundMessage:
         "sender": sender,
         "timestamp": _timestamp(raw),
         "kind": kind,
+        "repaired": name_repaired or id(raw) in repaired,
+        "error_code": _error_code(raw.get("errors")),
     }
     fields.update(_context(raw.get("context")))
-    errors = raw.get("errors")
+    content = raw.get(type_name)
+    if kind is not MessageKind.UNSUPPORTED:
+        try:
+            return InboundMessage(**fields, **_content(kind, content, raw))
+        except PayloadError:
+            # e.g. an ``interactive`` without its object, with error 131000: Meta sends
+            # that for interactive types it cannot pass on.
+            return InboundMessage(
+                **{**fields, "kind": MessageKind.UNSUPPORTED}, unsupported_type=type_name
+            )
+    inner = content.get("type") if isinstance(content, dict) else None
+    fields["unsupported_type"] = _str(inner) or (type_name if type_name != "unsupported" else None)
+    return InboundMessage(**fields)
+
+
+def _error_code(errors: Any) -> int | None:
+    """The first error's code, if it is one SQLite's INTEGER can hold."""
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         code = errors[0].get("code")
-        fields["error_code"] = code if isinstance(code, int) else None
-    content = raw.get(type_name)
-    if kind is MessageKind.UNSUPPORTED:
-        inner = content.get("type") if isinstance(content, dict) else None
-        fields["unsupported_type"] = _str(inner) or (
-            type_name if type_name != "unsupported" else None
-        )
-        return InboundMessage(**fields)
-    fields.update(_content(kind, content, raw))
-    return InboundMessage(**fields)
+        if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= _MAX_ERROR_CODE:
+            return code
+    return None
 
 
 def _context(context: Any) -> dict[str, Any]:
@@ -194,7 +324,7 @@ def _context(context: Any) -> dict[str, Any]:
 
 
 def _content(kind: MessageKind, content: Any, raw: JSON) -> dict[str, Any]:
-    """The type-specific object; a missing or malformed one is a 400, not a crash."""
+    """The type-specific object; PayloadError when it is missing or malformed."""
     if kind is MessageKind.REQUEST_WELCOME:
         return {}
     if kind is MessageKind.CONTACTS:
@@ -229,7 +359,7 @@ def _content(kind: MessageKind, content: Any, raw: JSON) -> dict[str, Any]:
 
 
 def _media(body: JSON) -> Media:
-    media_id = _str(body.get("id"))
+    media_id = _ident(body.get("id"), "media id")
     if media_id is None:
         raise PayloadError("media object without id")
     return Media(
@@ -249,6 +379,8 @@ def _location(body: JSON) -> Location:
         longitude = float(body["longitude"])
     except (KeyError, TypeError, ValueError) as exc:
         raise PayloadError("location without numeric latitude/longitude") from exc
+    if not (abs(latitude) <= 90 and abs(longitude) <= 180):  # NaN fails too
+        raise PayloadError("location outside the globe")
     return Location(
         latitude=latitude,
         longitude=longitude,
@@ -316,21 +448,17 @@ def _edit(body: JSON) -> dict[str, Any]:
     return {"target_id": _str(body.get("original_message_id")), "text": text}
 
 
-def _status(raw: JSON) -> StatusUpdate | None:
-    provider_id = _str(raw.get("id"))
+def _status(raw: JSON) -> StatusUpdate:
+    provider_id = _ident(raw.get("id"), "statuses[].id")
     status = _STATUS.get(str(raw.get("status", "")))
     if provider_id is None or status is None:
-        return None
-    code = title = None
+        raise PayloadError("statuses[] without id or with an unknown status")
     errors = raw.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        first = errors[0]
-        code = first.get("code") if isinstance(first.get("code"), int) else None
-        title = _str(first.get("title"))
+    first = errors[0] if isinstance(errors, list) and errors else None
     return StatusUpdate(
         provider_message_id=provider_id,
         status=status,
         timestamp=_timestamp(raw),
-        error_code=code,
-        error_title=title,
+        error_code=_error_code(errors),
+        error_title=_str(first.get("title")) if isinstance(first, dict) else None,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.whatsapp.parse import parse_webhook
+from adapters.whatsapp.parse import MAX_UPDATES, TooManyUpdates, parse_webhook
 from bot.domain import DeliveryStatus, InboundMessage, MessageKind
 from bot.errors import PayloadError
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
@@ -167,37 +167,140 @@ def test_unknown_field_kept_as_unsupported_event() -> None:
     assert [u.field for u in batch.unsupported] == ["account_update"]
 
 
+def _wrap(messages: str) -> bytes:
+    return (
+        b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
+        b'"value":{"messages":[' + messages.encode() + b"]}}]}]}"
+    )
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
         (b"{not json", "not valid JSON"),
         (b'{"object":"page","entry":[]}', "whatsapp_business_account"),
         (b'{"object":"whatsapp_business_account","entry":{}}', "entry must be a list"),
-        (
-            b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
-            b'"value":{"messages":[{"from":"1","type":"text","timestamp":"1"}]}}]}]}',
-            "id missing",
-        ),
-        (
-            b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
-            b'"value":{"messages":[{"id":"w","from":"1","type":"text","timestamp":"soon",'
-            b'"text":{"body":"x"}}]}}]}]}',
-            "timestamp",
-        ),
-        (
-            b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
-            b'"value":{"messages":[{"id":"w\\u0000x","from":"1","type":"text",'
-            b'"timestamp":"1","text":{"body":"x"}}]}}]}]}',
-            r"messages\[\]\.id contains a NUL character",
-        ),
-        (
-            b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
-            b'"value":{"messages":[{"id":"w","from":"49\\u00001","type":"text",'
-            b'"timestamp":"1","text":{"body":"x"}}]}}]}]}',
-            r"messages\[\]\.from contains a NUL character",
-        ),
+        (b"[" * 10_000 + b"]" * 10_000, "nested too deeply"),
+        (_wrap('{"id":"w","from":"1","type":"text","timestamp":Infinity}'), "Infinity"),
+        (_wrap('{"id":"w","from":"1","type":"text","timestamp":NaN}'), "NaN"),
+        (_wrap('{"id":"w","from":"1","type":"text","timestamp":1' + "0" * 5000 + "}"), "JSON"),
     ],
 )
-def test_malformed_bodies_are_payload_errors(raw: bytes, reason: str) -> None:
-    with pytest.raises(PayloadError, match=reason):
+def test_malformed_envelopes_are_payload_errors(raw: bytes, reason: str) -> None:
+    with pytest.raises(PayloadError, match=reason) as refused:
         parse_webhook(raw)
+    assert refused.value.status == 400
+
+
+def test_more_updates_than_meta_sends_in_one_post_is_413() -> None:
+    messages = [dict(MESSAGES["text"], id=f"wamid.{i}") for i in range(MAX_UPDATES)]
+    assert len(parse_webhook(body(envelope(messages=messages))).messages) == MAX_UPDATES
+    with pytest.raises(TooManyUpdates, match="more than 1000") as refused:
+        parse_webhook(body(envelope(messages=messages, statuses=[STATUSES["sent"]])))
+    assert refused.value.status == 413
+
+
+GOOD = (
+    '{"id":"wamid.good","from":"4915112345678","type":"text","timestamp":"1","text":{"body":"ok"}}'
+)
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ('{"from":"1","type":"text","timestamp":"1"}', "id missing"),
+        ('{"id":"w","from":"1","type":"text","timestamp":"soon"}', "timestamp"),
+        ('{"id":"w","from":"1","type":"text","timestamp":1.5}', "timestamp"),
+        ('{"id":"w","from":"1","type":"text","timestamp":true}', "timestamp"),
+        ('{"id":"w","from":"1","type":"text","timestamp":"' + "9" * 30 + '"}', "timestamp"),
+        ('{"id":"w\\u0000x","from":"1","type":"text","timestamp":"1"}', "id is not a valid"),
+        ('{"id":"w\\nx","from":"1","type":"text","timestamp":"1"}', "id is not a valid"),
+        ('{"id":"w\\ud83d","from":"1","type":"text","timestamp":"1"}', "id is not a valid"),
+        ('{"id":"' + "w" * 257 + '","from":"1","type":"text","timestamp":"1"}', "id is not"),
+        ('{"id":"w","from":"49\\u00001","type":"text","timestamp":"1"}', "from is not a valid"),
+        ('{"id":"w","from":"+4915112345678","type":"text","timestamp":"1"}', "from is not"),
+        ('{"id":"w","from":["1"],"type":"text","timestamp":"1"}', "from is not a valid"),
+        ('"just a string"', "must be an object"),
+    ],
+)
+def test_an_unusable_message_is_kept_as_invalid_and_its_sibling_stored(
+    bad: str, reason: str
+) -> None:
+    """Meta redelivers a refused POST for days: one bad message must not hold up the rest."""
+    batch = parse_webhook(_wrap(f"{bad},{GOOD}"))
+    assert [m.provider_id for m in batch.messages] == ["wamid.good"]
+    assert len(batch.unsupported) == 1
+    assert batch.unsupported[0].field.startswith("invalid message:")
+    assert reason in batch.unsupported[0].field
+
+
+def test_an_unusable_status_is_kept_as_invalid() -> None:
+    bad = dict(STATUSES["sent"], timestamp="x")
+    batch = parse_webhook(body(envelope(statuses=[bad, STATUSES["read"]])))
+    assert [s.status for s in batch.statuses] == [DeliveryStatus.READ]
+    assert [u.field for u in batch.unsupported] == [
+        "invalid status: timestamp missing or not Unix seconds"
+    ]
+
+
+def test_status_error_codes_beyond_sqlite_integers_are_dropped() -> None:
+    huge = dict(STATUSES["failed"], errors=[{"code": 10**19, "title": "x"}])
+    assert parse_webhook(body(envelope(statuses=[huge]))).statuses[0].error_code is None
+
+
+def test_interactive_without_its_object_is_an_unsupported_message() -> None:
+    """What Meta sends for interactive types it cannot pass on (defect 10)."""
+    raw = {
+        "from": "4915112345678",
+        "id": "wamid.int131000",
+        "timestamp": "1749416402",
+        "type": "interactive",
+        "errors": [{"code": 131000, "title": "Something went wrong"}],
+    }
+    msg = parse_webhook(body(envelope(messages=[raw]))).messages[0]
+    assert msg.kind is MessageKind.UNSUPPORTED
+    assert (msg.unsupported_type, msg.error_code) == ("interactive", 131000)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"type": "location", "location": {"latitude": "1e999", "longitude": 0}},
+        {"type": "location", "location": {"latitude": 91, "longitude": 0}},
+        {"type": "image", "image": {"id": "a b"}},
+        {"type": "reaction", "reaction": {}},
+        {"type": "text", "text": "not an object"},
+    ],
+)
+def test_unreadable_content_makes_an_unsupported_message(content: dict[str, object]) -> None:
+    raw = {"from": "4915112345678", "id": "wamid.x", "timestamp": "1749416402", **content}
+    msg = parse_webhook(body(envelope(messages=[raw]))).messages[0]
+    assert msg.kind is MessageKind.UNSUPPORTED
+    assert msg.unsupported_type == content["type"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["text", "profile name", "caption", "raw bytes"],
+)
+def test_unstorable_characters_are_replaced_and_flagged(where: str) -> None:
+    """Lone surrogates (a cut emoji) and bytes that are not UTF-8 cannot be stored as text;
+    they become U+FFFD and the message says so. Its sibling is not flagged."""
+    doc = envelope(messages=[MESSAGES["image"], dict(MESSAGES["text"], id="wamid.sibling")])
+    value = doc["entry"][0]["changes"][0]["value"]
+    if where == "text":
+        value["messages"][0] = dict(MESSAGES["text"], text={"body": "cut \ud83d"})
+    elif where == "profile name":
+        value["contacts"] = [{"profile": {"name": "Erika \ud83d"}, "wa_id": "4915199999999"}]
+        value["messages"][0] = dict(MESSAGES["text"], **{"from": "4915199999999"})
+    elif where == "caption":
+        value["messages"][0]["image"] = dict(MESSAGES["image"]["image"], caption="\udfff")
+    raw = body(doc)
+    if where == "raw bytes":
+        raw = raw.replace(b"Does it come", b"Does \xff come")
+        value["messages"][0] = MESSAGES["text"]
+    first, sibling = parse_webhook(raw).messages
+    stored = first.model_dump_json()  # what the store writes must encode, and read back
+    assert "\ufffd" in stored.encode().decode()
+    assert InboundMessage.model_validate_json(stored) == first
+    assert first.repaired and not sibling.repaired
