@@ -8,33 +8,14 @@ every other 4xx (authentication, validation, unknown ticket) needs a human and i
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from bot import retry_after
 from bot.errors import CaseSinkError
 
 Detail = Callable[[httpx.Response], str | None]
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` as seconds; it may be a number or an HTTP date."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def error_from_response(response: httpx.Response, what: str, detail: str | None) -> CaseSinkError:
@@ -42,7 +23,10 @@ def error_from_response(response: httpx.Response, what: str, detail: str | None)
     message = f"{what}: HTTP {status}" + (f" ({detail})" if detail else "")
     if status == 429:
         return CaseSinkError(
-            message, retryable=True, retry_after=retry_after(response), code=status
+            message,
+            retryable=True,
+            retry_after=retry_after.seconds(response.headers.get("Retry-After")),
+            code=status,
         )
     retryable = status >= 500 or status == 408
     return CaseSinkError(message, retryable=retryable, code=status)

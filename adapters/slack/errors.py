@@ -15,6 +15,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import PlatformError
+from bot.retry_after import seconds
 
 # Error codes another attempt cannot fix: an admin must act (token, scopes, membership) or
 # the request itself is wrong. Anything not listed is retried with backoff.
@@ -80,16 +81,14 @@ def error_code(exc: SlackApiError) -> str:
 
 
 def retry_after(exc: SlackApiError) -> float | None:
-    """``Retry-After`` (integer seconds, as Slack sends it) of a 429 answer."""
+    """``Retry-After`` of a 429 answer (slack_sdk keeps header names as sent and may hold
+    a value as a one-element list)."""
     headers = getattr(exc.response, "headers", None) or {}
     value = None
     for name, raw in dict(headers).items():
         if str(name).lower() == "retry-after":
             value = raw[0] if isinstance(raw, list) and raw else raw
-    try:
-        return max(float(str(value)), 0.0) if value is not None else None
-    except ValueError:
-        return None
+    return seconds(str(value)) if value is not None else None
 
 
 def is_rate_limit(exc: SlackApiError) -> bool:

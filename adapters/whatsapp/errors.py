@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from bot import retry_after
 from bot.errors import (
     ProviderError,
     RateLimited,
@@ -19,16 +20,6 @@ _TOKEN_CODES = {0, 190}
 _RETRYABLE_CODES = {1, 2, 131000, 131016, 131057}
 # Pair rate limit: Meta recommends 4^X seconds; start with a pause worth waiting for.
 _PAIR_LIMIT_SECONDS = 16.0
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
 
 
 def error_from_response(response: httpx.Response) -> ProviderError:
@@ -47,7 +38,7 @@ def error_from_response(response: httpx.Response) -> ProviderError:
     if code in _TOKEN_CODES or response.status_code == 401:
         return TokenInvalid(message, code=code)
     if code in _RATE_LIMIT_CODES or response.status_code == 429:
-        wait = _retry_after(response)
+        wait = retry_after.seconds(response.headers.get("Retry-After"))
         if wait is None and code == 131056:
             wait = _PAIR_LIMIT_SECONDS
         return RateLimited(message, code=code, retry_after=wait)

@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 
+from bot import retry_after
 from bot.config.alerts import PagingSection
 from bot.errors import PagingError
-
-PAGE_JOB = "alert.page"
 
 
 def page_body(
@@ -47,10 +46,9 @@ class Pager:
         except httpx.HTTPError as exc:
             raise PagingError(f"paging webhook unreachable: {type(exc).__name__}") from exc
         if response.status_code == 429:
-            wait = response.headers.get("Retry-After")
             raise PagingError(
                 "paging webhook rate limit",
-                retry_after=float(wait) if wait and wait.isdigit() else None,
+                retry_after=retry_after.seconds(response.headers.get("Retry-After")),
             )
         if response.status_code >= 500:
             raise PagingError(f"paging webhook answered {response.status_code}")
