@@ -19,11 +19,14 @@ def verify(secret: bytes, body: bytes, header: str | None) -> None:
     """Raise SignatureError unless ``header`` signs exactly these bytes.
 
     The raw bytes are hashed, never re-serialised JSON: Meta signs its own escaped form.
+    The hex digest must be exactly what Meta sends, lowercase: a header in another spelling
+    (uppercase, padded) did not come from Meta, and taking it would only widen what a
+    forger may try.
     """
     if not header:
         raise SignatureError("X-Hub-Signature-256 header missing", missing=True)
     if not header.startswith(PREFIX):
         raise SignatureError("X-Hub-Signature-256 is not a sha256= signature", missing=False)
     expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, header[len(PREFIX) :].strip().lower()):
+    if not hmac.compare_digest(expected, header[len(PREFIX) :]):
         raise SignatureError("X-Hub-Signature-256 does not match the body", missing=False)
