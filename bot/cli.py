@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from bot.backup_cli import add_backup_parser, run_backup
 from bot.cases.cli import add_ledger_parser, run_ledger
-from bot.config import check_settings, load_checked, load_config
+from bot.config import Settings, check_settings, load_checked, load_config
 from bot.errors import ConfigError, EmpfangError
+from bot.online import OnlineReport
 
 EXIT_CONFIG = 2
 
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--online",
         action="store_true",
-        help="also ask the chat platform whether tokens and channel work (Slack)",
+        help="also ask WhatsApp and the chat platform whether tokens, number and room work",
     )
 
     mask = sub.add_parser("mask", help="print stdin lines as agents would see them (masked)")
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_sandbox(sub)
     add_ledger_parser(sub, _config_arg)
+    add_backup_parser(sub, _config_arg)
 
     demo = sub.add_parser("demo", help="run Empfang end to end on a local Synapse and the sandbox")
     demo.add_argument(
@@ -101,16 +104,37 @@ def _check_config(path: Path | None, online: bool = False) -> int:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     problems = check_settings(settings)
-    if online and not problems and settings.chat.platform == "slack":
-        from adapters.slack.online import check_online
-
-        problems = asyncio.run(check_online(settings.slack))
+    if online and not problems:
+        report = asyncio.run(_online_report(settings))
+        for line in report.facts:
+            print(f"ok: {line}")
+        for line in report.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+        problems = report.problems
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
         return EXIT_CONFIG
     print("config OK")
     return 0
+
+
+async def _online_report(settings: Settings) -> OnlineReport:
+    """WhatsApp and the configured chat platform, asked at the same time; WhatsApp first."""
+    from adapters.whatsapp.online import check_online as check_whatsapp
+
+    if settings.chat.platform == "slack":
+        from adapters.slack.online import check_online as check_slack
+
+        chat = check_slack(settings.slack)
+    else:
+        from adapters.matrix.online import check_online as check_matrix
+
+        chat = check_matrix(settings.matrix)
+    report = OnlineReport()
+    for part in await asyncio.gather(check_whatsapp(settings.whatsapp, settings.sandbox), chat):
+        report.extend(part)
+    return report
 
 
 def _run(path: Path | None, intake_only: bool) -> int:
@@ -164,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(args)
         if args.command == "ledger":
             return run_ledger(args)
+        if args.command == "backup":
+            return run_backup(args)
         return _demo(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

@@ -3,7 +3,8 @@
 Offline checks only see the shape of tokens; here ``auth.test`` proves the bot token,
 ``apps.connections.open`` the app token (Socket Mode), the token's scopes are compared with
 what the bot calls, and ``conversations.info`` / ``conversations.members`` show whether the
-bot is in the channel. Problems are reported by TOML key path, like every config check.
+bot is in the channel. Findings are reported by TOML key path in the shape every platform's
+check shares (``bot/online.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import errors
 from adapters.slack.platform import DEFAULT_API_BASE
 from bot.config import SlackSection
+from bot.online import OnlineReport
 
 REQUIRED_SCOPES = ("chat:write", "reactions:write", "users:read")
 PUBLIC_SCOPES = ("channels:history", "channels:read")
@@ -38,8 +40,8 @@ def _scopes(response: Any) -> set[str]:
     return {scope.strip() for scope in str(value or "").split(",") if scope.strip()}
 
 
-async def check_online(section: SlackSection) -> list[str]:
-    """Every problem found, one line each; empty when Slack accepts the configuration."""
+async def check_online(section: SlackSection) -> OnlineReport:
+    """Every finding by TOML key; ``problems`` empty when Slack accepts the configuration."""
     base = section.api_base or DEFAULT_API_BASE
     client = AsyncWebClient(
         token=section.bot_token.get_secret_value(),
@@ -47,51 +49,54 @@ async def check_online(section: SlackSection) -> list[str]:
         timeout=15,
         retry_handlers=[],
     )
+    report = OnlineReport()
     auth, problem, response = await _call("auth.test", client.auth_test())
     if auth is None:
-        return [f"slack.bot_token: {problem}"]
-    problems = []
+        report.problem("slack.bot_token", str(problem))
+        return report
+    report.fact("slack.bot_token", f"valid for @{auth.get('user')} in {auth.get('team')}")
     app_token = section.app_token.get_secret_value()
     if app_token:
         _, problem, _ = await _call(
             "apps.connections.open", client.apps_connections_open(app_token=app_token)
         )
         if problem:
-            problems.append(f"slack.app_token: {problem}")
+            report.problem("slack.app_token", problem)
     granted = _scopes(response)
     info, problem, _ = await _call(
         "conversations.info", client.conversations_info(channel=section.channel_id)
     )
     if info is None:
         kind = PUBLIC_SCOPES
-        problems.append(f"slack.channel_id: {problem}")
+        report.problem("slack.channel_id", str(problem))
     else:
         channel = info.get("channel") or {}
         kind = PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES
-        problems += await _membership(client, section.channel_id, channel, str(auth["user_id"]))
+        refusal = await _membership(client, section.channel_id, channel, str(auth["user_id"]))
+        if refusal:
+            report.problem("slack.channel_id", refusal)
     missing = [s for s in (*REQUIRED_SCOPES, *kind) if granted and s not in granted]
     if missing:
-        problems.append(
-            f"slack.bot_token: missing scopes {', '.join(missing)}; add them from "
-            "slack/manifest.yml and reinstall the app"
+        report.problem(
+            "slack.bot_token",
+            f"missing scopes {', '.join(missing)}; add them from slack/manifest.yml and "
+            "reinstall the app",
         )
-    return problems
+    return report
 
 
 async def _membership(
     client: AsyncWebClient, channel_id: str, channel: dict[str, Any], bot_user: str
-) -> list[str]:
+) -> str | None:
+    """Why the bot cannot work in the channel, or None when it can."""
     if channel.get("is_archived"):
-        return [f"slack.channel_id: channel {channel_id} is archived"]
+        return f"channel {channel_id} is archived"
     if channel.get("is_member"):
-        return []
+        return None
     members, _, _ = await _call(
         "conversations.members", client.conversations_members(channel=channel_id)
     )
     if members is not None and bot_user in (members.get("members") or []):
-        return []
+        return None
     name = channel.get("name") or channel_id
-    return [
-        f"slack.channel_id: the bot is not a member of #{name}; "
-        "invite it there with /invite @Empfang"
-    ]
+    return f"the bot is not a member of #{name}; invite it there with /invite @Empfang"

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from bot.config.base import Section
+from bot.texts.catalogue import Language
 
 
 class ServerSection(Section):
@@ -16,6 +17,10 @@ class ServerSection(Section):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
+    keepalive_timeout_seconds: float = Field(default=15.0, gt=0)
+    max_connections: int = Field(default=256, ge=1)
 
 
 class StoreSection(Section):
@@ -26,6 +31,7 @@ class StoreSection(Section):
 class WhatsAppSection(Section):
     provider: Literal["cloud", "sandbox"] = "cloud"
     phone_number_id: str = ""
+    waba_id: str = ""
     access_token: SecretStr = SecretStr("")
     app_secret: SecretStr = SecretStr("")
     verify_token: SecretStr = SecretStr("")
@@ -99,6 +105,12 @@ class JobsSection(Section):
     backoff_base_seconds: float = Field(default=1.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=0)
+
+
+class UiSection(Section):
+    language: Language = "en"
+    """What the bot writes for agents and on-call (``bot.texts``). English by default so an
+    upgrade never changes the language agents see; ``config.example.toml`` picks ``de``."""
 
 
 class LoggingSection(Section):

@@ -23,10 +23,13 @@ from bot.sandbox.driver import BuildContext, build_customer_message, number_or_e
 from bot.sandbox.errors import DriverRequestError
 from bot.sandbox.graph import (
     ReadRequest,
+    SubscribedApp,
     invalid_token,
     invalid_value,
     missing_param,
     parse_messages_body,
+    phone_number_object,
+    subscribed_apps_body,
     unknown_object,
 )
 from bot.sandbox.limits import Throttle
@@ -41,6 +44,9 @@ log = logging.getLogger("bot.sandbox")
 DEFAULT_PHONE_NUMBER_ID = "110000000000001"
 DEFAULT_WABA_ID = "120000000000001"
 DEFAULT_DISPLAY_PHONE_NUMBER = "15555550100"  # 555-0100: a fictional number by convention
+DEFAULT_VERIFIED_NAME = "Empfang Sandbox"
+SANDBOX_APP = SubscribedApp(app_id="130000000000001", name="Empfang Sandbox")
+"""The app the sandbox's account is subscribed to, as if set up by the README's steps."""
 DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
 DEFAULT_APP_SECRET = "sandbox-app-secret"
 DEFAULT_VERIFY_TOKEN = "sandbox-verify-token"
@@ -82,7 +88,7 @@ class Sandbox:
         self.options = Options(settings.sandbox)
         self.clock = SandboxClock(clock)
         self.business = BusinessNumber(
-            waba_id=waba_id or DEFAULT_WABA_ID,
+            waba_id=waba_id or wa.waba_id or DEFAULT_WABA_ID,
             phone_number_id=wa.phone_number_id or DEFAULT_PHONE_NUMBER_ID,
             display_phone_number=display_phone_number or DEFAULT_DISPLAY_PHONE_NUMBER,
         )
@@ -110,6 +116,7 @@ class Sandbox:
             rng=rng or random.Random(),
         )
         self._throttle = Throttle(self.clock, self.options.section)
+        self.subscribed_apps = [SANDBOX_APP]
 
     @property
     def webhook_url(self) -> str:
@@ -177,6 +184,35 @@ class Sandbox:
         check_upload(mime_type, len(content))
         item = self.media.add(content, mime_type, filename=filename)
         return {"id": item.media_id}
+
+    def graph_object(self, object_id: str, phone_number_id: str | None = None) -> JSON:
+        """``GET /{id}``: the business number's own node, else a media item."""
+        if object_id == self.business.phone_number_id:
+            return phone_number_object(self.business, DEFAULT_VERIFIED_NAME)
+        return self.media_info(object_id, phone_number_id)
+
+    def _check_waba(self, waba_id: str, method: str) -> None:
+        if waba_id != self.business.waba_id:
+            raise unknown_object(waba_id, method)
+
+    def list_subscribed_apps(self, waba_id: str) -> JSON:
+        """``GET /{waba_id}/subscribed_apps``."""
+        self._check_waba(waba_id, "get")
+        return subscribed_apps_body(self.subscribed_apps)
+
+    def subscribe_app(self, waba_id: str) -> JSON:
+        """``POST /{waba_id}/subscribed_apps``: the token's app (here: the sandbox's) subscribes."""
+        self._check_waba(waba_id, "post")
+        if SANDBOX_APP not in self.subscribed_apps:
+            self.subscribed_apps.append(SANDBOX_APP)
+        return {"success": True}
+
+    def unsubscribe_app(self, waba_id: str) -> JSON:
+        """``DELETE /{waba_id}/subscribed_apps``: Meta stops sending this account's webhooks."""
+        self._check_waba(waba_id, "delete")
+        if SANDBOX_APP in self.subscribed_apps:
+            self.subscribed_apps.remove(SANDBOX_APP)
+        return {"success": True}
 
     def media_info(self, media_id: str, phone_number_id: str | None = None) -> JSON:
         item = self.media.get(media_id)

@@ -1,4 +1,6 @@
-"""Graph API side: error answers and validation of ``POST /{phone_number_id}/messages``.
+"""Graph API side: error answers, validation of ``POST /{phone_number_id}/messages``, and the
+account answers ``empfang check-config --online`` reads (``GET /{phone_number_id}``,
+``GET /{waba_id}/subscribed_apps``).
 
 The sandbox must refuse what Meta refuses, with the same HTTP status and ``code``, because the
 bot's retry/dead-letter decision is made from exactly those (``adapters/whatsapp/errors.py``).
@@ -12,7 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
+
 from bot.sandbox.errors import GraphError
+from bot.sandbox.payloads import BusinessNumber
 
 JSON = dict[str, Any]
 
@@ -115,6 +120,44 @@ def pair_limit_exceeded(retry_after: float | None) -> GraphError:
         "phone number to the same phone number in a short period of time.",
         headers=_retry_headers(retry_after),
     )
+
+
+# -- account answers -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscribedApp:
+    """An app subscribed to the WABA's webhooks, as ``whatsapp_business_api_data`` shows it."""
+
+    app_id: str
+    name: str
+
+    def view(self) -> JSON:
+        link = f"https://www.facebook.com/games/?app_id={self.app_id}"
+        return {"whatsapp_business_api_data": {"id": self.app_id, "link": link, "name": self.name}}
+
+
+def phone_number_object(business: BusinessNumber, verified_name: str) -> JSON:
+    """``GET /{phone_number_id}``: Meta's default fields for a Cloud API number.
+
+    Unlike webhook metadata (digits only), this answer shows the number formatted with ``+``.
+    """
+    parsed = phonenumbers.parse("+" + business.display_phone_number)
+    display = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return {
+        "verified_name": verified_name,
+        "code_verification_status": "VERIFIED",
+        "display_phone_number": display,
+        "quality_rating": "GREEN",
+        "platform_type": "CLOUD_API",
+        "throughput": {"level": "STANDARD"},
+        "id": business.phone_number_id,
+    }
+
+
+def subscribed_apps_body(apps: list[SubscribedApp]) -> JSON:
+    """``GET /{waba_id}/subscribed_apps``: one entry per app, ``{"data": []}`` for none."""
+    return {"data": [app.view() for app in apps]}
 
 
 # -- request validation --------------------------------------------------------------------

@@ -63,7 +63,7 @@ def _number(request: web.Request, body: dict[str, Any]) -> str:
 
 
 class GraphRoutes:
-    """What the bot calls: messages, media upload/info/delete, media download."""
+    """What the bot calls: messages, media, and the nodes ``check-config --online`` reads."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
@@ -98,12 +98,21 @@ class GraphRoutes:
         answer = self.sandbox.upload(request.match_info["phone_number_id"], fields, file)
         return web.json_response(answer)
 
-    async def media_info(self, request: web.Request) -> web.Response:
+    async def graph_object(self, request: web.Request) -> web.Response:
         self._authorize(request)
-        answer = self.sandbox.media_info(
-            request.match_info["media_id"], request.query.get("phone_number_id")
+        answer = self.sandbox.graph_object(
+            request.match_info["object_id"], request.query.get("phone_number_id")
         )
         return web.json_response(answer)
+
+    async def subscribed_apps(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        waba_id = request.match_info["waba_id"]
+        if request.method == "POST":
+            return web.json_response(self.sandbox.subscribe_app(waba_id))
+        if request.method == "DELETE":
+            return web.json_response(self.sandbox.unsubscribe_app(waba_id))
+        return web.json_response(self.sandbox.list_subscribed_apps(waba_id))
 
     async def delete_media(self, request: web.Request) -> web.Response:
         self._authorize(request)
@@ -201,8 +210,11 @@ def build_app(sandbox: Sandbox) -> web.Application:
     add = app.router
     add.add_post(GRAPH + "/{phone_number_id}/messages", graph.messages)
     add.add_post(GRAPH + "/{phone_number_id}/media", graph.upload)
-    add.add_get(GRAPH + r"/{media_id:\d+}", graph.media_info)
+    # Any id, not only digits: Meta answers an id it does not know with code 100, not a 404.
+    add.add_get(GRAPH + "/{object_id}", graph.graph_object)
     add.add_delete(GRAPH + r"/{media_id:\d+}", graph.delete_media)
+    for method in ("GET", "POST", "DELETE"):
+        add.add_route(method, GRAPH + "/{waba_id}/subscribed_apps", graph.subscribed_apps)
     add.add_get(ATTACHMENTS_PATH, graph.download)
     add.add_get("/sandbox", driver.info)
     add.add_post("/sandbox/messages", driver.messages)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
 import httpx
 import pytest
 
 from adapters.whatsapp.cloud import CloudWhatsApp
 from adapters.whatsapp.errors import error_from_response
-from bot.config import Settings
 from bot.domain import OutboundText
 from bot.errors import ProviderError, RateLimited, TokenInvalid, Undeliverable, WindowClosed
 from bot.sandbox import SandboxServer
@@ -17,15 +14,6 @@ from tests.conftest import SECRETS
 from tests.numbers import CUSTOMER
 
 CUSTOMER_PLUS = "+" + CUSTOMER
-
-
-@pytest.fixture
-async def sandbox(make_settings: Callable[..., Settings]) -> AsyncIterator[SandboxServer]:
-    # No bot listens here: deliveries fail fast and are not retried.
-    server = SandboxServer(make_settings(sandbox={"redelivery_seconds": []}), port=0)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def adapter(sandbox: SandboxServer, token: str = SECRETS["access_token"]) -> CloudWhatsApp:

@@ -28,7 +28,8 @@ def _references() -> list[tuple[str, str]]:
 
 def test_every_named_path_is_a_file_of_this_repository() -> None:
     references = _references()
-    assert ("adapters/slack/online.py:22", "slack/manifest.yml") in references  # the scan sees refs
+    seen = {(where.split(":")[0], ref) for where, ref in references}
+    assert ("adapters/slack/online.py", "slack/manifest.yml") in seen  # the scan sees refs
     outside = [
         (where, ref)
         for where, ref in references

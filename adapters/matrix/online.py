@@ -1,0 +1,260 @@
+"""``empfang check-config --online`` for Matrix: ask the homeserver whether the setup works.
+
+Login is checked the way the bot logs in (``adapters/matrix/session.py``): the access token
+with ``whoami``, else a password login whose throw-away session is logged out again. Then
+the room: the bot must have joined it (an invite is accepted by ``empfang run``), customer
+conversations must not be readable by strangers (join rule, history visibility), the room's
+encryption must match ``matrix.encryption``, and the bot's power level must allow posting;
+retention purges later need it to redact others' events (moderator).
+
+Plain Client-Server API calls over httpx rather than nio: the check must not create a crypto
+store, a sync token or a device that outlives it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from adapters.matrix.session import REQUEST_TIMEOUT
+from bot.config import MatrixSection
+from bot.online import OnlineReport
+
+API = "/_matrix/client/v3"
+CHECK_DEVICE_NAME = "Empfang check-config"
+MODERATOR = 50
+"""Spec defaults when ``m.room.power_levels`` leaves a value out."""
+
+_PRIVATE_RULES = frozenset({"invite", "knock", "private"})
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    def error(self) -> str:
+        body = self.body if isinstance(self.body, dict) else {}
+        code = body.get("errcode") or f"HTTP {self.status}"
+        return f"{code}: {body.get('error') or 'no reason given'}"
+
+
+class _Unreachable(Exception):
+    """The homeserver did not answer at all."""
+
+
+class _Homeserver:
+    """Calls as one user; every failure to connect becomes :class:`_Unreachable`."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.token = ""
+
+    async def call(
+        self, method: str, path: str, *, body: Any = None, params: dict[str, str] | None = None
+    ) -> _Answer:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = await self.http.request(
+                method, API + path, json=body, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise _Unreachable(type(exc).__name__) from exc
+        try:
+            parsed: Any = response.json()
+        except ValueError:
+            parsed = None
+        return _Answer(response.status_code, parsed)
+
+
+async def check_online(section: MatrixSection) -> OnlineReport:
+    """Every finding by TOML key; ``problems`` empty when the homeserver accepts the setup."""
+    report = OnlineReport()
+    async with httpx.AsyncClient(
+        base_url=section.homeserver.rstrip("/"), timeout=REQUEST_TIMEOUT, trust_env=False
+    ) as http:
+        hs = _Homeserver(http)
+        try:
+            temporary = await _log_in(hs, section, report)
+            if hs.token:
+                try:
+                    await _check_room(hs, section, report)
+                finally:
+                    if temporary:
+                        await hs.call("POST", "/logout", body={})
+        except _Unreachable as exc:
+            report.problem("matrix.homeserver", f"cannot reach {section.homeserver} ({exc})")
+    return report
+
+
+async def _log_in(hs: _Homeserver, section: MatrixSection, report: OnlineReport) -> bool:
+    """Leave a working token in ``hs``; True when it is a session of this check alone."""
+    token = section.access_token.get_secret_value()
+    if token:
+        hs.token = token
+        who = await hs.call("GET", "/account/whoami")
+        user = who.body.get("user_id") if who.ok else None
+        if user == section.user_id:
+            return False
+        hs.token = ""
+        if who.ok:
+            report.problem(
+                "matrix.access_token", f"belongs to {user}, not matrix.user_id {section.user_id}"
+            )
+            return False
+        rejected = f"rejected by the homeserver ({who.error()})"
+        if not section.password.get_secret_value():
+            report.problem("matrix.access_token", rejected)
+            return False
+        report.warning("matrix.access_token", rejected + "; the bot logs in by password instead")
+    return await _password_login(hs, section, report)
+
+
+async def _password_login(hs: _Homeserver, section: MatrixSection, report: OnlineReport) -> bool:
+    login = await hs.call(
+        "POST",
+        "/login",
+        body={
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": section.user_id},
+            "password": section.password.get_secret_value(),
+            "initial_device_display_name": CHECK_DEVICE_NAME,
+        },
+    )
+    if not login.ok:
+        report.problem("matrix.password", f"login as {section.user_id} failed ({login.error()})")
+        return False
+    hs.token = str(login.body.get("access_token") or "")
+    return True
+
+
+async def _check_room(hs: _Homeserver, section: MatrixSection, report: OnlineReport) -> None:
+    room = section.room_id
+    joined = await hs.call("GET", "/joined_rooms")
+    if not joined.ok:
+        report.problem("matrix.room_id", f"cannot list the bot's rooms ({joined.error()})")
+        return
+    if room not in (joined.body.get("joined_rooms") or []):
+        if await _invited(hs, room):
+            report.warning(
+                "matrix.room_id",
+                f"the bot is invited to {room} but has not joined; `empfang run` accepts the "
+                "invite, then run this check again to see the room's settings",
+            )
+        else:
+            report.problem(
+                "matrix.room_id",
+                f"the bot is not in {room}; invite {section.user_id} from the room "
+                f"(/invite {section.user_id})",
+            )
+        return
+    state = await hs.call("GET", f"/rooms/{quote(room, safe='')}/state")
+    if not state.ok or not isinstance(state.body, list):
+        report.problem("matrix.room_id", f"cannot read the room's settings ({state.error()})")
+        return
+    _judge_room(_state_contents(state.body), section, report)
+
+
+async def _invited(hs: _Homeserver, room: str) -> bool:
+    """Invites show only in ``/sync``; the filter keeps the answer to that one room."""
+    nothing = {"not_types": ["*"]}
+    room_filter = {
+        "room": {
+            "rooms": [room],
+            "timeline": {"limit": 0},
+            "state": nothing,
+            "ephemeral": nothing,
+            "account_data": nothing,
+        },
+        "presence": nothing,
+        "account_data": nothing,
+    }
+    answer = await hs.call(
+        "GET", "/sync", params={"filter": json.dumps(room_filter), "timeout": "0"}
+    )
+    invites = (answer.body or {}).get("rooms", {}).get("invite", {}) if answer.ok else {}
+    return room in invites
+
+
+def _state_contents(events: list[Any]) -> dict[str, dict[str, Any]]:
+    """The room-wide state events (empty state key) by type."""
+    return {
+        str(event.get("type")): event.get("content") or {}
+        for event in events
+        if isinstance(event, dict) and event.get("state_key") == ""
+    }
+
+
+def _judge_room(
+    state: dict[str, dict[str, Any]], section: MatrixSection, report: OnlineReport
+) -> None:
+    room = section.room_id
+    rule = state.get("m.room.join_rules", {}).get("join_rule", "invite")
+    if rule == "public":
+        report.problem(
+            "matrix.room_id",
+            f"{room} is public: anyone on the homeserver can join and read customer "
+            "conversations; make it invite-only",
+        )
+    elif rule not in _PRIVATE_RULES:
+        report.warning("matrix.room_id", f"{room} can be joined without an invite ({rule})")
+    visibility = state.get("m.room.history_visibility", {}).get("history_visibility")
+    if visibility == "world_readable":
+        report.warning(
+            "matrix.room_id",
+            f"{room}'s history is world_readable: anyone can read it without joining; "
+            "set it to members only",
+        )
+    encrypted = "m.room.encryption" in state
+    if encrypted and not section.encryption:
+        report.problem(
+            "matrix.encryption",
+            f"false, but {room} is encrypted: the bot could not read agents' replies; set "
+            "matrix.encryption = true (with matrix.pickle_key)",
+        )
+    elif section.encryption and not encrypted:
+        report.problem(
+            "matrix.encryption",
+            f"true, but {room} is not encrypted; set matrix.encryption = false or turn on "
+            "encryption in the room",
+        )
+    _judge_power(state.get("m.room.power_levels"), state, section, report)
+
+
+def _judge_power(
+    levels: dict[str, Any] | None,
+    state: dict[str, dict[str, Any]],
+    section: MatrixSection,
+    report: OnlineReport,
+) -> None:
+    """Spec defaults apply where ``m.room.power_levels`` is silent (or missing altogether)."""
+    user = section.user_id
+    if levels is None:
+        creator = state.get("m.room.create", {}).get("creator")
+        level, redact, send = (100 if creator == user else 0), MODERATOR, 0
+    else:
+        users = levels.get("users") or {}
+        level = int(users.get(user, levels.get("users_default", 0)))
+        redact = int(levels.get("redact", MODERATOR))
+        events = levels.get("events") or {}
+        send = int(events.get("m.room.message", levels.get("events_default", 0)))
+    report.fact("matrix.room_id", f"the bot has joined {section.room_id}; power level {level}")
+    if level < send:
+        report.problem(
+            "matrix.room_id",
+            f"the bot's power level {level} is below {send}, needed to post messages",
+        )
+    if level < redact:
+        report.warning(
+            "matrix.room_id",
+            f"the bot's power level {level} is below {redact}, needed to redact others' "
+            "events; make it a moderator so retention can remove old customer messages",
+        )
