@@ -1,7 +1,7 @@
 """Pseudonyms, masked numbers and redaction of phone numbers inside free text.
 
 Everything an agent sees about a customer passes through here (via ``render.py``), so the rules
-of docs/privacy.md live in one place:
+of README's "Nothing leaked" live in one place:
 
 * a pseudonym is a *keyed* MAC of the stable id: plain or publicly salted hashes of phone
   numbers can be reversed by tabulating the whole number space;
@@ -14,11 +14,21 @@ of docs/privacy.md live in one place:
      (``POSSIBLE`` flags dates, postcodes and IBAN fragments), then drops candidates that
      overlap dates, times, amounts, IBANs, ISBNs, postcodes or follow an order/invoice/customer
      number keyword, because libphonenumber accepts e.g. ``03.04.2023`` as a German number;
-  3. :class:`ContextualNumberDetector` masks digit runs right after words such as "Tel." or
+  3. :class:`DigitRunDetector` catches what the matcher skips by design: numbers glued to
+     words (``Angebot0176-…``, ``wa.me/49…``) and international numbers written without '+'
+     or '00' (``4917698765432``, the way WhatsApp writes wa_ids), each validated against its
+     country code;
+  4. :class:`ContextualNumberDetector` masks digit runs right after words such as "Tel." or
      "Handy", which catches numbers that are not valid (a digit missing) but clearly meant as
      phone numbers.
 
   The passes run in that order and an earlier span wins over an overlapping later one.
+
+* detectors read a *normalised view* of the text (:func:`normalise`): invisible characters
+  (zero-width, soft hyphen, keycap marks) dropped, any Unicode decimal digit as ASCII, odd
+  spaces, dashes, ``_``, URL-encoded separators and a '+' standing for a space in a query
+  string as plain separators. Spans map back to the original, which is what gets masked, so a
+  number cannot hide behind a character the reader does not see.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import hashlib
 import hmac
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -231,6 +242,94 @@ class NumberDetector(Protocol):
     def find(self, text: str) -> list[Span]: ...
 
 
+# ---------------------------------------------------------------------------------------------
+# The normalised view detectors read
+# ---------------------------------------------------------------------------------------------
+
+# What may need rewriting: anything outside ASCII, '_', URL escapes, and a '+' that stands for
+# a space in a query string ("?text=ruf+an+0176+…": after a letter before a 0, or between digits).
+_SPECIAL = re.compile(r"[^\x00-\x7f]|_|%[0-9A-Fa-f]{2}|(?<=[A-Za-z])\+(?=0)|(?<=\d)\+(?=\d)")
+# URL escapes of characters numbers are written with; any other escape stays as it is.
+_URL_ESCAPES: Final = {"20": " ", "2B": "+", "2D": "-", "2E": ".", "2F": "/", "28": "(", "29": ")"}
+# Zero-width characters, soft hyphens, bidi marks (Cf), and combining marks such as the keycap
+# in "1️⃣" (Mn, Me): invisible to the reader, so invisible to the detectors too.
+_INVISIBLE: Final = frozenset({"Cf", "Mn", "Me"})
+
+
+@functools.lru_cache(maxsize=2048)
+def _plain_char(ch: str) -> str:
+    """One non-ASCII character as a number reader sees it."""
+    if ch.isdecimal():
+        return str(unicodedata.decimal(ch))
+    category = unicodedata.category(ch)
+    if category in _INVISIBLE:
+        return ""
+    if category == "Zs":
+        return " "
+    if category == "Pd":
+        return "-"
+    # Full-width '+', '(' and '/' fold to ASCII; superscripts would fold to digits and must not.
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 and folded.isascii() and not folded.isdigit() else ch
+
+
+def _plain(special: str) -> str:
+    if special in ("_", "+"):
+        return " "
+    if special[0] == "%":
+        return _URL_ESCAPES.get(special[1:].upper(), special)
+    return _plain_char(special)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """The text detectors read, and where each of its characters came from.
+
+    ``starts[i]``/``ends[i]`` are the original range of view character ``i``; both are None
+    when nothing needed rewriting (the common case, kept free of per-character lists).
+    """
+
+    text: str
+    starts: Sequence[int] | None = None
+    ends: Sequence[int] | None = None
+
+    def original(self, span: Span) -> Span:
+        """The span in the original text, swallowing invisible characters inside it."""
+        if self.starts is None or self.ends is None:
+            return span
+        return Span(self.starts[span.start], self.ends[span.end - 1], span.digits, span.e164)
+
+
+def normalise(text: str) -> View:
+    """The view of ``text`` with every way of hiding a digit or a separator undone."""
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _SPECIAL.finditer(text):
+        plain = _plain(m.group())
+        if plain == m.group():
+            continue  # an umlaut or an emoji: copied with the run around it
+        begin, end = m.span()
+        parts.append(text[pos:begin])
+        starts.extend(range(pos, begin))
+        ends.extend(range(pos + 1, begin + 1))
+        parts.append(plain)
+        starts.extend([begin] * len(plain))
+        ends.extend([end] * len(plain))
+        pos = end
+    if not parts:
+        return View(text)
+    parts.append(text[pos:])
+    starts.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    return View("".join(parts), starts, ends)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detectors
+# ---------------------------------------------------------------------------------------------
+
 # Separators people put between digits of a phone number; \s covers no-break and thin spaces,
 # the ranges cover the dashes word processors and phones substitute for '-'.
 _SEP = r"[\s\-./()\u2010-\u2015\u2212\uff0d]"
@@ -393,23 +492,20 @@ def _mostly_protected(text: str, start: int, end: int, ranges: Sequence[tuple[in
     return total > 0 and covered * 2 >= total
 
 
-_GLUED_PREFIX = re.compile(r"([^\W_]+)[-/#]$")
+_GLUED_PREFIX = re.compile(r"([^\W_]+)[-/#]?$")
 _PHONE_WORD = re.compile(
     r"tel|telefon|fon|phone|handy|mobil|mobile|fax|festnetz|natel|nr|nummer|whatsapp|wa", re.I
 )
 
 
 def _part_of_identifier(text: str, start: int, end: int) -> bool:
-    """``RE-2024-00123``, ``IMG-20240312-WA0001``, ``Rechnung_2024…``: digits glued to a code.
+    """``RE-2024-00123``, ``IMG-20240312-WA0001``, ``ESY1161234567``: digits glued to a code.
 
     A glued word counts as a code if it mixes letters and digits or is a short upper-case
-    abbreviation, and is no phone word: "Tel-0151…", "Huber/0151…" and the second number of
-    "0151 23456789/0176 98765432" remain phone numbers.
+    abbreviation, and is no phone word: "Tel-0151…", "Huber/0151…", "Angebot0176…" and the
+    second number of "0151 23456789/0176 98765432" remain phone numbers. An underscore is no
+    glue (the view turns it into a space): "Scan_0176…" is a file name with a number in it.
     """
-    if start > 0 and text[start - 1] == "_":
-        return True
-    if end < len(text) and text[end] == "_":
-        return True
     glued = _GLUED_PREFIX.search(text, max(0, start - 12), start)
     if glued is not None:
         word = glued.group(1)
@@ -501,11 +597,85 @@ class ContextualNumberDetector:
         return str(phonenumbers.format_number(parsed, _PHONE_E164)).lstrip("+")
 
 
+def _valid_e164(written: str, region: str | None) -> str | None:
+    """E.164 digits of ``written`` if libphonenumber holds it valid for its country code."""
+    try:
+        parsed = phonenumbers.parse(written, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, _PHONE_E164)).lstrip("+")
+
+
+# International without '+'/'00': one unbroken run, as wa_ids and wa.me links write it. Nine
+# digits at least (the shortest country code plus the shortest national numbers of DACH).
+_BARE_INTERNATIONAL = re.compile(r"(?<![\d+])[1-9]\d{8,14}(?!\d)")
+# '+', '00' or a trunk '0' right after a letter: "Angebot0176-…", "Tel+49…".
+_GLUED_TO_WORD = re.compile(rf"(?<=[^\W\d_])(?:\+|0)\d(?:{_SEP}{{0,3}}\d){{4,16}}(?!\d)")
+_GROUP_END = re.compile(rf"\d(?={_SEP})")
+
+
+class DigitRunDetector:
+    """Numbers the matcher skips by design, each validated against its country code.
+
+    libphonenumber ignores a number glued to a letter, and reads ``4917698765432`` as a
+    (too long) national number of the customer's region. WhatsApp writes numbers exactly like
+    that (wa_ids, wa.me links, the "changed number" notice), so such runs are tried as
+    international numbers, and runs glued to a word as written. A glued run may swallow the
+    next number ("0176-3344556 030…"), so the longest valid prefix ending at a digit group wins.
+    """
+
+    def __init__(self, regions: Sequence[str] = (DEFAULT_REGION,)) -> None:
+        self.regions = tuple(r.upper() for r in regions)
+
+    def find(self, text: str) -> list[Span]:
+        guards = _Guards(text)
+        spans: list[Span] = []
+        for m in _BARE_INTERNATIONAL.finditer(text):
+            e164 = _valid_e164("+" + m.group(), None)
+            if e164 is not None and not guards.reject(m.start(), m.end()):
+                spans.append(Span(m.start(), m.end(), m.group(), e164))
+        for m in _GLUED_TO_WORD.finditer(text):
+            span = self._longest_valid(text, m.start(), m.end())
+            if span is not None and not guards.reject(span.start, span.end):
+                spans.append(span)
+        return spans
+
+    def _longest_valid(self, text: str, start: int, end: int) -> Span | None:
+        group_ends = [g.end() for g in _GROUP_END.finditer(text, start, end)] + [end]
+        for stop in reversed(group_ends):
+            written = text[start:stop]
+            for region in self.regions:
+                e164 = _valid_e164(written, region)
+                if e164 is not None:
+                    return Span(start, stop, _ascii_digits(written), e164)
+        return None
+
+
+_ANY_RUN = re.compile(rf"\+?\d(?:{_SEP}{{0,3}}\d){{{_MIN_DIGITS_FOR_A_NUMBER - 1},}}")
+
+
+class AnyDigitRunDetector:
+    """Every run of six or more digits, for texts no customer wrote (WhatsApp's notices).
+
+    Such texts hold numbers but no dates or amounts, and a number there may be too new for
+    libphonenumber's metadata; a run is shown with its country code if it has one.
+    """
+
+    def find(self, text: str) -> list[Span]:
+        return [
+            Span(m.start(), m.end(), _ascii_digits(m.group()), _ascii_digits(m.group()))
+            for m in _ANY_RUN.finditer(text)
+        ]
+
+
 def default_detectors(
     *,
     sender_digits: str | None,
     region: str,
     extra_regions: Sequence[str] = (),
+    every_digit_run: bool = False,
 ) -> list[NumberDetector]:
     """The detectors :func:`redact_text` runs, in priority order."""
     detectors: list[NumberDetector] = []
@@ -514,7 +684,10 @@ def default_detectors(
     regions = [region.upper()]
     regions += [r.upper() for r in extra_regions if r.upper() not in regions]
     detectors += [PhoneNumberMatcherDetector(r) for r in regions]
+    detectors.append(DigitRunDetector(regions))
     detectors.append(ContextualNumberDetector(region))
+    if every_digit_run:
+        detectors.append(AnyDigitRunDetector())
     return detectors
 
 
@@ -552,19 +725,26 @@ def redact_text(
     region: str = DEFAULT_REGION,
     visible_digits: int = DEFAULT_VISIBLE_DIGITS,
     extra_regions: Sequence[str] = (),
+    every_digit_run: bool = False,
 ) -> str:
     """Text as agents may see it: every phone number replaced by its masked form.
 
     ``region`` is the customer's (see :func:`customer_region`); national-format numbers are read
     in it. ``extra_regions`` also reads them as e.g. the business's home region, for customers
-    near a border who write a neighbour's number without country code.
+    near a border who write a neighbour's number without country code. ``every_digit_run``
+    masks any run of six or more digits as well (:class:`AnyDigitRunDetector`). Detectors read
+    the normalised view (:func:`normalise`); the original text is what gets masked.
     """
     if not has_enough_digits(text):
         return text
     detectors = default_detectors(
-        sender_digits=sender_digits, region=region, extra_regions=extra_regions
+        sender_digits=sender_digits,
+        region=region,
+        extra_regions=extra_regions,
+        every_digit_run=every_digit_run,
     )
-    spans = find_numbers(text, detectors)
+    view = normalise(text)
+    spans = [view.original(span) for span in find_numbers(view.text, detectors)]
     if not spans:
         return text
     return redact_spans(text, spans, visible_digits)

@@ -28,6 +28,7 @@ from bot.domain import (
     WebhookBatch,
 )
 from bot.errors import PayloadError
+from bot.logfilter import mask_log_text
 
 JSON = dict[str, Any]
 
@@ -220,14 +221,18 @@ def _ident(value: Any, where: str, shape: re.Pattern[str] = _ID) -> str | None:
 
 
 def _label(value: Any) -> str:
-    """A short printable name for an unsupported event; it is shown and logged."""
-    text = value if isinstance(value, str) else json.dumps(value)
+    """A short printable name for an unsupported event; it is shown and logged, so a number
+    in it is masked first (escaping would split it into runs too short to recognise)."""
+    text = mask_log_text(value if isinstance(value, str) else json.dumps(value))
     return "".join(c if c.isprintable() else "?" for c in text[:_LABEL_LENGTH])
 
 
 def _unsupported(field: str, raw: Any) -> UnsupportedEvent:
+    """The event's field may quote the payload ("invalid message: interactive.… missing")."""
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
-    return UnsupportedEvent(field=field, digest=hashlib.sha256(canonical).hexdigest())
+    return UnsupportedEvent(
+        field=mask_log_text(field), digest=hashlib.sha256(canonical).hexdigest()
+    )
 
 
 def _profile_names(contacts: Any, repaired: frozenset[int]) -> dict[str, tuple[str, bool]]:

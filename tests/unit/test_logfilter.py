@@ -16,6 +16,8 @@ from bot.logfilter import (
     install_log_filter,
     mask_log_text,
 )
+from tests.masking import leaked_digits
+from tests.numbers import CUSTOMER
 
 NUMBER = "+49 151 12345678"
 
@@ -54,12 +56,26 @@ def _no_long_digit_runs(text: str) -> bool:
         "user_4915112345678",
         "0151.1234.5678",
         "0151–12345678",
+        # issue 12: echoed in a refusal reason, these survived
+        "0151_1234_5678",
+        "0151\u200b1234\u200c5678",
+        "0151\u200d1234\u2060567\ufeff8",
+        # other notations that must not either
+        "0151\u00ad12345678",
+        "+49\u2009151\u202f12345678",
+        "0151 _ 12345678",
+        "０１５１１２３４５６７８",
+        "＋４９ １５１ １２３４５６７８",
+        "٠١٥١١٢٣٤٥٦٧٨",
+        "0151%2012345678",
+        "0\ufe0f\u20e31\ufe0f\u20e35\ufe0f\u20e31\ufe0f\u20e312345678",
     ],
 )
 def test_numbers_are_masked(text: str) -> None:
     masked = mask_log_text(f"sending to {text} now")
     assert REDACTED in masked
     assert _no_long_digit_runs(masked)
+    assert leaked_digits(masked, CUSTOMER) is None, masked
 
 
 @pytest.mark.parametrize(

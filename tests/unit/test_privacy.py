@@ -12,7 +12,9 @@ import pytest
 from bot.errors import ConfigError
 from bot.privacy import (
     PSEUDONYM_VERSION,
+    AnyDigitRunDetector,
     ContextualNumberDetector,
+    DigitRunDetector,
     NumberDetector,
     PhoneNumberMatcherDetector,
     PseudonymKeyError,
@@ -23,6 +25,7 @@ from bot.privacy import (
     has_enough_digits,
     initials,
     mask_number,
+    normalise,
     pseudonym,
     redact_spans,
     redact_text,
@@ -228,11 +231,20 @@ def test_sender_number_masked_in_any_notation(written: str) -> None:
     assert redacted == "Meine Nummer ist +49 ••• ••••••78, danke."
 
 
-def test_sender_number_without_prefix_is_only_caught_by_the_sender_pass() -> None:
-    text = "Schreib an 4915112345678 oder 15112345678"
+def test_national_number_without_trunk_prefix_is_only_caught_by_the_sender_pass() -> None:
+    # "15112345678" could be anything; as the sender's own digits it is their number.
+    text = "Schreib an 15112345678"
     assert redact_text(text, sender_digits=None, region="DE", visible_digits=2) == text
     assert redact_text(text, sender_digits=SENDER, region="DE", visible_digits=2) == (
-        "Schreib an +49 ••• ••••••78 oder +49 ••• ••••••78"
+        "Schreib an +49 ••• ••••••78"
+    )
+
+
+def test_anyones_international_number_without_plus_is_masked() -> None:
+    # Issue 12: bare international digits survived unless they were the sender's own.
+    text = "Schreib an 4917698765432 oder 4915112345678"
+    assert redact_text(text, sender_digits=None, region="DE", visible_digits=2) == (
+        "Schreib an +49 ••• ••••••32 oder +49 ••• ••••••78"
     )
 
 
@@ -374,3 +386,74 @@ def test_earlier_detector_wins_overlaps() -> None:
 def test_glued_words_that_are_no_codes_do_not_shield_numbers(text: str) -> None:
     redacted = redact_text(text, sender_digits=None, region="DE", visible_digits=2)
     assert not re.search(r"\d{5}", redacted.replace(" ", ""))
+
+
+# --- issue 12: leaks found from outside ---------------------------------------------------------
+
+
+def test_changed_number_notice_masks_the_new_number_like_the_sender() -> None:
+    text = "User A changed from 4915112345601 to 4917655554433"
+    redacted = redact_text(text, sender_digits="4915112345601", region="DE", visible_digits=2)
+    assert redacted == "User A changed from +49 ••• ••••••01 to +49 ••• ••••••33"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Angebot_0176-3344556.pdf", "Angebot_+49 ••• •••••56.pdf"),
+        ("Scan_01763344556.pdf", "Scan_+49 ••• •••••56.pdf"),
+        ("wa.me/4917612345678", "wa.me/+49 ••• ••••••78"),
+        ("https://wa.me/4917612345678?text=Hallo", "https://wa.me/+49 ••• ••••••78?text=Hallo"),
+        ("meine Nummer 4917698765432", "meine Nummer +49 ••• ••••••32"),
+    ],
+)
+def test_issue_examples_are_masked(text: str, expected: str) -> None:
+    assert redact_text(text, sender_digits=None, region="DE", visible_digits=2) == expected
+
+
+def test_invisible_characters_inside_a_number_are_masked_with_it() -> None:
+    text = "Nummer 0176\u200b3344\u00ad556."
+    assert redact_text(text, sender_digits=None, region="DE", visible_digits=2) == (
+        "Nummer +49 ••• •••••56."
+    )
+
+
+def test_view_maps_back_to_the_original() -> None:
+    text = "Ruf_an ０１７６\u200b 33%2044556"
+    view = normalise(text)
+    assert view.text == "Ruf an 0176 33 44556"
+    [span] = DigitRunDetector(["DE"]).find(view.text) or PhoneNumberMatcherDetector("DE").find(
+        view.text
+    )
+    original = view.original(span)
+    assert text[original.start : original.end] == "０１７６\u200b 33%2044556"
+
+
+def test_plain_ascii_text_needs_no_position_map() -> None:
+    view = normalise("Ruf an 0176 3344556, Grüße")
+    assert (view.text, view.starts) == ("Ruf an 0176 3344556, Grüße", None)
+
+
+def test_glued_run_takes_the_longest_valid_number_not_the_whole_run() -> None:
+    text = "Angebot0176-3344556 2026"
+    [span] = DigitRunDetector(["DE"]).find(text)
+    assert text[span.start : span.end] == "0176-3344556"
+
+
+def test_bare_runs_glued_to_a_code_stay() -> None:
+    # A meter id, not a number (also in the corpus' must-keep list).
+    assert DigitRunDetector(["DE"]).find("Zähler 1ESY4917633445566") == []
+
+
+def test_every_digit_run_masks_numbers_libphonenumber_does_not_know() -> None:
+    text = "User A changed from 4915112345601 to 99912345678"
+    assert redact_text(text, region="DE", visible_digits=2) == (
+        "User A changed from +49 ••• ••••••01 to 99912345678"
+    )
+    assert redact_text(text, region="DE", visible_digits=2, every_digit_run=True) == (
+        "User A changed from +49 ••• ••••••01 to ••• ••••••78"
+    )
+    assert [s.digits for s in AnyDigitRunDetector().find(text)] == [
+        "4915112345601",
+        "99912345678",
+    ]

@@ -15,6 +15,7 @@ import phonenumbers
 import pytest
 
 from bot.privacy import mask_number, redact_text
+from tests.masking import leaked_digits
 
 # (message, customer region, numbers exactly as written in the message)
 MUST_MASK: list[tuple[str, str, tuple[str, ...]]] = [
@@ -150,3 +151,107 @@ def test_corpus_sizes() -> None:
     assert len(MUST_MASK) >= 30
     assert len(MUST_KEEP) >= 20
     assert {region for _, region, _ in MUST_MASK} == set(REGIONS)
+
+
+# --- every way a number can be written (issue 12, "Leaks found from outside") ------------------
+# (message, customer region, E.164 digits of every number in it). The notation is the point, so
+# the numbers are given as E.164 instead of "as written": libphonenumber cannot parse most of
+# these notations, which is exactly why they leaked.
+THIRD = "4917633445566"  # +49 176 33445566
+SHORT = "491763344556"  # +49 176 3344556, the issue's example
+AT_MOBILE = "436641234567"
+CH_MOBILE = "41791234567"
+
+MUST_MASK_NOTATIONS: list[tuple[str, str, tuple[str, ...]]] = [
+    # separators a parser does not know
+    ("Bitte an 0176_3344_556 zurückrufen", "DE", (SHORT,)),
+    ("Nummer 0176\u200b3344\u200c556, danke", "DE", (SHORT,)),
+    ("Nummer 0176\u200d33\u206044556", "DE", (SHORT,)),
+    ("Nummer \ufeff0176 3344556", "DE", (SHORT,)),
+    ("Nummer 0176\u00ad33\u00ad44556", "DE", (SHORT,)),
+    ("Ruf an: +49\u2009176\u202f3344556", "DE", (SHORT,)),
+    ("Ruf an: 0176\u2007\u20033344556", "DE", (SHORT,)),
+    ("Ruf an: 0176 _ 3344556", "DE", (SHORT,)),
+    # other digits
+    ("Meine Nummer: ０１７６ ３３４４５５６", "DE", (SHORT,)),
+    ("Meine Nummer: ＋４９ １７６ ３３４４５５６", "DE", (SHORT,)),
+    ("رقمي ٠١٧٦٣٣٤٤٥٥٦ شكرا", "DE", (SHORT,)),
+    ("Nummer ۰۱۷۶۳۳۴۴۵۵۶", "DE", (SHORT,)),
+    ("Nummer ०१७६३३४४५५६", "DE", (SHORT,)),
+    ("Nummer 0\ufe0f\u20e31\ufe0f\u20e37\ufe0f\u20e36\ufe0f\u20e3 3344556", "DE", (SHORT,)),
+    # glued to words and underscores (file names)
+    ("📄 Angebot_0176-3344556.pdf", "DE", (SHORT,)),
+    ("Scan_01763344556.pdf", "DE", (SHORT,)),
+    ("Angebot0176-3344556.pdf", "DE", (SHORT,)),
+    ("Foto_+4917633445566_neu.jpg", "DE", (THIRD,)),
+    ("Rückruf:01763344556!", "DE", (SHORT,)),
+    ("Kontakt_Huber_0664-1234567.vcf", "AT", (AT_MOBILE,)),
+    ("Offerte_079_123_45_67.pdf", "CH", (CH_MOBILE,)),
+    # links and identifiers
+    ("wa.me/4917633445566", "DE", (THIRD,)),
+    ("https://wa.me/4917633445566?text=Hallo%20Frau%20Meier", "DE", (THIRD,)),
+    ("https://api.whatsapp.com/send?phone=4917633445566&text=Hi", "DE", (THIRD,)),
+    ("tel:+4917633445566", "DE", (THIRD,)),
+    ("<a href='tel:01763344556'>anrufen</a>", "DE", (SHORT,)),
+    ("https://example.de/kontakt#0176-3344556", "DE", (SHORT,)),
+    ("https://wa.me/?text=Ruf%20mich%20an%200176%203344556", "DE", (SHORT,)),
+    ("https://wa.me/?text=Ruf+mich+an+0176+3344556", "DE", (SHORT,)),
+    ("https://wa.me/?text=%2B49%20176%203344556", "DE", (SHORT,)),
+    # international numbers without '+' or '00', as WhatsApp writes wa_ids
+    ("Meine neue Nummer ist 4917633445566", "DE", (THIRD,)),
+    ("Die Nummer meiner Tochter: 436641234567", "DE", (AT_MOBILE,)),
+    ("Schreib mir auf 41791234567", "AT", (CH_MOBILE,)),
+    ("User A changed from 4915112345678 to 4917633445566", "DE", ("4915112345678", THIRD)),
+    # fields the chat shows: profile names, location labels, button titles, order text
+    ("Erika 4917633445566", "DE", (THIRD,)),
+    ("Praxis Dr. Huber, Tel.0176/3344556", "DE", (SHORT,)),
+    ("Rückruf unter 0176-3344556 ✅", "DE", (SHORT,)),
+    ("2 × SKU-A1; bitte anrufen 4917633445566", "DE", (THIRD,)),
+]
+
+MUST_KEEP_NOTATIONS: list[str] = [
+    "IMG_20240312_143000.jpg",
+    "VID-20240312-WA0001.mp4",
+    "PXL_20240312_143000123.jpg",
+    "Screenshot_20240312-143000.png",
+    "Scan_2024-03-12.pdf",
+    "Rechnung_RE-2026-004711.pdf",
+    "Es geht um die Rechnung RE-2026-004711 über 1.299,00 €.",
+    "Kontoauszug_DE89370400440532013000.pdf",
+    "Sendungsnummer_00340434161094042557",
+    "Version 2.14.3, Build 20240312",
+    "Termin am 12.03.\u200b2026 um 14:30",
+    "Lieferung nach 80331 München, Zeit 08:15:30",
+    "Bestellung #4711-0815-2026",
+    "EAN 4006381333931",
+    "https://shop.example/produkt/4006381333931",
+    "https://shop.example/order?id=2026004711&step=2",
+    "Unix-Zeit 1764547200",
+    "Preis: １２,５０ €",
+    "Termin ２０２６-０３-１２",
+    "https://example.de/blog/2024/03/12/angebot",
+    "Artikel_123456_rot.jpg",
+    "Kundennummer_0123456789.pdf",
+]
+
+
+@pytest.mark.parametrize(("message", "region", "numbers"), MUST_MASK_NOTATIONS)
+def test_corpus_notation_numbers_are_valid(
+    message: str, region: str, numbers: tuple[str, ...]
+) -> None:
+    for e164 in numbers:
+        assert phonenumbers.is_valid_number(phonenumbers.parse("+" + e164)), e164
+
+
+@pytest.mark.parametrize(("message", "region", "numbers"), MUST_MASK_NOTATIONS)
+def test_every_notation_is_masked(message: str, region: str, numbers: tuple[str, ...]) -> None:
+    redacted = redact_text(message, sender_digits=None, region=region, visible_digits=2)
+    for e164 in numbers:
+        assert mask_number(e164, 2) in redacted, redacted
+        assert leaked_digits(redacted, e164) is None, redacted
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("message", MUST_KEEP_NOTATIONS)
+def test_identifiers_in_any_notation_stay_unchanged(message: str, region: str) -> None:
+    assert redact_text(message, sender_digits=None, region=region, visible_digits=2) == message
