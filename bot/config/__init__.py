@@ -19,6 +19,7 @@ from bot.config.sections import (
     ServerSection,
     SlackSection,
     StoreSection,
+    UiSection,
     WhatsAppSection,
 )
 from bot.config.settings import (
@@ -47,6 +48,7 @@ __all__ = [
     "Settings",
     "SlackSection",
     "StoreSection",
+    "UiSection",
     "WhatsAppSection",
     "check_settings",
     "config_path",

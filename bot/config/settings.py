@@ -31,6 +31,7 @@ from bot.config.sections import (
     ServerSection,
     SlackSection,
     StoreSection,
+    UiSection,
     WhatsAppSection,
 )
 from bot.errors import ConfigError
@@ -58,6 +59,7 @@ class Settings(BaseSettings):
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     jobs: JobsSection = Field(default_factory=JobsSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
+    ui: UiSection = Field(default_factory=UiSection)
     cases: list[CaseSinkSettings] = Field(default_factory=list)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     business_hours: BusinessHoursSection = Field(default_factory=BusinessHoursSection)

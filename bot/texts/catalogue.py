@@ -1,0 +1,127 @@
+"""The shape of a text catalogue: one typed attribute per text the bot writes.
+
+Each language builds one frozen :class:`Texts` with every field given, so a text missing in a
+language, or a key that code uses but no catalogue has, is a type error, not a runtime
+surprise. Values are ``str.format`` templates with named placeholders; the placeholders of a
+key must be the same in every language (``tests/unit/test_texts.py``).
+
+Agents are addressed neutrally (no "du", no "Sie": impersonal phrasing), customers with "Sie".
+Admin-configured texts (first-contact notice, out-of-hours reply) are not here: they are sent
+as configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Language = Literal["de", "en"]
+"""``[ui] language``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Texts:
+    # -- the thread root (bot.render) ---------------------------------------------------------
+    number_withheld: str
+    root_profile_name: str
+    root_state_closed: str
+    root_state_claimed: str
+    root_state_waiting: str
+    root_window: str
+    """``{closes}`` is ``dd.mm. HH:MM`` in ``{zone}``."""
+    root_hint: str
+
+    # -- customer messages in the thread (bot.render) -----------------------------------------
+    forwarded: str
+    image: str
+    video: str
+    document: str
+    sticker: str
+    voice_message: str
+    audio_file: str
+    contact_card: str
+    no_number: str
+    choice: str
+    reacted: str
+    reaction_removed: str
+    order: str
+    edited: str
+    deleted: str
+    system_notice: str
+    opened_chat: str
+    unsupported: str
+    unsupported_type: str
+    location: str
+    location_unnamed: str
+
+    # -- agent commands and notices (bot.relay) -----------------------------------------------
+    help: str
+    refused_reply: str
+    refused_claim: str
+    refused_close: str
+    unknown_command: str
+    no_case_system: str
+    conversation_closed: str
+    edit_impossible: str
+    closed_by: str
+
+    # -- failed sends (bot.explain) -----------------------------------------------------------
+    failure_window_closed: str
+    failure_not_on_whatsapp: str
+    failure_token: str
+    failure_rate_limit: str
+    failure_pair_rate: str
+    failure_code: str
+    failure_refused: str
+    failure_title: str
+    """Appended to ``failure_code`` / ``failure_refused`` when WhatsApp gave a title."""
+
+    # -- !case (bot.cases.command) ------------------------------------------------------------
+    case_usage: str
+    case_systems: str
+    case_bad_id: str
+    case_refused: str
+    case_linked: str
+    case_was: str
+    case_linked_end: str
+    case_pending: str
+    case_dead: str
+    case_none: str
+    case_without_id: str
+    case_one: str
+    case_closed: str
+    case_transfer_failed: str
+    case_erased_conversation: str
+    """Stands for ``{who}`` in ``case_transfer_failed`` (German: dative)."""
+    case_ledger_row: str
+
+    # -- Slack buttons (adapters.slack.blocks) ------------------------------------------------
+    button_claim: str
+    button_take_over: str
+    button_close: str
+    button_cancel: str
+    close_confirm_title: str
+    close_confirm_text: str
+
+    # -- on-call (bot.alerts) -----------------------------------------------------------------
+    duration_minutes: str
+    duration_hours: str
+    privacy_notice_sent: str
+    out_of_hours_reply_sent: str
+    unknown_customer: str
+    """Stands for ``{who}`` in ``urgent_post`` / ``urgent_page`` (German: dative)."""
+    urgent_post: str
+    urgent_page: str
+    sla_reminder: str
+    sla_escalated: str
+    sla_page: str
+    window_warning: str
+    """``{closes}`` is ``HH:MM`` in ``{zone}``."""
+    alert_resolved: str
+    token_invalid: str
+    token_valid: str
+    signatures_failing: str
+    signatures_valid: str
+    dead_letter: str
+    chat_unreachable: str
+    chat_reachable: str

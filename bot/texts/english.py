@@ -1,0 +1,140 @@
+"""The English catalogue: the bot's texts as they were before ``[ui] language`` existed."""
+
+from __future__ import annotations
+
+from bot.texts.catalogue import Texts
+
+ENGLISH = Texts(
+    number_withheld="number withheld",
+    root_profile_name="Name on WhatsApp: {name}",
+    root_state_closed="State: closed",
+    root_state_claimed="State: open, handled by {agent}",
+    root_state_waiting="State: open, waiting for an agent",
+    root_window="WhatsApp window open until {closes} ({zone})",
+    root_hint="Reply in this thread to answer on WhatsApp; !help lists commands.",
+    forwarded="↪ Forwarded: {text}",
+    image="📷 Image",
+    video="🎬 Video",
+    document="📄 Document",
+    sticker="🏷 Sticker",
+    voice_message="🎤 Voice message",
+    audio_file="🎵 Audio file",
+    contact_card="👤 Contact card: {cards}",
+    no_number="no number",
+    choice="🔘 Chose: {title}",
+    reacted="Customer reacted {emoji} to a message",
+    reaction_removed="Customer removed a reaction",
+    order="🛒 Order: {text}",
+    edited="✏️ Customer edited a message: {text}",
+    deleted="🗑 Customer deleted a message",
+    system_notice="System notice",
+    opened_chat="👋 Customer opened the chat",
+    unsupported="⚠️ Unsupported message; WhatsApp did not pass on its content",
+    unsupported_type="⚠️ Unsupported message ({type}); WhatsApp did not pass on its content",
+    location="📍 Location: {label} ({where})",
+    location_unnamed="📍 Location ({where})",
+    help=(
+        "Reply in this thread and your message goes to the customer on WhatsApp.\n"
+        '• !send <text> — send (required when reply_mode is "explicit")\n'
+        "• !note <text> — internal note, never sent\n"
+        "• !close — close the conversation; the customer's next message opens a new thread\n"
+        "• !case — show the linked case; !case <id> links an existing case\n"
+        "• !help — this help\n"
+        "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed."
+    ),
+    refused_reply="⛔ {author} is not allowed to answer customers; nothing was sent.",
+    refused_claim="⛔ {author} may not claim conversations.",
+    refused_close="⛔ {author} may not close conversations.",
+    unknown_command="Unknown command {command}; nothing was sent. !help lists commands.",
+    no_case_system="No case system is configured.",
+    conversation_closed=(
+        "This conversation is closed; nothing was sent. The customer's next message "
+        "opens a new thread."
+    ),
+    edit_impossible=(
+        "✏️ WhatsApp messages can't be edited: the customer still sees the original. "
+        "Send a new message to correct it."
+    ),
+    closed_by="🔒 Closed by {agent}. The customer's next message opens a new thread.",
+    failure_window_closed=(
+        "❌ Not delivered: the 24-hour window is closed. The customer's last message was more "
+        "than 24 hours ago, and WhatsApp now only allows approved template messages. Ask the "
+        "customer to write again, or contact them through another channel."
+    ),
+    failure_not_on_whatsapp=(
+        "❌ Not delivered: this customer's number cannot receive WhatsApp messages (not on "
+        "WhatsApp, an outdated app, or WhatsApp's terms not accepted)."
+    ),
+    failure_token=(
+        "❌ Not sent: the WhatsApp access token has expired or is invalid. Please tell your "
+        "Empfang admin to renew whatsapp.access_token; messages will not go out until then."
+    ),
+    failure_rate_limit=(
+        "❌ Not sent: WhatsApp's rate limit was hit repeatedly. Please send again shortly."
+    ),
+    failure_pair_rate=(
+        "❌ Not sent: too many messages to this customer in a short time. Wait a minute, "
+        "then send again."
+    ),
+    failure_code="❌ Not delivered: WhatsApp error {code}",
+    failure_refused="❌ Not delivered: WhatsApp refused the message",
+    failure_title=" ({title})",
+    case_usage=(
+        "Usage: !case — show the linked case; !case [<case system>] <case id> — link a case."
+    ),
+    case_systems="Case systems: {names}.",
+    case_bad_id="“{case_id}” is not a case id (letters, digits and _ . : / - only).",
+    case_refused="“{case_id}” cannot be linked in {sink}: {problem}.",
+    case_linked="🔗 Linked case {case_id} in {sink}",
+    case_was=" (was {previous})",
+    case_linked_end=". Further transfers of this conversation go there.",
+    case_pending="; {count} transfer(s) pending",
+    case_dead="; {count} transfer(s) failed for good (dead-lettered)",
+    case_none="no case yet",
+    case_without_id="transferred (this case system gives no case id)",
+    case_one="case {label}",
+    case_closed=" (closed)",
+    case_transfer_failed=(
+        "⚠️ Case transfer failed for good: {event} of {who} could not be delivered to case "
+        "system “{sink}” after {attempts} attempt(s) ({reason}). It is in the dead-letter "
+        "queue (job {job}{where})."
+    ),
+    case_erased_conversation="an erased conversation",
+    case_ledger_row="; ledger row {row}",
+    button_claim="Claim",
+    button_take_over="Take over",
+    button_close="Close",
+    button_cancel="Cancel",
+    close_confirm_title="Close this conversation?",
+    close_confirm_text="The customer's next message opens a new thread.",
+    duration_minutes="{minutes} min",
+    duration_hours="{hours} h {minutes} min",
+    privacy_notice_sent="ℹ️ Privacy notice sent: {text}",
+    out_of_hours_reply_sent="ℹ️ Out-of-hours reply sent: {text}",
+    unknown_customer="a customer",
+    urgent_post="🚨 {mention}Urgent message from {who} (matched an urgent keyword).",
+    urgent_page="Urgent WhatsApp message from {who}",
+    sla_reminder="⏰ {mention}{customer} has waited {waited} for an answer.",
+    sla_escalated="🚨 {mention}Escalated: {customer} has waited {waited}.",
+    sla_page="WhatsApp customer {customer} unanswered for {waited}",
+    window_warning=(
+        "⌛ {mention}The 24-hour WhatsApp window closes at {closes} ({zone}) and the last "
+        "message is unanswered. After that only approved templates can reach the customer."
+    ),
+    alert_resolved="✅ Resolved: {summary}",
+    token_invalid=(
+        "The WhatsApp access token has expired or is invalid: nothing reaches customers "
+        "until whatsapp.access_token is renewed."
+    ),
+    token_valid="WhatsApp accepts the access token again",
+    signatures_failing=(
+        "{count} webhook requests with a missing or wrong signature within {window}: check "
+        "whatsapp.app_secret, or someone is probing the webhook."
+    ),
+    signatures_valid="webhooks are correctly signed again",
+    dead_letter="A {kind} job failed permanently after {attempts} attempts: {reason}",
+    chat_unreachable=(
+        "{platform} has been unreachable for more than {duration}; customer messages are queued."
+    ),
+    chat_reachable="{platform} is reachable again",
+)
