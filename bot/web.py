@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from bot.errors import PayloadError, SignatureError
+from bot.errors import PayloadError, SignatureError, StoreError
 from bot.intake import Intake
+from bot.logfilter import mask_log_text
 from bot.metrics import Metrics
 from bot.ports import WhatsAppProvider
 from bot.store import Store
@@ -47,6 +50,10 @@ class WebhookHandlers:
         self._max_body = max_body_bytes
         self.watcher = watcher
 
+    @property
+    def metrics(self) -> Metrics:
+        return self._metrics
+
     async def verify(self, request: web.Request) -> web.Response:
         query = request.query
         if self._provider.verify_challenge(query.get("hub.mode"), query.get("hub.verify_token")):
@@ -55,6 +62,8 @@ class WebhookHandlers:
         return web.Response(status=403, text="verify token mismatch")
 
     async def receive(self, request: web.Request) -> web.Response:
+        """Every answer is 200, 400, 401, 403, 413 or 503 (the server's limits add 408 and
+        415); the whole delivery is one decision, stored whole or not at all."""
         started = time.perf_counter()
         if request.content_length is not None and request.content_length > self._max_body:
             return self._refuse(413, f"body larger than {self._max_body} bytes")
@@ -69,21 +78,58 @@ class WebhookHandlers:
                 await self.watcher.signature_failed(exc)
             return self._refuse(exc.status, str(exc))
         except PayloadError as exc:
-            return self._refuse(400, str(exc))
-        result = await self._intake.accept(batch)
+            return self._refuse(exc.status, str(exc))
+        try:
+            result = await self._intake.accept(batch)
+        except StoreError as exc:
+            return self._refuse(503, str(exc))
         if self.watcher is not None:
             await self.watcher.webhook_accepted()
         self._metrics.count("webhooks", "accepted")
         self._metrics.count("messages", "new", result.new_messages)
         self._metrics.count("messages", "duplicate", result.duplicates)
+        self._metrics.count("messages", "ignored", result.unsupported)
         self._metrics.count("statuses", "new", result.new_statuses)
         self._metrics.webhook_ack_seconds.observe(time.perf_counter() - started)
         return web.Response(text="ok")
 
     def _refuse(self, status: int, reason: str) -> web.Response:
         self._metrics.count("webhooks", f"refused_{status}")
-        log.warning("webhook refused with %s: %s", status, reason)
-        return web.Response(status=status, text=reason)
+        # Masked before escaping: escaping turns a zero-width separator into "\u200b", which
+        # would split the number into runs too short for the mask to see.
+        shown = printable(mask_log_text(reason))
+        log.warning("webhook refused with %s: %s", status, shown)
+        return web.Response(status=status, text=shown)
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` safe for one log line and an answer: a reason may quote the request, and a
+    newline in it would forge a log line; control characters are escaped, length capped."""
+    escaped = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
+    return escaped + ("…" if len(text) > limit else "")
+
+
+def safety_net(metrics: Metrics) -> Any:
+    """Answers 503 (Meta retries) for an error no handler expected, and logs each kind once
+    with its traceback; the causes are fixed where they arise, this only keeps one unknown
+    from becoming a 500 and a log line per request."""
+    seen: set[tuple[str, str]] = set()
+
+    @web.middleware
+    async def catch(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            kind = (request.path, type(exc).__name__)
+            metrics.count("webhooks", "refused_503")
+            if kind not in seen:
+                seen.add(kind)
+                log.exception("unexpected %s on %s; answered 503", kind[1], kind[0])
+            return web.Response(status=503, text="temporarily unavailable")
+
+    return catch
 
 
 class Health:
@@ -113,10 +159,18 @@ class Health:
 
 
 def build_web_app(
-    webhooks: WebhookHandlers, health: Health, *, max_body_bytes: int
+    webhooks: WebhookHandlers,
+    health: Health,
+    *,
+    max_body_bytes: int,
+    middlewares: Sequence[Any] = (),
 ) -> web.Application:
-    """The aiohttp application; chat adapters may add their own routes (Slack HTTP mode)."""
-    app = web.Application(client_max_size=max_body_bytes)
+    """The aiohttp application; chat adapters may add their own routes (Slack HTTP mode).
+    ``middlewares`` are the server's limits (``bot.http_server``), inside the safety net."""
+    app = web.Application(
+        client_max_size=max_body_bytes,
+        middlewares=[safety_net(webhooks.metrics), *middlewares],
+    )
     app.router.add_get(WEBHOOK_PATH, webhooks.verify)
     app.router.add_post(WEBHOOK_PATH, webhooks.receive)
     app.router.add_get("/healthz", health.healthz)

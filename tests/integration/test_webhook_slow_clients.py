@@ -1,0 +1,129 @@
+"""Slow and idle clients are cut off, and connections are capped (raw sockets, real bot).
+
+The configured limits are short (0.5 s); each client trickles for much longer (up to 20 s),
+so a cut-off that does not happen fails the test instead of passing by luck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from bot.app import Empfang
+from bot.config import Settings
+
+LIMIT = 0.5
+TRICKLE = 40  # pieces, 0.5 s apart: 20 s if nobody cuts the client off
+
+
+@pytest.fixture
+async def bot(make_settings: Callable[..., Settings]) -> AsyncIterator[Empfang]:
+    server = {
+        "header_timeout_seconds": LIMIT,
+        "body_timeout_seconds": LIMIT,
+        "keepalive_timeout_seconds": LIMIT,
+        "max_connections": 3,
+    }
+    app = Empfang(make_settings(server=server), intake_only=True)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+async def connect(bot: Empfang) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    assert bot.port is not None
+    return await asyncio.open_connection("127.0.0.1", bot.port)
+
+
+async def trickle(writer: asyncio.StreamWriter, pieces: list[bytes]) -> int:
+    """Sends piece after piece, a pause between; returns how many went out before the
+    server closed the connection."""
+    for sent, piece in enumerate(pieces):
+        try:
+            writer.write(piece)
+            await writer.drain()
+        except ConnectionError:
+            return sent
+        await asyncio.sleep(LIMIT)
+        if writer.transport.is_closing():
+            return sent
+    return len(pieces)
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> bytes:
+    """Everything the server sent until it closed the connection."""
+    try:
+        async with asyncio.timeout(TRICKLE * LIMIT):
+            return await reader.read()
+    except ConnectionError:
+        return b""
+
+
+async def test_headers_one_line_at_a_time_are_cut_off(bot: Empfang) -> None:
+    reader, writer = await connect(bot)
+    lines = [b"POST /webhooks/whatsapp HTTP/1.1\r\n"] + [
+        f"X-Slow-{i}: x\r\n".encode() for i in range(TRICKLE)
+    ]
+    sending = asyncio.create_task(trickle(writer, lines))
+    assert await closed_by_server(reader) == b""
+    assert await sending < TRICKLE
+    writer.close()
+
+
+async def test_a_body_at_one_byte_a_step_is_cut_off_with_408(bot: Empfang) -> None:
+    reader, writer = await connect(bot)
+    writer.write(
+        b"POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
+    sending = asyncio.create_task(trickle(writer, [b"{"] * TRICKLE))
+    answer = await closed_by_server(reader)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert await sending < TRICKLE
+    writer.close()
+
+
+async def test_an_idle_keep_alive_connection_is_closed(bot: Empfang) -> None:
+    reader, writer = await connect(bot)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    answer = await closed_by_server(reader)
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"ok")
+    writer.close()
+
+
+async def test_a_keep_alive_connection_trickling_its_next_request_is_cut_off(
+    bot: Empfang,
+) -> None:
+    reader, writer = await connect(bot)
+    lines = [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n"] + [
+        f"X-Slow-{i}: x\r\n".encode() for i in range(TRICKLE)
+    ]
+    sending = asyncio.create_task(trickle(writer, lines))
+    answer = await closed_by_server(reader)
+    assert answer.count(b"HTTP/1.1 200 ") == 1
+    assert await sending < TRICKLE
+    writer.close()
+
+
+async def test_connections_beyond_the_cap_are_closed_at_once(
+    bot: Empfang, caplog: pytest.LogCaptureFixture
+) -> None:
+    held = [await connect(bot) for _ in range(3)]
+    await asyncio.sleep(0)  # let the server accept them
+    extra = [await connect(bot) for _ in range(5)]
+    for reader, _ in extra:
+        assert await closed_by_server(reader) == b""
+    assert [r.message for r in caplog.records].count(
+        "connection limit reached (3 open): refusing new connections"
+    ) == 1
+    for reader, _ in held:  # cut by the header timeout, which frees their places
+        assert await closed_by_server(reader) == b""
+    for _, writer in held + extra:
+        writer.close()
+    reader, writer = await connect(bot)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert (await closed_by_server(reader)).startswith(b"HTTP/1.1 200 ")
+    writer.close()
