@@ -18,6 +18,7 @@ from bot.cases.cli import add_ledger_parser, run_ledger
 from bot.config import Settings, check_settings, load_checked, load_config
 from bot.errors import ConfigError, EmpfangError
 from bot.online import OnlineReport
+from bot.storage_check import storage_warnings
 
 EXIT_CONFIG = 2
 
@@ -111,6 +112,8 @@ def _check_config(path: Path | None, online: bool = False) -> int:
         for line in report.warnings:
             print(f"warning: {line}", file=sys.stderr)
         problems = report.problems
+    for line in storage_warnings(settings):
+        print(f"warning: {line}", file=sys.stderr)
     for line in problems:
         print(line, file=sys.stderr)
     if problems:

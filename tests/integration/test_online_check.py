@@ -211,6 +211,8 @@ def _config(
         f"""
 [server]
 host = "127.0.0.1"
+[store]
+path = "{path.with_suffix(".sqlite3")}"
 [whatsapp]
 provider = "sandbox"
 {lines}
