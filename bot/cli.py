@@ -129,11 +129,11 @@ async def _online_report(settings: Settings) -> OnlineReport:
     if settings.chat.platform == "slack":
         from adapters.slack.online import check_online as check_slack
 
-        chat = check_slack(settings.slack)
+        chat = check_slack(settings.slack, settings.alerts.room)
     else:
         from adapters.matrix.online import check_online as check_matrix
 
-        chat = check_matrix(settings.matrix)
+        chat = check_matrix(settings.matrix, settings.alerts.room)
     report = OnlineReport()
     for part in await asyncio.gather(check_whatsapp(settings.whatsapp, settings.sandbox), chat):
         report.extend(part)

@@ -5,7 +5,8 @@ with ``whoami``, else a password login whose throw-away session is logged out ag
 the room: the bot must have joined it (an invite is accepted by ``empfang run``), customer
 conversations must not be readable by strangers (join rule, history visibility), the room's
 encryption must match ``matrix.encryption``, and the bot's power level must allow posting;
-retention purges later need it to redact others' events (moderator).
+retention purges later need it to redact others' events (moderator). The bot must also have
+joined ``alerts.room`` when one is set.
 
 Plain Client-Server API calls over httpx rather than nio: the check must not create a crypto
 store, a sync token or a device that outlives it.
@@ -75,8 +76,12 @@ class _Homeserver:
         return _Answer(response.status_code, parsed)
 
 
-async def check_online(section: MatrixSection) -> OnlineReport:
-    """Every finding by TOML key; ``problems`` empty when the homeserver accepts the setup."""
+async def check_online(section: MatrixSection, alerts_room: str = "") -> OnlineReport:
+    """Every finding by TOML key; ``problems`` empty when the homeserver accepts the setup.
+
+    ``alerts_room`` (``alerts.room``, optional) is checked for membership only: alerts carry
+    no customer content, so who else reads that room is the team's choice.
+    """
     report = OnlineReport()
     async with httpx.AsyncClient(
         base_url=section.homeserver.rstrip("/"), timeout=REQUEST_TIMEOUT, trust_env=False
@@ -86,7 +91,7 @@ async def check_online(section: MatrixSection) -> OnlineReport:
             temporary = await _log_in(hs, section, report)
             if hs.token:
                 try:
-                    await _check_room(hs, section, report)
+                    await _check_rooms(hs, section, alerts_room, report)
                 finally:
                     if temporary:
                         await hs.call("POST", "/logout", body={})
@@ -136,31 +141,57 @@ async def _password_login(hs: _Homeserver, section: MatrixSection, report: Onlin
     return True
 
 
-async def _check_room(hs: _Homeserver, section: MatrixSection, report: OnlineReport) -> None:
-    room = section.room_id
+async def _check_rooms(
+    hs: _Homeserver, section: MatrixSection, alerts_room: str, report: OnlineReport
+) -> None:
     joined = await hs.call("GET", "/joined_rooms")
     if not joined.ok:
-        report.problem("matrix.room_id", f"cannot list the bot's rooms ({joined.error()})")
+        report.problem("matrix.user_id", f"cannot list the bot's rooms ({joined.error()})")
         return
-    if room not in (joined.body.get("joined_rooms") or []):
-        if await _invited(hs, room):
-            report.warning(
-                "matrix.room_id",
-                f"the bot is invited to {room} but has not joined; `empfang run` accepts the "
-                "invite, then run this check again to see the room's settings",
-            )
+    rooms = set(joined.body.get("joined_rooms") or [])
+    room = await _member_of(hs, rooms, section.room_id, "matrix.room_id", section, report)
+    if room is not None:
+        state = await hs.call("GET", f"/rooms/{quote(room, safe='')}/state")
+        if state.ok and isinstance(state.body, list):
+            _judge_room(_state_contents(state.body), room, section, report)
         else:
-            report.problem(
-                "matrix.room_id",
-                f"the bot is not in {room}; invite {section.user_id} from the room "
-                f"(/invite {section.user_id})",
-            )
-        return
-    state = await hs.call("GET", f"/rooms/{quote(room, safe='')}/state")
-    if not state.ok or not isinstance(state.body, list):
-        report.problem("matrix.room_id", f"cannot read the room's settings ({state.error()})")
-        return
-    _judge_room(_state_contents(state.body), section, report)
+            report.problem("matrix.room_id", f"cannot read the room's settings ({state.error()})")
+    if alerts_room:
+        alerts = await _member_of(hs, rooms, alerts_room, "alerts.room", section, report)
+        if alerts is not None:
+            report.fact("alerts.room", f"the bot has joined {alerts}")
+
+
+async def _member_of(
+    hs: _Homeserver,
+    joined: set[str],
+    room: str,
+    key: str,
+    section: MatrixSection,
+    report: OnlineReport,
+) -> str | None:
+    """The room id when the bot has joined ``room`` (an id or ``#alias``), else None."""
+    if room.startswith("#"):
+        alias = await hs.call("GET", f"/directory/room/{quote(room, safe='')}")
+        if not alias.ok:
+            report.problem(key, f"no room has the alias {room} ({alias.error()})")
+            return None
+        room = str(alias.body.get("room_id"))
+    if room in joined:
+        return room
+    if await _invited(hs, room):
+        report.warning(
+            key,
+            f"the bot is invited to {room} but has not joined; `empfang run` accepts the "
+            "invite (run this check again afterwards to see everything)",
+        )
+    else:
+        report.problem(
+            key,
+            f"the bot is not in {room}; invite {section.user_id} from the room "
+            f"(/invite {section.user_id})",
+        )
+    return None
 
 
 async def _invited(hs: _Homeserver, room: str) -> bool:
@@ -194,9 +225,8 @@ def _state_contents(events: list[Any]) -> dict[str, dict[str, Any]]:
 
 
 def _judge_room(
-    state: dict[str, dict[str, Any]], section: MatrixSection, report: OnlineReport
+    state: dict[str, dict[str, Any]], room: str, section: MatrixSection, report: OnlineReport
 ) -> None:
-    room = section.room_id
     rule = state.get("m.room.join_rules", {}).get("join_rule", "invite")
     if rule == "public":
         report.problem(
@@ -226,12 +256,13 @@ def _judge_room(
             f"true, but {room} is not encrypted; set matrix.encryption = false or turn on "
             "encryption in the room",
         )
-    _judge_power(state.get("m.room.power_levels"), state, section, report)
+    _judge_power(state.get("m.room.power_levels"), state, room, section, report)
 
 
 def _judge_power(
     levels: dict[str, Any] | None,
     state: dict[str, dict[str, Any]],
+    room: str,
     section: MatrixSection,
     report: OnlineReport,
 ) -> None:
@@ -246,7 +277,7 @@ def _judge_power(
         redact = int(levels.get("redact", MODERATOR))
         events = levels.get("events") or {}
         send = int(events.get("m.room.message", levels.get("events_default", 0)))
-    report.fact("matrix.room_id", f"the bot has joined {section.room_id}; power level {level}")
+    report.fact("matrix.room_id", f"the bot has joined {room}; power level {level}")
     if level < send:
         report.problem(
             "matrix.room_id",

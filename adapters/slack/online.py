@@ -40,8 +40,11 @@ def _scopes(response: Any) -> set[str]:
     return {scope.strip() for scope in str(value or "").split(",") if scope.strip()}
 
 
-async def check_online(section: SlackSection) -> OnlineReport:
-    """Every finding by TOML key; ``problems`` empty when Slack accepts the configuration."""
+async def check_online(section: SlackSection, alerts_channel: str = "") -> OnlineReport:
+    """Every finding by TOML key; ``problems`` empty when Slack accepts the configuration.
+
+    ``alerts_channel`` (``alerts.room``, optional) must let the bot post as well.
+    """
     base = section.api_base or DEFAULT_API_BASE
     client = AsyncWebClient(
         token=section.bot_token.get_secret_value(),
@@ -63,18 +66,11 @@ async def check_online(section: SlackSection) -> OnlineReport:
         if problem:
             report.problem("slack.app_token", problem)
     granted = _scopes(response)
-    info, problem, _ = await _call(
-        "conversations.info", client.conversations_info(channel=section.channel_id)
-    )
-    if info is None:
-        kind = PUBLIC_SCOPES
-        report.problem("slack.channel_id", str(problem))
-    else:
-        channel = info.get("channel") or {}
-        kind = PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES
-        refusal = await _membership(client, section.channel_id, channel, str(auth["user_id"]))
-        if refusal:
-            report.problem("slack.channel_id", refusal)
+    bot_user = str(auth["user_id"])
+    channel = await _channel(client, section.channel_id, "slack.channel_id", bot_user, report)
+    kind = PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES
+    if alerts_channel:
+        await _channel(client, alerts_channel, "alerts.room", bot_user, report)
     missing = [s for s in (*REQUIRED_SCOPES, *kind) if granted and s not in granted]
     if missing:
         report.problem(
@@ -83,6 +79,23 @@ async def check_online(section: SlackSection) -> OnlineReport:
             "reinstall the app",
         )
     return report
+
+
+async def _channel(
+    client: AsyncWebClient, channel_id: str, key: str, bot_user: str, report: OnlineReport
+) -> dict[str, Any]:
+    """The channel as ``conversations.info`` shows it (empty when unknown); problems under key."""
+    info, problem, _ = await _call(
+        "conversations.info", client.conversations_info(channel=channel_id)
+    )
+    if info is None:
+        report.problem(key, str(problem))
+        return {}
+    channel: dict[str, Any] = info.get("channel") or {}
+    refusal = await _membership(client, channel_id, channel, bot_user)
+    if refusal:
+        report.problem(key, refusal)
+    return channel
 
 
 async def _membership(

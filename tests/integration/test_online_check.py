@@ -186,6 +186,17 @@ async def test_slack_findings_by_key() -> None:
             "/invite @Empfang"
         ]
 
+    async with FakeSlack() as fake:
+        fake.add_channel("C0ALERTS01", "alerts")
+        report = await check_slack(_slack(fake), alerts_channel="C0ALERTS01")
+        assert report.problems == [
+            "alerts.room: the bot is not a member of #alerts; invite it there with /invite @Empfang"
+        ]
+        report = await check_slack(_slack(fake), alerts_channel="C0NOSUCH01")
+        assert report.problems == [
+            "alerts.room: Slack conversations.info failed: channel_not_found"
+        ]
+
     async with FakeSlack(scopes={"chat:write", "channels:read"}) as fake:
         report = await check_slack(_slack(fake))
         assert report.problems == [

@@ -106,7 +106,7 @@ async def test_a_room_the_bot_is_not_in_and_one_it_is_only_invited_to(
     assert report.problems == []
     assert report.warnings == [
         f"matrix.room_id: the bot is invited to {invited_room} but has not joined; "
-        "`empfang run` accepts the invite, then run this check again to see the room's settings"
+        "`empfang run` accepts the invite (run this check again afterwards to see everything)"
     ]
 
     other_room = await synapse.create_room(agent, name="Elsewhere", invite=[])
@@ -115,6 +115,39 @@ async def test_a_room_the_bot_is_not_in_and_one_it_is_only_invited_to(
         f"matrix.room_id: the bot is not in {other_room}; invite {bot.user_id} from the room "
         f"(/invite {bot.user_id})"
     ]
+
+
+async def test_the_alerts_room_by_id_or_alias(
+    synapse: LocalSynapse, new_matrix_user: NewMatrixUser, tmp_path: Path
+) -> None:
+    agent, bot, room = await _room_with_bot(synapse, new_matrix_user)
+    alerts = await synapse.create_room(agent, name="Alerts", invite=[])
+    alias = f"#alerts-{bot.user_id[1:].split(':')[0]}:{synapse.server_name}"
+    await _api(
+        synapse, agent, "PUT", f"/directory/room/{quote(alias, safe='')}", {"room_id": alerts}
+    )
+    config = section(synapse, bot, room, tmp_path)
+
+    report = await check_online(config, alerts_room=alias)
+    assert report.problems == [
+        f"alerts.room: the bot is not in {alerts}; invite {bot.user_id} from the room "
+        f"(/invite {bot.user_id})"
+    ]
+
+    await _api(
+        synapse, agent, "POST", f"/rooms/{quote(alerts, safe='')}/invite", {"user_id": bot.user_id}
+    )
+    await synapse.join_room(bot, alerts)
+    for name in (alias, alerts):
+        report = await check_online(config, alerts_room=name)
+        assert report.problems == []
+        assert report.facts[-1] == f"alerts.room: the bot has joined {alerts}"
+
+    report = await check_online(config, alerts_room=f"#nothing:{synapse.server_name}")
+    (line,) = report.problems
+    assert line.startswith(
+        f"alerts.room: no room has the alias #nothing:{synapse.server_name} (M_NOT_FOUND"
+    )
 
 
 async def test_wrong_credentials_are_named_by_key(
