@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from bot.clock import Clock
@@ -21,6 +22,7 @@ from bot.sandbox import payloads as p
 from bot.sandbox.delivery import Background, WebhookDeliverer
 from bot.sandbox.driver import BuildContext, build_customer_message, number_or_error
 from bot.sandbox.errors import DriverRequestError
+from bot.sandbox.faults import Faults
 from bot.sandbox.graph import (
     ReadRequest,
     SubscribedApp,
@@ -116,6 +118,7 @@ class Sandbox:
             rng=rng or random.Random(),
         )
         self._throttle = Throttle(self.clock, self.options.section)
+        self.faults = Faults(self.clock)
         self.subscribed_apps = [SANDBOX_APP]
 
     @property
@@ -145,6 +148,7 @@ class Sandbox:
     def send(self, phone_number_id: str, body: Any) -> JSON:
         """``POST /{phone_number_id}/messages`` after authorization: the §6 success body."""
         self.check_phone_number(phone_number_id)
+        self.faults.check(retry_after_header=self.options.retry_after_header)
         request = parse_messages_body(body)
         if isinstance(request, ReadRequest):
             if not self.phones.mark_read_by_business(request):
@@ -301,6 +305,12 @@ class Sandbox:
         self.clock.advance(seconds)
         return self.clock.now()
 
+    def start_outage(self, statuses: Sequence[int], seconds: float) -> JSON:
+        """Answer every send with ``statuses`` in turn for ``seconds`` (``bot.sandbox.faults``)."""
+        view = self.faults.start_outage(statuses, seconds)
+        log.info("graph outage: %s for %.0f s", "/".join(map(str, statuses)), seconds)
+        return view
+
     def deliveries(self) -> list[JSON]:
         return [record.view() for record in self.deliverer.log]
 
@@ -326,12 +336,13 @@ class Sandbox:
         return True
 
     async def reset(self) -> None:
-        """Forget customers, media, deliveries; cancel pending work. Knobs and clock stay."""
+        """Forget customers, media, deliveries and an outage; cancel pending work. Knobs stay."""
         await self.background.cancel_all()
         self.phones.reset()
         self.media.clear()
         self.deliverer.clear()
         self._throttle = Throttle(self.clock, self.options.section)
+        self.faults = Faults(self.clock)
 
     def info(self) -> JSON:
         return {

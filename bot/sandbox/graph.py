@@ -122,6 +122,26 @@ def pair_limit_exceeded(retry_after: float | None) -> GraphError:
     )
 
 
+def something_went_wrong() -> GraphError:
+    """500 / 131000: Meta's answer when it fails for an unknown reason; retrying may help."""
+    return GraphError(
+        500,
+        131000,
+        "(#131000) Something went wrong",
+        details="Message failed to send due to an unknown error.",
+    )
+
+
+def service_unavailable() -> GraphError:
+    """503 / 131016: the service is temporarily overloaded or down; retrying helps."""
+    return GraphError(
+        503,
+        131016,
+        "(#131016) Service unavailable",
+        details="A service is temporarily unavailable.",
+    )
+
+
 # -- account answers -----------------------------------------------------------------------
 
 

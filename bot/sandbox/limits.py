@@ -71,15 +71,17 @@ class Throttle:
             pair.refill(now)
         if self._throughput.tokens < 1:
             wait = self._throughput.wait_for_one()
-            raise _with_header(throughput_exceeded(wait), retry_after_header)
+            raise with_retry_after_header(throughput_exceeded(wait), retry_after_header)
         if pair is not None and pair.tokens < 1:
-            raise _with_header(pair_limit_exceeded(pair.wait_for_one()), retry_after_header)
+            raise with_retry_after_header(
+                pair_limit_exceeded(pair.wait_for_one()), retry_after_header
+            )
         self._throughput.tokens -= 1
         if pair is not None:
             pair.tokens -= 1
 
 
-def _with_header(error: GraphError, enabled: bool) -> GraphError:
+def with_retry_after_header(error: GraphError, enabled: bool) -> GraphError:
     """``Retry-After`` is UNVERIFIED for the real API, so it can be switched off."""
     if not enabled:
         error.headers.pop("Retry-After", None)

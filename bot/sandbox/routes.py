@@ -175,6 +175,19 @@ class DriverRoutes:
             raise DriverRequestError("advance_seconds: required, a number of seconds")
         return web.json_response({"now": self.sandbox.advance_clock(float(seconds))})
 
+    async def get_outage(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.faults.view())
+
+    async def outage(self, request: web.Request) -> web.Response:
+        body = await _driver_json(request)
+        statuses = body.get("statuses", [500])
+        if not isinstance(statuses, list) or not all(type(s) is int for s in statuses):
+            raise DriverRequestError("statuses: a list of HTTP statuses, e.g. [500, 429]")
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise DriverRequestError("seconds: required, a number of seconds (0 ends an outage)")
+        return web.json_response(self.sandbox.start_outage(statuses, float(seconds)))
+
     async def deliveries(self, request: web.Request) -> web.Response:
         return web.json_response({"deliveries": self.sandbox.deliveries()})
 
@@ -230,6 +243,8 @@ def build_app(sandbox: Sandbox) -> web.Application:
     add.add_get("/sandbox/clock", driver.get_clock)
     add.add_post("/sandbox/clock", driver.clock)
     add.add_get("/sandbox/deliveries", driver.deliveries)
+    add.add_get("/sandbox/outage", driver.get_outage)
+    add.add_post("/sandbox/outage", driver.outage)
     add.add_get("/sandbox/config", driver.get_config)
     add.add_post("/sandbox/config", driver.config)
     add.add_post("/sandbox/verify", driver.verify)
