@@ -111,8 +111,12 @@ def _ascii_digits(text: str) -> str:
     return "".join(str(int(ch)) for ch in _NON_DIGIT.sub("", text))
 
 
+@functools.lru_cache(maxsize=4096)
 def _split_country_code(digits: str) -> tuple[int, str] | None:
-    """Split E.164 digits into (country code, national significant number) if the code exists."""
+    """Split E.164 digits into (country code, national significant number) if the code exists.
+
+    Cached: every masked span and the thread title ask this again for the same few numbers.
+    """
     try:
         parsed = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:
@@ -473,8 +477,10 @@ _PHONE_KEYWORD = re.compile(
 )
 
 
-def _protected_ranges(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _PROTECTED.finditer(text)]
+@functools.lru_cache(maxsize=16)
+def _protected_ranges(text: str) -> tuple[tuple[int, int], ...]:
+    """Cached for the few detectors that each guard the same text in one redaction."""
+    return tuple((m.start(), m.end()) for m in _PROTECTED.finditer(text))
 
 
 def _mostly_protected(text: str, start: int, end: int, ranges: Sequence[tuple[int, int]]) -> bool:
@@ -530,7 +536,7 @@ class _Guards:
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._ranges: list[tuple[int, int]] | None = None
+        self._ranges: tuple[tuple[int, int], ...] | None = None
 
     def reject(self, start: int, end: int) -> bool:
         text = self._text
