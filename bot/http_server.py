@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +152,9 @@ def limits_middleware(guard: ConnectionGuard, body_timeout: float) -> Any:
         encoding = request.headers.get(hdrs.CONTENT_ENCODING, "identity").strip().lower()
         if encoding != "identity":
             return _refused(415, "compressed request bodies are not accepted")
+        too_large = _refused(413, f"body larger than {request.client_max_size} bytes")
+        if (request.content_length or 0) > request.client_max_size:
+            return too_large
         if request.body_exists:
             try:
                 async with asyncio.timeout(body_timeout):
@@ -158,7 +162,7 @@ def limits_middleware(guard: ConnectionGuard, body_timeout: float) -> Any:
             except TimeoutError:
                 return _refused(408, f"body not received within {body_timeout:g} seconds")
             except web.HTTPRequestEntityTooLarge:
-                return _refused(413, f"body larger than {request.client_max_size} bytes")
+                return too_large
         return await handler(request)
 
     return limits
@@ -187,6 +191,7 @@ class HttpServer:
         return limits_middleware(self.guard, self._settings.body_timeout_seconds)
 
     async def start(self, app: web.Application) -> None:
+        _check_descriptors(self._settings.max_connections)
         self._runner = web.AppRunner(
             app,
             access_log=None,
@@ -204,3 +209,18 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def _check_descriptors(max_connections: int, reserve: int = 64) -> None:
+    """The cap only helps below the open-file limit: at the limit every accept fails, for
+    legitimate requests too, and asyncio logs each failure."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and max_connections + reserve > soft:
+        log.warning(
+            "server.max_connections (%d) leaves fewer than %d of the %d open files this"
+            " process may have for the store and outgoing connections; raise `ulimit -n`"
+            " or lower server.max_connections",
+            max_connections,
+            reserve,
+            soft,
+        )

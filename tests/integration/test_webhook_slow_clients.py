@@ -127,3 +127,12 @@ async def test_connections_beyond_the_cap_are_closed_at_once(
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert (await closed_by_server(reader)).startswith(b"HTTP/1.1 200 ")
     writer.close()
+
+
+async def test_a_cap_above_the_open_file_limit_is_warned_about(
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Empfang(make_settings(server={"max_connections": 10**9}), intake_only=True)
+    await app.start()
+    await app.stop()
+    assert any("raise `ulimit -n`" in r.getMessage() for r in caplog.records)
