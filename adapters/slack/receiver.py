@@ -107,7 +107,8 @@ class Receiver:
         self._on_action = on_action
         self._events = EventLedger()
         self._handler: AsyncSocketModeHandler | None = None
-        self._verifier = SignatureVerifier(signing_secret or "")
+        # Socket Mode has no signing secret, and slack_sdk refuses an empty one.
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret or None,
@@ -186,7 +187,7 @@ class Receiver:
         if not _UNIX_SECONDS.fullmatch(timestamp):
             return False
         signature = headers.get("X-Slack-Signature", "")
-        return self._verifier.is_valid(body, timestamp, signature)
+        return self._verifier is not None and self._verifier.is_valid(body, timestamp, signature)
 
     # -- bolt listeners -----------------------------------------------------------------------
 
