@@ -15,14 +15,15 @@ of README's "Nothing leaked" live in one place:
      overlap dates, times, amounts, IBANs, ISBNs, postcodes or follow an order/invoice/customer
      number keyword, because libphonenumber accepts e.g. ``03.04.2023`` as a German number;
   3. :class:`DigitRunDetector` catches what the matcher skips by design: numbers glued to
-     words (``Angebot0176-…``, ``wa.me/49…``) and international numbers written without '+'
-     or '00' (``4917698765432``, the way WhatsApp writes wa_ids), each validated against its
-     country code;
+     words (``Angebot0176-…``, ``wa.me/49…``), two numbers run together, and international
+     numbers written without '+' or '00' (``4917698765432``, the way WhatsApp writes wa_ids),
+     each validated against its country code;
   4. :class:`ContextualNumberDetector` masks digit runs right after words such as "Tel." or
      "Handy", which catches numbers that are not valid (a digit missing) but clearly meant as
      phone numbers.
 
-  The passes run in that order and an earlier span wins over an overlapping later one.
+  The passes run in that order; an earlier span wins over an overlapping later one, and a
+  later pass sees the text with earlier spans blanked out (:func:`find_numbers`).
 
 * detectors read a *normalised view* of the text (:func:`normalise`): invisible characters
   (zero-width, soft hyphen, keycap marks) dropped, any Unicode decimal digit as ASCII, odd
@@ -250,11 +251,13 @@ class NumberDetector(Protocol):
 # The normalised view detectors read
 # ---------------------------------------------------------------------------------------------
 
+# One URL-escaped character: an ASCII byte or a whole UTF-8 sequence ("%E2%80%8B" is U+200B).
+_H = "[0-9A-Fa-f]"
+_C = f"%[89ABab]{_H}"
+_URL_ESCAPED = f"%[0-7]{_H}|%[C-Dc-d]{_H}{_C}|%[Ee]{_H}{_C}{_C}|%[Ff][0-7]{_C}{_C}{_C}"
 # What may need rewriting: anything outside ASCII, '_', URL escapes, and a '+' that stands for
 # a space in a query string ("?text=ruf+an+0176+…": after a letter before a 0, or between digits).
-_SPECIAL = re.compile(r"[^\x00-\x7f]|_|%[0-9A-Fa-f]{2}|(?<=[A-Za-z])\+(?=0)|(?<=\d)\+(?=\d)")
-# URL escapes of characters numbers are written with; any other escape stays as it is.
-_URL_ESCAPES: Final = {"20": " ", "2B": "+", "2D": "-", "2E": ".", "2F": "/", "28": "(", "29": ")"}
+_SPECIAL = re.compile(rf"[^\x00-\x7f]|_|{_URL_ESCAPED}|(?<=[A-Za-z])\+(?=0)|(?<=\d)\+(?=\d)")
 # Zero-width characters, soft hyphens, bidi marks (Cf), and combining marks such as the keycap
 # in "1️⃣" (Mn, Me): invisible to the reader, so invisible to the detectors too.
 _INVISIBLE: Final = frozenset({"Cf", "Mn", "Me"})
@@ -281,7 +284,11 @@ def _plain(special: str) -> str:
     if special in ("_", "+"):
         return " "
     if special[0] == "%":
-        return _URL_ESCAPES.get(special[1:].upper(), special)
+        try:
+            decoded = bytes.fromhex(special.replace("%", "")).decode("utf-8")
+        except UnicodeDecodeError:
+            return special
+        return decoded if decoded.isascii() else _plain_char(decoded)
     return _plain_char(special)
 
 
@@ -617,19 +624,43 @@ def _valid_e164(written: str, region: str | None) -> str | None:
 # International without '+'/'00': one unbroken run, as wa_ids and wa.me links write it. Nine
 # digits at least (the shortest country code plus the shortest national numbers of DACH).
 _BARE_INTERNATIONAL = re.compile(r"(?<![\d+])[1-9]\d{8,14}(?!\d)")
-# '+', '00' or a trunk '0' right after a letter: "Angebot0176-…", "Tel+49…".
-_GLUED_TO_WORD = re.compile(rf"(?<=[^\W\d_])(?:\+|0)\d(?:{_SEP}{{0,3}}\d){{4,16}}(?!\d)")
+# The same with the country code set apart ("49 176 3344556", "41-79-…"): tried only if the
+# first group is a country code, so "12 345 678 901" (an amount) is never read as +1 2345….
+_SPACED_INTERNATIONAL = re.compile(
+    rf"(?<![\d+])(?P<cc>[1-9]\d{{0,2}}){_SEP}{{1,3}}\d(?:{_SEP}{{0,3}}\d){{6,13}}(?!\d)"
+)
+# A run that starts like a number ('+', '00' or a trunk '0'), even glued to a word
+# ("Angebot0176-…", "Tel+49…") or running into the next number on the next line; not the
+# middle of a dashed id ("4711-0815-2026").
+_PREFIXED_RUN = re.compile(rf"(?<![\d+])(?<!\d[-./])(?:\+|0)\d(?:{_SEP}{{0,3}}\d){{4,}}")
 _GROUP_END = re.compile(rf"\d(?={_SEP})")
+# Where a new number starts inside a run: '+' or a group of three or more digits led by '0'.
+# Subscriber numbers in DACH never start with 0, and "(0)" or "05" in "079 123 05 67" are no cut.
+_NEXT_NUMBER = re.compile(rf"(?<={_SEP})(?:\+|0\d\d)")
+# E.164 has at most 15 digits; with '00' in front a written number has 17.
+_MAX_WRITTEN_DIGITS: Final = 17
+
+
+def _rstrip_sep(text: str, start: int, end: int) -> int:
+    """``end`` moved back over the separators before the next number."""
+    while end > start and not text[end - 1].isdigit():
+        end -= 1
+    return end
+
+
+def _count_digits(text: str, start: int, end: int) -> int:
+    return sum(1 for ch in text[start:end] if ch.isdigit())
 
 
 class DigitRunDetector:
     """Numbers the matcher skips by design, each validated against its country code.
 
-    libphonenumber ignores a number glued to a letter, and reads ``4917698765432`` as a
-    (too long) national number of the customer's region. WhatsApp writes numbers exactly like
-    that (wa_ids, wa.me links, the "changed number" notice), so such runs are tried as
-    international numbers, and runs glued to a word as written. A glued run may swallow the
-    next number ("0176-3344556 030…"), so the longest valid prefix ending at a digit group wins.
+    libphonenumber ignores a number glued to a letter, gives up on a run of two numbers with
+    only a line break or space between them, and reads ``4917698765432`` as a (too long)
+    national number of the customer's region. WhatsApp writes numbers exactly like that (wa_ids,
+    wa.me links, the "changed number" notice), so such runs are tried as international numbers.
+    Runs starting with '+' or '0' are cut where a new number starts (:data:`_NEXT_NUMBER`),
+    and in each piece the longest valid prefix ending at a digit group wins.
     """
 
     def __init__(self, regions: Sequence[str] = (DEFAULT_REGION,)) -> None:
@@ -642,20 +673,46 @@ class DigitRunDetector:
             e164 = _valid_e164("+" + m.group(), None)
             if e164 is not None and not guards.reject(m.start(), m.end()):
                 spans.append(Span(m.start(), m.end(), m.group(), e164))
-        for m in _GLUED_TO_WORD.finditer(text):
-            span = self._longest_valid(text, m.start(), m.end())
+        for m in _SPACED_INTERNATIONAL.finditer(text):
+            if phonenumbers.region_code_for_country_code(int(m.group("cc"))) == "ZZ":
+                continue
+            span = self._longest_valid(text, m.start(), m.end(), international=True)
             if span is not None and not guards.reject(span.start, span.end):
                 spans.append(span)
+        for m in _PREFIXED_RUN.finditer(text):
+            if guards.reject(m.start(), m.end()):
+                continue  # "Paketnummer 0034 0434 …": the whole run is an id
+            spans += [
+                span
+                for span in self._pieces(text, m.start(), m.end())
+                if not guards.reject(span.start, span.end)
+            ]
         return spans
 
-    def _longest_valid(self, text: str, start: int, end: int) -> Span | None:
+    def _pieces(self, text: str, start: int, end: int) -> list[Span]:
+        cuts = [start] + [n.start() for n in _NEXT_NUMBER.finditer(text, start + 1, end)]
+        stops = [*cuts[1:], end]
+        found = (
+            self._longest_valid(text, a, _rstrip_sep(text, a, b))
+            for a, b in zip(cuts, stops, strict=True)
+        )
+        return [span for span in found if span is not None]
+
+    def _longest_valid(
+        self, text: str, start: int, end: int, *, international: bool = False
+    ) -> Span | None:
         group_ends = [g.end() for g in _GROUP_END.finditer(text, start, end)] + [end]
+        regions: Sequence[str | None] = (None,) if international else self.regions
         for stop in reversed(group_ends):
-            written = text[start:stop]
-            for region in self.regions:
+            if _count_digits(text, start, stop) > _MAX_WRITTEN_DIGITS:
+                continue
+            digits = _ascii_digits(text[start:stop])
+            # Digits only: libphonenumber stops reading at a line break or a second '+'.
+            written = "+" + digits if international or text[start] == "+" else digits
+            for region in regions:
                 e164 = _valid_e164(written, region)
                 if e164 is not None:
-                    return Span(start, stop, _ascii_digits(written), e164)
+                    return Span(start, stop, digits, e164)
         return None
 
 
@@ -697,13 +754,36 @@ def default_detectors(
     return detectors
 
 
+_CLAIMED: Final = "\x00"
+
+
+def _unclaimed(text: str, chosen: Sequence[Span]) -> str:
+    """``text`` with the chosen spans blanked out, positions unchanged."""
+    out: list[str] = []
+    pos = 0
+    for span in sorted(chosen, key=lambda s: s.start):
+        out += [text[pos : span.start], _CLAIMED * (span.end - span.start)]
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def find_numbers(text: str, detectors: Iterable[NumberDetector]) -> list[Span]:
-    """Spans of all detectors, earlier detectors winning overlaps, sorted by position."""
+    """Spans of all detectors, earlier detectors winning overlaps, sorted by position.
+
+    A detector sees the text with earlier detectors' spans blanked out: it does not spend
+    parsing on a number already found, and the rest of a run whose first number an earlier
+    pass took is still looked at on its own.
+    """
     chosen: list[Span] = []
+    unclaimed = text
     for detector in detectors:
-        for span in detector.find(text):
+        before = len(chosen)
+        for span in detector.find(unclaimed):
             if not any(span.start < c.end and c.start < span.end for c in chosen):
                 chosen.append(span)
+        if len(chosen) > before:
+            unclaimed = _unclaimed(text, chosen)
     return sorted(chosen, key=lambda s: s.start)
 
 

@@ -172,6 +172,15 @@ MUST_MASK_NOTATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("Ruf an: +49\u2009176\u202f3344556", "DE", (SHORT,)),
     ("Ruf an: 0176\u2007\u20033344556", "DE", (SHORT,)),
     ("Ruf an: 0176 _ 3344556", "DE", (SHORT,)),
+    ("Nummer 0176\n3344556", "DE", (SHORT,)),
+    ("Nummer 0176\t33 44 556", "DE", (SHORT,)),
+    # two numbers in one run of digits and separators
+    ("Ich: 0151 23456789 0176 33445566", "DE", ("4915123456789", THIRD)),
+    ("Ich: 0151 23456789\n0176 33445566\nDanke", "DE", ("4915123456789", THIRD)),
+    ("Zentrale 030 1234567 0176 33445566", "DE", ("49301234567", THIRD)),
+    # international with the country code apart but without '+'
+    ("Handy: 49 176 33445566", "DE", (THIRD,)),
+    ("Natel 41-79-123-45-67", "CH", (CH_MOBILE,)),
     # other digits
     ("Meine Nummer: ０１７６ ３３４４５５６", "DE", (SHORT,)),
     ("Meine Nummer: ＋４９ １７６ ３３４４５５６", "DE", (SHORT,)),
@@ -197,6 +206,9 @@ MUST_MASK_NOTATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("https://wa.me/?text=Ruf%20mich%20an%200176%203344556", "DE", (SHORT,)),
     ("https://wa.me/?text=Ruf+mich+an+0176+3344556", "DE", (SHORT,)),
     ("https://wa.me/?text=%2B49%20176%203344556", "DE", (SHORT,)),
+    ("https://wa.me/?text=0176%E2%80%8B3344556", "DE", (SHORT,)),
+    ("https://wa.me/?text=0176%C2%A03344556", "DE", (SHORT,)),
+    ("https://wa.me/?text=%30%31%37%36%33%33%34%34%35%35%36", "DE", (SHORT,)),
     # international numbers without '+' or '00', as WhatsApp writes wa_ids
     ("Meine neue Nummer ist 4917633445566", "DE", (THIRD,)),
     ("Die Nummer meiner Tochter: 436641234567", "DE", (AT_MOBILE,)),
@@ -232,6 +244,13 @@ MUST_KEEP_NOTATIONS: list[str] = [
     "https://example.de/blog/2024/03/12/angebot",
     "Artikel_123456_rot.jpg",
     "Kundennummer_0123456789.pdf",
+    "Musterstraße 12\n80331 München",
+    "Bestellung 4711\n2024 geliefert",
+    "Pos 1\n10 Stück\n49 Euro",
+    "Das kostet 12 345 678 901 Euro",
+    "Wir sind 49 176 Leute",
+    "Zimmer 44 123 456 789",
+    "Die Paketnummer lautet\n0034 0434 1610 9404 2557",
 ]
 
 
