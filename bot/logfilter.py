@@ -9,9 +9,10 @@ WhatsApp message ids (``wamid.…``) embed the number in base64, so only their t
 It is deliberately blunt: any run of seven or more digits, possibly split by spaces, dashes,
 dots, slashes, parentheses, underscores, invisible characters (zero-width, soft hyphen, keycap
 marks) or a URL-encoded space, and with an optional leading '+', is replaced. Digits of any
-script count (full-width, Arabic-Indic …), so the match runs on the original text and masks it
-as it stands. Large integers and long floats in logs are collateral damage; ISO dates and times
-(``2024-03-12 14:30:05``) are kept because they are what logs are read by.
+script count (full-width, Arabic-Indic …, circled, superscript), so the match runs on the
+original text and masks it as it stands. Large integers and long floats in logs are collateral
+damage; ISO dates and times (``2024-03-12 14:30:05``) are kept because they are what logs are
+read by.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ _SEP = (
     r"(?:[ \t\u00a0\u1680\u2000-\u200f\u202f\u205f-\u2064\u3000\ufeff\u00ad_\-./()"
     r"\u2010-\u2015\u2212\ufe0f\u20e3\uff0d]|%20)"
 )
+# Decimal digits of any script (\d), and the superscript, subscript and circled ones.
+_DIGIT = (
+    r"[\d\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u24ea"
+    r"\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792]"
+)
 _ISO_TIME = r"[T ][0-2]\d:[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
 _HEX = "[0-9a-fA-F]"
 _LOG_NUMBER = re.compile(
@@ -38,7 +44,7 @@ _LOG_NUMBER = re.compile(
     # WhatsApp message ids carry the customer's number in base64 near their start; the tail is
     # message specific, so it is kept as a handle for debugging.
     r"|(?P<wamid>wamid\.[A-Za-z0-9+/=_-]{12,}?(?P<wamid_tail>[A-Za-z0-9+/=_-]{12})(?![A-Za-z0-9+/=_-]))"
-    rf"|(?P<number>[+\uff0b]?\d(?:{_SEP}{{0,3}}\d){{{MIN_DIGITS - 1},}})"
+    rf"|(?P<number>[+\uff0b]?{_DIGIT}(?:{_SEP}{{0,3}}{_DIGIT}){{{MIN_DIGITS - 1},}})"
 )
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is masked too.

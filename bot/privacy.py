@@ -275,9 +275,9 @@ def _plain_char(ch: str) -> str:
         return " "
     if category == "Pd":
         return "-"
-    # Full-width '+', '(' and '/' fold to ASCII; superscripts would fold to digits and must not.
+    # Full-width '+', '(' and '/', circled and superscript digits ("①", "⁷") fold to ASCII.
     folded = unicodedata.normalize("NFKC", ch)
-    return folded if len(folded) == 1 and folded.isascii() and not folded.isdigit() else ch
+    return folded if len(folded) == 1 and folded.isascii() else ch
 
 
 def _plain(special: str) -> str:
@@ -800,8 +800,13 @@ def redact_spans(text: str, spans: Sequence[Span], visible_digits: int) -> str:
 
 
 def has_enough_digits(text: str, minimum: int = _MIN_DIGITS_FOR_A_NUMBER) -> bool:
-    """Cheap pre-check: no phone number has fewer than six digits, most messages have none."""
-    return sum(1 for _ in itertools.islice(_DIGIT_RE.finditer(text), minimum)) >= minimum
+    """Cheap pre-check: no phone number has fewer than six digits, most messages have none.
+
+    Circled and superscript digits ("①", "⁷") count too: the view reads them as digits.
+    """
+    if sum(1 for _ in itertools.islice(_DIGIT_RE.finditer(text), minimum)) >= minimum:
+        return True
+    return not text.isascii() and sum(1 for ch in text if ch.isdigit()) >= minimum
 
 
 def redact_text(

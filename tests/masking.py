@@ -31,16 +31,16 @@ NOTATIONS = [
 ]
 
 
+def _as_read(ch: str) -> str:
+    if unicodedata.category(ch) in ("Cf", "Mn", "Me"):
+        return ""
+    value = unicodedata.digit(ch, None)  # any script, also circled and superscript digits
+    return ch if value is None else str(value)
+
+
 def visible_digits(text: str) -> str:
     """``text`` with digits as ASCII, invisible characters gone and digit separators removed."""
-    plain = "".join(
-        str(unicodedata.decimal(ch))
-        if ch.isdecimal()
-        else ""
-        if unicodedata.category(ch) in ("Cf", "Mn", "Me")
-        else ch
-        for ch in text
-    )
+    plain = "".join(_as_read(ch) for ch in text)
     return re.sub(r"(?<=\d)(?:[\s_\-./()+]|%20)+(?=\d)", "", plain)
 
 

@@ -187,6 +187,8 @@ MUST_MASK_NOTATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("رقمي ٠١٧٦٣٣٤٤٥٥٦ شكرا", "DE", (SHORT,)),
     ("Nummer ۰۱۷۶۳۳۴۴۵۵۶", "DE", (SHORT,)),
     ("Nummer ०१७६३३४४५५६", "DE", (SHORT,)),
+    ("Nummer ⓪①⑦⑥ ③③④④⑤⑤⑥", "DE", (SHORT,)),
+    ("Nummer ⁰¹⁷⁶³³⁴⁴⁵⁵⁶", "DE", (SHORT,)),
     ("Nummer 0\ufe0f\u20e31\ufe0f\u20e37\ufe0f\u20e36\ufe0f\u20e3 3344556", "DE", (SHORT,)),
     # glued to words and underscores (file names)
     ("📄 Angebot_0176-3344556.pdf", "DE", (SHORT,)),
@@ -251,6 +253,8 @@ MUST_KEEP_NOTATIONS: list[str] = [
     "Wir sind 49 176 Leute",
     "Zimmer 44 123 456 789",
     "Die Paketnummer lautet\n0034 0434 1610 9404 2557",
+    "Wohnfläche 120 m², Grundstück 450 m², Baujahr 1998",
+    "Schritt ① bis ⑤ erledigt, Tabelle ² und ³ folgen",
 ]
 
 
