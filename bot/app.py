@@ -11,23 +11,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.cases import build_case_transfers
+from adapters.cases import build_sinks
 from adapters.whatsapp.cloud import CloudWhatsApp
-from bot.alerts.monitor import MonitoredChat
-from bot.alerts.oncall import OnCall
-from bot.alerts.paging import Pager
-from bot.cases.hooks import CaseTransfers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.http_server import HttpServer
 from bot.intake import Intake
-from bot.jobs import RetryPolicy, WorkerPool
 from bot.metrics import Metrics
 from bot.ports import ChatPlatform
-from bot.relay import Relay, RelayPolicy
 from bot.store import Store
-from bot.store.jobs import Job
+from bot.texts import texts_for
 from bot.web import Health, WebhookHandlers, build_web_app
+from bot.wiring import RelayStack, wire_relay
 
 log = logging.getLogger("empfang")
 
@@ -47,8 +43,8 @@ def build_whatsapp(settings: Settings) -> CloudWhatsApp:
 def build_chat(
     settings: Settings, web_app: web.Application | None = None
 ) -> tuple[ChatPlatform, frozenset[str]]:
-    """The configured chat platform and its allow-list of agents. ``web_app`` is the bot's
-    web server before it starts: Slack's HTTP mode adds its routes there."""
+    """The configured chat platform and its allow-list of agents. Slack's HTTP mode adds
+    its routes to ``web_app``."""
     if settings.chat.platform == "matrix":
         from adapters.matrix.platform import MatrixPlatform
 
@@ -57,9 +53,21 @@ def build_chat(
     if settings.chat.platform == "slack":
         from adapters.slack.platform import SlackPlatform
 
-        slack = SlackPlatform(settings.slack, web_app=web_app, alerts_channel=settings.alerts.room)
+        slack = SlackPlatform(
+            settings.slack,
+            texts=texts_for(settings.ui.language),
+            web_app=web_app,
+            alerts_channel=settings.alerts.room,
+        )
         return slack, frozenset(settings.slack.allowed_users)
     raise ConfigError(f'chat.platform: "{settings.chat.platform}" is not available yet')
+
+
+def _adopt_routes(app: web.Application, routes: web.Application) -> None:
+    """Serve ``routes`` (a chat platform's endpoints, built before ``app``) from ``app``."""
+    for route in routes.router.routes():
+        assert route.resource is not None  # every route added with a path has one
+        app.router.add_route(route.method, route.resource.canonical, route.handler)
 
 
 class Empfang:
@@ -78,13 +86,9 @@ class Empfang:
         self._intake_only = intake_only
         self.metrics = Metrics()
         self.store: Store | None = None
-        self.chat: ChatPlatform | None = None
-        self.workers: WorkerPool | None = None
-        self.cases: CaseTransfers | None = None
-        self.oncall: OnCall | None = None
+        self.relaying: RelayStack | None = None
         self._whatsapp: CloudWhatsApp | None = None
-        self._webhooks: WebhookHandlers | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: HttpServer | None = None
         self.port: int | None = None
 
     @property
@@ -100,100 +104,56 @@ class Empfang:
         intake = Intake(
             self.store, pseudonym_key=settings.privacy.pseudonym_key.get_secret_value().encode()
         )
-        self._webhooks = webhooks = WebhookHandlers(
+        # The relay comes first, as on-call watches the webhooks; the chat platform's own
+        # routes (Slack's HTTP mode) join the web app once it exists.
+        chat_routes = web.Application()
+        if not self._intake_only:
+            self.relaying = self._wire_relay(chat_routes)
+        webhooks = WebhookHandlers(
             provider=self._whatsapp,
             intake=intake,
             metrics=self.metrics,
             max_body_bytes=settings.server.max_body_bytes,
+            watcher=self.relaying.oncall if self.relaying else None,
         )
         health = Health(self.store, self.metrics, provider_configured=True)
-        app = build_web_app(webhooks, health, max_body_bytes=settings.server.max_body_bytes)
-        if not self._intake_only:
-            await self._start_relay(app)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, settings.server.host, settings.server.port)
-        await site.start()
-        self.port = self._bound_port(site)
+        self._server = HttpServer(settings.server)
+        app = build_web_app(
+            webhooks,
+            health,
+            max_body_bytes=settings.server.max_body_bytes,
+            middlewares=[self._server.middleware()],
+        )
+        _adopt_routes(app, chat_routes)
+        if self.relaying is not None:
+            await self.relaying.start()
+        await self._server.start(app)
+        self.port = self._server.port
         log.info("listening on %s (webhook path /webhooks/whatsapp)", self.url)
 
-    async def _start_relay(self, web_app: web.Application) -> None:
+    def _wire_relay(self, chat_routes: web.Application) -> RelayStack:
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
-        chat, allowed = build_chat(settings, web_app)
-        self.chat = chat
-        self.oncall = OnCall(
+        chat, allowed = build_chat(settings, chat_routes)
+        return wire_relay(
             self.store,
-            chat,
-            settings.alerts,
-            settings.business_hours,
-            first_contact_notice=settings.privacy.first_contact_notice,
-            pager=Pager(settings.alerts.webhook),
-        )
-        watched = MonitoredChat(
-            chat, self.oncall, self.store.clock, settings.alerts.platform_down_after
-        )
-        self.cases = build_case_transfers(self.store, settings, watched)
-        relay = Relay(
-            self.store,
-            watched,
-            self._whatsapp,
-            RelayPolicy(
-                privacy=settings.privacy,
-                allowed_users=allowed,
-                timezone=settings.business_hours.timezone,
-            ),
-            cases=self.cases,
-            observers=[self.oncall],
-            operations=self.oncall,
+            settings,
+            chat=chat,
+            whatsapp=self._whatsapp,
+            texts=texts_for(settings.ui.language),
+            allowed_users=allowed,
+            sinks=build_sinks(settings.cases),
             post_latency=self.metrics.chat_post_seconds,
         )
-        assert self._webhooks is not None
-        self._webhooks.watcher = self.oncall
-        jobs = settings.jobs
-        self.workers = WorkerPool(
-            self.store,
-            relay.handlers(),
-            workers=jobs.workers,
-            lease_seconds=jobs.lease_seconds,
-            policy=RetryPolicy(
-                jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds
-            ),
-            on_dead=self._on_dead,
-        )
-        await chat.start(relay.on_agent_event)
-        self.workers.start()
-
-    async def _on_dead(self, job: Job, reason: str) -> None:
-        """A dead-lettered job: the case ledger records failed transfers, on-call hears of all."""
-        if self.cases is not None:
-            await self.cases.on_dead(job, reason)
-        if self.oncall is not None:
-            await self.oncall.dead_lettered(job, reason)
-
-    @staticmethod
-    def _bound_port(site: web.TCPSite) -> int:
-        server = site._server  # aiohttp keeps the asyncio server here; the port may be 0
-        sockets = getattr(server, "sockets", None) or []
-        return int(sockets[0].getsockname()[1]) if sockets else 0
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Stop taking webhooks, let running jobs finish, then close everything."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self.workers is not None:
-            await self.workers.stop(drain_seconds)
-            self.workers = None
-        if self.cases is not None:
-            await self.cases.aclose()
-            self.cases = None
-        if self.oncall is not None:
-            await self.oncall.aclose()
-            self.oncall = None
-        if self.chat is not None:
-            await self.chat.stop()
-            self.chat = None
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
+        if self.relaying is not None:
+            await self.relaying.stop(drain_seconds)
+            self.relaying = None
         if self._whatsapp is not None:
             await self._whatsapp.aclose()
             self._whatsapp = None

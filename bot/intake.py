@@ -16,22 +16,17 @@ from bot import privacy
 from bot.domain import InboundMessage, Sender, WebhookBatch
 from bot.errors import StoreError
 from bot.group_commit import GroupCommitter
+from bot.job_catalog import (
+    CHAT_STATUS,
+    CONTACT_ORDER_PREFIX,
+    RELAY_INBOUND,
+    MessageJob,
+    enqueue,
+)
 from bot.store import Store, Tx
 from bot.store.bulk import InboundRows, NewContact, create_intake_objects, store_inbound
 
-INBOUND_JOB = "relay.inbound"
-STATUS_JOB = "chat.status"
-
-
 _IDENTITY_CACHE = 50_000
-
-
-CONTACT_ORDER_PREFIX = "contact:"
-
-
-def contact_order_key(contact_id: int) -> str:
-    """Jobs of one customer run in order; a conversation belongs to exactly one customer."""
-    return f"{CONTACT_ORDER_PREFIX}{contact_id}"
 
 
 EARLIEST_TIMESTAMP = 1_230_768_000
@@ -152,7 +147,11 @@ class Intake:
         rows = InboundRows.build([(self._new_contact(m.sender), m) for m in messages])
         new = await self._store.run_sync(
             lambda conn: store_inbound(
-                conn, rows, now=now, job_kind=INBOUND_JOB, order_prefix=CONTACT_ORDER_PREFIX
+                conn,
+                rows,
+                now=now,
+                job_kind=RELAY_INBOUND.name,
+                order_prefix=CONTACT_ORDER_PREFIX,
             ),
             transaction=False,
             adds_jobs=True,
@@ -177,11 +176,8 @@ class Intake:
             if message_id is None:
                 continue
             new.add(message.provider_id)
-            await tx.jobs.enqueue(
-                INBOUND_JOB,
-                {"message_id": message_id},
-                now=now,
-                order_key=contact_order_key(contact_id),
+            await enqueue(
+                tx, RELAY_INBOUND, MessageJob(message_id=message_id, contact_id=contact_id)
             )
         return new
 
@@ -208,12 +204,8 @@ class Intake:
             new += 1
             changed = await tx.messages.apply_status_events(status.provider_message_id)
             if changed is not None:
-                await tx.jobs.enqueue(
-                    STATUS_JOB,
-                    {"message_id": changed.id},
-                    now=now,
-                    order_key=contact_order_key(changed.contact_id),
-                )
+                job = MessageJob(message_id=changed.id, contact_id=changed.contact_id)
+                await enqueue(tx, CHAT_STATUS, job)
         return new, duplicates
 
     async def _store_unsupported(self, tx: Tx, batch: WebhookBatch) -> tuple[int, int]:

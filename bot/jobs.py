@@ -62,8 +62,16 @@ def describe(error: BaseException) -> str:
     return f"{text} (code {code})" if code is not None else text
 
 
-class UnknownJobKind(Exception):
+class UnrunnableJob(Exception):
+    """A job that can never succeed as stored: it is dead-lettered at once, not retried."""
+
+
+class UnknownJobKind(UnrunnableJob):
     """A job whose kind no handler serves (e.g. written by a newer version)."""
+
+
+class InvalidJobPayload(UnrunnableJob):
+    """A job whose payload does not fit its kind's model (``bot.job_catalog``)."""
 
 
 class WorkerPool:
@@ -169,7 +177,7 @@ class WorkerPool:
 
     async def _failed(self, job: Job, error: Exception) -> None:
         reason = describe(error)
-        if isinstance(error, UnknownJobKind) or self._policy.gives_up(job.attempts, error):
+        if isinstance(error, UnrunnableJob) or self._policy.gives_up(job.attempts, error):
             async with self._store.transaction() as tx:
                 await tx.jobs.dead_letter(job, error=reason)
             log.error(

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import Field, model_validator
 
 from bot.domain import DeliveryStatus, Frozen, OutboundText, WebhookBatch
+from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
 
 if TYPE_CHECKING:
-    from bot.jobs import JobHandler
     from bot.store import Tx
 
 
@@ -24,9 +24,9 @@ class WhatsAppProvider(Protocol):
 
     def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch: ...
 
-    async def send_text(self, to: str, message: OutboundText) -> str: ...
+    async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId: ...
 
-    async def mark_read(self, provider_message_id: str) -> None: ...
+    async def mark_read(self, provider_message_id: ProviderMessageId) -> None: ...
 
     async def aclose(self) -> None: ...
 
@@ -52,15 +52,15 @@ class AgentMessage(Frozen):
     ``edit_of`` is the chat id of the message this one edits, for edits.
     """
 
-    chat_id: str
-    thread_id: str | None
+    chat_id: ChatMessageId
+    thread_id: ThreadId | None
     author_id: str
     author_name: str
     text: str
     author_is_bot: bool = False
     author_is_self: bool = False
     author_is_member: bool = True
-    edit_of: str | None = None
+    edit_of: ChatMessageId | None = None
 
 
 class AgentAction(Frozen):
@@ -71,7 +71,7 @@ class AgentAction(Frozen):
     """
 
     action: str
-    thread_id: str
+    thread_id: ThreadId
     author_id: str
     author_name: str
     author_is_member: bool = True
@@ -123,36 +123,36 @@ class ChatPlatform(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
         """Post the thread root; returns the thread id (root event id / ts)."""
         ...
 
-    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None: ...
+    async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None: ...
 
-    async def ready_to_post(self, thread_id: str) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> None:
         """Wait until the next post into ``thread_id`` may go out; that post uses the slot.
         Returns at once on a platform that is not ``paced``."""
         ...
 
-    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+    async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         """Post into the thread; returns the chat id of the new message."""
         ...
 
     async def set_status(
         self,
-        thread_id: str,
-        chat_id: str,
+        thread_id: ThreadId,
+        chat_id: ChatMessageId,
         status: DeliveryStatus,
         *,
-        previous: str | None,
+        previous: StatusRef | None,
         key: str,
-    ) -> str | None:
+    ) -> StatusRef | None:
         """Show ``status`` on the agent's message (a reaction), replacing ``previous``
         (the ref this method returned last time); returns the new ref. Called only on a
         platform with ``Capabilities.reactions``."""
         ...
 
-    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+    async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         """An operational or SLA notice, in the thread or the alerts room."""
         ...
 
@@ -181,5 +181,3 @@ class CaseHooks(Protocol):
     async def command(self, tx: Tx, conversation_id: int, argument: str, author: str) -> str:
         """Answer ``!case`` / ``!case <id>``; the returned text is posted in the thread."""
         ...
-
-    def handlers(self) -> dict[str, JobHandler]: ...

@@ -18,8 +18,17 @@ from bot.commands import parse
 from bot.config import PrivacySection
 from bot.domain import DeliveryStatus, OutboundText
 from bot.errors import DeliveryError, ProviderError, TokenInvalid
-from bot.intake import INBOUND_JOB, STATUS_JOB, contact_order_key
-from bot.jobs import JobHandler
+from bot.ids import ProviderMessageId, ThreadId
+from bot.job_catalog import (
+    CHAT_NOTICE,
+    CHAT_ROOT,
+    CHAT_STATUS,
+    RELAY_OUTBOUND,
+    ConversationJob,
+    MessageJob,
+    NoticeJob,
+    enqueue,
+)
 from bot.ports import (
     AgentAction,
     AgentEvent,
@@ -27,18 +36,18 @@ from bot.ports import (
     CaseEvent,
     CaseHooks,
     ChatPlatform,
+    ThreadRoot,
     WhatsAppProvider,
 )
 from bot.store import Store, Tx
+from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
 from bot.store.messages import MessageRow
+from bot.texts import Texts
 
 log = logging.getLogger("empfang.relay")
 
-OUTBOUND_JOB = "relay.outbound"
-NOTICE_JOB = "chat.notice"
-ROOT_JOB = "chat.root"
 ROOT_REFRESH_SECONDS = 1800.0
 """A customer message this long after the previous one re-renders the root (window time)."""
 
@@ -47,8 +56,6 @@ class ConversationObserver(Protocol):
     """Reacts to conversation events inside the relay's transaction (e.g. SLA timers)."""
 
     async def record(self, tx: Tx, event: CaseEvent) -> None: ...
-
-    def handlers(self) -> dict[str, JobHandler]: ...
 
 
 class OperationalAlerts(Protocol):
@@ -70,6 +77,8 @@ class RelayPolicy:
     """Who may answer customers, and how replies are recognised."""
 
     privacy: PrivacySection
+    texts: Texts
+    """What the relay writes into threads, in the language of ``[ui] language``."""
     allowed_users: frozenset[str] = frozenset()
     timezone: str = "UTC"
     """Where times in the thread root are shown (``[business_hours] timezone``)."""
@@ -101,19 +110,6 @@ class Relay:
         """An idempotency key for the chat platform, unique across databases."""
         return f"{self._store.instance_id}:{name}"
 
-    def handlers(self) -> dict[str, JobHandler]:
-        own: dict[str, JobHandler] = {
-            INBOUND_JOB: self._inbound,
-            OUTBOUND_JOB: self._outbound,
-            STATUS_JOB: self._status,
-            NOTICE_JOB: self._notice,
-            ROOT_JOB: self._root,
-        }
-        merged: dict[str, JobHandler] = dict(self._cases.handlers() if self._cases else {})
-        for observer in self._observers:
-            merged.update(observer.handlers())
-        return {**merged, **own}
-
     async def _record(
         self, tx: Tx, kind: str, conversation_id: int, message_id: int | None
     ) -> None:
@@ -125,8 +121,9 @@ class Relay:
 
     # -- customer → thread -------------------------------------------------------------------
 
-    async def _inbound(self, job: Job) -> None:
-        message_id = int(job.payload["message_id"])
+    async def post_inbound(self, job: Job, payload: MessageJob) -> None:
+        """``relay.inbound``: the customer's message (and any riders) into the thread."""
+        message_id = payload.message_id
         async with self._store.transaction() as tx:
             row = await tx.messages.get(message_id)
             if row is None or row.chat_id is not None:
@@ -153,17 +150,18 @@ class Relay:
             conversation = refreshed
         thread_id = conversation.thread_id
         if thread_id is None:
-            root = render.thread_root(
-                conversation, contact, self._policy.privacy, self._policy.timezone
-            )
+            root = self._thread_root(conversation, contact)
             thread_id = await self._chat.open_thread(root, key=self._key(f"root-{conversation.id}"))
             async with self._store.transaction() as tx:
                 await tx.conversations.set_thread(conversation.id, thread_id)
         riders = await self._riders(job, row, conversation.id, thread_id)
         masker = render.Masker.for_contact(contact, self._policy.privacy)
-        text = render.inbound(row.inbound(contact.sender), masker)
+        texts = self._policy.texts
+        text = render.inbound(row.inbound(contact.sender), masker, texts)
         if riders:
-            lines = [render.inbound(rider.inbound(contact.sender), masker) for rider in riders]
+            lines = [
+                render.inbound(rider.inbound(contact.sender), masker, texts) for rider in riders
+            ]
             text = batching.combine([text, *lines])
         chat_id = await self._chat.post(thread_id, text, key=self._key(f"in-{message_id}"))
         self._observe_post_latency([row, *riders])
@@ -181,7 +179,7 @@ class Relay:
             self._post_latency.observe(max(0.0, now - message.created_at))
 
     async def _riders(
-        self, job: Job, head: MessageRow, conversation_id: int, thread_id: str
+        self, job: Job, head: MessageRow, conversation_id: int, thread_id: ThreadId
     ) -> list[MessageRow]:
         """Combining (``bot.batching``): on a paced platform, wait for the posting slot,
         then take the customer messages queued right behind ``head`` into its post."""
@@ -200,11 +198,15 @@ class Relay:
 
     # -- agent → customer --------------------------------------------------------------------
 
-    async def on_agent_event(self, event: AgentEvent) -> None:
-        """Store what an agent did and enqueue its effects; called by the chat adapter."""
+    async def on_agent_event(self, event: AgentEvent) -> str | None:
+        """Store what an agent did and enqueue its effects; called by the chat adapter.
+        Returns a text for the author alone (see ``AgentEventHandler``)."""
         if isinstance(event, AgentAction):
-            await self._on_action(event)
-            return
+            return await self._on_action(event)
+        await self._on_message(event)
+        return None
+
+    async def _on_message(self, event: AgentMessage) -> None:
         if event.author_is_self or event.author_is_bot:
             log.debug("ignored chat message %s: written by a bot", event.chat_id)
             return
@@ -226,34 +228,34 @@ class Relay:
     async def _on_thread_message(
         self, tx: Tx, conversation: ConversationRow, event: AgentMessage
     ) -> None:
-        if not self._may_reply(event):
+        if not self._may_act(event):
             log.warning(
                 "refused reply %s: author is not allowed to answer customers", event.chat_id
             )
             await self._enqueue_notice(
                 tx,
                 conversation,
-                f"⛔ {event.author_name} is not allowed to answer customers; nothing was sent.",
+                self._policy.texts.refused_reply.format(author=event.author_name),
             )
             return
         parsed = parse(event.text, reply_mode=self._policy.privacy.reply_mode)
         if parsed.intent in ("note", "ignore"):
             return
         if parsed.intent == "help":
-            await self._enqueue_notice(tx, conversation, render.HELP_TEXT)
+            await self._enqueue_notice(tx, conversation, self._policy.texts.help)
             return
         if parsed.intent == "unknown":
             await self._enqueue_notice(
                 tx,
                 conversation,
-                f"Unknown command {parsed.text}; nothing was sent. !help lists commands.",
+                self._policy.texts.unknown_command.format(command=parsed.text),
             )
             return
         if parsed.intent == "close":
             await self._close(tx, conversation, event.author_name)
             return
         if parsed.intent == "case":
-            answer = "No case system is configured."
+            answer = self._policy.texts.no_case_system
             if self._cases is not None:
                 answer = await self._cases.command(
                     tx, conversation.id, parsed.text, event.author_name
@@ -264,8 +266,7 @@ class Relay:
             await self._enqueue_notice(
                 tx,
                 conversation,
-                "This conversation is closed; nothing was sent. The customer's next message "
-                "opens a new thread.",
+                self._policy.texts.conversation_closed,
             )
             return
         now = tx.clock.now()
@@ -280,11 +281,13 @@ class Relay:
         if message_id is None:
             return  # the platform delivered this event before
         await tx.conversations.touch_agent(conversation.id, now)
-        key = contact_order_key(conversation.contact_id)
-        await tx.jobs.enqueue(STATUS_JOB, {"message_id": message_id}, now=now, order_key=key)
-        await tx.jobs.enqueue(OUTBOUND_JOB, {"message_id": message_id}, now=now, order_key=key)
+        job = MessageJob(message_id=message_id, contact_id=conversation.contact_id)
+        await enqueue(tx, CHAT_STATUS, job)
+        await enqueue(tx, RELAY_OUTBOUND, job)
 
-    def _may_reply(self, event: AgentMessage) -> bool:
+    def _may_act(self, event: AgentEvent) -> bool:
+        """The one rule for replies and buttons alike: a member of the channel or room (as
+        the adapter reports) and, if an allow-list is configured, on it."""
         if not event.author_is_member:
             return False
         allowed = self._policy.allowed_users
@@ -301,30 +304,36 @@ class Relay:
             await self._enqueue_notice(
                 tx,
                 conversation,
-                "✏️ WhatsApp messages can't be edited: the customer still sees the original. "
-                "Send a new message to correct it.",
+                self._policy.texts.edit_impossible,
             )
 
-    async def _on_action(self, action: AgentAction) -> None:
+    async def _on_action(self, action: AgentAction) -> str | None:
+        """A button press. A refusal goes to the presser alone where the platform can
+        (``Capabilities.ephemeral``), else into the thread."""
         async with self._store.transaction() as tx:
             conversation = await tx.conversations.by_thread(action.thread_id)
             if conversation is None:
                 log.info("ignored %s action: thread is not a customer conversation", action.action)
-                return
-            allowed = self._policy.allowed_users
-            if allowed and action.author_id not in allowed:
+                return None
+            if not self._may_act(action):
                 log.warning("refused %s action: author is not allowed", action.action)
-                await self._enqueue_notice(
-                    tx,
-                    conversation,
-                    f"⛔ {action.author_name} may not {action.action} conversations.",
-                )
-                return
+                refusal = self._refusal(action)
+                if self._chat.capabilities.ephemeral:
+                    return refusal
+                await self._enqueue_notice(tx, conversation, refusal)
+                return None
             if action.action == "close":
                 await self._close(tx, conversation, action.author_name)
             elif action.action == "claim":
                 await tx.conversations.claim(conversation.id, action.author_name)
                 await self._enqueue_root(tx, conversation)
+        return None
+
+    def _refusal(self, action: AgentAction) -> str:
+        texts, author = self._policy.texts, action.author_name
+        if action.action == "close":
+            return texts.refused_close.format(author=author)
+        return texts.refused_claim.format(author=author)
 
     async def _close(self, tx: Tx, conversation: ConversationRow, who: str) -> None:
         if await tx.conversations.close(conversation.id, tx.clock.now()):
@@ -332,28 +341,23 @@ class Relay:
             await self._enqueue_notice(
                 tx,
                 conversation,
-                f"🔒 Closed by {who}. The customer's next message opens a new thread.",
+                self._policy.texts.closed_by.format(agent=who),
             )
             await self._enqueue_root(tx, conversation)
 
     async def _enqueue_notice(self, tx: Tx, conversation: ConversationRow, text: str) -> None:
-        await tx.jobs.enqueue(
-            NOTICE_JOB,
-            {"conversation_id": conversation.id, "text": text},
-            now=tx.clock.now(),
-            order_key=contact_order_key(conversation.contact_id),
+        notice = NoticeJob(
+            conversation_id=conversation.id, contact_id=conversation.contact_id, text=text
         )
+        await enqueue(tx, CHAT_NOTICE, notice)
 
     async def _enqueue_root(self, tx: Tx, conversation: ConversationRow) -> None:
-        await tx.jobs.enqueue(
-            ROOT_JOB,
-            {"conversation_id": conversation.id},
-            now=tx.clock.now(),
-            order_key=contact_order_key(conversation.contact_id),
-        )
+        root = ConversationJob(conversation_id=conversation.id, contact_id=conversation.contact_id)
+        await enqueue(tx, CHAT_ROOT, root)
 
-    async def _outbound(self, job: Job) -> None:
-        message_id = int(job.payload["message_id"])
+    async def send_outbound(self, job: Job, payload: MessageJob) -> None:
+        """``relay.outbound``: an agent's (or Empfang's own) message to the customer."""
+        message_id = payload.message_id
         async with self._store.transaction() as tx:
             row = await tx.messages.get(message_id)
             if row is None or row.provider_id is not None or row.status == "failed":
@@ -376,8 +380,7 @@ class Relay:
             if isinstance(error, TokenInvalid) and self._operations is not None:
                 await self._operations.raise_alert(
                     "whatsapp_token",
-                    "The WhatsApp access token has expired or is invalid: nothing reaches "
-                    "customers until whatsapp.access_token is renewed.",
+                    self._policy.texts.token_invalid,
                 )
             return
         # Keep the window between "sent" and "recorded" minimal: WhatsApp has no idempotency key.
@@ -386,20 +389,13 @@ class Relay:
             await tx.messages.mark_sent(message_id, provider_id, now)
             await tx.messages.apply_status_events(provider_id)
             await self._record(tx, "message_out", row.conversation_id, message_id)
-            await tx.jobs.enqueue(
-                STATUS_JOB,
-                {"message_id": message_id},
-                now=now,
-                order_key=contact_order_key(row.contact_id),
-            )
+            await enqueue(tx, CHAT_STATUS, payload)
         if self._operations is not None:
-            await self._operations.clear_alert(
-                "whatsapp_token", "WhatsApp accepts the access token again"
-            )
+            await self._operations.clear_alert("whatsapp_token", self._policy.texts.token_valid)
         if latest is not None and latest.provider_id:
             await self._mark_read(latest.provider_id)
 
-    async def _mark_read(self, provider_id: str) -> None:
+    async def _mark_read(self, provider_id: ProviderMessageId) -> None:
         """Blue ticks for the customer once an agent answered; cosmetic, so never fatal."""
         try:
             await self._whatsapp.mark_read(provider_id)
@@ -409,17 +405,13 @@ class Relay:
     async def _fail(self, message_id: int, contact_id: int, code: int | None, title: str) -> None:
         async with self._store.transaction() as tx:
             await tx.messages.mark_failed(message_id, code, title)
-            await tx.jobs.enqueue(
-                STATUS_JOB,
-                {"message_id": message_id},
-                now=tx.clock.now(),
-                order_key=contact_order_key(contact_id),
-            )
+            await enqueue(tx, CHAT_STATUS, MessageJob(message_id=message_id, contact_id=contact_id))
 
     # -- receipts → thread -------------------------------------------------------------------
 
-    async def _status(self, job: Job) -> None:
-        message_id = int(job.payload["message_id"])
+    async def show_status(self, job: Job, payload: MessageJob) -> None:
+        """``chat.status``: the message's delivery status as a mark in the thread."""
+        message_id = payload.message_id
         async with self._store.transaction() as tx:
             row = await tx.messages.get(message_id)
             if row is None or row.chat_id is None or row.conversation_id is None:
@@ -444,30 +436,34 @@ class Relay:
         if status is DeliveryStatus.FAILED:
             await self._chat.post(
                 conversation.thread_id,
-                explain.failure(row.error_code, row.error_title),
+                explain.failure(row.error_code, row.error_title, self._policy.texts),
                 key=self._key(f"failed-{message_id}"),
             )
 
-    async def _notice(self, job: Job) -> None:
-        thread_id = await self._thread_of(int(job.payload["conversation_id"]))
+    async def post_notice(self, job: Job, payload: NoticeJob) -> None:
+        """``chat.notice``: a notice from Empfang into the thread."""
+        thread_id = await self._thread_of(payload.conversation_id)
         if thread_id is not None:
-            await self._chat.post(
-                thread_id, str(job.payload["text"]), key=self._key(f"job-{job.id}")
-            )
+            await self._chat.post(thread_id, payload.text, key=self._key(f"job-{job.id}"))
 
-    async def _root(self, job: Job) -> None:
+    async def update_root(self, job: Job, payload: ConversationJob) -> None:
+        """``chat.root``: re-render the thread's root (claim, close, window time)."""
         async with self._store.transaction() as tx:
-            conversation = await tx.conversations.get(int(job.payload["conversation_id"]))
+            conversation = await tx.conversations.get(payload.conversation_id)
             if conversation is None or conversation.thread_id is None:
                 return
             contact = await tx.contacts.get(conversation.contact_id)
         assert contact is not None and conversation.thread_id is not None
-        root = render.thread_root(
-            conversation, contact, self._policy.privacy, self._policy.timezone
-        )
+        root = self._thread_root(conversation, contact)
         await self._chat.update_root(conversation.thread_id, root, key=self._key(f"job-{job.id}"))
 
-    async def _thread_of(self, conversation_id: int) -> str | None:
+    def _thread_root(self, conversation: ConversationRow, contact: ContactRow) -> ThreadRoot:
+        policy = self._policy
+        return render.thread_root(
+            conversation, contact, policy.privacy, policy.texts, policy.timezone
+        )
+
+    async def _thread_of(self, conversation_id: int) -> ThreadId | None:
         async with self._store.transaction() as tx:
             conversation = await tx.conversations.get(conversation_id)
         return conversation.thread_id if conversation else None

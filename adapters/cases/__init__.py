@@ -8,9 +8,7 @@ from adapters.cases.email import EmailSink
 from adapters.cases.jsonl import JsonlSink
 from adapters.cases.webhook import WebhookSink
 from adapters.cases.zammad import ZammadSink
-from bot.cases.hooks import CaseTransfers
 from bot.cases.model import CaseSink
-from bot.config import Settings
 from bot.config.cases import (
     CaseSinkSettings,
     EmailSinkSection,
@@ -18,8 +16,6 @@ from bot.config.cases import (
     WebhookSinkSection,
     ZammadSinkSection,
 )
-from bot.ports import ChatPlatform
-from bot.store import Store
 
 
 def build_sink(settings: CaseSinkSettings) -> CaseSink:
@@ -38,26 +34,11 @@ def build_sinks(settings: Sequence[CaseSinkSettings]) -> list[CaseSink]:
     return [build_sink(entry) for entry in settings]
 
 
-def build_case_transfers(
-    store: Store, settings: Settings, chat: ChatPlatform
-) -> CaseTransfers | None:
-    """The relay's case hooks for ``[[cases]]``, alerting in the chat; None without sinks."""
-    if not settings.cases:
-        return None
-    return CaseTransfers(
-        store,
-        build_sinks(settings.cases),
-        privacy=settings.privacy,
-        on_alert=lambda alert: chat.alert(alert.text, thread_id=alert.thread_id, key=alert.key),
-    )
-
-
 __all__ = [
     "EmailSink",
     "JsonlSink",
     "WebhookSink",
     "ZammadSink",
-    "build_case_transfers",
     "build_sink",
     "build_sinks",
 ]

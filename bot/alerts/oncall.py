@@ -11,33 +11,47 @@ from __future__ import annotations
 import logging
 from collections import deque
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.alerts.hours import BusinessHours
-from bot.alerts.paging import PAGE_JOB, Pager, page_body
+from bot.alerts.paging import Pager, page_body
 from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage
-from bot.errors import SignatureError
-from bot.intake import contact_order_key
-from bot.jobs import JobHandler
+from bot.errors import PagingError, SignatureError
+from bot.ids import ThreadId
+from bot.job_catalog import (
+    ALERT_PAGE,
+    ALERT_POST,
+    ALERT_SLA,
+    ALERT_WINDOW,
+    CHAT_NOTICE,
+    RELAY_OUTBOUND,
+    AlertPostJob,
+    JobKind,
+    MessageJob,
+    NoticeJob,
+    PageJob,
+    TimerJob,
+    enqueue,
+)
 from bot.logfilter import mask_log_text
 from bot.ports import CaseEvent, ChatPlatform
-from bot.relay import NOTICE_JOB, OUTBOUND_JOB  # Empfang's own messages go the relay's way
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
+from bot.texts import Texts
 
 log = logging.getLogger("empfang.alerts")
 
-SLA_JOB = "alert.sla"
-WINDOW_JOB = "alert.window"
-POST_JOB = "alert.post"
 EMPFANG_AUTHOR = "empfang"
 
 
-def duration_text(seconds: float) -> str:
+def duration_text(seconds: float, texts: Texts) -> str:
     minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    if minutes >= 60:
+        return texts.duration_hours.format(hours=minutes // 60, minutes=minutes % 60)
+    return texts.duration_minutes.format(minutes=minutes)
 
 
 class OnCall:
@@ -48,12 +62,14 @@ class OnCall:
         alerts: AlertsSection,
         hours: BusinessHoursSection,
         *,
+        texts: Texts,
         first_contact_notice: str = "",
         pager: Pager | None = None,
     ) -> None:
         self._store = store
         self._chat = chat
         self._alerts = alerts
+        self._texts = texts
         self._hours = BusinessHours(hours)
         self._zone = ZoneInfo(hours.timezone)
         self._urgent = tuple(word.lower() for word in hours.urgent_keywords if word.strip())
@@ -65,15 +81,10 @@ class OnCall:
         mention = alerts.oncall.slack if chat.name == "slack" else " ".join(alerts.oncall.matrix)
         self._mention = f"{mention} " if mention else ""
 
-    def handlers(self) -> dict[str, JobHandler]:
-        handlers: dict[str, JobHandler] = {
-            SLA_JOB: self._sla_due,
-            WINDOW_JOB: self._window_due,
-            POST_JOB: self._post,
-        }
-        if self._pager is not None:
-            handlers[PAGE_JOB] = self._page
-        return handlers
+    @property
+    def texts(self) -> Texts:
+        """The catalogue alerts are written in; ``MonitoredChat`` words its alerts with it."""
+        return self._texts
 
     async def aclose(self) -> None:
         if self._pager is not None:
@@ -99,19 +110,21 @@ class OnCall:
             return
         notice = self._notice
         if notice and await tx.contacts.mark_notice_sent(conversation.contact_id, now):
-            await self._say_to_customer(tx, conversation, notice, "Privacy notice sent")
+            note = self._texts.privacy_notice_sent.format(text=notice)
+            await self._say_to_customer(tx, conversation, notice, note)
         open_now = self._hours.is_open(now)
         reply = self._out_of_hours_reply
         today = self._hours.local_date(now).isoformat()
         if not open_now and reply and await tx.alerts.claim_auto_reply(conversation_id, today):
-            await self._say_to_customer(tx, conversation, reply, "Out-of-hours reply sent")
+            note = self._texts.out_of_hours_reply_sent.format(text=reply)
+            await self._say_to_customer(tx, conversation, reply, note)
         if self._is_urgent(message.body or ""):
             await self._urgent_page(tx, conversation, message_id)
         if await tx.alerts.start_timer(conversation_id, now, message_id):
             due = self._hours.add_open_time(now, self._alerts.unanswered_after)
-            await self._enqueue(tx, SLA_JOB, conversation, due - now, message_id, "remind")
+            await self._enqueue(tx, ALERT_SLA, conversation, due - now, message_id, "remind")
         warn_in = SERVICE_WINDOW_SECONDS - self._alerts.window_warning_before
-        await self._enqueue(tx, WINDOW_JOB, conversation, warn_in, message_id, "warn")
+        await self._enqueue(tx, ALERT_WINDOW, conversation, warn_in, message_id, "warn")
 
     def _is_urgent(self, stored_body: str) -> bool:
         if not self._urgent or not stored_body:
@@ -134,23 +147,20 @@ class OnCall:
     async def _enqueue(
         self,
         tx: Tx,
-        kind: str,
+        kind: JobKind[TimerJob],
         conversation: ConversationRow,
         delay: float,
         message_id: int,
-        stage: str,
+        stage: Literal["remind", "escalate", "warn"],
     ) -> None:
-        await tx.jobs.enqueue(
-            kind,
-            {"conversation_id": conversation.id, "message_id": message_id, "stage": stage},
-            now=tx.clock.now(),
-            delay=max(delay, 0.0),
-        )
+        timer = TimerJob(conversation_id=conversation.id, message_id=message_id, stage=stage)
+        await enqueue(tx, kind, timer, delay=max(delay, 0.0))
 
     async def _say_to_customer(
-        self, tx: Tx, conversation: ConversationRow, text: str, what: str
+        self, tx: Tx, conversation: ConversationRow, text: str, note: str
     ) -> None:
-        """A message from Empfang itself, sent like an agent's reply and noted in the thread."""
+        """A message from Empfang itself, sent like an agent's reply; ``note`` tells the
+        thread about it."""
         now = tx.clock.now()
         message_id = await tx.messages.insert_outbound(
             contact_id=conversation.contact_id,
@@ -160,34 +170,33 @@ class OnCall:
             author=EMPFANG_AUTHOR,
             now=now,
         )
-        key = contact_order_key(conversation.contact_id)
-        await tx.jobs.enqueue(OUTBOUND_JOB, {"message_id": message_id}, now=now, order_key=key)
-        await tx.jobs.enqueue(
-            NOTICE_JOB,
-            {"conversation_id": conversation.id, "text": f"ℹ️ {what}: {text}"},
-            now=now,
-            order_key=key,
-        )
+        assert message_id is not None  # no chat id: nothing to be a duplicate of
+        contact_id = conversation.contact_id
+        await enqueue(tx, RELAY_OUTBOUND, MessageJob(message_id=message_id, contact_id=contact_id))
+        notice = NoticeJob(conversation_id=conversation.id, contact_id=contact_id, text=note)
+        await enqueue(tx, CHAT_NOTICE, notice)
 
     async def _urgent_page(self, tx: Tx, conversation: ConversationRow, message_id: int) -> None:
         contact = await tx.contacts.get(conversation.contact_id)
-        who = contact.pseudonym if contact else "a customer"
+        who = contact.pseudonym if contact else self._texts.unknown_customer
         await self._enqueue_post(
             tx,
-            f"🚨 {self._mention}Urgent message from {who} (matched an urgent keyword).",
+            self._texts.urgent_post.format(mention=self._mention, who=who),
             conversation.id,
             f"urgent-{message_id}",
         )
-        await self._enqueue_page(
-            tx, "trigger", f"empfang-urgent-{message_id}", f"Urgent WhatsApp message from {who}"
-        )
+        summary = self._texts.urgent_page.format(who=who)
+        await self._enqueue_page(tx, "trigger", f"empfang-urgent-{message_id}", summary)
 
     # -- timers -------------------------------------------------------------------------------
 
-    async def _sla_due(self, job: Job) -> None:
-        conversation_id = int(job.payload["conversation_id"])
-        message_id = int(job.payload["message_id"])
-        stage = str(job.payload["stage"])
+    async def sla_due(self, job: Job, payload: TimerJob) -> None:
+        """``alert.sla``: remind, later escalate, while the customer waits for an answer."""
+        conversation_id, message_id, stage = (
+            payload.conversation_id,
+            payload.message_id,
+            payload.stage,
+        )
         async with self._store.transaction() as tx:
             timer = await tx.alerts.timer(conversation_id)
             conversation = await tx.conversations.get(conversation_id)
@@ -195,30 +204,36 @@ class OnCall:
         if timer is None or timer.since_message_id != message_id or contact is None:
             return  # answered (or closed) in the meantime
         assert conversation is not None
+        texts = self._texts
+        customer = contact.pseudonym
         if stage == "remind":
-            waited = duration_text(self._alerts.unanswered_after)
-            text = f"⏰ {self._mention}{contact.pseudonym} has waited {waited} for an answer."
+            waited = duration_text(self._alerts.unanswered_after, texts)
+            text = texts.sla_reminder.format(
+                mention=self._mention, customer=customer, waited=waited
+            )
         else:
-            waited = duration_text(self._alerts.escalate_after)
-            text = f"🚨 {self._mention}Escalated: {contact.pseudonym} has waited {waited}."
+            waited = duration_text(self._alerts.escalate_after, texts)
+            text = texts.sla_escalated.format(
+                mention=self._mention, customer=customer, waited=waited
+            )
         await self._alert_everywhere(text, conversation.thread_id, f"sla-{message_id}-{stage}")
         async with self._store.transaction() as tx:
             if stage == "remind":
                 if await tx.alerts.advance_timer(conversation_id, "waiting", "reminded"):
                     due = self._hours.add_open_time(timer.since, self._alerts.escalate_after)
                     delay = due - tx.clock.now()
-                    await self._enqueue(tx, SLA_JOB, conversation, delay, message_id, "escalate")
+                    await self._enqueue(tx, ALERT_SLA, conversation, delay, message_id, "escalate")
             elif await tx.alerts.advance_timer(conversation_id, "reminded", "escalated"):
                 await self._enqueue_page(
                     tx,
                     "trigger",
                     f"empfang-sla-{conversation_id}-{message_id}",
-                    f"WhatsApp customer {contact.pseudonym} unanswered for {waited}",
+                    texts.sla_page.format(customer=customer, waited=waited),
                 )
 
-    async def _window_due(self, job: Job) -> None:
-        conversation_id = int(job.payload["conversation_id"])
-        message_id = int(job.payload["message_id"])
+    async def window_due(self, job: Job, payload: TimerJob) -> None:
+        """``alert.window``: warn before the 24-hour window of an unanswered customer closes."""
+        conversation_id, message_id = payload.conversation_id, payload.message_id
         async with self._store.transaction() as tx:
             conversation = await tx.conversations.get(conversation_id)
             latest = await tx.messages.latest_inbound(conversation_id)
@@ -231,14 +246,14 @@ class OnCall:
             return
         closes = datetime.fromtimestamp(latest.created_at + SERVICE_WINDOW_SECONDS, self._zone)
         await self._chat.alert(
-            f"⌛ {self._mention}The 24-hour WhatsApp window closes at {closes:%H:%M} "
-            f"({self._zone.key}) and the last message is unanswered. After that only "
-            "approved templates can reach the customer.",
+            self._texts.window_warning.format(
+                mention=self._mention, closes=f"{closes:%H:%M}", zone=self._zone.key
+            ),
             thread_id=conversation.thread_id,
             key=f"{self._store.instance_id}:window-{message_id}",
         )
 
-    async def _alert_everywhere(self, text: str, thread_id: str | None, key: str) -> None:
+    async def _alert_everywhere(self, text: str, thread_id: ThreadId | None, key: str) -> None:
         """In the thread, and also in the alerts room when one is configured."""
         instance = self._store.instance_id
         await self._chat.alert(text, thread_id=thread_id, key=f"{instance}:{key}")
@@ -275,7 +290,8 @@ class OnCall:
         async with self._store.transaction() as tx:
             if not await tx.alerts.clear_operational(kind):
                 return
-            await self._enqueue_post(tx, f"✅ Resolved: {summary}", None, f"op-{kind}-down")
+            resolved = self._texts.alert_resolved.format(summary=summary)
+            await self._enqueue_post(tx, resolved, None, f"op-{kind}-down")
             await self._enqueue_page(tx, "resolve", f"empfang-op-{kind}", summary)
         log.info("operational alert resolved: %s", kind)
 
@@ -289,9 +305,10 @@ class OnCall:
         if len(self._signature_failures) >= self._alerts.signature_failures_threshold:
             await self.raise_alert(
                 "webhook_signatures",
-                f"{len(self._signature_failures)} webhook requests with a missing or wrong "
-                f"signature within {duration_text(window)}: check whatsapp.app_secret, or someone "
-                "is probing the webhook.",
+                self._texts.signatures_failing.format(
+                    count=len(self._signature_failures),
+                    window=duration_text(window, self._texts),
+                ),
             )
 
     async def webhook_accepted(self) -> None:
@@ -301,52 +318,49 @@ class OnCall:
         window = self._alerts.signature_failures_window
         if self._signature_failures[-1] < self._store.clock.now() - window:
             self._signature_failures.clear()
-            await self.clear_alert("webhook_signatures", "webhooks are correctly signed again")
+            await self.clear_alert("webhook_signatures", self._texts.signatures_valid)
 
     async def dead_lettered(self, job: Job, reason: str) -> None:
         await self.raise_alert(
             f"dead-letter-{job.id}",
-            f"A {job.kind} job failed permanently after {job.attempts} attempts: {reason}",
+            self._texts.dead_letter.format(kind=job.kind, attempts=job.attempts, reason=reason),
         )
 
     # -- jobs that talk to chat and pager -----------------------------------------------------
 
     async def _enqueue_post(self, tx: Tx, text: str, conversation_id: int | None, key: str) -> None:
-        await tx.jobs.enqueue(
-            POST_JOB,
-            {"text": text, "conversation_id": conversation_id, "key": key},
-            now=tx.clock.now(),
-        )
+        post = AlertPostJob(text=text, conversation_id=conversation_id, key=key)
+        await enqueue(tx, ALERT_POST, post)
 
-    async def _post(self, job: Job) -> None:
+    async def post_alert(self, job: Job, payload: AlertPostJob) -> None:
+        """``alert.post``: an alert into the thread and the alerts room."""
         thread_id = None
-        conversation_id = job.payload.get("conversation_id")
-        if conversation_id is not None:
+        if payload.conversation_id is not None:
             async with self._store.transaction() as tx:
-                conversation = await tx.conversations.get(int(conversation_id))
+                conversation = await tx.conversations.get(payload.conversation_id)
             thread_id = conversation.thread_id if conversation else None
-        await self._alert_everywhere(str(job.payload["text"]), thread_id, str(job.payload["key"]))
+        await self._alert_everywhere(payload.text, thread_id, payload.key)
 
-    async def _enqueue_page(self, tx: Tx, action: str, dedup_key: str, summary: str) -> None:
+    async def _enqueue_page(
+        self, tx: Tx, action: Literal["trigger", "resolve"], dedup_key: str, summary: str
+    ) -> None:
         """Pages keep their order (a resolve never overtakes its trigger); the routing key is
         added only when sending, so no secret is stored in the queue."""
         if self._pager is None:
             return
-        await tx.jobs.enqueue(
-            PAGE_JOB,
-            {"action": action, "dedup_key": dedup_key, "summary": summary},
-            now=tx.clock.now(),
-            order_key="paging",
-        )
+        page = PageJob(action=action, dedup_key=dedup_key, summary=summary)
+        await enqueue(tx, ALERT_PAGE, page)
 
-    async def _page(self, job: Job) -> None:
-        assert self._pager is not None
+    async def page(self, job: Job, payload: PageJob) -> None:
+        """``alert.page``: the page to the paging tool, routing key added here."""
+        if self._pager is None:
+            raise PagingError("alerts.webhook.url is no longer configured", retryable=False)
         await self._pager.send(
             page_body(
                 self._alerts.webhook,
-                action=str(job.payload["action"]),
-                dedup_key=str(job.payload["dedup_key"]),
-                summary=str(job.payload["summary"]),
+                action=payload.action,
+                dedup_key=payload.dedup_key,
+                summary=payload.summary,
                 severity="critical",
             )
         )

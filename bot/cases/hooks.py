@@ -17,25 +17,24 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from bot import privacy
 from bot.cases import ledger
 from bot.cases.command import case_command
 from bot.cases.content import TransferRequest, load_transfer
-from bot.cases.model import CaseRef, CaseSink, Transfer, TransferEvent, transfer_order_key
+from bot.cases.model import CaseRef, CaseSink, Transfer, TransferEvent
 from bot.config import PrivacySection
 from bot.config.cases import CaseSinkSection
 from bot.errors import CaseSinkError, ConfigError, DeliveryError
-from bot.jobs import JobHandler
+from bot.ids import ThreadId
+from bot.job_catalog import CASE_TRANSFER, enqueue
+from bot.jobs import InvalidJobPayload
 from bot.ports import CaseEvent
 from bot.store import Store, Tx
 from bot.store.cases import CaseLinkRow
 from bot.store.jobs import Job
+from bot.texts import Texts
 
 log = logging.getLogger("empfang.cases")
-
-TRANSFER_JOB = "case.transfer"
 
 _EVERY_MESSAGE_EVENTS: dict[str, TransferEvent] = {
     "opened": "opened",
@@ -54,7 +53,7 @@ class TransferAlert:
     """
 
     text: str
-    thread_id: str | None
+    thread_id: ThreadId | None
     key: str
 
 
@@ -78,6 +77,7 @@ class CaseTransfers:
         sinks: Sequence[CaseSink],
         *,
         privacy: PrivacySection,
+        texts: Texts,
         on_alert: AlertHook | None = None,
     ) -> None:
         self._sinks: dict[str, CaseSink] = {}
@@ -88,6 +88,7 @@ class CaseTransfers:
             self._sinks[name] = sink
         self._store = store
         self._privacy = privacy
+        self._texts = texts
         self._on_alert = on_alert
 
     @property
@@ -97,9 +98,6 @@ class CaseTransfers:
     async def aclose(self) -> None:
         for sink in self._sinks.values():
             await sink.aclose()
-
-    def handlers(self) -> dict[str, JobHandler]:
-        return {TRANSFER_JOB: self._transfer}
 
     # -- CaseHooks ---------------------------------------------------------------------------
 
@@ -115,21 +113,16 @@ class CaseTransfers:
                 conversation_id=event.conversation_id,
                 message_id=event.message_id,
             )
-            await tx.jobs.enqueue(
-                TRANSFER_JOB,
-                request.model_dump(),
-                now=tx.clock.now(),
-                order_key=transfer_order_key(event.conversation_id, name),
-            )
+            await enqueue(tx, CASE_TRANSFER, request)
 
     async def command(self, tx: Tx, conversation_id: int, argument: str, author: str) -> str:
         settings = {name: sink.settings for name, sink in self._sinks.items()}
-        return await case_command(tx, settings, conversation_id, argument, author)
+        return await case_command(tx, settings, conversation_id, argument, author, self._texts)
 
     # -- the transfer job --------------------------------------------------------------------
 
-    async def _transfer(self, job: Job) -> None:
-        request = TransferRequest.model_validate(job.payload)
+    async def transfer(self, job: Job, request: TransferRequest) -> None:
+        """``case.transfer``: one event to one sink, then its ledger row."""
         sink = self._sinks.get(request.sink)
         if sink is None:
             raise CaseSinkError(
@@ -138,7 +131,7 @@ class CaseTransfers:
         async with self._store.transaction() as tx:
             if await tx.cases.ledger_has(request.transfer_id):
                 return  # delivered and logged by an attempt that crashed before completing
-            transfer = await load_transfer(tx, request, sink.settings, self._privacy)
+            transfer = await load_transfer(tx, request, sink.settings, self._privacy, self._texts)
             link = await tx.cases.link(request.conversation_id, request.sink)
         if transfer is None:
             log.info("case transfer %s dropped: conversation erased", request.transfer_id)
@@ -195,17 +188,17 @@ class CaseTransfers:
 
     async def on_dead(self, job: Job, reason: str) -> None:
         """Dead-letter hook: log the failed transfer in the ledger, then alert (pseudonymous)."""
-        if job.kind != TRANSFER_JOB:
+        if job.kind != CASE_TRANSFER.name:
             return
         try:
-            request = TransferRequest.model_validate(job.payload)
-        except ValidationError:
+            request = CASE_TRANSFER.parse(job)
+        except InvalidJobPayload:
             log.error("dead case transfer job %s has a payload this version cannot read", job.id)
             return
         sink = self._sinks.get(request.sink)
         settings = sink.settings if sink else CaseSinkSection(name=request.sink)
         async with self._store.transaction() as tx:
-            transfer = await load_transfer(tx, request, settings, self._privacy)
+            transfer = await load_transfer(tx, request, settings, self._privacy, self._texts)
             link = await tx.cases.link(request.conversation_id, request.sink)
             conversation = await tx.conversations.get(request.conversation_id)
             row = None
@@ -213,14 +206,16 @@ class CaseTransfers:
                 case_id = link.case_id if link else None
                 entry = _entry(transfer, request, case_id, job, "dead_lettered")
                 row = await ledger.append(tx, entry)
-        who = transfer.requester if transfer else "an erased conversation"
-        where = f"; ledger row {row.id}" if row else ""
+        texts = self._texts
         alert = TransferAlert(
-            text=(
-                f"⚠️ Case transfer failed for good: {request.event} of {who} could not be "
-                f"delivered to case system “{request.sink}” after {job.attempts} attempt(s) "
-                f"({privacy.redact_text(reason)}). It is in the dead-letter queue "
-                f"(job {job.id}{where})."
+            text=texts.case_transfer_failed.format(
+                event=request.event,
+                who=transfer.requester if transfer else texts.case_erased_conversation,
+                sink=request.sink,
+                attempts=job.attempts,
+                reason=privacy.redact_text(reason),
+                job=job.id,
+                where=texts.case_ledger_row.format(row=row.id) if row else "",
             ),
             thread_id=conversation.thread_id if conversation else None,
             key=f"case-dead-{request.transfer_id}",

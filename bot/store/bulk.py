@@ -39,7 +39,8 @@ BEGIN
     FROM contacts WHERE wa_id = NEW.wa_id
     ON CONFLICT (provider_id) DO NOTHING;
     INSERT INTO jobs (kind, payload, order_key, run_after, created_at)
-    SELECT NEW.job_kind, json_object('message_id', id), NEW.order_prefix || contact_id,
+    SELECT NEW.job_kind, json_object('message_id', id, 'contact_id', contact_id),
+        NEW.order_prefix || contact_id,
         NEW.received_at, NEW.received_at
     FROM messages
     WHERE changes() = 1 AND id = last_insert_rowid() AND provider_id = NEW.provider_id;
@@ -123,7 +124,9 @@ def store_inbound(
 
     Must run outside a transaction: the insert is one statement and SQLite commits it as
     one. Returns the provider ids that were new. A contact's profile name follows its
-    latest message that has one; a job's order key is ``order_prefix`` + the contact id.
+    latest message that has one. Each job is what ``bot.job_catalog.enqueue`` writes for a
+    ``MessageJob`` of ``job_kind``: the payload's JSON text and the order key
+    ``order_prefix`` + the contact id (a test compares the rows of both paths).
     """
     conn.execute(
         _INSERT,

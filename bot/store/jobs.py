@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,9 @@ import aiosqlite
 class Job:
     id: int
     kind: str
-    payload: dict[str, Any]
+    payload: str
+    """The payload as stored (JSON); ``bot.job_catalog`` reads it with the kind's model,
+    so a row that does not parse is dead-lettered, not a crash of the worker leasing it."""
     order_key: str | None
     attempts: int
     lease_token: str | None
@@ -24,7 +25,7 @@ _COLUMNS = "id, kind, payload, order_key, attempts, lease_token, created_at"
 
 
 def _job(row: Any) -> Job:
-    return Job(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6])
+    return Job(row[0], row[1], str(row[2]), row[3], row[4], row[5], row[6])
 
 
 class Jobs:
@@ -36,17 +37,19 @@ class Jobs:
     async def enqueue(
         self,
         kind: str,
-        payload: dict[str, Any],
+        payload: str,
         *,
         now: float,
         order_key: str | None = None,
         delay: float = 0.0,
     ) -> int:
-        """Add a job inside the caller's transaction, so it exists iff its reason does."""
+        """Add a job inside the caller's transaction, so it exists iff its reason does.
+
+        ``payload`` is JSON; code outside the store enqueues through ``bot.job_catalog``."""
         cur = await self._conn.execute(
             "INSERT INTO jobs (kind, payload, order_key, run_after, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (kind, json.dumps(payload, separators=(",", ":")), order_key, now + delay, now),
+            (kind, payload, order_key, now + delay, now),
         )
         self.added += 1
         assert cur.lastrowid is not None

@@ -152,6 +152,44 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE contacts DROP COLUMN last_inbound_at;
     """,
+    # 5: typed job payloads (``bot.job_catalog``): jobs ordered per customer carry their
+    # contact, from which the order key follows; waiting jobs get it from their order key.
+    # ``job_drops`` audits jobs an operator removed (``empfang jobs drop``): who, why, when,
+    # and what the job was (kind and state only, never its payload).
+    """
+    UPDATE jobs
+    SET payload = json_set(payload, '$.contact_id', CAST(substr(order_key, 9) AS INTEGER))
+    WHERE kind IN ('relay.inbound', 'relay.outbound', 'chat.status', 'chat.notice', 'chat.root')
+        AND order_key LIKE 'contact:%' AND json_valid(payload);
+    CREATE TABLE job_drops (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        reason TEXT NOT NULL,
+        dropped_by TEXT NOT NULL,
+        dropped_at REAL NOT NULL
+    );
+    """,
+    # 6: the audit trail of privileged actions (``bot.audit``), chained like the transfer
+    # ledger. No message content and no number: the subject is a pseudonym, details are counts
+    # and identifiers, a reason is stored masked.
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a gap shows a deleted row
+        time TEXT NOT NULL,           -- ISO 8601 UTC
+        action TEXT NOT NULL,         -- e.g. "privacy.export", "retention.purge"
+        actor TEXT NOT NULL,          -- chat user id, "cli:<os user>" or "empfang"
+        subject TEXT,                 -- the pseudonym concerned, if one person is
+        reason TEXT,                  -- as given, numbers masked
+        details TEXT NOT NULL,        -- canonical JSON: counts, ids, hashes
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_subject ON audit_log(subject);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -6,8 +6,6 @@ the customer messages queued right behind the one being posted, so they can shar
 
 from __future__ import annotations
 
-import json
-
 import aiosqlite
 
 
@@ -23,12 +21,12 @@ class QueueView:
         its place (a notice, a root update, a status)."""
         found: list[int] = []
         async with self._conn.execute(
-            "SELECT kind, payload FROM jobs WHERE order_key = ? AND state = 'pending' AND id > ?"
+            "SELECT kind, CASE WHEN json_valid(payload) THEN payload ->> 'message_id' END"
+            " FROM jobs WHERE order_key = ? AND state = 'pending' AND id > ?"
             " ORDER BY id LIMIT ?",
             (order_key, job_id, limit),
         ) as cur:
-            async for job_kind, payload in cur:
-                message_id = json.loads(payload).get("message_id")
+            async for job_kind, message_id in cur:
                 if job_kind != kind or not isinstance(message_id, int):
                     break
                 found.append(message_id)

@@ -1,4 +1,5 @@
-"""A reception desk on a controllable clock: real store, relay, on-call and paging receiver.
+"""A reception desk on a controllable clock: real store, the production wiring
+(``bot.wiring``: relay, on-call, workers) and a paging receiver.
 
 Chat and WhatsApp are the in-memory port implementations from tests/cases/doubles.py, so
 timers can be driven by moving the clock instead of waiting.
@@ -13,18 +14,14 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.alerts.monitor import MonitoredChat
-from bot.alerts.oncall import OnCall
-from bot.alerts.paging import Pager
 from bot.clock import ManualClock
-from bot.config import PrivacySection
-from bot.config.alerts import AlertsSection, BusinessHoursSection
+from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.intake import Intake
-from bot.jobs import RetryPolicy, WorkerPool
 from bot.ports import AgentMessage
-from bot.relay import Relay, RelayPolicy
 from bot.store import Store
+from bot.texts import ENGLISH
+from bot.wiring import wire_relay
 from tests.cases.doubles import RecordingChat, RecordingWhatsApp
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -78,42 +75,41 @@ class Desk:
         allowed_users: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
-        self.clock = store.clock
-        assert isinstance(self.clock, ManualClock)
+        clock = store.clock
+        assert isinstance(clock, ManualClock)
+        self.clock = clock
         self.chat = chat or RecordingChat()
         self.whatsapp = RecordingWhatsApp()
-        section = AlertsSection(
-            **{
-                "oncall": {"matrix": ["@oncall:example.org"]},
-                "webhook": {"url": pager_url, "routing_key": "R0UT1NGKEY"},
-                **(alerts or {}),
+        settings = Settings.model_validate(
+            {
+                "alerts": {
+                    "oncall": {"matrix": ["@oncall:example.org"]},
+                    "webhook": {"url": pager_url, "routing_key": "R0UT1NGKEY"},
+                    **(alerts or {}),
+                },
+                "business_hours": hours or {},
+                "privacy": {
+                    "pseudonym_key": KEY.decode(),
+                    "first_contact_notice": first_contact_notice,
+                },
+                "jobs": {
+                    "max_attempts": max_attempts,
+                    "backoff_base_seconds": 1,
+                    "backoff_max_seconds": 1,
+                },
             }
         )
-        self.oncall = OnCall(
+        wired = wire_relay(
             store,
-            self.chat,
-            section,
-            BusinessHoursSection(**(hours or {})),
-            first_contact_notice=first_contact_notice,
-            pager=Pager(section.webhook),
+            settings,
+            chat=self.chat,
+            whatsapp=self.whatsapp,
+            texts=ENGLISH,
+            allowed_users=allowed_users,
         )
-        self.monitored = MonitoredChat(self.chat, self.oncall, store.clock, 300.0)
-        self.relay = Relay(
-            store,
-            self.monitored,
-            self.whatsapp,
-            RelayPolicy(
-                privacy=PrivacySection(pseudonym_key=KEY.decode()), allowed_users=allowed_users
-            ),
-            observers=[self.oncall],
-            operations=self.oncall,
-        )
-        self.pool = WorkerPool(
-            store,
-            self.relay.handlers(),
-            policy=RetryPolicy(max_attempts=max_attempts, base_seconds=1, max_seconds=1),
-            on_dead=self.oncall.dead_lettered,
-        )
+        self.oncall = wired.oncall
+        self.relay = wired.relay
+        self.pool = wired.workers
         self.intake = Intake(store, pseudonym_key=KEY)
 
     async def customer_says(self, text: str, wa_id: str = "4915112345678") -> None:

@@ -1,9 +1,9 @@
 """The production path for case transfers, on real SQLite files and real loopback servers.
 
-``Desk`` wires intake → relay (with ``CaseTransfers`` as its case hooks) → ``WorkerPool``
-exactly as ``bot.app`` does, with in-memory chat/WhatsApp ports and a manual clock, so
-retries and backoff run without waiting. Sinks talk real HTTP to local aiohttp servers and
-real SMTP to aiosmtpd.
+``Desk`` is intake plus the production wiring (``bot.wiring``: relay with ``CaseTransfers``
+as its case hooks, on-call, ``WorkerPool``), with in-memory chat/WhatsApp ports and a
+manual clock, so retries and backoff run without waiting. Sinks talk real HTTP to local
+aiohttp servers and real SMTP to aiosmtpd.
 """
 
 from __future__ import annotations
@@ -25,26 +25,25 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from pydantic import SecretStr
 
 from adapters.cases import build_sinks
 from bot.cases.hooks import CaseTransfers, TransferAlert
 from bot.cases.model import CaseSink
 from bot.clock import ManualClock
-from bot.config import PrivacySection, Settings
+from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.intake import Intake
-from bot.jobs import RetryPolicy, WorkerPool
+from bot.job_catalog import ALERT_SLA, ALERT_WINDOW
 from bot.ports import AgentMessage
-from bot.relay import Relay, RelayPolicy
 from bot.store import Store
 from bot.store.cases import LedgerRow
+from bot.texts import ENGLISH
+from bot.wiring import wire_relay
 from tests.cases.doubles import RecordingChat, RecordingWhatsApp
 from tests.fakes.zammad import FakeZammad
 from tests.numbers import CUSTOMER
 
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
-PRIVACY = PrivacySection(pseudonym_key=SecretStr(PSEUDONYM_KEY))
 WEBHOOK_SECRET = "webhook-secret-0123456789abcdef"
 
 _provider_ids = itertools.count(1)
@@ -73,27 +72,40 @@ class Desk:
         *,
         max_attempts: int = 6,
         chat: RecordingChat | None = None,
-        cases: CaseTransfers | None = None,
     ) -> None:
-        """``cases`` replaces the hooks built from ``sinks`` (e.g. the app's own wiring)."""
         self.store = store
         self.chat = chat or RecordingChat()
         self.whatsapp = RecordingWhatsApp()
-        self.alerts: list[TransferAlert] = []
-        self.cases = cases or CaseTransfers(store, sinks, privacy=PRIVACY, on_alert=self._alert)
-        self.relay = Relay(
-            store, self.chat, self.whatsapp, RelayPolicy(privacy=PRIVACY), cases=self.cases
+        settings = Settings.model_validate(
+            {
+                "privacy": {"pseudonym_key": PSEUDONYM_KEY},
+                "jobs": {
+                    "max_attempts": max_attempts,
+                    "backoff_base_seconds": 1.0,
+                    "backoff_max_seconds": 8.0,
+                },
+            }
         )
-        self.pool = WorkerPool(
-            store,
-            self.relay.handlers(),
-            policy=RetryPolicy(max_attempts=max_attempts, base_seconds=1.0, max_seconds=8.0),
-            on_dead=self.cases.on_dead,
+        self.wired = wire_relay(
+            store, settings, chat=self.chat, whatsapp=self.whatsapp, texts=ENGLISH, sinks=sinks
         )
+        self.relay = self.wired.relay
+        self.pool = self.wired.workers
         self.intake = Intake(store, pseudonym_key=PSEUDONYM_KEY.encode())
 
-    async def _alert(self, alert: TransferAlert) -> None:
-        self.alerts.append(alert)
+    @property
+    def cases(self) -> CaseTransfers:
+        assert self.wired.cases is not None, "a desk without sinks has no case transfers"
+        return self.wired.cases
+
+    @property
+    def alerts(self) -> list[TransferAlert]:
+        """The alerts about transfers that failed for good, as posted in the chat."""
+        return [
+            TransferAlert(text=text, thread_id=thread_id, key=key)
+            for text, thread_id, key in self.chat.alerts
+            if key.startswith("case-dead-")
+        ]
 
     @property
     def clock(self) -> ManualClock:
@@ -151,7 +163,12 @@ class Desk:
             return [tuple(row) for row in await cur.fetchall()]
 
     async def jobs(self) -> list[JobView]:
-        rows = await self.sql("SELECT kind, order_key, state, attempts FROM jobs ORDER BY id")
+        """The queue without on-call's timers, which wait for hours by design."""
+        rows = await self.sql(
+            "SELECT kind, order_key, state, attempts FROM jobs WHERE kind NOT IN (?, ?)"
+            " ORDER BY id",
+            (ALERT_SLA.name, ALERT_WINDOW.name),
+        )
         return [JobView(*row) for row in rows]
 
     async def ledger(self) -> list[LedgerRow]:
@@ -159,7 +176,7 @@ class Desk:
             return await tx.cases.ledger_rows()
 
     async def close(self) -> None:
-        await self.cases.aclose()
+        await self.wired.stop()
 
 
 @pytest.fixture

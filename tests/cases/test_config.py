@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
-from adapters.cases import EmailSink, JsonlSink, WebhookSink, ZammadSink, build_case_transfers
+from adapters.cases import EmailSink, JsonlSink, WebhookSink, ZammadSink, build_sinks
 from bot.config import Settings, check_settings, load_config
 from bot.config.cases import WebhookSinkSection
 from bot.errors import ConfigError
 from bot.store import Store
-from tests.cases.conftest import PSEUDONYM_KEY, WEBHOOK_SECRET, Desk, Receiver
-from tests.cases.doubles import RecordingChat
+from bot.texts import ENGLISH
+from bot.wiring import RelayStack, wire_relay
+from tests.cases.conftest import WEBHOOK_SECRET, Desk, Receiver, sinks_from
+from tests.cases.doubles import RecordingChat, RecordingWhatsApp
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 
@@ -102,25 +104,30 @@ def test_refused_by_key_path(tmp_path: Path, table: dict[str, Any], message: str
     assert message in str(error.value)
 
 
+def wired_from(store: Store, settings: Settings, chat: RecordingChat) -> RelayStack:
+    """The production wiring with the sinks ``empfang run`` builds from ``[[cases]]``."""
+    sinks = build_sinks(settings.cases)
+    return wire_relay(
+        store, settings, chat=chat, whatsapp=RecordingWhatsApp(), texts=ENGLISH, sinks=sinks
+    )
+
+
 async def test_app_builds_every_sink_and_refuses_duplicate_names(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "empfang.sqlite3")
     chat = RecordingChat()
     try:
-        transfers = build_case_transfers(
-            store, Settings.model_validate({"cases": example_cases()}), chat
-        )
-        assert transfers is not None
-        assert [type(sink) for sink in transfers.sinks] == [
+        wired = wired_from(store, Settings.model_validate({"cases": example_cases()}), chat)
+        assert wired.cases is not None
+        assert [type(sink) for sink in wired.cases.sinks] == [
             WebhookSink,
             ZammadSink,
             EmailSink,
             JsonlSink,
         ]
-        await transfers.aclose()
-        assert build_case_transfers(store, Settings(), chat) is None
+        await wired.stop()
         duplicate = Settings.model_validate({"cases": [*example_cases(), example_cases()[3]]})
         with pytest.raises(ConfigError, match=r"cases\[4\].name: 'archive' is used by another"):
-            build_case_transfers(store, duplicate, chat)
+            wired_from(store, duplicate, chat)
     finally:
         await store.close()
 
@@ -130,16 +137,12 @@ async def test_app_wiring_posts_the_dead_letter_alert_in_the_thread(
 ) -> None:
     receiver.secret = b"not-what-empfang-signs-with"
     table = {"type": "webhook", "name": "crm", "url": receiver.url, "secret": WEBHOOK_SECRET}
-    settings = Settings.model_validate(
-        {"cases": [table], "privacy": {"pseudonym_key": PSEUDONYM_KEY}}
-    )
     chat = RecordingChat()
-    transfers = build_case_transfers(store, settings, chat)
-    desk = Desk(store, chat=chat, cases=transfers)
+    desk = Desk(store, sinks_from(table), chat=chat)
     await desk.customer_says("Hallo")
     await desk.settle()
     await desk.close()
-    assert len(chat.alerts) == 2
-    text, thread_id, key = chat.alerts[0]
+    assert len(desk.alerts) == 2
+    text, thread_id, key = desk.alerts[0].text, desk.alerts[0].thread_id, desk.alerts[0].key
     assert thread_id == await desk.thread_of() and key.startswith("case-dead-")
     assert "could not be delivered to case system “crm”" in text

@@ -32,7 +32,7 @@ async def main(db: Path, log: Path, mode: str) -> None:
 
     if mode == "hang":
         async with store.transaction() as tx:
-            await tx.jobs.enqueue("relay", {"message_id": 1}, now=tx.clock.now(), order_key="c:1")
+            await tx.jobs.enqueue("relay", '{"message_id":1}', now=tx.clock.now(), order_key="c:1")
         pool = WorkerPool(store, {"relay": hang}, workers=1, lease_seconds=1.0)
         await pool.run_once()
         return

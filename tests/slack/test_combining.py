@@ -22,11 +22,14 @@ from bot.domain import (
     WebhookBatch,
 )
 from bot.errors import PlatformError
+from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
 from bot.intake import Intake
-from bot.jobs import JobHandler, RetryPolicy, WorkerPool
+from bot.jobs import RetryPolicy, WorkerPool
 from bot.ports import AgentEventHandler, AgentMessage, Capabilities, CaseEvent, ThreadRoot
 from bot.relay import Relay, RelayPolicy
 from bot.store import Store, Tx
+from bot.texts import ENGLISH
+from bot.wiring import relay_handlers
 from tests.numbers import CUSTOMER
 from tests.slack.conftest import StartStack
 
@@ -53,37 +56,37 @@ class Chat:
     async def stop(self) -> None:
         return None
 
-    async def ready_to_post(self, thread_id: str) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> None:
         self.waits += 1
 
-    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
-        return self._keys.setdefault(key, f"T{next(_ids)}")
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
+        return ThreadId(self._keys.setdefault(key, f"T{next(_ids)}"))
 
-    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+    async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         return None
 
-    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+    async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         if self.fail_posts:
             self.fail_posts -= 1
             raise PlatformError("Slack chat.postMessage failed: ratelimited", retry_after=5)
         if key not in self._keys:
             self._keys[key] = f"P{next(_ids)}"
             self.posts.append((key, text))
-        return self._keys[key]
+        return ChatMessageId(self._keys[key])
 
     async def set_status(
         self,
-        thread_id: str,
-        chat_id: str,
+        thread_id: ThreadId,
+        chat_id: ChatMessageId,
         status: DeliveryStatus,
         *,
-        previous: str | None,
+        previous: StatusRef | None,
         key: str,
-    ) -> str | None:
-        return status.value
+    ) -> StatusRef | None:
+        return StatusRef(status.value)
 
-    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
-        return "A"
+    async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
+        return ChatMessageId("A")
 
 
 class WhatsApp:
@@ -93,10 +96,10 @@ class WhatsApp:
     def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch:
         return WebhookBatch()
 
-    async def send_text(self, to: str, message: OutboundText) -> str:
-        return f"wamid.out{next(_ids)}"
+    async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId:
+        return ProviderMessageId(f"wamid.out{next(_ids)}")
 
-    async def mark_read(self, provider_message_id: str) -> None:
+    async def mark_read(self, provider_message_id: ProviderMessageId) -> None:
         return None
 
     async def aclose(self) -> None:
@@ -113,9 +116,6 @@ class Cases:
     async def command(self, tx: Tx, conversation_id: int, argument: str, author: str) -> str:
         return ""
 
-    def handlers(self) -> dict[str, JobHandler]:
-        return {}
-
 
 class Desk:
     def __init__(self, store: Store, combine: int | None) -> None:
@@ -123,15 +123,17 @@ class Desk:
         self.chat = Chat(combine)
         self.cases = Cases()
         privacy = PrivacySection(pseudonym_key=SecretStr(KEY))
-        self.relay = Relay(store, self.chat, WhatsApp(), RelayPolicy(privacy), cases=self.cases)
-        self.pool = WorkerPool(store, self.relay.handlers(), policy=RetryPolicy(base_seconds=1))
+        policy = RelayPolicy(privacy, ENGLISH)
+        self.relay = Relay(store, self.chat, WhatsApp(), policy, cases=self.cases)
+        handlers = relay_handlers(self.relay)
+        self.pool = WorkerPool(store, handlers, policy=RetryPolicy(base_seconds=1))
         self.intake = Intake(store, pseudonym_key=KEY.encode())
 
     async def says(self, *texts: str) -> None:
         for text in texts:
             message = InboundMessage(
-                provider_id=f"wamid.in{next(_ids)}",
-                sender=Sender(wa_id=CUSTOMER),
+                provider_id=ProviderMessageId(f"wamid.in{next(_ids)}"),
+                sender=Sender(wa_id=WaId(CUSTOMER)),
                 timestamp=1_800_000_000,
                 kind=MessageKind.TEXT,
                 text=text,
@@ -205,7 +207,13 @@ async def test_other_jobs_keep_their_place(store: Store) -> None:
     thread = next(v for k, v in desk.chat._keys.items() if "root-" in k)
     await desk.says("zwei")
     await desk.relay.on_agent_event(
-        AgentMessage(chat_id="c1", thread_id=thread, author_id="U1", author_name="A", text="!help")
+        AgentMessage(
+            chat_id=ChatMessageId("c1"),
+            thread_id=ThreadId(thread),
+            author_id="U1",
+            author_name="A",
+            text="!help",
+        )
     )
     await desk.says("drei")
     await desk.run()

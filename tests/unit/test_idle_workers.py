@@ -66,7 +66,7 @@ async def test_a_new_job_wakes_a_sleeping_worker(store: Store) -> None:
     try:
         await asyncio.sleep(0.1)
         async with store.transaction() as tx:
-            await tx.jobs.enqueue("work", {}, now=tx.clock.now())
+            await tx.jobs.enqueue("work", "{}", now=tx.clock.now())
         await asyncio.wait_for(ran.wait(), 10)  # not the 600 s idle poll
     finally:
         await pool.stop()

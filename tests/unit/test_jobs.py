@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,7 +31,7 @@ def clock_of(store: Store) -> ManualClock:
 
 async def enqueue(store: Store, kind: str = "work", key: str | None = None, n: int = 0) -> int:
     async with store.transaction() as tx:
-        return await tx.jobs.enqueue(kind, {"n": n}, now=tx.clock.now(), order_key=key)
+        return await tx.jobs.enqueue(kind, json.dumps({"n": n}), now=tx.clock.now(), order_key=key)
 
 
 async def run_after(store: Store, job_id: int) -> float:
@@ -127,9 +128,10 @@ async def test_a_blocked_conversation_does_not_block_others(store: Store) -> Non
     down = True
 
     async def work(job: Job) -> None:
-        if job.payload["n"] == 1 and down:
+        n = json.loads(job.payload)["n"]
+        if n == 1 and down:
             raise ProviderError("down", retryable=True)
-        ran.append(job.payload["n"])
+        ran.append(n)
 
     pool = WorkerPool(store, {"work": work}, policy=RetryPolicy(base_seconds=100))
     await enqueue(store, key="contact:1", n=1)
@@ -154,7 +156,7 @@ async def test_order_per_conversation_with_several_workers(tmp_path: Path) -> No
         if job.id % 7 == 0 and job.id not in failed_once:
             failed_once.add(job.id)
             raise ProviderError("flaky", retryable=True)
-        seen.setdefault(str(job.order_key), []).append(int(job.payload["n"]))
+        seen.setdefault(str(job.order_key), []).append(int(json.loads(job.payload)["n"]))
 
     pool = WorkerPool(
         store,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,7 @@ async def test_fresh_database_is_migrated_to_latest_in_wal_mode(tmp_path: Path) 
 async def test_reopening_keeps_data_and_version(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "s.sqlite3")
     async with store.transaction() as tx:
-        await tx.jobs.enqueue("k", {"a": 1}, now=1.0)
+        await tx.jobs.enqueue("k", '{"a":1}', now=1.0)
     await store.close()
     store = await Store.open(tmp_path / "s.sqlite3")
     async with store.transaction() as tx:
@@ -66,7 +69,7 @@ async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "s.sqlite3")
     with pytest.raises(RuntimeError):
         async with store.transaction() as tx:
-            await tx.jobs.enqueue("k", {}, now=1.0)
+            await tx.jobs.enqueue("k", "{}", now=1.0)
             raise RuntimeError("crash between enqueue and commit")
     async with store.transaction() as tx:
         assert await tx.jobs.counts() == {}
@@ -95,6 +98,34 @@ async def test_run_sync_commits_or_rolls_back_as_one_transaction(tmp_path: Path)
     async with store.transaction() as tx:
         assert await tx.jobs.counts() == {"pending": 1}
     await store.close()
+
+
+async def test_cancelled_run_sync_holds_the_connection_until_its_work_is_done(
+    tmp_path: Path,
+) -> None:
+    """The hand-off's thread cannot be stopped: a transaction begun while it still ran would
+    share its connection ("cannot start a transaction within a transaction")."""
+    store = await Store.open(tmp_path / "s.sqlite3")
+    started = threading.Event()
+
+    def slow_enqueue(conn: sqlite3.Connection) -> None:
+        started.set()
+        time.sleep(0.3)
+        conn.execute(
+            "INSERT INTO jobs (kind, payload, run_after, created_at) VALUES ('k', '{}', 0, 0)"
+        )
+
+    task = asyncio.create_task(store.run_sync(slow_enqueue))
+    try:
+        await asyncio.to_thread(started.wait)
+        task.cancel()
+        async with store.transaction() as tx:
+            assert await tx.jobs.counts() == {"pending": 1}
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await asyncio.wait([task])
+        await store.close()
 
 
 async def test_an_sqlite_without_json_operators_is_refused_by_name(

@@ -1,0 +1,175 @@
+"""Every kind of durable job: its name, its typed payload, its order key, its handler.
+
+A job row stores a kind name and a JSON payload. Each :class:`JobKind` here says what that
+payload must look like (a frozen pydantic model), how its order key follows from it (jobs
+with the same key run one after another), and what a handler for it receives. Modules
+that enqueue jobs do it through :func:`enqueue`, so a payload is written by one model and
+read back by the same one; ``bot.wiring`` binds each kind to its handler.
+
+A payload that does not validate (written by another version, or edited by hand) raises
+:class:`~bot.jobs.InvalidJobPayload` before the handler runs, and the worker dead-letters
+the job with the reason, naming fields but never their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
+
+from pydantic import ValidationError
+
+from bot.cases.content import TransferRequest
+from bot.cases.model import transfer_order_key
+from bot.domain import Frozen
+from bot.jobs import InvalidJobPayload, JobHandler
+from bot.store import Tx
+from bot.store.jobs import Job
+
+P = TypeVar("P", bound=Frozen)
+
+Handler = Callable[[Job, P], Awaitable[None]]
+"""A job's handler: the job (id, attempts, order key) and its validated payload."""
+
+CONTACT_ORDER_PREFIX = "contact:"
+PAGING_ORDER_KEY = "paging"
+"""Pages keep their order: a resolve never overtakes its trigger."""
+
+
+def contact_order_key(contact_id: int) -> str:
+    """Chat and send jobs of one customer run in order; a conversation has one customer."""
+    return f"{CONTACT_ORDER_PREFIX}{contact_id}"
+
+
+# -- payloads ---------------------------------------------------------------------------------
+
+
+class MessageJob(Frozen):
+    """About one stored message (relay it, send it, show its status)."""
+
+    message_id: int
+    contact_id: int
+
+
+class NoticeJob(Frozen):
+    """A notice from Empfang into a conversation's thread."""
+
+    conversation_id: int
+    contact_id: int
+    text: str
+
+
+class ConversationJob(Frozen):
+    """About a conversation as a whole (re-render its thread root)."""
+
+    conversation_id: int
+    contact_id: int
+
+
+class TimerJob(Frozen):
+    """An on-call timer set by a customer message; checked when it fires."""
+
+    conversation_id: int
+    message_id: int
+    stage: Literal["remind", "escalate", "warn"]
+
+
+class AlertPostJob(Frozen):
+    """An alert for the chat: in the conversation's thread (if any) and the alerts room."""
+
+    text: str
+    conversation_id: int | None
+    key: str
+
+
+class PageJob(Frozen):
+    """An Events API v2 page; the routing key is added when sending, never stored."""
+
+    action: Literal["trigger", "resolve"]
+    dedup_key: str
+    summary: str
+
+
+# -- kinds ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobKind(Generic[P]):
+    name: str
+    payload: type[P]
+    order_key: Callable[[P], str | None]
+
+    def parse(self, job: Job) -> P:
+        """The job's payload as this kind's model, or :class:`InvalidJobPayload`.
+
+        Strict: a number stored as text is someone else's payload, not this kind's."""
+        try:
+            return self.payload.model_validate_json(job.payload, strict=True)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in error.errors()
+            )
+            raise InvalidJobPayload(f"{self.name} payload does not validate: {problems}") from None
+
+    def bind(self, handler: Handler[P]) -> tuple[str, JobHandler]:
+        """A handler-map entry: validates the payload, then calls ``handler``."""
+
+        async def run(job: Job) -> None:
+            await handler(job, self.parse(job))
+
+        return self.name, run
+
+
+def _by_contact(payload: MessageJob | NoticeJob | ConversationJob) -> str:
+    return contact_order_key(payload.contact_id)
+
+
+def _unordered(payload: Frozen) -> None:
+    return None
+
+
+RELAY_INBOUND = JobKind("relay.inbound", MessageJob, _by_contact)
+"""Post a customer message into its thread (opening the thread first if needed)."""
+RELAY_OUTBOUND = JobKind("relay.outbound", MessageJob, _by_contact)
+"""Send an agent's (or Empfang's own) message to the customer."""
+CHAT_STATUS = JobKind("chat.status", MessageJob, _by_contact)
+"""Show a message's delivery status in the thread."""
+CHAT_NOTICE = JobKind("chat.notice", NoticeJob, _by_contact)
+CHAT_ROOT = JobKind("chat.root", ConversationJob, _by_contact)
+ALERT_SLA = JobKind("alert.sla", TimerJob, _unordered)
+ALERT_WINDOW = JobKind("alert.window", TimerJob, _unordered)
+ALERT_POST = JobKind("alert.post", AlertPostJob, _unordered)
+ALERT_PAGE = JobKind("alert.page", PageJob, lambda _: PAGING_ORDER_KEY)
+CASE_TRANSFER = JobKind(
+    "case.transfer",
+    TransferRequest,
+    lambda request: transfer_order_key(request.conversation_id, request.sink),
+)
+
+KIND_NAMES: frozenset[str] = frozenset(
+    kind.name
+    for kind in (
+        RELAY_INBOUND,
+        RELAY_OUTBOUND,
+        CHAT_STATUS,
+        CHAT_NOTICE,
+        CHAT_ROOT,
+        ALERT_SLA,
+        ALERT_WINDOW,
+        ALERT_POST,
+        ALERT_PAGE,
+        CASE_TRANSFER,
+    )
+)
+"""Every kind this version knows (``empfang jobs list --kind`` checks against it)."""
+
+
+async def enqueue(tx: Tx, kind: JobKind[P], payload: P, *, delay: float = 0.0) -> int:
+    """Add a job inside the caller's transaction, so it exists iff its reason does."""
+    return await tx.jobs.enqueue(
+        kind.name,
+        payload.model_dump_json(),
+        now=tx.clock.now(),
+        order_key=kind.order_key(payload),
+        delay=delay,
+    )

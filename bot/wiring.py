@@ -1,0 +1,153 @@
+"""The one place where the relay, on-call, case transfers and the job workers are joined.
+
+``bot.app`` calls :func:`wire_relay` for ``empfang run``, and the test desks call it too, so
+the suite runs the production composition (which job kind goes to which handler, which
+hooks see a conversation's events, who hears of a dead letter), never a copy of it. What
+differs between the two is only what is passed in: the chat platform, the WhatsApp
+provider, the case sinks and the clock inside the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot import job_catalog as kinds
+from bot.alerts.monitor import MonitoredChat
+from bot.alerts.oncall import OnCall
+from bot.alerts.paging import Pager
+from bot.cases.hooks import CaseTransfers
+from bot.cases.model import CaseSink
+from bot.config import Settings
+from bot.jobs import JobHandler, RetryPolicy, WorkerPool
+from bot.ports import ChatPlatform, WhatsAppProvider
+from bot.relay import LatencyObserver, Relay, RelayPolicy
+from bot.store import Store
+from bot.store.jobs import Job
+from bot.texts import Texts
+
+
+def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
+    """The relay's job kinds bound to its handlers."""
+    return dict(
+        [
+            kinds.RELAY_INBOUND.bind(relay.post_inbound),
+            kinds.RELAY_OUTBOUND.bind(relay.send_outbound),
+            kinds.CHAT_STATUS.bind(relay.show_status),
+            kinds.CHAT_NOTICE.bind(relay.post_notice),
+            kinds.CHAT_ROOT.bind(relay.update_root),
+        ]
+    )
+
+
+def job_handlers(
+    relay: Relay, oncall: OnCall, cases: CaseTransfers | None
+) -> dict[str, JobHandler]:
+    """Every job kind of ``bot.job_catalog`` bound to the handler that runs it."""
+    handlers = relay_handlers(relay)
+    handlers.update(
+        [
+            kinds.ALERT_SLA.bind(oncall.sla_due),
+            kinds.ALERT_WINDOW.bind(oncall.window_due),
+            kinds.ALERT_POST.bind(oncall.post_alert),
+            kinds.ALERT_PAGE.bind(oncall.page),
+        ]
+    )
+    if cases is not None:
+        handlers.update([kinds.CASE_TRANSFER.bind(cases.transfer)])
+    return handlers
+
+
+@dataclass(frozen=True)
+class RelayStack:
+    """What relays between WhatsApp and the chat, built by :func:`wire_relay`.
+
+    ``chat`` is the platform as the relay sees it: watched by on-call for outages.
+    """
+
+    relay: Relay
+    oncall: OnCall
+    cases: CaseTransfers | None
+    chat: ChatPlatform
+    workers: WorkerPool
+
+    async def start(self) -> None:
+        """Listen to agents, then drain the queue."""
+        await self.chat.start(self.relay.on_agent_event)
+        self.workers.start()
+
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        """Let running jobs finish, then close on-call's and the case systems' clients."""
+        await self.workers.stop(drain_seconds)
+        if self.cases is not None:
+            await self.cases.aclose()
+        await self.oncall.aclose()
+        await self.chat.stop()
+
+
+def wire_relay(
+    store: Store,
+    settings: Settings,
+    *,
+    chat: ChatPlatform,
+    whatsapp: WhatsAppProvider,
+    texts: Texts,
+    allowed_users: frozenset[str] = frozenset(),
+    sinks: Sequence[CaseSink] = (),
+    post_latency: LatencyObserver | None = None,
+) -> RelayStack:
+    """The relay with on-call watching it, case transfers for ``sinks`` (alerting in the
+    chat when one fails for good) and the worker pool that runs all their jobs."""
+    oncall = OnCall(
+        store,
+        chat,
+        settings.alerts,
+        settings.business_hours,
+        texts=texts,
+        first_contact_notice=settings.privacy.first_contact_notice,
+        pager=Pager(settings.alerts.webhook),
+    )
+    watched = MonitoredChat(chat, oncall, store.clock, settings.alerts.platform_down_after)
+    cases = None
+    if sinks:
+        cases = CaseTransfers(
+            store,
+            sinks,
+            privacy=settings.privacy,
+            texts=texts,
+            on_alert=lambda alert: watched.alert(
+                alert.text, thread_id=alert.thread_id, key=alert.key
+            ),
+        )
+    relay = Relay(
+        store,
+        watched,
+        whatsapp,
+        RelayPolicy(
+            privacy=settings.privacy,
+            texts=texts,
+            allowed_users=allowed_users,
+            timezone=settings.business_hours.timezone,
+        ),
+        cases=cases,
+        observers=[oncall],
+        operations=oncall,
+        post_latency=post_latency,
+    )
+
+    async def on_dead(job: Job, reason: str) -> None:
+        """The case ledger records a failed transfer; on-call hears of every dead letter."""
+        if cases is not None:
+            await cases.on_dead(job, reason)
+        await oncall.dead_lettered(job, reason)
+
+    jobs = settings.jobs
+    workers = WorkerPool(
+        store,
+        job_handlers(relay, oncall, cases),
+        workers=jobs.workers,
+        lease_seconds=jobs.lease_seconds,
+        policy=RetryPolicy(jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds),
+        on_dead=on_dead,
+    )
+    return RelayStack(relay, oncall, cases, watched, workers)
