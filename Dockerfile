@@ -9,10 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     EMPFANG_CONFIG=/etc/empfang/config.toml
 
 WORKDIR /app
+# Dependencies exactly as locked (versions and file hashes; scripts/lock regenerates the file),
+# so two builds on two days install the same thing; then Empfang itself, adding nothing.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps . \
+    && pip check \
     && useradd --system --uid 10001 --home-dir /var/lib/empfang --create-home empfang \
     && mkdir -p /etc/empfang \
     && chown empfang /var/lib/empfang

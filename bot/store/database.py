@@ -3,6 +3,11 @@
 All coroutines share one aiosqlite connection; an asyncio lock makes every transaction
 exclusive, so a transaction never sees another coroutine's half-done work. SQLite allows a
 single writer anyway, and one connection keeps the hot path free of ``SQLITE_BUSY`` retries.
+
+The hot path (:meth:`Store.run_sync`) uses the same connection from the store's own thread,
+through aiosqlite's public API only: the store makes the ``sqlite3`` connection itself (the
+``connector`` of :class:`aiosqlite.Connection`) and may use it while it holds the lock, when
+aiosqlite's thread has nothing of this connection's to do.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -51,9 +57,17 @@ class Store:
     """Open with :meth:`open`; use :meth:`transaction` for every read and write."""
 
     def __init__(
-        self, conn: aiosqlite.Connection, path: Path, clock: Clock, instance_id: str
+        self,
+        conn: aiosqlite.Connection,
+        raw: sqlite3.Connection,
+        path: Path,
+        clock: Clock,
+        instance_id: str,
     ) -> None:
         self._conn = conn
+        self._raw = raw
+        """``conn``'s own sqlite3 connection, for :meth:`run_sync`."""
+        self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix="empfang-store")
         self.instance_id = instance_id
         """Random per database: keeps idempotency keys of two databases (e.g. after a reset
         with the same chat account) from ever colliding."""
@@ -78,7 +92,14 @@ class Store:
             # Private before SQLite opens it: its -wal/-shm copy the database file's mode.
             private_file(path)
             tighten_sqlite(path)
-            conn = await aiosqlite.connect(path, isolation_level=None)
+            raw_made: list[sqlite3.Connection] = []
+
+            def connect() -> sqlite3.Connection:
+                raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                raw_made.append(raw)
+                return raw
+
+            conn = await aiosqlite.Connection(connect, iter_chunk_size=64)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from exc
         try:
@@ -93,11 +114,12 @@ class Store:
             await conn.close()
             raise
         assert row is not None
-        return cls(conn, path, clock or SystemClock(), str(row[0]))
+        return cls(conn, raw_made[0], path, clock or SystemClock(), str(row[0]))
 
     async def close(self) -> None:
         async with self._lock:
             await self._conn.close()
+        self._sync_thread.shutdown()
 
     def on_new_jobs(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each commit that added or re-queued jobs (wakes workers).
@@ -133,19 +155,19 @@ class Store:
         transaction: bool = True,
         adds_jobs: bool = False,
     ) -> T:
-        """Run ``work`` on the database thread in ONE hand-off, in its own transaction.
+        """Run ``work`` on the store's thread in ONE hand-off, in its own transaction.
 
         For hot paths only (``bot.store.bulk``): each awaited statement costs a trip to the
         database thread and back. With ``transaction=False`` no transaction is opened: for
         work that is a single writing statement, which SQLite commits atomically by itself.
         ``adds_jobs`` says that ``work`` may enqueue jobs, so the workers are woken after it.
-        This uses aiosqlite's own queue (``_execute``), which is why ``pyproject.toml`` pins
-        aiosqlite below 0.23.
+
+        The lock is held until ``work`` has finished, even if the caller is cancelled: the
+        thread cannot be stopped, and a transaction begun meanwhile would interleave with it.
         """
-        conn = self._conn
+        raw = self._raw
 
         def in_transaction() -> T:
-            raw: sqlite3.Connection = conn._conn
             if not transaction:
                 return work(raw)
             raw.execute("BEGIN IMMEDIATE")
@@ -158,7 +180,12 @@ class Store:
             return result
 
         async with self._lock:
-            result: T = await conn._execute(in_transaction)  # type: ignore[no-untyped-call]
+            running = asyncio.get_running_loop().run_in_executor(self._sync_thread, in_transaction)
+            try:
+                result = await asyncio.shield(running)
+            finally:
+                if not running.done():
+                    await asyncio.wait([running])
         if adds_jobs:
             self._announce_new_jobs()
         return result
