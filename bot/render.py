@@ -6,6 +6,7 @@ bug here, and the tests scan every post for one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,22 +17,13 @@ from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage, MessageKind, Shar
 from bot.ports import ThreadRoot
 from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
+from bot.texts import Texts
 
-HELP_TEXT = (
-    "Reply in this thread and your message goes to the customer on WhatsApp.\n"
-    '• !send <text> — send (required when reply_mode is "explicit")\n'
-    "• !note <text> — internal note, never sent\n"
-    "• !close — close the conversation; the customer's next message opens a new thread\n"
-    "• !case — show the linked case; !case <id> links an existing case\n"
-    "• !help — this help\n"
-    "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed."
-)
-
-_MEDIA_LABEL = {
-    MessageKind.IMAGE: "📷 Image",
-    MessageKind.VIDEO: "🎬 Video",
-    MessageKind.DOCUMENT: "📄 Document",
-    MessageKind.STICKER: "🏷 Sticker",
+_MEDIA_LABEL: dict[MessageKind, Callable[[Texts], str]] = {
+    MessageKind.IMAGE: lambda texts: texts.image,
+    MessageKind.VIDEO: lambda texts: texts.video,
+    MessageKind.DOCUMENT: lambda texts: texts.document,
+    MessageKind.STICKER: lambda texts: texts.sticker,
 }
 
 
@@ -50,18 +42,20 @@ class Masker:
         extra = (settings.default_region,) if region != settings.default_region else ()
         return cls(contact.wa_id, region, settings.visible_digits, extra)
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, *, every_digit_run: bool = False) -> str:
         return privacy.redact_text(
             text,
             sender_digits=self.sender_digits,
             region=self.region,
             visible_digits=self.visible_digits,
             extra_regions=self.extra_regions,
+            every_digit_run=every_digit_run,
         )
 
-    def identity(self) -> str:
+    def identity(self, withheld: str) -> str:
+        """The masked number, or ``withheld`` when the customer's number is unknown."""
         if not self.sender_digits:
-            return "number withheld"
+            return withheld
         return privacy.mask_number(self.sender_digits, self.visible_digits)
 
 
@@ -69,102 +63,110 @@ def thread_root(
     conversation: ConversationRow,
     contact: ContactRow,
     settings: PrivacySection,
+    texts: Texts,
     timezone: str = "UTC",
 ) -> ThreadRoot:
     masker = Masker.for_contact(contact, settings)
     lines = []
     if settings.show_profile_name and contact.profile_name:
-        lines.append(f"Name on WhatsApp: {masker.text(contact.profile_name)}")
+        lines.append(texts.root_profile_name.format(name=masker.text(contact.profile_name)))
     if not conversation.is_open:
-        lines.append("State: closed")
+        lines.append(texts.root_state_closed)
     elif conversation.claimed_by:
-        lines.append(f"State: open, handled by {conversation.claimed_by}")
+        lines.append(texts.root_state_claimed.format(agent=conversation.claimed_by))
     else:
-        lines.append("State: open, waiting for an agent")
+        lines.append(texts.root_state_waiting)
     if conversation.is_open and conversation.last_customer_at:
         zone = ZoneInfo(timezone)
         closes = datetime.fromtimestamp(
             conversation.last_customer_at + SERVICE_WINDOW_SECONDS, zone
         )
-        lines.append(f"WhatsApp window open until {closes:%d.%m. %H:%M} ({zone.key})")
-    lines.append("Reply in this thread to answer on WhatsApp; !help lists commands.")
+        lines.append(texts.root_window.format(closes=f"{closes:%d.%m. %H:%M}", zone=zone.key))
+    lines.append(texts.root_hint)
     return ThreadRoot(
         conversation_id=conversation.id,
-        title=f"💬 {contact.pseudonym} · {masker.identity()}",
+        title=f"💬 {contact.pseudonym} · {masker.identity(texts.number_withheld)}",
         lines=tuple(lines),
         state="claimed" if conversation.is_open and conversation.claimed_by else conversation.state,
         claimed_by=conversation.claimed_by,
     )
 
 
-def inbound(message: InboundMessage, masker: Masker) -> str:
+def inbound(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     """One customer message as a line in the thread."""
-    text = _describe(message, masker)
-    return f"↪ Forwarded: {text}" if message.forwarded else text
+    text = _describe(message, masker, texts)
+    return texts.forwarded.format(text=text) if message.forwarded else text
 
 
 def _caption(text: str | None, masker: Masker) -> str:
     return f": {masker.text(text)}" if text else ""
 
 
-def _describe(message: InboundMessage, masker: Masker) -> str:
+def _describe(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     kind = message.kind
     media = message.media
     if kind is MessageKind.TEXT:
         return masker.text(message.text or "")
     if kind is MessageKind.AUDIO and media is not None:
-        return "🎤 Voice message" if media.voice else "🎵 Audio file"
+        return texts.voice_message if media.voice else texts.audio_file
     if kind in _MEDIA_LABEL and media is not None:
-        label = _MEDIA_LABEL[kind]
+        label = _MEDIA_LABEL[kind](texts)
         if media.filename:
             label += f" «{masker.text(media.filename)}»"
         return label + _caption(media.caption, masker)
     if kind is MessageKind.LOCATION and message.location is not None:
-        return _location(message, masker)
+        return _location(message, masker, texts)
     if kind is MessageKind.CONTACTS:
         cards = "; ".join(
-            _contact_card(card.name, card.phones, masker) for card in message.contacts
+            _contact_card(card.name, card.phones, masker, texts) for card in message.contacts
         )
-        return f"👤 Contact card: {cards}"
+        return texts.contact_card.format(cards=cards)
     if kind in (MessageKind.INTERACTIVE, MessageKind.BUTTON) and message.choice is not None:
-        return f"🔘 Chose: {masker.text(message.choice.title)}"
+        return texts.choice.format(title=masker.text(message.choice.title))
     if kind is MessageKind.REACTION and message.reaction is not None:
         if message.reaction.emoji:
-            return f"Customer reacted {message.reaction.emoji} to a message"
-        return "Customer removed a reaction"
+            # Only an emoji in practice, but the payload field is free text.
+            return texts.reacted.format(emoji=masker.text(message.reaction.emoji))
+        return texts.reaction_removed
     if kind is MessageKind.ORDER:
-        return f"🛒 Order: {masker.text(message.text or '')}"
+        return texts.order.format(text=masker.text(message.text or ""))
     if kind is MessageKind.EDIT:
-        return f"✏️ Customer edited a message: {masker.text(message.text or '')}"
+        return texts.edited.format(text=masker.text(message.text or ""))
     if kind is MessageKind.REVOKE:
-        return "🗑 Customer deleted a message"
+        return texts.deleted
     if kind is MessageKind.SYSTEM:
-        return f"ℹ️ {masker.text(message.text or 'System notice')}"
+        # WhatsApp's own notice ("User A changed from … to 49…"): numbers but no dates, and
+        # a new number may be too new for libphonenumber to validate, so every run is masked.
+        notice = message.text or texts.system_notice
+        return f"ℹ️ {masker.text(notice, every_digit_run=True)}"
     if kind is MessageKind.REQUEST_WELCOME:
-        return "👋 Customer opened the chat"
-    what = f" ({message.unsupported_type})" if message.unsupported_type else ""
-    return f"⚠️ Unsupported message{what}; WhatsApp did not pass on its content"
+        return texts.opened_chat
+    if message.unsupported_type:
+        return texts.unsupported_type.format(type=masker.text(message.unsupported_type))
+    return texts.unsupported
 
 
-def _location(message: InboundMessage, masker: Masker) -> str:
+def _location(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     """A label and a coarse position (two decimals ≈ 1 km); no map preview."""
     location = message.location
     assert location is not None
     label = ", ".join(masker.text(part) for part in (location.name, location.address) if part)
     where = f"≈ {location.latitude:.2f}, {location.longitude:.2f}"
-    return f"📍 Location: {label} ({where})" if label else f"📍 Location ({where})"
+    if label:
+        return texts.location.format(label=label, where=where)
+    return texts.location_unnamed.format(where=where)
 
 
-def _contact_card(name: str, phones: tuple[SharedPhone, ...], masker: Masker) -> str:
-    numbers = ", ".join(_masked_phone(phone.number, masker) for phone in phones)
+def _contact_card(name: str, phones: tuple[SharedPhone, ...], masker: Masker, texts: Texts) -> str:
+    numbers = ", ".join(_masked_phone(phone.number, masker, texts) for phone in phones)
     who = privacy.initials(name) or "?"
     return f"{who} ({numbers})" if numbers else who
 
 
-def _masked_phone(number: str, masker: Masker) -> str:
+def _masked_phone(number: str, masker: Masker, texts: Texts) -> str:
     digits = "".join(ch for ch in number if ch.isdigit())
     if not digits:
-        return "no number"
+        return texts.no_number
     if number.strip().startswith("+") or number.strip().startswith("00"):
         return privacy.mask_number(digits.removeprefix("00"), masker.visible_digits)
     masked = masker.text(number)

@@ -18,6 +18,7 @@ from bot.store import Tx
 from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
 from bot.store.messages import MessageRow
+from bot.texts import Texts
 
 CATEGORY_ORDER = ("pseudonym", "phone", "text", "media", "location", "contact_card")
 """Data categories a transfer can carry, in the order the ledger lists them."""
@@ -48,12 +49,16 @@ class TransferRequest(Frozen):
 class _Verbatim(render.Masker):
     """For sinks with ``include_phone``: the customer's text goes as written."""
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, *, every_digit_run: bool = False) -> str:
         return text
 
 
 async def load_transfer(
-    tx: Tx, request: TransferRequest, sink: CaseSinkSection, privacy: PrivacySection
+    tx: Tx,
+    request: TransferRequest,
+    sink: CaseSinkSection,
+    privacy: PrivacySection,
+    texts: Texts,
 ) -> Transfer | None:
     """The transfer for ``request``; None if the conversation no longer exists (erased)."""
     conversation = await tx.conversations.get(request.conversation_id)
@@ -66,7 +71,7 @@ async def load_transfer(
     masker_type = _Verbatim if reveal else render.Masker
     masker = masker_type.for_contact(contact, privacy)
     rows = await _rows(tx, request, conversation)
-    messages = tuple(_message(row, contact, masker) for row in rows)
+    messages = tuple(_message(row, contact, masker, texts) for row in rows)
     categories = {"phone" if reveal else "pseudonym"}
     categories.update(_category(row) for row in rows if row.body is not None)
     return Transfer(
@@ -100,11 +105,13 @@ def _occurred(event: TransferEvent, conv: ConversationRow, rows: list[MessageRow
     return conv.opened_at
 
 
-def _message(row: MessageRow, contact: ContactRow, masker: render.Masker) -> TransferMessage:
+def _message(
+    row: MessageRow, contact: ContactRow, masker: render.Masker, texts: Texts
+) -> TransferMessage:
     if row.body is None:
         text = PURGED_TEXT
     elif row.direction == "in":
-        text = render.inbound(row.inbound(contact.sender), masker)
+        text = render.inbound(row.inbound(contact.sender), masker, texts)
     else:
         text = masker.text(row.body)
     return TransferMessage(

@@ -1,0 +1,92 @@
+"""Every customer-controlled string that reaches the chat, in every notation, arrives masked.
+
+Issue 12 ("Leaks found from outside"): a number survived in a file name, a link, a changed-number
+notice. The class is "any field × any notation", so this drives real webhook payloads through
+the production parser and renderer for each field a customer (or a forged payload) controls,
+with the number written in each notation that once leaked, and scans the chat line the way a
+reader sees it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from adapters.whatsapp.parse import parse_webhook
+from bot.render import Masker, inbound
+from bot.texts import texts_for
+from tests.masking import NOTATIONS, leaked_digits
+from tests.numbers import CUSTOMER, THIRD_PARTY
+from tests.whatsapp_fixtures import envelope
+
+MASKER = Masker(CUSTOMER, "DE", 2)
+TEXTS = texts_for("en")
+
+Content = Callable[[str], tuple[str, Any]]
+
+# Each customer-controlled field of each message type: type name → payload with ``s`` in it.
+FIELDS: dict[str, Content] = {
+    "text": lambda s: ("text", {"body": s}),
+    "image caption": lambda s: ("image", {"id": "m1", "caption": s}),
+    "document file name": lambda s: ("document", {"id": "m1", "filename": s}),
+    "document caption": lambda s: ("document", {"id": "m1", "filename": "a.pdf", "caption": s}),
+    "video caption": lambda s: ("video", {"id": "m1", "caption": s}),
+    "location name": lambda s: ("location", {"latitude": 48.1, "longitude": 11.5, "name": s}),
+    "location address": lambda s: ("location", {"latitude": 1.0, "longitude": 2.0, "address": s}),
+    "contact card name": lambda s: ("contacts", [{"name": {"formatted_name": f"Eva {s}"}}]),
+    "contact card phone": lambda s: (
+        "contacts",
+        [{"name": {"formatted_name": "Eva"}, "phones": [{"phone": s}]}],
+    ),
+    "button reply title": lambda s: (
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": "b", "title": s}},
+    ),
+    "list reply title": lambda s: (
+        "interactive",
+        {"type": "list_reply", "list_reply": {"id": "r", "title": s}},
+    ),
+    "flow reply body": lambda s: ("interactive", {"type": "nfm_reply", "nfm_reply": {"body": s}}),
+    "template button text": lambda s: ("button", {"payload": "p", "text": s}),
+    "reaction emoji": lambda s: ("reaction", {"message_id": "wamid.x", "emoji": s}),
+    "order text": lambda s: ("order", {"catalog_id": "c", "text": s, "product_items": []}),
+    "order product id": lambda s: (
+        "order",
+        {"catalog_id": "c", "product_items": [{"product_retailer_id": s, "quantity": 1}]},
+    ),
+    "edited text": lambda s: (
+        "edit",
+        {"original_message_id": "wamid.x", "message": {"type": "text", "text": {"body": s}}},
+    ),
+    "system notice": lambda s: ("system", {"body": f"User A changed to {s}"}),
+    "unsupported type": lambda s: ("unsupported", {"type": s}),
+}
+
+
+def _render(type_name: str, content: Any) -> str:
+    raw = {"from": CUSTOMER, "id": "wamid.1", "timestamp": "1", "type": type_name}
+    raw[type_name] = content
+    batch = parse_webhook(json.dumps(envelope(messages=[raw])).encode())
+    [message] = batch.messages
+    return inbound(message, MASKER, TEXTS)
+
+
+@pytest.mark.parametrize("written", NOTATIONS)
+@pytest.mark.parametrize("field", sorted(FIELDS))
+def test_no_field_shows_a_number_in_any_notation(field: str, written: str) -> None:
+    line = _render(*FIELDS[field](written))
+    assert leaked_digits(line, THIRD_PARTY) is None, line
+
+
+def test_changed_number_notice_shows_both_numbers_masked() -> None:
+    old, new = CUSTOMER, "4917655554433"
+    line = _render("system", {"body": f"User A changed from {old} to {new}", "wa_id": new})
+    assert line == "ℹ️ User A changed from +49 ••• ••••••78 to +49 ••• ••••••33"
+
+
+def test_changed_number_notice_masks_a_number_libphonenumber_cannot_validate() -> None:
+    line = _render("system", {"body": f"User A changed from {CUSTOMER} to 99912345678"})
+    assert line == "ℹ️ User A changed from +49 ••• ••••••78 to ••• ••••••78"
