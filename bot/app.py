@@ -13,6 +13,7 @@ from aiohttp import web
 
 from adapters.cases import build_sinks
 from adapters.whatsapp.cloud import CloudWhatsApp
+from bot.audit import record_start
 from bot.clock import Clock
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -100,6 +101,7 @@ class Empfang:
         self.store = await Store.open(
             Path(settings.store.path), synchronous=settings.store.synchronous, clock=self._clock
         )
+        await record_start(self.store, settings)
         self._whatsapp = build_whatsapp(settings)
         intake = Intake(
             self.store, pseudonym_key=settings.privacy.pseudonym_key.get_secret_value().encode()

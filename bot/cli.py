@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.backup_cli import add_backup_parser, run_backup
 from bot.cases.cli import add_ledger_parser, run_ledger
+from bot.chain_cli import AUDIT, add_chain_parser, run_chain
 from bot.config import Settings, check_settings, load_checked, load_config
 from bot.errors import ConfigError, EmpfangError
 from bot.online import OnlineReport
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_sandbox(sub)
     add_ledger_parser(sub, _config_arg)
+    add_chain_parser(sub, _config_arg, AUDIT)
     add_backup_parser(sub, _config_arg)
 
     demo = sub.add_parser("demo", help="run Empfang end to end on a local Synapse and the sandbox")
@@ -191,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(args)
         if args.command == "ledger":
             return run_ledger(args)
+        if args.command == "audit":
+            return run_chain(args, AUDIT)
         if args.command == "backup":
             return run_backup(args)
         return _demo(args)

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.alerts.hours import BusinessHours
 from bot.alerts.paging import Pager, page_body
+from bot.audit import BOT_ACTOR, AuditEntry
+from bot.audit import record as record_audit
 from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage
 from bot.errors import PagingError, SignatureError
@@ -270,14 +272,19 @@ class OnCall:
                 self._active = set(await tx.alerts.active_operational())
         return self._active
 
-    async def raise_alert(self, kind: str, summary: str) -> None:
-        """Alert on-call once per ``kind`` until :meth:`clear_alert`; never carries a number."""
+    async def raise_alert(
+        self, kind: str, summary: str, *, audit: AuditEntry | None = None
+    ) -> None:
+        """Alert on-call once per ``kind`` until :meth:`clear_alert`; never carries a number.
+        ``audit`` is recorded once per raise, in the same transaction (a burst, not each try)."""
         summary = mask_log_text(summary)
         active = await self._active_kinds()
         async with self._store.transaction() as tx:
             active.add(kind)
             if not await tx.alerts.raise_operational(kind, summary, tx.clock.now()):
                 return
+            if audit is not None:
+                await record_audit(tx, audit)
             await self._enqueue_post(tx, f"🚨 {self._mention}{summary}", None, f"op-{kind}-up")
             await self._enqueue_page(tx, "trigger", f"empfang-op-{kind}", summary)
         log.warning("operational alert raised: %s", kind)
@@ -302,14 +309,16 @@ class OnCall:
         self._signature_failures.append(now)
         while self._signature_failures and self._signature_failures[0] < now - window:
             self._signature_failures.popleft()
-        if len(self._signature_failures) >= self._alerts.signature_failures_threshold:
-            await self.raise_alert(
-                "webhook_signatures",
-                self._texts.signatures_failing.format(
-                    count=len(self._signature_failures),
-                    window=duration_text(window, self._texts),
-                ),
-            )
+        count = len(self._signature_failures)
+        if count < self._alerts.signature_failures_threshold:
+            return
+        text = self._texts.signatures_failing.format(
+            count=count, window=duration_text(window, self._texts)
+        )
+        burst = AuditEntry(
+            "webhook.signature_failures", BOT_ACTOR, details={"count": count, "window_s": window}
+        )
+        await self.raise_alert("webhook_signatures", text, audit=burst)
 
     async def webhook_accepted(self) -> None:
         """A correctly signed webhook after a quiet window ends the signature alert."""

@@ -8,10 +8,12 @@ a ledger row, and ``empfang ledger verify`` shows whether anyone else did.
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
+
+from bot.store.chain import ChainedRows
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,6 @@ LEDGER_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_LEDGER_SELECT = f"SELECT {', '.join(LEDGER_COLUMNS)} FROM transfer_ledger"
 
 
 def _link(row: Any) -> CaseLinkRow:
@@ -83,6 +84,8 @@ def _link(row: Any) -> CaseLinkRow:
 class Cases:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.ledger = ChainedRows(conn, "transfer_ledger", LEDGER_COLUMNS, LedgerRow)
+        """The transfer ledger's rows (``bot.cases.ledger`` chains them)."""
 
     # -- case links ---------------------------------------------------------------------------
 
@@ -124,40 +127,8 @@ class Cases:
 
     # -- transfer ledger ----------------------------------------------------------------------
 
-    async def ledger_head(self) -> tuple[int, str | None]:
-        """(id the next row gets, hash of the newest row).
-
-        The next id comes from AUTOINCREMENT's sequence, not from max(id): after someone
-        deleted the newest rows, a new row must not silently take their place.
-        """
-        async with self._conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'transfer_ledger'"
-        ) as cur:
-            seq = await cur.fetchone()
-        async with self._conn.execute(
-            "SELECT hash FROM transfer_ledger ORDER BY id DESC LIMIT 1"
-        ) as cur:
-            last = await cur.fetchone()
-        return (int(seq[0]) if seq else 0) + 1, (str(last[0]) if last else None)
-
-    async def ledger_sequence(self) -> int:
-        """The highest id ever given to a ledger row (0 when none was)."""
-        return (await self.ledger_head())[0] - 1
-
     async def ledger_has(self, transfer_id: str) -> bool:
         async with self._conn.execute(
             "SELECT 1 FROM transfer_ledger WHERE transfer_id = ?", (transfer_id,)
         ) as cur:
             return await cur.fetchone() is not None
-
-    async def insert_ledger(self, row: LedgerRow) -> None:
-        placeholders = ", ".join("?" for _ in LEDGER_COLUMNS)
-        await self._conn.execute(
-            f"INSERT INTO transfer_ledger ({', '.join(LEDGER_COLUMNS)}) VALUES ({placeholders})",
-            astuple(row),
-        )
-
-    async def ledger_rows(self) -> list[LedgerRow]:
-        """Every row, in chain order (verification needs all of them anyway)."""
-        async with self._conn.execute(f"{_LEDGER_SELECT} ORDER BY id") as cur:
-            return [LedgerRow(*row) async for row in cur]

@@ -26,6 +26,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import StoreError
 from bot.private_files import private_file, tighten_sqlite
 from bot.store.alerts import Alerts
+from bot.store.audit import audit_log
 from bot.store.cases import Cases
 from bot.store.contacts import Contacts
 from bot.store.conversations import Conversations
@@ -51,6 +52,7 @@ class Tx:
         self.jobs = Jobs(conn)
         self.alerts = Alerts(conn)
         self.cases = Cases(conn)
+        self.audit = audit_log(conn)
 
 
 class Store:

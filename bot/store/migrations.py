@@ -154,24 +154,11 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 5: typed job payloads (``bot.job_catalog``): jobs ordered per customer carry their
     # contact, from which the order key follows; waiting jobs get it from their order key.
-    # ``job_drops`` audits jobs an operator removed (``empfang jobs drop``): who, why, when,
-    # and what the job was (kind and state only, never its payload).
     """
     UPDATE jobs
     SET payload = json_set(payload, '$.contact_id', CAST(substr(order_key, 9) AS INTEGER))
     WHERE kind IN ('relay.inbound', 'relay.outbound', 'chat.status', 'chat.notice', 'chat.root')
         AND order_key LIKE 'contact:%' AND json_valid(payload);
-    CREATE TABLE job_drops (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        job_id INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        state TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        last_error TEXT,
-        reason TEXT NOT NULL,
-        dropped_by TEXT NOT NULL,
-        dropped_at REAL NOT NULL
-    );
     """,
     # 6: the audit trail of privileged actions (``bot.audit``), chained like the transfer
     # ledger. No message content and no number: the subject is a pseudonym, details are counts
