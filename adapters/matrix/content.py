@@ -11,6 +11,7 @@ import html
 from typing import Any
 
 from bot.domain import DeliveryStatus
+from bot.ids import ThreadId
 from bot.ports import ThreadRoot
 
 Content = dict[str, Any]
@@ -40,25 +41,13 @@ def txn_id(kind: str, key: str) -> str:
     return f"empfang.{kind}.{digest}"
 
 
-def _root_parts(root: ThreadRoot) -> tuple[list[str], list[str]]:
-    """Plain and HTML lines of a root: title, details, and a state line when not plain open."""
+def root_content(root: ThreadRoot) -> Content:
+    """The thread root: no relation at all, since a server refuses threads on related events.
+
+    Title and lines only: ``bot.render`` already wrote the state (who handles it, closed) into
+    the lines, in the configured language."""
     plain = [root.title, *root.lines]
     rich = [f"<b>{html.escape(root.title)}</b>", *(html.escape(line) for line in root.lines)]
-    footer: list[str] = []
-    if root.state != "open":
-        footer.append(root.state)
-    if root.claimed_by:
-        footer.append(f"claimed by {root.claimed_by}")
-    if footer:
-        status = " · ".join(footer)
-        plain.append(f"— {status}")
-        rich.append(f"<i>— {html.escape(status)}</i>")
-    return plain, rich
-
-
-def root_content(root: ThreadRoot) -> Content:
-    """The thread root: no relation at all, since a server refuses threads on related events."""
-    plain, rich = _root_parts(root)
     return {
         "msgtype": "m.text",
         "body": "\n".join(plain),
@@ -80,7 +69,7 @@ def edit_content(original_id: str, new: Content) -> Content:
     }
 
 
-def thread_message(thread_id: str, text: str, *, msgtype: str = "m.text") -> Content:
+def thread_message(thread_id: ThreadId, text: str, *, msgtype: str = "m.text") -> Content:
     """A message in a thread. The reply fallback points at the root, which is always valid
     (the latest event of the thread would need a lookup and change the content on retries)."""
     return {

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain import DeliveryStatus
 from bot.ports import ThreadRoot
+from bot.texts import Texts
 
 CLAIM = "claim"
 CLOSE = "close"
@@ -69,13 +70,7 @@ def _button(action_id: str, label: str, value: str, **extra: Any) -> dict[str, A
     }
 
 
-def _is_closed(root: ThreadRoot) -> bool:
-    """``render.thread_root`` reports ``state="claimed"`` for a claimed conversation even
-    after it was closed; its "State: closed" line is then the authoritative one."""
-    return root.state == "closed" or "State: closed" in root.lines
-
-
-def root_blocks(root: ThreadRoot) -> list[dict[str, Any]]:
+def root_blocks(root: ThreadRoot, texts: Texts) -> list[dict[str, Any]]:
     """Title, details, and the Claim / Close buttons while the conversation is open.
 
     The actions block's id changes with the state, as Slack advises when a message with
@@ -87,23 +82,20 @@ def root_blocks(root: ThreadRoot) -> list[dict[str, Any]]:
     details = [{"type": "mrkdwn", "text": _clip(escape(line))} for line in root.lines if line]
     if details:
         blocks.append({"type": "context", "elements": details[:MAX_CONTEXT_ELEMENTS]})
-    if _is_closed(root):
+    if root.state == "closed":
         return blocks
     value = str(root.conversation_id)
-    claim_label = "Take over" if root.claimed_by else "Claim"
+    claim_label = texts.button_take_over if root.claimed_by else texts.button_claim
     close = _button(
         CLOSE,
-        "Close",
+        texts.button_close,
         value,
         style="danger",
         confirm={
-            "title": {"type": "plain_text", "text": "Close this conversation?"},
-            "text": {
-                "type": "plain_text",
-                "text": "The customer's next message opens a new thread.",
-            },
-            "confirm": {"type": "plain_text", "text": "Close"},
-            "deny": {"type": "plain_text", "text": "Cancel"},
+            "title": {"type": "plain_text", "text": texts.close_confirm_title},
+            "text": {"type": "plain_text", "text": texts.close_confirm_text},
+            "confirm": {"type": "plain_text", "text": texts.button_close},
+            "deny": {"type": "plain_text", "text": texts.button_cancel},
         },
     )
     claim = _button(CLAIM, claim_label, value, **({} if root.claimed_by else {"style": "primary"}))

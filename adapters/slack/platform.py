@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks, errors
@@ -26,12 +25,15 @@ from adapters.slack.events import (
     to_agent_message,
 )
 from adapters.slack.ledger import ROOTS, PostLedger
+from adapters.slack.members import ChannelMembers
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.receiver import Receiver
 from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
+from bot.ids import ChatMessageId, StatusRef, ThreadId
 from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
+from bot.texts import Texts
 
 log = logging.getLogger("empfang.slack")
 
@@ -40,7 +42,6 @@ MAX_POST_CHARS = 39_000
 """Slack truncates ``text`` beyond 40,000 characters; we cut visibly before that."""
 SCAN_PAGES = 20
 """Pages of 200 messages read when looking for an earlier post in one thread."""
-NOT_ALLOWED = "⛔ Only agents on Empfang's allow-list can claim or close conversations."
 
 
 class SlackPlatform:
@@ -60,6 +61,7 @@ class SlackPlatform:
         self,
         section: SlackSection,
         *,
+        texts: Texts,
         web_app: web.Application | None = None,
         pacer: ChannelPacer | None = None,
         timeout: float = 15.0,
@@ -68,7 +70,7 @@ class SlackPlatform:
         self._section = section
         self._channel = section.channel_id
         self._alerts_channel = alerts_channel
-        self._allowed = frozenset(section.allowed_users)
+        self._texts = texts
         base_url = section.api_base or DEFAULT_API_BASE
         # No SDK-level retries: a post retried inside the SDK after a dropped connection
         # could land twice unseen. The job queue retries, after looking for the first post.
@@ -81,6 +83,7 @@ class SlackPlatform:
         self.pacer = pacer or ChannelPacer()
         self._ledger = PostLedger()
         self._directory = Directory(self._user_info)
+        self._members = ChannelMembers(self._client, self._channel)
         self._me: Identity | None = None
         self._on_event: AgentEventHandler | None = None
         self._receiver = Receiver(
@@ -143,18 +146,17 @@ class SlackPlatform:
         await self._on_event(await to_agent_message(parsed, self._directory))
 
     async def _handle_action(self, body: dict[str, Any]) -> str | None:
+        """A button press, for the relay to judge; its answer goes to the presser only."""
         if self._me is None or self._on_event is None:
             raise PlatformError("Slack action before start")
         parsed = parse_action(body, self._me)
         if parsed is None:
             return None
         action, thread_id, user_id = parsed
-        # The relay checks the allow-list for messages only; buttons are checked here.
-        if self._allowed and user_id not in self._allowed:
-            log.warning("slack: refused %s by a user not on the allow-list", action)
-            return NOT_ALLOWED
-        await self._on_event(await to_agent_action(action, thread_id, user_id, self._directory))
-        return None
+        pressed = await to_agent_action(
+            action, thread_id, user_id, self._directory, self._members.contains
+        )
+        return await self._on_event(pressed)
 
     async def _user_info(self, user_id: str) -> dict[str, Any] | None:
         try:
@@ -169,42 +171,40 @@ class SlackPlatform:
 
     async def _api(self, method: str, call: Any) -> dict[str, Any]:
         """Await a Web API call; every failure becomes a ``PlatformError``."""
-        try:
+        with errors.translated(method):
             response = await call
-        except errors.SLACK_ERRORS as exc:
-            raise errors.from_exception(method, exc) from exc
         data = response.data
         return data if isinstance(data, dict) else {}
 
-    async def ready_to_post(self, thread_id: str) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> None:
         """Wait for the channel's posting slot before the relay decides which waiting
         customer lines go into the post."""
         await self.pacer.ready(self._channel)
 
-    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
         ts = await self._post(
-            ROOTS, key, text=blocks.root_text(root), blocks=blocks.root_blocks(root)
+            ROOTS, key, text=blocks.root_text(root), blocks=blocks.root_blocks(root, self._texts)
         )
         self._ledger.mark_complete(ts)  # a thread we just opened: we know all its posts
-        return ts
+        return ThreadId(ts)
 
-    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+    async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         await self._api(
             "chat.update",
             self._client.chat_update(
                 channel=self._channel,
                 ts=thread_id,
                 text=blocks.root_text(root),
-                blocks=blocks.root_blocks(root),
+                blocks=blocks.root_blocks(root, self._texts),
             ),
         )
 
-    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+    async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         return await self._post(
             thread_id, key, text=_clip(blocks.escape(text)), thread_ts=thread_id
         )
 
-    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+    async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         """In the thread; without one in the alerts channel (``[alerts] room``), else at the
         top of the support channel. On-call mentions (``<!subteam^…>``, ``<@U…>``) stay live."""
         body = _clip(blocks.escape_keeping_mentions(text))
@@ -213,26 +213,27 @@ class SlackPlatform:
         if not self._alerts_channel:
             return await self._post(ROOTS, key, text=body)
         await self.pacer.take(self._alerts_channel)
-        try:
-            response = await self._client.chat_postMessage(
+        posted = await self._api(
+            "chat.postMessage",
+            self._client.chat_postMessage(
                 channel=self._alerts_channel, text=body, metadata=blocks.metadata(key)
-            )
-        except errors.SLACK_ERRORS as exc:
-            raise errors.from_exception("chat.postMessage", exc) from exc
-        return str(response["ts"])
+            ),
+        )
+        return ChatMessageId(str(posted["ts"]))
 
     async def set_status(
         self,
-        thread_id: str,
-        chat_id: str,
+        thread_id: ThreadId,
+        chat_id: ChatMessageId,
         status: DeliveryStatus,
         *,
-        previous: str | None,
+        previous: StatusRef | None,
         key: str,
-    ) -> str | None:
+    ) -> StatusRef | None:
         """Add the new reaction, then remove the previous one (never no mark). Repeating
-        either step is harmless: ``already_reacted`` and ``no_reaction`` count as done."""
-        name = blocks.STATUS_EMOJI[status]
+        either step is harmless: ``already_reacted`` and ``no_reaction`` count as done.
+        The reaction's name is the ref."""
+        name = StatusRef(blocks.STATUS_EMOJI[status])
         if previous == name:
             return name
         try:
@@ -257,7 +258,7 @@ class SlackPlatform:
 
     # -- idempotent, paced posting ------------------------------------------------------------
 
-    async def _post(self, scope: str, key: str, **args: Any) -> str:
+    async def _post(self, scope: str, key: str, **args: Any) -> ChatMessageId:
         earlier = await self._earlier_post(scope, key)
         if earlier is not None:
             log.info("slack: post %s found from an earlier attempt; not posted again", key)
@@ -278,11 +279,11 @@ class SlackPlatform:
             if errors.outcome_unknown(exc):
                 self._ledger.mark_uncertain(scope)
             raise error from exc
-        ts = str(response["ts"])
+        ts = ChatMessageId(str(response["ts"]))
         self._ledger.remember(key, ts)
         return ts
 
-    async def _earlier_post(self, scope: str, key: str) -> str | None:
+    async def _earlier_post(self, scope: str, key: str) -> ChatMessageId | None:
         found = self._ledger.get(key)
         if found is not None or self._ledger.is_complete(scope):
             return found
@@ -305,21 +306,20 @@ class SlackPlatform:
             if cursor:
                 args["cursor"] = cursor
             try:
-                if scope == ROOTS:
-                    page = await self._client.conversations_history(**args)
-                else:
-                    page = await self._client.conversations_replies(ts=scope, **args)
-            except SlackApiError as exc:
-                if errors.error_code(exc) == "thread_not_found":
+                with errors.translated("find earlier post"):
+                    if scope == ROOTS:
+                        page = await self._client.conversations_history(**args)
+                    else:
+                        page = await self._client.conversations_replies(ts=scope, **args)
+            except PlatformError as exc:
+                if exc.code == "thread_not_found":
                     return
-                raise errors.from_exception("find earlier post", exc) from exc
-            except errors.SLACK_ERRORS as exc:
-                raise errors.from_exception("find earlier post", exc) from exc
+                raise
             for message in page.get("messages") or []:
                 if isinstance(message, dict) and self._is_own(message):
                     key = blocks.metadata_key(message)
                     if key is not None:
-                        self._ledger.remember(key, str(message.get("ts")))
+                        self._ledger.remember(key, ChatMessageId(str(message.get("ts"))))
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or not cursor:
                 return

@@ -7,15 +7,18 @@ up with the resolve once the platform is back).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from bot.alerts.oncall import OnCall, duration_text
 from bot.clock import Clock
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
+from bot.ids import ChatMessageId, StatusRef, ThreadId
 from bot.ports import AgentEventHandler, Capabilities, ChatPlatform, ThreadRoot
 
 KIND = "chat_unreachable"
+T = TypeVar("T")
 
 
 class MonitoredChat:
@@ -38,7 +41,7 @@ class MonitoredChat:
     def capabilities(self) -> Capabilities:
         return self._inner.capabilities
 
-    async def _watch(self, call: Any) -> Any:
+    async def _watch(self, call: Awaitable[T]) -> T:
         try:
             result = await call
         except PlatformError as error:
@@ -46,15 +49,17 @@ class MonitoredChat:
                 now = self._clock.now()
                 self._failing_since = self._failing_since or now
                 if now - self._failing_since >= self._down_after:
+                    texts = self._oncall.texts
+                    duration = duration_text(self._down_after, texts)
                     await self._oncall.raise_alert(
-                        KIND,
-                        f"{self.name} has been unreachable for more than "
-                        f"{duration_text(self._down_after)}; customer messages are queued.",
+                        KIND, texts.chat_unreachable.format(platform=self.name, duration=duration)
                     )
             raise
         if self._failing_since is not None:
             self._failing_since = None
-            await self._oncall.clear_alert(KIND, f"{self.name} is reachable again")
+            await self._oncall.clear_alert(
+                KIND, self._oncall.texts.chat_reachable.format(platform=self.name)
+            )
         return result
 
     async def start(self, on_event: AgentEventHandler) -> None:
@@ -63,32 +68,31 @@ class MonitoredChat:
     async def stop(self) -> None:
         await self._inner.stop()
 
-    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
-        return str(await self._watch(self._inner.open_thread(root, key=key)))
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
+        return await self._watch(self._inner.open_thread(root, key=key))
 
-    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+    async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         await self._watch(self._inner.update_root(thread_id, root, key=key))
 
-    async def ready_to_post(self, thread_id: str) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> None:
         """Not watched: waiting for a posting slot says nothing about reachability."""
         await self._inner.ready_to_post(thread_id)
 
-    async def post(self, thread_id: str, text: str, *, key: str) -> str:
-        return str(await self._watch(self._inner.post(thread_id, text, key=key)))
+    async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
+        return await self._watch(self._inner.post(thread_id, text, key=key))
 
     async def set_status(
         self,
-        thread_id: str,
-        chat_id: str,
+        thread_id: ThreadId,
+        chat_id: ChatMessageId,
         status: DeliveryStatus,
         *,
-        previous: str | None,
+        previous: StatusRef | None,
         key: str,
-    ) -> str | None:
-        ref = await self._watch(
+    ) -> StatusRef | None:
+        return await self._watch(
             self._inner.set_status(thread_id, chat_id, status, previous=previous, key=key)
         )
-        return str(ref) if ref is not None else None
 
-    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
-        return str(await self._watch(self._inner.alert(text, thread_id=thread_id, key=key)))
+    async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
+        return await self._watch(self._inner.alert(text, thread_id=thread_id, key=key))

@@ -14,9 +14,9 @@ from bot.cases.model import transfer_order_key
 from bot.config.cases import CaseSinkSection
 from bot.store import Tx
 from bot.store.cases import CaseLinkRow
+from bot.texts import Texts
 
 _CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
-USAGE = "Usage: !case — show the linked case; !case [<case system>] <case id> — link a case."
 
 
 async def case_command(
@@ -25,28 +25,34 @@ async def case_command(
     conversation_id: int,
     argument: str,
     author: str,
+    texts: Texts,
 ) -> str:
     words = argument.split()
     if not words:
-        return await _show(tx, sinks, conversation_id)
+        return await _show(tx, sinks, conversation_id, texts)
     if len(words) == 2 and words[0] in sinks:
         sink, case_id = words
     elif len(words) == 1:
         sink, case_id = next(iter(sinks)), words[0]
     else:
-        names = ", ".join(sinks)
-        return f"{USAGE} Case systems: {names}."
+        systems = texts.case_systems.format(names=", ".join(sinks))
+        return f"{texts.case_usage} {systems}"
     case_id = case_id.removeprefix("#")
     if not _CASE_ID.match(case_id):
-        return f"“{case_id}” is not a case id (letters, digits and _ . : / - only). {USAGE}"
+        return f"{texts.case_bad_id.format(case_id=case_id)} {texts.case_usage}"
     problem = sinks[sink].case_id_problem(case_id)
     if problem:
-        return f"“{case_id}” cannot be linked in {sink}: {problem}."
-    return await _link(tx, sinks[sink], conversation_id, case_id, author)
+        return texts.case_refused.format(case_id=case_id, sink=sink, problem=problem)
+    return await _link(tx, sinks[sink], conversation_id, case_id, author, texts)
 
 
 async def _link(
-    tx: Tx, sink: CaseSinkSection, conversation_id: int, case_id: str, author: str
+    tx: Tx,
+    sink: CaseSinkSection,
+    conversation_id: int,
+    case_id: str,
+    author: str,
+    texts: Texts,
 ) -> str:
     found = await tx.cases.link(conversation_id, sink.name)
     await tx.cases.save_link(
@@ -63,34 +69,36 @@ async def _link(
         )
     )
     url = sink.case_link(case_id)
-    text = f"🔗 Linked case {case_id} in {sink.name}" + (f" — {url}" if url else "")
+    text = texts.case_linked.format(case_id=case_id, sink=sink.name) + (f" — {url}" if url else "")
     if found is not None and found.case_id and found.case_id != case_id:
-        text += f" (was {found.case_label or found.case_id})"
-    return text + ". Further transfers of this conversation go there."
+        text += texts.case_was.format(previous=found.case_label or found.case_id)
+    return text + texts.case_linked_end
 
 
-async def _show(tx: Tx, sinks: Mapping[str, CaseSinkSection], conversation_id: int) -> str:
+async def _show(
+    tx: Tx, sinks: Mapping[str, CaseSinkSection], conversation_id: int, texts: Texts
+) -> str:
     lines = []
     for name, sink in sinks.items():
         link = await tx.cases.link(conversation_id, name)
-        line = f"{name}: {_describe(sink, link)}"
+        line = f"{name}: {_describe(sink, link, texts)}"
         pending, dead = await tx.cases.backlog(transfer_order_key(conversation_id, name))
         if pending:
-            line += f"; {pending} transfer(s) pending"
+            line += texts.case_pending.format(count=pending)
         if dead:
-            line += f"; {dead} transfer(s) failed for good (dead-lettered)"
+            line += texts.case_dead.format(count=dead)
         lines.append(line)
     return "📁 " + "\n".join(lines)
 
 
-def _describe(sink: CaseSinkSection, link: CaseLinkRow | None) -> str:
+def _describe(sink: CaseSinkSection, link: CaseLinkRow | None, texts: Texts) -> str:
     if link is None:
-        return "no case yet"
+        return texts.case_none
     if link.case_id is None:
-        text = "transferred (this case system gives no case id)"
+        text = texts.case_without_id
     else:
-        text = f"case {link.case_label or link.case_id}"
+        text = texts.case_one.format(label=link.case_label or link.case_id)
         url = sink.case_link(link.case_id)
         if url:
             text += f" — {url}"
-    return text + (" (closed)" if link.closed else "")
+    return text + (texts.case_closed if link.closed else "")

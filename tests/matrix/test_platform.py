@@ -12,6 +12,7 @@ from adapters.matrix import MatrixPlatform
 from adapters.matrix.state import STATE_FILE
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
+from bot.ids import ChatMessageId
 from bot.ports import AgentEvent, AgentMessage, ThreadRoot
 from tests.matrix.conftest import StartPlatform, Team
 from tests.matrix.helpers import RoomReader, thread_reply
@@ -131,7 +132,7 @@ async def test_same_key_gives_one_event(team: Team, start_platform: StartPlatfor
 async def test_set_status_replaces_the_reaction(team: Team, start_platform: StartPlatform) -> None:
     platform, _ = await start_platform(team.section())
     root_id = await platform.open_thread(ROOT, key="root")
-    reply_id = await team.say(thread_reply(root_id, "Antwort"))
+    reply_id = ChatMessageId(await team.say(thread_reply(root_id, "Antwort")))
 
     queued = await platform.set_status(
         root_id, reply_id, DeliveryStatus.QUEUED, previous=None, key="s1"
@@ -171,7 +172,11 @@ async def test_alert_and_root_update(team: Team, start_platform: StartPlatform) 
     in_thread = await platform.alert("Unbeantwortet seit 15 min", thread_id=root_id, key="a1")
     in_room = await platform.alert("Webhook-Fehler", thread_id=None, key="a2")
     await platform.update_root(
-        root_id, ROOT.model_copy(update={"state": "closed", "claimed_by": "Anna"}), key="u1"
+        root_id,
+        ROOT.model_copy(
+            update={"state": "closed", "claimed_by": "Anna", "lines": ("Status: geschlossen",)}
+        ),
+        key="u1",
     )
 
     notice = await team.reader.event(in_thread)
@@ -188,7 +193,7 @@ async def test_alert_and_root_update(team: Team, start_platform: StartPlatform) 
     assert len(edits) == 1
     new_content = edits[0]["content"]["m.new_content"]
     assert edits[0]["content"]["m.relates_to"]["event_id"] == root_id
-    assert new_content["body"].endswith("— closed · claimed by Anna")
+    assert new_content["body"] == f"{ROOT.title}\nStatus: geschlossen"
     assert "m.relates_to" not in new_content
 
 

@@ -39,6 +39,21 @@ def test_root_escapes_html_and_edit_keeps_new_content_clean() -> None:
     assert edit["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$root"}
 
 
+def test_root_shows_only_the_rendered_lines_in_their_language() -> None:
+    """The state is in the lines ``bot.render`` wrote in ``[ui] language``; the adapter adds
+    no words of its own (it used to append an English "— closed · claimed by …")."""
+    closed = ThreadRoot(
+        conversation_id=1,
+        title="K-1",
+        lines=("Status: geschlossen",),
+        state="closed",
+        claimed_by="Anna",
+    )
+    root = content.root_content(closed)
+    assert root["body"] == "K-1\nStatus: geschlossen"
+    assert root["formatted_body"] == "<b>K-1</b><br>Status: geschlossen"
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from adapters.slack import SlackPlatform
 from bot.config import Settings, SlackSection, check_settings
 from bot.errors import PlatformError
+from bot.texts import ENGLISH
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
 from tests.fakes.slack_wire import MANIFEST
 
@@ -81,12 +82,13 @@ async def test_start_refuses_a_bot_outside_the_channel() -> None:
             channel_id=CHANNEL,
             api_base=fake.api_base,
         )
-        platform = SlackPlatform(section)
+        platform = SlackPlatform(section, texts=ENGLISH)
         with pytest.raises(PlatformError, match="invite it there") as refused:
             await platform.start(ignore)
         assert refused.value.retryable is False
         await platform.stop()
 
-        bad = SlackPlatform(section.model_copy(update={"bot_token": SecretStr("xoxb-nope")}))
+        bad_token = section.model_copy(update={"bot_token": SecretStr("xoxb-nope")})
+        bad = SlackPlatform(bad_token, texts=ENGLISH)
         with pytest.raises(PlatformError, match="invalid_auth"):
             await bad.start(ignore)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from adapters.slack.blocks import escape
-from bot import render
+from bot.texts import ENGLISH
 from tests.numbers import CUSTOMER, CUSTOMER_2, THIRD_PARTY
 from tests.slack.conftest import StartStack
 from tests.slack.stack import AGENT, AGENT_2, OUTSIDER, Mode, SlackStack, leaks, wait_for
@@ -104,7 +104,7 @@ async def test_notes_commands_and_edits(stack: SlackStack) -> None:
 
     assert inbox_texts(stack, ANNA) == ["Wir kümmern uns darum."]
     notices = stack.fake.bot_texts(thread)[1:]
-    assert notices[0] == escape(render.HELP_TEXT)  # no <text> markup reaches Slack
+    assert notices[0] == escape(ENGLISH.help)  # no <text> markup reaches Slack
     assert notices[1].startswith("Unknown command !frobnicate; nothing was sent.")
     assert notices[2].startswith("✏️ WhatsApp messages can't be edited")
     assert len(notices) == 3

@@ -13,6 +13,7 @@ from adapters.slack.pacing import ChannelPacer
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ports import ThreadRoot
+from bot.texts import ENGLISH, GERMAN, Texts
 
 ME = Identity(user_id="U0BOT", bot_id="B0BOT", channel_id="C0SUPPORT1")
 ROOT_TS = "1700000000.000100"
@@ -121,17 +122,37 @@ def test_button_presses() -> None:
 
 def test_root_blocks_follow_the_state() -> None:
     root = ThreadRoot(conversation_id=7, title="💬 K-1 · +49 ••• ••42 <b>", lines=("a", "b"))
-    built = blocks.root_blocks(root)
+    built = blocks.root_blocks(root, ENGLISH)
     assert built[0]["text"]["text"] == "*💬 K-1 · +49 ••• ••42 &lt;b&gt;*"
     actions = built[-1]["elements"]
     assert [(a["action_id"], a["value"]) for a in actions] == [("claim", "7"), ("close", "7")]
     assert all(len(a["text"]["text"]) <= 75 for a in actions)
-    claimed = blocks.root_blocks(root.model_copy(update={"claimed_by": "Anna", "state": "claimed"}))
+    claimed_root = root.model_copy(update={"claimed_by": "Anna", "state": "claimed"})
+    claimed = blocks.root_blocks(claimed_root, ENGLISH)
     assert claimed[-1]["elements"][0]["text"]["text"] == "Take over"
     assert claimed[-1]["block_id"] != built[-1]["block_id"]
     closed = root.model_copy(update={"state": "closed", "lines": ("State: closed",)})
-    assert [b["type"] for b in blocks.root_blocks(closed)] == ["section", "context"]
+    assert [b["type"] for b in blocks.root_blocks(closed, ENGLISH)] == ["section", "context"]
     assert set(blocks.STATUS_EMOJI) == set(DeliveryStatus)
+
+
+@pytest.mark.parametrize("texts", [ENGLISH, GERMAN])
+def test_root_buttons_speak_the_configured_language(texts: Texts) -> None:
+    """Labels come from the catalogue, fit Slack's 75 characters, and a closed root has no
+    buttons whatever language its state line is written in."""
+    root = ThreadRoot(conversation_id=7, title="💬 K-1", lines=(texts.root_state_waiting,))
+    actions = blocks.root_blocks(root, texts)[-1]
+    claim, close = actions["elements"]
+    assert claim["text"]["text"] == texts.button_claim
+    assert close["text"]["text"] == texts.button_close
+    assert close["confirm"]["title"]["text"] == texts.close_confirm_title
+    assert close["confirm"]["deny"]["text"] == texts.button_cancel
+    labels = [claim["text"]["text"], close["text"]["text"], texts.button_take_over]
+    assert all(len(label) <= 75 for label in labels)
+    closed = ThreadRoot(
+        conversation_id=7, title="💬 K-1", lines=(texts.root_state_closed,), state="closed"
+    )
+    assert [b["type"] for b in blocks.root_blocks(closed, texts)] == ["section", "context"]
 
 
 def test_pacer_spaces_posts_and_holds_after_429() -> None:

@@ -24,6 +24,7 @@ from bot.clock import ManualClock
 from bot.config import AlertsSection, BusinessHoursSection, SlackSection
 from bot.ports import Capabilities, ChatPlatform
 from bot.store import Store
+from bot.texts import ENGLISH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,14 +36,14 @@ def slack() -> SlackPlatform:
         app_token=SecretStr("xapp-1-A-3-test"),
         channel_id="C0SUPPORT1",
     )
-    return SlackPlatform(section)
+    return SlackPlatform(section, texts=ENGLISH)
 
 
 @pytest.fixture
 async def watched(slack: SlackPlatform, tmp_path: Path) -> AsyncIterator[MonitoredChat]:
     """The wrapper exactly as ``bot.app`` builds it around the platform."""
     store = await Store.open(tmp_path / "empfang.sqlite3", clock=ManualClock())
-    oncall = OnCall(store, slack, AlertsSection(), BusinessHoursSection())
+    oncall = OnCall(store, slack, AlertsSection(), BusinessHoursSection(), texts=ENGLISH)
     yield MonitoredChat(slack, oncall, store.clock, 60.0)
     await store.close()
 
