@@ -6,13 +6,13 @@ call site that forgets, a library that logs a URL with a number in it, or an exc
 
 WhatsApp message ids (``wamid.…``) embed the number in base64, so only their tail is kept.
 
-It is deliberately blunt: any run of seven or more digits, possibly split by spaces, dashes,
-dots, slashes, parentheses, underscores, invisible characters (zero-width, soft hyphen, keycap
-marks) or a URL-encoded space, and with an optional leading '+', is replaced. Digits of any
-script count (full-width, Arabic-Indic …, circled, superscript), so the match runs on the
-original text and masks it as it stands. Large integers and long floats in logs are collateral
-damage; ISO dates and times (``2024-03-12 14:30:05``) are kept because they are what logs are
-read by.
+It is deliberately blunt: any run of seven or more digits, possibly split by spaces, line
+breaks, dashes, dots, slashes, parentheses, underscores, invisible characters (zero-width, soft
+hyphen, keycap marks) or a URL-encoded space, and with an optional leading '+', is replaced.
+Digits of any script count (full-width, Arabic-Indic …, circled, superscript), so the match runs
+on the original text and masks it as it stands. Large integers and long floats in logs are
+collateral damage; ISO dates and times (``2024-03-12 14:30:05``) are kept because they are what
+logs are read by.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from typing import Any, Final
 REDACTED: Final = "[redacted-number]"
 MIN_DIGITS: Final = 7
 
-# Spaces of every width, dashes, '_', invisible format characters, keycap marks, '%20'.
+# Spaces of every width, line breaks, dashes, dots, '_', invisible format characters, keycap
+# marks, '%20'.
 _SEP = (
-    r"(?:[ \t\u00a0\u1680\u2000-\u200f\u202f\u205f-\u2064\u3000\ufeff\u00ad_\-./()"
-    r"\u2010-\u2015\u2212\ufe0f\u20e3\uff0d]|%20)"
+    r"(?:[ \t\r\n\u00a0\u1680\u2000-\u200f\u202f\u205f-\u2064\u3000\ufeff\u00ad_\-./()"
+    r"\u00b7\u2027\u2219\u2043\u2010-\u2015\u2212\ufe0f\u20e3\uff0d]|%20)"
 )
 # Decimal digits of any script (\d), and the superscript, subscript and circled ones.
 _DIGIT = (

@@ -261,6 +261,8 @@ _SPECIAL = re.compile(rf"[^\x00-\x7f]|_|{_URL_ESCAPED}|(?<=[A-Za-z])\+(?=0)|(?<=
 # Zero-width characters, soft hyphens, bidi marks (Cf), and combining marks such as the keycap
 # in "1️⃣" (Mn, Me): invisible to the reader, so invisible to the detectors too.
 _INVISIBLE: Final = frozenset({"Cf", "Mn", "Me"})
+# Dots people put between digit groups; not '•', which is what a masked number is made of.
+_DOTS: Final = frozenset("·‧∙⁃")
 
 
 @functools.lru_cache(maxsize=2048)
@@ -271,8 +273,10 @@ def _plain_char(ch: str) -> str:
     category = unicodedata.category(ch)
     if category in _INVISIBLE:
         return ""
-    if category == "Zs":
-        return " "
+    if category in ("Zs", "So"):
+        return " "  # "0176📞3344556": an emoji between the groups
+    if ch in _DOTS:
+        return "."
     if category == "Pd":
         return "-"
     # Full-width '+', '(' and '/', circled and superscript digits ("①", "⁷") fold to ASCII.
@@ -467,7 +471,9 @@ _NUMBER_WORD = r"nummer|nummern|nr|no|number|id|code|zeichen"
 _ID_KEYWORD_TAIL = re.compile(
     rf"(?:\b(?:{_ID_ALONE})(?:s|en|n)?\.?"
     rf"|\b(?:{_ID_WITH_NUMBER_WORD})(?:s|en|n)?[\s.-]*(?:{_NUMBER_WORD})\b\.?)"
-    r"[\s(]*(?:[:#]|\b(?:ist|lautet|is|war|wäre)\b)?[\s(]*[:#]?\s*$",
+    r"[\s(]*(?:[:#]|\b(?:ist|lautet|is|war|wäre)\b)?[\s(]*[:#]?\s*"
+    # the candidate may be a later group of the id: "Auftrag 2024 0815 4711"
+    r"(?:\d+[\s./-]+)*$",
     re.IGNORECASE,
 )
 _TAIL_WINDOW = 60

@@ -174,10 +174,13 @@ MUST_MASK_NOTATIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("Ruf an: 0176 _ 3344556", "DE", (SHORT,)),
     ("Nummer 0176\n3344556", "DE", (SHORT,)),
     ("Nummer 0176\t33 44 556", "DE", (SHORT,)),
+    ("Nummer 0176·334·4556", "DE", (SHORT,)),
+    ("Ruf an 0176📞3344556 oder ☎️ 0176 ☎ 3344556", "DE", (SHORT,)),
     # two numbers in one run of digits and separators
     ("Ich: 0151 23456789 0176 33445566", "DE", ("4915123456789", THIRD)),
     ("Ich: 0151 23456789\n0176 33445566\nDanke", "DE", ("4915123456789", THIRD)),
     ("Zentrale 030 1234567 0176 33445566", "DE", ("49301234567", THIRD)),
+    ("Kunde 4711 0176 33445566", "DE", (THIRD,)),
     # international with the country code apart but without '+'
     ("Handy: 49 176 33445566", "DE", (THIRD,)),
     ("Natel 41-79-123-45-67", "CH", (CH_MOBILE,)),
@@ -255,6 +258,8 @@ MUST_KEEP_NOTATIONS: list[str] = [
     "Die Paketnummer lautet\n0034 0434 1610 9404 2557",
     "Wohnfläche 120 m², Grundstück 450 m², Baujahr 1998",
     "Schritt ① bis ⑤ erledigt, Tabelle ² und ³ folgen",
+    "⭐⭐⭐⭐⭐ 5 Sterne für Bestellung 2024·0815·4711 🎉 ©2026",
+    "Auftrag 2024 0815 4711 ist da",
 ]
 
 
