@@ -137,14 +137,15 @@ class Empfang:
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
         chat, allowed = build_chat(settings, chat_routes)
+        texts = texts_for(settings.ui.language)
         return wire_relay(
             self.store,
             settings,
             chat=chat,
             whatsapp=self._whatsapp,
-            texts=texts_for(settings.ui.language),
+            texts=texts,
             allowed_users=allowed,
-            sinks=build_sinks(settings.cases),
+            sinks=build_sinks(settings.cases, texts),
             post_latency=self.metrics.chat_post_seconds,
         )
 

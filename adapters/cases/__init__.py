@@ -16,22 +16,24 @@ from bot.config.cases import (
     WebhookSinkSection,
     ZammadSinkSection,
 )
+from bot.texts import Texts
 
 
-def build_sink(settings: CaseSinkSettings) -> CaseSink:
-    """The sink for one ``[[cases]]`` table."""
+def build_sink(settings: CaseSinkSettings, texts: Texts) -> CaseSink:
+    """The sink for one ``[[cases]]`` table; ``texts`` words the notes and mails people read
+    (the JSON documents of webhook and JSONL are language-neutral)."""
     if isinstance(settings, WebhookSinkSection):
         return WebhookSink(settings)
     if isinstance(settings, ZammadSinkSection):
-        return ZammadSink(settings)
+        return ZammadSink(settings, texts=texts)
     if isinstance(settings, EmailSinkSection):
-        return EmailSink(settings)
+        return EmailSink(settings, texts=texts)
     assert isinstance(settings, JsonlSinkSection)
     return JsonlSink(settings)
 
 
-def build_sinks(settings: Sequence[CaseSinkSettings]) -> list[CaseSink]:
-    return [build_sink(entry) for entry in settings]
+def build_sinks(settings: Sequence[CaseSinkSettings], texts: Texts) -> list[CaseSink]:
+    return [build_sink(entry, texts) for entry in settings]
 
 
 __all__ = [

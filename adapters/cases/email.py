@@ -21,6 +21,7 @@ from bot.cases.document import as_text, title
 from bot.cases.model import CaseRef, Transfer
 from bot.config.cases import EmailSinkSection
 from bot.errors import CaseSinkError
+from bot.texts import Texts
 
 REFERENCES_KEPT = 20
 """References lists the thread's first mail and the latest ones; long threads are cut."""
@@ -48,14 +49,15 @@ def smtp_error(error: aiosmtplib.SMTPException, sink: str) -> CaseSinkError:
 
 
 class EmailSink(SendingSink):
-    def __init__(self, settings: EmailSinkSection) -> None:
+    def __init__(self, settings: EmailSinkSection, *, texts: Texts) -> None:
         self.settings = settings
+        self._texts = texts
         self._domain = settings.from_addr.rpartition("@")[2]
 
     def _message(self, ref: CaseRef, transfer: Transfer) -> EmailMessage:
         """The mail for ``transfer``, replying to the thread in ``ref``."""
         message = EmailMessage()
-        subject = title(transfer)
+        subject = title(transfer, self._texts)
         if ref.case_id:
             subject = f"[{ref.case_id}] {subject}"
         message["Subject"] = f"Re: {subject}" if ref.thread else subject
@@ -69,7 +71,7 @@ class EmailSink(SendingSink):
             message["References"] = " ".join(kept)
         message["Auto-Submitted"] = "auto-generated"
         message["X-Empfang-Event"] = transfer.event
-        message.set_content(as_text(transfer))
+        message.set_content(as_text(transfer, self._texts))
         return message
 
     def _message_id(self, transfer: Transfer) -> str:

@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 
 from adapters.cases.http import request
-from bot.cases.document import HEADLINE, as_text, title
+from bot.cases.document import as_text, headline, title
 from bot.cases.model import CaseRef, Transfer
 from bot.config.cases import ZammadSinkSection
 from bot.errors import CaseSinkError
+from bot.texts import Texts
 
 
 def _zammad_error(response: httpx.Response) -> str | None:
@@ -35,9 +36,14 @@ def _zammad_error(response: httpx.Response) -> str | None:
 
 class ZammadSink:
     def __init__(
-        self, settings: ZammadSinkSection, *, client: httpx.AsyncClient | None = None
+        self,
+        settings: ZammadSinkSection,
+        *,
+        texts: Texts,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.settings = settings
+        self._texts = texts
         self._client = client or httpx.AsyncClient(timeout=settings.timeout_seconds)
         self._headers = {"Authorization": f"Token token={settings.token.get_secret_value()}"}
 
@@ -50,7 +56,7 @@ class ZammadSink:
             "/api/v1/tickets",
             "create ticket",
             {
-                "title": title(transfer),
+                "title": title(transfer, self._texts),
                 "group": self.settings.group,
                 "customer": self._customer(transfer),
                 "article": self._note(transfer),
@@ -83,11 +89,10 @@ class ZammadSink:
             customer["mobile"] = transfer.phone
         return customer
 
-    @staticmethod
-    def _note(transfer: Transfer) -> dict[str, Any]:
+    def _note(self, transfer: Transfer) -> dict[str, Any]:
         return {
-            "subject": HEADLINE[transfer.event],
-            "body": as_text(transfer),
+            "subject": headline(transfer.event, self._texts),
+            "body": as_text(transfer, self._texts),
             "content_type": "text/plain",
             "type": "note",
             "internal": True,

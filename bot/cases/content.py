@@ -32,7 +32,6 @@ _KIND_CATEGORY = {
     MessageKind.LOCATION: "location",
     MessageKind.CONTACTS: "contact_card",
 }
-PURGED_TEXT = "(content deleted after the retention period)"
 
 
 class TransferRequest(Frozen):
@@ -109,7 +108,7 @@ def _message(
     row: MessageRow, contact: ContactRow, masker: render.Masker, texts: Texts
 ) -> TransferMessage:
     if row.body is None:
-        text = PURGED_TEXT
+        text = texts.case_purged
     elif row.direction == "in":
         text = render.inbound(row.inbound(contact.sender), masker, texts)
     else:

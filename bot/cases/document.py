@@ -8,19 +8,26 @@ same thing, and a new field reaches all of them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from bot.cases.model import Transfer, TransferMessage, utc_iso
+from bot.cases.model import Transfer, TransferEvent, TransferMessage, utc_iso
+from bot.texts import Texts
 
 SCHEMA = "empfang.case-event/1"
 
-HEADLINE = {
-    "opened": "Conversation opened",
-    "message_in": "Message from the customer",
-    "message_out": "Reply sent to the customer",
-    "closed": "Conversation closed",
-    "transcript": "Transcript of the closed conversation",
+_HEADLINE: dict[TransferEvent, Callable[[Texts], str]] = {
+    "opened": lambda texts: texts.case_opened,
+    "message_in": lambda texts: texts.case_message_in,
+    "message_out": lambda texts: texts.case_message_out,
+    "closed": lambda texts: texts.case_conversation_closed,
+    "transcript": lambda texts: texts.case_transcript,
 }
+
+
+def headline(event: TransferEvent, texts: Texts) -> str:
+    """What happened, as a note's subject: the JSON document says it with ``event``."""
+    return _HEADLINE[event](texts)
 
 
 def as_document(transfer: Transfer, *, sink: str, case_id: str | None) -> dict[str, Any]:
@@ -61,18 +68,23 @@ def _message_document(message: TransferMessage) -> dict[str, Any]:
     }
 
 
-def title(transfer: Transfer) -> str:
+def title(transfer: Transfer, texts: Texts) -> str:
     """Ticket title / e-mail subject: the pseudonym, never the number (titles travel far)."""
-    return f"WhatsApp {transfer.requester} (conversation {transfer.conversation_id})"
+    return texts.case_title.format(
+        requester=transfer.requester, conversation=transfer.conversation_id
+    )
 
 
-def as_text(transfer: Transfer) -> str:
+def as_text(transfer: Transfer, texts: Texts) -> str:
     """A plain-text rendering for humans reading the case."""
-    lines = [f"{HEADLINE[transfer.event]} — WhatsApp {transfer.requester}"]
+    lines = [f"{headline(transfer.event, texts)} — WhatsApp {transfer.requester}"]
     if transfer.phone:
-        lines.append(f"Phone: {transfer.phone}")
-    lines.append(f"Time: {utc_iso(transfer.occurred_at)}")
+        lines.append(texts.case_phone.format(phone=transfer.phone))
+    lines.append(texts.case_time.format(time=utc_iso(transfer.occurred_at)))
     for message in transfer.messages:
-        who = "Customer" if message.direction == "in" else f"Agent {message.author or ''}".strip()
+        if message.direction == "in":
+            who = texts.case_customer
+        else:
+            who = texts.case_agent.format(author=message.author or "").strip()
         lines += ["", f"[{utc_iso(message.at)}] {who}:", message.text]
     return "\n".join(lines) + "\n"

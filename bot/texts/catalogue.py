@@ -95,6 +95,19 @@ class Texts:
     """Stands for ``{who}`` in ``case_transfer_failed`` (German: dative)."""
     case_ledger_row: str
 
+    # -- what case systems' readers see (bot.cases.document, bot.cases.content) --------------
+    case_title: str
+    case_opened: str
+    case_message_in: str
+    case_message_out: str
+    case_conversation_closed: str
+    case_transcript: str
+    case_phone: str
+    case_time: str
+    case_customer: str
+    case_agent: str
+    case_purged: str
+
     # -- Slack buttons (adapters.slack.blocks) ------------------------------------------------
     button_claim: str
     button_take_over: str

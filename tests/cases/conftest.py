@@ -32,6 +32,7 @@ from bot.cases.model import CaseSink
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.intake import Intake
 from bot.job_catalog import ALERT_SLA, ALERT_WINDOW
 from bot.ports import AgentMessage
@@ -51,7 +52,7 @@ _provider_ids = itertools.count(1)
 
 def sinks_from(*tables: dict[str, Any]) -> list[CaseSink]:
     """Sinks built the way ``empfang run`` builds them: ``[[cases]]`` tables → settings."""
-    return build_sinks(Settings.model_validate({"cases": list(tables)}).cases)
+    return build_sinks(Settings.model_validate({"cases": list(tables)}).cases, ENGLISH)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ class Desk:
     def alerts(self) -> list[TransferAlert]:
         """The alerts about transfers that failed for good, as posted in the chat."""
         return [
-            TransferAlert(text=text, thread_id=thread_id, key=key)
-            for text, thread_id, key in self.chat.alerts
+            TransferAlert(text=text, thread_id=ThreadId(thread) if thread else None, key=key)
+            for text, thread, key in self.chat.alerts
             if key.startswith("case-dead-")
         ]
 
@@ -114,8 +115,8 @@ class Desk:
 
     async def customer_says(self, text: str, *, number: str = CUSTOMER) -> None:
         message = InboundMessage(
-            provider_id=f"wamid.in{next(_provider_ids)}",
-            sender=Sender(wa_id=number, profile_name="Erika Mustermann"),
+            provider_id=ProviderMessageId(f"wamid.in{next(_provider_ids)}"),
+            sender=Sender(wa_id=WaId(number), profile_name="Erika Mustermann"),
             timestamp=int(self.clock.now()),
             kind=MessageKind.TEXT,
             text=text,
@@ -127,8 +128,8 @@ class Desk:
         thread_id = await self.thread_of(number)
         await self.relay.on_agent_event(
             AgentMessage(
-                chat_id=f"chat-{next(_provider_ids)}",
-                thread_id=thread_id,
+                chat_id=ChatMessageId(f"chat-{next(_provider_ids)}"),
+                thread_id=ThreadId(thread_id),
                 author_id="@alice:example.org",
                 author_name="Alice",
                 text=text,
@@ -173,7 +174,7 @@ class Desk:
 
     async def ledger(self) -> list[LedgerRow]:
         async with self.store.transaction() as tx:
-            return await tx.cases.ledger_rows()
+            return await tx.cases.ledger.rows()
 
     async def close(self) -> None:
         await self.wired.stop()

@@ -106,7 +106,7 @@ def test_refused_by_key_path(tmp_path: Path, table: dict[str, Any], message: str
 
 def wired_from(store: Store, settings: Settings, chat: RecordingChat) -> RelayStack:
     """The production wiring with the sinks ``empfang run`` builds from ``[[cases]]``."""
-    sinks = build_sinks(settings.cases)
+    sinks = build_sinks(settings.cases, ENGLISH)
     return wire_relay(
         store, settings, chat=chat, whatsapp=RecordingWhatsApp(), texts=ENGLISH, sinks=sinks
     )

@@ -14,6 +14,7 @@ from adapters.cases import build_sinks
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
 from bot.job_catalog import CHAT_NOTICE, KIND_NAMES, RELAY_INBOUND, NoticeJob
 from bot.jobs import WorkerPool
@@ -49,7 +50,7 @@ async def accept_one(path: Path, sender: Sender) -> list[tuple[Any, ...]]:
     store = await Store.open(path, clock=ManualClock())
     try:
         message = InboundMessage(
-            provider_id="wamid.catalog1",
+            provider_id=ProviderMessageId("wamid.catalog1"),
             sender=sender,
             timestamp=1_800_000_000,
             kind=MessageKind.TEXT,
@@ -64,9 +65,9 @@ async def accept_one(path: Path, sender: Sender) -> list[tuple[Any, ...]]:
 async def test_bulk_and_per_row_intake_write_the_same_job(tmp_path: Path) -> None:
     """A sender known by number takes the bulk SQL path; one with a BSUID the per-row path
     (``bot.intake``). Same first message on a fresh store: the same job row, byte for byte."""
-    bulk = await accept_one(tmp_path / "bulk.sqlite3", Sender(wa_id=CUSTOMER))
+    bulk = await accept_one(tmp_path / "bulk.sqlite3", Sender(wa_id=WaId(CUSTOMER)))
     per_row = await accept_one(
-        tmp_path / "row.sqlite3", Sender(wa_id=CUSTOMER, user_id="DE.1234567890abcdef")
+        tmp_path / "row.sqlite3", Sender(wa_id=WaId(CUSTOMER), user_id="DE.1234567890abcdef")
     )
     assert bulk == per_row
     ((kind, payload, order_key, *_),) = bulk
@@ -116,7 +117,7 @@ async def test_every_kind_has_its_handler_in_the_production_wiring(store: Store)
         chat=RecordingChat(),
         whatsapp=RecordingWhatsApp(),
         texts=ENGLISH,
-        sinks=build_sinks(settings.cases),
+        sinks=build_sinks(settings.cases, ENGLISH),
     )
     try:
         handlers = job_handlers(wired.relay, wired.oncall, wired.cases)
