@@ -1,8 +1,9 @@
 """Slack events → ``AgentMessage`` / ``AgentAction``: what agents did, in the relay's terms.
 
-The parsing is pure (dicts in, dataclasses out); only display names need Slack, through
-the cached :class:`Directory`. The relay decides what a message means; this module only
-says who wrote what, where, and whether it was an edit.
+The parsing is pure (dicts in, dataclasses out); only display names and, for button
+presses, channel membership need Slack, through caches. The relay decides what a message
+means and who may act; this module only says who wrote or pressed what, where, whether
+they are in the channel, and whether it was an edit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.blocks import ACTIONS
+from bot.ids import ChatMessageId, ThreadId
 from bot.ports import AgentAction, AgentMessage
 
 log = logging.getLogger("empfang.slack")
@@ -43,13 +45,13 @@ class Identity:
 class ParsedMessage:
     """A message event without the author's display name (that needs a lookup)."""
 
-    chat_id: str
-    thread_id: str | None
+    chat_id: ChatMessageId
+    thread_id: ThreadId | None
     author_id: str
     raw_text: str
     author_is_bot: bool
     author_is_self: bool
-    edit_of: str | None = None
+    edit_of: ChatMessageId | None = None
 
     def mentioned_users(self) -> list[str]:
         return [m[1:].split("|")[0] for m in _MARKUP.findall(self.raw_text) if m.startswith("@")]
@@ -59,10 +61,10 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _thread_of(message: dict[str, Any]) -> str | None:
+def _thread_of(message: dict[str, Any]) -> ThreadId | None:
     """A reply has ``thread_ts`` different from its own ``ts``; a root has neither."""
     ts, thread_ts = _str(message.get("ts")), _str(message.get("thread_ts"))
-    return thread_ts if thread_ts and thread_ts != ts else None
+    return ThreadId(thread_ts) if thread_ts and thread_ts != ts else None
 
 
 def parse_message(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
@@ -78,7 +80,7 @@ def parse_message(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
     ts = _str(event.get("ts"))
     if ts is None:
         return None
-    return _build(event, me, chat_id=ts, thread_id=_thread_of(event))
+    return _build(event, me, chat_id=ChatMessageId(ts), thread_id=_thread_of(event))
 
 
 def _parse_edit(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
@@ -90,16 +92,17 @@ def _parse_edit(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
     ts = _str(new.get("ts"))
     if ts is None or new.get("subtype") not in RELAYED_SUBTYPES:
         return None
-    return _build(new, me, chat_id=_str(event.get("ts")) or ts, thread_id=_thread_of(new), edit=ts)
+    chat_id = ChatMessageId(_str(event.get("ts")) or ts)
+    return _build(new, me, chat_id=chat_id, thread_id=_thread_of(new), edit=ChatMessageId(ts))
 
 
 def _build(
     message: dict[str, Any],
     me: Identity,
     *,
-    chat_id: str,
-    thread_id: str | None,
-    edit: str | None = None,
+    chat_id: ChatMessageId,
+    thread_id: ThreadId | None,
+    edit: ChatMessageId | None = None,
 ) -> ParsedMessage:
     user, bot_id = _str(message.get("user")), _str(message.get("bot_id"))
     return ParsedMessage(
@@ -136,7 +139,7 @@ def plain_text(text: str, names: dict[str, str]) -> str:
     return html.unescape(_MARKUP.sub(replace, text))
 
 
-def parse_action(body: dict[str, Any], me: Identity) -> tuple[str, str, str] | None:
+def parse_action(body: dict[str, Any], me: Identity) -> tuple[str, ThreadId, str] | None:
     """``(action, thread_id, user_id)`` of a Claim/Close press on one of our roots."""
     if body.get("type") != "block_actions":
         return None
@@ -150,7 +153,7 @@ def parse_action(body: dict[str, Any], me: Identity) -> tuple[str, str, str] | N
     user_id = _str(user.get("id"))
     if action_id not in ACTIONS or channel != me.channel_id or not thread_id or not user_id:
         return None
-    return str(action_id), thread_id, user_id
+    return str(action_id), ThreadId(thread_id), user_id
 
 
 UserLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
@@ -209,28 +212,41 @@ class Directory:
 
 
 async def to_agent_message(parsed: ParsedMessage, directory: Directory) -> AgentMessage:
-    """Resolve the author's and mentioned users' names; bots keep their id as name."""
+    """Resolve the author's and mentioned users' names; bots keep their id as name. The
+    author is a member: Slack lets only members post in a channel (buttons differ)."""
     names = {uid: await directory.name(uid) for uid in parsed.mentioned_users()}
     author = parsed.author_id
-    name = author if parsed.author_is_bot else await directory.name(author)
+    bot = parsed.author_is_bot
     return AgentMessage(
         chat_id=parsed.chat_id,
         thread_id=parsed.thread_id,
         author_id=author,
-        author_name=name,
+        author_name=author if bot else await directory.name(author),
         text=plain_text(parsed.raw_text, names),
-        author_is_bot=parsed.author_is_bot,
+        author_is_bot=bot,
         author_is_self=parsed.author_is_self,
+        author_is_member=True,
         edit_of=parsed.edit_of,
     )
 
 
+MemberLookup = Callable[[str], Awaitable[bool]]
+"""Whether a user is in the bot's channel (``members.ChannelMembers.contains``)."""
+
+
 async def to_agent_action(
-    action: str, thread_id: str, user_id: str, directory: Directory
+    action: str,
+    thread_id: ThreadId,
+    user_id: str,
+    directory: Directory,
+    is_member: MemberLookup,
 ) -> AgentAction:
+    """A press from anyone who can see the channel: public channels show their buttons to
+    users who never joined, so membership is looked up."""
     return AgentAction(
         action=action,
         thread_id=thread_id,
         author_id=user_id,
         author_name=await directory.name(user_id),
+        author_is_member=await is_member(user_id),
     )
