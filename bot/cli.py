@@ -19,6 +19,7 @@ from bot.chain_cli import AUDIT, add_chain_parser, run_chain
 from bot.config import Settings, check_settings, load_checked, load_config
 from bot.errors import ConfigError, EmpfangError
 from bot.online import OnlineReport
+from bot.ops_cli import add_ops_parsers, run_jobs, run_status
 from bot.storage_check import storage_warnings
 
 EXIT_CONFIG = 2
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ledger_parser(sub, _config_arg)
     add_chain_parser(sub, _config_arg, AUDIT)
     add_backup_parser(sub, _config_arg)
+    add_ops_parsers(sub, _config_arg)
 
     demo = sub.add_parser("demo", help="run Empfang end to end on a local Synapse and the sandbox")
     demo.add_argument(
@@ -197,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_chain(args, AUDIT)
         if args.command == "backup":
             return run_backup(args)
+        if args.command == "jobs":
+            return run_jobs(args)
+        if args.command == "status":
+            return run_status(args)
         return _demo(args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

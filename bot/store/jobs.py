@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,20 @@ class Job:
     attempts: int
     lease_token: str | None
     created_at: float
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job as the operator sees it: no payload (it may name a conversation's content)."""
+
+    id: int
+    kind: str
+    state: str
+    attempts: int
+    created_at: float
+    run_after: float
+    lease_until: float | None
+    last_error: str | None
 
 
 _COLUMNS = "id, kind, payload, order_key, attempts, lease_token, created_at"
@@ -135,3 +150,66 @@ class Jobs:
             f"SELECT {_COLUMNS}, last_error FROM jobs WHERE state = 'dead' ORDER BY id"
         ) as cur:
             return [(_job(row), str(row[7])) async for row in cur]
+
+    # -- for the operator (``empfang jobs``) ----------------------------------------------
+
+    async def listing(
+        self, *, state: str | None = None, kind: str | None = None, limit: int = 1000
+    ) -> list[JobInfo]:
+        """Jobs without their payloads, oldest first; ``state`` is pending or dead."""
+        async with self._conn.execute(
+            "SELECT id, kind, state, attempts, created_at, run_after, lease_until, last_error"
+            " FROM jobs WHERE (:state IS NULL OR state = :state)"
+            " AND (:kind IS NULL OR kind = :kind) ORDER BY id LIMIT :limit",
+            {"state": state, "kind": kind, "limit": limit},
+        ) as cur:
+            return [JobInfo(*row) async for row in cur]
+
+    async def revive(self, job_ids: Sequence[int] | None, *, now: float) -> list[int]:
+        """Dead jobs back to pending, due now, with fresh attempts; ``None``: every dead job.
+
+        Returns the ids revived; the others were not dead (or do not exist)."""
+        where = "state = 'dead'"
+        params: list[object] = [now]
+        if job_ids is not None:
+            where += f" AND id IN ({', '.join('?' for _ in job_ids)})"
+            params.extend(job_ids)
+        async with self._conn.execute(
+            "UPDATE jobs SET state = 'pending', attempts = 0, run_after = ?,"
+            f" lease_until = NULL, lease_token = NULL WHERE {where} RETURNING id",
+            params,
+        ) as cur:
+            revived = sorted([int(row[0]) async for row in cur])
+        self.added += len(revived)
+        return revived
+
+    async def set_payload(self, job_id: int, payload: str) -> None:
+        """Replace a waiting job's payload (``empfang jobs retry`` renews case transfers)."""
+        await self._conn.execute("UPDATE jobs SET payload = ? WHERE id = ?", (payload, job_id))
+
+    async def remove(self, job_id: int, *, now: float) -> JobInfo | None:
+        """Delete a job that no worker holds right now; returns what it was, or None if it
+        does not exist or is leased (running)."""
+        async with self._conn.execute(
+            "DELETE FROM jobs WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)"
+            " RETURNING id, kind, state, attempts, created_at, run_after, lease_until,"
+            " last_error",
+            (job_id, now),
+        ) as cur:
+            row = await cur.fetchone()
+        return JobInfo(*row) if row else None
+
+    async def depths(self) -> list[tuple[str, str, int]]:
+        """(kind, state, count) for every kind with jobs."""
+        async with self._conn.execute(
+            "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state ORDER BY kind, state"
+        ) as cur:
+            return [(str(kind), str(state), int(n)) async for kind, state, n in cur]
+
+    async def oldest_pending(self) -> float | None:
+        """When the oldest pending job was enqueued (a stuck queue shows here first)."""
+        async with self._conn.execute(
+            "SELECT min(created_at) FROM jobs WHERE state = 'pending'"
+        ) as cur:
+            row = await cur.fetchone()
+        return float(row[0]) if row and row[0] is not None else None

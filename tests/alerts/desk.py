@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.intake import Intake
 from bot.ports import AgentMessage
 from bot.store import Store
@@ -114,8 +115,8 @@ class Desk:
 
     async def customer_says(self, text: str, wa_id: str = "4915112345678") -> None:
         message = InboundMessage(
-            provider_id=f"wamid.alert{next(_ids)}",
-            sender=Sender(wa_id=wa_id, profile_name="Erika"),
+            provider_id=ProviderMessageId(f"wamid.alert{next(_ids)}"),
+            sender=Sender(wa_id=WaId(wa_id), profile_name="Erika"),
             timestamp=int(self.clock.now()),
             kind=MessageKind.TEXT,
             text=text,
@@ -123,7 +124,7 @@ class Desk:
         await self.intake.accept(WebhookBatch(messages=(message,)))
         await self.pool.run_until_idle()
 
-    async def thread(self) -> str:
+    async def thread(self) -> ThreadId:
         async with self.store.transaction() as tx:
             conversation = await tx.conversations.get(1)
         assert conversation is not None and conversation.thread_id is not None
@@ -132,7 +133,7 @@ class Desk:
     async def agent_says(self, text: str) -> None:
         await self.relay.on_agent_event(
             AgentMessage(
-                chat_id=f"$agent{next(_ids)}",
+                chat_id=ChatMessageId(f"$agent{next(_ids)}"),
                 thread_id=await self.thread(),
                 author_id="@alice:example.org",
                 author_name="Alice",

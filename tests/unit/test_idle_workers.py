@@ -11,6 +11,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
 from bot.jobs import WorkerPool
 from bot.store import Store
@@ -83,8 +84,8 @@ async def test_the_bulk_intake_wakes_a_sleeping_worker(store: Store) -> None:
     try:
         await asyncio.sleep(0.1)
         message = InboundMessage(
-            provider_id="wamid.idle1",
-            sender=Sender(wa_id=CUSTOMER),
+            provider_id=ProviderMessageId("wamid.idle1"),
+            sender=Sender(wa_id=WaId(CUSTOMER)),
             timestamp=1_800_000_000,
             kind=MessageKind.TEXT,
             text="Hallo",
