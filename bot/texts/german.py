@@ -80,9 +80,9 @@ GERMAN = Texts(
         "WhatsApp, veraltete App oder Nutzungsbedingungen nicht akzeptiert)."
     ),
     failure_token=(
-        "❌ Nicht gesendet: Das WhatsApp-Zugriffstoken ist abgelaufen oder ungültig. Bitte die "
-        "Empfang-Administration bitten, whatsapp.access_token zu erneuern; bis dahin geht "
-        "keine Nachricht hinaus."
+        "❌ Nicht gesendet: Das WhatsApp-Zugriffstoken ist abgelaufen oder ungültig. Bitte der "
+        "Empfang-Administration Bescheid geben, dass whatsapp.access_token erneuert werden "
+        "muss; bis dahin geht keine Nachricht hinaus."
     ),
     failure_rate_limit=(
         "❌ Nicht gesendet: Das Sendelimit von WhatsApp wurde wiederholt erreicht. Bitte in "
