@@ -143,7 +143,7 @@ GERMAN = Texts(
     urgent_post="🚨 {mention}Dringende Nachricht von {who} (enthält ein Dringend-Stichwort).",
     urgent_page="Dringende WhatsApp-Nachricht von {who}",
     sla_reminder="⏰ {mention}{customer} wartet seit {waited} auf eine Antwort.",
-    sla_escalated="🚨 {mention}Eskaliert: {customer} wartet seit {waited}.",
+    sla_escalated="🚨 {mention}Eskaliert: {customer} wartet seit {waited} auf eine Antwort.",
     sla_page="WhatsApp-Kunde {customer} seit {waited} ohne Antwort",
     window_warning=(
         "⌛ {mention}Das 24-Stunden-Fenster von WhatsApp schließt um {closes} Uhr ({zone}), "

@@ -21,7 +21,7 @@ from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.intake import Intake
 from bot.ports import AgentMessage
 from bot.store import Store
-from bot.texts import ENGLISH
+from bot.texts import ENGLISH, Texts
 from bot.wiring import wire_relay
 from tests.cases.doubles import RecordingChat, RecordingWhatsApp
 
@@ -74,6 +74,7 @@ class Desk:
         chat: RecordingChat | None = None,
         max_attempts: int = 3,
         allowed_users: frozenset[str] = frozenset(),
+        texts: Texts = ENGLISH,
     ) -> None:
         self.store = store
         clock = store.clock
@@ -105,7 +106,7 @@ class Desk:
             settings,
             chat=self.chat,
             whatsapp=self.whatsapp,
-            texts=ENGLISH,
+            texts=texts,
             allowed_users=allowed_users,
         )
         self.oncall = wired.oncall

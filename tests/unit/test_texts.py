@@ -36,6 +36,19 @@ def test_every_language_has_the_key_with_the_same_placeholders(key: str) -> None
         text.format(**dict.fromkeys(english, "x"))  # no stray braces
 
 
+@pytest.mark.parametrize("texts", list(CATALOGUES.values()))
+def test_durations_read_well_where_they_are_used(texts: Texts) -> None:
+    """German abbreviates with a period ("30 Min."): a template that puts its own period
+    after a duration would print "Min.."."""
+    duration = texts.duration_hours.format(hours=1, minutes=30)
+    for key in KEYS:
+        template = getattr(texts, key)
+        names = placeholders(template)
+        if names & {"waited", "window", "duration"}:
+            text = template.format(**dict.fromkeys(names, duration))
+            assert ".." not in text, key
+
+
 def test_german_is_translated() -> None:
     untranslated = {key for key in KEYS if getattr(GERMAN, key) == getattr(ENGLISH, key)}
     assert untranslated == SAME_IN_BOTH
