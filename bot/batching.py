@@ -13,13 +13,14 @@ Idempotency: riders are chosen on a job's first attempt and become durable by be
 assigned to the conversation in the same transaction. A retry takes exactly those riders
 again and never new ones, because its first attempt may have posted already under the same
 key, without them. Riders record ``<post id>#<n>`` as their chat id (chat ids are unique
-per message); :func:`post_id` recovers the post.
+per message).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.ids import ChatMessageId, ThreadId
 from bot.ports import ChatPlatform
 from bot.store import Tx
 from bot.store.jobs import Job
@@ -32,7 +33,7 @@ MAX_COMBINED_BODY_CHARS = 16_000
 OnJoin = Callable[[Tx, int], Awaitable[None]]
 
 
-async def ready(chat: ChatPlatform, thread_id: str) -> int:
+async def ready(chat: ChatPlatform, thread_id: ThreadId) -> int:
     """Wait for the platform's posting slot; returns how many messages one post may carry
     (1: the platform does not combine, and nothing is waited for here)."""
     limit = chat.capabilities.combine_waiting
@@ -78,15 +79,10 @@ def combine(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
-def rider_chat_id(post: str, index: int) -> str:
-    return f"{post}#{index}"
+def rider_chat_id(post: ChatMessageId, index: int) -> ChatMessageId:
+    return ChatMessageId(f"{post}#{index}")
 
 
-def post_id(chat_id: str) -> str:
-    """The chat post a message was delivered in (riders carry ``#<n>``)."""
-    return chat_id.split("#", 1)[0]
-
-
-async def record(tx: Tx, taken: list[MessageRow], post: str) -> None:
+async def record(tx: Tx, taken: list[MessageRow], post: ChatMessageId) -> None:
     for index, row in enumerate(taken, 1):
         await tx.messages.set_chat_id(row.id, rider_chat_id(post, index))

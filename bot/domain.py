@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.ids import ProviderMessageId, WaId
+
 SERVICE_WINDOW_SECONDS = 24 * 3600.0
 """WhatsApp's customer service window: free text only this long after the customer wrote."""
 
@@ -74,7 +76,7 @@ _STATUS_RANK = {
 class Sender(Frozen):
     """Who wrote. ``wa_id`` may be missing for username users; then ``user_id`` (BSUID) keys."""
 
-    wa_id: str | None = None
+    wa_id: WaId | None = None
     user_id: str | None = None
     profile_name: str | None = None
 
@@ -129,14 +131,14 @@ class Choice(Frozen):
 class Reaction(Frozen):
     """A customer's reaction; an empty emoji means it was removed."""
 
-    message_id: str
+    message_id: ProviderMessageId
     emoji: str = ""
 
 
 class InboundMessage(Frozen):
     """One customer message, reduced to the fields Empfang needs (the intake allow-list)."""
 
-    provider_id: str
+    provider_id: ProviderMessageId
     sender: Sender
     timestamp: int
     kind: MessageKind
@@ -146,8 +148,8 @@ class InboundMessage(Frozen):
     contacts: tuple[SharedContact, ...] = ()
     choice: Choice | None = None
     reaction: Reaction | None = None
-    target_id: str | None = None
-    context_id: str | None = None
+    target_id: ProviderMessageId | None = None
+    context_id: ProviderMessageId | None = None
     forwarded: bool = False
     unsupported_type: str | None = None
     error_code: int | None = None
@@ -160,7 +162,7 @@ class InboundMessage(Frozen):
 class StatusUpdate(Frozen):
     """A delivery receipt for a message we sent."""
 
-    provider_message_id: str
+    provider_message_id: ProviderMessageId
     status: DeliveryStatus
     timestamp: int
     error_code: int | None = None
@@ -186,4 +188,4 @@ class OutboundText(Frozen):
     """A text for the customer, optionally quoting one of their messages."""
 
     text: str
-    reply_to: str | None = None
+    reply_to: ProviderMessageId | None = None

@@ -8,7 +8,8 @@ shapes are translated here so no library exception leaves a port method.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import aiohttp
 from nio import ErrorResponse
@@ -23,6 +24,8 @@ from nio.exceptions import (
 )
 
 from bot.errors import PlatformError
+
+R = TypeVar("R")
 
 # Errors a later attempt cannot fix: the bot lacks the right, the room or the login is gone.
 _PERMANENT_CODES = frozenset(
@@ -89,18 +92,42 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def from_exception(action: str, exc: Exception) -> PlatformError:
-    """Translate anything nio, aiohttp or vodozemac raised.
+EXCEPTIONS: tuple[tuple[tuple[type[BaseException], ...], str, bool], ...] = (
+    (TRANSPORT_ERRORS, "homeserver unreachable", True),
+    (
+        (SendRetryError, EncryptionError, GroupEncryptionError, OlmTrustError),
+        "encryption not ready",
+        True,
+    ),
+    ((LocalProtocolError,), "client misused or misconfigured", False),
+)
+"""What nio, aiohttp or vodozemac raise → (what it means, retryable). Transport problems and
+E2EE hiccups (a key share that did not finish) pass; a ``LocalProtocolError`` (unknown room,
+not logged in) stays whatever is repeated. Anything else is unexpected and retried."""
 
-    Transport problems and E2EE hiccups (a key share that did not finish) are retryable; a
-    ``LocalProtocolError`` means the client is misused or misconfigured (unknown room, not
-    logged in) and repeating the call changes nothing.
-    """
+
+def from_exception(action: str, exc: Exception) -> PlatformError:
+    """Translate an exception by ``EXCEPTIONS``. Only a permanent failure quotes nio's reason
+    (it describes the client's state, e.g. "No such room", and an admin needs it)."""
     name = type(exc).__name__
-    if isinstance(exc, TRANSPORT_ERRORS):
-        return PlatformError(f"Matrix {action} failed: homeserver unreachable ({name})")
-    if isinstance(exc, SendRetryError | EncryptionError | GroupEncryptionError | OlmTrustError):
-        return PlatformError(f"Matrix {action} failed: encryption not ready ({name})")
-    if isinstance(exc, LocalProtocolError):
-        return PlatformError(f"Matrix {action} failed: {name}: {exc}", retryable=False)
+    for kinds, meaning, retryable in EXCEPTIONS:
+        if isinstance(exc, kinds):
+            reason = f"{name}: {exc}" if not retryable else name
+            return PlatformError(
+                f"Matrix {action} failed: {meaning} ({reason})", retryable=retryable
+            )
     return PlatformError(f"Matrix {action} failed: unexpected {name}")
+
+
+async def request(action: str, call: Awaitable[Any], expected: type[R]) -> R:
+    """Await a nio call that answers ``expected`` on success: the one place where its
+    exceptions and its error responses become ``PlatformError``."""
+    try:
+        response = await call
+    except PlatformError:
+        raise
+    except Exception as exc:
+        raise from_exception(action, exc) from exc
+    if not isinstance(response, expected):
+        raise from_response(action, response)
+    return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from bot.ids import ChatMessageId, ThreadId
 from bot.ports import AgentMessage
 
 THREAD_REL_TYPES = frozenset({"m.thread", "io.element.thread"})
@@ -31,22 +32,22 @@ def relation(content: dict[str, Any]) -> dict[str, Any]:
     return _dict(content.get("m.relates_to"))
 
 
-def thread_root(content: dict[str, Any]) -> str | None:
+def thread_root(content: dict[str, Any]) -> ThreadId | None:
     """The thread an event belongs to, from its own relation (threads are stable MSC3440 or
     Element's pre-stable ``io.element.thread``)."""
     rel = relation(content)
     root = rel.get("event_id")
     if rel.get("rel_type") in THREAD_REL_TYPES and isinstance(root, str):
-        return root
+        return ThreadId(root)
     return None
 
 
-def edit_target(content: dict[str, Any]) -> str | None:
+def edit_target(content: dict[str, Any]) -> ChatMessageId | None:
     """The event an ``m.replace`` edit replaces."""
     rel = relation(content)
     target = rel.get("event_id")
     if rel.get("rel_type") == REPLACE and isinstance(target, str):
-        return target
+        return ChatMessageId(target)
     return None
 
 
@@ -101,7 +102,7 @@ def to_agent_message(
     bot_users: frozenset[str],
     author_name: str,
     author_is_member: bool,
-    edit_thread: str | None = None,
+    edit_thread: ThreadId | None = None,
 ) -> AgentMessage | None:
     """Translate one timeline event; None for anything that is not an agent-visible message.
 
@@ -117,7 +118,7 @@ def to_agent_message(
     msgtype, text = parsed
     edit_of = edit_target(content)
     return AgentMessage(
-        chat_id=event_id,
+        chat_id=ChatMessageId(event_id),
         thread_id=edit_thread if edit_of else thread_root(content),
         author_id=sender,
         author_name=author_name,
@@ -137,9 +138,9 @@ class ThreadIndex:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
-        self._threads: OrderedDict[str, str | None] = OrderedDict()
+        self._threads: OrderedDict[str, ThreadId | None] = OrderedDict()
 
-    def remember(self, event_id: str, thread_id: str | None) -> None:
+    def remember(self, event_id: str, thread_id: ThreadId | None) -> None:
         self._threads[event_id] = thread_id
         self._threads.move_to_end(event_id)
         while len(self._threads) > self._capacity:
@@ -148,5 +149,5 @@ class ThreadIndex:
     def __contains__(self, event_id: object) -> bool:
         return event_id in self._threads
 
-    def get(self, event_id: str) -> str | None:
+    def get(self, event_id: str) -> ThreadId | None:
         return self._threads.get(event_id)

@@ -25,6 +25,7 @@ from adapters.matrix.sync import SyncLoop, now_ms, where
 from bot.config import MatrixSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
+from bot.ids import ChatMessageId, StatusRef, ThreadId
 from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
 
 log = logging.getLogger("empfang.matrix")
@@ -157,12 +158,9 @@ class MatrixPlatform:
 
     async def _join(self, client: AsyncClient, room: str | None = None) -> str:
         """Join (or accept the invite to) the configured room; idempotent on the server."""
-        try:
-            response = await client.join(room or self._section.room_id)
-        except Exception as exc:
-            raise errors.from_exception("join", exc) from exc
-        if not isinstance(response, JoinResponse):
-            raise errors.from_response("join", response)
+        response = await errors.request(
+            "join", client.join(room or self._section.room_id), JoinResponse
+        )
         return str(response.room_id)
 
     # -- sending ------------------------------------------------------------------------------
@@ -184,38 +182,35 @@ class MatrixPlatform:
     ) -> str:
         """``room_send`` with an idempotent transaction id; encrypts in encrypted rooms."""
         client = self._require_client(action)
-        try:
-            response = await client.room_send(
-                room_id or self._room_id,
-                event_type,
-                body,
-                tx_id=content.txn_id(kind, key),
-                ignore_unverified_devices=True,
-            )
-        except Exception as exc:
-            raise errors.from_exception(action, exc) from exc
-        if not isinstance(response, RoomSendResponse):
-            raise errors.from_response(action, response)
+        sent = client.room_send(
+            room_id or self._room_id,
+            event_type,
+            body,
+            tx_id=content.txn_id(kind, key),
+            ignore_unverified_devices=True,
+        )
+        response = await errors.request(action, sent, RoomSendResponse)
         event_id = str(response.event_id)
         log.debug("matrix: %s -> %s", action, event_id)
         return event_id
 
-    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
-        return await self._send("open thread", "root", key, content.root_content(root))
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
+        return ThreadId(await self._send("open thread", "root", key, content.root_content(root)))
 
-    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+    async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         body = content.edit_content(thread_id, content.root_content(root))
         await self._send("update root", "edit", key, body)
 
-    async def ready_to_post(self, thread_id: str) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> None:
         """Matrix posts are not paced: any post may go out now."""
 
-    async def post(self, thread_id: str, text: str, *, key: str) -> str:
-        event_id = await self._send("post", "post", key, content.thread_message(thread_id, text))
+    async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
+        body = content.thread_message(thread_id, text)
+        event_id = ChatMessageId(await self._send("post", "post", key, body))
         self._threads.remember(event_id, thread_id)
         return event_id
 
-    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+    async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         """In the thread; without one in the alerts room (``[alerts] room``), else the room."""
         if thread_id is None:
             body = content.room_message(text, msgtype="m.notice")
@@ -223,17 +218,17 @@ class MatrixPlatform:
         else:
             body = content.thread_message(thread_id, text, msgtype="m.notice")
             room = None
-        return await self._send("alert", "alert", key, body, room_id=room)
+        return ChatMessageId(await self._send("alert", "alert", key, body, room_id=room))
 
     async def set_status(
         self,
-        thread_id: str,
-        chat_id: str,
+        thread_id: ThreadId,
+        chat_id: ChatMessageId,
         status: DeliveryStatus,
         *,
-        previous: str | None,
+        previous: StatusRef | None,
         key: str,
-    ) -> str | None:
+    ) -> StatusRef | None:
         """React with the status emoji, then redact the previous mark (in that order, so the
         message never shows no status). A retry re-sends nothing new: both steps are keyed."""
         try:
@@ -254,7 +249,7 @@ class MatrixPlatform:
             event_id = found
         if previous and previous != event_id:
             await self._redact(previous, key)
-        return event_id
+        return StatusRef(event_id)
 
     async def _own_reaction(self, chat_id: str, emoji: str) -> str | None:
         client = self._require_client("set status")

@@ -79,14 +79,7 @@ async def _password_login(client: AsyncClient, section: MatrixSection, device_id
             "Matrix access token rejected and no matrix.password to log in again", retryable=False
         )
     client.device_id = device_id
-    try:
-        response = await client.login(password, device_name=DEVICE_NAME)
-    except Exception as exc:
-        if isinstance(exc, PlatformError):
-            raise
-        raise errors.from_exception("login", exc) from exc
-    if not isinstance(response, LoginResponse):
-        raise errors.from_response("login", response)
+    await errors.request("login", client.login(password, device_name=DEVICE_NAME), LoginResponse)
 
 
 async def open_client(section: MatrixSection, state_file: StateFile) -> AsyncClient:

@@ -26,6 +26,7 @@ from nio import AsyncClient, MegolmEvent, RoomGetEventResponse, RoomMessagesResp
 from adapters.matrix import errors, events
 from adapters.matrix.state import StateFile
 from bot.errors import PlatformError
+from bot.ids import ThreadId
 from bot.ports import AgentEventHandler, AgentMessage
 
 log = logging.getLogger("empfang.matrix")
@@ -91,21 +92,19 @@ class SyncLoop:
         limit = 1 if first and not since else self._timeline_limit
         timeout_ms = 0 if first else POLL_TIMEOUT_MS
         budget = (timeout_ms / 1000) + 30
-        try:
+
+        async def bounded() -> Any:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
             # arrives as the sync completes, and stop() then waits forever.
             async with asyncio.timeout(budget):
-                response = await self._client.sync(
+                return await self._client.sync(
                     timeout=timeout_ms,
                     sync_filter=self._filter(limit),
                     since=since,
                     full_state=True if first else None,
                 )
-        except Exception as exc:
-            raise errors.from_exception("sync", exc) from exc
-        if not isinstance(response, SyncResponse):
-            raise errors.from_response("sync", response)
-        return response
+
+        return await errors.request("sync", bounded(), SyncResponse)
 
     async def first_sync(self) -> None:
         """The sync ``start()`` waits for. With no stored token (the bot's first start ever)
@@ -242,7 +241,7 @@ class SyncLoop:
             edit_thread=await self._thread_of(edit_of) if edit_of else None,
         )
 
-    async def _thread_of(self, event_id: str) -> str | None:
+    async def _thread_of(self, event_id: str) -> ThreadId | None:
         """The thread of an edited event: from memory, else from the homeserver.
 
         The relation of an encrypted event is in its cleartext part, so no decryption is

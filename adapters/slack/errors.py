@@ -9,6 +9,8 @@ Messages name the method and Slack's error code only, never the content that was
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -122,6 +124,16 @@ def from_exception(method: str, exc: Exception) -> PlatformError:
     if isinstance(exc, SlackClientError):
         return PlatformError(f"Slack {method} failed: {name}", code=name)
     return PlatformError(f"Slack {method} failed: unexpected {name}", code=name)
+
+
+@contextlib.contextmanager
+def translated(method: str) -> Iterator[None]:
+    """Around a Web API call: whatever slack_sdk or the transport raises leaves as the
+    ``PlatformError`` of :func:`from_exception`."""
+    try:
+        yield
+    except SLACK_ERRORS as exc:
+        raise from_exception(method, exc) from exc
 
 
 def outcome_unknown(exc: Exception) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 
+from bot.ids import ChatMessageId
+
 ROOTS = "\x00roots"
 """The scope of thread roots (top-level posts in the channel)."""
 
@@ -20,14 +22,14 @@ ROOTS = "\x00roots"
 class PostLedger:
     def __init__(self, capacity: int = 50_000) -> None:
         self._capacity = capacity
-        self._posts: OrderedDict[str, str] = OrderedDict()
+        self._posts: OrderedDict[str, ChatMessageId] = OrderedDict()
         self._complete: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> ChatMessageId | None:
         return self._posts.get(key)
 
-    def remember(self, key: str, ts: str) -> None:
+    def remember(self, key: str, ts: ChatMessageId) -> None:
         self._posts[key] = ts
         self._posts.move_to_end(key)
         while len(self._posts) > self._capacity:

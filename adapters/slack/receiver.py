@@ -151,10 +151,8 @@ class Receiver:
         """Open the WebSocket. The URL is fetched here first, so a bad app token fails
         ``start`` with Slack's error instead of the SDK retrying it forever."""
         assert self._app_token is not None
-        try:
+        with errors.translated("apps.connections.open"):
             opened = await self._client.apps_connections_open(app_token=self._app_token)
-        except errors.SLACK_ERRORS as exc:
-            raise errors.from_exception("apps.connections.open", exc) from exc
         handler = AsyncSocketModeHandler(self.app, self._app_token, web_client=self._client)
         handler.client.wss_uri = str(opened["url"])
         try:

@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 
 from adapters.whatsapp import signature
-from adapters.whatsapp.errors import error_from_response
+from adapters.whatsapp.errors import error_from_response, unreachable_as
 from adapters.whatsapp.parse import parse_webhook
 from bot.domain import OutboundText, WebhookBatch
 from bot.errors import ProviderError
+from bot.ids import ProviderMessageId, WaId
 
 MAX_TEXT = 4096
 
@@ -67,14 +68,10 @@ class CloudWhatsApp:
     # -- outbound ----------------------------------------------------------------------------
 
     async def _post(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
+        with unreachable_as("WhatsApp API unreachable"):
             response = await self._client.post(
                 f"{self._base}/{path}", headers=self._headers, **kwargs
             )
-        except httpx.HTTPError as exc:
-            raise ProviderError(
-                f"WhatsApp API unreachable: {type(exc).__name__}", retryable=True
-            ) from exc
         if response.status_code >= 400:
             raise error_from_response(response)
         try:
@@ -83,7 +80,7 @@ class CloudWhatsApp:
             raise ProviderError("WhatsApp API answered with non-JSON", retryable=True) from exc
         return body
 
-    async def send_text(self, to: str, message: OutboundText) -> str:
+    async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId:
         """Send free text; returns the wamid. Long texts are refused, not silently cut."""
         if len(message.text) > MAX_TEXT:
             raise ProviderError(
@@ -102,11 +99,11 @@ class CloudWhatsApp:
             payload["context"] = {"message_id": message.reply_to}
         body = await self._post(f"{self._phone_number_id}/messages", json=payload)
         try:
-            return str(body["messages"][0]["id"])
+            return ProviderMessageId(str(body["messages"][0]["id"]))
         except (KeyError, IndexError, TypeError) as exc:
             raise ProviderError("send answered without a message id", retryable=False) from exc
 
-    async def mark_read(self, provider_message_id: str) -> None:
+    async def mark_read(self, provider_message_id: ProviderMessageId) -> None:
         await self._post(
             f"{self._phone_number_id}/messages",
             json={
@@ -119,15 +116,14 @@ class CloudWhatsApp:
     async def download_media(self, media_id: str) -> DownloadedMedia:
         """Resolve the short-lived URL, then fetch it with the same Bearer token."""
         try:
-            meta = await self._client.get(f"{self._base}/{media_id}", headers=self._headers)
-            if meta.status_code >= 400:
-                raise error_from_response(meta)
-            info = meta.json()
-            data = await self._client.get(
-                str(info["url"]), headers=self._headers, follow_redirects=True
-            )
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"media download failed: {type(exc).__name__}") from exc
+            with unreachable_as("media download failed"):
+                meta = await self._client.get(f"{self._base}/{media_id}", headers=self._headers)
+                if meta.status_code >= 400:
+                    raise error_from_response(meta)
+                info = meta.json()
+                data = await self._client.get(
+                    str(info["url"]), headers=self._headers, follow_redirects=True
+                )
         except (KeyError, ValueError) as exc:
             raise ProviderError("media lookup answered without a url", retryable=False) from exc
         if data.status_code >= 400:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -15,11 +17,25 @@ from bot.errors import (
     WindowClosed,
 )
 
-_RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}
-_TOKEN_CODES = {0, 190}
-_RETRYABLE_CODES = {1, 2, 131000, 131016, 131057}
-# Pair rate limit: Meta recommends 4^X seconds; start with a pause worth waiting for.
+BY_CODE: dict[int, type[ProviderError]] = {
+    0: TokenInvalid,
+    190: TokenInvalid,
+    4: RateLimited,
+    80007: RateLimited,
+    130429: RateLimited,
+    131048: RateLimited,
+    131056: RateLimited,
+    131047: WindowClosed,
+    131026: Undeliverable,
+}
+"""Graph error codes → the exception the job worker acts on. The code decides; the HTTP
+status only where Meta sent no known code (``BY_STATUS``)."""
+BY_STATUS: dict[int, type[ProviderError]] = {401: TokenInvalid, 429: RateLimited}
+RETRYABLE_CODES = frozenset({1, 2, 131000, 131016, 131057})
+"""Codes that are no class of their own but worth another attempt (temporary errors)."""
 _PAIR_LIMIT_SECONDS = 16.0
+"""Pair rate limit (131056) without ``Retry-After``: Meta recommends 4^X seconds; start
+with a pause worth waiting for."""
 
 
 def error_from_response(response: httpx.Response) -> ProviderError:
@@ -35,16 +51,25 @@ def error_from_response(response: httpx.Response) -> ProviderError:
         code = error.get("code") if isinstance(error.get("code"), int) else None
         title = str(error.get("message") or title)
     message = f"WhatsApp API error {code if code is not None else response.status_code}: {title}"
-    if code in _TOKEN_CODES or response.status_code == 401:
-        return TokenInvalid(message, code=code)
-    if code in _RATE_LIMIT_CODES or response.status_code == 429:
+    kind = BY_CODE.get(code) if code is not None else None
+    kind = kind or BY_STATUS.get(response.status_code, ProviderError)
+    if kind is RateLimited:
         wait = retry_after.seconds(response.headers.get("Retry-After"))
         if wait is None and code == 131056:
             wait = _PAIR_LIMIT_SECONDS
         return RateLimited(message, code=code, retry_after=wait)
-    if code == 131047:
-        return WindowClosed(message, code=code)
-    if code == 131026:
-        return Undeliverable(message, code=code)
-    retryable = response.status_code >= 500 or code in _RETRYABLE_CODES
-    return ProviderError(message, code=code, retryable=retryable)
+    if kind is ProviderError:
+        retryable = response.status_code >= 500 or code in RETRYABLE_CODES
+        return ProviderError(message, code=code, retryable=retryable)
+    return kind(message, code=code)
+
+
+@contextmanager
+def unreachable_as(what: str) -> Iterator[None]:
+    """httpx failing to reach Meta (connection, timeout, protocol) → retryable
+    ``ProviderError`` naming ``what`` and the failure's type, never the URL (it may carry
+    a media id)."""
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"{what}: {type(exc).__name__}", retryable=True) from exc

@@ -28,6 +28,7 @@ from bot.domain import (
     WebhookBatch,
 )
 from bot.errors import PayloadError
+from bot.ids import ProviderMessageId, WaId
 from bot.logfilter import mask_log_text
 
 JSON = dict[str, Any]
@@ -277,7 +278,9 @@ def _message(
     if wa_id is None and user_id is None:
         raise PayloadError("messages[] has neither from nor from_user_id")
     name, name_repaired = names.get(wa_id or "") or names.get(user_id or "") or (None, False)
-    sender = Sender(wa_id=wa_id, user_id=user_id, profile_name=name)
+    sender = Sender(
+        wa_id=None if wa_id is None else WaId(wa_id), user_id=user_id, profile_name=name
+    )
     raw_type = raw.get("type")
     type_name = _label(raw_type) if isinstance(raw_type, str) else ""
     try:
@@ -352,7 +355,8 @@ def _content(kind: MessageKind, content: Any, raw: JSON) -> dict[str, Any]:
         target = _str(body.get("message_id"))
         if target is None:
             raise PayloadError("reaction.message_id missing")
-        return {"reaction": Reaction(message_id=target, emoji=str(body.get("emoji") or ""))}
+        emoji = str(body.get("emoji") or "")
+        return {"reaction": Reaction(message_id=ProviderMessageId(target), emoji=emoji)}
     if kind is MessageKind.ORDER:
         return {"text": _order_summary(body)}
     if kind is MessageKind.SYSTEM:
@@ -461,7 +465,7 @@ def _status(raw: JSON) -> StatusUpdate:
     errors = raw.get("errors")
     first = errors[0] if isinstance(errors, list) and errors else None
     return StatusUpdate(
-        provider_message_id=provider_id,
+        provider_message_id=ProviderMessageId(provider_id),
         status=status,
         timestamp=_timestamp(raw),
         error_code=_error_code(errors),

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.domain import Sender
+from bot.ids import WaId
 
 
 @dataclass(frozen=True)
 class ContactRow:
     id: int
-    wa_id: str | None
+    wa_id: WaId | None
     user_id: str | None
     pseudonym: str
     profile_name: str | None

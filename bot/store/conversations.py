@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.ids import ThreadId
+
 
 @dataclass(frozen=True)
 class ConversationRow:
     id: int
     contact_id: int
     state: str
-    thread_id: str | None
+    thread_id: ThreadId | None
     opened_at: float
     closed_at: float | None
     claimed_by: str | None
@@ -47,7 +49,7 @@ class Conversations:
     async def open_for(self, contact_id: int) -> ConversationRow | None:
         return await self._one("contact_id = ? AND state = 'open'", (contact_id,))
 
-    async def by_thread(self, thread_id: str) -> ConversationRow | None:
+    async def by_thread(self, thread_id: ThreadId) -> ConversationRow | None:
         return await self._one("thread_id = ?", (thread_id,))
 
     async def latest_for(self, contact_id: int) -> ConversationRow | None:
@@ -66,7 +68,7 @@ class Conversations:
         assert created is not None
         return created, True
 
-    async def set_thread(self, conversation_id: int, thread_id: str) -> None:
+    async def set_thread(self, conversation_id: int, thread_id: ThreadId) -> None:
         await self._conn.execute(
             "UPDATE conversations SET thread_id = ? WHERE id = ?", (thread_id, conversation_id)
         )

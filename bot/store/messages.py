@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.domain import DeliveryStatus, InboundMessage, Sender, StatusUpdate, UnsupportedEvent
+from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, WaId
 
 
 @dataclass(frozen=True)
@@ -19,15 +20,15 @@ class MessageRow:
     direction: str
     contact_id: int
     conversation_id: int | None
-    provider_id: str | None
-    chat_id: str | None
+    provider_id: ProviderMessageId | None
+    chat_id: ChatMessageId | None
     kind: str
     body: str | None
     author: str | None
     status: str | None
     error_code: int | None
     error_title: str | None
-    status_chat_id: str | None
+    status_chat_id: StatusRef | None
     shown_status: str | None
     created_at: float
 
@@ -46,7 +47,7 @@ _COLUMNS = (
     "id, direction, contact_id, conversation_id, provider_id, chat_id, kind, body, author,"
     " status, error_code, error_title, status_chat_id, shown_status, created_at"
 )
-_PLACEHOLDER_SENDER = Sender(wa_id="0")
+_PLACEHOLDER_SENDER = Sender(wa_id=WaId("0"))
 
 
 def stored_body(message: InboundMessage) -> str:
@@ -70,10 +71,10 @@ class Messages:
     async def get(self, message_id: int) -> MessageRow | None:
         return await self._one("id = ?", (message_id,))
 
-    async def by_chat_id(self, chat_id: str) -> MessageRow | None:
+    async def by_chat_id(self, chat_id: ChatMessageId) -> MessageRow | None:
         return await self._one("chat_id = ?", (chat_id,))
 
-    async def by_provider_id(self, provider_id: str) -> MessageRow | None:
+    async def by_provider_id(self, provider_id: ProviderMessageId) -> MessageRow | None:
         return await self._one("provider_id = ?", (provider_id,))
 
     async def insert_inbound(
@@ -93,7 +94,7 @@ class Messages:
         *,
         contact_id: int,
         conversation_id: int,
-        chat_id: str | None,
+        chat_id: ChatMessageId | None,
         body: str,
         author: str,
         now: float,
@@ -115,16 +116,16 @@ class Messages:
             "UPDATE messages SET conversation_id = ? WHERE id = ?", (conversation_id, message_id)
         )
 
-    async def set_chat_id(self, message_id: int, chat_id: str) -> None:
+    async def set_chat_id(self, message_id: int, chat_id: ChatMessageId) -> None:
         await self._conn.execute(
             "UPDATE messages SET chat_id = ? WHERE id = ?", (chat_id, message_id)
         )
 
-    async def set_shown_status(self, message_id: int, status: str, chat_id: str | None) -> None:
-        """Remember which status the chat shows and the reaction that shows it."""
+    async def set_shown_status(self, message_id: int, status: str, mark: StatusRef | None) -> None:
+        """Remember which status the chat shows and the platform's ref of the mark showing it."""
         await self._conn.execute(
             "UPDATE messages SET shown_status = ?, status_chat_id = ? WHERE id = ?",
-            (status, chat_id, message_id),
+            (status, mark, message_id),
         )
 
     async def mark_failed(self, message_id: int, code: int | None, title: str) -> None:
@@ -142,7 +143,7 @@ class Messages:
             (conversation_id,),
         )
 
-    async def mark_sent(self, message_id: int, provider_id: str, now: float) -> None:
+    async def mark_sent(self, message_id: int, provider_id: ProviderMessageId, now: float) -> None:
         await self._conn.execute(
             "UPDATE messages SET provider_id = ?, sent_at = ? WHERE id = ?",
             (provider_id, now, message_id),
@@ -164,7 +165,7 @@ class Messages:
         )
         return cur.rowcount == 1
 
-    async def apply_status_events(self, provider_id: str) -> MessageRow | None:
+    async def apply_status_events(self, provider_id: ProviderMessageId) -> MessageRow | None:
         """Move the message to its highest-ranked receipt; the row if that changed it.
 
         Receipts arrive in any order and may arrive before the send is recorded, so the

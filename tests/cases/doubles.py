@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 
 from bot.domain import DeliveryStatus, OutboundText, WebhookBatch
+from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
 from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
 
 _ids = itertools.count(1)
@@ -40,43 +41,43 @@ class RecordingChat:
     def _once(self, key: str) -> str | None:
         return self._keys.get(key) if self.idempotent else None
 
-    async def open_thread(self, root: ThreadRoot, *, key: str) -> str:
+    async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
         if (found := self._once(key)) is not None:
-            return found
-        thread_id = f"thread-{next(_ids)}"
+            return ThreadId(found)
+        thread_id = ThreadId(f"thread-{next(_ids)}")
         self._keys[key] = thread_id
         self.roots[thread_id] = root
         self.posts[thread_id] = []
         return thread_id
 
-    async def update_root(self, thread_id: str, root: ThreadRoot, *, key: str) -> None:
+    async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         self.roots[thread_id] = root
 
-    async def ready_to_post(self, thread_id: str) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> None:
         return None
 
-    async def post(self, thread_id: str, text: str, *, key: str) -> str:
+    async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         if (found := self._once(key)) is not None:
-            return found
-        chat_id = f"post-{next(_ids)}"
+            return ChatMessageId(found)
+        chat_id = ChatMessageId(f"post-{next(_ids)}")
         self._keys[key] = chat_id
         self.posts.setdefault(thread_id, []).append(text)
         return chat_id
 
     async def set_status(
         self,
-        thread_id: str,
-        chat_id: str,
+        thread_id: ThreadId,
+        chat_id: ChatMessageId,
         status: DeliveryStatus,
         *,
-        previous: str | None,
+        previous: StatusRef | None,
         key: str,
-    ) -> str | None:
-        return f"reaction-{status.value}-{chat_id}"
+    ) -> StatusRef | None:
+        return StatusRef(f"reaction-{status.value}-{chat_id}")
 
-    async def alert(self, text: str, *, thread_id: str | None, key: str) -> str:
+    async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         self.alerts.append((text, thread_id, key))
-        return f"alert-{next(_ids)}"
+        return ChatMessageId(f"alert-{next(_ids)}")
 
 
 class RecordingWhatsApp:
@@ -91,11 +92,11 @@ class RecordingWhatsApp:
     def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch:
         raise NotImplementedError("tests feed the intake directly")
 
-    async def send_text(self, to: str, message: OutboundText) -> str:
+    async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId:
         self.sent.append((to, message.text))
-        return f"wamid.out{next(_ids)}"
+        return ProviderMessageId(f"wamid.out{next(_ids)}")
 
-    async def mark_read(self, provider_message_id: str) -> None:
+    async def mark_read(self, provider_message_id: ProviderMessageId) -> None:
         return None
 
     async def aclose(self) -> None:

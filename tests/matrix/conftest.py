@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 
@@ -30,7 +31,7 @@ class Team:
     reader: RoomReader
     store: Path
 
-    def section(self, **extra: object) -> MatrixSection:
+    def section(self, **extra: Any) -> MatrixSection:
         return section(self.hs, self.bot, self.room_id, self.store, **extra)
 
     async def say(self, content: dict[str, object] | str) -> str:
