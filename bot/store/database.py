@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -33,6 +32,7 @@ from bot.store.conversations import Conversations
 from bot.store.jobs import Jobs
 from bot.store.messages import Messages
 from bot.store.migrations import migrate
+from bot.store.sync_thread import SyncThread
 
 T = TypeVar("T")
 
@@ -69,7 +69,7 @@ class Store:
         self._conn = conn
         self._raw = raw
         """``conn``'s own sqlite3 connection, for :meth:`run_sync`."""
-        self._sync_thread = ThreadPoolExecutor(1, thread_name_prefix="empfang-store")
+        self._sync_thread = SyncThread("empfang-store")
         self.instance_id = instance_id
         """Random per database: keeps idempotency keys of two databases (e.g. after a reset
         with the same chat account) from ever colliding."""
@@ -121,7 +121,7 @@ class Store:
     async def close(self) -> None:
         async with self._lock:
             await self._conn.close()
-        self._sync_thread.shutdown()
+        self._sync_thread.stop()
 
     def on_new_jobs(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each commit that added or re-queued jobs (wakes workers).
@@ -164,8 +164,8 @@ class Store:
         work that is a single writing statement, which SQLite commits atomically by itself.
         ``adds_jobs`` says that ``work`` may enqueue jobs, so the workers are woken after it.
 
-        The lock is held until ``work`` has finished, even if the caller is cancelled: the
-        thread cannot be stopped, and a transaction begun meanwhile would interleave with it.
+        The lock is held until ``work`` has finished, even if the caller is cancelled
+        (:meth:`SyncThread.run`): a transaction begun meanwhile would interleave with it.
         """
         raw = self._raw
 
@@ -182,12 +182,7 @@ class Store:
             return result
 
         async with self._lock:
-            running = asyncio.get_running_loop().run_in_executor(self._sync_thread, in_transaction)
-            try:
-                result = await asyncio.shield(running)
-            finally:
-                if not running.done():
-                    await asyncio.wait([running])
+            result = await self._sync_thread.run(in_transaction)
         if adds_jobs:
             self._announce_new_jobs()
         return result

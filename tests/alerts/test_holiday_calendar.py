@@ -3,7 +3,6 @@ merged with the explicit ``holidays`` list; unknown codes are refused by key."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -71,14 +70,6 @@ def test_unknown_country_or_subdivision_is_refused_by_key(
 def test_codes_are_normalised() -> None:
     section = BusinessHoursSection(holidays_country=" de", holidays_subdivision="by")
     assert (section.holidays_country, section.holidays_subdivision) == ("DE", "BY")
-
-
-@pytest.fixture
-async def pager() -> AsyncIterator[PagingReceiver]:
-    receiver = PagingReceiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 @pytest.mark.parametrize(("subdivision", "auto_replies"), [("BY", 1), ("BE", 0)])

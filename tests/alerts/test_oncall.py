@@ -3,10 +3,7 @@ by a controllable clock (no real waiting)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.clock import ManualClock
 from bot.errors import PlatformError, TokenInvalid
@@ -16,14 +13,6 @@ from tests.cases.doubles import RecordingChat
 
 MONDAY_10 = at("2026-11-30 10:00")
 OFFICE = {"weekly": {day: ["08:00-18:00"] for day in ("monday", "tuesday", "wednesday")}}
-
-
-@pytest.fixture
-async def pager() -> AsyncIterator[PagingReceiver]:
-    receiver = PagingReceiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 async def open_store(path: Path, start: float) -> Store:
