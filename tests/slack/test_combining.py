@@ -42,10 +42,13 @@ class Chat:
 
     name = "test"
 
-    def __init__(self, combine: int | None) -> None:
+    def __init__(self, combine: int | None, *, reactions: bool = True) -> None:
         paced = combine is not None
-        self.capabilities = Capabilities(paced=paced, combine_waiting=combine or 1)
+        self.capabilities = Capabilities(
+            paced=paced, combine_waiting=combine or 1, reactions=reactions
+        )
         self.posts: list[tuple[str, str]] = []
+        self.marks: list[str] = []
         self.fail_posts = 0
         self.waits = 0
         self._keys: dict[str, str] = {}
@@ -83,6 +86,7 @@ class Chat:
         previous: StatusRef | None,
         key: str,
     ) -> StatusRef | None:
+        self.marks.append(status.value)
         return StatusRef(status.value)
 
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
@@ -118,9 +122,9 @@ class Cases:
 
 
 class Desk:
-    def __init__(self, store: Store, combine: int | None) -> None:
+    def __init__(self, store: Store, combine: int | None, *, reactions: bool = True) -> None:
         self.store = store
-        self.chat = Chat(combine)
+        self.chat = Chat(combine, reactions=reactions)
         self.cases = Cases()
         privacy = PrivacySection(pseudonym_key=SecretStr(KEY))
         policy = RelayPolicy(privacy, ENGLISH)
@@ -220,6 +224,32 @@ async def test_other_jobs_keep_their_place(store: Store) -> None:
     texts = desk.texts()
     assert texts[0:2] == ["eins", "zwei"] and texts[3] == "drei"
     assert texts[2].startswith("Reply in this thread")
+
+
+@pytest.mark.parametrize(("reactions", "marks"), [(True, ["queued"]), (False, [])])
+async def test_delivery_marks_only_where_the_platform_shows_reactions(
+    store: Store, reactions: bool, marks: list[str]
+) -> None:
+    """Not about combining, but the same desk: ``Capabilities.reactions`` decides whether
+    the relay asks for marks; the shown state is recorded either way."""
+    desk = Desk(store, combine=None, reactions=reactions)
+    await desk.says("Hallo")
+    await desk.run()
+    thread = next(v for k, v in desk.chat._keys.items() if "root-" in k)
+    reply = AgentMessage(
+        chat_id=ChatMessageId("a1"),
+        thread_id=ThreadId(thread),
+        author_id="U1",
+        author_name="A",
+        text="Guten Tag",
+    )
+    await desk.relay.on_agent_event(reply)
+    await desk.run()
+
+    assert desk.chat.marks == marks
+    query = "SELECT shown_status FROM messages WHERE direction = 'out'"
+    async with store.transaction() as tx, tx.conn.execute(query) as cur:
+        assert [row[0] async for row in cur] == ["queued"]  # "sent" waits for WhatsApp's receipt
 
 
 async def test_lines_behind_a_rate_limit_share_a_post_through_the_production_stack(
