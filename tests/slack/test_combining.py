@@ -4,6 +4,7 @@ the production stack (``Empfang`` on the fake Slack)."""
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from bot.alerts.monitor import MonitoredChat
 from bot.clock import ManualClock
 from bot.config import PrivacySection
 from bot.domain import (
@@ -260,6 +262,13 @@ async def test_lines_behind_a_rate_limit_share_a_post_through_the_production_sta
     the customer writes meanwhile queue behind it. The retry takes no riders (see
     ``bot.batching``); the next post carries all the rest."""
     stack = await start_stack("socket")
+    assert stack.bot is not None and stack.bot.relaying is not None
+    watched = stack.bot.relaying.chat  # the platform as the relay sees it
+    assert isinstance(watched, MonitoredChat)
+    # What Python >= 3.12's isinstance on protocols looks at: members found without __getattr__.
+    assert inspect.getattr_static(watched, "ready_to_post")
+    assert watched.capabilities.combine_waiting == 10
+
     stack.fake.throttle(2)
     lines = ["eins", "zwei", "drei", "vier"]
     for line in lines:
