@@ -44,6 +44,8 @@ SHORT_LEASE = {"lease_seconds": 3.0}
 # ~15 s of an outage; with the defaults (1 s doubling to 300 s) they last about six minutes.
 # These tests are about order and duplicates after an outage, not the attempt budget.
 PATIENT = {"max_attempts": 100}
+# Every customer writes once per round: about 20 rounds fall into the outage, however long.
+ROUND_SECONDS = max(0.5, FAULT_SECONDS / 20)
 
 
 def _everything_once(found: dict[int, list[int]], per_customer: int) -> None:
@@ -118,7 +120,7 @@ async def test_synapse_stopped_under_load_then_everything_arrives_in_order(
         for customer in range(CUSTOMERS):
             stack.sandbox.say(customer_number(customer), line(customer, rounds))
         rounds += 1
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(ROUND_SECONDS)
 
     async with Stack(settings) as stack:
         for _ in range(3):
@@ -130,7 +132,7 @@ async def test_synapse_stopped_under_load_then_everything_arrives_in_order(
         await private_synapse.start()
         for _ in range(3):
             await one_round(stack)
-        found = await wait_for_lines(view, CUSTOMERS, rounds, within=60)
+        found = await wait_for_lines(view, CUSTOMERS, rounds, within=60 + FAULT_SECONDS)
     _everything_once_in_order(found, rounds)
 
 
