@@ -20,7 +20,8 @@ RUN pip install --no-cache-dir --no-deps . \
     && pip check \
     && useradd --system --uid 10001 --home-dir /var/lib/empfang --create-home empfang \
     && mkdir -p /etc/empfang \
-    && chown empfang /var/lib/empfang
+    && chown empfang /var/lib/empfang \
+    && chmod 700 /var/lib/empfang
 
 USER empfang
 WORKDIR /var/lib/empfang
