@@ -78,7 +78,8 @@ async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(tmp_p
         assert conn.execute("SELECT count(*) FROM contacts").fetchone() == (8,)
         jobs = conn.execute(
             "SELECT j.payload, j.order_key, m.id, m.contact_id FROM jobs j"
-            " JOIN messages m ON j.payload = json_object('message_id', m.id, 'contact_id', m.contact_id)"
+            " JOIN messages m"
+            " ON j.payload = json_object('message_id', m.id, 'contact_id', m.contact_id)"
         ).fetchall()
     assert len(jobs) == 201
     assert all(order_key == f"contact:{contact_id}" for _, order_key, _, contact_id in jobs)
@@ -130,7 +131,8 @@ async def test_per_customer_order_of_jobs_follows_arrival(tmp_path: Path, concur
             row[0]
             for row in conn.execute(
                 "SELECT m.provider_id FROM jobs j JOIN messages m"
-                " ON j.payload = json_object('message_id', m.id, 'contact_id', m.contact_id) ORDER BY j.id"
+                " ON j.payload = json_object('message_id', m.id, 'contact_id', m.contact_id)"
+                " ORDER BY j.id"
             )
         ]
     assert order == [f"wamid.g{n}" for n in range(64)]
