@@ -3,6 +3,7 @@ a JSONL sink, and still passes: the bot works either way, the admin decides."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -12,35 +13,30 @@ from bot.cli import main
 
 
 def _config(tmp_path: Path, store: Path, matrix: Path, jsonl: Path) -> Path:
+    """A valid config (credentials of any shape will do offline) placing the three folders."""
+    sections: dict[str, dict[str, str]] = {
+        "store": {"path": str(store / "empfang.sqlite3")},
+        "whatsapp": {
+            key: "0123456789abcdef"
+            for key in ("phone_number_id", "access_token", "app_secret", "verify_token")
+        },
+        "matrix": {
+            "homeserver": "https://matrix.example.com",
+            "user_id": "@empfang:example.com",
+            "access_token": "syt_token",
+            "room_id": "!support:example.com",
+            "store_path": str(matrix),
+        },
+        "privacy": {"pseudonym_key": "a-long-enough-secret-key"},
+    }
+    lines = [
+        f"[{name}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in keys.items())
+        for name, keys in sections.items()
+    ]
+    sink = {"type": "jsonl", "name": "archive", "path": str(jsonl / "cases.jsonl")}
+    lines.append("[[cases]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in sink.items()))
     path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[store]
-path = "{store / "empfang.sqlite3"}"
-
-[whatsapp]
-phone_number_id = "106540352242922"
-access_token = "EAAG-real-looking-token"
-app_secret = "0123456789abcdef"
-verify_token = "my-verify-token"
-
-[matrix]
-homeserver = "https://matrix.example.com"
-user_id = "@empfang:example.com"
-access_token = "syt_real_token"
-room_id = "!support:example.com"
-store_path = "{matrix}"
-
-[privacy]
-pseudonym_key = "a-long-enough-secret-key"
-
-[[cases]]
-type = "jsonl"
-name = "archive"
-path = "{jsonl / "cases.jsonl"}"
-""",
-        encoding="utf-8",
-    )
+    path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
 
