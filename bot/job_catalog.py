@@ -95,6 +95,8 @@ class PageJob(Frozen):
 
 @dataclass(frozen=True)
 class JobKind(Generic[P]):
+    """One kind of job: the name stored in its rows, its payload model, its order key."""
+
     name: str
     payload: type[P]
     order_key: Callable[[P], str | None]
@@ -135,16 +137,24 @@ RELAY_OUTBOUND = JobKind("relay.outbound", MessageJob, _by_contact)
 CHAT_STATUS = JobKind("chat.status", MessageJob, _by_contact)
 """Show a message's delivery status in the thread."""
 CHAT_NOTICE = JobKind("chat.notice", NoticeJob, _by_contact)
+"""Post a notice from Empfang into the thread (refusals, help, closing, auto-replies)."""
 CHAT_ROOT = JobKind("chat.root", ConversationJob, _by_contact)
+"""Re-render the thread's root (claimed, closed, window time)."""
 ALERT_SLA = JobKind("alert.sla", TimerJob, _unordered)
+"""Remind, later escalate, while a customer waits; timers run whenever they are due."""
 ALERT_WINDOW = JobKind("alert.window", TimerJob, _unordered)
+"""Warn before the 24-hour window of an unanswered customer closes."""
 ALERT_POST = JobKind("alert.post", AlertPostJob, _unordered)
+"""Post an alert into the thread and the alerts room."""
 ALERT_PAGE = JobKind("alert.page", PageJob, lambda _: PAGING_ORDER_KEY)
+"""Send a page to the paging tool."""
 CASE_TRANSFER = JobKind(
     "case.transfer",
     TransferRequest,
     lambda request: transfer_order_key(request.conversation_id, request.sink),
 )
+"""Deliver one conversation event to one case system; in order per conversation and sink,
+never waiting for chat jobs."""
 
 KIND_NAMES: frozenset[str] = frozenset(
     kind.name
