@@ -7,13 +7,24 @@ arrives Friday evening is due Monday morning, not at night.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from holidays import country_holidays
 
 from bot.config.alerts import WEEKDAYS, BusinessHoursSection, parse_span
 
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
 _HORIZON_DAYS = 400  # a year of closed days (and holidays) can't hide the next opening
+
+
+def _public_holidays(section: BusinessHoursSection) -> HolidayBase | None:
+    """The country's calendar; imported only when configured (the package takes ~0.3 s)."""
+    if not section.holidays_country:
+        return None
+    from holidays import country_holidays
+
+    return country_holidays(section.holidays_country, subdiv=section.holidays_subdivision or None)
 
 
 class BusinessHours:
@@ -25,11 +36,7 @@ class BusinessHours:
             for day, spans in section.weekly.items()
         }
         self._holidays = set(section.holidays)
-        self._public_holidays = (
-            country_holidays(section.holidays_country, subdiv=section.holidays_subdivision or None)
-            if section.holidays_country
-            else None
-        )
+        self._public_holidays = _public_holidays(section)
 
     def _spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.is_holiday(day):
