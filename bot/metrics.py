@@ -42,9 +42,10 @@ class Metrics:
             family: Counter(f"empfang_{family}", text, ["outcome"], registry=self.registry)
             for family, (text, _) in _OUTCOME_HELP.items()
         }
+        self._children: dict[tuple[OutcomeFamily, str], Counter] = {}
         for family, (_, outcomes) in _OUTCOME_HELP.items():
             for outcome in outcomes:  # present from the start, so rate() sees the first one
-                self._outcomes[family].labels(outcome)
+                self._child(family, outcome)
         self._jobs = Gauge(
             "empfang_jobs",
             "Jobs in the queue by state: pending, leased (a worker runs it), dead (given up).",
@@ -64,9 +65,17 @@ class Metrics:
             registry=self.registry,
         )
 
+    def _child(self, family: OutcomeFamily, outcome: str) -> Counter:
+        """The labelled counter, kept: ``labels()`` locks and looks up on every call."""
+        child = self._children.get((family, outcome))
+        if child is None:
+            child = self._children[(family, outcome)] = self._outcomes[family].labels(outcome)
+        return child
+
     def count(self, family: OutcomeFamily, outcome: str, by: int = 1) -> None:
+        """Called per webhook on the intake's hot path, hence the kept children."""
         if by:
-            self._outcomes[family].labels(outcome).inc(by)
+            self._child(family, outcome).inc(by)
 
     def set_jobs(self, counts: Mapping[str, int]) -> None:
         """Every state gets a value, 0 included: a state that empties must not keep its last."""
