@@ -17,6 +17,7 @@ from bot.backup_cli import add_backup_parser, run_backup
 from bot.cases.cli import add_ledger_parser, run_ledger
 from bot.chain_cli import AUDIT, add_chain_parser, run_chain
 from bot.config import Settings, check_settings, load_checked, load_config
+from bot.dpo.cli import add_privacy_parser, run_privacy
 from bot.errors import ConfigError, EmpfangError
 from bot.online import OnlineReport
 from bot.ops_cli import add_ops_parsers, run_jobs, run_status
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sandbox(sub)
     add_ledger_parser(sub, _config_arg)
     add_chain_parser(sub, _config_arg, AUDIT)
+    add_privacy_parser(sub, _config_arg)
     add_backup_parser(sub, _config_arg)
     add_ops_parsers(sub, _config_arg)
 
@@ -197,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_ledger(args)
         if args.command == "audit":
             return run_chain(args, AUDIT)
+        if args.command == "privacy":
+            return run_privacy(args)
         if args.command == "backup":
             return run_backup(args)
         if args.command == "jobs":

@@ -32,6 +32,7 @@ from bot.store.conversations import Conversations
 from bot.store.jobs import Jobs
 from bot.store.messages import Messages
 from bot.store.migrations import migrate
+from bot.store.subject import Subjects
 from bot.store.sync_thread import SyncThread
 
 T = TypeVar("T")
@@ -53,6 +54,8 @@ class Tx:
         self.alerts = Alerts(conn)
         self.cases = Cases(conn)
         self.audit = audit_log(conn)
+        self.subjects = Subjects(conn)
+        """Read-only: everything about one person, for access requests."""
 
 
 class Store:
