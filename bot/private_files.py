@@ -13,9 +13,13 @@ Empfang's files can be read by others (:func:`open_to_others`).
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+
+log = logging.getLogger("empfang")
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -50,11 +54,20 @@ def open_private(path: Path, flags: int) -> int:
     fd = os.open(path, flags | os.O_CREAT, FILE_MODE)
     try:
         if stat.S_IMODE(os.fstat(fd).st_mode) != FILE_MODE:
-            os.fchmod(fd, FILE_MODE)
+            _chmod_or_warn(path, lambda: os.fchmod(fd, FILE_MODE))
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _chmod_or_warn(path: Path, chmod: Callable[[], None]) -> None:
+    """A file of another owner (e.g. created by root, writable through a group) cannot be
+    changed; the bot still works with it, so this is said once and not fatal."""
+    try:
+        chmod()
+    except PermissionError:
+        log.warning("cannot make %s private (not its owner); run `chmod 600` on it", path)
 
 
 def private_file(path: Path) -> None:
@@ -66,7 +79,7 @@ def tighten(path: Path) -> None:
     """Set an existing file to 0600 (files a library created with its own mode)."""
     try:
         if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
-            os.chmod(path, FILE_MODE)
+            _chmod_or_warn(path, lambda: os.chmod(path, FILE_MODE))
     except FileNotFoundError:
         pass
 
