@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from bot.config.base import Section
+from bot.config.base import Duration, Section
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
-_UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from ``"10m"``, ``"1h30m"``, ``"45s"`` or a plain number of seconds."""
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().lower().replace(" ", "")
-    parts = _DURATION.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f'"{value}" is not a duration like "10m", "1h30m" or "45s"')
-    return sum(float(n) * _UNIT[u] for n, u in parts)
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 def parse_span(value: str) -> tuple[int, int]:

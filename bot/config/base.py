@@ -8,14 +8,33 @@ graph runs one way: base ← sections ← settings.
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 PLACEHOLDER_PREFIX = "CHANGE-ME"
 """Values in ``config.example.toml`` that an admin must replace contain this."""
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
+_UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``"10m"``, ``"1h30m"``, ``"45s"`` or a plain number of seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower().replace(" ", "")
+    parts = _DURATION.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f'"{value}" is not a duration like "10m", "1h30m" or "45s"')
+    return sum(float(n) * _UNIT[u] for n, u in parts)
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds, written in the config as ``"90d"``, ``"10m"``, ``"1h30m"`` or a number."""
 
 
 class Section(BaseModel):

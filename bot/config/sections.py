@@ -95,7 +95,8 @@ class PrivacySection(Section):
     visible_digits: int = Field(default=2, ge=0, le=4)
     show_profile_name: bool = False
     reply_mode: Literal["all", "explicit"] = "all"
-    retention_days: int = Field(default=90, ge=1)
+    retention_days: int | None = Field(default=None, ge=1)
+    """Alias of ``retention.messages`` in days (``bot.config.retention``)."""
     first_contact_notice: str = ""
 
 

@@ -15,12 +15,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.config.base import PLACEHOLDER_PREFIX, is_loopback
 from bot.config.cases import CaseSinkSettings
+from bot.config.retention import RetentionSection, with_alias
 from bot.config.sections import (
     ChatSection,
     JobsSection,
@@ -63,6 +64,12 @@ class Settings(BaseSettings):
     cases: list[CaseSinkSettings] = Field(default_factory=list)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     business_hours: BusinessHoursSection = Field(default_factory=BusinessHoursSection)
+    retention: RetentionSection = Field(default_factory=RetentionSection)
+
+    @model_validator(mode="after")
+    def _retention_alias(self) -> Settings:
+        self.retention = with_alias(self.retention, self.privacy.retention_days)
+        return self
 
     @classmethod
     def settings_customise_sources(
