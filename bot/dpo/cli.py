@@ -1,5 +1,8 @@
 """``empfang privacy export|record``: answers for the data-protection officer.
 
+``record`` prints the record of processing (``bot.dpo.record``) from the effective
+configuration; it needs no database.
+
 ``export`` writes one person's data as JSON (``bot.dpo.export``) to a private file (0600) or
 stdout, and names the person on stderr by pseudonym only: a terminal's scrollback and a
 shell's history are not the place for a number, so the number given is never echoed.
@@ -15,14 +18,18 @@ from pathlib import Path
 
 from bot.audit import cli_actor
 from bot.chain_cli import ConfigArg, private_output, store_path
+from bot.config import load_config
 from bot.dpo.export import Subject, export_subject
+from bot.dpo.record import as_json, as_markdown, build_record
 from bot.store import Store
 
 
 def add_privacy_parser(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], config_arg: ConfigArg
 ) -> None:
-    privacy = sub.add_parser("privacy", help="data-protection officer: export one person")
+    privacy = sub.add_parser(
+        "privacy", help="data-protection officer: export one person, the record of processing"
+    )
     actions = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
     export = actions.add_parser(
         "export", help="one person's data as JSON (Art. 15/20); recorded in the audit trail"
@@ -32,6 +39,11 @@ def add_privacy_parser(
         "subject", type=_subject, help="pseudonym (K-…) or number in international form"
     )
     export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+    record = actions.add_parser(
+        "record", help="the record of processing (Art. 30) from the effective configuration"
+    )
+    config_arg(record)
+    record.add_argument("--format", choices=("md", "json"), default="md", help="default: md")
 
 
 def _subject(written: str) -> Subject:
@@ -42,6 +54,10 @@ def _subject(written: str) -> Subject:
 
 
 def run_privacy(args: argparse.Namespace) -> int:
+    if args.privacy_command == "record":
+        record = build_record(load_config(args.config))
+        print(as_json(record) if args.format == "json" else as_markdown(record))
+        return 0
     path = store_path(args.config)
     if path is None:
         return 1

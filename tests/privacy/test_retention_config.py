@@ -37,7 +37,7 @@ def test_retention_days_is_the_old_name_of_messages(tmp_path: Path) -> None:
 
 def test_both_names_are_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = config(tmp_path, '[privacy]\nretention_days = 30\n[retention]\nmessages = "14d"\n')
-    with pytest.raises(ConfigError, match="privacy.retention_days is the old name"):
+    with pytest.raises(ConfigError, match=r"privacy\.retention_days is the old name"):
         load_config(path)
     assert main(["check-config", "--config", str(path)]) == 2
     assert "set only retention.messages" in capsys.readouterr().err
