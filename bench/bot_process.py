@@ -1,0 +1,39 @@
+"""Runs the bot as ``empfang run`` would, from settings pickled by ``rig.BotProcess``.
+
+A separate small program rather than a ``multiprocessing`` child, so the bot's process
+imports only what ``empfang run`` imports (its resident memory is a benchmark figure),
+not the benchmark's own modules.
+
+    python bench/bot_process.py SETTINGS.pickle [SLACK_POST_INTERVAL]
+
+``SLACK_POST_INTERVAL`` replaces Slack's one post per second per channel (the adapter
+reads ``POST_INTERVAL_SECONDS`` when it builds its pacer), to measure the relay itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.app import Empfang, run_until_signalled
+from bot.config import Settings
+from bot.logsetup import configure_logging
+
+
+def main(settings_path: str, slack_post_interval: str | None = None) -> None:
+    settings = pickle.loads(Path(settings_path).read_bytes())
+    assert isinstance(settings, Settings)
+    if slack_post_interval is not None:
+        from adapters.slack import pacing
+
+        pacing.POST_INTERVAL_SECONDS = float(slack_post_interval)
+    configure_logging(settings.logging.level)
+    asyncio.run(run_until_signalled(Empfang(settings)))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

@@ -1,0 +1,162 @@
+"""Relay overhead: webhook sent → chat post received by a zero-latency Matrix or Slack fake.
+
+The bot is ``bot.app.Empfang`` as ``empfang run`` composes it, in its own process, on a fresh
+SQLite file (``synchronous = full``). The chat platform is a fake in a second process that
+answers at once: ``bench/fake_matrix.py`` (the real Matrix adapter and matrix-nio against
+it) or the fake Slack of the test suite (HTTP mode, its rate limit off, and the adapter's
+one-post-per-second pacing set to 0, so this measures the relay rather than Slack's limit).
+The driver (a third process) sends signed webhooks open loop: each at its slot, whatever
+earlier answers took, and times every message from its slot to the post that carries it.
+
+1. **Fixed rate**: ``--rate`` msgs/s spread round-robin over ``--conversations`` customers
+   for ``--seconds`` (the first message of each conversation also opens its thread).
+2. **Ramp**: ``--ramp`` rates, ``--step-seconds`` each, the queue drained between steps;
+   the saturation point is the highest rate whose posts still follow the offered rate
+   (≥ 95 % of it posted within the step and a second after).
+
+    .venv/bin/python bench/relay_overhead.py [--platform matrix|slack|both] [--rate 200]
+        [--seconds 60] [--conversations 1000] [--ramp 200,400,600,800] [--step-seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import rig
+
+FOLLOWING = 0.95
+"""Share of the offered rate that must be posted for a ramp step to count as keeping up."""
+
+
+@dataclass
+class Step:
+    rate: float
+    seconds: float
+    sent: int
+    acked: int
+    posted_in_time: int
+    latencies_ms: list[float]
+    bot_cpu: float
+    fake_cpu: float
+    late: int
+
+    @property
+    def posted_rate(self) -> float:
+        return self.posted_in_time / self.seconds
+
+    @property
+    def follows(self) -> bool:
+        return self.posted_in_time >= FOLLOWING * self.sent and self.acked == self.sent
+
+    def row(self) -> str:
+        lat = self.latencies_ms
+        return (
+            f"{self.rate:8.0f} {self.sent / self.seconds:8.0f} {self.posted_rate:8.0f} "
+            f"{rig.percentile(lat, 0.5):8.1f} {rig.percentile(lat, 0.99):8.1f} "
+            f"{max(lat, default=float('nan')):8.0f} {self.bot_cpu:6.0f}% {self.fake_cpu:5.0f}% "
+            f"{self.late:6d}"
+        )
+
+
+HEADER = (
+    "    rate   sent/s posted/s   p50 ms   p99 ms   max ms    bot   fake   late\n"
+    "                 (in step)   (slot → post received)       CPU of one core"
+)
+
+
+async def step(
+    stack: rig.Stack,
+    first_index: int,
+    rate: float,
+    seconds: float,
+    conversations: int,
+    drain: float,
+) -> Step:
+    """Send ``rate`` msgs/s for ``seconds``, then wait up to ``drain`` s for the posts."""
+    traffic = rig.Traffic()
+    count = round(rate * seconds)
+    indices = range(first_index, first_index + count)
+    messages = ((i, rig.customer(i % conversations)) for i in indices)
+    cpu_before = rig.cpu_seconds(stack.bot.pid), rig.cpu_seconds(stack.fake.pid)
+    started = time.monotonic()
+    async with rig.Sender(stack.bot.url, traffic) as sender:
+        await sender.send(messages, rate)
+    window = time.monotonic() - started
+    bot_cpu = 100 * (rig.cpu_seconds(stack.bot.pid) - cpu_before[0]) / window
+    fake_cpu = 100 * (rig.cpu_seconds(stack.fake.pid) - cpu_before[1]) / window
+    posted = await stack.posted(indices, within=drain)
+    in_time = sum(1 for at in posted.values() if at <= started + seconds + 1.0)
+    latencies = [(posted[i] - traffic.scheduled[i]) * 1000 for i in posted]
+    return Step(
+        rate, seconds, count, len(traffic.acked), in_time, latencies, bot_cpu, fake_cpu,
+        traffic.late,
+    )  # fmt: skip
+
+
+async def bench_platform(platform: rig.Platform, args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="empfang-relay-") as workdir:
+        async with rig.running(platform, Path(workdir)) as stack:
+            print(f"\n{platform}: fixed rate", flush=True)
+            fixed = await step(stack, 0, args.rate, args.seconds, args.conversations, 60.0)
+            print(HEADER)
+            print(fixed.row(), flush=True)
+            lat = fixed.latencies_ms
+            print(
+                f"posted {len(lat)}/{fixed.sent}; mean {statistics.fmean(lat):.1f} ms"
+                if lat
+                else "nothing posted"
+            )
+            print(f"\n{platform}: ramp ({args.step_seconds:g} s per step, drained between)")
+            print(HEADER, flush=True)
+            first = fixed.sent
+            saturation = None
+            for rate in args.ramp:
+                ramp = await step(stack, first, rate, args.step_seconds, args.conversations, 120.0)
+                first += ramp.sent
+                print(ramp.row(), flush=True)
+                if not ramp.follows:
+                    break
+                saturation = rate
+            left = rig.queued_jobs(stack.bot.store)
+        ceiling = "below the first step" if saturation is None else f"{saturation:g} msgs/s"
+        print(f"{platform}: saturation point (last step followed): {ceiling}")
+        print(f"{platform}: jobs left in the queue after the run: {left or 'none'}")
+        ok = len(fixed.latencies_ms) == fixed.sent and not any("dead" in k for k in left)
+    return 0 if ok else 1
+
+
+async def main(args: argparse.Namespace) -> int:
+    print(rig.machine())
+    platforms: list[rig.Platform] = (
+        ["matrix", "slack"] if args.platform == "both" else [args.platform]
+    )
+    print(
+        f"relay overhead: {args.rate:g} msgs/s over {args.conversations} conversations for "
+        f"{args.seconds:g} s, then the ramp {','.join(f'{r:g}' for r in args.ramp)}"
+    )
+    status = 0
+    for platform in platforms:
+        status |= await bench_platform(platform, args)
+    return status
+
+
+def rates(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--platform", choices=["matrix", "slack", "both"], default="both")
+    parser.add_argument("--rate", type=float, default=200.0, help="msgs/s of the fixed run")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the fixed run")
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--ramp", type=rates, default=rates("200,400,600,800,1000,1200"))
+    parser.add_argument("--step-seconds", type=float, default=10.0)
+    sys.exit(asyncio.run(main(parser.parse_args())))
