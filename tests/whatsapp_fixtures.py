@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ STATUSES: dict[str, dict[str, Any]] = json.loads((FIXTURES / "statuses.json").re
 def envelope(
     *, messages: list[dict[str, Any]] | None = None, statuses: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
+    # Copies: tests change the envelope they get, which must not change the shared fixtures.
+    messages, statuses = copy.deepcopy((messages, statuses))
     value: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
