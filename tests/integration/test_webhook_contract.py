@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import Empfang
 from bot.config import Settings
-from bot.domain import InboundMessage, Sender
+from bot.domain import InboundMessage
 from bot.intake import EARLIEST_TIMESTAMP
 from bot.web import printable
 from tests.integration.test_webhook_http import post, rows
@@ -42,9 +42,7 @@ def everything_readable(app: Empfang) -> int:
 
 def stored_messages(app: Empfang) -> dict[str, InboundMessage]:
     return {
-        provider_id: InboundMessage.model_validate_json(stored).model_copy(
-            update={"sender": Sender(wa_id="0")}
-        )
+        provider_id: InboundMessage.model_validate_json(stored)
         for provider_id, stored in rows(app, "SELECT provider_id, body FROM messages")
     }
 
