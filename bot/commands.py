@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Intent = Literal["send", "note", "close", "help", "case", "ignore", "unknown"]
+Intent = Literal["send", "note", "close", "help", "case", "hold", "release", "ignore", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -35,4 +35,8 @@ def parse(text: str, *, reply_mode: str) -> Parsed:
         return Parsed("help")
     if word == "!case":
         return Parsed("case", rest)
+    if word == "!hold":
+        return Parsed("hold", rest)
+    if word == "!release":
+        return Parsed("release")
     return Parsed("unknown", word)

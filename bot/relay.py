@@ -29,6 +29,7 @@ from bot.job_catalog import (
     NoticeJob,
     enqueue,
 )
+from bot.legal_hold import place_hold, release_hold
 from bot.ports import (
     AgentAction,
     AgentEvent,
@@ -253,6 +254,17 @@ class Relay:
             return
         if parsed.intent == "close":
             await self._close(tx, conversation, event.author_name)
+            return
+        if parsed.intent in ("hold", "release"):
+            texts = self._policy.texts
+            answer = (
+                await place_hold(
+                    tx, conversation, parsed.text, event.author_id, event.author_name, texts
+                )
+                if parsed.intent == "hold"
+                else await release_hold(tx, conversation, event.author_id, event.author_name, texts)
+            )
+            await self._enqueue_notice(tx, conversation, answer)
             return
         if parsed.intent == "case":
             answer = self._policy.texts.no_case_system

@@ -29,6 +29,7 @@ from bot.store.audit import audit_log
 from bot.store.cases import Cases
 from bot.store.contacts import Contacts
 from bot.store.conversations import Conversations
+from bot.store.holds import Holds
 from bot.store.jobs import Jobs
 from bot.store.messages import Messages
 from bot.store.migrations import migrate
@@ -54,6 +55,7 @@ class Tx:
         self.alerts = Alerts(conn)
         self.cases = Cases(conn)
         self.audit = audit_log(conn)
+        self.holds = Holds(conn)
         self.subjects = Subjects(conn)
         """Read-only: everything about one person, for access requests."""
 

@@ -177,6 +177,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_log_subject ON audit_log(subject);
     """,
+    # 7: legal holds (``!hold <reason>`` / ``!release``): a held conversation is exempt from
+    # retention. The reason is stored masked; who and when are also in the audit trail.
+    """
+    CREATE TABLE legal_holds (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+        reason TEXT NOT NULL,
+        held_by TEXT NOT NULL,
+        since REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -64,6 +64,12 @@ class Texts:
     conversation_closed: str
     edit_impossible: str
     closed_by: str
+    hold_placed: str
+    """``!hold <reason>`` (``bot.legal_hold``); ``{reason}`` is shown with numbers masked."""
+    hold_needs_reason: str
+    hold_exists: str
+    hold_released: str
+    hold_none: str
 
     # -- failed sends (bot.explain) -----------------------------------------------------------
     failure_window_closed: str

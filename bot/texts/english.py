@@ -39,6 +39,7 @@ ENGLISH = Texts(
         "• !note <text> — internal note, never sent\n"
         "• !close — close the conversation; the customer's next message opens a new thread\n"
         "• !case — show the linked case; !case <id> links an existing case\n"
+        "• !hold <reason> — legal hold: retention keeps this conversation; !release ends it\n"
         "• !help — this help\n"
         "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed."
     ),
@@ -56,6 +57,14 @@ ENGLISH = Texts(
         "Send a new message to correct it."
     ),
     closed_by="🔒 Closed by {agent}. The customer's next message opens a new thread.",
+    hold_placed=(
+        "🧊 Legal hold placed by {agent}: {reason}. Retention will not remove this "
+        "conversation until !release."
+    ),
+    hold_needs_reason='!hold needs a reason, e.g. "!hold lawsuit 2026-17"; nothing was held.',
+    hold_exists="🧊 This conversation is already on legal hold: {reason}",
+    hold_released="🔓 Legal hold released by {agent}. Retention applies again.",
+    hold_none="This conversation is not on legal hold; nothing was released.",
     failure_window_closed=(
         "❌ Not delivered: the 24-hour window is closed. The customer's last message was more "
         "than 24 hours ago, and WhatsApp now only allows approved template messages. Ask the "

@@ -45,6 +45,8 @@ GERMAN = Texts(
         "• !close — Unterhaltung schließen; die nächste Nachricht des Kunden eröffnet einen "
         "neuen Thread\n"
         "• !case — verknüpftes Ticket anzeigen; !case <Nummer> verknüpft ein bestehendes Ticket\n"
+        "• !hold <Grund> — Aufbewahrungssperre: die Löschfristen gelten nicht; "
+        "!release hebt sie auf\n"
         "• !help — diese Hilfe\n"
         "Markierungen an gesendeten Antworten: ⏳ in der Warteschlange, ✓ gesendet, "
         "✓✓ zugestellt, 👁 gelesen, ❌ fehlgeschlagen."
@@ -69,6 +71,16 @@ GERMAN = Texts(
     closed_by=(
         "🔒 Geschlossen von {agent}. Die nächste Nachricht des Kunden eröffnet einen neuen Thread."
     ),
+    hold_placed=(
+        "🧊 Aufbewahrungssperre gesetzt von {agent}: {reason}. Die Löschfristen gelten für "
+        "diese Unterhaltung erst wieder nach !release."
+    ),
+    hold_needs_reason=(
+        '!hold braucht einen Grund, z. B. "!hold Klage 2026-17"; es wurde nichts gesperrt.'
+    ),
+    hold_exists="🧊 Diese Unterhaltung ist bereits gesperrt: {reason}",
+    hold_released="🔓 Aufbewahrungssperre aufgehoben von {agent}. Die Löschfristen gelten wieder.",
+    hold_none="Diese Unterhaltung ist nicht gesperrt; es wurde nichts aufgehoben.",
     failure_window_closed=(
         "❌ Nicht zugestellt: Das 24-Stunden-Fenster ist geschlossen. Die letzte Nachricht des "
         "Kunden liegt mehr als 24 Stunden zurück, und WhatsApp erlaubt jetzt nur noch "
