@@ -16,7 +16,7 @@ from typing import Protocol
 from bot import batching, explain, render
 from bot.commands import parse
 from bot.config import PrivacySection
-from bot.domain import DeliveryStatus, OutboundText
+from bot.domain import DeliveryStatus, InboundMessage, OutboundText
 from bot.errors import DeliveryError, ProviderError, TokenInvalid
 from bot.ids import ProviderMessageId, ThreadId
 from bot.job_catalog import (
@@ -45,12 +45,15 @@ from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
 from bot.store.messages import MessageRow
+from bot.store.queue_view import QueueView
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.relay")
 
 ROOT_REFRESH_SECONDS = 1800.0
 """A customer message this long after the previous one re-renders the root (window time)."""
+LATE_LOOKAHEAD = 100
+"""How many queued messages of one customer are compared to find the first-written."""
 
 
 class ConversationObserver(Protocol):
@@ -123,12 +126,17 @@ class Relay:
     # -- customer → thread -------------------------------------------------------------------
 
     async def post_inbound(self, job: Job, payload: MessageJob) -> None:
-        """``relay.inbound``: the customer's message (and any riders) into the thread."""
-        message_id = payload.message_id
+        """``relay.inbound``: the customer's message (and any riders) into the thread.
+
+        Each job posts the queued message the customer wrote first, which is not always its
+        own: a webhook Meta redelivers after an outage is queued behind lines written after
+        it. The number of jobs still matches the number of messages, so every one is posted.
+        """
         async with self._store.transaction() as tx:
-            row = await tx.messages.get(message_id)
-            if row is None or row.chat_id is not None:
+            row, posts_for = await self._next_in_line(tx, job, payload.message_id)
+            if row is None:
                 return  # purged meanwhile, or posted by an earlier attempt
+            message_id = row.id
             contact = await tx.contacts.get(row.contact_id)
             assert contact is not None
             if row.conversation_id is None:
@@ -149,6 +157,7 @@ class Relay:
             refreshed = await tx.conversations.get(conversation.id)
             assert refreshed is not None
             conversation = refreshed
+            newest_shown = await tx.messages.newest_posted_time(conversation.id)
         thread_id = conversation.thread_id
         if thread_id is None:
             root = self._thread_root(conversation, contact)
@@ -157,18 +166,49 @@ class Relay:
                 await tx.conversations.set_thread(conversation.id, thread_id)
         riders = await self._riders(job, row, conversation.id, thread_id)
         masker = render.Masker.for_contact(contact, self._policy.privacy)
-        texts = self._policy.texts
-        text = render.inbound(row.inbound(contact.sender), masker, texts)
-        if riders:
-            lines = [
-                render.inbound(rider.inbound(contact.sender), masker, texts) for rider in riders
-            ]
-            text = batching.combine([text, *lines])
+        messages = sorted(
+            (posted.inbound(contact.sender) for posted in [row, *riders]),
+            key=lambda message: message.timestamp,
+        )
+        text = batching.combine([self._line(message, masker, newest_shown) for message in messages])
         chat_id = await self._chat.post(thread_id, text, key=self._key(f"in-{message_id}"))
         self._observe_post_latency([row, *riders])
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(message_id, chat_id)
             await batching.record(tx, riders, chat_id)
+            if posts_for is not None:  # that job now posts the message this one passed over
+                handed = MessageJob(message_id=payload.message_id, contact_id=row.contact_id)
+                await tx.jobs.set_payload(posts_for, handed.model_dump_json())
+
+    async def _next_in_line(
+        self, tx: Tx, job: Job, message_id: int
+    ) -> tuple[MessageRow | None, int | None]:
+        """The message this job posts, and the queued job whose message that is (None: its
+        own). On a platform that posts one message at a time it is the first-written of the
+        messages queued together; the job it is taken from then posts this job's message, so
+        jobs and unposted messages stay one to one. A combined post (``bot.batching``) is
+        sorted by itself, and a head other than the job's own would break its riders."""
+        if self._chat.capabilities.combine_waiting > 1 or job.order_key is None:
+            row = await tx.messages.get(message_id)
+            return (row if row is not None and row.chat_id is None else None), None
+        queued = await QueueView(tx.conn).jobs_behind(
+            job.order_key, job.id, job.kind, LATE_LOOKAHEAD
+        )
+        row = await tx.messages.earliest_unposted([message_id, *(m for _, m in queued)])
+        if row is None or row.id == message_id:
+            return row, None
+        return row, next(queued_job for queued_job, m in queued if m == row.id)
+
+    def _line(
+        self, message: InboundMessage, masker: render.Masker, newest_shown: int | None
+    ) -> str:
+        texts = self._policy.texts
+        line = render.inbound(message, masker, texts)
+        if newest_shown is None or message.timestamp >= newest_shown:
+            return line
+        return render.sent_late(
+            line, message.timestamp, texts, self._policy.timezone, self._store.clock.now()
+        )
 
     def _observe_post_latency(self, posted: list[MessageRow]) -> None:
         """Webhook → chat post, per customer message: what a customer's wait for an agent

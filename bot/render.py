@@ -98,6 +98,17 @@ def inbound(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     return texts.forwarded.format(text=text) if message.forwarded else text
 
 
+def sent_late(line: str, written_at: int, texts: Texts, timezone: str, now: float) -> str:
+    """A customer line posted below lines the customer wrote after it (its webhook came
+    late): its place in the thread no longer tells when it was written, so the line does."""
+    zone = ZoneInfo(timezone)
+    written = datetime.fromtimestamp(written_at, zone)
+    same_day = written.date() == datetime.fromtimestamp(now, zone).date()
+    return texts.sent_late.format(
+        text=line, time=f"{written:%H:%M}" if same_day else f"{written:%d.%m. %H:%M}"
+    )
+
+
 def _caption(text: str | None, masker: Masker) -> str:
     return f": {masker.text(text)}" if text else ""
 

@@ -184,7 +184,8 @@ class Jobs:
         return revived
 
     async def set_payload(self, job_id: int, payload: str) -> None:
-        """Replace a waiting job's payload (``empfang jobs retry`` renews case transfers)."""
+        """Replace a waiting job's payload (``empfang jobs retry`` renews case transfers; the
+        relay hands a passed-over message to the job of the one it posted first)."""
         await self._conn.execute("UPDATE jobs SET payload = ? WHERE id = ?", (payload, job_id))
 
     async def remove(self, job_id: int, *, now: float) -> JobInfo | None:

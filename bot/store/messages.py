@@ -111,6 +111,27 @@ class Messages:
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 
+    async def earliest_unposted(self, message_ids: list[int]) -> MessageRow | None:
+        """Of ``message_ids``, the customer message written first that is not in the chat yet
+        (by the customer's own timestamp, then arrival)."""
+        marks = ",".join("?" * len(message_ids))
+        return await self._one(
+            f"id IN ({marks}) AND direction = 'in' AND chat_id IS NULL AND body IS NOT NULL"
+            " ORDER BY CAST(body ->> 'timestamp' AS INTEGER), id LIMIT 1",
+            tuple(message_ids),
+        )
+
+    async def newest_posted_time(self, conversation_id: int) -> int | None:
+        """The latest customer timestamp among this conversation's lines already in the chat."""
+        async with self._conn.execute(
+            "SELECT MAX(CAST(body ->> 'timestamp' AS INTEGER)) FROM messages"
+            " WHERE conversation_id = ? AND direction = 'in' AND chat_id IS NOT NULL"
+            " AND body IS NOT NULL",
+            (conversation_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     async def assign(self, message_id: int, conversation_id: int) -> None:
         await self._conn.execute(
             "UPDATE messages SET conversation_id = ? WHERE id = ?", (conversation_id, message_id)

@@ -19,15 +19,21 @@ class QueueView:
         """``message_id`` payloads of the pending jobs of ``kind`` directly behind ``job_id``
         in its order, oldest first; stops at the first job of another kind, which must keep
         its place (a notice, a root update, a status)."""
-        found: list[int] = []
+        return [message for _, message in await self.jobs_behind(order_key, job_id, kind, limit)]
+
+    async def jobs_behind(
+        self, order_key: str, job_id: int, kind: str, limit: int
+    ) -> list[tuple[int, int]]:
+        """Like :meth:`waiting_behind`, as ``(job id, message id)`` pairs."""
+        found: list[tuple[int, int]] = []
         async with self._conn.execute(
-            "SELECT kind, CASE WHEN json_valid(payload) THEN payload ->> 'message_id' END"
+            "SELECT id, kind, CASE WHEN json_valid(payload) THEN payload ->> 'message_id' END"
             " FROM jobs WHERE order_key = ? AND state = 'pending' AND id > ?"
             " ORDER BY id LIMIT ?",
             (order_key, job_id, limit),
         ) as cur:
-            async for job_kind, message_id in cur:
+            async for queued_job, job_kind, message_id in cur:
                 if job_kind != kind or not isinstance(message_id, int):
                     break
-                found.append(message_id)
+                found.append((queued_job, message_id))
         return found

@@ -33,6 +33,8 @@ class Texts:
 
     # -- customer messages in the thread (bot.render) -----------------------------------------
     forwarded: str
+    sent_late: str
+    """A line posted after later ones (webhook redelivered late): ``{time}`` it was written."""
     image: str
     video: str
     document: str

@@ -13,6 +13,7 @@ ENGLISH = Texts(
     root_window="WhatsApp window open until {closes} ({zone})",
     root_hint="Reply in this thread to answer on WhatsApp; !help lists commands.",
     forwarded="↪ Forwarded: {text}",
+    sent_late="{text}\n⏱ sent {time}, arrived late",
     image="📷 Image",
     video="🎬 Video",
     document="📄 Document",

@@ -16,6 +16,7 @@ GERMAN = Texts(
         "Antworten in diesem Thread gehen per WhatsApp an den Kunden; !help zeigt die Befehle."
     ),
     forwarded="↪ Weitergeleitet: {text}",
+    sent_late="{text}\n⏱ gesendet {time}, verspätet angekommen",
     image="📷 Bild",
     video="🎬 Video",
     document="📄 Dokument",

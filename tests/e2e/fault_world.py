@@ -119,6 +119,21 @@ async def lines_by_customer(view: RoomView) -> dict[int, list[int]]:
     return found
 
 
+LATE_MARK = "⏱"
+"""What the relay appends to a line posted below lines the customer wrote after it."""
+
+
+async def late_marked(view: RoomView) -> dict[int, set[int]]:
+    """The test lines that carry the relay's late marker, by customer."""
+    marked: dict[int, set[int]] = defaultdict(set)
+    for event in await view.events(limit=1000):
+        body = str(event.get("content", {}).get("body", ""))
+        match = LINE.search(body)
+        if event.get("type") == "m.room.message" and match and LATE_MARK in body:
+            marked[int(match[1])].add(int(match[2]))
+    return marked
+
+
 async def wait_for_lines(
     view: RoomView, customers: int, per_customer: int, within: float
 ) -> dict[int, list[int]]:
