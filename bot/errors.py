@@ -65,7 +65,12 @@ class PayloadError(WebhookError):
 
 
 class DeliveryError(EmpfangError):
-    """Sending somewhere failed. ``retryable`` tells the worker whether trying again can help."""
+    """Sending somewhere failed. ``retryable`` tells the worker whether trying again can help.
+
+    ``outage`` says the other side could not be reached at all (connection refused, timed
+    out, 502/503/504): the job is not at fault, so the worker waits the outage out
+    (``jobs.outage_patience``) instead of spending the job's attempts on it.
+    """
 
     retryable: bool = True
 
@@ -76,12 +81,19 @@ class DeliveryError(EmpfangError):
         retryable: bool | None = None,
         retry_after: float | None = None,
         code: int | str | None = None,
+        outage: bool = False,
     ) -> None:
         super().__init__(message)
         if retryable is not None:
             self.retryable = retryable
         self.retry_after = retry_after
         self.code = code
+        self.outage = outage
+
+
+OUTAGE_STATUSES = frozenset({502, 503, 504})
+"""HTTP answers of a gateway or server that is down or restarting, not of one that failed
+the request itself (a 500 may be the request's fault and counts as an attempt)."""
 
 
 class ProviderError(DeliveryError):

@@ -31,6 +31,9 @@ class RetryPolicy:
     max_attempts: int = 10
     base_seconds: float = 1.0
     max_seconds: float = 300.0
+    outage_patience_seconds: float = 3 * 86400.0
+    """How long a job waits out a platform that cannot be reached (``DeliveryError.outage``)
+    before it is dead-lettered; its attempts are not used up meanwhile."""
 
     def delay(self, attempts: int, error: BaseException) -> float:
         """Seconds until the next attempt: the provider's ``Retry-After`` if it said one.
@@ -43,9 +46,12 @@ class RetryPolicy:
         ceiling = min(self.max_seconds, self.base_seconds * 2.0 ** max(attempts - 1, 0))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    def gives_up(self, attempts: int, error: BaseException) -> bool:
+    def gives_up(self, job: Job, error: BaseException, now: float) -> bool:
+        attempts = job.attempts
         if isinstance(error, DeliveryError) and not error.retryable:
             return True
+        if isinstance(error, DeliveryError) and error.outage:
+            return now - job.created_at >= self.outage_patience_seconds
         # Rate limits (a RateLimited error, or any platform naming a Retry-After) are the
         # other side asking us to wait, not a failure of the job.
         waiting = isinstance(error, RateLimited) or (
@@ -177,7 +183,8 @@ class WorkerPool:
 
     async def _failed(self, job: Job, error: Exception) -> None:
         reason = describe(error)
-        if isinstance(error, UnrunnableJob) or self._policy.gives_up(job.attempts, error):
+        now = self._store.clock.now()
+        if isinstance(error, UnrunnableJob) or self._policy.gives_up(job, error, now):
             async with self._store.transaction() as tx:
                 await tx.jobs.dead_letter(job, error=reason)
             log.error(
@@ -203,4 +210,4 @@ class WorkerPool:
             reason,
         )
         async with self._store.transaction() as tx:
-            await tx.jobs.retry_later(job, run_after=self._store.clock.now() + delay, error=reason)
+            await tx.jobs.retry_later(job, run_after=now + delay, error=reason)

@@ -147,7 +147,12 @@ def wire_relay(
         job_handlers(relay, oncall, cases),
         workers=jobs.workers,
         lease_seconds=jobs.lease_seconds,
-        policy=RetryPolicy(jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds),
+        policy=RetryPolicy(
+            jobs.max_attempts,
+            jobs.backoff_base_seconds,
+            jobs.backoff_max_seconds,
+            jobs.outage_patience,
+        ),
         on_dead=on_dead,
     )
     return RelayStack(relay, oncall, cases, watched, workers)

@@ -45,7 +45,10 @@ def smtp_error(error: aiosmtplib.SMTPException, sink: str) -> CaseSinkError:
         )
     if isinstance(error, aiosmtplib.SMTPNotSupported):
         return CaseSinkError(f"e-mail {sink!r}: {error}", retryable=False)
-    return CaseSinkError(f"e-mail {sink!r}: {type(error).__name__}", retryable=True)
+    connection = isinstance(error, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPTimeoutError)
+    return CaseSinkError(
+        f"e-mail {sink!r}: {type(error).__name__}", retryable=True, outage=connection
+    )
 
 
 class EmailSink(SendingSink):
@@ -95,6 +98,6 @@ class EmailSink(SendingSink):
             raise smtp_error(error, settings.name) from error
         except OSError as error:
             raise CaseSinkError(
-                f"e-mail {settings.name!r}: {type(error).__name__}", retryable=True
+                f"e-mail {settings.name!r}: {type(error).__name__}", retryable=True, outage=True
             ) from error
         return ref.model_copy(update={"thread": (*ref.thread, self._message_id(transfer))})

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from bot import retry_after
-from bot.errors import CaseSinkError
+from bot.errors import OUTAGE_STATUSES, CaseSinkError
 
 Detail = Callable[[httpx.Response], str | None]
 
@@ -29,7 +29,9 @@ def error_from_response(response: httpx.Response, what: str, detail: str | None)
             code=status,
         )
     retryable = status >= 500 or status == 408
-    return CaseSinkError(message, retryable=retryable, code=status)
+    return CaseSinkError(
+        message, retryable=retryable, code=status, outage=status in OUTAGE_STATUSES
+    )
 
 
 async def request(
@@ -46,7 +48,9 @@ async def request(
     try:
         response = await client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
-        raise CaseSinkError(f"{what}: timed out", retryable=True) from exc
+        raise CaseSinkError(f"{what}: timed out", retryable=True, outage=True) from exc
+    except httpx.TransportError as exc:
+        raise CaseSinkError(f"{what}: {type(exc).__name__}", retryable=True, outage=True) from exc
     except httpx.HTTPError as exc:
         raise CaseSinkError(f"{what}: {type(exc).__name__}", retryable=True) from exc
     if response.status_code >= 400:

@@ -23,7 +23,7 @@ from nio.exceptions import (
     SendRetryError,
 )
 
-from bot.errors import PlatformError
+from bot.errors import OUTAGE_STATUSES, PlatformError
 
 R = TypeVar("R")
 
@@ -74,7 +74,8 @@ def from_response(action: str, response: Any) -> PlatformError:
         wait = retry_ms / 1000 if isinstance(retry_ms, int | float) and retry_ms > 0 else None
         return PlatformError(message.strip(), retryable=True, retry_after=wait, code=code)
     if status is not None and status >= 500:
-        return PlatformError(message.strip(), retryable=True, code=code or status)
+        outage = status in OUTAGE_STATUSES
+        return PlatformError(message.strip(), retryable=True, code=code or status, outage=outage)
     if code in _PERMANENT_CODES or (status is not None and 400 <= status < 500):
         return PlatformError(message.strip(), retryable=False, code=code or status)
     # No status and no known code: nio could not parse the body (proxy error page, truncated
@@ -114,7 +115,9 @@ def from_exception(action: str, exc: Exception) -> PlatformError:
         if isinstance(exc, kinds):
             reason = f"{name}: {exc}" if not retryable else name
             return PlatformError(
-                f"Matrix {action} failed: {meaning} ({reason})", retryable=retryable
+                f"Matrix {action} failed: {meaning} ({reason})",
+                retryable=retryable,
+                outage=kinds is TRANSPORT_ERRORS,
             )
     return PlatformError(f"Matrix {action} failed: unexpected {name}")
 

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.errors import PlatformError
+from bot.errors import OUTAGE_STATUSES, PlatformError
 from bot.retry_after import seconds
 
 # Error codes another attempt cannot fix: an admin must act (token, scopes, membership) or
@@ -110,7 +110,7 @@ def from_api_error(method: str, exc: SlackApiError) -> PlatformError:
             code="ratelimited",
         )
     if isinstance(status, int) and status >= 500:
-        return PlatformError(message, retryable=True, code=code)
+        return PlatformError(message, retryable=True, code=code, outage=status in OUTAGE_STATUSES)
     return PlatformError(message, retryable=code not in PERMANENT_CODES, code=code)
 
 
@@ -120,7 +120,9 @@ def from_exception(method: str, exc: Exception) -> PlatformError:
         return from_api_error(method, exc)
     name = type(exc).__name__
     if isinstance(exc, TRANSPORT_ERRORS):
-        return PlatformError(f"Slack {method} failed: Slack unreachable ({name})", code=name)
+        return PlatformError(
+            f"Slack {method} failed: Slack unreachable ({name})", code=name, outage=True
+        )
     if isinstance(exc, SlackClientError):
         return PlatformError(f"Slack {method} failed: {name}", code=name)
     return PlatformError(f"Slack {method} failed: unexpected {name}", code=name)

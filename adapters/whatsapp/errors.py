@@ -10,6 +10,7 @@ import httpx
 
 from bot import retry_after
 from bot.errors import (
+    OUTAGE_STATUSES,
     ProviderError,
     RateLimited,
     TokenInvalid,
@@ -60,7 +61,8 @@ def error_from_response(response: httpx.Response) -> ProviderError:
         return RateLimited(message, code=code, retry_after=wait)
     if kind is ProviderError:
         retryable = response.status_code >= 500 or code in RETRYABLE_CODES
-        return ProviderError(message, code=code, retryable=retryable)
+        outage = response.status_code in OUTAGE_STATUSES
+        return ProviderError(message, code=code, retryable=retryable, outage=outage)
     return kind(message, code=code)
 
 
@@ -71,5 +73,7 @@ def unreachable_as(what: str) -> Iterator[None]:
     a media id)."""
     try:
         yield
+    except httpx.TransportError as exc:
+        raise ProviderError(f"{what}: {type(exc).__name__}", retryable=True, outage=True) from exc
     except httpx.HTTPError as exc:
         raise ProviderError(f"{what}: {type(exc).__name__}", retryable=True) from exc

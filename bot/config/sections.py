@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from bot.config.base import Section
+from bot.config.base import Duration, Section
 from bot.texts.catalogue import Language
 
 
@@ -106,6 +106,7 @@ class JobsSection(Section):
     backoff_base_seconds: float = Field(default=1.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=0)
+    outage_patience: Duration = Field(default=3 * 86400.0, gt=0)
 
 
 class UiSection(Section):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.errors import ProviderError, RateLimited, WindowClosed
+from bot.errors import PlatformError, ProviderError, RateLimited, WindowClosed
 from bot.jobs import RetryPolicy, WorkerPool
 from bot.store import Store
 from bot.store.jobs import Job
@@ -71,6 +71,33 @@ async def test_retries_back_off_exponentially_then_dead_letter(store: Store) -> 
     assert found.id == job_id and found.attempts == 4
     assert "ProviderError" in reason and "131000" in reason
     assert dead == [(job_id, reason)]
+
+
+async def test_an_outage_is_waited_out_without_using_up_attempts(store: Store) -> None:
+    """A platform that cannot be reached is not the job's fault: a Synapse down for an hour
+    must not dead-letter the posts queued meanwhile (they would never reach the room)."""
+
+    async def unreachable(job: Job) -> None:
+        raise PlatformError("Matrix send: homeserver unreachable", outage=True)
+
+    policy = RetryPolicy(
+        max_attempts=3, base_seconds=10, max_seconds=60, outage_patience_seconds=3600
+    )
+    pool = WorkerPool(store, {"work": unreachable}, policy=policy)
+    job_id = await enqueue(store)
+    clock = clock_of(store)
+    started = clock.now()
+    for _ in range(20):  # far more attempts than max_attempts, within the patience
+        assert await pool.run_once()
+        clock.advance(await run_after(store, job_id) - clock.now())
+    assert clock.now() - started < 3600
+    async with store.transaction() as tx:
+        assert await tx.jobs.dead() == [], "dead-lettered during the outage"
+    clock.advance(3600)
+    assert await pool.run_once()  # past the patience: gives up
+    async with store.transaction() as tx:
+        (found, reason), *_ = await tx.jobs.dead()
+    assert found.id == job_id and "unreachable" in reason
 
 
 async def test_permanent_error_dead_letters_at_once(store: Store) -> None:
