@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.logfilter import mask_log_text
 from bot.texts import Texts
 
 _BY_CODE: dict[int, Callable[[Texts], str]] = {
@@ -17,7 +18,10 @@ _BY_CODE: dict[int, Callable[[Texts], str]] = {
 
 
 def failure(code: int | None, title: str | None, texts: Texts) -> str:
+    """What a failed delivery means, for the thread. An unknown error's title is quoted, with
+    numbers masked: the provider words it, and may quote the recipient."""
     if code in _BY_CODE:
         return _BY_CODE[code](texts)
     detail = texts.failure_code.format(code=code) if code is not None else texts.failure_refused
-    return detail + (texts.failure_title.format(title=title) if title else "") + "."
+    quoted = texts.failure_title.format(title=mask_log_text(title)) if title else ""
+    return detail + quoted + "."

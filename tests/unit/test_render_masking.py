@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.whatsapp.parse import parse_webhook
+from bot.explain import failure
 from bot.render import Masker, inbound
 from bot.texts import texts_for
 from tests.masking import NOTATIONS, leaked_digits
@@ -90,3 +91,10 @@ def test_changed_number_notice_shows_both_numbers_masked() -> None:
 def test_changed_number_notice_masks_a_number_libphonenumber_cannot_validate() -> None:
     line = _render("system", {"body": f"User A changed from {CUSTOMER} to 99912345678"})
     assert line == "ℹ️ User A changed from +49 ••• ••••••78 to ••• ••••••78"
+
+
+def test_a_failure_title_quoting_the_recipient_is_masked() -> None:
+    """Meta words unknown errors itself and may quote the number it could not reach."""
+    shown = failure(131000, "Recipient +49 176 12345678 (4917612345678) failed", texts_for("en"))
+    assert "12345678" not in shown and "4917612345678" not in shown
+    assert "131000" in shown
