@@ -13,13 +13,15 @@ from adapters.whatsapp.signature import sign
 from bot.app import Empfang
 from bot.config import Settings
 from bot.domain import Sender
+from bot.ids import ChatMessageId, ProviderMessageId, WaId
 from tests.conftest import SECRETS
 from tests.numbers import CUSTOMER
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
 
-MESSAGES_SENDER = Sender(wa_id="4915112345678")
+MESSAGES_SENDER = Sender(wa_id=WaId("4915112345678"))
 
 SECRET = SECRETS["app_secret"].encode()
+OUT_ID = ProviderMessageId("wamid.out1")
 
 
 @pytest.fixture
@@ -122,7 +124,7 @@ async def agent_reply(bot: Empfang) -> int:
         message_id = await tx.messages.insert_outbound(
             contact_id=contact,
             conversation_id=conversation.id,
-            chat_id="$agent-reply",
+            chat_id=ChatMessageId("$agent-reply"),
             body="Hallo",
             author="@agent:localhost",
             now=tx.clock.now(),
@@ -134,7 +136,7 @@ async def agent_reply(bot: Empfang) -> int:
 async def test_statuses_out_of_order_end_at_the_highest(bot: Empfang) -> None:
     message_id = await agent_reply(bot)
     async with bot.store.transaction() as tx:  # type: ignore[union-attr]
-        await tx.messages.mark_sent(message_id, "wamid.out1", tx.clock.now())
+        await tx.messages.mark_sent(message_id, OUT_ID, tx.clock.now())
     for name in ("read", "sent", "delivered", "sent"):
         assert (await post(bot, body(envelope(statuses=[STATUSES[name]])))).status_code == 200
     assert rows(bot, f"SELECT status FROM messages WHERE id = {message_id}") == [("read",)]
@@ -146,8 +148,8 @@ async def test_failed_then_delivered_counts_as_delivered(bot: Empfang) -> None:
     # The receipt arrives before the send is recorded: it is applied when it is.
     assert (await post(bot, body(envelope(statuses=[STATUSES["failed"]])))).status_code == 200
     async with bot.store.transaction() as tx:  # type: ignore[union-attr]
-        await tx.messages.mark_sent(message_id, "wamid.out1", tx.clock.now())
-        await tx.messages.apply_status_events("wamid.out1")
+        await tx.messages.mark_sent(message_id, OUT_ID, tx.clock.now())
+        await tx.messages.apply_status_events(OUT_ID)
     assert rows(bot, f"SELECT status, error_code FROM messages WHERE id = {message_id}") == [
         ("failed", 131047)
     ]

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.group_commit import GroupCommitter
+from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
 from bot.store import Store
 
@@ -52,8 +53,8 @@ def batch(n: int, sender: str, *, user_id: str | None = None) -> WebhookBatch:
     return WebhookBatch(
         messages=(
             InboundMessage(
-                provider_id=f"wamid.g{n}",
-                sender=Sender(wa_id=sender, user_id=user_id, profile_name=f"P{n}"),
+                provider_id=ProviderMessageId(f"wamid.g{n}"),
+                sender=Sender(wa_id=WaId(sender), user_id=user_id, profile_name=f"P{n}"),
                 timestamp=1,
                 kind=MessageKind.TEXT,
                 text=f"m{n}",
@@ -87,7 +88,7 @@ async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(tmp_p
 
 def named(n: int, name: str | None) -> WebhookBatch:
     message = batch(n, "4915100000001").messages[0]
-    sender = Sender(wa_id="4915100000001", profile_name=name)
+    sender = Sender(wa_id=WaId("4915100000001"), profile_name=name)
     return WebhookBatch(messages=(message.model_copy(update={"sender": sender}),))
 
 
@@ -173,7 +174,10 @@ async def test_texts_come_back_from_the_bulk_path_exactly(tmp_path: Path) -> Non
         deliveries.append(WebhookBatch(messages=(message,)))
     await asyncio.gather(*(intake.accept(d) for d in deliveries))
     async with store.transaction() as tx:
-        rows = [await tx.messages.by_provider_id(f"wamid.g{n}") for n in range(len(texts))]
+        rows = [
+            await tx.messages.by_provider_id(ProviderMessageId(f"wamid.g{n}"))
+            for n in range(len(texts))
+        ]
     await store.close()
-    sender = Sender(wa_id="4915100000001")
+    sender = Sender(wa_id=WaId("4915100000001"))
     assert [row.inbound(sender).text for row in rows if row is not None] == texts
