@@ -12,7 +12,9 @@ the process runs out of descriptors, when every legitimate request fails too. He
 * beyond ``max_connections`` open connections a new one is closed at once, and the episode
   is logged once when it starts and once when it ends, not once per connection;
 * a compressed body is refused with 415 before it is read (Meta and Slack send none), and
-  aiohttp is told not to decompress bodies at all, so nobody can make the bot unpack one.
+  aiohttp is told not to decompress bodies at all, so nobody can make the bot unpack one;
+* should accepting fail anyway for want of descriptors, that is logged once a minute with a
+  count instead of once per attempt with a traceback.
 """
 
 from __future__ import annotations
@@ -175,6 +177,44 @@ def _refused(status: int, reason: str) -> web.Response:
     return response
 
 
+ACCEPT_FAILED = "socket.accept() out of system resource"
+"""What asyncio reports, with a traceback, each time accepting fails for want of descriptors."""
+ACCEPT_LOG_INTERVAL_SECONDS = 60.0
+
+
+class AcceptErrors:
+    """The loop's exception handler while the server runs: a failed accept (out of file
+    descriptors) is logged once a minute with a count, not once per attempt; everything
+    else goes to the handler that was there before."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._previous = loop.get_exception_handler()
+        self.count = 0
+        self._logged_at: float | None = None
+        loop.set_exception_handler(self)
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") != ACCEPT_FAILED:
+            if self._previous is not None:
+                self._previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+            return
+        self.count += 1
+        now = loop.time()
+        if self._logged_at is None or now - self._logged_at >= ACCEPT_LOG_INTERVAL_SECONDS:
+            self._logged_at = now
+            log.error(
+                "cannot accept connections: %s (%d failed so far; logged once a minute)",
+                context.get("exception"),
+                self.count,
+            )
+
+    def remove(self) -> None:
+        self._loop.set_exception_handler(self._previous)
+
+
 class HttpServer:
     """Runs an aiohttp application on ``[server]`` with the limits above."""
 
@@ -185,6 +225,7 @@ class HttpServer:
             header_timeout=settings.header_timeout_seconds,
         )
         self._runner: web.AppRunner | None = None
+        self.accept_errors: AcceptErrors | None = None
         self.port = 0
 
     def middleware(self) -> Any:
@@ -204,8 +245,12 @@ class HttpServer:
         site = GuardedSite(self._runner, self._settings.host, self._settings.port, self.guard)
         await site.start()
         self.port = site.port
+        self.accept_errors = AcceptErrors(asyncio.get_running_loop())
 
     async def stop(self) -> None:
+        if self.accept_errors is not None:
+            self.accept_errors.remove()
+            self.accept_errors = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

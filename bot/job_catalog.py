@@ -82,6 +82,13 @@ class AlertPostJob(Frozen):
     key: str
 
 
+class PurgeJob(Frozen):
+    """One batch of the retention purge run scheduled for ``scheduled_for`` (``bot.retention``)."""
+
+    scheduled_for: float
+    step: int
+
+
 class PageJob(Frozen):
     """An Events API v2 page; the routing key is added when sending, never stored."""
 
@@ -156,6 +163,9 @@ CASE_TRANSFER = JobKind(
 """Deliver one conversation event to one case system; in order per conversation and sink,
 never waiting for chat jobs."""
 
+RETENTION_PURGE = JobKind("retention.purge", PurgeJob, lambda _: "retention")
+"""A batch of the daily retention purge; one at a time, never waiting for chat jobs."""
+
 KIND_NAMES: frozenset[str] = frozenset(
     kind.name
     for kind in (
@@ -169,6 +179,7 @@ KIND_NAMES: frozenset[str] = frozenset(
         ALERT_POST,
         ALERT_PAGE,
         CASE_TRANSFER,
+        RETENTION_PURGE,
     )
 )
 """Every kind this version knows (``empfang jobs list --kind`` checks against it)."""

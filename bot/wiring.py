@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.jobs import JobHandler, RetryPolicy, WorkerPool
 from bot.ports import ChatPlatform, WhatsAppProvider
 from bot.relay import LatencyObserver, Relay, RelayPolicy
+from bot.retention import RetentionPurge
 from bot.store import Store
 from bot.store.jobs import Job
 from bot.texts import Texts
@@ -41,7 +42,7 @@ def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
 
 
 def job_handlers(
-    relay: Relay, oncall: OnCall, cases: CaseTransfers | None
+    relay: Relay, oncall: OnCall, cases: CaseTransfers | None, purge: RetentionPurge
 ) -> dict[str, JobHandler]:
     """Every job kind of ``bot.job_catalog`` bound to the handler that runs it."""
     handlers = relay_handlers(relay)
@@ -51,6 +52,7 @@ def job_handlers(
             kinds.ALERT_WINDOW.bind(oncall.window_due),
             kinds.ALERT_POST.bind(oncall.post_alert),
             kinds.ALERT_PAGE.bind(oncall.page),
+            kinds.RETENTION_PURGE.bind(purge.run_batch),
         ]
     )
     if cases is not None:
@@ -70,10 +72,12 @@ class RelayStack:
     cases: CaseTransfers | None
     chat: ChatPlatform
     workers: WorkerPool
+    purge: RetentionPurge
 
     async def start(self) -> None:
         """Listen to agents, then drain the queue."""
         await self.chat.start(self.relay.on_agent_event)
+        await self.purge.ensure_scheduled()
         self.workers.start()
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
@@ -141,10 +145,11 @@ def wire_relay(
             await cases.on_dead(job, reason)
         await oncall.dead_lettered(job, reason)
 
+    purge = RetentionPurge(store, settings.retention)
     jobs = settings.jobs
     workers = WorkerPool(
         store,
-        job_handlers(relay, oncall, cases),
+        job_handlers(relay, oncall, cases, purge),
         workers=jobs.workers,
         lease_seconds=jobs.lease_seconds,
         policy=RetryPolicy(
@@ -155,4 +160,4 @@ def wire_relay(
         ),
         on_dead=on_dead,
     )
-    return RelayStack(relay, oncall, cases, watched, workers)
+    return RelayStack(relay, oncall, cases, watched, workers, purge)

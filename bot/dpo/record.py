@@ -4,7 +4,7 @@ Written from the configuration the bot would run with, so it names what is reall
 each case system by name and where it sends data, the chat platform, the paging service,
 the retention periods. Facts the configuration cannot know (the controller's name, a
 Matrix homeserver's or a webhook target's location) are marked ``check`` for the officer to
-fill in, never guessed. A retention period that nothing enforces yet says so.
+fill in, never guessed. What the purge cannot reach yet (the chat) is said in the notes.
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ _KNOWN_HOSTS = {
 }
 """Services whose operator and third-country location are well known."""
 
-RETENTION_ENFORCED = False
-"""No purge job exists yet (issue 12): the periods are the policy, not yet what happens."""
+CHAT_NOT_REDACTED = (
+    "The daily purge removes due data from Empfang's store only: the chat threads of removed"
+    " conversations and media posted into the chat stay in the chat platform until its own"
+    " retention removes them (the chat platform port has no redaction yet)."
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,6 @@ class Record:
     data_categories: list[str]
     recipients: list[Recipient]
     retention: dict[str, str]
-    retention_enforced: bool
     technical_measures: list[str]
     notes: list[str] = field(default_factory=list)
 
@@ -75,16 +77,13 @@ def build_record(settings: Settings) -> Record:
         recipients=_recipients(settings),
         retention={
             "messages": days(settings.retention.messages),
-            "media": days(settings.retention.media),
+            "media": days(settings.retention.media) + " (in the chat: not enforced yet)",
             "contacts (inactive)": days(settings.retention.contacts),
             "closed_conversations": days(settings.retention.closed_conversations),
             "transfer ledger, audit trail": "kept as accountability records (pseudonyms only)",
         },
-        retention_enforced=RETENTION_ENFORCED,
         technical_measures=_measures(settings),
-        notes=["Retention periods are configured but not enforced yet: no purge job runs."]
-        if not RETENTION_ENFORCED
-        else [],
+        notes=[CHAT_NOT_REDACTED],
     )
 
 
@@ -224,6 +223,7 @@ def _measures(settings: Settings) -> list[str]:
         "TLS for every outbound connection except explicit loopback test targets",
         "WhatsApp webhooks accepted only with a valid X-Hub-Signature-256 (constant-time check)",
         "a hash-chained audit trail of privileged actions and a hash-chained transfer ledger",
+        "a daily retention purge; legal holds (!hold) recorded in the audit trail",
         "a logging filter that masks numbers",
         "database, exports and case files readable by the bot's user only (0600)",
     ]
@@ -255,8 +255,8 @@ def as_markdown(record: Record) -> str:
         abroad = {True: "**yes**", False: "no", None: CHECK}[r.third_country]
         lines.append(f"| {r.name} | {r.kind} | {r.role} | {r.receives} | {r.location} | {abroad} |")
     lines.append("")
-    enforced = "" if record.retention_enforced else " (configured; **not enforced yet**)"
-    lines += [f"## Retention{enforced}", "", "| data | kept for |", "|---|---|"]
+    lines += ["## Retention (a daily purge deletes what is due)", ""]
+    lines += ["| data | kept for |", "|---|---|"]
     lines += [f"| {name} | {period} |" for name, period in record.retention.items()]
     lines.append("")
     lines += _list("Technical and organisational measures (Art. 32)", record.technical_measures)

@@ -33,6 +33,7 @@ from bot.store.holds import Holds
 from bot.store.jobs import Jobs
 from bot.store.messages import Messages
 from bot.store.migrations import migrate
+from bot.store.retention import RetentionStore
 from bot.store.subject import Subjects
 from bot.store.sync_thread import SyncThread
 
@@ -56,6 +57,7 @@ class Tx:
         self.cases = Cases(conn)
         self.audit = audit_log(conn)
         self.holds = Holds(conn)
+        self.retention = RetentionStore(conn)
         self.subjects = Subjects(conn)
         """Read-only: everything about one person, for access requests."""
 

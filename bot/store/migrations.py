@@ -187,6 +187,24 @@ MIGRATIONS: tuple[str, ...] = (
         since REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 8: retention purge runs (``bot.retention``): one row per daily run, keyed by when it was
+    # scheduled, with its progress, so a run resumes after a crash and a batch that ran twice
+    # is recognised. ``contacts.last_activity_at`` keeps a contact's last activity once the
+    # purge has removed the conversations it could be read from.
+    """
+    CREATE TABLE retention_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scheduled_for REAL NOT NULL UNIQUE,
+        started_at REAL NOT NULL,     -- what is due is computed from this, in every batch
+        step INTEGER NOT NULL DEFAULT 0,
+        phase TEXT NOT NULL DEFAULT 'messages'
+            CHECK (phase IN ('messages', 'conversations', 'contacts', 'done')),
+        cursor INTEGER NOT NULL DEFAULT 0,
+        counts TEXT NOT NULL DEFAULT '{}',
+        finished_at REAL
+    );
+    ALTER TABLE contacts ADD COLUMN last_activity_at REAL;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -7,6 +7,9 @@ so a cut-off that does not happen fails the test instead of passing by luck.
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
+import sys
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -136,3 +139,51 @@ async def test_a_cap_above_the_open_file_limit_is_warned_about(
     await app.start()
     await app.stop()
     assert any("raise `ulimit -n`" in r.getMessage() for r in caplog.records)
+
+
+CLIENTS = """
+import socket, sys
+sys.stdin.readline()
+held = []
+for _ in range(40):
+    try:
+        held.append(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2))
+    except OSError:
+        pass
+print(len(held), flush=True)
+sys.stdin.read()
+"""
+
+
+async def test_accepting_without_descriptors_is_logged_once(
+    bot: Empfang, caplog: pytest.LogCaptureFixture
+) -> None:
+    """asyncio logs every failed accept with a traceback; at the descriptor limit that was a
+    flood (about 290,000 lines in 22 s were seen). The clients run in another process, as
+    this one is about to run out of descriptors on purpose."""
+    clients = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CLIENTS,
+        str(bot.port),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert clients.stdin is not None and clients.stdout is not None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 1, hard))
+    try:
+        clients.stdin.write(b"go\n")
+        await clients.stdin.drain()
+        assert int(await clients.stdout.readline()) > 3
+        await asyncio.sleep(3)  # asyncio tries to accept again every second
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        clients.stdin.close()
+        await clients.wait()
+    server = bot._server  # the count is not exposed beyond the server object
+    assert server is not None and server.accept_errors is not None
+    assert server.accept_errors.count >= 2
+    messages = [r.getMessage() for r in caplog.records]
+    assert len([m for m in messages if m.startswith("cannot accept connections")]) == 1
+    assert not [m for m in messages if "socket.accept() out of system resource" in m]

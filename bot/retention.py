@@ -1,0 +1,131 @@
+"""The daily retention purge (Art. 5(1)(e)): deletes from the store what ``[retention]``
+says is due, in bounded batches.
+
+A run is a chain of ``retention.purge`` jobs. Each job does ONE batch in ONE transaction:
+the deletions, the run's progress (``retention_runs``: phase, cursor, counts, step) and the
+job for the next batch are committed together. A crash anywhere leaves either the batch
+done and its successor queued, or neither; a job that runs twice (its lease ran out after
+the commit) finds the run already past its step and does nothing. Every batch is short
+(``BATCH`` rows), and the batches are separate jobs, so a purge of 100k messages takes its
+turns with the intake and the relay instead of blocking them.
+
+Phases, in order: message bodies older than ``messages``; closed conversations older than
+``closed_conversations`` as a whole (messages, receipts, case links, timers); contacts with
+nothing left and no activity for ``contacts``. Conversations on legal hold (``!hold``) and
+anything a queued or dead-lettered job refers to are skipped. When the run is done its
+counts go to the audit trail (``retention.purge``) and the next run is queued a day later.
+
+Not reached yet: the chat. Removed conversations' threads stay in Slack or Matrix, because
+the chat platform port has no redaction capability yet; the audit row counts them as
+``chat_threads_not_redacted``. ``[retention] media`` (files posted into the chat) has
+nothing to delete in the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot.audit import BOT_ACTOR, AuditEntry, record
+from bot.config.retention import RetentionSection
+from bot.job_catalog import RETENTION_PURGE, PurgeJob, enqueue
+from bot.store import Store, Tx
+from bot.store.jobs import Job
+from bot.store.retention import RunRow
+
+log = logging.getLogger("empfang.retention")
+
+BATCH = 500
+"""Rows one batch touches at most: a few milliseconds of SQLite time."""
+DAILY = 86_400.0
+
+
+class RetentionPurge:
+    def __init__(self, store: Store, policy: RetentionSection, *, batch: int = BATCH) -> None:
+        self._store = store
+        self._policy = policy
+        self._batch_size = batch
+
+    async def ensure_scheduled(self) -> None:
+        """At start: resume an unfinished run, or start one now when none is queued."""
+        async with self._store.transaction() as tx:
+            if await tx.jobs.listing(state="pending", kind=RETENTION_PURGE.name, limit=1):
+                return
+            unfinished = await tx.retention.unfinished()
+            if unfinished is not None:
+                scheduled_for, step = unfinished
+                await enqueue(tx, RETENTION_PURGE, PurgeJob(scheduled_for=scheduled_for, step=step))
+            else:
+                now = tx.clock.now()
+                await enqueue(tx, RETENTION_PURGE, PurgeJob(scheduled_for=now, step=0))
+
+    async def run_batch(self, job: Job, payload: PurgeJob) -> None:
+        """``retention.purge``: one batch of the run ``payload`` belongs to."""
+        async with self._store.transaction() as tx:
+            run = await tx.retention.run(payload.scheduled_for, now=tx.clock.now())
+            if run.finished_at is not None or run.step != payload.step:
+                return  # this batch was committed before: its successor is queued
+            run = await self._batch(tx, run)
+            if run.phase == "done":
+                run = replace(run, finished_at=tx.clock.now())
+                await self._finish(tx, run)
+            else:
+                successor = PurgeJob(scheduled_for=run.scheduled_for, step=run.step)
+                await enqueue(tx, RETENTION_PURGE, successor)
+            await tx.retention.save(run)
+        if run.finished_at is not None:
+            log.info("retention purge finished: %s", run.counts)
+
+    async def _batch(self, tx: Tx, run: RunRow) -> RunRow:
+        now = run.started_at
+        counts = dict(run.counts)
+        step = run.step + 1
+        if run.phase == "messages":
+            done, cursor = await tx.retention.blank_bodies(
+                after=run.cursor, before=now - self._policy.messages, limit=self._batch_size
+            )
+            _add(counts, "message_bodies", done)
+            phase = "messages" if done == self._batch_size else "conversations"
+            return replace(run, step=step, phase=phase, cursor=cursor, counts=counts)
+        if run.phase == "conversations":
+            due = await tx.retention.due_conversation(
+                closed_before=now - self._policy.closed_conversations
+            )
+            if due is None:
+                return replace(run, step=step, phase="contacts", counts=counts)
+            conversation, contact, last = due
+            deleted = await tx.retention.delete_messages_of(conversation, limit=self._batch_size)
+            _add(counts, "messages_deleted", deleted)
+            if deleted < self._batch_size:
+                await tx.retention.delete_conversation(conversation, contact, last)
+                _add(counts, "conversations", 1)
+                _add(counts, "chat_threads_not_redacted", 1)
+            return replace(run, step=step, counts=counts)
+        done = await tx.retention.delete_inactive_contacts(
+            inactive_since=now - self._policy.contacts, limit=self._batch_size
+        )
+        _add(counts, "contacts", done)
+        phase = "contacts" if done == self._batch_size else "done"
+        return replace(run, step=step, phase=phase, counts=counts)
+
+    async def _finish(self, tx: Tx, run: RunRow) -> None:
+        details: dict[str, int | float | bool | str | None] = {
+            "message_bodies": 0,
+            "messages_deleted": 0,
+            "conversations": 0,
+            "contacts": 0,
+            "chat_threads_not_redacted": 0,
+            **run.counts,
+            "held_conversations": await tx.retention.held(),
+            "batches": run.step,
+        }
+        await record(tx, AuditEntry("retention.purge", BOT_ACTOR, details=details))
+        # A day after this run started: when the bot was down for longer, the missed days
+        # are not caught up one by one, as this run purged everything due by its start.
+        next_run = PurgeJob(scheduled_for=run.started_at + DAILY, step=0)
+        delay = max(0.0, next_run.scheduled_for - tx.clock.now())
+        await enqueue(tx, RETENTION_PURGE, next_run, delay=delay)
+
+
+def _add(counts: dict[str, int], key: str, amount: int) -> None:
+    counts[key] = counts.get(key, 0) + amount

@@ -1,0 +1,175 @@
+"""What the retention purge reads and deletes (``bot.retention`` drives it batch by batch).
+
+Every statement is bounded by ``limit`` and keyed by the primary key, so one batch is one
+short transaction whatever the size of the store, and intake's writes interleave with a
+long purge. Nothing that a legal hold covers, and nothing that a queued or dead-lettered
+job still refers to, is touched: a job must never find its message or conversation gone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+_NOT_HELD = "NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.conversation_id = {conv})"
+_NO_JOB = "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.payload ->> '$.{field}' = {value})"
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    scheduled_for: float
+    started_at: float
+    step: int
+    phase: str
+    cursor: int
+    counts: dict[str, int]
+    finished_at: float | None
+
+
+class RetentionStore:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    async def run(self, scheduled_for: float, *, now: float) -> RunRow:
+        """The run scheduled for that time, created (at step 0, starting ``now``) if new."""
+        await self._conn.execute(
+            "INSERT INTO retention_runs (scheduled_for, started_at) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (scheduled_for, now),
+        )
+        async with self._conn.execute(
+            "SELECT id, scheduled_for, started_at, step, phase, cursor, counts, finished_at"
+            " FROM retention_runs WHERE scheduled_for = ?",
+            (scheduled_for,),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return RunRow(
+            int(row[0]),
+            float(row[1]),
+            float(row[2]),
+            int(row[3]),
+            str(row[4]),
+            int(row[5]),
+            json.loads(row[6]),
+            row[7],
+        )
+
+    async def unfinished(self) -> tuple[float, int] | None:
+        """(scheduled_for, step) of a run that has not finished, if any."""
+        async with self._conn.execute(
+            "SELECT scheduled_for, step FROM retention_runs WHERE finished_at IS NULL"
+            " ORDER BY id LIMIT 1"
+        ) as cur:
+            row = await cur.fetchone()
+        return (float(row[0]), int(row[1])) if row else None
+
+    async def save(self, run: RunRow) -> None:
+        await self._conn.execute(
+            "UPDATE retention_runs SET step = ?, phase = ?, cursor = ?, counts = ?,"
+            " finished_at = ? WHERE id = ?",
+            (
+                run.step,
+                run.phase,
+                run.cursor,
+                json.dumps(run.counts, sort_keys=True),
+                run.finished_at,
+                run.id,
+            ),
+        )
+
+    # -- message bodies -------------------------------------------------------------------------
+
+    async def blank_bodies(self, *, after: int, before: float, limit: int) -> tuple[int, int]:
+        """Remove the bodies of up to ``limit`` messages written before ``before``, from id
+        ``after`` on; (how many, the last id looked at, or ``after`` when none was due)."""
+        ids = await self._ids(
+            "SELECT m.id FROM messages m WHERE m.id > ? AND m.created_at < ?"
+            " AND m.body IS NOT NULL"
+            f" AND {_NOT_HELD.format(conv='m.conversation_id')}"
+            f" AND {_NO_JOB.format(field='message_id', value='m.id')}"
+            " ORDER BY m.id LIMIT ?",
+            (after, before, limit),
+        )
+        if ids:
+            await self._conn.execute(
+                f"UPDATE messages SET body = NULL WHERE id IN ({_marks(ids)})", ids
+            )
+        return len(ids), (ids[-1] if ids else after)
+
+    # -- closed conversations -------------------------------------------------------------------
+
+    async def due_conversation(self, *, closed_before: float) -> tuple[int, int, float] | None:
+        """(conversation, contact, last activity) of the oldest conversation due, or None."""
+        async with self._conn.execute(
+            "SELECT c.id, c.contact_id, max(c.closed_at, coalesce(c.last_customer_at, 0))"
+            " FROM conversations c WHERE c.state = 'closed' AND c.closed_at < ?"
+            f" AND {_NOT_HELD.format(conv='c.id')}"
+            f" AND {_NO_JOB.format(field='conversation_id', value='c.id')}"
+            f" AND {_NO_JOB.format(field='contact_id', value='c.contact_id')}"
+            " ORDER BY c.id LIMIT 1",
+            (closed_before,),
+        ) as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1]), float(row[2])) if row else None
+
+    async def delete_messages_of(self, conversation_id: int, *, limit: int) -> int:
+        """Up to ``limit`` of the conversation's messages, with their delivery receipts."""
+        ids = await self._ids(
+            "SELECT id FROM messages WHERE conversation_id = ? ORDER BY id LIMIT ?",
+            (conversation_id, limit),
+        )
+        if ids:
+            marks = _marks(ids)
+            await self._conn.execute(
+                "DELETE FROM status_events WHERE provider_id IN"
+                f" (SELECT provider_id FROM messages WHERE id IN ({marks}))",
+                ids,
+            )
+            await self._conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", ids)
+        return len(ids)
+
+    async def delete_conversation(self, conversation_id: int, contact_id: int, last: float) -> None:
+        """The (emptied) conversation; its contact remembers when it was last active."""
+        await self._conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        await self._conn.execute(
+            "UPDATE contacts SET last_activity_at = max(coalesce(last_activity_at, 0), ?)"
+            " WHERE id = ?",
+            (last, contact_id),
+        )
+
+    # -- inactive contacts ----------------------------------------------------------------------
+
+    async def delete_inactive_contacts(self, *, inactive_since: float, limit: int) -> int:
+        """Contacts with nothing left in the store and no activity since ``inactive_since``."""
+        ids = await self._ids(
+            "SELECT k.id FROM contacts k"
+            " WHERE coalesce(k.last_activity_at, k.created_at) < ?"
+            " AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = k.id)"
+            " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = k.id)"
+            f" AND {_NO_JOB.format(field='contact_id', value='k.id')}"
+            " ORDER BY k.id LIMIT ?",
+            (inactive_since, limit),
+        )
+        if ids:
+            await self._conn.execute(f"DELETE FROM contacts WHERE id IN ({_marks(ids)})", ids)
+        return len(ids)
+
+    async def held(self) -> int:
+        async with self._conn.execute("SELECT count(*) FROM legal_holds") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _ids(self, sql: str, args: tuple[Any, ...]) -> list[int]:
+        async with self._conn.execute(sql, args) as cur:
+            return [int(row[0]) async for row in cur]
+
+
+def _marks(ids: list[int]) -> str:
+    return ", ".join("?" for _ in ids)

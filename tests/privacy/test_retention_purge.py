@@ -1,0 +1,126 @@
+"""The retention purge: due data leaves the store, held conversations stay, counts are audited,
+and a batch that runs twice changes nothing (the production wiring, a manual clock)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from bot.clock import ManualClock
+from bot.config import RetentionSection
+from bot.job_catalog import RETENTION_PURGE
+from bot.retention import RetentionPurge
+from bot.store import Store
+from tests.cases.conftest import Desk
+from tests.numbers import CUSTOMER, CUSTOMER_2, CUSTOMER_3
+
+DAY = 86_400.0
+START = 1_800_000_000.0
+
+
+def table(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def purges(db: Path) -> list[dict[str, Any]]:
+    rows = table(db, "SELECT details FROM audit_log WHERE action = 'retention.purge' ORDER BY id")
+    return [json.loads(row[0]) for row in rows]
+
+
+async def purge_now(desk: Desk) -> None:
+    """What ``empfang run`` does at start, then the workers: timers first, then the purge."""
+    await desk.drain()
+    await desk.wired.purge.ensure_scheduled()
+    await desk.drain()
+
+
+async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
+    db = tmp_path / "empfang.sqlite3"
+    store = await Store.open(db, clock=ManualClock(START))
+    desk = Desk(store)
+    try:
+        await desk.customer_says("A: alte Anfrage")
+        await desk.customer_says("B: Streitfall", number=CUSTOMER_2)
+        await desk.settle()
+        await desk.agent_says("Antwort an A")
+        await desk.agent_says("!close")
+        await desk.agent_says("!hold Klage 2027-3", number=CUSTOMER_2)
+        await desk.agent_says("!close", number=CUSTOMER_2)
+        await desk.settle()
+        desk.clock.advance(85 * DAY)
+        await desk.customer_says("C: neue Frage", number=CUSTOMER_3)
+        await desk.settle()
+        desk.clock.advance(15 * DAY)  # day 100: A and B are due, C is not
+        await purge_now(desk)
+        first = purges(db)
+        contacts = {row[0] for row in table(db, "SELECT wa_id FROM contacts")}
+        bodies = table(
+            db,
+            "SELECT k.wa_id, m.body IS NOT NULL FROM messages m JOIN contacts k"
+            " ON k.id = m.contact_id ORDER BY m.id",
+        )
+        desk.clock.advance(300 * DAY)  # day 400: A's contact has been inactive for a year
+        await desk.drain()
+        second = purges(db)[1:]
+    finally:
+        await desk.close()
+        await store.close()
+    assert first == [
+        {
+            "message_bodies": 2,
+            "messages_deleted": 2,
+            "conversations": 1,
+            "contacts": 0,
+            "chat_threads_not_redacted": 1,
+            "held_conversations": 1,
+            "batches": 4,
+        }
+    ]
+    assert contacts == {CUSTOMER, CUSTOMER_2, CUSTOMER_3}, "A's contact outlives its messages"
+    assert bodies == [(CUSTOMER_2, True), (CUSTOMER_3, True)], "A's gone, B held, C recent"
+    assert [(p["contacts"], p["message_bodies"], p["conversations"]) for p in second] == [(1, 1, 0)]
+    assert {row[0] for row in table(db, "SELECT wa_id FROM contacts")} == {CUSTOMER_2, CUSTOMER_3}
+    assert table(
+        db,
+        "SELECT body IS NULL FROM messages m JOIN contacts k ON k.id = m.contact_id"
+        f" WHERE k.wa_id = '{CUSTOMER_3}'",
+    ) == [(1,)]
+    assert table(db, "SELECT count(*) FROM jobs WHERE kind = 'retention.purge'") == [(1,)]
+
+
+async def test_small_batches_resume_and_a_repeated_batch_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "empfang.sqlite3"
+    store = await Store.open(db, clock=ManualClock(START))
+    desk = Desk(store)
+    try:
+        for n in range(7):
+            await desk.customer_says(f"Nachricht {n}")
+        await desk.settle()
+        desk.clock.advance(91 * DAY)
+        await desk.drain()
+        purge = RetentionPurge(store, RetentionSection(), batch=2)
+        await purge.ensure_scheduled()
+        steps = 0
+        while True:
+            async with store.transaction() as tx:
+                [info] = await tx.jobs.listing(state="pending", kind=RETENTION_PURGE.name)
+                job = await tx.jobs.get(info.id)
+            assert job is not None
+            payload = RETENTION_PURGE.parse(job)
+            if payload.step == 0 and steps:
+                break  # the next day's run: this one is done
+            await purge.run_batch(job, payload)
+            await purge.run_batch(job, payload)  # its lease ran out after the commit: again
+            async with store.transaction() as tx:
+                await tx.jobs.complete(job)
+            steps += 1
+    finally:
+        await desk.close()
+        await store.close()
+    [audit] = purges(db)
+    assert audit["message_bodies"] == 7 and audit["batches"] == steps
+    assert steps == 4 + 1 + 1, "four message batches of 2, then conversations, then contacts"
+    assert table(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
