@@ -3,13 +3,20 @@ and a batch that runs twice changes nothing (the production wiring, a manual clo
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import sqlite3
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import RetentionSection
+from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.ids import ProviderMessageId, WaId
+from bot.intake import Intake
 from bot.job_catalog import RETENTION_PURGE
 from bot.retention import RetentionPurge
 from bot.store import Store
@@ -124,3 +131,50 @@ async def test_small_batches_resume_and_a_repeated_batch_changes_nothing(tmp_pat
     assert audit["message_bodies"] == 7 and audit["batches"] == steps
     assert steps == 4 + 1 + 1, "four message batches of 2, then conversations, then contacts"
     assert table(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
+
+
+ROOT = Path(__file__).parents[2]
+MESSAGES = 1000
+
+
+async def spawn(db: Path, mode: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.privacy.purge_worker", str(db), mode, cwd=ROOT
+    )
+
+
+async def test_a_purge_killed_mid_run_completes_on_restart(tmp_path: Path) -> None:
+    db = tmp_path / "empfang.sqlite3"
+    written = time.time() - 200 * DAY  # the workers run on the system clock
+    store = await Store.open(db, clock=ManualClock(written))
+    intake = Intake(store, pseudonym_key=b"purge-test-pseudonym-key-0123")
+    messages = tuple(
+        InboundMessage(
+            provider_id=ProviderMessageId(f"wamid.purge{n}"),
+            sender=Sender(wa_id=WaId(CUSTOMER)),
+            timestamp=int(written),
+            kind=MessageKind.TEXT,
+            text=f"Nachricht {n}",
+        )
+        for n in range(MESSAGES)
+    )
+    await intake.accept(WebhookBatch(messages=messages))
+    await store.close()
+    with sqlite3.connect(db) as conn:  # as if the relay had posted them long ago
+        conn.execute("DELETE FROM jobs")
+    first = await spawn(db, "slow")
+    for _ in range(300):
+        if table(db, "SELECT step FROM retention_runs WHERE step >= 2"):
+            break
+        await asyncio.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    [(step, finished)] = table(db, "SELECT step, finished_at FROM retention_runs")
+    assert 2 <= step < MESSAGES // 100 and finished is None, "killed in the middle"
+    assert purges(db) == []
+    second = await spawn(db, "finish")
+    assert await asyncio.wait_for(second.wait(), 60) == 0
+    [audit] = purges(db)
+    assert audit["message_bodies"] == MESSAGES, "every body once, none twice"
+    assert table(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
+    assert table(db, "SELECT count(*) FROM retention_runs WHERE finished_at IS NULL") == [(0,)]
