@@ -15,7 +15,12 @@ from typing import Any
 import aiosqlite
 
 _NOT_HELD = "NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.conversation_id = {conv})"
-_NO_JOB = "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.payload ->> '$.{field}' = {value})"
+_NO_JOB = (
+    "{value} NOT IN (SELECT j.payload ->> '$.{field}' FROM jobs j"
+    " WHERE j.payload ->> '$.{field}' IS NOT NULL)"
+)
+"""Uncorrelated, so SQLite reads the queue once per statement, not once per candidate row:
+during an outage the queue can hold thousands of jobs."""
 
 
 @dataclass(frozen=True)
