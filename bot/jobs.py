@@ -15,6 +15,7 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.errors import DeliveryError, RateLimited
 from bot.store import Store
@@ -24,6 +25,15 @@ log = logging.getLogger("empfang.jobs")
 
 JobHandler = Callable[[Job], Awaitable[None]]
 DeadLetterHook = Callable[[Job, str], Awaitable[None]]
+
+
+class OutageHooks(Protocol):
+    """Who hears that jobs wait out an outage (after as many attempts as would have
+    dead-lettered them), and that a job of that kind went through again."""
+
+    async def waiting_out(self, job: Job, reason: str) -> None: ...
+
+    async def went_through(self, kind: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,7 @@ class WorkerPool:
         lease_seconds: float = 60.0,
         policy: RetryPolicy | None = None,
         on_dead: DeadLetterHook | None = None,
+        outages: OutageHooks | None = None,
         idle_poll_seconds: float = 1.0,
     ) -> None:
         self._store = store
@@ -100,6 +111,7 @@ class WorkerPool:
         self._lease_seconds = lease_seconds
         self._policy = policy or RetryPolicy()
         self._on_dead = on_dead
+        self._outages = outages
         self._idle_poll = idle_poll_seconds
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -180,6 +192,8 @@ class WorkerPool:
         async with self._store.transaction() as tx:
             if not await tx.jobs.complete(job):
                 log.warning("job %s (%s) finished after its lease was taken over", job.id, job.kind)
+        if self._outages is not None:
+            await self._outages.went_through(job.kind)
 
     async def _failed(self, job: Job, error: Exception) -> None:
         reason = describe(error)
@@ -198,6 +212,9 @@ class WorkerPool:
             if self._on_dead is not None:
                 await self._on_dead(job, reason)
             return
+        outage = isinstance(error, DeliveryError) and error.outage
+        if outage and job.attempts == self._policy.max_attempts and self._outages is not None:
+            await self._outages.waiting_out(job, reason)
         delay = self._policy.delay(job.attempts, error)
         if not isinstance(error, DeliveryError):
             log.error("job %s (%s) failed unexpectedly", job.id, job.kind, exc_info=error)

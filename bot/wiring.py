@@ -159,5 +159,6 @@ def wire_relay(
             jobs.outage_patience,
         ),
         on_dead=on_dead,
+        outages=oncall,
     )
     return RelayStack(relay, oncall, cases, watched, workers, purge)

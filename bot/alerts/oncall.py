@@ -314,6 +314,17 @@ class OnCall:
             return
         text = self._texts.signatures_failing.format(
             count=count, window=duration_text(window, self._texts)
+    async def waiting_out(self, job: Job, reason: str) -> None:
+        """Jobs of ``job.kind`` cannot reach their platform: they wait (nothing is lost), but
+        someone should look, as soon as a job would have been dead-lettered before."""
+        await self.raise_alert(
+            f"outage-{job.kind}",
+            self._texts.outage_waiting.format(kind=job.kind, attempts=job.attempts, reason=reason),
+        )
+
+    async def went_through(self, kind: str) -> None:
+        await self.clear_alert(f"outage-{kind}", self._texts.outage_over.format(kind=kind))
+
         )
         burst = AuditEntry(
             "webhook.signature_failures", BOT_ACTOR, details={"count": count, "window_s": window}

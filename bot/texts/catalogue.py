@@ -146,3 +146,5 @@ class Texts:
     dead_letter: str
     chat_unreachable: str
     chat_reachable: str
+    outage_waiting: str
+    outage_over: str

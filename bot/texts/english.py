@@ -159,3 +159,8 @@ ENGLISH = Texts(
     ),
     chat_reachable="{platform} is reachable again",
 )
+    outage_waiting=(
+        "{kind} jobs cannot reach their service ({attempts} attempts so far: {reason}). "
+        "They wait and go out once it is back (jobs.outage_patience)."
+    ),
+    outage_over="{kind} jobs go through again",

@@ -183,3 +183,8 @@ GERMAN = Texts(
     ),
     chat_reachable="{platform} ist wieder erreichbar",
 )
+    outage_waiting=(
+        "Aufträge {kind} erreichen ihren Dienst nicht (bisher {attempts} Versuche: {reason}). "
+        "Sie warten und gehen raus, sobald er wieder erreichbar ist (jobs.outage_patience)."
+    ),
+    outage_over="Aufträge {kind} gehen wieder durch",

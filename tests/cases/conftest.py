@@ -72,6 +72,7 @@ class Desk:
         sinks: Sequence[CaseSink] = (),
         *,
         max_attempts: int = 6,
+        outage_patience: float = 3 * 86400.0,
         chat: RecordingChat | None = None,
     ) -> None:
         self.store = store
@@ -82,6 +83,7 @@ class Desk:
                 "privacy": {"pseudonym_key": PSEUDONYM_KEY},
                 "jobs": {
                     "max_attempts": max_attempts,
+                    "outage_patience": outage_patience,
                     "backoff_base_seconds": 1.0,
                     "backoff_max_seconds": 8.0,
                 },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.job_catalog import CASE_TRANSFER
 from bot.store import Store
 from tests.cases.conftest import WEBHOOK_SECRET, Desk, Receiver, sinks_from
 
@@ -49,20 +50,44 @@ async def test_chat_unaffected_while_the_sink_is_down_then_transfers_arrive(
     assert desk.alerts == []
 
 
-async def test_sink_down_for_good_is_dead_lettered_and_alerted_once_per_transfer(
+async def test_an_outage_longer_than_the_attempts_alerts_once_and_resolves(
     store: Store, receiver: Receiver
 ) -> None:
-    desk = Desk(store, sinks_from(webhook(receiver)), max_attempts=3)
+    desk = Desk(store, sinks_from(webhook(receiver)), max_attempts=2)
     receiver.down = True
     await desk.customer_says("Hallo")
+    for _ in range(6):
+        await desk.drain()
+        desk.clock.advance(10)
+    receiver.down = False
     await desk.settle()
+    await desk.close()
+    assert [row.outcome for row in await desk.ledger()] == ["delivered", "delivered"]
+    outage = [key.split(":", 1)[1] for _, _, key in desk.chat.alerts if ":op-outage-" in key]
+    kind = CASE_TRANSFER.name
+    assert outage == [f"op-outage-{kind}-up", f"op-outage-{kind}-down"]
+
+
+async def test_sink_down_for_good_is_waited_out_then_dead_lettered_and_alerted(
+    store: Store, receiver: Receiver
+) -> None:
+    """A sink answering 503 is an outage: its transfers use up no attempts while they wait
+    (on-call hears of it once, when the attempts would have run out), and are dead-lettered
+    only after ``jobs.outage_patience``."""
+    desk = Desk(store, sinks_from(webhook(receiver)), max_attempts=3, outage_patience=600)
+    receiver.down = True
+    await desk.customer_says("Hallo")
+    await desk.settle(step=60)
     await desk.close()
     assert desk.chat.posts[await desk.thread_of()] == ["Hallo"]
     ledger = await desk.ledger()
-    assert [(row.event, row.outcome, row.attempts) for row in ledger] == [
-        ("opened", "dead_lettered", 3),
-        ("message_in", "dead_lettered", 3),
+    assert [(row.event, row.outcome) for row in ledger] == [
+        ("opened", "dead_lettered"),
+        ("message_in", "dead_lettered"),
     ]
+    assert ledger[0].attempts > 3, "an outage used up no attempts"
+    outage_alerts = [key for _, _, key in desk.chat.alerts if ":op-outage-" in key]
+    assert [key.split(":", 1)[1] for key in outage_alerts] == [f"op-outage-{CASE_TRANSFER.name}-up"]
     assert len(desk.alerts) == 2
     assert {alert.key for alert in desk.alerts} == {
         f"case-dead-{row.transfer_id}" for row in ledger

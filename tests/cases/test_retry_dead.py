@@ -15,10 +15,10 @@ from tests.cases.test_outage import webhook
 async def test_a_retried_dead_transfer_is_delivered_and_ledgered_again(
     store: Store, receiver: Receiver, tmp_path: Path
 ) -> None:
-    desk = Desk(store, sinks_from(webhook(receiver)), max_attempts=3)
+    desk = Desk(store, sinks_from(webhook(receiver)), max_attempts=3, outage_patience=60)
     receiver.down = True
     await desk.customer_says("Hallo")
-    await desk.settle()
+    await desk.settle(step=60)
     assert [job.state for job in await desk.jobs()] == ["dead", "dead"]
     receiver.down = False
     config = tmp_path / "empfang.toml"
