@@ -30,6 +30,7 @@ from bot.job_catalog import (
     enqueue,
 )
 from bot.legal_hold import place_hold, release_hold
+from bot.objection import Objections, needs_reply_note
 from bot.ports import (
     AgentAction,
     AgentEvent,
@@ -109,6 +110,7 @@ class Relay:
         self._observers = tuple(observers)
         self._operations = operations
         self._post_latency = post_latency
+        self._objections = Objections(policy.privacy, policy.texts)
 
     def _key(self, name: str) -> str:
         """An idempotency key for the chat platform, unique across databases."""
@@ -118,6 +120,8 @@ class Relay:
         self, tx: Tx, kind: str, conversation_id: int, message_id: int | None
     ) -> None:
         event = CaseEvent(kind=kind, conversation_id=conversation_id, message_id=message_id)
+        if kind == "message_in" and message_id is not None:  # first: STOP silences on-call
+            await self._objections.customer_wrote(tx, conversation_id, message_id)
         if self._cases is not None:
             await self._cases.record(tx, event)
         for observer in self._observers:
@@ -321,6 +325,9 @@ class Relay:
                 self._policy.texts.conversation_closed,
             )
             return
+        contact = await tx.contacts.get(conversation.contact_id)
+        if contact is not None and needs_reply_note(contact, conversation):
+            await self._enqueue_notice(tx, conversation, self._policy.texts.objection_reply_note)
         now = tx.clock.now()
         message_id = await tx.messages.insert_outbound(
             contact_id=conversation.contact_id,

@@ -82,6 +82,9 @@ def thread_root(
             conversation.last_customer_at + SERVICE_WINDOW_SECONDS, zone
         )
         lines.append(texts.root_window.format(closes=f"{closes:%d.%m. %H:%M}", zone=zone.key))
+    if contact.objected_at is not None:  # bot.objection: agents must know before replying
+        since = datetime.fromtimestamp(contact.objected_at, ZoneInfo(timezone))
+        lines.append(texts.root_objected.format(since=f"{since:%d.%m. %H:%M}"))
     lines.append(texts.root_hint)
     return ThreadRoot(
         conversation_id=conversation.id,

@@ -27,17 +27,15 @@ from bot.job_catalog import (
     ALERT_POST,
     ALERT_SLA,
     ALERT_WINDOW,
-    CHAT_NOTICE,
-    RELAY_OUTBOUND,
     AlertPostJob,
     JobKind,
-    MessageJob,
-    NoticeJob,
     PageJob,
     TimerJob,
     enqueue,
 )
 from bot.logfilter import mask_log_text
+from bot.own_messages import EMPFANG_AUTHOR as EMPFANG_AUTHOR
+from bot.own_messages import may_write, say_to_customer
 from bot.ports import CaseEvent, ChatPlatform
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
@@ -45,8 +43,6 @@ from bot.store.jobs import Job
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.alerts")
-
-EMPFANG_AUTHOR = "empfang"
 
 
 def duration_text(seconds: float, texts: Texts) -> str:
@@ -108,18 +104,11 @@ class OnCall:
         now = tx.clock.now()
         conversation = await tx.conversations.get(conversation_id)
         message = await tx.messages.get(message_id)
-        if conversation is None or message is None:
+        contact = await tx.contacts.get(conversation.contact_id) if conversation else None
+        if conversation is None or message is None or contact is None:
             return
-        notice = self._notice
-        if notice and await tx.contacts.mark_notice_sent(conversation.contact_id, now):
-            note = self._texts.privacy_notice_sent.format(text=notice)
-            await self._say_to_customer(tx, conversation, notice, note)
-        open_now = self._hours.is_open(now)
-        reply = self._out_of_hours_reply
-        today = self._hours.local_date(now).isoformat()
-        if not open_now and reply and await tx.alerts.claim_auto_reply(conversation_id, today):
-            note = self._texts.out_of_hours_reply_sent.format(text=reply)
-            await self._say_to_customer(tx, conversation, reply, note)
+        if may_write(contact):  # nothing unprompted after an objection (bot.objection)
+            await self._auto_replies(tx, conversation, now)
         if self._is_urgent(message.body or ""):
             await self._urgent_page(tx, conversation, message_id)
         if await tx.alerts.start_timer(conversation_id, now, message_id):
@@ -127,6 +116,22 @@ class OnCall:
             await self._enqueue(tx, ALERT_SLA, conversation, due - now, message_id, "remind")
         warn_in = SERVICE_WINDOW_SECONDS - self._alerts.window_warning_before
         await self._enqueue(tx, ALERT_WINDOW, conversation, warn_in, message_id, "warn")
+
+    async def _auto_replies(self, tx: Tx, conversation: ConversationRow, now: float) -> None:
+        """The first-contact notice and the out-of-hours reply, each when it is due."""
+        notice = self._notice
+        if notice and await tx.contacts.mark_notice_sent(conversation.contact_id, now):
+            note = self._texts.privacy_notice_sent.format(text=notice)
+            await say_to_customer(tx, conversation, notice, note)
+        reply = self._out_of_hours_reply
+        today = self._hours.local_date(now).isoformat()
+        if (
+            reply
+            and not self._hours.is_open(now)
+            and await tx.alerts.claim_auto_reply(conversation.id, today)
+        ):
+            note = self._texts.out_of_hours_reply_sent.format(text=reply)
+            await say_to_customer(tx, conversation, reply, note)
 
     def _is_urgent(self, stored_body: str) -> bool:
         if not self._urgent or not stored_body:
@@ -157,26 +162,6 @@ class OnCall:
     ) -> None:
         timer = TimerJob(conversation_id=conversation.id, message_id=message_id, stage=stage)
         await enqueue(tx, kind, timer, delay=max(delay, 0.0))
-
-    async def _say_to_customer(
-        self, tx: Tx, conversation: ConversationRow, text: str, note: str
-    ) -> None:
-        """A message from Empfang itself, sent like an agent's reply; ``note`` tells the
-        thread about it."""
-        now = tx.clock.now()
-        message_id = await tx.messages.insert_outbound(
-            contact_id=conversation.contact_id,
-            conversation_id=conversation.id,
-            chat_id=None,
-            body=text,
-            author=EMPFANG_AUTHOR,
-            now=now,
-        )
-        assert message_id is not None  # no chat id: nothing to be a duplicate of
-        contact_id = conversation.contact_id
-        await enqueue(tx, RELAY_OUTBOUND, MessageJob(message_id=message_id, contact_id=contact_id))
-        notice = NoticeJob(conversation_id=conversation.id, contact_id=contact_id, text=note)
-        await enqueue(tx, CHAT_NOTICE, notice)
 
     async def _urgent_page(self, tx: Tx, conversation: ConversationRow, message_id: int) -> None:
         contact = await tx.contacts.get(conversation.contact_id)
@@ -314,17 +299,6 @@ class OnCall:
             return
         text = self._texts.signatures_failing.format(
             count=count, window=duration_text(window, self._texts)
-    async def waiting_out(self, job: Job, reason: str) -> None:
-        """Jobs of ``job.kind`` cannot reach their platform: they wait (nothing is lost), but
-        someone should look, as soon as a job would have been dead-lettered before."""
-        await self.raise_alert(
-            f"outage-{job.kind}",
-            self._texts.outage_waiting.format(kind=job.kind, attempts=job.attempts, reason=reason),
-        )
-
-    async def went_through(self, kind: str) -> None:
-        await self.clear_alert(f"outage-{kind}", self._texts.outage_over.format(kind=kind))
-
         )
         burst = AuditEntry(
             "webhook.signature_failures", BOT_ACTOR, details={"count": count, "window_s": window}
@@ -339,6 +313,17 @@ class OnCall:
         if self._signature_failures[-1] < self._store.clock.now() - window:
             self._signature_failures.clear()
             await self.clear_alert("webhook_signatures", self._texts.signatures_valid)
+
+    async def waiting_out(self, job: Job, reason: str) -> None:
+        """Jobs of ``job.kind`` cannot reach their platform: they wait (nothing is lost), but
+        someone should look, as soon as a job would have been dead-lettered before."""
+        await self.raise_alert(
+            f"outage-{job.kind}",
+            self._texts.outage_waiting.format(kind=job.kind, attempts=job.attempts, reason=reason),
+        )
+
+    async def went_through(self, kind: str) -> None:
+        await self.clear_alert(f"outage-{kind}", self._texts.outage_over.format(kind=kind))
 
     async def dead_lettered(self, job: Job, reason: str) -> None:
         await self.raise_alert(

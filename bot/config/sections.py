@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from bot.config.base import Duration, Section
 from bot.texts.catalogue import Language
@@ -98,6 +98,21 @@ class PrivacySection(Section):
     retention_days: int | None = Field(default=None, ge=1)
     """Alias of ``retention.messages`` in days (``bot.config.retention``)."""
     first_contact_notice: str = ""
+    stop_keywords: list[str] = Field(default_factory=lambda: ["STOP", "Stopp", "Abmelden"])
+    """A customer message that is one of these (whole, trimmed, any case) is an objection
+    (Art. 21, ``bot.objection``): Empfang sends that customer nothing on its own any more."""
+    start_keywords: list[str] = Field(default_factory=lambda: ["START"], min_length=1)
+    stop_confirmation: str = ""
+    """Sent once to a customer who objected, as configured; empty: the catalogue's text."""
+
+    @model_validator(mode="after")
+    def _keywords_distinct(self) -> PrivacySection:
+        both = {w.strip().casefold() for w in self.stop_keywords} & {
+            w.strip().casefold() for w in self.start_keywords
+        }
+        if both:
+            raise ValueError(f"stop_keywords and start_keywords share {sorted(both)}")
+        return self
 
 
 class JobsSection(Section):

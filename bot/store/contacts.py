@@ -19,13 +19,16 @@ class ContactRow:
     profile_name: str | None
     region: str | None
     notice_sent_at: float | None
+    objected_at: float | None = None
+    """When the customer objected (``bot.objection``); None: Empfang may write to them on
+    its own (first-contact notice, out-of-hours reply, later templates)."""
 
     @property
     def sender(self) -> Sender:
         return Sender(wa_id=self.wa_id, user_id=self.user_id, profile_name=self.profile_name)
 
 
-_COLUMNS = "id, wa_id, user_id, pseudonym, profile_name, region, notice_sent_at"
+_COLUMNS = "id, wa_id, user_id, pseudonym, profile_name, region, notice_sent_at, objected_at"
 
 
 class Contacts:
@@ -77,4 +80,17 @@ class Contacts:
             "UPDATE contacts SET notice_sent_at = ? WHERE id = ? AND notice_sent_at IS NULL",
             (now, contact_id),
         )
+        return cur.rowcount == 1
+
+    async def set_objected(self, contact_id: int, now: float | None) -> bool:
+        """Record an objection at ``now``, or lift it with None; False if nothing changed
+        (objected already, or nothing to lift): the first objection's time stays."""
+        if now is None:
+            sql = "UPDATE contacts SET objected_at = NULL WHERE id = ? AND objected_at IS NOT NULL"
+            cur = await self._conn.execute(sql, (contact_id,))
+        else:
+            cur = await self._conn.execute(
+                "UPDATE contacts SET objected_at = ? WHERE id = ? AND objected_at IS NULL",
+                (now, contact_id),
+            )
         return cur.rowcount == 1

@@ -158,6 +158,18 @@ class Messages:
             (rank, code, title, message_id),
         )
 
+    async def withhold_unsent(self, contact_id: int, author: str, title: str) -> int:
+        """Mark ``author``'s messages to the contact that are not sent yet as failed with
+        ``title`` (the send job then skips them); how many there were."""
+        rank = DeliveryStatus.FAILED.rank
+        cur = await self._conn.execute(
+            "UPDATE messages SET status = 'failed', status_rank = ?, error_title = ?"
+            " WHERE contact_id = ? AND direction = 'out' AND author = ?"
+            " AND provider_id IS NULL AND status = 'queued'",
+            (rank, title, contact_id, author),
+        )
+        return cur.rowcount
+
     async def latest_inbound(self, conversation_id: int) -> MessageRow | None:
         return await self._one(
             "conversation_id = ? AND direction = 'in' ORDER BY id DESC LIMIT 1",

@@ -205,6 +205,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE contacts ADD COLUMN last_activity_at REAL;
     """,
+    # 9: objection (Art. 21, ``bot.objection``): when the customer wrote a stop keyword; NULL
+    # when they have not objected or lifted it. Templates and auto-replies check it.
+    """
+    ALTER TABLE contacts ADD COLUMN objected_at REAL;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -30,6 +30,8 @@ class Texts:
     root_window: str
     """``{closes}`` is ``dd.mm. HH:MM`` in ``{zone}``."""
     root_hint: str
+    root_objected: str
+    """The customer objected (``bot.objection``) at ``{since}`` (``dd.mm. HH:MM``)."""
 
     # -- customer messages in the thread (bot.render) -----------------------------------------
     forwarded: str
@@ -72,6 +74,13 @@ class Texts:
     hold_exists: str
     hold_released: str
     hold_none: str
+    objection_noted: str
+    """The customer wrote a stop keyword (``bot.objection``); ``{start}`` lifts it."""
+    objection_lifted: str
+    objection_reply_note: str
+    """An agent's first reply after the objection: what still may be sent, and why."""
+    objection_confirmation: str
+    """To the customer, when ``privacy.stop_confirmation`` is empty (addressed with "Sie")."""
 
     # -- failed sends (bot.explain) -----------------------------------------------------------
     failure_window_closed: str
@@ -144,7 +153,7 @@ class Texts:
     signatures_failing: str
     signatures_valid: str
     dead_letter: str
-    chat_unreachable: str
-    chat_reachable: str
     outage_waiting: str
     outage_over: str
+    chat_unreachable: str
+    chat_reachable: str

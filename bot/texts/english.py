@@ -11,6 +11,9 @@ ENGLISH = Texts(
     root_state_claimed="State: open, handled by {agent}",
     root_state_waiting="State: open, waiting for an agent",
     root_window="WhatsApp window open until {closes} ({zone})",
+    root_objected=(
+        "🛑 Objected on {since}: no templates, automatic replies or notices from Empfang"
+    ),
     root_hint="Reply in this thread to answer on WhatsApp; !help lists commands.",
     forwarded="↪ Forwarded: {text}",
     sent_late="{text}\n⏱ sent {time}, arrived late",
@@ -66,6 +69,25 @@ ENGLISH = Texts(
     hold_exists="🧊 This conversation is already on legal hold: {reason}",
     hold_released="🔓 Legal hold released by {agent}. Retention applies again.",
     hold_none="This conversation is not on legal hold; nothing was released.",
+    objection_noted=(
+        "🛑 The customer wrote “{keyword}” and so objected (Art. 21 GDPR): Empfang sends them "
+        "no templates, automatic replies or notices any more. Answers to their own questions "
+        "can still be sent. “{start}” from the customer lifts it. Confirmation sent: "
+        "{confirmation}"
+    ),
+    objection_lifted=(
+        "✅ The customer wrote “{keyword}”: the objection is lifted; Empfang may send them "
+        "automatic replies and templates again."
+    ),
+    objection_reply_note=(
+        "ℹ️ This customer has objected (Art. 21 GDPR). Your reply is sent because it answers "
+        "their own inquiry; nothing promotional, please. Empfang sends them no templates, "
+        "automatic replies or notices."
+    ),
+    objection_confirmation=(
+        "You will receive no more automatic messages from us. When you write to us, we will "
+        "still answer. Write {start} to undo this."
+    ),
     failure_window_closed=(
         "❌ Not delivered: the 24-hour window is closed. The customer's last message was more "
         "than 24 hours ago, and WhatsApp now only allows approved template messages. Ask the "
@@ -154,13 +176,13 @@ ENGLISH = Texts(
     ),
     signatures_valid="webhooks are correctly signed again",
     dead_letter="A {kind} job failed permanently after {attempts} attempts: {reason}",
-    chat_unreachable=(
-        "{platform} has been unreachable for more than {duration}; customer messages are queued."
-    ),
-    chat_reachable="{platform} is reachable again",
-)
     outage_waiting=(
         "{kind} jobs cannot reach their service ({attempts} attempts so far: {reason}). "
         "They wait and go out once it is back (jobs.outage_patience)."
     ),
     outage_over="{kind} jobs go through again",
+    chat_unreachable=(
+        "{platform} has been unreachable for more than {duration}; customer messages are queued."
+    ),
+    chat_reachable="{platform} is reachable again",
+)

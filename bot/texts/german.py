@@ -12,6 +12,10 @@ GERMAN = Texts(
     root_state_claimed="Status: offen, in Bearbeitung durch {agent}",
     root_state_waiting="Status: offen, noch nicht übernommen",
     root_window="WhatsApp-Fenster offen bis {closes} Uhr ({zone})",
+    root_objected=(
+        "🛑 Widerspruch seit {since}: keine Vorlagen, automatischen Antworten oder Hinweise "
+        "von Empfang"
+    ),
     root_hint=(
         "Antworten in diesem Thread gehen per WhatsApp an den Kunden; !help zeigt die Befehle."
     ),
@@ -82,6 +86,25 @@ GERMAN = Texts(
     hold_exists="🧊 Diese Unterhaltung ist bereits gesperrt: {reason}",
     hold_released="🔓 Aufbewahrungssperre aufgehoben von {agent}. Die Löschfristen gelten wieder.",
     hold_none="Diese Unterhaltung ist nicht gesperrt; es wurde nichts aufgehoben.",
+    objection_noted=(
+        "🛑 Der Kunde hat „{keyword}“ geschrieben und damit widersprochen (Art. 21 DSGVO): "
+        "Empfang sendet ihm keine Vorlagen, automatischen Antworten oder Hinweise mehr. "
+        "Antworten auf seine eigenen Anliegen sind weiter möglich. „{start}“ vom Kunden hebt "
+        "den Widerspruch auf. Bestätigung gesendet: {confirmation}"
+    ),
+    objection_lifted=(
+        "✅ Der Kunde hat „{keyword}“ geschrieben: Der Widerspruch ist aufgehoben; Empfang darf "
+        "ihm wieder automatische Antworten und Vorlagen senden."
+    ),
+    objection_reply_note=(
+        "ℹ️ Dieser Kunde hat widersprochen (Art. 21 DSGVO). Die Antwort wird gesendet, weil "
+        "sie sein eigenes Anliegen beantwortet; bitte nichts Werbliches. Empfang sendet ihm "
+        "keine Vorlagen, automatischen Antworten oder Hinweise."
+    ),
+    objection_confirmation=(
+        "Sie erhalten von uns keine automatischen Nachrichten mehr. Wenn Sie uns schreiben, "
+        "antworten wir Ihnen weiterhin. Mit {start} machen Sie das rückgängig."
+    ),
     failure_window_closed=(
         "❌ Nicht zugestellt: Das 24-Stunden-Fenster ist geschlossen. Die letzte Nachricht des "
         "Kunden liegt mehr als 24 Stunden zurück, und WhatsApp erlaubt jetzt nur noch "
@@ -177,14 +200,14 @@ GERMAN = Texts(
     dead_letter=(
         "Ein Auftrag {kind} ist nach {attempts} Versuchen endgültig fehlgeschlagen: {reason}"
     ),
+    outage_waiting=(
+        "Aufträge {kind} erreichen ihren Dienst nicht (bisher {attempts} Versuche: {reason}). "
+        "Sie warten und gehen raus, sobald er wieder erreichbar ist (jobs.outage_patience)."
+    ),
+    outage_over="Aufträge {kind} gehen wieder durch",
     chat_unreachable=(
         "{platform} ist seit mehr als {duration} nicht erreichbar; Kundennachrichten warten in "
         "der Warteschlange."
     ),
     chat_reachable="{platform} ist wieder erreichbar",
 )
-    outage_waiting=(
-        "Aufträge {kind} erreichen ihren Dienst nicht (bisher {attempts} Versuche: {reason}). "
-        "Sie warten und gehen raus, sobald er wieder erreichbar ist (jobs.outage_patience)."
-    ),
-    outage_over="Aufträge {kind} gehen wieder durch",

@@ -71,6 +71,7 @@ class Desk:
         alerts: dict[str, Any] | None = None,
         hours: dict[str, Any] | None = None,
         first_contact_notice: str = "",
+        privacy: dict[str, Any] | None = None,
         chat: RecordingChat | None = None,
         max_attempts: int = 3,
         allowed_users: frozenset[str] = frozenset(),
@@ -93,6 +94,7 @@ class Desk:
                 "privacy": {
                     "pseudonym_key": KEY.decode(),
                     "first_contact_notice": first_contact_notice,
+                    **(privacy or {}),
                 },
                 "jobs": {
                     "max_attempts": max_attempts,
