@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Intent = Literal["send", "note", "close", "help", "case", "hold", "release", "ignore", "unknown"]
+Intent = Literal[
+    "send", "note", "close", "help", "case", "hold", "release", "reveal", "ignore", "unknown"
+]
 
 
 @dataclass(frozen=True)
@@ -39,4 +41,6 @@ def parse(text: str, *, reply_mode: str) -> Parsed:
         return Parsed("hold", rest)
     if word == "!release":
         return Parsed("release")
+    if word == "!reveal":
+        return Parsed("reveal", rest)
     return Parsed("unknown", word)

@@ -89,6 +89,24 @@ class PurgeJob(Frozen):
     step: int
 
 
+class RevealJob(Frozen):
+    """Show a customer's number to one agent alone (``bot.reveal``); the number itself is
+    read from the contact when the job runs, never stored in the queue."""
+
+    conversation_id: int
+    contact_id: int
+    user_id: str
+    reason: str
+    """As the agent gave it, numbers masked (as in the audit trail)."""
+
+
+class WithdrawJob(Frozen):
+    """Remove a privately shown text once its time is up (``bot.reveal``)."""
+
+    room_id: str
+    event_id: str
+
+
 class PageJob(Frozen):
     """An Events API v2 page; the routing key is added when sending, never stored."""
 
@@ -129,7 +147,7 @@ class JobKind(Generic[P]):
         return self.name, run
 
 
-def _by_contact(payload: MessageJob | NoticeJob | ConversationJob) -> str:
+def _by_contact(payload: MessageJob | NoticeJob | ConversationJob | RevealJob) -> str:
     return contact_order_key(payload.contact_id)
 
 
@@ -147,6 +165,11 @@ CHAT_NOTICE = JobKind("chat.notice", NoticeJob, _by_contact)
 """Post a notice from Empfang into the thread (refusals, help, closing, auto-replies)."""
 CHAT_ROOT = JobKind("chat.root", ConversationJob, _by_contact)
 """Re-render the thread's root (claimed, closed, window time)."""
+CHAT_REVEAL = JobKind("chat.reveal", RevealJob, _by_contact)
+"""Show the customer's full number to the agent who asked ``!reveal``, to them alone."""
+CHAT_WITHDRAW = JobKind("chat.withdraw", WithdrawJob, _unordered)
+"""Redact a revealed number after ``privacy.reveal_ttl``; a delayed job, so it survives
+restarts."""
 ALERT_SLA = JobKind("alert.sla", TimerJob, _unordered)
 """Remind, later escalate, while a customer waits; timers run whenever they are due."""
 ALERT_WINDOW = JobKind("alert.window", TimerJob, _unordered)
@@ -174,6 +197,8 @@ KIND_NAMES: frozenset[str] = frozenset(
         CHAT_STATUS,
         CHAT_NOTICE,
         CHAT_ROOT,
+        CHAT_REVEAL,
+        CHAT_WITHDRAW,
         ALERT_SLA,
         ALERT_WINDOW,
         ALERT_POST,

@@ -99,13 +99,24 @@ class Capabilities(Frozen):
     reactions: bool = False
     """Delivery states are shown as reactions on the agent's message (``set_status``)."""
     ephemeral: bool = False
-    """A text can be shown to one person only (the answer to a refused button press)."""
+    """A text can be shown to one person only (the answer to a refused button press, a
+    revealed number): :meth:`ChatPlatform.show_privately` leaves nothing to withdraw."""
+    direct_rooms: bool = False
+    """:meth:`ChatPlatform.show_privately` posts into a new room with only that person, and
+    the post stays until :meth:`ChatPlatform.withdraw` removes it."""
 
     @model_validator(mode="after")
     def _combining_needs_pacing(self) -> Capabilities:
         if self.combine_waiting > 1 and not self.paced:
             raise ValueError("combine_waiting > 1 needs a paced platform")
         return self
+
+
+class PrivateRef(Frozen):
+    """Where :meth:`ChatPlatform.show_privately` put a text that must be withdrawn later."""
+
+    room_id: str
+    event_id: str
 
 
 class ChatPlatform(Protocol):
@@ -154,6 +165,18 @@ class ChatPlatform(Protocol):
 
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         """An operational or SLA notice, in the thread or the alerts room."""
+        ...
+
+    async def show_privately(
+        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+    ) -> PrivateRef | None:
+        """Show ``text`` to ``user_id`` alone, nobody else in the room. Returns what to
+        :meth:`withdraw` later (``Capabilities.direct_rooms``), or None when nothing stays
+        (``Capabilities.ephemeral``). Called only on a platform with one of the two."""
+        ...
+
+    async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
+        """Remove what :meth:`show_privately` left; done already counts as done."""
         ...
 
 

@@ -41,6 +41,7 @@ from bot.ports import (
     ThreadRoot,
     WhatsAppProvider,
 )
+from bot.reveal import Reveals
 from bot.store import Store, Tx
 from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
@@ -111,6 +112,8 @@ class Relay:
         self._operations = operations
         self._post_latency = post_latency
         self._objections = Objections(policy.privacy, policy.texts)
+        self.reveals = Reveals(store, chat, policy.privacy, policy.texts, policy.timezone)
+        """``!reveal``; its job handlers are bound in ``bot.wiring``."""
 
     def _key(self, name: str) -> str:
         """An idempotency key for the chat platform, unique across databases."""
@@ -308,6 +311,10 @@ class Relay:
                 if parsed.intent == "hold"
                 else await release_hold(tx, conversation, event.author_id, event.author_name, texts)
             )
+            await self._enqueue_notice(tx, conversation, answer)
+            return
+        if parsed.intent == "reveal":
+            answer = await self.reveals.request(tx, conversation, event, parsed.text)
             await self._enqueue_notice(tx, conversation, answer)
             return
         if parsed.intent == "case":

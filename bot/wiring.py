@@ -37,6 +37,8 @@ def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
             kinds.CHAT_STATUS.bind(relay.show_status),
             kinds.CHAT_NOTICE.bind(relay.post_notice),
             kinds.CHAT_ROOT.bind(relay.update_root),
+            kinds.CHAT_REVEAL.bind(relay.reveals.show),
+            kinds.CHAT_WITHDRAW.bind(relay.reveals.withdraw),
         ]
     )
 

@@ -14,8 +14,15 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from nio import AsyncClient, JoinResponse, RoomRedactResponse, RoomSendResponse
-from nio.api import RelationshipType
+from nio import (
+    AsyncClient,
+    JoinResponse,
+    RoomCreateResponse,
+    RoomLeaveResponse,
+    RoomRedactResponse,
+    RoomSendResponse,
+)
+from nio.api import RelationshipType, RoomPreset, RoomVisibility
 
 from adapters.matrix import content, errors
 from adapters.matrix.events import ThreadIndex
@@ -26,7 +33,7 @@ from bot.config import MatrixSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, PrivateRef, ThreadRoot
 
 log = logging.getLogger("empfang.matrix")
 
@@ -45,9 +52,6 @@ class MatrixPlatform:
     """
 
     name = "matrix"
-    capabilities = Capabilities(reactions=True)
-    """Not paced (the homeserver's rate limit answers with ``retry_after_ms``, which the job
-    queue honours), hence no combining; no buttons, hence no ephemeral answers."""
 
     def __init__(
         self,
@@ -66,10 +70,20 @@ class MatrixPlatform:
         self._client: AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._threads = ThreadIndex()
+        self._direct_rooms: dict[str, str] = {}
+        """Rooms :meth:`show_privately` created, by key: a retried job reuses its room."""
         self.timeline_limit = 50
         """Events per sync; a longer backlog is fetched page by page (see ``sync``)."""
 
     # -- introspection ------------------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Not paced (the homeserver's rate limit answers with ``retry_after_ms``, which the
+        job queue honours), hence no combining; no ephemeral messages. Private texts go into
+        a direct room of their own, unencrypted: with ``encryption`` on, the client cannot
+        encrypt for a room it has not synced yet, so there are none then."""
+        return Capabilities(reactions=True, direct_rooms=not self._section.encryption)
 
     @property
     def room_id(self) -> str:
@@ -282,3 +296,42 @@ class MatrixPlatform:
             raise failure
         # The new mark is in place; an old one that cannot be removed is cosmetic.
         log.warning("matrix: could not redact old status %s (%s)", event_id, failure.code)
+
+    # -- private texts ------------------------------------------------------------------------
+
+    async def show_privately(
+        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+    ) -> PrivateRef:
+        """A new invite-only direct room (``is_direct``) with ``user_id`` invited, nobody
+        else, and ``text`` in it; the caller withdraws it with :meth:`withdraw`."""
+        client = self._require_client("show privately")
+        room_id = self._direct_rooms.get(key)
+        if room_id is None:
+            created = await errors.request(
+                "create direct room",
+                client.room_create(
+                    visibility=RoomVisibility.private,
+                    preset=RoomPreset.private_chat,
+                    is_direct=True,
+                    invite=[user_id],
+                    federate=False,
+                ),
+                RoomCreateResponse,
+            )
+            room_id = self._direct_rooms[key] = str(created.room_id)
+        event_id = await self._send(
+            "show privately", "private", key, content.room_message(text), room_id=room_id
+        )
+        return PrivateRef(room_id=room_id, event_id=event_id)
+
+    async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
+        """Redact the text, then leave the room (the invitee keeps an empty room)."""
+        client = self._require_client("withdraw")
+        redact = client.room_redact(
+            ref.room_id, ref.event_id, tx_id=content.txn_id("withdraw", key)
+        )
+        await errors.request("withdraw", redact, RoomRedactResponse)
+        left = await client.room_leave(ref.room_id)
+        if not isinstance(left, RoomLeaveResponse):
+            log.info("matrix: could not leave direct room (%s)", errors.errcode(left))
+        self._direct_rooms = {k: r for k, r in self._direct_rooms.items() if r != ref.room_id}

@@ -32,7 +32,7 @@ from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, PrivateRef, ThreadRoot
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.slack")
@@ -220,6 +220,23 @@ class SlackPlatform:
             ),
         )
         return ChatMessageId(str(posted["ts"]))
+
+    async def show_privately(
+        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+    ) -> PrivateRef | None:
+        """``chat.postEphemeral`` in the thread: only ``user_id`` sees it, Slack keeps no
+        copy (it is gone when their client reloads), so there is nothing to withdraw. Not
+        paced: ephemeral messages do not count against the channel's posting rate."""
+        await self._api(
+            "chat.postEphemeral",
+            self._client.chat_postEphemeral(
+                channel=self._channel, user=user_id, text=_clip(text), thread_ts=thread_id
+            ),
+        )
+        return None
+
+    async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
+        """Ephemeral messages vanish by themselves: :meth:`show_privately` returns no ref."""
 
     async def set_status(
         self,

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, ChatPlatform, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, ChatPlatform, PrivateRef, ThreadRoot
 
 KIND = "chat_unreachable"
 T = TypeVar("T")
@@ -96,3 +96,11 @@ class MonitoredChat:
 
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         return await self._watch(self._inner.alert(text, thread_id=thread_id, key=key))
+
+    async def show_privately(
+        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+    ) -> PrivateRef | None:
+        return await self._watch(self._inner.show_privately(thread_id, user_id, text, key=key))
+
+    async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
+        await self._watch(self._inner.withdraw(ref, key=key))

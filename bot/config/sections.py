@@ -104,6 +104,11 @@ class PrivacySection(Section):
     start_keywords: list[str] = Field(default_factory=lambda: ["START"], min_length=1)
     stop_confirmation: str = ""
     """Sent once to a customer who objected, as configured; empty: the catalogue's text."""
+    reveal_users: list[str] = Field(default_factory=list)
+    """Chat user ids who may ``!reveal <reason>`` a customer's full number (``bot.reveal``)."""
+    reveal_ttl: Duration = Field(default=120.0, gt=0)
+    """How long a revealed number stays in the Matrix direct room before it is redacted."""
+    reveal_per_day: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _keywords_distinct(self) -> PrivacySection:

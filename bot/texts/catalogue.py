@@ -80,6 +80,15 @@ class Texts:
     objection_reply_note: str
     """An agent's first reply after the objection: what still may be sent, and why."""
     objection_confirmation: str
+    reveal_private: str
+    """Only the agent who asked sees it (``bot.reveal``): ``{number}`` is the full number."""
+    reveal_announced: str
+    """Everyone in the thread; ``{reason}`` is shown with numbers masked."""
+    reveal_needs_reason: str
+    reveal_refused: str
+    reveal_limit: str
+    reveal_impossible: str
+    reveal_no_number: str
     """To the customer, when ``privacy.stop_confirmation`` is empty (addressed with "Sie")."""
 
     # -- failed sends (bot.explain) -----------------------------------------------------------

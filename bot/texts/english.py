@@ -44,6 +44,7 @@ ENGLISH = Texts(
         "• !close — close the conversation; the customer's next message opens a new thread\n"
         "• !case — show the linked case; !case <id> links an existing case\n"
         "• !hold <reason> — legal hold: retention keeps this conversation; !release ends it\n"
+        "• !reveal <reason> — the full number, shown to you alone (if you may; audited)\n"
         "• !help — this help\n"
         "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed."
     ),
@@ -83,6 +84,22 @@ ENGLISH = Texts(
         "ℹ️ This customer has objected (Art. 21 GDPR). Your reply is sent because it answers "
         "their own inquiry; nothing promotional, please. Empfang sends them no templates, "
         "automatic replies or notices."
+    ),
+    reveal_private=(
+        "🔓 {customer}: {number}\nShown to you alone, because of: {reason}. Do not copy it "
+        "anywhere it would stay."
+    ),
+    reveal_announced="🔓 {agent} revealed the number: {reason}",
+    reveal_needs_reason=(
+        '!reveal needs a reason, e.g. "!reveal callback requested"; nothing was revealed.'
+    ),
+    reveal_refused="⛔ {author} may not reveal numbers; nothing was revealed.",
+    reveal_limit=(
+        "⛔ {author} has revealed {limit} numbers today, the most allowed; nothing was revealed."
+    ),
+    reveal_impossible=("This chat cannot show a text to one person alone; nothing was revealed."),
+    reveal_no_number=(
+        "WhatsApp gave no number for this customer (user name only); nothing to reveal."
     ),
     objection_confirmation=(
         "You will receive no more automatic messages from us. When you write to us, we will "

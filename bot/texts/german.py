@@ -52,6 +52,8 @@ GERMAN = Texts(
         "• !case — verknüpftes Ticket anzeigen; !case <Nummer> verknüpft ein bestehendes Ticket\n"
         "• !hold <Grund> — Aufbewahrungssperre: die Löschfristen gelten nicht; "
         "!release hebt sie auf\n"
+        "• !reveal <Grund> — die vollständige Nummer, nur für die fragende Person sichtbar "
+        "(wenn berechtigt; protokolliert)\n"
         "• !help — diese Hilfe\n"
         "Markierungen an gesendeten Antworten: ⏳ in der Warteschlange, ✓ gesendet, "
         "✓✓ zugestellt, 👁 gelesen, ❌ fehlgeschlagen."
@@ -100,6 +102,28 @@ GERMAN = Texts(
         "ℹ️ Dieser Kunde hat widersprochen (Art. 21 DSGVO). Die Antwort wird gesendet, weil "
         "sie sein eigenes Anliegen beantwortet; bitte nichts Werbliches. Empfang sendet ihm "
         "keine Vorlagen, automatischen Antworten oder Hinweise."
+    ),
+    reveal_private=(
+        "🔓 {customer}: {number}\nNur für die fragende Person sichtbar, Grund: {reason}. Die "
+        "Nummer nirgends speichern, wo sie bleibt."
+    ),
+    reveal_announced="🔓 {agent} hat die Nummer aufgedeckt: {reason}",
+    reveal_needs_reason=(
+        '!reveal braucht einen Grund, z. B. "!reveal Rückruf erbeten"; es wurde nichts aufgedeckt.'
+    ),
+    reveal_refused=(
+        "⛔ {author} ist nicht berechtigt, Nummern aufzudecken; es wurde nichts aufgedeckt."
+    ),
+    reveal_limit=(
+        "⛔ {author} hat heute bereits {limit} Nummern aufgedeckt, mehr sind nicht erlaubt; es "
+        "wurde nichts aufgedeckt."
+    ),
+    reveal_impossible=(
+        "Dieser Chat kann keinen Text nur einer Person zeigen; es wurde nichts aufgedeckt."
+    ),
+    reveal_no_number=(
+        "WhatsApp hat für diesen Kunden keine Nummer übermittelt (nur Benutzername); es gibt "
+        "nichts aufzudecken."
     ),
     objection_confirmation=(
         "Sie erhalten von uns keine automatischen Nachrichten mehr. Wenn Sie uns schreiben, "

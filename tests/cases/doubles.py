@@ -10,7 +10,7 @@ import itertools
 
 from bot.domain import DeliveryStatus, OutboundText, WebhookBatch
 from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
-from bot.ports import AgentEventHandler, Capabilities, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, PrivateRef, ThreadRoot
 
 _ids = itertools.count(1)
 
@@ -78,6 +78,14 @@ class RecordingChat:
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         self.alerts.append((text, thread_id, key))
         return ChatMessageId(f"alert-{next(_ids)}")
+
+    async def show_privately(
+        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+    ) -> PrivateRef | None:
+        raise AssertionError("not declared: Capabilities(ephemeral=False, direct_rooms=False)")
+
+    async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
+        raise AssertionError("not declared: Capabilities(ephemeral=False, direct_rooms=False)")
 
 
 class RecordingWhatsApp:

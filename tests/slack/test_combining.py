@@ -27,7 +27,14 @@ from bot.errors import PlatformError
 from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
 from bot.intake import Intake
 from bot.jobs import RetryPolicy, WorkerPool
-from bot.ports import AgentEventHandler, AgentMessage, Capabilities, CaseEvent, ThreadRoot
+from bot.ports import (
+    AgentEventHandler,
+    AgentMessage,
+    Capabilities,
+    CaseEvent,
+    PrivateRef,
+    ThreadRoot,
+)
 from bot.relay import Relay, RelayPolicy
 from bot.store import Store, Tx
 from bot.texts import ENGLISH
@@ -93,6 +100,14 @@ class Chat:
 
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         return ChatMessageId("A")
+
+    async def show_privately(
+        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+    ) -> PrivateRef | None:
+        return None  # declares neither ephemeral nor direct_rooms: never called
+
+    async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
+        return None
 
 
 class WhatsApp:
