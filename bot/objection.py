@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bot.audit import AuditAction, AuditEntry, Detail, record
 from bot.config import PrivacySection
-from bot.domain import InboundMessage
+from bot.domain import InboundMessage, MessageKind
 from bot.job_catalog import CHAT_NOTICE, CHAT_ROOT, ConversationJob, NoticeJob, enqueue
 from bot.own_messages import EMPFANG_AUTHOR, say_to_customer
 from bot.store import Tx
@@ -55,6 +55,8 @@ class Objections:
         message = await tx.messages.get(message_id)
         if message is None or message.body is None or message.direction != "in":
             return
+        if message.kind != MessageKind.TEXT:
+            return  # a keyword is a text message; captions and button choices are not
         text = (InboundMessage.model_validate_json(message.body).text or "").strip()
         word = text.casefold()
         if word not in self._stop and word not in self._start:
