@@ -39,6 +39,7 @@ AuditAction = Literal[
     "retention.purge",
     "retention.hold",
     "retention.release",
+    "chat.thread_removed",
     "job.drop",
 ]
 """Every action the trail knows; README "For the data-protection officer" lists them."""

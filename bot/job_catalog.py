@@ -107,6 +107,16 @@ class WithdrawJob(Frozen):
     event_id: str
 
 
+class RemoveThreadJob(Frozen):
+    """Remove a conversation's thread from the chat (``bot.chat_removal``). It names the
+    thread, not the conversation: the store has let go of the conversation already."""
+
+    thread_id: str
+    why: Literal["retention", "erasure"]
+    subject: str | None = None
+    """The pseudonym, for the audit row of an erasure; None for retention (no one asked)."""
+
+
 class PageJob(Frozen):
     """An Events API v2 page; the routing key is added when sending, never stored."""
 
@@ -188,6 +198,8 @@ never waiting for chat jobs."""
 
 RETENTION_PURGE = JobKind("retention.purge", PurgeJob, lambda _: "retention")
 """A batch of the daily retention purge; one at a time, never waiting for chat jobs."""
+CHAT_REMOVE = JobKind("chat.remove", RemoveThreadJob, _unordered)
+"""Remove a thread whose conversation retention or erasure deleted from the store."""
 
 KIND_NAMES: frozenset[str] = frozenset(
     kind.name
@@ -205,6 +217,7 @@ KIND_NAMES: frozenset[str] = frozenset(
         ALERT_PAGE,
         CASE_TRANSFER,
         RETENTION_PURGE,
+        CHAT_REMOVE,
     )
 )
 """Every kind this version knows (``empfang jobs list --kind`` checks against it)."""

@@ -104,12 +104,26 @@ class Capabilities(Frozen):
     direct_rooms: bool = False
     """:meth:`ChatPlatform.show_privately` posts into a new room with only that person, and
     the post stays until :meth:`ChatPlatform.withdraw` removes it."""
+    redaction: bool = False
+    """:meth:`ChatPlatform.remove_thread` removes the bot's own posts from a thread (the
+    retention purge and erasure reach the chat); without it the thread stays as it is."""
+    redacts_others: bool = False
+    """:meth:`ChatPlatform.remove_thread` removes agents' replies too (Matrix: the bot holds
+    the room's ``redact`` power level). Slack bots can delete only their own messages."""
 
     @model_validator(mode="after")
     def _combining_needs_pacing(self) -> Capabilities:
         if self.combine_waiting > 1 and not self.paced:
             raise ValueError("combine_waiting > 1 needs a paced platform")
         return self
+
+
+class Removal(Frozen):
+    """What :meth:`ChatPlatform.remove_thread` did: posts removed, and posts it had to leave
+    (others' posts the bot has no right to remove)."""
+
+    removed: int = 0
+    kept: int = 0
 
 
 class PrivateRef(Frozen):
@@ -177,6 +191,13 @@ class ChatPlatform(Protocol):
 
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
         """Remove what :meth:`show_privately` left; done already counts as done."""
+        ...
+
+    async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        """Remove the thread's posts (the root's content included) so that only ``notice``
+        stays to say why; agents' replies only with ``Capabilities.redacts_others``. A repeat
+        finds removed posts gone and counts them as removed. Called only on a platform with
+        ``Capabilities.redaction``."""
         ...
 
 

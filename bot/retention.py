@@ -15,8 +15,11 @@ nothing left and no activity for ``contacts``. Conversations on legal hold (``!h
 anything a queued or dead-lettered job refers to are skipped. When the run is done its
 counts go to the audit trail (``retention.purge``) and the next run is queued a day later.
 
-Not reached yet: the chat. Removed conversations' threads stay in Slack or Matrix, because
-the chat platform port has no redaction capability yet; the audit row counts them as
+The chat: a removed conversation's thread is removed from Slack or Matrix by a
+``chat.remove`` job enqueued in the batch that deletes the conversation (``bot.chat_removal``:
+the bot's posts go, agents' replies where the platform lets the bot, and the root says why);
+the run counts these as ``chat_threads_queued``, and each job's audit row says what had to
+stay. On a platform without ``Capabilities.redaction`` the thread stays and is counted as
 ``chat_threads_not_redacted``. ``[retention] media`` (files posted into the chat) has
 nothing to delete in the store.
 """
@@ -28,7 +31,8 @@ from dataclasses import replace
 
 from bot.audit import BOT_ACTOR, AuditEntry, record
 from bot.config.retention import RetentionSection
-from bot.job_catalog import RETENTION_PURGE, PurgeJob, enqueue
+from bot.job_catalog import CHAT_REMOVE, RETENTION_PURGE, PurgeJob, RemoveThreadJob, enqueue
+from bot.ports import ChatPlatform
 from bot.store import Store, Tx
 from bot.store.jobs import Job
 from bot.store.retention import RunRow
@@ -41,9 +45,12 @@ DAILY = 86_400.0
 
 
 class RetentionPurge:
-    def __init__(self, store: Store, policy: RetentionSection, *, batch: int = BATCH) -> None:
+    def __init__(
+        self, store: Store, policy: RetentionSection, chat: ChatPlatform, *, batch: int = BATCH
+    ) -> None:
         self._store = store
         self._policy = policy
+        self._chat = chat
         self._batch_size = batch
 
     async def ensure_scheduled(self) -> None:
@@ -93,13 +100,13 @@ class RetentionPurge:
             )
             if due is None:
                 return replace(run, step=step, phase="contacts", counts=counts)
-            conversation, contact, last = due
-            deleted = await tx.retention.delete_messages_of(conversation, limit=self._batch_size)
+            deleted = await tx.retention.delete_messages_of(due.id, limit=self._batch_size)
             _add(counts, "messages_deleted", deleted)
             if deleted < self._batch_size:
-                await tx.retention.delete_conversation(conversation, contact, last)
+                await tx.retention.delete_conversation(due.id, due.contact_id, due.last_activity)
                 _add(counts, "conversations", 1)
-                _add(counts, "chat_threads_not_redacted", 1)
+                if due.thread_id is not None:
+                    _add(counts, await self._remove_thread(tx, due.thread_id), 1)
             return replace(run, step=step, counts=counts)
         done = await tx.retention.delete_inactive_contacts(
             inactive_since=now - self._policy.contacts, limit=self._batch_size
@@ -108,14 +115,23 @@ class RetentionPurge:
         phase = "contacts" if done == self._batch_size else "done"
         return replace(run, step=step, phase=phase, counts=counts)
 
+    async def _remove_thread(self, tx: Tx, thread_id: str) -> str:
+        """Queue the thread's removal from the chat if the platform can; the count it adds to."""
+        if not self._chat.capabilities.redaction:
+            return "chat_threads_not_redacted"
+        await enqueue(tx, CHAT_REMOVE, RemoveThreadJob(thread_id=thread_id, why="retention"))
+        return "chat_threads_queued"
+
     async def _finish(self, tx: Tx, run: RunRow) -> None:
         details: dict[str, int | float | bool | str | None] = {
             "message_bodies": 0,
             "messages_deleted": 0,
             "conversations": 0,
             "contacts": 0,
+            "chat_threads_queued": 0,
             "chat_threads_not_redacted": 0,
             **run.counts,
+            "agents_replies_removable": self._chat.capabilities.redacts_others,
             "held_conversations": await tx.retention.held(),
             "batches": run.step,
         }

@@ -18,6 +18,7 @@ from bot.alerts.oncall import OnCall
 from bot.alerts.paging import Pager
 from bot.cases.hooks import CaseTransfers
 from bot.cases.model import CaseSink
+from bot.chat_removal import ThreadRemoval
 from bot.config import Settings
 from bot.jobs import JobHandler, RetryPolicy, WorkerPool
 from bot.ports import ChatPlatform, WhatsAppProvider
@@ -44,7 +45,11 @@ def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
 
 
 def job_handlers(
-    relay: Relay, oncall: OnCall, cases: CaseTransfers | None, purge: RetentionPurge
+    relay: Relay,
+    oncall: OnCall,
+    cases: CaseTransfers | None,
+    purge: RetentionPurge,
+    removal: ThreadRemoval,
 ) -> dict[str, JobHandler]:
     """Every job kind of ``bot.job_catalog`` bound to the handler that runs it."""
     handlers = relay_handlers(relay)
@@ -55,6 +60,7 @@ def job_handlers(
             kinds.ALERT_POST.bind(oncall.post_alert),
             kinds.ALERT_PAGE.bind(oncall.page),
             kinds.RETENTION_PURGE.bind(purge.run_batch),
+            kinds.CHAT_REMOVE.bind(removal.remove),
         ]
     )
     if cases is not None:
@@ -75,6 +81,7 @@ class RelayStack:
     chat: ChatPlatform
     workers: WorkerPool
     purge: RetentionPurge
+    removal: ThreadRemoval
 
     async def start(self) -> None:
         """Listen to agents, then drain the queue."""
@@ -147,11 +154,12 @@ def wire_relay(
             await cases.on_dead(job, reason)
         await oncall.dead_lettered(job, reason)
 
-    purge = RetentionPurge(store, settings.retention)
+    purge = RetentionPurge(store, settings.retention, watched)
+    removal = ThreadRemoval(store, watched, texts)
     jobs = settings.jobs
     workers = WorkerPool(
         store,
-        job_handlers(relay, oncall, cases, purge),
+        job_handlers(relay, oncall, cases, purge, removal),
         workers=jobs.workers,
         lease_seconds=jobs.lease_seconds,
         policy=RetryPolicy(
@@ -163,4 +171,4 @@ def wire_relay(
         on_dead=on_dead,
         outages=oncall,
     )
-    return RelayStack(relay, oncall, cases, watched, workers, purge)
+    return RelayStack(relay, oncall, cases, watched, workers, purge, removal)

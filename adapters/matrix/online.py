@@ -21,14 +21,13 @@ from urllib.parse import quote
 
 import httpx
 
+from adapters.matrix.power import power_of
 from adapters.matrix.session import REQUEST_TIMEOUT
 from bot.config import MatrixSection
 from bot.online import OnlineReport
 
 API = "/_matrix/client/v3"
 CHECK_DEVICE_NAME = "Empfang check-config"
-MODERATOR = 50
-"""Spec defaults when ``m.room.power_levels`` leaves a value out."""
 
 _PRIVATE_RULES = frozenset({"invite", "knock", "private"})
 
@@ -267,25 +266,18 @@ def _judge_power(
     report: OnlineReport,
 ) -> None:
     """Spec defaults apply where ``m.room.power_levels`` is silent (or missing altogether)."""
-    user = section.user_id
-    if levels is None:
-        creator = state.get("m.room.create", {}).get("creator")
-        level, redact, send = (100 if creator == user else 0), MODERATOR, 0
-    else:
-        users = levels.get("users") or {}
-        level = int(users.get(user, levels.get("users_default", 0)))
-        redact = int(levels.get("redact", MODERATOR))
-        events = levels.get("events") or {}
-        send = int(events.get("m.room.message", levels.get("events_default", 0)))
-    report.fact("matrix.room_id", f"the bot has joined {room}; power level {level}")
-    if level < send:
+    creator = state.get("m.room.create", {}).get("creator")
+    power = power_of(section.user_id, levels, creator)
+    report.fact("matrix.room_id", f"the bot has joined {room}; power level {power.level}")
+    if power.level < power.send:
         report.problem(
             "matrix.room_id",
-            f"the bot's power level {level} is below {send}, needed to post messages",
+            f"the bot's power level {power.level} is below {power.send}, needed to post messages",
         )
-    if level < redact:
+    if not power.redacts_others:
         report.warning(
             "matrix.room_id",
-            f"the bot's power level {level} is below {redact}, needed to redact others' "
-            "events; make it a moderator so retention can remove old customer messages",
+            f"the bot's power level {power.level} is below {power.redact}, needed to redact "
+            "agents' replies; make it a moderator so retention and erasure remove them too "
+            "(the bot's own posts are removed either way)",
         )

@@ -18,6 +18,8 @@ from nio import (
     AsyncClient,
     JoinResponse,
     RoomCreateResponse,
+    RoomGetEventResponse,
+    RoomGetStateEventResponse,
     RoomLeaveResponse,
     RoomRedactResponse,
     RoomSendResponse,
@@ -26,6 +28,7 @@ from nio.api import RelationshipType, RoomPreset, RoomVisibility
 
 from adapters.matrix import content, errors
 from adapters.matrix.events import ThreadIndex
+from adapters.matrix.power import power_of
 from adapters.matrix.session import open_client
 from adapters.matrix.state import StateFile
 from adapters.matrix.sync import SyncLoop, now_ms, where
@@ -33,7 +36,7 @@ from bot.config import MatrixSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, PrivateRef, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, PrivateRef, Removal, ThreadRoot
 
 log = logging.getLogger("empfang.matrix")
 
@@ -70,6 +73,8 @@ class MatrixPlatform:
         self._client: AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._threads = ThreadIndex()
+        self._redacts_others = False
+        """The bot holds the room's ``redact`` power level (read at start)."""
         self._direct_rooms: dict[str, str] = {}
         """Rooms :meth:`show_privately` created, by key: a retried job reuses its room."""
         self.timeline_limit = 50
@@ -82,8 +87,14 @@ class MatrixPlatform:
         """Not paced (the homeserver's rate limit answers with ``retry_after_ms``, which the
         job queue honours), hence no combining; no ephemeral messages. Private texts go into
         a direct room of their own, unencrypted: with ``encryption`` on, the client cannot
-        encrypt for a room it has not synced yet, so there are none then."""
-        return Capabilities(reactions=True, direct_rooms=not self._section.encryption)
+        encrypt for a room it has not synced yet, so there are none then. The bot redacts
+        its own events at any power level, agents' with the room's ``redact`` level."""
+        return Capabilities(
+            reactions=True,
+            direct_rooms=not self._section.encryption,
+            redaction=True,
+            redacts_others=self._redacts_others,
+        )
 
     @property
     def room_id(self) -> str:
@@ -121,6 +132,7 @@ class MatrixPlatform:
             raise errors.from_exception("start", exc) from exc
         try:
             self._room_id = await self._join(client)
+            self._redacts_others = await self._may_redact_others(client)
             if self._alerts_room:
                 self._alerts_room = await self._join(client, self._alerts_room)
             loop = SyncLoop(
@@ -176,6 +188,22 @@ class MatrixPlatform:
             "join", client.join(room or self._section.room_id), JoinResponse
         )
         return str(response.room_id)
+
+    async def _may_redact_others(self, client: AsyncClient) -> bool:
+        """Whether the bot's power level reaches the room's ``redact`` level. Read once at
+        start: a change takes effect with the next start (``check-config --online`` warns)."""
+        levels = await client.room_get_state_event(self._room_id, "m.room.power_levels")
+        if not isinstance(levels, RoomGetStateEventResponse):
+            log.warning("matrix: cannot read the room's power levels (%s)", errors.errcode(levels))
+            return False
+        power = power_of(self.user_id, levels.content)
+        if not power.redacts_others:
+            log.warning(
+                "matrix: power level %d is below %d: agents' replies cannot be redacted",
+                power.level,
+                power.redact,
+            )
+        return power.redacts_others
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -296,6 +324,42 @@ class MatrixPlatform:
             raise failure
         # The new mark is in place; an old one that cannot be removed is cosmetic.
         log.warning("matrix: could not redact old status %s (%s)", event_id, failure.code)
+
+    # -- removing a thread --------------------------------------------------------------------
+
+    async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        """Post ``notice`` into the thread, then redact every event relating to the root
+        (thread posts, the root's edits) and the root itself, all but the notice. Agents'
+        events only with the ``redact`` power level; the rest are counted as kept. Synapse
+        drops redacted events from the relations it lists, so a repeat after a partial run
+        redacts (and counts) the rest."""
+        client = self._require_client("remove thread")
+        body = content.thread_message(thread_id, notice, msgtype="m.notice")
+        keep = await self._send("remove thread", "removed", key, body)
+        try:
+            related = [
+                event.source
+                async for event in client.room_get_event_relations(self._room_id, thread_id)
+            ]
+        except Exception as exc:  # nio's iterator breaks on error answers (AttributeError)
+            raise errors.from_exception("list thread", exc) from exc
+        root = await client.room_get_event(self._room_id, thread_id)
+        if isinstance(root, RoomGetEventResponse):
+            related.append(root.event.source)
+        removed = kept = 0
+        for event in related:
+            event_id = str(event.get("event_id"))
+            if event_id == keep or not event.get("content"):
+                continue  # the notice stays; an empty content was redacted already
+            if event.get("sender") != self.user_id and not self._redacts_others:
+                kept += 1
+                continue
+            redact = client.room_redact(
+                self._room_id, event_id, tx_id=content.txn_id("remove", f"{key}\x00{event_id}")
+            )
+            await errors.request("remove thread", redact, RoomRedactResponse)
+            removed += 1
+        return Removal(removed=removed, kept=kept)
 
     # -- private texts ------------------------------------------------------------------------
 

@@ -109,6 +109,11 @@ def root_blocks(root: ThreadRoot, texts: Texts) -> list[dict[str, Any]]:
     return blocks
 
 
+def notice_blocks(notice: str) -> list[dict[str, Any]]:
+    """What a removed thread's root shows instead of the card (no buttons, no details)."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": _clip(escape(notice))}}]
+
+
 def metadata(key: str) -> dict[str, Any]:
     """Message metadata carrying the idempotency key, so a retry can find its earlier post."""
     return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}

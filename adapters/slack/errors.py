@@ -48,6 +48,8 @@ PERMANENT_CODES = frozenset(
         "too_many_attachments",
         "markdown_text_conflict",
         "cant_update_message",
+        "cant_delete_message",
+        "compliance_exports_prevent_deletion",
         "edit_window_closed",
         "message_not_found",
         "invalid_name",

@@ -10,6 +10,7 @@ Events arrive through ``receiver`` (Socket Mode or HTTP) and are translated by `
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -32,7 +33,7 @@ from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, PrivateRef, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, PrivateRef, Removal, ThreadRoot
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.slack")
@@ -42,6 +43,11 @@ MAX_POST_CHARS = 39_000
 """Slack truncates ``text`` beyond 40,000 characters; we cut visibly before that."""
 SCAN_PAGES = 20
 """Pages of 200 messages read when looking for an earlier post in one thread."""
+REMOVE_PAGES = 50
+"""Pages of 200 messages read when removing a thread: 10,000 replies."""
+UNDELETABLE = frozenset({"cant_delete_message", "compliance_exports_prevent_deletion"})
+"""``chat.delete`` answers for a message the bot may not delete (not its own; the
+workspace's compliance exports forbid it)."""
 
 
 class SlackPlatform:
@@ -53,9 +59,12 @@ class SlackPlatform:
     """
 
     name = "slack"
-    capabilities = Capabilities(paced=True, combine_waiting=10, reactions=True, ephemeral=True)
+    capabilities = Capabilities(
+        paced=True, combine_waiting=10, reactions=True, ephemeral=True, redaction=True
+    )
     """Paced at one post per second per channel, so customer lines queue up faster than
-    they can be posted: up to 10 waiting lines share a post (``bot.batching``)."""
+    they can be posted: up to 10 waiting lines share a post (``bot.batching``). A bot token
+    deletes only the bot's own messages: agents' replies stay (``redacts_others`` False)."""
 
     def __init__(
         self,
@@ -238,6 +247,42 @@ class SlackPlatform:
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
         """Ephemeral messages vanish by themselves: :meth:`show_privately` returns no ref."""
 
+    async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        """``chat.delete`` of the bot's replies, then the root's card replaced by ``notice``
+        (deleting a root with replies left would leave Slack's tombstone, saying nothing).
+        Agents' replies are counted as kept: a bot token cannot delete them. Not paced:
+        ``chat.delete`` is a Tier 3 method with its own limit, answered with a 429."""
+        removed = kept = 0
+        thread = [message async for message in self._messages(thread_id, REMOVE_PAGES)]
+        for message in thread:
+            ts = str(message.get("ts"))
+            if ts == thread_id:
+                continue
+            if not self._is_own(message):
+                kept += 1
+                continue
+            try:
+                await self._api(
+                    "chat.delete", self._client.chat_delete(channel=self._channel, ts=ts)
+                )
+            except PlatformError as exc:
+                if exc.code in UNDELETABLE:
+                    kept += 1
+                    continue
+                if exc.code != "message_not_found":
+                    raise
+            removed += 1
+        await self._api(
+            "chat.update",
+            self._client.chat_update(
+                channel=self._channel,
+                ts=thread_id,
+                text=blocks.escape(notice),
+                blocks=blocks.notice_blocks(notice),
+            ),
+        )
+        return Removal(removed=removed + 1, kept=kept)
+
     async def set_status(
         self,
         thread_id: ThreadId,
@@ -313,8 +358,17 @@ class SlackPlatform:
     async def _scan(self, scope: str) -> None:
         """Learn the keys of the bot's posts in a thread (all of it) or among the channel's
         latest 200 messages (roots: a retry follows its first attempt closely)."""
+        async for message in self._messages(scope, SCAN_PAGES if scope != ROOTS else 1):
+            if self._is_own(message):
+                key = blocks.metadata_key(message)
+                if key is not None:
+                    self._ledger.remember(key, ChatMessageId(str(message.get("ts"))))
+
+    async def _messages(self, scope: str, pages: int) -> AsyncIterator[dict[str, Any]]:
+        """A thread's messages, root first (``scope`` its ts), or the channel's latest
+        (``ROOTS``), up to ``pages`` pages of 200; a thread that is gone has none."""
         cursor: str | None = None
-        for _ in range(SCAN_PAGES if scope != ROOTS else 1):
+        for _ in range(pages):
             args: dict[str, Any] = {
                 "channel": self._channel,
                 "include_all_metadata": True,
@@ -322,8 +376,9 @@ class SlackPlatform:
             }
             if cursor:
                 args["cursor"] = cursor
+            method = "conversations.history" if scope == ROOTS else "conversations.replies"
             try:
-                with errors.translated("find earlier post"):
+                with errors.translated(method):
                     if scope == ROOTS:
                         page = await self._client.conversations_history(**args)
                     else:
@@ -333,10 +388,8 @@ class SlackPlatform:
                     return
                 raise
             for message in page.get("messages") or []:
-                if isinstance(message, dict) and self._is_own(message):
-                    key = blocks.metadata_key(message)
-                    if key is not None:
-                        self._ledger.remember(key, ChatMessageId(str(message.get("ts"))))
+                if isinstance(message, dict):
+                    yield message
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or not cursor:
                 return

@@ -15,7 +15,14 @@ from bot.clock import Clock
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, ChatPlatform, PrivateRef, ThreadRoot
+from bot.ports import (
+    AgentEventHandler,
+    Capabilities,
+    ChatPlatform,
+    PrivateRef,
+    Removal,
+    ThreadRoot,
+)
 
 KIND = "chat_unreachable"
 T = TypeVar("T")
@@ -104,3 +111,6 @@ class MonitoredChat:
 
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
         await self._watch(self._inner.withdraw(ref, key=key))
+
+    async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        return await self._watch(self._inner.remove_thread(thread_id, notice, key=key))

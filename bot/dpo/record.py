@@ -4,7 +4,7 @@ Written from the configuration the bot would run with, so it names what is reall
 each case system by name and where it sends data, the chat platform, the paging service,
 the retention periods. Facts the configuration cannot know (the controller's name, a
 Matrix homeserver's or a webhook target's location) are marked ``check`` for the officer to
-fill in, never guessed. What the purge cannot reach yet (the chat) is said in the notes.
+fill in, never guessed. What the purge cannot reach in the chat is said in the notes.
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ _KNOWN_HOSTS = {
 }
 """Services whose operator and third-country location are well known."""
 
-CHAT_NOT_REDACTED = (
-    "The daily purge removes due data from Empfang's store only: the chat threads of removed"
-    " conversations and media posted into the chat stay in the chat platform until its own"
-    " retention removes them (the chat platform port has no redaction yet)."
+CHAT_REMOVAL = (
+    "The daily purge removes due data from Empfang's store, and the chat thread of every"
+    " conversation it removes: the bot's own posts are deleted (Slack) or redacted (Matrix),"
+    " the root says why. Agents' replies are removed only on Matrix with the bot a moderator;"
+    " in Slack they stay (a bot may delete only its own messages) and the audit trail counts"
+    " them. Message bodies and media due earlier stay in the chat until their conversation"
+    " is removed. Synapse keeps redacted content for its redaction_retention_period."
 )
 
 
@@ -77,13 +80,13 @@ def build_record(settings: Settings) -> Record:
         recipients=_recipients(settings),
         retention={
             "messages": days(settings.retention.messages),
-            "media": days(settings.retention.media) + " (in the chat: not enforced yet)",
+            "media": days(settings.retention.media) + " (in the chat: removed with the thread)",
             "contacts (inactive)": days(settings.retention.contacts),
             "closed_conversations": days(settings.retention.closed_conversations),
             "transfer ledger, audit trail": "kept as accountability records (pseudonyms only)",
         },
         technical_measures=_measures(settings),
-        notes=[CHAT_NOT_REDACTED],
+        notes=[CHAT_REMOVAL],
     )
 
 

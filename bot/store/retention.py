@@ -24,6 +24,14 @@ during an outage the queue can hold thousands of jobs."""
 
 
 @dataclass(frozen=True)
+class DueConversation:
+    id: int
+    contact_id: int
+    last_activity: float
+    thread_id: str | None
+
+
+@dataclass(frozen=True)
 class RunRow:
     id: int
     scheduled_for: float
@@ -110,10 +118,11 @@ class RetentionStore:
 
     # -- closed conversations -------------------------------------------------------------------
 
-    async def due_conversation(self, *, closed_before: float) -> tuple[int, int, float] | None:
-        """(conversation, contact, last activity) of the oldest conversation due, or None."""
+    async def due_conversation(self, *, closed_before: float) -> DueConversation | None:
+        """The oldest conversation due, or None."""
         async with self._conn.execute(
-            "SELECT c.id, c.contact_id, max(c.closed_at, coalesce(c.last_customer_at, 0))"
+            "SELECT c.id, c.contact_id, max(c.closed_at, coalesce(c.last_customer_at, 0)),"
+            " c.thread_id"
             " FROM conversations c WHERE c.state = 'closed' AND c.closed_at < ?"
             f" AND {_NOT_HELD.format(conv='c.id')}"
             f" AND {_NO_JOB.format(field='conversation_id', value='c.id')}"
@@ -122,7 +131,9 @@ class RetentionStore:
             (closed_before,),
         ) as cur:
             row = await cur.fetchone()
-        return (int(row[0]), int(row[1]), float(row[2])) if row else None
+        if row is None:
+            return None
+        return DueConversation(int(row[0]), int(row[1]), float(row[2]), row[3])
 
     async def delete_messages_of(self, conversation_id: int, *, limit: int) -> int:
         """Up to ``limit`` of the conversation's messages, with their delivery receipts."""

@@ -74,6 +74,10 @@ class Texts:
     hold_exists: str
     hold_released: str
     hold_none: str
+    thread_removed_retention: str
+    """What a thread shows once the retention purge removed it (``bot.chat_removal``)."""
+    thread_removed_erasure: str
+    """What a thread shows once the customer's data was erased (``empfang privacy erase``)."""
     objection_noted: str
     """The customer wrote a stop keyword (``bot.objection``); ``{start}`` lifts it."""
     objection_lifted: str

@@ -70,6 +70,12 @@ ENGLISH = Texts(
     hold_exists="🧊 This conversation is already on legal hold: {reason}",
     hold_released="🔓 Legal hold released by {agent}. Retention applies again.",
     hold_none="This conversation is not on legal hold; nothing was released.",
+    thread_removed_retention=(
+        "🗑️ This conversation was removed under the retention policy; Empfang no longer holds it."
+    ),
+    thread_removed_erasure=(
+        "🗑️ This conversation was removed because the customer's data was erased (Art. 17 GDPR)."
+    ),
     objection_noted=(
         "🛑 The customer wrote “{keyword}” and so objected (Art. 21 GDPR): Empfang sends them "
         "no templates, automatic replies or notices any more. Answers to their own questions "

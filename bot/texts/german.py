@@ -88,6 +88,14 @@ GERMAN = Texts(
     hold_exists="🧊 Diese Unterhaltung ist bereits gesperrt: {reason}",
     hold_released="🔓 Aufbewahrungssperre aufgehoben von {agent}. Die Löschfristen gelten wieder.",
     hold_none="Diese Unterhaltung ist nicht gesperrt; es wurde nichts aufgehoben.",
+    thread_removed_retention=(
+        "🗑️ Diese Unterhaltung wurde nach der Aufbewahrungsrichtlinie entfernt; Empfang "
+        "speichert sie nicht mehr."
+    ),
+    thread_removed_erasure=(
+        "🗑️ Diese Unterhaltung wurde entfernt, weil die Daten des Kunden gelöscht wurden "
+        "(Art. 17 DSGVO)."
+    ),
     objection_noted=(
         "🛑 Der Kunde hat „{keyword}“ geschrieben und damit widersprochen (Art. 21 DSGVO): "
         "Empfang sendet ihm keine Vorlagen, automatischen Antworten oder Hinweise mehr. "

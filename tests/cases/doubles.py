@@ -10,7 +10,7 @@ import itertools
 
 from bot.domain import DeliveryStatus, OutboundText, WebhookBatch
 from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
-from bot.ports import AgentEventHandler, Capabilities, PrivateRef, ThreadRoot
+from bot.ports import AgentEventHandler, Capabilities, PrivateRef, Removal, ThreadRoot
 
 _ids = itertools.count(1)
 
@@ -86,6 +86,9 @@ class RecordingChat:
 
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
         raise AssertionError("not declared: Capabilities(ephemeral=False, direct_rooms=False)")
+
+    async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        raise AssertionError("not declared: Capabilities(redaction=False)")
 
 
 class RecordingWhatsApp:

@@ -402,6 +402,7 @@ class FakeSlack:
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
+            "chat.delete": self._delete,
             "chat.postEphemeral": self._post_ephemeral,
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
@@ -560,6 +561,43 @@ class FakeSlack:
             "text": message["text"],
             "message": {"text": message["text"], "user": BOT_USER},
         }
+
+    def _delete(self, args: JSON) -> JSON:
+        """docs.slack.dev chat.delete: "When used with a bot token, this method may delete
+        only messages posted by that bot" (``cant_delete_message`` otherwise). A thread
+        parent with replies left becomes a tombstone [unverified: shape of the tombstone]."""
+        channel = self._channel(args)
+        message = self._find(channel, args.get("ts"))
+        if message.get("user") != BOT_USER or message.get("subtype") == "tombstone":
+            raise ApiError("cant_delete_message")
+        previous = _public(message, metadata=False)
+        parent_ts = message.get("thread_ts")
+        if parent_ts == message["ts"] and message.get("reply_count"):
+            for key in ("text", "blocks", "metadata", "bot_id", "app_id", "bot_profile"):
+                message.pop(key, None)
+            message.update(subtype="tombstone", hidden=True, user="USLACKBOT")
+            message["text"] = "This message was deleted."
+        else:
+            channel.messages.remove(message)
+            parent = self._find_or_none(channel, parent_ts) if parent_ts else None
+            if parent is not None and parent is not message:
+                parent["reply_count"] = max(0, parent.get("reply_count", 1) - 1)
+        ts = self.next_ts()
+        self._emit(
+            channel,
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "hidden": True,
+                "deleted_ts": previous["ts"],
+                "previous_message": previous,
+                "channel": channel.channel_id,
+                "ts": ts,
+                "event_ts": ts,
+                "channel_type": "group" if channel.private else "channel",
+            },
+        )
+        return {"channel": channel.channel_id, "ts": previous["ts"]}
 
     def _post_ephemeral(self, args: JSON) -> JSON:
         channel = self._channel(args)

@@ -84,6 +84,7 @@ METHOD_SCOPES: dict[str, tuple[str, str] | str | None] = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",
+    "chat.delete": "chat:write",
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
     "users.info": "users:read",

@@ -61,8 +61,9 @@ async def test_a_good_setup_has_no_problems_and_reports_the_power_level(
     assert report.problems == []
     assert report.facts == [f"matrix.room_id: the bot has joined {room}; power level 0"]
     assert report.warnings == [
-        "matrix.room_id: the bot's power level 0 is below 50, needed to redact others' events; "
-        "make it a moderator so retention can remove old customer messages"
+        "matrix.room_id: the bot's power level 0 is below 50, needed to redact agents' replies; "
+        "make it a moderator so retention and erasure remove them too (the bot's own posts "
+        "are removed either way)"
     ]
 
     levels = await _api(

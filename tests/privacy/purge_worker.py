@@ -16,13 +16,14 @@ from bot.jobs import JobHandler, WorkerPool
 from bot.retention import RetentionPurge
 from bot.store import Store
 from bot.store.jobs import Job
+from tests.cases.doubles import RecordingChat
 
 BATCH = 100
 
 
 async def main(db: Path, mode: str) -> None:
     store = await Store.open(db)
-    purge = RetentionPurge(store, RetentionSection(), batch=BATCH)
+    purge = RetentionPurge(store, RetentionSection(), RecordingChat(), batch=BATCH)
     name, run_batch = RETENTION_PURGE.bind(purge.run_batch)
 
     async def slow(job: Job) -> None:

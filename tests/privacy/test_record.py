@@ -48,7 +48,7 @@ name = "archive"
 path = "/var/lib/empfang/cases.jsonl"
 """
 SINKS = {"crm": "webhook", "tickets": "zammad", "helpdesk": "email", "archive": "jsonl"}
-PERIODS = ("30 days", "7 days (in the chat: not enforced yet)", "180 days", "1.5 days")
+PERIODS = ("30 days", "7 days (in the chat: removed with the thread)", "180 days", "1.5 days")
 
 
 def record(
@@ -78,7 +78,7 @@ def test_markdown_lists_every_sink_period_and_transfer_abroad(
         ("messages", "media", "contacts (inactive)", "closed_conversations"), PERIODS, strict=True
     ):
         assert f"| {name} | {period} |" in text
-    assert "chat threads of removed conversations" in text
+    assert "Agents' replies are removed only on Matrix" in text
 
 
 def test_json_names_the_matrix_homeserver_and_leaves_its_location_to_check(
@@ -93,5 +93,5 @@ def test_json_names_the_matrix_homeserver_and_leaves_its_location_to_check(
     chat = document["recipients"][1]
     assert "matrix.example.de" in chat["name"] and chat["third_country"] is None
     assert list(document["retention"].values())[:4] == list(PERIODS)
-    assert document["notes"] and "store only" in document["notes"][0]
+    assert document["notes"] and "redaction_retention_period" in document["notes"][0]
     assert not any("Slack" in r["name"] for r in document["recipients"])

@@ -81,7 +81,9 @@ async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
             "messages_deleted": 2,
             "conversations": 1,
             "contacts": 0,
+            "chat_threads_queued": 0,
             "chat_threads_not_redacted": 1,
+            "agents_replies_removable": False,
             "held_conversations": 1,
             "batches": 4,
         }
@@ -125,7 +127,7 @@ async def test_a_message_a_job_still_needs_is_kept_until_the_job_is_done(tmp_pat
     try:
         await desk.customer_says("wartet noch auf den Chat")  # its relay job is still queued
         desk.clock.advance(100 * DAY)
-        purge = RetentionPurge(store, RetentionSection())
+        purge = RetentionPurge(store, RetentionSection(), desk.chat)
         await run_by_hand(purge, store)
         kept = table(db, "SELECT body IS NOT NULL FROM messages")
         await desk.drain()  # the chat is back: the message is posted
@@ -151,7 +153,9 @@ async def test_small_batches_resume_and_a_repeated_batch_changes_nothing(tmp_pat
         await desk.settle()
         desk.clock.advance(91 * DAY)
         await desk.drain()
-        steps = await run_by_hand(RetentionPurge(store, RetentionSection(), batch=2), store)
+        steps = await run_by_hand(
+            RetentionPurge(store, RetentionSection(), desk.chat, batch=2), store
+        )
     finally:
         await desk.close()
         await store.close()

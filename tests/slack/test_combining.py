@@ -33,6 +33,7 @@ from bot.ports import (
     Capabilities,
     CaseEvent,
     PrivateRef,
+    Removal,
     ThreadRoot,
 )
 from bot.relay import Relay, RelayPolicy
@@ -108,6 +109,9 @@ class Chat:
 
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
         return None
+
+    async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        return Removal()  # declares no redaction: never called
 
 
 class WhatsApp:

@@ -120,7 +120,7 @@ async def test_every_kind_has_its_handler_in_the_production_wiring(store: Store)
         sinks=build_sinks(settings.cases, ENGLISH),
     )
     try:
-        handlers = job_handlers(wired.relay, wired.oncall, wired.cases, wired.purge)
+        handlers = job_handlers(wired.relay, wired.oncall, wired.cases, wired.purge, wired.removal)
     finally:
         await wired.stop()
     assert set(handlers) == KIND_NAMES
