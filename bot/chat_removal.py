@@ -6,7 +6,9 @@ transaction that deletes the conversation: the CLI runs beside the bot and has n
 connection, and a platform that is down must not hold up the store's deletion. The running
 bot's workers do the removal, retried like any chat job. Each finished removal is an audit
 row with what was removed and what had to stay (agents' replies the bot has no right to
-remove), so the DPO can see what erasure could not reach.
+remove), so the DPO can see what erasure could not reach. On a platform that cannot remove
+posts at all (erasure queues the job whatever the platform) the row says so and nothing is
+tried.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from bot.audit import BOT_ACTOR, AuditEntry, record
 from bot.ids import ThreadId
 from bot.job_catalog import RemoveThreadJob
-from bot.ports import ChatPlatform
+from bot.ports import ChatPlatform, Removal
 from bot.store import Store
 from bot.store.jobs import Job
 from bot.texts import Texts
@@ -33,7 +35,10 @@ class ThreadRemoval:
         else:
             notice = self._texts.thread_removed_erasure
         key = f"{self._store.instance_id}:remove-{job.id}"
-        removal = await self._chat.remove_thread(ThreadId(payload.thread_id), notice, key=key)
+        removable = self._chat.capabilities.redaction
+        removal = Removal()
+        if removable:
+            removal = await self._chat.remove_thread(ThreadId(payload.thread_id), notice, key=key)
         async with self._store.transaction() as tx:
             await record(
                 tx,
@@ -46,6 +51,7 @@ class ThreadRemoval:
                         "posts_removed": removal.removed,
                         "posts_kept": removal.kept,
                         "platform": self._chat.name,
+                        "platform_removes_posts": removable,
                     },
                 ),
             )

@@ -117,6 +117,21 @@ class RemoveThreadJob(Frozen):
     """The pseudonym, for the audit row of an erasure; None for retention (no one asked)."""
 
 
+class ErasedCaseJob(Frozen):
+    """Tell one case system that a person's data was erased (``bot.cases.hooks``). It carries
+    what the erased store no longer has: the pseudonym the case system knows them by and
+    where their case lives there."""
+
+    transfer_id: str
+    sink: str
+    conversation_id: int
+    requester: str
+    case_id: str | None
+    label: str | None
+    thread: tuple[str, ...]
+    opened_at: float
+
+
 class PageJob(Frozen):
     """An Events API v2 page; the routing key is added when sending, never stored."""
 
@@ -198,6 +213,12 @@ never waiting for chat jobs."""
 
 RETENTION_PURGE = JobKind("retention.purge", PurgeJob, lambda _: "retention")
 """A batch of the daily retention purge; one at a time, never waiting for chat jobs."""
+CASE_ERASED = JobKind(
+    "case.erased",
+    ErasedCaseJob,
+    lambda request: transfer_order_key(request.conversation_id, request.sink),
+)
+"""Ask one case system to erase its copy of a conversation whose person was erased."""
 CHAT_REMOVE = JobKind("chat.remove", RemoveThreadJob, _unordered)
 """Remove a thread whose conversation retention or erasure deleted from the store."""
 
@@ -218,6 +239,7 @@ KIND_NAMES: frozenset[str] = frozenset(
         CASE_TRANSFER,
         RETENTION_PURGE,
         CHAT_REMOVE,
+        CASE_ERASED,
     )
 )
 """Every kind this version knows (``empfang jobs list --kind`` checks against it)."""

@@ -64,7 +64,9 @@ def job_handlers(
         ]
     )
     if cases is not None:
-        handlers.update([kinds.CASE_TRANSFER.bind(cases.transfer)])
+        handlers.update(
+            [kinds.CASE_TRANSFER.bind(cases.transfer), kinds.CASE_ERASED.bind(cases.erased)]
+        )
     return handlers
 
 

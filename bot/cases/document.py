@@ -22,6 +22,7 @@ _HEADLINE: dict[TransferEvent, Callable[[Texts], str]] = {
     "message_out": lambda texts: texts.case_message_out,
     "closed": lambda texts: texts.case_conversation_closed,
     "transcript": lambda texts: texts.case_transcript,
+    "erased": lambda texts: texts.case_erased,
 }
 
 

@@ -26,7 +26,7 @@ from bot.config import PrivacySection
 from bot.config.cases import CaseSinkSection
 from bot.errors import CaseSinkError, ConfigError, DeliveryError
 from bot.ids import ThreadId
-from bot.job_catalog import CASE_TRANSFER, enqueue
+from bot.job_catalog import CASE_TRANSFER, ErasedCaseJob, enqueue
 from bot.jobs import InvalidJobPayload
 from bot.ports import CaseEvent
 from bot.store import Store, Tx
@@ -123,11 +123,7 @@ class CaseTransfers:
 
     async def transfer(self, job: Job, request: TransferRequest) -> None:
         """``case.transfer``: one event to one sink, then its ledger row."""
-        sink = self._sinks.get(request.sink)
-        if sink is None:
-            raise CaseSinkError(
-                f"case system {request.sink!r} is no longer configured", retryable=False
-            )
+        sink = self._configured(request.sink)
         async with self._store.transaction() as tx:
             if await tx.cases.ledger_has(request.transfer_id):
                 return  # delivered and logged by an attempt that crashed before completing
@@ -183,6 +179,48 @@ class CaseTransfers:
             )
             await tx.cases.save_link(saved)
         return saved
+
+    # -- erasure -----------------------------------------------------------------------------
+
+    def _configured(self, name: str) -> CaseSink:
+        sink = self._sinks.get(name)
+        if sink is None:
+            raise CaseSinkError(f"case system {name!r} is no longer configured", retryable=False)
+        return sink
+
+    async def erased(self, job: Job, request: ErasedCaseJob) -> None:
+        """``case.erased``: the case system hears that the person was erased, on the case it
+        holds for them (an ``erased`` transfer without messages: a webhook event, a Zammad
+        note, an e-mail asking the helpdesk to erase its copy; the JSONL archive drops their
+        lines). Built from the job alone: the store has nothing of the person any more."""
+        sink = self._configured(request.sink)
+        async with self._store.transaction() as tx:
+            if await tx.cases.ledger_has(request.transfer_id):
+                return
+            now = tx.clock.now()
+        transfer = Transfer(
+            transfer_id=request.transfer_id,
+            event="erased",
+            conversation_id=request.conversation_id,
+            requester=request.requester,
+            opened_at=request.opened_at,
+            occurred_at=now,
+            categories=("pseudonym",),
+        )
+        ref = CaseRef(case_id=request.case_id, label=request.label, thread=request.thread)
+        await sink.append(ref, transfer)
+        async with self._store.transaction() as tx:
+            entry = ledger.LedgerEntry(
+                transfer_id=request.transfer_id,
+                pseudonym=request.requester,
+                sink=request.sink,
+                case_id=request.case_id,
+                event="erased",
+                categories=transfer.categories,
+                outcome="delivered",
+                attempts=job.attempts,
+            )
+            await ledger.append(tx, entry)
 
     # -- dead letters ------------------------------------------------------------------------
 

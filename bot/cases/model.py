@@ -14,8 +14,9 @@ from typing import Literal, Protocol
 from bot.config.cases import CaseSinkSection
 from bot.domain import Frozen
 
-TransferEvent = Literal["opened", "message_in", "message_out", "closed", "transcript"]
-"""``transcript`` is the one transfer of a sink configured with ``transfer = "transcript"``."""
+TransferEvent = Literal["opened", "message_in", "message_out", "closed", "transcript", "erased"]
+"""``transcript`` is the one transfer of a sink configured with ``transfer = "transcript"``;
+``erased`` asks the case system to erase its copy (``empfang privacy erase``)."""
 
 
 def utc_iso(timestamp: float) -> str:

@@ -1,4 +1,4 @@
-"""``empfang privacy export|record``: answers for the data-protection officer.
+"""``empfang privacy export|erase|record``: answers for the data-protection officer.
 
 ``record`` prints the record of processing (``bot.dpo.record``) from the effective
 configuration; it needs no database.
@@ -6,6 +6,9 @@ configuration; it needs no database.
 ``export`` writes one person's data as JSON (``bot.dpo.export``) to a private file (0600) or
 stdout, and names the person on stderr by pseudonym only: a terminal's scrollback and a
 shell's history are not the place for a number, so the number given is never echoed.
+
+``erase`` erases one person (``bot.dpo.erase``) and prints what was erased where and what
+could not be; the chat and the case systems are reached by jobs the running bot carries out.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from bot.audit import cli_actor
 from bot.chain_cli import ConfigArg, private_output, store_path
 from bot.config import load_config
+from bot.dpo.erase import erase_subject, report
 from bot.dpo.export import Subject, export_subject
 from bot.dpo.record import as_json, as_markdown, build_record
 from bot.store import Store
@@ -28,7 +33,8 @@ def add_privacy_parser(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], config_arg: ConfigArg
 ) -> None:
     privacy = sub.add_parser(
-        "privacy", help="data-protection officer: export one person, the record of processing"
+        "privacy",
+        help="data-protection officer: export or erase one person, the record of processing",
     )
     actions = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
     export = actions.add_parser(
@@ -39,6 +45,17 @@ def add_privacy_parser(
         "subject", type=_subject, help="pseudonym (K-…) or number in international form"
     )
     export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
+    erase = actions.add_parser(
+        "erase",
+        help="erase one person everywhere Empfang can reach (Art. 17); recorded in the audit trail",
+    )
+    config_arg(erase)
+    erase.add_argument(
+        "subject", type=_subject, help="pseudonym (K-…) or number in international form"
+    )
+    erase.add_argument(
+        "--reason", required=True, help='why, e.g. "request of 2026-11-30"; stored masked'
+    )
     record = actions.add_parser(
         "record", help="the record of processing (Art. 30) from the effective configuration"
     )
@@ -61,7 +78,24 @@ def run_privacy(args: argparse.Namespace) -> int:
     path = store_path(args.config)
     if path is None:
         return 1
+    if args.privacy_command == "erase":
+        sinks = {sink.name: sink.type for sink in load_config(args.config).cases}
+        return asyncio.run(_erase(path, args.subject, args.reason, sinks))
     return asyncio.run(_export(path, args.subject, args.output))
+
+
+async def _erase(path: Path, subject: Subject, reason: str, sinks: Mapping[str, str]) -> int:
+    if not reason.strip():
+        print("error: --reason must say why (it goes into the audit trail)", file=sys.stderr)
+        return 2
+    store = await Store.open(path)
+    try:
+        async with store.transaction() as tx:
+            erasure = await erase_subject(tx, subject, cli_actor(), reason.strip(), sinks)
+    finally:
+        await store.close()
+    print(report(erasure), end="")
+    return 1 if erasure.held else 0
 
 
 async def _export(path: Path, subject: Subject, output: Path | None) -> int:

@@ -132,6 +132,8 @@ class Texts:
     case_message_out: str
     case_conversation_closed: str
     case_transcript: str
+    case_erased: str
+    """An ``erased`` event (``empfang privacy erase``): the helpdesk is asked to erase its copy."""
     case_phone: str
     case_time: str
     case_customer: str

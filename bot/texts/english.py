@@ -162,6 +162,10 @@ ENGLISH = Texts(
     case_message_out="Reply sent to the customer",
     case_conversation_closed="Conversation closed",
     case_transcript="Transcript of the closed conversation",
+    case_erased=(
+        "Erasure request (Art. 17 GDPR): Empfang has erased this customer's data. Please "
+        "erase this case and the customer record (WhatsApp pseudonym below) in this system too"
+    ),
     case_phone="Phone: {phone}",
     case_time="Time: {time}",
     case_customer="Customer",

@@ -192,6 +192,11 @@ GERMAN = Texts(
     case_message_out="Antwort an den Kunden gesendet",
     case_conversation_closed="Unterhaltung geschlossen",
     case_transcript="Verlauf der geschlossenen Unterhaltung",
+    case_erased=(
+        "Löschersuchen (Art. 17 DSGVO): Empfang hat die Daten dieses Kunden gelöscht. Bitte "
+        "löschen Sie diesen Vorgang und den Kundendatensatz (WhatsApp-Pseudonym unten) auch "
+        "in diesem System"
+    ),
     case_phone="Telefon: {phone}",
     case_time="Zeit: {time}",
     case_customer="Kunde",
