@@ -272,15 +272,20 @@ class SlackPlatform:
                 if exc.code != "message_not_found":
                     raise
             removed += 1
-        await self._api(
-            "chat.update",
-            self._client.chat_update(
-                channel=self._channel,
-                ts=thread_id,
-                text=blocks.escape(notice),
-                blocks=blocks.notice_blocks(notice),
-            ),
-        )
+        try:
+            await self._api(
+                "chat.update",
+                self._client.chat_update(
+                    channel=self._channel,
+                    ts=thread_id,
+                    text=blocks.escape(notice),
+                    blocks=blocks.notice_blocks(notice),
+                ),
+            )
+        except PlatformError as exc:
+            if exc.code != "message_not_found":
+                raise
+            return Removal(removed=removed, kept=kept)  # the root is gone already
         return Removal(removed=removed + 1, kept=kept)
 
     async def set_status(

@@ -52,11 +52,17 @@ async def test_the_bots_posts_go_agents_replies_stay_and_are_counted() -> None:
 
             removal = await platform.remove_thread(thread, NOTICE, key="remove-7")
             again = await platform.remove_thread(thread, NOTICE, key="remove-7")
+            lone = await platform.open_thread(ThreadRoot(conversation_id=9, title="K-9"), key="r9")
+            await AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_base).chat_delete(
+                channel=CHANNEL, ts=lone
+            )
+            gone = await platform.remove_thread(lone, NOTICE, key="remove-9")
         finally:
             await platform.stop()
 
         assert removal == Removal(removed=3, kept=1), "two replies and the root's card"
         assert again == Removal(removed=1, kept=1), "only the root is rewritten again"
+        assert gone == Removal(), "a thread deleted by hand counts as done, not as a failure"
         assert [m["user"] for m in fake.thread(thread)] == [AGENT]
         shown = fake.message(thread)
         assert shown["text"] == NOTICE
@@ -64,7 +70,7 @@ async def test_the_bots_posts_go_agents_replies_stay_and_are_counted() -> None:
         assert not [b for b in shown["blocks"] if b["type"] == "actions"], "no buttons left"
         assert fake.bot_texts(other) == ["Kunde B"], "another thread untouched"
         deletes = [r for r in fake.calls("chat.delete") if not r.error]
-        assert len(deletes) == 2
+        assert len(deletes) == 3, "the bot's two replies, and the lone root deleted by hand"
 
         # Slack's rule, as the fake enforces it: a bot token cannot delete an agent's message.
         client = AsyncWebClient(token=BOT_TOKEN, base_url=fake.api_base)
