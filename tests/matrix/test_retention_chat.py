@@ -1,9 +1,10 @@
-"""The retention purge reaches the chat on a real Synapse: after the clock passes
-``closed_conversations``, the bot's events in a removed conversation's thread (root, customer
-lines, notices) come back redacted from the homeserver, agents' replies too when the bot is
-a moderator (else they stay and the audit says so), the thread says why, and a conversation
-on legal hold keeps everything. Relay, purge, jobs and audit are the production wiring
-(``bot.wiring``) around the real ``MatrixPlatform``; the clock is a manual one."""
+"""The retention purge and erasure reach the chat on a real Synapse: once the clock passes
+``closed_conversations`` (or ``empfang privacy erase`` ran), the bot's events in the removed
+conversation's thread (root, customer lines, notices) come back redacted from the
+homeserver, agents' replies too when the bot is a moderator (else they stay and the audit
+says so), the thread says why, and the other conversation keeps everything. Relay, purge,
+jobs and audit are the production wiring (``bot.wiring``) around the real
+``MatrixPlatform``; the clock is a manual one."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.dpo.erase import erase_subject
+from bot.dpo.export import Subject
 from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.intake import Intake
 from bot.ports import AgentMessage
@@ -54,10 +57,16 @@ async def agent_says(wired: RelayStack, team: Team, thread: ThreadId, text: str)
     )
 
 
-@pytest.mark.parametrize("moderator", [False, True], ids=["bot-power-0", "bot-moderator"])
-async def test_purge_redacts_the_thread_and_spares_the_held_one(
-    team: Team, start_platform: StartPlatform, tmp_path: Path, moderator: bool
+@pytest.mark.parametrize(
+    ("why", "moderator"),
+    [("retention", False), ("retention", True), ("erasure", False)],
+    ids=["purge-bot-power-0", "purge-bot-moderator", "erase-bot-power-0"],
+)
+async def test_purge_or_erasure_redacts_the_thread_and_spares_the_other(
+    team: Team, start_platform: StartPlatform, tmp_path: Path, why: str, moderator: bool
 ) -> None:
+    """The purge removes A's closed conversation (B is held); ``empfang privacy erase``
+    removes A (B is someone else). Either way the same ``chat.remove`` job reaches Synapse."""
     if moderator:
         levels = await team.reader.get_state("m.room.power_levels")
         levels.setdefault("users", {})[team.bot.user_id] = 50
@@ -105,9 +114,13 @@ async def test_purge_redacts_the_thread_and_spares_the_held_one(
         ]
         assert len(bot_in_a) >= 3, "root, the customer's line, the closing notice"
 
-        clock.advance(100 * DAY)
-        await wired.workers.run_until_idle()  # on-call's timers first
-        await wired.purge.ensure_scheduled()
+        if why == "retention":
+            clock.advance(100 * DAY)
+            await wired.workers.run_until_idle()  # on-call's timers first
+            await wired.purge.ensure_scheduled()
+        else:
+            async with store.transaction() as tx:
+                await erase_subject(tx, Subject(wa_id=CUSTOMER), "cli:dpo", "Antrag", {})
         await wired.workers.run_until_idle()
 
         for event_id in bot_in_a:
@@ -117,22 +130,30 @@ async def test_purge_redacts_the_thread_and_spares_the_held_one(
         for event_id in in_b:
             assert (await team.reader.event(event_id))["content"], "held: untouched"
         after = await team.reader.messages(limit=200)
+        notice = {
+            "retention": ENGLISH.thread_removed_retention,
+            "erasure": ENGLISH.thread_removed_erasure,
+        }[why]
         notices = [
             e
             for e in after
-            if e["content"].get("body") == ENGLISH.thread_removed_retention
+            if e["content"].get("body") == notice
             and e["content"].get("m.relates_to", {}).get("event_id") == a.thread_id
         ]
         assert len(notices) == 1 and notices[0]["sender"] == team.bot.user_id
 
         async with store.transaction() as tx:
             rows = await tx.audit.rows()
-        (purge,) = [json.loads(r.details) for r in rows if r.action == "retention.purge"]
-        assert purge["conversations"] == 1 and purge["held_conversations"] == 1
-        assert purge["chat_threads_queued"] == 1 and purge["chat_threads_not_redacted"] == 0
-        assert purge["agents_replies_removable"] is moderator
+        if why == "retention":
+            (purge,) = [json.loads(r.details) for r in rows if r.action == "retention.purge"]
+            assert purge["conversations"] == 1 and purge["held_conversations"] == 1
+            assert purge["chat_threads_queued"] == 1 and purge["chat_threads_not_redacted"] == 0
+            assert purge["agents_replies_removable"] is moderator
+        else:
+            (erased,) = [json.loads(r.details) for r in rows if r.action == "privacy.erase"]
+            assert erased["chat_threads_queued"] == 1 and erased["deleted_contacts"] == 1
         (removed,) = [json.loads(r.details) for r in rows if r.action == "chat.thread_removed"]
-        assert removed["why"] == "retention" and removed["platform"] == "matrix"
+        assert removed["why"] == why and removed["platform"] == "matrix"
         assert removed["posts_kept"] == (0 if moderator else 1)
         assert removed["posts_removed"] == len(bot_in_a) + (1 if moderator else 0)
     finally:
