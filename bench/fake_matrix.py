@@ -1,5 +1,6 @@
 """A zero-latency Matrix homeserver for relay benchmarks: just enough of the client-server
-API for the bot's unencrypted Matrix adapter (matrix-nio) — whoami, join, sync, send.
+API for the bot's unencrypted Matrix adapter (matrix-nio) — whoami, join, sync, send,
+the room's power levels.
 
 It answers at once, so what a benchmark measures is the bot, not a homeserver. Like a real
 one it echoes every event the bot sends back through ``/sync`` (the bot's sync loop sees
@@ -63,6 +64,8 @@ class FakeHomeserver:
             return web.json_response({"room_id": ROOM_ID})
         if parts == ["sync"]:
             return await self._sync(request)
+        if parts[:4] == ["rooms", ROOM_ID, "state", "m.room.power_levels"]:
+            return web.json_response({"users": {USER_ID: 100}, "users_default": 0})
         if request.method == "PUT" and len(parts) == 5 and parts[2] == "send":
             return await self._send(parts[3], await request.json())
         return web.json_response({"errcode": "M_UNRECOGNIZED", "error": "?"}, status=404)

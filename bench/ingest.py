@@ -552,7 +552,7 @@ def fmt_run(run: WrkRun) -> str:
     errors = sum(run.socket_errors.values())
     return (
         f"{run.ok_per_s:>9,.0f} msgs/s  p50 {lat['p50']:6.2f} ms  p99 {lat['p99']:7.2f} ms"
-        f"  max {lat['max']:7.1f} ms  non-2xx {run.non2xx}"
+        f"  p99.9 {lat['p999']:7.2f} ms  max {lat['max']:7.1f} ms  non-2xx {run.non2xx}"
         + (f"  socket errors {run.socket_errors}" if errors else "")
         + f"  CPU server {run.server_cpu_pct:3.0f}% / wrk {run.wrk_cpu_pct:3.0f}%"
         + f" / other {run.other_cpu_pct:3.0f}% / irq {run.irq_cpu_pct:3.0f}%"
@@ -719,7 +719,8 @@ def bench(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) 
     expected = max(ceiling.ok_per_s, 1000.0)
     warm_pool = pool("bot-warmup", pool_size(expected, args.warmup, conns, 2_000))
     sat_pool = pool("bot", pool_size(expected, seconds, conns, 10_000))
-    rate_pool = pool("paced", pool_size(args.rate, seconds, conns, 2_000))
+    paced_seconds = args.paced_seconds or seconds
+    rate_pool = pool("paced", pool_size(args.rate, paced_seconds, conns, 2_000))
     bot = Server("bot", bot_argv(config), log=workdir / "bot.log", env=child_env())
     stack.callback(bot.stop)
     base = f"http://127.0.0.1:{port}"
@@ -741,7 +742,7 @@ def bench(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) 
         say("  ! the pool was too small: redeliveries (cheaper) inflate msgs/s a little")
 
     time.sleep(1.0)
-    paced = drive("paced", url, rate_pool, bot, seconds, args.rate)
+    paced = drive("paced", url, rate_pool, bot, paced_seconds, args.rate)
     results.paced = paced
     if note := disturbance_notes(paced):
         say(note)
@@ -816,7 +817,8 @@ def finish_profiler(proc: subprocess.Popen[bytes], out: Path) -> None:
 def table_row(name: str, run: WrkRun) -> str:
     lat = run.latency_ms
     return (
-        f"{name:<14}{run.ok_per_s:>9,.0f}{lat['p50']:>9.2f}{lat['p99']:>9.2f}{lat['max']:>9.1f}"
+        f"{name:<14}{run.ok_per_s:>9,.0f}{lat['p50']:>9.2f}{lat['p99']:>9.2f}{lat['p999']:>9.2f}"
+        f"{lat['max']:>9.1f}"
         f"{run.non2xx:>8}{run.server_cpu_pct:>7.0f}%{run.wrk_cpu_pct:>5.0f}%"
         f"{run.other_cpu_pct:>6.0f}%{run.irq_cpu_pct:>5.0f}%"
     )
@@ -835,7 +837,8 @@ def summary(args: argparse.Namespace, results: Results) -> str:
         f"machine: nproc {len(os.sched_getaffinity(0))}, {cpu_model()}",
         f"         {versions()}",
         "",
-        f"{'':<14}{'msgs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'non-2xx':>8}"
+        f"{'':<14}{'msgs/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>9}{'max ms':>9}"
+        f"{'non-2xx':>8}"
         f"{'CPU:srv':>8}{'wrk':>6}{'other':>7}{'irq':>6}",
         table_row("ceiling (bare)", ceiling),
         table_row("bot saturated", bot),
@@ -866,6 +869,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="each measured run")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--rate", type=float, default=1000.0, help="fixed-rate run, msgs/s")
+    parser.add_argument(
+        "--paced-seconds", type=float, default=None, help="fixed-rate run (default --seconds)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each target")
     parser.add_argument("--senders", type=int, default=5000, help="distinct customer numbers")

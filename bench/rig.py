@@ -22,7 +22,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.demo.stack import free_port  # noqa: E402
+from bot.demo.stack import free_port, wait_for  # noqa: E402
 from bot.sandbox import payloads  # noqa: E402
 
 SECRET = "bench-app-secret-0123456789"
@@ -189,6 +189,20 @@ class Sender:
 # -- processes ------------------------------------------------------------------------------
 
 
+async def wait_ready(url: str, within: float, *, alive: Callable[[], bool]) -> None:
+    """Wait until the bot at ``url`` answers ``/readyz`` with 200; RuntimeError if it does
+    not within ``within`` s or ``alive`` says its process has ended."""
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline and alive():
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"{url}/readyz") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"the bot did not become ready within {within:.0f}s")
+
+
 class BotProcess:
     """``bot.app.Empfang`` in a child process (``bench/bot_process.py``); :meth:`stop`
     sends SIGTERM, which drains it like ``empfang run``."""
@@ -212,15 +226,8 @@ class BotProcess:
         self._process = await asyncio.create_subprocess_exec(
             *self._argv, stdin=asyncio.subprocess.DEVNULL
         )
-        deadline = time.monotonic() + within
-        async with aiohttp.ClientSession() as session:
-            while time.monotonic() < deadline and self._process.returncode is None:
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with session.get(f"{self.url}/readyz") as response:
-                        if response.status == 200:
-                            return
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"the bot did not become ready within {within:.0f}s")
+        process = self._process
+        await wait_ready(self.url, within, alive=lambda: process.returncode is None)
 
     async def stop(self) -> None:
         if self._process is None or self._process.returncode is not None:
@@ -407,6 +414,25 @@ def bot_settings(
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}
     return Settings(**data)
+
+
+def due_jobs(store: Path) -> int:
+    """Jobs due now (relay work outstanding); the day-long timers are not due."""
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as conn:
+        query = "SELECT count(*) FROM jobs WHERE state = 'pending' AND run_after <= ?"
+        return int(conn.execute(query, (time.time(),)).fetchone()[0])
+
+
+async def drained(store: Path, within: float) -> float:
+    """Wait until no job is due (at most ``within`` s); seconds waited."""
+
+    async def idle() -> bool:
+        return not due_jobs(store)
+
+    started = time.monotonic()
+    with contextlib.suppress(TimeoutError):
+        await wait_for(idle, within=within, interval=1.0)
+    return time.monotonic() - started
 
 
 # -- measurements ---------------------------------------------------------------------------

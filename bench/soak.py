@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import sqlite3
 import sys
 import tempfile
 import time
@@ -31,8 +29,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import rig
-
-from bot.demo.stack import wait_for
 
 BLOCK = 1_000
 WINDOW_SECONDS = 60.0
@@ -50,25 +46,6 @@ def messages(first: int, last: int, per_conversation: int) -> Iterator[tuple[int
         for round_ in range(per_conversation):
             for conversation in members:
                 yield conversation * per_conversation + round_, rig.customer(conversation)
-
-
-def due_jobs(store: Path) -> int:
-    """Jobs due now (relay work outstanding); the day-long timers are not due."""
-    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as conn:
-        query = "SELECT count(*) FROM jobs WHERE state = 'pending' AND run_after <= ?"
-        return int(conn.execute(query, (time.time(),)).fetchone()[0])
-
-
-async def drained(store: Path, within: float) -> float:
-    """Wait until no job is due (at most ``within`` s); seconds waited."""
-
-    async def idle() -> bool:
-        return not due_jobs(store)
-
-    started = time.monotonic()
-    with contextlib.suppress(TimeoutError):
-        await wait_for(idle, within=within, interval=1.0)
-    return time.monotonic() - started
 
 
 def ack_stats(latencies: list[float]) -> str:
@@ -114,7 +91,7 @@ async def soak(args: argparse.Namespace) -> int:
                     await sender.send(messages(done, milestone, args.per_conversation), args.rate)
                     await sender.drain()
                     sent_for = time.monotonic() - started
-                    caught_up = await drained(stack.bot.store, within=args.drain_limit)
+                    caught_up = await rig.drained(stack.bot.store, within=args.drain_limit)
                     await asyncio.sleep(IDLE_SECONDS)
                     label = f"after {milestone:,} conversations (idle, queue drained)"
                     memory.append((label, rig.rss_mib(stack.bot.pid)))

@@ -1,0 +1,194 @@
+"""Where slow webhook acks come from: WAL checkpoints, slow WAL syncs, or something else.
+
+Runs ``empfang run --intake-only`` (fresh store, ``synchronous = full``) under
+``strace -f --seccomp-bpf`` (only the traced calls stop the process: ``pwrite64``,
+``fdatasync``, ``fsync``), sends signed webhooks open loop at ``--rate`` for ``--seconds``
+and then lines up every ack slower than ``--slow`` ms with what the store was doing:
+
+- a **checkpoint**: from the first write into the database file to the end of that file's
+  sync (SQLite writes the main file only when it checkpoints the WAL into it);
+- a **slow WAL sync**: one ``fdatasync`` of the ``-wal`` file longer than ``--slow``;
+- **neither**: the event loop, the sender, or the machine.
+
+strace costs some time per traced call, so absolute figures are a little worse than
+without it; the attribution is what this is for (bench/README.md, "WAL stalls").
+
+    .venv/bin/python bench/wal_stalls.py [--rate 1000] [--seconds 30] [--slow 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import ingest
+import rig
+
+CALL = re.compile(
+    r"^\d+ (?P<at>\S+) (?P<call>\w+)\(\d+<(?P<path>[^>]+)>(?P<args>.*)<(?P<took>[\d.]+)>$"
+)
+
+
+@dataclass
+class Span:
+    start: float
+    end: float
+    pages: int = 0
+
+    @property
+    def ms(self) -> float:
+        return (self.end - self.start) * 1000
+
+    def overlaps(self, start: float, end: float) -> bool:
+        return self.start <= end and start <= self.end
+
+
+def parse_trace(trace: Path, day: str) -> tuple[list[Span], list[Span]]:
+    """Checkpoints and WAL syncs from strace's output, in wall-clock seconds."""
+    checkpoints: list[Span] = []
+    syncs: list[Span] = []
+    first_write: float | None = None
+    pages = 0
+    for line in trace.read_text(errors="replace").splitlines():
+        match = CALL.match(line.strip())
+        if match is None:
+            continue
+        at = datetime.strptime(f"{day} {match['at']}", "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        took = float(match["took"])
+        wal = match["path"].endswith("-wal")
+        if match["call"] == "pwrite64" and not wal and match["path"].endswith(".sqlite3"):
+            first_write = at if first_write is None else first_write
+            pages += 1
+        elif match["call"] in ("fdatasync", "fsync"):
+            if wal:
+                syncs.append(Span(at, at + took))
+            elif first_write is not None:
+                checkpoints.append(Span(first_write, at + took, pages))
+                first_write, pages = None, 0
+    return checkpoints, syncs
+
+
+async def drive(url: str, rate: float, seconds: float, wal: Path) -> tuple[rig.Traffic, float, int]:
+    """Send; returns the traffic, the offset from monotonic to wall-clock time and the
+    largest size of the ``-wal`` file seen (it only grows while no checkpoint completes)."""
+    traffic = rig.Traffic()
+    offset = time.time() - time.monotonic()
+    count = round(rate * seconds)
+    largest = 0
+
+    async def watch_wal() -> None:
+        nonlocal largest
+        while True:
+            with contextlib.suppress(FileNotFoundError):
+                largest = max(largest, os.stat(wal).st_size)
+            await asyncio.sleep(0.05)
+
+    watcher = asyncio.create_task(watch_wal())
+    async with rig.Sender(url, traffic) as sender:
+        await sender.send(((i, rig.customer(i % 5000)) for i in range(count)), rate)
+    watcher.cancel()
+    return traffic, offset, largest
+
+
+def stop_traced(strace: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the bot (strace's child: strace would only detach), then strace ends."""
+    if strace.poll() is None:
+        children = Path(f"/proc/{strace.pid}/task/{strace.pid}/children").read_text()
+        for pid in children.split():
+            os.kill(int(pid), signal.SIGTERM)
+        strace.wait(60)
+
+
+def main(args: argparse.Namespace) -> int:
+    print(rig.machine())
+    with tempfile.TemporaryDirectory(prefix="empfang-wal-") as workdir:
+        work = Path(workdir)
+        port = ingest.free_port()
+        config = work / "bench.toml"
+        db = work / "s.sqlite3"
+        ingest.bot_config(config, port=port, db=db, secret=rig.SECRET, synchronous="full")
+        trace = work / "strace.txt"
+        strace = ["strace", "-f", "--seccomp-bpf", "-tt", "-T", "-y", "-o", str(trace)]
+        calls = ["-e", "trace=pwrite64,fdatasync,fsync"]
+        bot = subprocess.Popen(
+            [*strace, *calls, *ingest.bot_argv(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=ingest.child_env(),
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            alive = lambda: bot.poll() is None  # noqa: E731
+            asyncio.run(rig.wait_ready(url, 60, alive=alive))
+            day = time.strftime("%Y-%m-%d")
+            wal = db.with_name(db.name + "-wal")
+            traffic, offset, wal_bytes = asyncio.run(drive(url, args.rate, args.seconds, wal))
+        finally:
+            stop_traced(bot)
+        checkpoints, syncs = parse_trace(trace, day)
+    print(f"largest WAL file: {wal_bytes / 2**20:.1f} MiB")
+    return report(args, traffic, offset, checkpoints, syncs)
+
+
+def report(
+    args: argparse.Namespace,
+    traffic: rig.Traffic,
+    offset: float,
+    checkpoints: list[Span],
+    syncs: list[Span],
+) -> int:
+    acks = traffic.ack_ms()
+    print(
+        f"{len(acks):,} acks at {args.rate:g}/s: p50 {rig.percentile(acks, 0.5):.2f}, "
+        f"p99 {rig.percentile(acks, 0.99):.2f}, p99.9 {rig.percentile(acks, 0.999):.2f}, "
+        f"max {max(acks, default=0):.1f} ms; late sends {traffic.late}"
+    )
+    slow_syncs = [s for s in syncs if s.ms > args.slow]
+    print(
+        f"checkpoints: {len(checkpoints)}, {describe([c.ms for c in checkpoints])}, "
+        f"pages {describe([float(c.pages) for c in checkpoints], unit='')}"
+    )
+    print(f"WAL syncs: {len(syncs)}, {describe([s.ms for s in syncs])}; > {args.slow:g} ms: "
+          f"{len(slow_syncs)}")  # fmt: skip
+    causes = {"checkpoint": 0, "slow WAL sync": 0, "neither": 0}
+    for index, ack in traffic.acked.items():
+        start = traffic.scheduled[index] + offset
+        end = ack + offset
+        if (end - start) * 1000 <= args.slow:
+            continue
+        if any(c.overlaps(start, end) for c in checkpoints):
+            causes["checkpoint"] += 1
+        elif any(s.overlaps(start, end) for s in slow_syncs):
+            causes["slow WAL sync"] += 1
+        else:
+            causes["neither"] += 1
+    print(f"acks slower than {args.slow:g} ms, by what overlapped them: {causes}")
+    return 0
+
+
+def describe(values: list[float], unit: str = " ms") -> str:
+    if not values:
+        return "none"
+    return (
+        f"median {rig.percentile(values, 0.5):.1f}{unit}, "
+        f"max {max(values):.1f}{unit}, total {sum(values):.0f}{unit}"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--slow", type=float, default=10.0, help="ms; slower acks are examined")
+    sys.exit(main(parser.parse_args()))
