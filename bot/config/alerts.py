@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from bot.config.base import Duration, Section
+from bot.config.base import Duration, OutboundUrl, Section
 
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -35,7 +35,7 @@ class OncallSection(Section):
 class PagingSection(Section):
     """A paging tool that speaks the PagerDuty Events API v2 (trigger / resolve by dedup key)."""
 
-    url: str = ""
+    url: OutboundUrl = ""
     routing_key: SecretStr = SecretStr("")
     source: str = "empfang"
     timeout_seconds: float = Field(default=10.0, gt=0)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 
 PLACEHOLDER_PREFIX = "CHANGE-ME"
 """Values in ``config.example.toml`` that an admin must replace contain this."""
@@ -80,3 +80,11 @@ def require_tls(url: str) -> str:
     if parts.scheme == "http" and not is_loopback(url):
         raise ValueError("must be https:// (plain http only for loopback)")
     return url.rstrip("/")
+
+
+def _optional_tls(url: str) -> str:
+    return require_tls(url) if url else url
+
+
+OutboundUrl = Annotated[str, AfterValidator(_optional_tls)]
+"""A URL Empfang sends data to (empty: not used): https://, plain http only for loopback."""

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from bot.config.base import Duration, Section
+from bot.config.base import Duration, OutboundUrl, Section
 from bot.texts.catalogue import Language
 
 
@@ -86,7 +86,7 @@ class SlackSection(Section):
     signing_secret: SecretStr = SecretStr("")
     channel_id: str = ""
     allowed_users: list[str] = Field(default_factory=list)
-    api_base: str = ""
+    api_base: OutboundUrl = ""
 
 
 class PrivacySection(Section):
