@@ -98,7 +98,8 @@ def thread_root(
 def inbound(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     """One customer message as a line in the thread."""
     text = _describe(message, masker, texts)
-    return texts.forwarded.format(text=text) if message.forwarded else text
+    text = texts.forwarded.format(text=text) if message.forwarded else text
+    return texts.repaired.format(text=text) if message.repaired else text
 
 
 def sent_late(line: str, written_at: int, texts: Texts, timezone: str, now: float) -> str:

@@ -36,6 +36,8 @@ class Texts:
     # -- customer messages in the thread (bot.render) -----------------------------------------
     forwarded: str
     sent_late: str
+    repaired: str
+    """The message arrived damaged (``InboundMessage.repaired``) and was stored repaired."""
     """A line posted after later ones (webhook redelivered late): ``{time}`` it was written."""
     image: str
     video: str

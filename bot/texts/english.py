@@ -17,6 +17,10 @@ ENGLISH = Texts(
     root_hint="Reply in this thread to answer on WhatsApp; !help lists commands.",
     forwarded="↪ Forwarded: {text}",
     sent_late="{text}\n⏱ sent {time}, arrived late",
+    repaired=(
+        "{text}\n⚠ arrived damaged: unreadable characters are shown as �, or an impossible "
+        "time was replaced by the arrival time"
+    ),
     image="📷 Image",
     video="🎬 Video",
     document="📄 Document",

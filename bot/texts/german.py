@@ -21,6 +21,10 @@ GERMAN = Texts(
     ),
     forwarded="↪ Weitergeleitet: {text}",
     sent_late="{text}\n⏱ gesendet {time}, verspätet angekommen",
+    repaired=(
+        "{text}\n⚠ beschädigt angekommen: unlesbare Zeichen stehen als �, oder eine unmögliche "
+        "Zeit wurde durch die Ankunftszeit ersetzt"
+    ),
     image="📷 Bild",
     video="🎬 Video",
     document="📄 Dokument",

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from adapters.whatsapp.parse import parse_webhook
+from bot.domain import InboundMessage, MessageKind, Sender
 from bot.explain import failure
+from bot.ids import ProviderMessageId, WaId
 from bot.render import Masker, inbound
 from bot.texts import texts_for
 from tests.masking import NOTATIONS, leaked_digits
@@ -98,3 +100,20 @@ def test_a_failure_title_quoting_the_recipient_is_masked() -> None:
     shown = failure(131000, "Recipient +49 176 12345678 (4917612345678) failed", texts_for("en"))
     assert "12345678" not in shown and "4917612345678" not in shown
     assert "131000" in shown
+
+
+def test_a_repaired_message_says_so_in_the_thread() -> None:
+    """What arrived damaged (a cut emoji, an impossible time) is shown repaired, not silently."""
+    message = InboundMessage(
+        provider_id=ProviderMessageId("wamid.repaired"),
+        sender=Sender(wa_id=WaId(CUSTOMER)),
+        timestamp=1_800_000_000,
+        kind=MessageKind.TEXT,
+        text="Hallo \ufffd",
+        repaired=True,
+    )
+    for language in ("en", "de"):
+        texts = texts_for(language)
+        line = inbound(message, MASKER, texts)
+        assert line.startswith("Hallo \ufffd\n⚠")
+        assert line == texts.repaired.format(text="Hallo \ufffd")
