@@ -3,7 +3,10 @@
 Login is checked the way the bot logs in (``adapters/matrix/session.py``): the access token
 with ``whoami``, else a password login whose throw-away session is logged out again. Then
 the room: the bot must have joined it (an invite is accepted by ``empfang run``), customer
-conversations must not be readable by strangers (join rule, history visibility), the room's
+conversations must not be readable by strangers (join rule, history visibility) nor copied to
+other homeservers (``m.federate``, which only room creation can turn off: a problem even where
+the homeserver has federation disabled, since a client cannot see that and the homeserver's
+config may change later), the room's
 encryption must match ``matrix.encryption``, and the bot's power level must allow posting;
 retention purges later need it to redact others' events (moderator). The bot must also have
 joined ``alerts.room`` when one is set.
@@ -235,6 +238,13 @@ def _judge_room(
         )
     elif rule not in _PRIVATE_RULES:
         report.warning("matrix.room_id", f"{room} can be joined without an invite ({rule})")
+    if state.get("m.room.create", {}).get("m.federate", True) is not False:
+        report.problem(
+            "matrix.room_id",
+            f"{room} is federated (m.federate): customer conversations would be copied to "
+            "other homeservers; create the room with federation off (Element: block anyone "
+            "not part of this server from ever joining)",
+        )
     visibility = state.get("m.room.history_visibility", {}).get("history_visibility")
     if visibility == "world_readable":
         report.warning(

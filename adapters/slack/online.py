@@ -3,7 +3,10 @@
 Offline checks only see the shape of tokens; here ``auth.test`` proves the bot token,
 ``apps.connections.open`` the app token (Socket Mode), the token's scopes are compared with
 what the bot calls, and ``conversations.info`` / ``conversations.members`` show whether the
-bot is in the channel. Findings are reported by TOML key path in the shape every platform's
+bot is in the channel and whether that channel is private and not shared with another
+organisation (Slack Connect, Slack's federation): customer conversations go into no channel
+anyone beyond the team can read (``alerts.room`` may be public, alerts carry no customer
+content). Findings are reported by TOML key path in the shape every platform's
 check shares (``bot/online.py``).
 """
 
@@ -68,6 +71,9 @@ async def check_online(section: SlackSection, alerts_channel: str = "") -> Onlin
     granted = _scopes(response)
     bot_user = str(auth["user_id"])
     channel = await _channel(client, section.channel_id, "slack.channel_id", bot_user, report)
+    exposure = _exposure(channel, section.channel_id) if channel else None
+    if exposure:
+        report.problem("slack.channel_id", exposure)
     kind = PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES
     if alerts_channel:
         await _channel(client, alerts_channel, "alerts.room", bot_user, report)
@@ -79,6 +85,23 @@ async def check_online(section: SlackSection, alerts_channel: str = "") -> Onlin
             "reinstall the app",
         )
     return report
+
+
+def _exposure(channel: dict[str, Any], channel_id: str) -> str | None:
+    """Who beyond the support team could read the channel, or None when nobody."""
+    name = f"#{channel.get('name') or channel_id}"
+    if not channel.get("is_private"):
+        return (
+            f"{name} is a public channel: everyone in the workspace can read customer "
+            "conversations; use a private channel"
+        )
+    if channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"):
+        return (
+            f"{name} is shared with another organisation (Slack Connect): customer "
+            "conversations would be copied to its workspace; use a channel of this "
+            "workspace alone"
+        )
+    return None
 
 
 async def _channel(

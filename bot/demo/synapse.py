@@ -383,13 +383,21 @@ class LocalSynapse:
         name: str,
         invite: list[str],
         encrypted: bool = False,
+        federate: bool = False,
     ) -> str:
         """Create a private room as ``account`` and invite users; returns the room id.
 
         ``private_chat`` is the preset a real support team would use (invite-only, shared
-        history), so the bot is tested in the kind of room it will meet.
+        history), and federation is off (``m.federate``, fixed at creation) because
+        ``check-config --online`` refuses a federated support room: the bot is tested, and
+        the demo runs, in the kind of room its own check accepts.
         """
-        payload: dict[str, Any] = {"preset": "private_chat", "name": name, "invite": invite}
+        payload: dict[str, Any] = {
+            "preset": "private_chat",
+            "name": name,
+            "invite": invite,
+            "creation_content": {"m.federate": federate},
+        }
         if encrypted:
             payload["initial_state"] = [
                 {

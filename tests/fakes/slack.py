@@ -156,6 +156,8 @@ class Channel:
     channel_id: str
     name: str
     private: bool = False
+    ext_shared: bool = False
+    """Shared with another organisation (Slack Connect)."""
     members: set[str] = field(default_factory=set)
     messages: list[JSON] = field(default_factory=list)
 
@@ -658,6 +660,7 @@ class FakeSlack:
                 "is_channel": not channel.private,
                 "is_group": channel.private,
                 "is_private": channel.private,
+                "is_ext_shared": channel.ext_shared,
                 "is_archived": False,
                 "is_member": BOT_USER in channel.members,
                 "num_members": len(channel.members),

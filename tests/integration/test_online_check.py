@@ -166,7 +166,7 @@ def _slack(fake: FakeSlack, **changes: str) -> SlackSection:
 
 
 async def test_slack_findings_by_key() -> None:
-    async with FakeSlack() as fake:
+    async with FakeSlack(private=True) as fake:
         report = await check_slack(_slack(fake))
         assert report.problems == []
         assert report.facts == ["slack.bot_token: valid for @empfang in Empfang Test"]
@@ -181,12 +181,20 @@ async def test_slack_findings_by_key() -> None:
 
     async with FakeSlack(bot_in_channel=False) as fake:
         report = await check_slack(_slack(fake))
-        assert report.problems == [
+        assert report.problems[0] == (
             "slack.channel_id: the bot is not a member of #support; invite it there with "
             "/invite @Empfang"
+        )
+
+    async with FakeSlack(bot_in_channel=False, private=True) as fake:
+        # Slack hides a private channel from a bot outside it: an unknown channel.
+        report = await check_slack(_slack(fake))
+        assert report.problems == [
+            "slack.channel_id: Slack conversations.info failed: channel_not_found"
         ]
 
-    async with FakeSlack() as fake:
+    async with FakeSlack(private=True) as fake:
+        # Alerts carry no customer content: a public alerts channel is the team's choice.
         fake.add_channel("C0ALERTS01", "alerts")
         report = await check_slack(_slack(fake), alerts_channel="C0ALERTS01")
         assert report.problems == [
@@ -197,11 +205,31 @@ async def test_slack_findings_by_key() -> None:
             "alerts.room: Slack conversations.info failed: channel_not_found"
         ]
 
-    async with FakeSlack(scopes={"chat:write", "channels:read"}) as fake:
+    async with FakeSlack(scopes={"chat:write", "groups:read"}, private=True) as fake:
         report = await check_slack(_slack(fake))
         assert report.problems == [
-            "slack.bot_token: missing scopes reactions:write, users:read, channels:history; "
+            "slack.bot_token: missing scopes reactions:write, users:read, groups:history; "
             "add them from slack/manifest.yml and reinstall the app"
+        ]
+
+
+async def test_slack_a_public_or_externally_shared_channel_is_refused() -> None:
+    async with FakeSlack(private=False) as fake:
+        report = await check_slack(_slack(fake))
+        assert report.problems == [
+            "slack.channel_id: #support is a public channel: everyone in the workspace can "
+            "read customer conversations; use a private channel"
+        ]
+    async with FakeSlack(private=True) as fake:
+        report = await check_slack(_slack(fake))
+        assert report.problems == []
+
+        fake.channels[CHANNEL].ext_shared = True
+        report = await check_slack(_slack(fake))
+        assert report.problems == [
+            "slack.channel_id: #support is shared with another organisation (Slack Connect): "
+            "customer conversations would be copied to its workspace; use a channel of this "
+            "workspace alone"
         ]
 
 
@@ -256,7 +284,7 @@ async def _run(config: Path) -> tuple[int, str, str]:
 async def test_cli_checks_whatsapp_and_the_chat_platform(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    async with FakeSlack() as fake:
+    async with FakeSlack(private=True) as fake:
         code, out, err = await _run(
             _config(tmp_path / "ok.toml", sandbox, fake, waba_id=DEFAULT_WABA_ID)
         )

@@ -44,10 +44,17 @@ async def _set_state(
 
 
 async def _room_with_bot(
-    hs: LocalSynapse, new_user: NewMatrixUser, *, join: bool = True, encrypted: bool = False
+    hs: LocalSynapse,
+    new_user: NewMatrixUser,
+    *,
+    join: bool = True,
+    encrypted: bool = False,
+    federate: bool = False,
 ) -> tuple[MatrixAccount, MatrixAccount, str]:
     agent, bot = await new_user("agent"), await new_user("empfang")
-    room = await hs.create_room(agent, name="Support", invite=[bot.user_id], encrypted=encrypted)
+    room = await hs.create_room(
+        agent, name="Support", invite=[bot.user_id], encrypted=encrypted, federate=federate
+    )
     if join:
         await hs.join_room(bot, room)
     return agent, bot, room
@@ -97,6 +104,26 @@ async def test_a_public_world_readable_room_is_named(
         f"matrix.room_id: {room}'s history is world_readable: anyone can read it without "
         "joining; set it to members only"
     )
+
+
+async def test_a_federated_room_is_refused_and_one_without_federation_passes(
+    synapse: LocalSynapse, new_matrix_user: NewMatrixUser, tmp_path: Path
+) -> None:
+    _, bot, federated = await _room_with_bot(synapse, new_matrix_user, federate=True)
+    report = await check_online(section(synapse, bot, federated, tmp_path))
+    assert report.problems == [
+        f"matrix.room_id: {federated} is federated (m.federate): customer conversations would "
+        "be copied to other homeservers; create the room with federation off (Element: block "
+        "anyone not part of this server from ever joining)"
+    ]
+
+    _, bot, local_only = await _room_with_bot(synapse, new_matrix_user, federate=False)
+    create = await _api(
+        synapse, bot, "GET", f"/rooms/{quote(local_only, safe='')}/state/m.room.create/"
+    )
+    assert create["m.federate"] is False
+    report = await check_online(section(synapse, bot, local_only, tmp_path))
+    assert report.problems == []
 
 
 async def test_a_room_the_bot_is_not_in_and_one_it_is_only_invited_to(
