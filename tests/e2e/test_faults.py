@@ -167,11 +167,17 @@ async def test_whatsapp_failing_500_and_429_then_replies_arrive_once_in_order(
             return found if len(found) == customers else None
 
         threads = await wait_for(all_roots, within=30)
-        thread_customer = {}
-        for event in await view.messages():
-            match = LINE.search(str(event["content"].get("body", "")))
-            if thread_of(event) in threads and match:
-                thread_customer[thread_of(event)] = int(match[1])
+
+        async def customer_of_each_thread() -> dict[str, int] | None:
+            # A root is posted before the customer's line in it: wait for both.
+            found = {}
+            for event in await view.messages():
+                match = LINE.search(str(event["content"].get("body", "")))
+                if thread_of(event) in threads and match:
+                    found[thread_of(event)] = int(match[1])
+            return found if len(found) == customers else None
+
+        thread_customer = await wait_for(customer_of_each_thread, within=30)
 
         stack.sandbox.start_outage([500, 429], FAULT_SECONDS)
         for number in range(replies):
