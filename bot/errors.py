@@ -11,6 +11,10 @@ exception escape::
     ├── WebhookError                a request we refuse (maps to an HTTP status)
     │   ├── SignatureError          missing (401) or wrong (403) signature
     │   └── PayloadError            malformed or unknown shape (400)
+    ├── MediaRefused                a file that is not relayed; the thread is told why
+    │   ├── MediaTypeRefused        its type is not in ``[media] allowed_types``
+    │   ├── MediaTooLarge           larger than its type's maximum
+    │   └── ImageUndecodable        says it is an image, but no image can be read from it
     └── DeliveryError(retryable)    a send to someone else failed
         ├── ProviderError(code)     WhatsApp provider (Graph error codes)
         │   ├── RateLimited(retry_after)
@@ -62,6 +66,37 @@ class PayloadError(WebhookError):
     """The body is not JSON or not the documented envelope."""
 
     status = 400
+
+
+class MediaRefused(EmpfangError):
+    """A file that is not relayed. It is not retried: the same bytes are refused again, so
+    the conversation's thread gets a notice instead, saying what arrived and why.
+
+    ``mime`` and ``size`` describe the file (size in bytes, None when unknown); the
+    message says both in words and never names a person.
+    """
+
+    def __init__(self, message: str, *, mime: str, size: int | None) -> None:
+        super().__init__(message)
+        self.mime = mime
+        self.size = size
+
+
+class MediaTypeRefused(MediaRefused):
+    """The type is not among ``[media] allowed_types`` (default: what WhatsApp accepts)."""
+
+
+class MediaTooLarge(MediaRefused):
+    """Larger than the maximum for its type; ``limit`` is that maximum in bytes."""
+
+    def __init__(self, message: str, *, mime: str, size: int | None, limit: int) -> None:
+        super().__init__(message, mime=mime, size=size)
+        self.limit = limit
+
+
+class ImageUndecodable(MediaRefused):
+    """Declared as an image but unreadable (damaged, another format, a decompression bomb):
+    it cannot be stripped of its metadata, so it is not shown."""
 
 
 class DeliveryError(EmpfangError):

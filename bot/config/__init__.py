@@ -9,6 +9,7 @@ re-exports the names callers use.
 from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.config.base import PLACEHOLDER_PREFIX, Section, is_loopback
 from bot.config.cases import CaseSinkSettings
+from bot.config.media import MediaSection
 from bot.config.retention import RetentionSection
 from bot.config.sections import (
     ChatSection,
@@ -42,6 +43,7 @@ __all__ = [
     "JobsSection",
     "LoggingSection",
     "MatrixSection",
+    "MediaSection",
     "PrivacySection",
     "RetentionSection",
     "SandboxSection",

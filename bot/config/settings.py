@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.config.base import PLACEHOLDER_PREFIX, is_loopback
 from bot.config.cases import CaseSinkSettings
+from bot.config.media import MediaSection
 from bot.config.retention import RetentionSection, with_alias
 from bot.config.sections import (
     ChatSection,
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     business_hours: BusinessHoursSection = Field(default_factory=BusinessHoursSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
+    media: MediaSection = Field(default_factory=MediaSection)
 
     @model_validator(mode="after")
     def _retention_alias(self) -> Settings:

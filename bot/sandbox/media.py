@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from bot.clock import Clock
+from bot.media.limits import MIME_LIMITS
 from bot.sandbox.errors import MediaUrlError
 from bot.sandbox.graph import invalid_param, upload_error
 from bot.sandbox.payloads import new_media_id
@@ -26,28 +27,6 @@ INBOUND_TTL_SECONDS = 7 * 24 * 3600
 ATTACHMENTS_PATH = "/whatsapp_business/attachments/"
 """Path of download URLs, modelled on ``lookaside.fbsbx.com/whatsapp_business/attachments/``."""
 
-_KB = 1024
-_MB = 1024 * _KB
-MIME_LIMITS: dict[str, int] = {
-    "audio/aac": 16 * _MB,
-    "audio/amr": 16 * _MB,
-    "audio/mpeg": 16 * _MB,
-    "audio/mp4": 16 * _MB,
-    "audio/ogg": 16 * _MB,
-    "text/plain": 100 * _MB,
-    "application/pdf": 100 * _MB,
-    "application/msword": 100 * _MB,
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 100 * _MB,
-    "application/vnd.ms-excel": 100 * _MB,
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": 100 * _MB,
-    "application/vnd.ms-powerpoint": 100 * _MB,
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": 100 * _MB,
-    "image/jpeg": 5 * _MB,
-    "image/png": 5 * _MB,
-    "image/webp": 500 * _KB,
-    "video/mp4": 16 * _MB,
-    "video/3gpp": 16 * _MB,
-}
 MAX_UPLOAD_BYTES = max(MIME_LIMITS.values())
 
 
