@@ -8,6 +8,7 @@ allow-list) and nothing else of a provider payload.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,6 +44,10 @@ class MessageKind(StrEnum):
     SYSTEM = "system"
     REQUEST_WELCOME = "request_welcome"
     UNSUPPORTED = "unsupported"
+
+
+RELATION_KINDS = frozenset({MessageKind.REACTION, MessageKind.EDIT, MessageKind.REVOKE})
+"""Kinds that change an earlier message instead of adding a line (``bot.mirror``)."""
 
 
 class DeliveryStatus(StrEnum):
@@ -99,6 +104,8 @@ class Media(Frozen):
     caption: str | None = None
     voice: bool = False
     animated: bool = False
+    url: str | None = None
+    """The download URL newer webhooks carry (fact sheet §3); short-lived, like a lookup's."""
 
 
 class Location(Frozen):
@@ -135,6 +142,21 @@ class Reaction(Frozen):
     emoji: str = ""
 
 
+class CallPermission(Frozen):
+    """The customer's answer to a call permission request (``call_permission_reply``)."""
+
+    accepted: bool
+    permanent: bool = False
+
+
+class Referral(Frozen):
+    """The click-to-WhatsApp ad the customer came from; the ad's own texts, not theirs."""
+
+    headline: str | None = None
+    source_url: str | None = None
+    source_type: str | None = None
+
+
 class InboundMessage(Frozen):
     """One customer message, reduced to the fields Empfang needs (the intake allow-list)."""
 
@@ -148,9 +170,13 @@ class InboundMessage(Frozen):
     contacts: tuple[SharedContact, ...] = ()
     choice: Choice | None = None
     reaction: Reaction | None = None
+    call_permission: CallPermission | None = None
+    referral: Referral | None = None
     target_id: ProviderMessageId | None = None
     context_id: ProviderMessageId | None = None
     forwarded: bool = False
+    edited: bool = False
+    """The customer edited it later (``bot.mirror``): ``text`` or the caption is the new one."""
     unsupported_type: str | None = None
     error_code: int | None = None
     repaired: bool = False
@@ -176,12 +202,37 @@ class UnsupportedEvent(Frozen):
     digest: str
 
 
+class BusinessEcho(Frozen):
+    """A message the business sent from the WhatsApp Business app on the same number
+    (``smb_message_echoes``, coexistence): agents see it in the thread as the business's
+    reply. ``to`` is the customer's wa_id (the number lives in ``contacts`` only)."""
+
+    provider_id: ProviderMessageId
+    to: WaId
+    timestamp: int
+    kind: MessageKind
+    text: str | None = None
+
+
+class ForeignChange(Frozen):
+    """A webhook change for a business number that is not configured here (another number
+    subscribed to the same Meta app): acknowledged and counted, never stored. ``number_id``
+    is the provider's id of that business number ("" when the change named none)."""
+
+    number_id: str
+    messages: int = 0
+    statuses: int = 0
+
+
 class WebhookBatch(Frozen):
-    """Everything one webhook delivery carried."""
+    """Everything one webhook delivery carried. ``foreign`` holds only counts of what was
+    addressed to other business numbers; none of its content is kept."""
 
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
     unsupported: tuple[UnsupportedEvent, ...] = ()
+    echoes: tuple[BusinessEcho, ...] = ()
+    foreign: tuple[ForeignChange, ...] = ()
 
 
 class OutboundText(Frozen):
@@ -189,3 +240,28 @@ class OutboundText(Frozen):
 
     text: str
     reply_to: ProviderMessageId | None = None
+
+
+class OutboundReaction(Frozen):
+    """The business's reaction on one of the customer's messages; "" removes it."""
+
+    message_id: ProviderMessageId
+    emoji: str
+
+
+class OutboundButtons(Frozen):
+    """A question with reply buttons (``interactive`` of type ``button``); the customer's
+    tap comes back as a ``button_reply`` with the option's title."""
+
+    text: str
+    options: tuple[str, ...]
+
+
+class OutboundMedia(Frozen):
+    """A file for the customer, uploaded to WhatsApp already (``media_id``). ``caption``
+    only where WhatsApp takes one (image, video, document); ``filename`` for documents."""
+
+    kind: Literal["image", "video", "audio", "document", "sticker"]
+    media_id: str
+    caption: str | None = None
+    filename: str | None = None

@@ -27,10 +27,14 @@ _OUTCOME_HELP: Final[dict[OutcomeFamily, tuple[str, tuple[str, ...]]]] = {
         ("accepted",),
     ),
     "messages": (
-        "Customer messages in accepted webhooks: new, or duplicate (stored before).",
-        ("new", "duplicate"),
+        "Customer messages in accepted webhooks: new, duplicate (stored before), or not_ours"
+        " (for a business number not configured here; dropped).",
+        ("new", "duplicate", "not_ours"),
     ),
-    "statuses": ("Delivery status updates in accepted webhooks.", ("new",)),
+    "statuses": (
+        "Delivery status updates in accepted webhooks: new, or not_ours (dropped).",
+        ("new", "not_ours"),
+    ),
 }
 
 

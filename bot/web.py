@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.errors import PayloadError, SignatureError, StoreError
+from bot.foreign_numbers import ForeignNumbers
 from bot.intake import Intake
 from bot.logfilter import mask_log_text
 from bot.metrics import Metrics
@@ -49,6 +50,7 @@ class WebhookHandlers:
         self._metrics = metrics
         self._max_body = max_body_bytes
         self.watcher = watcher
+        self._foreign = ForeignNumbers(metrics)
 
     @property
     def metrics(self) -> Metrics:
@@ -90,6 +92,7 @@ class WebhookHandlers:
         self._metrics.count("messages", "duplicate", result.duplicates)
         self._metrics.count("messages", "ignored", result.unsupported)
         self._metrics.count("statuses", "new", result.new_statuses)
+        self._foreign.note(batch.foreign)
         self._metrics.webhook_ack_seconds.observe(time.perf_counter() - started)
         return web.Response(text="ok")
 

@@ -7,6 +7,7 @@ and media, over httpx. Every failure leaves here as a ``bot.errors`` exception.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +42,13 @@ class CloudWhatsApp:
         verify_token: str,
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
+        numbers: Collection[str] = (),
     ) -> None:
+        """``numbers``: every business number whose webhooks this app takes (all configured
+        ones share the app's webhook URL); ``phone_number_id`` alone when empty."""
         self._base = api_base.rstrip("/")
         self._phone_number_id = phone_number_id
+        self._numbers = frozenset(numbers or (phone_number_id,))
         self._app_secret = app_secret.encode()
         self._verify_token = verify_token
         self._client = client or httpx.AsyncClient(timeout=timeout)
@@ -61,9 +66,10 @@ class CloudWhatsApp:
         )
 
     def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch:
-        """Verify, then parse; raises SignatureError or PayloadError."""
+        """Verify, then parse; raises SignatureError or PayloadError. Changes for business
+        numbers that are not configured come back as ``WebhookBatch.foreign`` only."""
         signature.verify(self._app_secret, body, signature_header)
-        return parse_webhook(body)
+        return parse_webhook(body, numbers=self._numbers)
 
     # -- outbound ----------------------------------------------------------------------------
 

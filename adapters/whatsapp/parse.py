@@ -10,16 +10,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
+from bot.config.base import require_tls
 from bot.domain import (
+    BusinessEcho,
+    CallPermission,
     Choice,
     DeliveryStatus,
+    ForeignChange,
     InboundMessage,
     Location,
     Media,
     MessageKind,
     Reaction,
+    Referral,
     Sender,
     SharedContact,
     SharedPhone,
@@ -49,6 +55,13 @@ _STATUS = {
 }
 
 
+ECHOES_FIELD = "smb_message_echoes"
+"""Messages the business sent from the WhatsApp Business app on the same number
+(coexistence); pywa's ``outgoing_message.json`` shows the shape."""
+
+ROUTED_FIELDS = frozenset({"messages", ECHOES_FIELD})
+"""Fields whose changes belong to one business number (``value.metadata.phone_number_id``)."""
+
 MAX_UPDATES = 1000
 """Messages and receipts one POST may carry. Meta aggregates at most 1,000 updates into one
 delivery; more is not Meta, and parsing and storing them would hold the event loop."""
@@ -69,8 +82,13 @@ class TooManyUpdates(PayloadError):
     status = 413
 
 
-def parse_webhook(body: bytes) -> WebhookBatch:
+def parse_webhook(body: bytes, *, numbers: Collection[str] | None = None) -> WebhookBatch:
     """Parse a whole POST body; PayloadError says in a few words what is wrong.
+
+    ``numbers`` are the configured business numbers (``phone_number_id``s): a change for
+    any other number, or one that names none, is only counted (``WebhookBatch.foreign``),
+    as Meta sends every number subscribed to the app to the same URL. None takes every
+    change, for reading a body on its own (tests, tools); the provider always passes them.
 
     Only the envelope can make the whole POST a 400 (Meta redelivers it for days, good
     messages beside a bad one included): a message or receipt that cannot be used is kept
@@ -78,7 +96,7 @@ def parse_webhook(body: bytes) -> WebhookBatch:
     unsupported message, so agents see that something arrived.
     """
     try:
-        return _Envelope(*_load(body)).batch()
+        return _Envelope(*_load(body), numbers=numbers).batch()
     except RecursionError as exc:  # the JSON decoder or a walk over its result
         raise PayloadError("body is nested too deeply") from exc
 
@@ -140,13 +158,18 @@ class _Repair:
 class _Envelope:
     """One POST's walk: messages, receipts and unsupported events, each item on its own."""
 
-    def __init__(self, doc: Any, repaired: frozenset[int]) -> None:
+    def __init__(
+        self, doc: Any, repaired: frozenset[int], *, numbers: Collection[str] | None
+    ) -> None:
         self._doc = doc
         self._repaired = repaired
+        self._numbers = numbers
+        self.foreign: list[ForeignChange] = []
         self._updates = 0
         self.messages: list[InboundMessage] = []
         self.statuses: list[StatusUpdate] = []
         self.unsupported: list[UnsupportedEvent] = []
+        self.echoes: list[BusinessEcho] = []
 
     def batch(self) -> WebhookBatch:
         doc = self._doc
@@ -165,10 +188,17 @@ class _Envelope:
             messages=tuple(self.messages),
             statuses=tuple(self.statuses),
             unsupported=tuple(self.unsupported),
+            echoes=tuple(self.echoes),
+            foreign=tuple(self.foreign),
         )
 
     def _change(self, change: JSON) -> None:
         field = change.get("field")
+        if self._not_ours(field, change):
+            return
+        if field == ECHOES_FIELD:
+            self._echoes(_dict(change.get("value"), "changes[].value"))
+            return
         if field != "messages":
             self.unsupported.append(_unsupported(_label(field), change))
             return
@@ -185,6 +215,37 @@ class _Envelope:
             except PayloadError as exc:
                 self.unsupported.append(_unsupported(f"invalid status: {exc}", raw))
 
+    def _not_ours(self, field: Any, change: JSON) -> bool:
+        """Whether the change is for a business number not configured here; such a change
+        is counted, nothing of it is read further. A change of a per-number field that
+        names no number cannot be routed, so it is not ours either; account-wide fields
+        (template status, account updates) name none and are not checked."""
+        if self._numbers is None:
+            return False
+        value = change.get("value")
+        metadata = value.get("metadata") if isinstance(value, dict) else None
+        number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+        if number is None and field not in ROUTED_FIELDS:
+            return False
+        if isinstance(number, str) and number in self._numbers:
+            return False
+        content = value if isinstance(value, dict) else {}
+        self.foreign.append(
+            ForeignChange(
+                number_id=number if isinstance(number, str) and _ID.fullmatch(number) else "",
+                messages=_length(content, "messages") + _length(content, "message_echoes"),
+                statuses=_length(content, "statuses"),
+            )
+        )
+        return True
+
+    def _echoes(self, value: JSON) -> None:
+        for raw in self._items(value, "message_echoes"):
+            try:
+                self.echoes.append(_echo(_dict(raw, "message_echoes[]")))
+            except PayloadError as exc:
+                self.unsupported.append(_unsupported(f"invalid echo: {exc}", raw))
+
     def _items(self, value: JSON, key: str) -> list[Any]:
         found = _list(value, key)
         self._updates += len(found)
@@ -199,6 +260,11 @@ def _dict(value: Any, where: str) -> JSON:
     return value
 
 
+def _length(value: JSON, key: str) -> int:
+    found = value.get(key)
+    return len(found) if isinstance(found, list) else 0
+
+
 def _list(value: JSON, key: str) -> list[Any]:
     found = value.get(key, [])
     if not isinstance(found, list):
@@ -208,6 +274,19 @@ def _list(value: JSON, key: str) -> list[Any]:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _https_url(value: Any) -> str | None:
+    """A media ``url`` the Bearer token may be sent to: https, or http on loopback (the
+    sandbox). Anything else is dropped; the media is then looked up by id instead."""
+    url = _str(value)
+    if url is None:
+        return None
+    try:
+        require_tls(url)
+    except ValueError:
+        return None
+    return url
 
 
 def _ident(value: Any, where: str, shape: re.Pattern[str] = _ID) -> str | None:
@@ -296,6 +375,7 @@ def _message(
         "error_code": _error_code(raw.get("errors")),
     }
     fields.update(_context(raw.get("context")))
+    fields["referral"] = _referral(raw.get("referral"))
     content = raw.get(type_name)
     if kind is not MessageKind.UNSUPPORTED:
         try:
@@ -318,6 +398,41 @@ def _error_code(errors: Any) -> int | None:
         if isinstance(code, int) and not isinstance(code, bool) and 0 <= code <= _MAX_ERROR_CODE:
             return code
     return None
+
+
+def _referral(referral: Any) -> Referral | None:
+    """The click-to-WhatsApp ad: what agents need to know where the customer came from."""
+    if not isinstance(referral, dict):
+        return None
+    found = Referral(
+        headline=_str(referral.get("headline")),
+        source_url=_str(referral.get("source_url")),
+        source_type=_str(referral.get("source_type")),
+    )
+    return found if found.headline or found.source_url else None
+
+
+def _echo(raw: JSON) -> BusinessEcho:
+    provider_id = _ident(raw.get("id"), "message_echoes[].id")
+    to = _ident(raw.get("to"), "message_echoes[].to", _WA_ID)
+    if provider_id is None or to is None:
+        raise PayloadError("message_echoes[] without id or to")
+    raw_type = str(raw.get("type", ""))
+    try:
+        kind = MessageKind(raw_type)
+    except ValueError:
+        kind = MessageKind.UNSUPPORTED
+    body = raw.get(raw_type)
+    text = None
+    if isinstance(body, dict):
+        text = _str(body.get("body")) or _str(body.get("caption"))
+    return BusinessEcho(
+        provider_id=ProviderMessageId(provider_id),
+        to=WaId(to),
+        timestamp=_timestamp(raw),
+        kind=kind,
+        text=text,
+    )
 
 
 def _context(context: Any) -> dict[str, Any]:
@@ -379,6 +494,7 @@ def _media(body: JSON) -> Media:
         caption=_str(body.get("caption")),
         voice=bool(body.get("voice", False)),
         animated=bool(body.get("animated", False)),
+        url=_https_url(body.get("url")),
     )
 
 
@@ -427,10 +543,17 @@ def _interactive(body: JSON) -> dict[str, Any]:
     if sub == "nfm_reply":
         name = str(reply.get("name") or "flow")
         return {"choice": Choice(id=name, title=str(reply.get("body") or name))}
+    if sub == "call_permission_reply":
+        accepted = reply.get("response") in ("accept", "accepted")
+        permanent = accepted and reply.get("is_permanent") is True
+        return {"call_permission": CallPermission(accepted=accepted, permanent=permanent)}
+    choice_id = str(reply.get("id", ""))
     return {
         "choice": Choice(
-            id=str(reply.get("id", "")),
-            title=str(reply.get("title", "")),
+            id=choice_id,
+            # A reply without a title (a type Empfang does not know yet) still says what
+            # was chosen rather than nothing.
+            title=_str(reply.get("title")) or choice_id or sub,
             description=_str(reply.get("description")),
         )
     }

@@ -3,8 +3,10 @@ real aiohttp app into a real SQLite file.
 
 The property, for every body: the answer is one a delivery may get (200, 400, 401/403,
 413, 415, 503 — never 500); nothing is stored unless the answer is 200; a 200 means every
-message the envelope validly carries is stored once, with its job; everything stored reads
-back as text.
+message the envelope validly carries for the configured number is stored once, with its
+job; nothing addressed to another business number is ever stored (its ids start
+``wamid.x``), and a body for another number alone stores nothing at all; everything stored
+reads back as text.
 
 Profiles: ``ci`` (default; fixed seed, bounded) and ``long`` for longer runs::
 
@@ -34,6 +36,7 @@ from adapters.whatsapp.parse import parse_webhook
 from adapters.whatsapp.signature import sign
 from bot.app import Empfang
 from bot.config import Settings
+from bot.domain import WebhookBatch
 from bot.errors import PayloadError
 from tests.conftest import SECRETS
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, envelope
@@ -57,6 +60,10 @@ PROFILE = settings(
 )
 
 SECRET = SECRETS["app_secret"].encode()
+OURS = frozenset({SECRETS["phone_number_id"]})
+FOREIGN = "209876543210987"
+"""Another business number on the same Meta app; its message and receipt ids start
+``wamid.x`` so the property can look for them in the store."""
 ALLOWED = {200, 400, 401, 403, 413, 415, 503}
 TABLES = ("messages", "jobs", "contacts", "status_events", "unsupported_events")
 
@@ -118,13 +125,20 @@ def mutate(doc: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
 
 
 @st.composite
-def bodies(draw: st.DrawFn) -> tuple[bytes, str | None]:
-    """A real-shaped envelope, mutated a few times, serialised, maybe byte-flipped, signed."""
+def bodies(draw: st.DrawFn) -> tuple[bytes, str | None, bool]:
+    """A real-shaped envelope, mutated a few times, serialised, maybe byte-flipped, signed;
+    one in five is addressed to another business number (the third item says so)."""
+    foreign = draw(st.integers(min_value=0, max_value=4)) == 0
+    prefix = "wamid.x" if foreign else "wamid.f"
     names = draw(st.lists(st.sampled_from(sorted(MESSAGES)), max_size=4))
     suffix = draw(st.integers(min_value=0, max_value=50))
-    messages = [dict(MESSAGES[n], id=f"wamid.f{suffix}.{i}") for i, n in enumerate(names)]
+    messages = [dict(MESSAGES[n], id=f"{prefix}{suffix}.{i}") for i, n in enumerate(names)]
     statuses = [STATUSES[n] for n in draw(st.lists(st.sampled_from(sorted(STATUSES)), max_size=2))]
+    if foreign:
+        statuses = [dict(s, id=f"wamid.x-out{i}") for i, s in enumerate(statuses)]
     doc: Any = json.loads(json.dumps(envelope(messages=messages, statuses=statuses)))
+    if foreign:
+        doc["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = FOREIGN
     for _ in range(draw(st.integers(min_value=0, max_value=4))):
         path = draw(st.sampled_from(list(paths(doc))))
         action = draw(st.sampled_from(["replace", "remove", "add"]))
@@ -136,8 +150,8 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str | None]:
         raw = raw[:at] + bytes([draw(st.integers(min_value=0, max_value=255))]) + raw[at + 1 :]
     signature = draw(st.sampled_from(["good"] * 8 + ["missing", "wrong"]))
     if signature == "missing":
-        return raw, None
-    return raw, sign(SECRET if signature == "good" else b"other", raw)
+        return raw, None, foreign
+    return raw, sign(SECRET if signature == "good" else b"other", raw), foreign
 
 
 class BotThread:
@@ -193,20 +207,31 @@ def stored_once_with_job(conn: sqlite3.Connection, provider_id: str) -> bool:
     return bool(jobs == 1)
 
 
-def valid_messages(raw: bytes) -> list[str]:
+def parsed(raw: bytes) -> WebhookBatch:
+    """What the bot takes of ``raw``: its configured number's changes only."""
     try:
-        return [m.provider_id for m in parse_webhook(raw).messages]
+        return parse_webhook(raw, numbers=OURS)
     except PayloadError:
-        return []
+        return WebhookBatch()
+
+
+def foreign_rows(conn: sqlite3.Connection) -> int:
+    """Messages and receipts of the other business number in the store: always none."""
+    return sum(
+        conn.execute(f"SELECT count(*) FROM {table} WHERE provider_id LIKE 'wamid.x%'").fetchone()[
+            0
+        ]
+        for table in ("messages", "status_events")
+    )
 
 
 @given(case=bodies())
 @PROFILE
 def test_any_signed_envelope_gets_a_contract_answer(
-    fuzzed: tuple[Empfang, sqlite3.Connection], case: tuple[bytes, str | None]
+    fuzzed: tuple[Empfang, sqlite3.Connection], case: tuple[bytes, str | None, bool]
 ) -> None:
     app, db = fuzzed
-    raw, signature = case
+    raw, signature, foreign = case
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["X-Hub-Signature-256"] = signature
@@ -214,10 +239,15 @@ def test_any_signed_envelope_gets_a_contract_answer(
     answer = httpx.post(f"{app.url}/webhooks/whatsapp", content=raw, headers=headers, timeout=30)
     event(f"answer {answer.status_code}")
     assert answer.status_code in ALLOWED, answer.text
+    assert foreign_rows(db) == 0
     if answer.status_code != 200:
         assert counts(db) == before
         return
-    for provider_id in valid_messages(raw):
+    taken = parsed(raw)
+    if foreign and not (taken.messages or taken.statuses or taken.unsupported or taken.echoes):
+        event("another number's body alone")
+        assert counts(db) == before
+    for provider_id in (m.provider_id for m in taken.messages):
         assert stored_once_with_job(db, provider_id), provider_id
     for table in TABLES:  # sqlite3 raises on text that is not UTF-8
         db.execute(f"SELECT * FROM {table}").fetchall()
