@@ -40,6 +40,7 @@ AuditAction = Literal[
     "retention.hold",
     "retention.release",
     "chat.thread_removed",
+    "chat.posts_removed",
     "job.drop",
 ]
 """Every action the trail knows; README "For the data-protection officer" lists them."""

@@ -23,6 +23,7 @@ from bot.cases.content import TransferRequest
 from bot.cases.model import transfer_order_key
 from bot.domain import Frozen
 from bot.jobs import InvalidJobPayload, JobHandler
+from bot.ports import PostRef
 from bot.store import Tx
 from bot.store.jobs import Job
 
@@ -115,6 +116,13 @@ class RemoveThreadJob(Frozen):
     why: Literal["retention", "erasure"]
     subject: str | None = None
     """The pseudonym, for the audit row of an erasure; None for retention (no one asked)."""
+
+
+class RemovePostsJob(Frozen):
+    """Remove single posts whose message bodies the retention purge blanked
+    (``bot.chat_removal``); at most ``bot.retention.POSTS_PER_JOB``, from any threads."""
+
+    posts: tuple[PostRef, ...]
 
 
 class ErasedCaseJob(Frozen):
@@ -221,6 +229,8 @@ CASE_ERASED = JobKind(
 """Ask one case system to erase its copy of a conversation whose person was erased."""
 CHAT_REMOVE = JobKind("chat.remove", RemoveThreadJob, _unordered)
 """Remove a thread whose conversation retention or erasure deleted from the store."""
+CHAT_REMOVE_POSTS = JobKind("chat.remove_posts", RemovePostsJob, _unordered)
+"""Remove posts whose bodies retention blanked, from threads that stay."""
 
 KIND_NAMES: frozenset[str] = frozenset(
     kind.name
@@ -239,6 +249,7 @@ KIND_NAMES: frozenset[str] = frozenset(
         CASE_TRANSFER,
         RETENTION_PURGE,
         CHAT_REMOVE,
+        CHAT_REMOVE_POSTS,
         CASE_ERASED,
     )
 )

@@ -7,7 +7,7 @@ relay decides what those events mean.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import Field, model_validator
@@ -105,10 +105,11 @@ class Capabilities(Frozen):
     """:meth:`ChatPlatform.show_privately` posts into a new room with only that person, and
     the post stays until :meth:`ChatPlatform.withdraw` removes it."""
     redaction: bool = False
-    """:meth:`ChatPlatform.remove_thread` removes the bot's own posts from a thread (the
-    retention purge and erasure reach the chat); without it the thread stays as it is."""
+    """:meth:`ChatPlatform.remove_thread` and :meth:`ChatPlatform.remove_posts` remove the
+    bot's own posts (the retention purge and erasure reach the chat); without it the chat
+    stays as it is."""
     redacts_others: bool = False
-    """:meth:`ChatPlatform.remove_thread` removes agents' replies too (Matrix: the bot holds
+    """Removing posts removes agents' replies too (Matrix: the bot holds
     the room's ``redact`` power level). Slack bots can delete only their own messages."""
 
     @model_validator(mode="after")
@@ -124,6 +125,17 @@ class Removal(Frozen):
 
     removed: int = 0
     kept: int = 0
+
+
+class PostRef(Frozen):
+    """One post :meth:`ChatPlatform.remove_posts` is to remove, as the store knows it."""
+
+    chat_id: ChatMessageId
+    by_bot: bool
+    """The bot posted it (a customer's line); else an agent did (their reply)."""
+    status: StatusRef | None = None
+    """The delivery mark :meth:`ChatPlatform.set_status` put on it, which goes with it even
+    where the post itself has to stay."""
 
 
 class PrivateRef(Frozen):
@@ -197,6 +209,15 @@ class ChatPlatform(Protocol):
         """Remove the thread's posts (the root's content included) so that only ``notice``
         stays to say why; agents' replies only with ``Capabilities.redacts_others``. A repeat
         finds removed posts gone and counts them as removed. Called only on a platform with
+        ``Capabilities.redaction``."""
+        ...
+
+    async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
+        """Remove single posts (message bodies the retention purge blanked) with what hangs
+        on them: the bot's status marks and edits, agents' edits where their post may go.
+        Agents' posts only with ``Capabilities.redacts_others``; their status marks go
+        anyway. ``reason`` is shown where the platform shows one (Matrix). A repeat finds
+        removed posts gone and counts them as removed. Called only on a platform with
         ``Capabilities.redaction``."""
         ...
 

@@ -20,7 +20,10 @@ The chat: a removed conversation's thread is removed from Slack or Matrix by a
 the bot's posts go, agents' replies where the platform lets the bot, and the root says why);
 the run counts these as ``chat_threads_queued``, and each job's audit row says what had to
 stay. On a platform without ``Capabilities.redaction`` the thread stays and is counted as
-``chat_threads_not_redacted``. ``[retention] media`` (files posted into the chat) has
+``chat_threads_not_redacted``. The posts that showed the bodies blanked in a conversation
+that stays go the same way, a ``chat.remove_posts`` job per ``POSTS_PER_JOB`` queued in the
+batch that blanks them (``chat_posts_queued``; agents' replies the bot may not remove are
+``chat_posts_kept``). ``[retention] media`` (files posted into the chat) has
 nothing to delete in the store.
 """
 
@@ -31,8 +34,16 @@ from dataclasses import replace
 
 from bot.audit import BOT_ACTOR, AuditEntry, record
 from bot.config.retention import RetentionSection
-from bot.job_catalog import CHAT_REMOVE, RETENTION_PURGE, PurgeJob, RemoveThreadJob, enqueue
-from bot.ports import ChatPlatform
+from bot.job_catalog import (
+    CHAT_REMOVE,
+    CHAT_REMOVE_POSTS,
+    RETENTION_PURGE,
+    PurgeJob,
+    RemovePostsJob,
+    RemoveThreadJob,
+    enqueue,
+)
+from bot.ports import ChatPlatform, PostRef
 from bot.store import Store, Tx
 from bot.store.jobs import Job
 from bot.store.retention import RunRow
@@ -41,6 +52,9 @@ log = logging.getLogger("empfang.retention")
 
 BATCH = 500
 """Rows one batch touches at most: a few milliseconds of SQLite time."""
+POSTS_PER_JOB = 50
+"""Posts one ``chat.remove_posts`` job removes: a few redactions each, well inside a job's
+lease even when the platform's rate limit slows them down."""
 DAILY = 86_400.0
 
 
@@ -88,11 +102,15 @@ class RetentionPurge:
         counts = dict(run.counts)
         step = run.step + 1
         if run.phase == "messages":
-            done, cursor = await tx.retention.blank_bodies(
+            blanked, cursor = await tx.retention.blank_bodies(
                 after=run.cursor, before=now - self._policy.messages, limit=self._batch_size
             )
-            _add(counts, "message_bodies", done)
-            phase = "messages" if done == self._batch_size else "conversations"
+            _add(counts, "message_bodies", len(blanked))
+            posts = await tx.retention.posts_of_blanked(
+                blanked, closed_before=now - self._policy.closed_conversations
+            )
+            await self._remove_posts(tx, posts, counts)
+            phase = "messages" if len(blanked) == self._batch_size else "conversations"
             return replace(run, step=step, phase=phase, cursor=cursor, counts=counts)
         if run.phase == "conversations":
             due = await tx.retention.due_conversation(
@@ -122,6 +140,21 @@ class RetentionPurge:
         await enqueue(tx, CHAT_REMOVE, RemoveThreadJob(thread_id=thread_id, why="retention"))
         return "chat_threads_queued"
 
+    async def _remove_posts(self, tx: Tx, posts: list[PostRef], counts: dict[str, int]) -> None:
+        """Queue the removal of posts whose bodies this batch blanked, ``POSTS_PER_JOB`` to
+        a job; count what the platform will not let the bot remove (agents' replies
+        without the power to, anything on a platform without redaction)."""
+        capabilities = self._chat.capabilities
+        if not capabilities.redaction:
+            _add(counts, "chat_posts_kept", len(posts))
+            return
+        for start in range(0, len(posts), POSTS_PER_JOB):
+            chunk = tuple(posts[start : start + POSTS_PER_JOB])
+            await enqueue(tx, CHAT_REMOVE_POSTS, RemovePostsJob(posts=chunk))
+        kept = 0 if capabilities.redacts_others else sum(not post.by_bot for post in posts)
+        _add(counts, "chat_posts_queued", len(posts) - kept)
+        _add(counts, "chat_posts_kept", kept)
+
     async def _finish(self, tx: Tx, run: RunRow) -> None:
         details: dict[str, int | float | bool | str | None] = {
             "message_bodies": 0,
@@ -130,6 +163,8 @@ class RetentionPurge:
             "contacts": 0,
             "chat_threads_queued": 0,
             "chat_threads_not_redacted": 0,
+            "chat_posts_queued": 0,
+            "chat_posts_kept": 0,
             **run.counts,
             "agents_replies_removable": self._chat.capabilities.redacts_others,
             "held_conversations": await tx.retention.held(),

@@ -18,7 +18,7 @@ from bot.alerts.oncall import OnCall
 from bot.alerts.paging import Pager
 from bot.cases.hooks import CaseTransfers
 from bot.cases.model import CaseSink
-from bot.chat_removal import ThreadRemoval
+from bot.chat_removal import ChatRemoval
 from bot.config import Settings
 from bot.jobs import JobHandler, RetryPolicy, WorkerPool
 from bot.ports import ChatPlatform, WhatsAppProvider
@@ -49,7 +49,7 @@ def job_handlers(
     oncall: OnCall,
     cases: CaseTransfers | None,
     purge: RetentionPurge,
-    removal: ThreadRemoval,
+    removal: ChatRemoval,
 ) -> dict[str, JobHandler]:
     """Every job kind of ``bot.job_catalog`` bound to the handler that runs it."""
     handlers = relay_handlers(relay)
@@ -61,6 +61,7 @@ def job_handlers(
             kinds.ALERT_PAGE.bind(oncall.page),
             kinds.RETENTION_PURGE.bind(purge.run_batch),
             kinds.CHAT_REMOVE.bind(removal.remove),
+            kinds.CHAT_REMOVE_POSTS.bind(removal.remove_posts),
         ]
     )
     if cases is not None:
@@ -83,7 +84,7 @@ class RelayStack:
     chat: ChatPlatform
     workers: WorkerPool
     purge: RetentionPurge
-    removal: ThreadRemoval
+    removal: ChatRemoval
 
     async def start(self) -> None:
         """Listen to agents, then drain the queue."""
@@ -157,7 +158,7 @@ def wire_relay(
         await oncall.dead_lettered(job, reason)
 
     purge = RetentionPurge(store, settings.retention, watched)
-    removal = ThreadRemoval(store, watched, texts)
+    removal = ChatRemoval(store, watched, texts)
     jobs = settings.jobs
     workers = WorkerPool(
         store,

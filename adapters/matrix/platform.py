@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nio import (
@@ -29,6 +29,7 @@ from nio.api import RelationshipType, RoomPreset, RoomVisibility
 from adapters.matrix import content, errors
 from adapters.matrix.events import ThreadIndex
 from adapters.matrix.power import power_of
+from adapters.matrix.redaction import Redactor
 from adapters.matrix.session import open_client
 from adapters.matrix.state import StateFile
 from adapters.matrix.sync import SyncLoop, now_ms, where
@@ -36,7 +37,14 @@ from bot.config import MatrixSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, PrivateRef, Removal, ThreadRoot
+from bot.ports import (
+    AgentEventHandler,
+    Capabilities,
+    PostRef,
+    PrivateRef,
+    Removal,
+    ThreadRoot,
+)
 
 log = logging.getLogger("empfang.matrix")
 
@@ -329,20 +337,15 @@ class MatrixPlatform:
 
     async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
         """Post ``notice`` into the thread, then redact every event relating to the root
-        (thread posts, the root's edits) and the root itself, all but the notice. Agents'
-        events only with the ``redact`` power level; the rest are counted as kept. Synapse
-        drops redacted events from the relations it lists, so a repeat after a partial run
-        redacts (and counts) the rest."""
+        (thread posts with their status marks and edits, the root's edits) and the root
+        itself, all but the notice. Agents' events only with the ``redact`` power level;
+        the rest are counted as kept. Synapse drops redacted events from the relations it
+        lists, so a repeat after a partial run redacts (and counts) the rest."""
         client = self._require_client("remove thread")
         body = content.thread_message(thread_id, notice, msgtype="m.notice")
         keep = await self._send("remove thread", "removed", key, body)
-        try:
-            related = [
-                event.source
-                async for event in client.room_get_event_relations(self._room_id, thread_id)
-            ]
-        except Exception as exc:  # nio's iterator breaks on error answers (AttributeError)
-            raise errors.from_exception("list thread", exc) from exc
+        redactor = self._redactor(client)
+        related = await redactor.relations(thread_id)
         root = await client.room_get_event(self._room_id, thread_id)
         if isinstance(root, RoomGetEventResponse):
             related.append(root.event.source)
@@ -351,15 +354,22 @@ class MatrixPlatform:
             event_id = str(event.get("event_id"))
             if event_id == keep or not event.get("content"):
                 continue  # the notice stays; an empty content was redacted already
-            if event.get("sender") != self.user_id and not self._redacts_others:
+            if event_id != thread_id:
+                await redactor.clear(event_id, key=key)
+            if not redactor.may_redact(event):
                 kept += 1
                 continue
-            redact = client.room_redact(
-                self._room_id, event_id, tx_id=content.txn_id("remove", f"{key}\x00{event_id}")
-            )
-            await errors.request("remove thread", redact, RoomRedactResponse)
+            await redactor.redact(event_id, key=key)
             removed += 1
         return Removal(removed=removed, kept=kept)
+
+    async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
+        """Redact each post after its relations (``adapters.matrix.redaction``)."""
+        client = self._require_client("remove posts")
+        return await self._redactor(client).remove_posts(posts, key=key, reason=reason)
+
+    def _redactor(self, client: AsyncClient) -> Redactor:
+        return Redactor(client, self._room_id, self.user_id, redacts_others=self._redacts_others)
 
     # -- private texts ------------------------------------------------------------------------
 

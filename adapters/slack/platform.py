@@ -10,7 +10,7 @@ Events arrive through ``receiver`` (Socket Mode or HTTP) and are translated by `
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -33,7 +33,14 @@ from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
-from bot.ports import AgentEventHandler, Capabilities, PrivateRef, Removal, ThreadRoot
+from bot.ports import (
+    AgentEventHandler,
+    Capabilities,
+    PostRef,
+    PrivateRef,
+    Removal,
+    ThreadRoot,
+)
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.slack")
@@ -250,28 +257,21 @@ class SlackPlatform:
     async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
         """``chat.delete`` of the bot's replies, then the root's card replaced by ``notice``
         (deleting a root with replies left would leave Slack's tombstone, saying nothing).
-        Agents' replies are counted as kept: a bot token cannot delete them. Not paced:
-        ``chat.delete`` is a Tier 3 method with its own limit, answered with a 429."""
+        Agents' replies are counted as kept: a bot token cannot delete them; the bot's own
+        reactions on them (delivery marks) are removed. Not paced: ``chat.delete`` is a
+        Tier 3 method with its own limit, answered with a 429."""
         removed = kept = 0
         thread = [message async for message in self._messages(thread_id, REMOVE_PAGES)]
         for message in thread:
-            ts = str(message.get("ts"))
-            if ts == thread_id:
+            if message.get("ts") == thread_id:
                 continue
-            if not self._is_own(message):
-                kept += 1
+            ts = ChatMessageId(str(message.get("ts")))
+            if self._is_own(message) and await self._delete(ts):
+                removed += 1
                 continue
-            try:
-                await self._api(
-                    "chat.delete", self._client.chat_delete(channel=self._channel, ts=ts)
-                )
-            except PlatformError as exc:
-                if exc.code in UNDELETABLE:
-                    kept += 1
-                    continue
-                if exc.code != "message_not_found":
-                    raise
-            removed += 1
+            kept += 1
+            for name in self._own_reactions(message):
+                await self._unmark(ts, StatusRef(name))
         try:
             await self._api(
                 "chat.update",
@@ -287,6 +287,50 @@ class SlackPlatform:
                 raise
             return Removal(removed=removed, kept=kept)  # the root is gone already
         return Removal(removed=removed + 1, kept=kept)
+
+    async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
+        """``chat.delete`` of the bot's posts (with their reactions); agents' posts stay,
+        counted as kept, without the bot's delivery mark. A combined post (several
+        customer lines, ``bot.batching``) is one post. ``reason``: Slack shows none."""
+        removed = kept = 0
+        for post in posts:
+            if post.by_bot and await self._delete(post.chat_id):
+                removed += 1
+                continue
+            kept += 1
+            if post.status is not None:
+                await self._unmark(post.chat_id, post.status)
+        return Removal(removed=removed, kept=kept)
+
+    async def _delete(self, ts: ChatMessageId) -> bool:
+        """``chat.delete``; False when Slack refuses (not the bot's, compliance exports).
+        A message already gone counts as deleted."""
+        try:
+            await self._api("chat.delete", self._client.chat_delete(channel=self._channel, ts=ts))
+        except PlatformError as exc:
+            if exc.code in UNDELETABLE:
+                return False
+            if exc.code != "message_not_found":
+                raise
+        return True
+
+    async def _unmark(self, ts: ChatMessageId, name: StatusRef) -> None:
+        """Remove the bot's reaction ``name``; a message or mark gone counts as done."""
+        try:
+            await self._reaction("remove", ts, name)
+        except PlatformError as exc:
+            if exc.code != "message_not_found":
+                raise
+
+    def _own_reactions(self, message: dict[str, Any]) -> list[str]:
+        me = self._me
+        if me is None:
+            return []
+        return [
+            str(reaction.get("name"))
+            for reaction in message.get("reactions") or []
+            if isinstance(reaction, dict) and me.user_id in (reaction.get("users") or [])
+        ]
 
     async def set_status(
         self,

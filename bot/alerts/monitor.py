@@ -7,7 +7,7 @@ up with the resolve once the platform is back).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
 from bot.alerts.oncall import OnCall, duration_text
@@ -19,6 +19,7 @@ from bot.ports import (
     AgentEventHandler,
     Capabilities,
     ChatPlatform,
+    PostRef,
     PrivateRef,
     Removal,
     ThreadRoot,
@@ -114,3 +115,6 @@ class MonitoredChat:
 
     async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
         return await self._watch(self._inner.remove_thread(thread_id, notice, key=key))
+
+    async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
+        return await self._watch(self._inner.remove_posts(posts, reason=reason, key=key))

@@ -35,12 +35,13 @@ _KNOWN_HOSTS = {
 """Services whose operator and third-country location are well known."""
 
 CHAT_REMOVAL = (
-    "The daily purge removes due data from Empfang's store, and the chat thread of every"
-    " conversation it removes: the bot's own posts are deleted (Slack) or redacted (Matrix),"
-    " the root says why. Agents' replies are removed only on Matrix with the bot a moderator;"
-    " in Slack they stay (a bot may delete only its own messages) and the audit trail counts"
-    " them. Message bodies and media due earlier stay in the chat until their conversation"
-    " is removed. Synapse keeps redacted content for its redaction_retention_period."
+    "The daily purge removes due data from Empfang's store, and from the chat the thread of"
+    " every conversation it removes (the root says why) and the post of every message body"
+    " due earlier: the bot's own posts are deleted (Slack) or redacted (Matrix), with its"
+    " delivery marks and edits. Agents' replies are removed only on Matrix with the bot a"
+    " moderator; in Slack they stay (a bot may delete only its own messages) and the audit"
+    " trail counts them. Media due earlier stay in the chat until their conversation is"
+    " removed. Synapse keeps redacted content for its redaction_retention_period."
 )
 
 

@@ -14,6 +14,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.ids import ChatMessageId, StatusRef
+from bot.ports import PostRef
+
 _NOT_HELD = "NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.conversation_id = {conv})"
 _NO_JOB = (
     "{value} NOT IN (SELECT j.payload ->> '$.{field}' FROM jobs j"
@@ -99,9 +102,9 @@ class RetentionStore:
 
     # -- message bodies -------------------------------------------------------------------------
 
-    async def blank_bodies(self, *, after: int, before: float, limit: int) -> tuple[int, int]:
+    async def blank_bodies(self, *, after: int, before: float, limit: int) -> tuple[list[int], int]:
         """Remove the bodies of up to ``limit`` messages written before ``before``, from id
-        ``after`` on; (how many, the last id looked at, or ``after`` when none was due)."""
+        ``after`` on; (their ids, the last id looked at, or ``after`` when none was due)."""
         ids = await self._ids(
             "SELECT m.id FROM messages m WHERE m.id > ? AND m.created_at < ?"
             " AND m.body IS NOT NULL"
@@ -114,7 +117,47 @@ class RetentionStore:
             await self._conn.execute(
                 f"UPDATE messages SET body = NULL WHERE id IN ({_marks(ids)})", ids
             )
-        return len(ids), (ids[-1] if ids else after)
+        return ids, (ids[-1] if ids else after)
+
+    async def posts_of_blanked(self, ids: list[int], *, closed_before: float) -> list[PostRef]:
+        """The chat posts that carried the bodies of ``ids`` (just blanked) and now carry
+        nothing the store still holds. A post combining several customer messages
+        (``bot.batching``: the first holds the post's id, the others ``<id>#<n>``) goes
+        once the last of them was blanked, so the newest of them decides. Not those of
+        conversations closed before ``closed_before``: their whole thread goes with them
+        (one removal instead of one per post, which matters for a first purge of years)."""
+        if not ids:
+            return []
+        async with self._conn.execute(
+            "SELECT m.chat_id, m.direction, m.status_chat_id FROM messages m"
+            " JOIN conversations c ON c.id = m.conversation_id"
+            f" WHERE m.id IN ({_marks(ids)}) AND m.chat_id IS NOT NULL"
+            " AND c.thread_id IS NOT NULL"
+            " AND NOT (c.state = 'closed' AND c.closed_at < ?) ORDER BY m.id",
+            (*ids, closed_before),
+        ) as cur:
+            rows = [(str(row[0]), str(row[1]), row[2]) async for row in cur]
+        posts: dict[str, PostRef] = {}
+        for chat_id, direction, status in rows:
+            post = chat_id.partition("#")[0]
+            if post in posts or await self._carries_a_body(post):
+                continue
+            posts[post] = PostRef(
+                chat_id=ChatMessageId(post),
+                by_bot=direction == "in",
+                status=StatusRef(status) if status else None,
+            )
+        return list(posts.values())
+
+    async def _carries_a_body(self, post: str) -> bool:
+        """Whether a message shown by ``post`` still has its body. The range reads the
+        ``<post>#<n>`` ids off the unique index on ``chat_id``."""
+        async with self._conn.execute(
+            "SELECT 1 FROM messages WHERE (chat_id = ? OR (chat_id >= ? AND chat_id < ?))"
+            " AND body IS NOT NULL LIMIT 1",
+            (post, f"{post}#", f"{post}$"),
+        ) as cur:
+            return await cur.fetchone() is not None
 
     # -- closed conversations -------------------------------------------------------------------
 

@@ -80,6 +80,8 @@ class Texts:
     """What a thread shows once the retention purge removed it (``bot.chat_removal``)."""
     thread_removed_erasure: str
     """What a thread shows once the customer's data was erased (``empfang privacy erase``)."""
+    post_removed_retention: str
+    """Why a single post is gone: its body was due (Matrix shows it as the redaction's reason)."""
     objection_noted: str
     """The customer wrote a stop keyword (``bot.objection``); ``{start}`` lifts it."""
     objection_lifted: str

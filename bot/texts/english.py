@@ -80,6 +80,7 @@ ENGLISH = Texts(
     thread_removed_erasure=(
         "🗑️ This conversation was removed because the customer's data was erased (Art. 17 GDPR)."
     ),
+    post_removed_retention="Removed under the retention policy",
     objection_noted=(
         "🛑 The customer wrote “{keyword}” and so objected (Art. 21 GDPR): Empfang sends them "
         "no templates, automatic replies or notices any more. Answers to their own questions "

@@ -100,6 +100,7 @@ GERMAN = Texts(
         "🗑️ Diese Unterhaltung wurde entfernt, weil die Daten des Kunden gelöscht wurden "
         "(Art. 17 DSGVO)."
     ),
+    post_removed_retention="Nach der Aufbewahrungsrichtlinie entfernt",
     objection_noted=(
         "🛑 Der Kunde hat „{keyword}“ geschrieben und damit widersprochen (Art. 21 DSGVO): "
         "Empfang sendet ihm keine Vorlagen, automatischen Antworten oder Hinweise mehr. "

@@ -7,10 +7,18 @@ an adapter, and every call is recorded so tests can assert what reached the chat
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 from bot.domain import DeliveryStatus, OutboundText, WebhookBatch
 from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
-from bot.ports import AgentEventHandler, Capabilities, PrivateRef, Removal, ThreadRoot
+from bot.ports import (
+    AgentEventHandler,
+    Capabilities,
+    PostRef,
+    PrivateRef,
+    Removal,
+    ThreadRoot,
+)
 
 _ids = itertools.count(1)
 
@@ -88,6 +96,9 @@ class RecordingChat:
         raise AssertionError("not declared: Capabilities(ephemeral=False, direct_rooms=False)")
 
     async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        raise AssertionError("not declared: Capabilities(redaction=False)")
+
+    async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
         raise AssertionError("not declared: Capabilities(redaction=False)")
 
 

@@ -16,11 +16,9 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.dpo.erase import erase_subject
 from bot.dpo.export import Subject
-from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
-from bot.intake import Intake
+from bot.ids import ChatMessageId, ThreadId
 from bot.ports import AgentMessage
 from bot.store import Store
 from bot.texts import ENGLISH
@@ -29,20 +27,7 @@ from tests.cases.doubles import RecordingWhatsApp
 from tests.matrix.conftest import StartPlatform, Team
 from tests.matrix.helpers import thread_reply
 from tests.numbers import CUSTOMER, CUSTOMER_2
-
-KEY = "retention-chat-pseudonym-key-01"
-DAY = 86_400.0
-
-
-async def customer_says(store: Store, number: str, text: str, n: int) -> None:
-    message = InboundMessage(
-        provider_id=ProviderMessageId(f"wamid.retention{n}"),
-        sender=Sender(wa_id=WaId(number)),
-        timestamp=int(store.clock.now()),
-        kind=MessageKind.TEXT,
-        text=text,
-    )
-    await Intake(store, pseudonym_key=KEY.encode()).accept(WebhookBatch(messages=(message,)))
+from tests.privacy.retention_chat import DAY, KEY, customer_says
 
 
 async def agent_says(wired: RelayStack, team: Team, thread: ThreadId, text: str) -> None:
@@ -78,8 +63,8 @@ async def test_purge_or_erasure_redacts_the_thread_and_spares_the_other(
     settings = Settings.model_validate({"privacy": {"pseudonym_key": KEY}})
     wired = wire_relay(store, settings, chat=platform, whatsapp=RecordingWhatsApp(), texts=ENGLISH)
     try:
-        await customer_says(store, CUSTOMER, "A: Meine Bestellung 4711 fehlt", 1)
-        await customer_says(store, CUSTOMER_2, "B: Reklamation", 2)
+        await customer_says(store, CUSTOMER, "A: Meine Bestellung 4711 fehlt")
+        await customer_says(store, CUSTOMER_2, "B: Reklamation")
         await wired.workers.run_until_idle()
         async with store.transaction() as tx:
             a = await tx.conversations.get(1)

@@ -1,25 +1,23 @@
 """Removing a thread on Slack (``SlackPlatform.remove_thread``) against the fake Slack: the
 bot's replies are deleted with ``chat.delete``, the root's card becomes the notice, agents'
-replies stay and are counted (a bot token deletes only the bot's own messages), a repeat
-finds nothing more to delete."""
+replies stay and are counted (a bot token deletes only the bot's own messages) without the
+bot's delivery mark, a repeat finds nothing more to delete."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import SlackPlatform
-from adapters.slack.pacing import ChannelPacer
-from bot.config import SlackSection
+from bot.domain import DeliveryStatus
+from bot.ids import ChatMessageId
 from bot.ports import AgentEvent, Removal, ThreadRoot
 from bot.texts import ENGLISH
-from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
+from tests.fakes.slack import BOT_TOKEN, CHANNEL, FakeSlack
+from tests.privacy.retention_chat import AGENT, slack_with_agent
 
-AGENT = "U0AGENTANNA"
 NOTICE = ENGLISH.thread_removed_retention
 
 
@@ -29,15 +27,7 @@ async def ignore(event: AgentEvent) -> None:
 
 async def test_the_bots_posts_go_agents_replies_stay_and_are_counted() -> None:
     async with FakeSlack(rate=50.0, burst=20) as fake:
-        fake.add_user(AGENT, "anna", real_name="Anna")
-        fake.channels[CHANNEL].members.add(AGENT)
-        section = SlackSection(
-            bot_token=SecretStr(BOT_TOKEN),
-            app_token=SecretStr(APP_TOKEN),
-            channel_id=CHANNEL,
-            api_base=fake.api_base,
-        )
-        platform = SlackPlatform(section, texts=ENGLISH, pacer=ChannelPacer(0.02))
+        platform = slack_with_agent(fake)
         await platform.start(ignore)
         try:
             root = ThreadRoot(conversation_id=7, title="K-7ABCDE · +49 ••• ••••••78")
@@ -45,6 +35,9 @@ async def test_the_bots_posts_go_agents_replies_stay_and_are_counted() -> None:
             await platform.post(thread, "Kunde: Hallo, meine Bestellung", key="in-1")
             await platform.alert("SLA: waiting 10 min", thread_id=thread, key="sla-1")
             agent_ts = await fake.agent_reply(thread, AGENT, "Antwort von Anna")
+            marked = await platform.set_status(
+                thread, ChatMessageId(agent_ts), DeliveryStatus.READ, previous=None, key="s-1"
+            )
             other = await platform.open_thread(
                 ThreadRoot(conversation_id=8, title="K-8FGHIJ"), key="root-8"
             )
@@ -64,6 +57,7 @@ async def test_the_bots_posts_go_agents_replies_stay_and_are_counted() -> None:
         assert again == Removal(removed=1, kept=1), "only the root is rewritten again"
         assert gone == Removal(), "a thread deleted by hand counts as done, not as a failure"
         assert [m["user"] for m in fake.thread(thread)] == [AGENT]
+        assert marked is not None and fake.reactions(agent_ts) == [], "the bot's mark goes"
         shown = fake.message(thread)
         assert shown["text"] == NOTICE
         assert "K-7ABCDE" not in json.dumps(shown, ensure_ascii=False)

@@ -83,6 +83,8 @@ async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
             "contacts": 0,
             "chat_threads_queued": 0,
             "chat_threads_not_redacted": 1,
+            "chat_posts_queued": 0,
+            "chat_posts_kept": 0,
             "agents_replies_removable": False,
             "held_conversations": 1,
             "batches": 4,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,7 @@ from bot.ports import (
     AgentMessage,
     Capabilities,
     CaseEvent,
+    PostRef,
     PrivateRef,
     Removal,
     ThreadRoot,
@@ -111,6 +112,9 @@ class Chat:
         return None
 
     async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
+        return Removal()  # declares no redaction: never called
+
+    async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
         return Removal()  # declares no redaction: never called
 
 

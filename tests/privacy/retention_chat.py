@@ -1,0 +1,74 @@
+"""What the tests of retention in the chat share: customers writing through the real intake,
+and the purge run as ``empfang run`` runs it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from adapters.slack import SlackPlatform
+from adapters.slack.pacing import ChannelPacer
+from bot.config import SlackSection
+from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.ids import ProviderMessageId, WaId
+from bot.intake import Intake
+from bot.store import Store
+from bot.texts import ENGLISH
+from bot.wiring import RelayStack
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
+
+KEY = "retention-posts-pseudonym-key-01"
+AGENT = "U0AGENTANNA"
+DAY = 86_400.0
+_ids = itertools.count(1)
+
+
+async def customer_says(store: Store, number: str, text: str) -> None:
+    message = InboundMessage(
+        provider_id=ProviderMessageId(f"wamid.posts{next(_ids)}"),
+        sender=Sender(wa_id=WaId(number)),
+        timestamp=int(store.clock.now()),
+        kind=MessageKind.TEXT,
+        text=text,
+    )
+    await Intake(store, pseudonym_key=KEY.encode()).accept(WebhookBatch(messages=(message,)))
+
+
+async def purge_now(wired: RelayStack) -> None:
+    """On-call's timers that came due first (they hold their message), then a purge run
+    and the chat jobs it queued."""
+    await wired.workers.run_until_idle()
+    await wired.purge.ensure_scheduled()
+    await wired.workers.run_until_idle()
+
+
+def audit(db: Path, action: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT details FROM audit_log WHERE action = ? ORDER BY id", (action,)
+        ).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def chat_ids(db: Path) -> list[str | None]:
+    """The chat id of each stored message, oldest first."""
+    with sqlite3.connect(db) as conn:
+        return [row[0] for row in conn.execute("SELECT chat_id FROM messages ORDER BY id")]
+
+
+def slack_with_agent(fake: FakeSlack) -> SlackPlatform:
+    """The bot on the fake Slack (paced for tests), with an agent in the channel."""
+    fake.add_user(AGENT, "anna", real_name="Anna")
+    fake.channels[CHANNEL].members.add(AGENT)
+    section = SlackSection(
+        bot_token=SecretStr(BOT_TOKEN),
+        app_token=SecretStr(APP_TOKEN),
+        channel_id=CHANNEL,
+        api_base=fake.api_base,
+    )
+    return SlackPlatform(section, texts=ENGLISH, pacer=ChannelPacer(0.02))
