@@ -19,8 +19,10 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.http_server import HttpServer
 from bot.intake import Intake
+from bot.media.outbound import AgentFileSender
+from bot.media.spool import Spool, spool_folder
 from bot.metrics import Metrics
-from bot.ports import ChatPlatform
+from bot.ports import AgentFiles, ChatPlatform
 from bot.store import Store
 from bot.texts import texts_for
 from bot.web import Health, WebhookHandlers, build_web_app
@@ -38,19 +40,20 @@ def build_whatsapp(settings: Settings) -> CloudWhatsApp:
         app_secret=wa.app_secret.get_secret_value(),
         verify_token=wa.verify_token.get_secret_value(),
         timeout=wa.timeout_seconds,
+        waba_id=wa.waba_id,
     )
 
 
 def build_chat(
     settings: Settings, web_app: web.Application | None = None
-) -> tuple[ChatPlatform, frozenset[str]]:
-    """The configured chat platform and its allow-list of agents. Slack's HTTP mode adds
-    its routes to ``web_app``."""
+) -> tuple[ChatPlatform, frozenset[str], AgentFiles]:
+    """The configured chat platform, its allow-list of agents and where agents' files are
+    fetched from (the platform itself). Slack's HTTP mode adds its routes to ``web_app``."""
     if settings.chat.platform == "matrix":
         from adapters.matrix.platform import MatrixPlatform
 
         matrix = MatrixPlatform(settings.matrix, alerts_room=settings.alerts.room)
-        return matrix, frozenset(settings.matrix.allowed_users)
+        return matrix, frozenset(settings.matrix.allowed_users), matrix
     if settings.chat.platform == "slack":
         from adapters.slack.platform import SlackPlatform
 
@@ -60,7 +63,7 @@ def build_chat(
             web_app=web_app,
             alerts_channel=settings.alerts.room,
         )
-        return slack, frozenset(settings.slack.allowed_users)
+        return slack, frozenset(settings.slack.allowed_users), slack
     raise ConfigError(f'chat.platform: "{settings.chat.platform}" is not available yet')
 
 
@@ -136,8 +139,15 @@ class Empfang:
     def _wire_relay(self, chat_routes: web.Application) -> RelayStack:
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
-        chat, allowed = build_chat(settings, chat_routes)
+        chat, allowed, files = build_chat(settings, chat_routes)
         texts = texts_for(settings.ui.language)
+        sender = AgentFileSender(
+            files,
+            self._whatsapp.media_out,
+            self._whatsapp,
+            settings.media.limits(),
+            Spool(spool_folder(Path(settings.store.path))),
+        )
         return wire_relay(
             self.store,
             settings,
@@ -147,6 +157,9 @@ class Empfang:
             allowed_users=allowed,
             sinks=build_sinks(settings.cases, texts),
             post_latency=self.metrics.chat_post_seconds,
+            files=sender,
+            media_source=self._whatsapp.media_in,
+            templates=self._whatsapp if settings.whatsapp.waba_id else None,
         )
 
     async def stop(self, drain_seconds: float = 10.0) -> None:

@@ -23,7 +23,7 @@ from bot.cases.content import TransferRequest
 from bot.cases.model import transfer_order_key
 from bot.domain import Frozen
 from bot.jobs import InvalidJobPayload, JobHandler
-from bot.ports import PostRef
+from bot.ports import AgentFile, PostRef
 from bot.store import Tx
 from bot.store.jobs import Job
 
@@ -50,6 +50,27 @@ class MessageJob(Frozen):
 
     message_id: int
     contact_id: int
+
+
+class FileJob(Frozen):
+    """An agent's file to send (``bot.media.outbound``): the stored message (its text is
+    the caption) and where the chat keeps the file. The reference is all the queue holds;
+    the bytes are fetched when the job runs."""
+
+    message_id: int
+    contact_id: int
+    file: AgentFile
+
+
+class MediaJob(Frozen):
+    """A customer's file to fetch from WhatsApp and show in the thread (``bot.media.inbound``).
+
+    ``upload`` is what the chat platform noted about an upload it started (``UploadJournal``),
+    written back into the job so that a retry after a crash finishes that upload."""
+
+    message_id: int
+    contact_id: int
+    upload: str | None = None
 
 
 class NoticeJob(Frozen):
@@ -140,6 +161,17 @@ class ErasedCaseJob(Frozen):
     opened_at: float
 
 
+class TemplateShownJob(Frozen):
+    """Show a queued template send in its thread (``bot.templates.sending``): the text is
+    read from the stored message when the job runs, masked; ``author`` asked for it."""
+
+    message_id: int
+    contact_id: int
+    author: str
+    name: str
+    language: str
+
+
 class PageJob(Frozen):
     """An Events API v2 page; the routing key is added when sending, never stored."""
 
@@ -180,8 +212,16 @@ class JobKind(Generic[P]):
         return self.name, run
 
 
-def _by_contact(payload: MessageJob | NoticeJob | ConversationJob | RevealJob) -> str:
+def _by_contact(
+    payload: MessageJob | FileJob | NoticeJob | ConversationJob | RevealJob | TemplateShownJob,
+) -> str:
     return contact_order_key(payload.contact_id)
+
+
+def media_order_key(contact_id: int) -> str:
+    """A customer's files are shown in the order sent, but in a queue of their own: a slow
+    or failing download never holds up the customer's later messages."""
+    return f"media:{contact_id}"
 
 
 def _unordered(payload: Frozen) -> None:
@@ -192,6 +232,10 @@ RELAY_INBOUND = JobKind("relay.inbound", MessageJob, _by_contact)
 """Post a customer message into its thread (opening the thread first if needed)."""
 RELAY_OUTBOUND = JobKind("relay.outbound", MessageJob, _by_contact)
 """Send an agent's (or Empfang's own) message to the customer."""
+RELAY_OUTBOUND_FILE = JobKind("relay.outbound_file", FileJob, _by_contact)
+"""Send an agent's file to the customer, in order with their text replies."""
+RELAY_MEDIA = JobKind("relay.media", MediaJob, lambda job: media_order_key(job.contact_id))
+"""Fetch a customer's file from WhatsApp and upload it into the thread, after its line."""
 CHAT_STATUS = JobKind("chat.status", MessageJob, _by_contact)
 """Show a message's delivery status in the thread."""
 CHAT_NOTICE = JobKind("chat.notice", NoticeJob, _by_contact)
@@ -203,10 +247,12 @@ CHAT_REVEAL = JobKind("chat.reveal", RevealJob, _by_contact)
 CHAT_WITHDRAW = JobKind("chat.withdraw", WithdrawJob, _unordered)
 """Redact a revealed number after ``privacy.reveal_ttl``; a delayed job, so it survives
 restarts."""
-ALERT_SLA = JobKind("alert.sla", TimerJob, _unordered)
-"""Remind, later escalate, while a customer waits; timers run whenever they are due."""
-ALERT_WINDOW = JobKind("alert.window", TimerJob, _unordered)
-"""Warn before the 24-hour window of an unanswered customer closes."""
+ALERT_SLA = JobKind("alert.sla", TimerJob, lambda timer: f"sla:{timer.conversation_id}")
+"""Remind, later escalate, while a customer waits. One waiting job per conversation, moved
+when the timer restarts (``bot.alerts.oncall``)."""
+ALERT_WINDOW = JobKind("alert.window", TimerJob, lambda timer: f"window:{timer.conversation_id}")
+"""Warn before the 24-hour window of an unanswered customer closes. One waiting job per
+conversation, moved by each customer message."""
 ALERT_POST = JobKind("alert.post", AlertPostJob, _unordered)
 """Post an alert into the thread and the alerts room."""
 ALERT_PAGE = JobKind("alert.page", PageJob, lambda _: PAGING_ORDER_KEY)
@@ -229,14 +275,31 @@ CASE_ERASED = JobKind(
 """Ask one case system to erase its copy of a conversation whose person was erased."""
 CHAT_REMOVE = JobKind("chat.remove", RemoveThreadJob, _unordered)
 """Remove a thread whose conversation retention or erasure deleted from the store."""
+RELAY_ECHO = JobKind("relay.echo", MessageJob, _by_contact)
+"""Show a message the business sent from the WhatsApp Business app in the thread."""
+RELAY_REACTION = JobKind("relay.reaction", MessageJob, _by_contact)
+"""Make the business's reaction on a customer message what agents show in the thread
+(``bot.mirror.agent``): the latest agent reaction still there, or none."""
 CHAT_REMOVE_POSTS = JobKind("chat.remove_posts", RemovePostsJob, _unordered)
 """Remove posts whose bodies retention blanked, from threads that stay."""
+
+CHAT_TEMPLATES = JobKind("chat.templates", ConversationJob, _by_contact)
+"""Read the template catalogue again and list it in the thread (``!templates``)."""
+CHAT_TEMPLATE = JobKind("chat.template", TemplateShownJob, _by_contact)
+"""Show a template send in the thread; its post carries the send's status marks."""
+RELAY_TEMPLATE = JobKind("relay.template", MessageJob, _by_contact)
+"""Send an approved template to the customer."""
+CHAT_WINDOW = JobKind("chat.window", ConversationJob, _unordered)
+"""When the 24-hour window closes: show it on the root, or wait for the moved window. A
+timer, so unordered: a delayed job in a customer's order would hold up their messages."""
 
 KIND_NAMES: frozenset[str] = frozenset(
     kind.name
     for kind in (
         RELAY_INBOUND,
         RELAY_OUTBOUND,
+        RELAY_OUTBOUND_FILE,
+        RELAY_MEDIA,
         CHAT_STATUS,
         CHAT_NOTICE,
         CHAT_ROOT,
@@ -251,6 +314,12 @@ KIND_NAMES: frozenset[str] = frozenset(
         CHAT_REMOVE,
         CHAT_REMOVE_POSTS,
         CASE_ERASED,
+        RELAY_REACTION,
+        RELAY_ECHO,
+        CHAT_TEMPLATES,
+        CHAT_TEMPLATE,
+        RELAY_TEMPLATE,
+        CHAT_WINDOW,
     )
 )
 """Every kind this version knows (``empfang jobs list --kind`` checks against it)."""
@@ -265,3 +334,16 @@ async def enqueue(tx: Tx, kind: JobKind[P], payload: P, *, delay: float = 0.0) -
         order_key=kind.order_key(payload),
         delay=delay,
     )
+
+
+async def schedule(tx: Tx, kind: JobKind[P], payload: P, *, delay: float) -> None:
+    """Like :func:`enqueue`, but the job of ``payload``'s order key that still waits is
+    moved instead (new payload, new due time): a timer that each message restarts stays one
+    job, however many messages come. A job that is running right now is left to finish, and
+    a new one waits behind it."""
+    key = kind.order_key(payload)
+    now = tx.clock.now()
+    if key is None or not await tx.jobs.reschedule(
+        key, payload.model_dump_json(), now=now, delay=delay
+    ):
+        await enqueue(tx, kind, payload, delay=delay)

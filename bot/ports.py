@@ -8,15 +8,33 @@ relay decides what those events mean.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import Field, model_validator
 
-from bot.domain import DeliveryStatus, Frozen, OutboundText, WebhookBatch
+from bot.domain import (
+    DeliveryStatus,
+    Frozen,
+    OutboundButtons,
+    OutboundReaction,
+    OutboundText,
+    WebhookBatch,
+)
 from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
+from bot.templates.model import MessageTemplate, TemplateMessage
 
 if TYPE_CHECKING:
+    from bot.media.spool import Spool, SpooledFile
     from bot.store import Tx
+
+
+class TemplateProvider(Protocol):
+    """Approved message templates: the catalogue and sending one (the Cloud API)."""
+
+    async def message_templates(self) -> list[MessageTemplate]: ...
+
+    async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId: ...
 
 
 class WhatsAppProvider(Protocol):
@@ -25,6 +43,10 @@ class WhatsAppProvider(Protocol):
     def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch: ...
 
     async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId: ...
+
+    async def send_reaction(self, to: WaId, reaction: OutboundReaction) -> ProviderMessageId: ...
+
+    async def send_buttons(self, to: WaId, message: OutboundButtons) -> ProviderMessageId: ...
 
     async def mark_read(self, provider_message_id: ProviderMessageId) -> None: ...
 
@@ -45,11 +67,30 @@ class ThreadRoot(Frozen):
     claimed_by: str | None = None
 
 
+class AgentFile(Frozen):
+    """A file an agent attached to a message, as the chat reported it. Only a reference:
+    the send job fetches the bytes through :class:`AgentFiles` when it runs.
+
+    ``kind`` is the chat's own word (Matrix ``m.image`` → ``image``; Slack files are
+    ``file``); what WhatsApp gets follows from the type. ``ref`` is where the platform
+    keeps it (an ``mxc://`` URI, a Slack ``url_private_download``); ``secrets`` holds the
+    Matrix ``file`` object (key, iv, hash) of an attachment in an encrypted room.
+    """
+
+    kind: Literal["image", "video", "audio", "file"]
+    name: str
+    ref: str
+    mime_type: str | None = None
+    size: int | None = None
+    secrets: str | None = None
+
+
 class AgentMessage(Frozen):
     """Something a person (or bot) wrote in the chat, normalised by the adapter.
 
     ``thread_id`` is the thread root's id, None for messages outside any thread.
-    ``edit_of`` is the chat id of the message this one edits, for edits.
+    ``edit_of`` is the chat id of the message this one edits, for edits. ``files`` are
+    attached files; ``text`` is then their caption (Matrix) or comment (Slack).
     """
 
     chat_id: ChatMessageId
@@ -61,6 +102,31 @@ class AgentMessage(Frozen):
     author_is_self: bool = False
     author_is_member: bool = True
     edit_of: ChatMessageId | None = None
+    files: tuple[AgentFile, ...] = ()
+    reply_to: ChatMessageId | None = None
+    """The message this one answers explicitly (Matrix: a quote reply in the thread)."""
+
+
+class AgentReaction(Frozen):
+    """An agent added or removed a reaction (``bot.mirror.agent``).
+
+    ``reaction_id`` names the reaction itself (Matrix: its event id; Slack: built from
+    message, user and name), so a removal finds what it removes. ``target_id`` is the
+    message reacted to; a Matrix removal (a redaction) knows only ``reaction_id``.
+    ``emoji`` is None when the platform's reaction has no known emoji (a custom Slack
+    emoji); ``name`` is what the platform calls it, for the explanation.
+    """
+
+    reaction_id: str
+    target_id: ChatMessageId | None
+    emoji: str | None
+    name: str
+    removed: bool
+    author_id: str
+    author_name: str
+    author_is_bot: bool = False
+    author_is_self: bool = False
+    author_is_member: bool = True
 
 
 class AgentAction(Frozen):
@@ -77,7 +143,37 @@ class AgentAction(Frozen):
     author_is_member: bool = True
 
 
-AgentEvent = AgentMessage | AgentAction
+class AgentFiles(Protocol):
+    """Where the relay fetches agents' files from: the chat platform, with its own token."""
+
+    async def fetch_file(self, file: AgentFile, spool: Spool, *, cap: int) -> SpooledFile:
+        """Stream the file's bytes (decrypted) into ``spool``; ``MediaTooLarge`` past
+        ``cap`` bytes (nothing more is read), ``PlatformError`` when it cannot be had."""
+        ...
+
+
+class TemplateRequest(Frozen):
+    """An agent asks to send an approved template from a form (Slack's modal); typed
+    ``!template`` commands arrive as :class:`AgentMessage`. ``request_id`` identifies the
+    submission (the Slack view id), so a repeated submission sends nothing twice."""
+
+    request_id: str
+    thread_id: ThreadId
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+    author_id: str
+    author_name: str
+    author_is_member: bool = True
+
+
+class TemplateChoices(Protocol):
+    """What a template form offers (``bot.templates.catalogue``): the approved templates."""
+
+    async def sendable(self) -> list[MessageTemplate]: ...
+
+
+AgentEvent = AgentMessage | AgentAction | AgentReaction | TemplateRequest
 AgentEventHandler = Callable[[AgentEvent], Awaitable[str | None]]
 """The relay's entry for agent events. A returned text is meant for the event's author
 alone (a refused button press on a platform with ``Capabilities.ephemeral``)."""
@@ -111,6 +207,9 @@ class Capabilities(Frozen):
     redacts_others: bool = False
     """Removing posts removes agents' replies too (Matrix: the bot holds
     the room's ``redact`` power level). Slack bots can delete only their own messages."""
+    quote_replies: bool = False
+    """:meth:`ChatPlatform.post_reply` shows a post as the answer to an earlier one (Matrix
+    ``m.in_reply_to``); without it the relay quotes the earlier post's first line."""
 
     @model_validator(mode="after")
     def _combining_needs_pacing(self) -> Capabilities:
@@ -143,6 +242,37 @@ class PrivateRef(Frozen):
 
     room_id: str
     event_id: str
+
+
+class ChatFile(Frozen):
+    """A customer's file for the thread, already checked, stripped and named (masked).
+
+    ``kind`` says how chats show it: ``voice`` is a recorded voice note (played inline),
+    ``audio`` an audio file; a sticker comes as an ``image``. ``width``/``height`` are
+    known for images. The file at ``path`` is the relay's to delete after the post.
+    """
+
+    path: Path
+    name: str
+    mime_type: str
+    size: int
+    kind: Literal["image", "video", "audio", "voice", "file"]
+    width: int | None = None
+    height: int | None = None
+
+
+class UploadJournal(Protocol):
+    """Where a platform notes an upload in progress, durably (in the relay's job).
+
+    A platform whose posts are not idempotent by key (Slack's file uploads) records what it
+    started; after a crash the retried job hands the note back as ``started``, so the
+    platform finishes or finds that upload instead of posting the file twice.
+    """
+
+    @property
+    def started(self) -> str | None: ...
+
+    async def record(self, note: str) -> None: ...
 
 
 class ChatPlatform(Protocol):
@@ -193,16 +323,26 @@ class ChatPlatform(Protocol):
         """An operational or SLA notice, in the thread or the alerts room."""
         ...
 
+    async def private_room(self, user_id: str, *, key: str) -> str:
+        """A new room where :meth:`show_privately` shows texts to ``user_id`` alone, with
+        nobody else invited. The caller keeps it (``bot.reveal`` in the store), so a
+        retried job shows its text in the same room. Called only on a platform with
+        ``Capabilities.direct_rooms``."""
+        ...
+
     async def show_privately(
-        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+        self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
     ) -> PrivateRef | None:
-        """Show ``text`` to ``user_id`` alone, nobody else in the room. Returns what to
-        :meth:`withdraw` later (``Capabilities.direct_rooms``), or None when nothing stays
-        (``Capabilities.ephemeral``). Called only on a platform with one of the two."""
+        """Show ``text`` to ``user_id`` alone, nobody else in the room: in ``room_id``
+        from :meth:`private_room` (``Capabilities.direct_rooms``), returning what to
+        :meth:`withdraw` later; or with nothing left to withdraw, returning None
+        (``Capabilities.ephemeral``, ``room_id`` None). Called only on a platform with one
+        of the two."""
         ...
 
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
-        """Remove what :meth:`show_privately` left; done already counts as done."""
+        """Remove every text :meth:`show_privately` left in ``ref``'s room (a retried job
+        may have shown its text twice); done already counts as done."""
         ...
 
     async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
@@ -219,6 +359,49 @@ class ChatPlatform(Protocol):
         anyway. ``reason`` is shown where the platform shows one (Matrix). A repeat finds
         removed posts gone and counts them as removed. Called only on a platform with
         ``Capabilities.redaction``."""
+        ...
+
+    # -- mirroring (``bot.mirror``): what customers do to earlier messages ---------------------
+
+    async def post_reply(
+        self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
+    ) -> ChatMessageId:
+        """Post into the thread as the answer to ``reply_to``. Called only on a platform
+        with ``Capabilities.quote_replies``."""
+        ...
+
+    async def react(self, chat_id: ChatMessageId, emoji: str, *, key: str) -> StatusRef | None:
+        """Show the customer's reaction ``emoji`` on a post; returns what :meth:`unreact`
+        removes, or None when the platform cannot show this emoji as a reaction."""
+        ...
+
+    async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
+        """Remove a reaction :meth:`react` added; gone already counts as done."""
+        ...
+
+    async def replace(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> None:
+        """Show ``text`` instead of the bot's post ``chat_id`` (an edit)."""
+        ...
+
+    async def retract(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> ChatMessageId:
+        """Remove the bot's post ``chat_id`` and every earlier version of it from the chat
+        for good, and show ``text`` in its place; returns the post that shows it. Unlike
+        :meth:`replace`, nothing of the old content may stay readable (Matrix keeps edited
+        versions, so there the post and its edits are redacted and ``text`` posted anew)."""
+        ...
+
+    # -- media (``bot.media.inbound``) ------------------------------------------------------
+
+    async def post_file(
+        self, thread_id: ThreadId, file: ChatFile, *, key: str, journal: UploadJournal
+    ) -> ChatMessageId:
+        """Upload ``file`` into the thread (encrypted in an encrypted room); returns the
+        chat id of the post showing it. Retried with the same key and journal, it must not
+        show the file twice."""
         ...
 
 

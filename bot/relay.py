@@ -9,45 +9,69 @@ handler returns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot import batching, explain, render
 from bot.commands import parse
 from bot.config import PrivacySection
-from bot.domain import DeliveryStatus, InboundMessage, OutboundText
-from bot.errors import DeliveryError, ProviderError, TokenInvalid
-from bot.ids import ProviderMessageId, ThreadId
+from bot.domain import RELATION_KINDS, DeliveryStatus, InboundMessage
+from bot.errors import DeliveryError, MediaRefused, PlatformError, ProviderError, TokenInvalid
+from bot.explain import MEDIA_UPLOAD_ERROR
+from bot.ids import ProviderMessageId, ThreadId, WaId
 from bot.job_catalog import (
     CHAT_NOTICE,
     CHAT_ROOT,
     CHAT_STATUS,
+    CHAT_TEMPLATES,
     RELAY_OUTBOUND,
+    RELAY_OUTBOUND_FILE,
     ConversationJob,
+    FileJob,
     MessageJob,
     NoticeJob,
     enqueue,
 )
 from bot.legal_hold import place_hold, release_hold
+from bot.media.inbound import CustomerMedia
+from bot.media.names import mask_filename
+from bot.media.outbound import (
+    AgentFileSender,
+    declared_type,
+    file_intent,
+    refusal,
+    whatsapp_kind,
+)
+from bot.mirror.agent import AgentReactions
+from bot.mirror.buttons import parse_buttons
+from bot.mirror.customer import CustomerMirror
+from bot.mirror.outbound import OutboundExtras
 from bot.objection import Objections, needs_reply_note
 from bot.ports import (
     AgentAction,
     AgentEvent,
     AgentMessage,
+    AgentReaction,
     CaseEvent,
     CaseHooks,
     ChatPlatform,
+    TemplateProvider,
+    TemplateRequest,
     ThreadRoot,
     WhatsAppProvider,
 )
 from bot.reveal import Reveals
+from bot.signing import signed
 from bot.store import Store, Tx
 from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
 from bot.store.messages import MessageRow
 from bot.store.queue_view import QueueView
+from bot.templates import window
+from bot.templates.catalogue import TemplateCatalogue
+from bot.templates.sending import Asker, TemplateSends, Wanted
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.relay")
@@ -56,6 +80,10 @@ ROOT_REFRESH_SECONDS = 1800.0
 """A customer message this long after the previous one re-renders the root (window time)."""
 LATE_LOOKAHEAD = 100
 """How many queued messages of one customer are compared to find the first-written."""
+
+
+Sender = Callable[[ContactRow, WaId, str], Awaitable[ProviderMessageId]]
+"""Sends a stored outbound message (its body) to the contact; the provider's message id."""
 
 
 class ConversationObserver(Protocol):
@@ -88,6 +116,10 @@ class RelayPolicy:
     allowed_users: frozenset[str] = frozenset()
     timezone: str = "UTC"
     """Where times in the thread root are shown (``[business_hours] timezone``)."""
+    reengage_template: str = ""
+    """What a closed 24-hour window suggests (``[whatsapp] reengage_template``)."""
+    templates_refresh: float = 3600.0
+    """How often the template catalogue is read (``[whatsapp] templates_refresh``)."""
 
 
 class Relay:
@@ -102,18 +134,42 @@ class Relay:
         observers: Sequence[ConversationObserver] = (),
         operations: OperationalAlerts | None = None,
         post_latency: LatencyObserver | None = None,
+        files: AgentFileSender | None = None,
+        media: CustomerMedia | None = None,
+        templates: TemplateProvider | None = None,
     ) -> None:
         self._store = store
+        self._files = files
+        self.media = media
+        """Customers' files into the thread (``relay.media``), when set up; bound in
+        ``bot.wiring``."""
         self._cases = cases
         self._chat = chat
         self._whatsapp = whatsapp
         self._policy = policy
-        self._observers = tuple(observers)
+        self.window = window.WindowWatch(store)
+        """Shows a closed 24-hour window on the root (``chat.window``)."""
+        self._observers = (*observers, self.window)
         self._operations = operations
         self._post_latency = post_latency
         self._objections = Objections(policy.privacy, policy.texts)
         self.reveals = Reveals(store, chat, policy.privacy, policy.texts, policy.timezone)
         """``!reveal``; its job handlers are bound in ``bot.wiring``."""
+        self.mirror = CustomerMirror(store, chat, policy.privacy, policy.texts, self._key)
+        """Customers' reactions, replies, edits and deletes shown in the thread."""
+        self.reactions = AgentReactions(
+            store, whatsapp, policy.texts, may_act=self._may_act, notify=self._enqueue_notice
+        )
+        """Agents' reactions sent to WhatsApp; its job handler is bound in ``bot.wiring``."""
+        self._extras = OutboundExtras(store, whatsapp)
+        self.templates = TemplateSends(
+            store, chat, templates, policy.privacy, policy.texts, self._key
+        )
+        """``!template`` and Slack's template form; job handlers bound in ``bot.wiring``."""
+        self.catalogue = TemplateCatalogue(
+            store, templates, chat, policy.texts, self._key, every=policy.templates_refresh
+        )
+        """The template catalogue, read at start and every ``templates_refresh``."""
 
     def _key(self, name: str) -> str:
         """An idempotency key for the chat platform, unique across databases."""
@@ -165,24 +221,26 @@ class Relay:
             assert refreshed is not None
             conversation = refreshed
             newest_shown = await tx.messages.newest_posted_time(conversation.id)
-        thread_id = conversation.thread_id
-        if thread_id is None:
-            root = self._thread_root(conversation, contact)
-            thread_id = await self._chat.open_thread(root, key=self._key(f"root-{conversation.id}"))
-            async with self._store.transaction() as tx:
-                await tx.conversations.set_thread(conversation.id, thread_id)
-        riders = await self._riders(job, row, conversation.id, thread_id)
-        masker = render.Masker.for_contact(contact, self._policy.privacy)
-        messages = sorted(
-            (posted.inbound(contact.sender) for posted in [row, *riders]),
-            key=lambda message: message.timestamp,
-        )
-        text = batching.combine([self._line(message, masker, newest_shown) for message in messages])
-        chat_id = await self._chat.post(thread_id, text, key=self._key(f"in-{message_id}"))
+        thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
+        key = self._key(f"in-{message_id}")
+        if row.kind in RELATION_KINDS:  # shown on the message it refers to (bot.mirror)
+            riders: list[MessageRow] = []
+            chat_id = await self.mirror.show(thread_id, row, contact, key=key)
+        else:
+            riders = await self._riders(job, row, conversation.id, thread_id)
+            masker = render.Masker.for_contact(contact, self._policy.privacy)
+            messages = sorted(
+                (posted.inbound(contact.sender) for posted in [row, *riders]),
+                key=lambda message: message.timestamp,
+            )
+            lines = [self._line(message, masker, newest_shown) for message in messages]
+            chat_id = await self.mirror.post(thread_id, messages, lines, contact, key=key)
         self._observe_post_latency([row, *riders])
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(message_id, chat_id)
             await batching.record(tx, riders, chat_id)
+            if self.media is not None:  # the files after their lines, in a queue of their own
+                await self.media.enqueue(tx, [row, *riders])
             if posts_for is not None:  # that job now posts the message this one passed over
                 handed = MessageJob(message_id=payload.message_id, contact_id=row.contact_id)
                 await tx.jobs.set_payload(posts_for, handed.model_dump_json())
@@ -251,8 +309,36 @@ class Relay:
         Returns a text for the author alone (see ``AgentEventHandler``)."""
         if isinstance(event, AgentAction):
             return await self._on_action(event)
+        if isinstance(event, AgentReaction):
+            await self.reactions.on_reaction(event)
+            return None
+        if isinstance(event, TemplateRequest):
+            await self._on_template_request(event)
+            return None
         await self._on_message(event)
         return None
+
+    async def _on_template_request(self, request: TemplateRequest) -> None:
+        """Slack's template form, judged like a typed ``!template``; answers go to the
+        thread, where the send shows up too."""
+        async with self._store.transaction() as tx:
+            conversation = await tx.conversations.by_thread(request.thread_id)
+            if conversation is None:
+                log.info("ignored template request: thread is not a customer conversation")
+                return
+            texts = self._policy.texts
+            answer: str | None
+            if not self._may_act(request):
+                log.warning("refused template request: author is not allowed")
+                answer = texts.refused_reply.format(author=request.author_name)
+            elif not conversation.is_open:
+                answer = texts.conversation_closed
+            else:
+                wanted = Wanted(request.name, request.language, list(request.parameters))
+                asker = Asker(request.request_id, request.author_id, request.author_name)
+                answer = await self.templates.queue(tx, conversation, wanted, asker)
+            if answer is not None:
+                await self._enqueue_notice(tx, conversation, answer)
 
     async def _on_message(self, event: AgentMessage) -> None:
         if event.author_is_self or event.author_is_bot:
@@ -286,7 +372,12 @@ class Relay:
                 self._policy.texts.refused_reply.format(author=event.author_name),
             )
             return
-        parsed = parse(event.text, reply_mode=self._policy.privacy.reply_mode)
+        reply_mode = self._policy.privacy.reply_mode
+        parsed = (
+            file_intent(event.text, reply_mode=reply_mode)
+            if event.files
+            else parse(event.text, reply_mode=reply_mode)
+        )
         if parsed.intent in ("note", "ignore"):
             return
         if parsed.intent == "help":
@@ -325,6 +416,12 @@ class Relay:
                 )
             await self._enqueue_notice(tx, conversation, answer)
             return
+        if parsed.intent == "templates":
+            listing = ConversationJob(
+                conversation_id=conversation.id, contact_id=conversation.contact_id
+            )
+            await enqueue(tx, CHAT_TEMPLATES, listing)
+            return
         if not conversation.is_open:
             await self._enqueue_notice(
                 tx,
@@ -332,24 +429,79 @@ class Relay:
                 self._policy.texts.conversation_closed,
             )
             return
+        if parsed.intent == "template":
+            asker = Asker(event.chat_id, event.author_id, event.author_name)
+            refused = await self.templates.command(tx, conversation, parsed.text, asker)
+            if refused is not None:
+                await self._enqueue_notice(tx, conversation, refused)
+            return
+        if window.is_closed(conversation, tx.clock.now()):  # only templates go now
+            await self._enqueue_notice(tx, conversation, self._window_refusal(conversation))
+            return
+        buttons = None
+        if parsed.intent == "buttons":
+            checked = parse_buttons(parsed.text, self._policy.texts)
+            if isinstance(checked, str):
+                await self._enqueue_notice(tx, conversation, checked)
+                return
+            buttons = checked
         contact = await tx.contacts.get(conversation.contact_id)
         if contact is not None and needs_reply_note(contact, conversation):
             await self._enqueue_notice(tx, conversation, self._policy.texts.objection_reply_note)
         now = tx.clock.now()
-        message_id = await tx.messages.insert_outbound(
-            contact_id=conversation.contact_id,
-            conversation_id=conversation.id,
-            chat_id=event.chat_id,
-            body=parsed.text,
-            author=event.author_id,
-            now=now,
-        )
-        if message_id is None:
-            return  # the platform delivered this event before
+        if event.files:
+            if not await self._store_files(tx, conversation, event, parsed.text):
+                return
+        else:
+            message_id = await tx.messages.insert_outbound(
+                contact_id=conversation.contact_id,
+                conversation_id=conversation.id,
+                chat_id=event.chat_id,
+                body=buttons.text
+                if buttons
+                else signed(parsed.text, event.author_name, self._policy.privacy),
+                author=event.author_id,
+                now=now,
+            )
+            if message_id is None:
+                return  # the platform delivered this event before
+            await self._extras.record(tx, message_id, conversation, event, buttons)
+            job = MessageJob(message_id=message_id, contact_id=conversation.contact_id)
+            await enqueue(tx, CHAT_STATUS, job)
+            await enqueue(tx, RELAY_OUTBOUND, job)
         await tx.conversations.touch_agent(conversation.id, now)
-        job = MessageJob(message_id=message_id, contact_id=conversation.contact_id)
-        await enqueue(tx, CHAT_STATUS, job)
-        await enqueue(tx, RELAY_OUTBOUND, job)
+        if not conversation.claimed_by:  # the root shows who handles it, on every platform
+            await tx.conversations.claim(conversation.id, event.author_name)
+            await self._enqueue_root(tx, conversation)
+
+    async def _store_files(
+        self, tx: Tx, conversation: ConversationRow, event: AgentMessage, caption: str
+    ) -> bool:
+        """One stored message and send job per file; False if the event was stored before.
+
+        The first file carries the chat message's id (so a redelivered event stores
+        nothing, and its status marks show on the agent's message) and the caption."""
+        if self._files is None:
+            await self._enqueue_notice(tx, conversation, self._policy.texts.files_not_set_up)
+            return False
+        for index, file in enumerate(event.files):
+            message_id = await tx.messages.insert_outbound(
+                contact_id=conversation.contact_id,
+                conversation_id=conversation.id,
+                chat_id=event.chat_id if index == 0 else None,
+                body=caption if index == 0 else "",
+                author=event.author_id,
+                now=tx.clock.now(),
+                kind=whatsapp_kind(declared_type(file)),
+            )
+            if message_id is None:
+                return False
+            if index == 0:
+                status = MessageJob(message_id=message_id, contact_id=conversation.contact_id)
+                await enqueue(tx, CHAT_STATUS, status)
+            send = FileJob(message_id=message_id, contact_id=conversation.contact_id, file=file)
+            await enqueue(tx, RELAY_OUTBOUND_FILE, send)
+        return True
 
     def _may_act(self, event: AgentEvent) -> bool:
         """The one rule for replies and buttons alike: a member of the channel or room (as
@@ -423,6 +575,61 @@ class Relay:
 
     async def send_outbound(self, job: Job, payload: MessageJob) -> None:
         """``relay.outbound``: an agent's (or Empfang's own) message to the customer."""
+
+        async def send(contact: ContactRow, to: WaId, body: str) -> ProviderMessageId:
+            return await self._extras.send(payload.message_id, to, body)
+
+        await self._deliver(payload, send)
+
+    async def send_template(self, job: Job, payload: MessageJob) -> None:
+        """``relay.template``: an approved template (``bot.templates.sending``)."""
+
+        async def send(contact: ContactRow, to: WaId, body: str) -> ProviderMessageId:
+            return await self.templates.send(payload.message_id, to)
+
+        await self._deliver(payload, send)
+
+    async def send_file(self, job: Job, payload: FileJob) -> None:
+        """``relay.outbound_file``: an agent's file, the stored text as its caption. A file
+        WhatsApp cannot take fails like a refused send (131053), explained in the thread;
+        a file the chat no longer has, likewise."""
+        files = self._files
+        assert files is not None  # enqueued only when files are set up
+
+        async def send(contact: ContactRow, to: WaId, body: str) -> ProviderMessageId:
+            masker = render.Masker.for_contact(contact, self._policy.privacy)
+            try:
+                return await files.send(to, payload.file, body, masker)
+            except MediaRefused as refused:
+                name = mask_filename(payload.file.name, masker)
+                reason = refusal(refused, name, self._policy.texts)
+                raise ProviderError(reason, code=MEDIA_UPLOAD_ERROR, retryable=False) from None
+            except PlatformError as error:
+                if error.retryable:
+                    raise
+                name = mask_filename(payload.file.name, masker)
+                reason = self._policy.texts.file_unavailable.format(name=name)
+                raise ProviderError(reason, code=MEDIA_UPLOAD_ERROR, retryable=False) from None
+
+        await self._deliver(payload, send)
+        await self._explain_unmarked(payload)
+
+    async def _explain_unmarked(self, payload: FileJob) -> None:
+        """A failed file without a chat message of its own (the second of several in one
+        Slack message) has no status mark that would explain it: a notice does."""
+        async with self._store.transaction() as tx:
+            row = await tx.messages.get(payload.message_id)
+            if row is None or row.chat_id is not None or row.status != "failed":
+                return
+            assert row.conversation_id is not None
+            text = explain.failure(row.error_code, row.error_title, self._policy.texts)
+            notice = NoticeJob(
+                conversation_id=row.conversation_id, contact_id=row.contact_id, text=text
+            )
+            await enqueue(tx, CHAT_NOTICE, notice)
+
+    async def _deliver(self, payload: MessageJob | FileJob, send: Sender) -> None:
+        """Send a stored outbound message with ``send`` and record the outcome."""
         message_id = payload.message_id
         async with self._store.transaction() as tx:
             row = await tx.messages.get(message_id)
@@ -435,9 +642,7 @@ class Relay:
             await self._fail(message_id, row.contact_id, None, "customer has no phone number")
             return
         try:
-            provider_id = await self._whatsapp.send_text(
-                contact.wa_id, OutboundText(text=row.body or "")
-            )
+            provider_id = await send(contact, contact.wa_id, row.body or "")
         except ProviderError as error:
             if error.retryable:
                 raise
@@ -455,7 +660,9 @@ class Relay:
             await tx.messages.mark_sent(message_id, provider_id, now)
             await tx.messages.apply_status_events(provider_id)
             await self._record(tx, "message_out", row.conversation_id, message_id)
-            await enqueue(tx, CHAT_STATUS, payload)
+            if row.chat_id is not None:
+                status = MessageJob(message_id=message_id, contact_id=row.contact_id)
+                await enqueue(tx, CHAT_STATUS, status)
         if self._operations is not None:
             await self._operations.clear_alert("whatsapp_token", self._policy.texts.token_valid)
         if latest is not None and latest.provider_id:
@@ -506,6 +713,33 @@ class Relay:
                 key=self._key(f"failed-{message_id}"),
             )
 
+    async def _open_thread(self, conversation: ConversationRow, contact: ContactRow) -> ThreadId:
+        root = self._thread_root(conversation, contact)
+        thread_id = await self._chat.open_thread(root, key=self._key(f"root-{conversation.id}"))
+        async with self._store.transaction() as tx:
+            await tx.conversations.set_thread(conversation.id, thread_id)
+        return thread_id
+
+    async def post_echo(self, job: Job, payload: MessageJob) -> None:
+        """``relay.echo``: a message the business sent from the WhatsApp Business app on
+        the same number (coexistence), shown in the thread as the business's reply."""
+        async with self._store.transaction() as tx:
+            row = await tx.messages.get(payload.message_id)
+            contact = await tx.contacts.get(payload.contact_id)
+            if row is None or row.chat_id is not None or contact is None:
+                return
+            conversation, new = await tx.conversations.ensure_open(contact.id, tx.clock.now())
+            if new:
+                await self._record(tx, "opened", conversation.id, None)
+            await tx.messages.assign(row.id, conversation.id)
+            await tx.conversations.touch_agent(conversation.id, tx.clock.now())
+        thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
+        masker = render.Masker.for_contact(contact, self._policy.privacy)
+        text = self._policy.texts.business_echo.format(text=masker.text(row.body or ""))
+        chat_id = await self._chat.post(thread_id, text, key=self._key(f"echo-{row.id}"))
+        async with self._store.transaction() as tx:
+            await tx.messages.set_chat_id(row.id, chat_id)
+
     async def post_notice(self, job: Job, payload: NoticeJob) -> None:
         """``chat.notice``: a notice from Empfang into the thread."""
         thread_id = await self._thread_of(payload.conversation_id)
@@ -526,7 +760,21 @@ class Relay:
     def _thread_root(self, conversation: ConversationRow, contact: ContactRow) -> ThreadRoot:
         policy = self._policy
         return render.thread_root(
-            conversation, contact, policy.privacy, policy.texts, policy.timezone
+            conversation,
+            contact,
+            policy.privacy,
+            policy.texts,
+            policy.timezone,
+            now=self._store.clock.now(),
+        )
+
+    def _window_refusal(self, conversation: ConversationRow) -> str:
+        policy = self._policy
+        return window.refusal(
+            conversation,
+            policy.texts,
+            reengage=policy.reengage_template,
+            timezone=policy.timezone,
         )
 
     async def _thread_of(self, conversation_id: int) -> ThreadId | None:

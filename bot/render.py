@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 
 from bot import privacy
 from bot.config import PrivacySection
-from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage, MessageKind, SharedPhone
+from bot.domain import (
+    SERVICE_WINDOW_SECONDS,
+    InboundMessage,
+    MessageKind,
+    Referral,
+    SharedPhone,
+)
+from bot.media.names import mask_filename
 from bot.ports import ThreadRoot
 from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
@@ -65,7 +72,9 @@ def thread_root(
     settings: PrivacySection,
     texts: Texts,
     timezone: str = "UTC",
+    now: float | None = None,
 ) -> ThreadRoot:
+    """The root card; with ``now`` a window that has closed says so (``bot.templates``)."""
     masker = Masker.for_contact(contact, settings)
     lines = []
     if settings.show_profile_name and contact.profile_name:
@@ -81,7 +90,9 @@ def thread_root(
         closes = datetime.fromtimestamp(
             conversation.last_customer_at + SERVICE_WINDOW_SECONDS, zone
         )
-        lines.append(texts.root_window.format(closes=f"{closes:%d.%m. %H:%M}", zone=zone.key))
+        closed = now is not None and closes.timestamp() <= now
+        window = texts.root_window_closed if closed else texts.root_window
+        lines.append(window.format(closes=f"{closes:%d.%m. %H:%M}", zone=zone.key))
     if contact.objected_at is not None:  # bot.objection: agents must know before replying
         since = datetime.fromtimestamp(contact.objected_at, ZoneInfo(timezone))
         lines.append(texts.root_objected.format(since=f"{since:%d.%m. %H:%M}"))
@@ -98,8 +109,20 @@ def thread_root(
 def inbound(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     """One customer message as a line in the thread."""
     text = _describe(message, masker, texts)
+    text = texts.edited_post.format(text=text) if message.edited else text
     text = texts.forwarded.format(text=text) if message.forwarded else text
+    if message.referral is not None:
+        text = f"{_referral(message.referral, masker, texts)}\n{text}"
     return texts.repaired.format(text=text) if message.repaired else text
+
+
+def _referral(referral: Referral, masker: Masker, texts: Texts) -> str:
+    """The ad's headline and link; a link's digit runs are masked too (ids and numbers
+    look alike there, and a number in an ad's URL is someone's)."""
+    parts = [masker.text(referral.headline)] if referral.headline else []
+    if referral.source_url:
+        parts.append(masker.text(referral.source_url, every_digit_run=True))
+    return texts.referral.format(ad=" · ".join(parts))
 
 
 def sent_late(line: str, written_at: int, texts: Texts, timezone: str, now: float) -> str:
@@ -127,7 +150,7 @@ def _describe(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     if kind in _MEDIA_LABEL and media is not None:
         label = _MEDIA_LABEL[kind](texts)
         if media.filename:
-            label += f" «{masker.text(media.filename)}»"
+            label += f" «{mask_filename(media.filename, masker)}»"
         return label + _caption(media.caption, masker)
     if kind is MessageKind.LOCATION and message.location is not None:
         return _location(message, masker, texts)
@@ -136,6 +159,12 @@ def _describe(message: InboundMessage, masker: Masker, texts: Texts) -> str:
             _contact_card(card.name, card.phones, masker, texts) for card in message.contacts
         )
         return texts.contact_card.format(cards=cards)
+    if message.call_permission is not None:
+        if not message.call_permission.accepted:
+            return texts.call_permission_declined
+        if message.call_permission.permanent:
+            return texts.call_permission_permanent
+        return texts.call_permission_accepted
     if kind in (MessageKind.INTERACTIVE, MessageKind.BUTTON) and message.choice is not None:
         return texts.choice.format(title=masker.text(message.choice.title))
     if kind is MessageKind.REACTION and message.reaction is not None:
@@ -148,7 +177,8 @@ def _describe(message: InboundMessage, masker: Masker, texts: Texts) -> str:
     if kind is MessageKind.EDIT:
         return texts.edited.format(text=masker.text(message.text or ""))
     if kind is MessageKind.REVOKE:
-        return texts.deleted
+        # ``bot.mirror`` blanks a deleted message by storing it as its own revocation.
+        return texts.deleted_post if message.target_id == message.provider_id else texts.deleted
     if kind is MessageKind.SYSTEM:
         # WhatsApp's own notice ("User A changed from … to 49…"): numbers but no dates, and
         # a new number may be too new for libphonenumber to validate, so every run is masked.

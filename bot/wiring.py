@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot import job_catalog as kinds
 from bot.alerts.monitor import MonitoredChat
@@ -21,7 +22,11 @@ from bot.cases.model import CaseSink
 from bot.chat_removal import ChatRemoval
 from bot.config import Settings
 from bot.jobs import JobHandler, RetryPolicy, WorkerPool
-from bot.ports import ChatPlatform, WhatsAppProvider
+from bot.media.inbound import CustomerMedia, CustomerMediaSource
+from bot.media.keep import MediaKeeper, kept_folder
+from bot.media.outbound import AgentFileSender
+from bot.media.spool import Spool, spool_folder
+from bot.ports import ChatPlatform, TemplateProvider, WhatsAppProvider
 from bot.relay import LatencyObserver, Relay, RelayPolicy
 from bot.retention import RetentionPurge
 from bot.store import Store
@@ -31,17 +36,27 @@ from bot.texts import Texts
 
 def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
     """The relay's job kinds bound to its handlers."""
-    return dict(
+    handlers = dict(
         [
             kinds.RELAY_INBOUND.bind(relay.post_inbound),
             kinds.RELAY_OUTBOUND.bind(relay.send_outbound),
+            kinds.RELAY_OUTBOUND_FILE.bind(relay.send_file),
             kinds.CHAT_STATUS.bind(relay.show_status),
             kinds.CHAT_NOTICE.bind(relay.post_notice),
             kinds.CHAT_ROOT.bind(relay.update_root),
             kinds.CHAT_REVEAL.bind(relay.reveals.show),
             kinds.CHAT_WITHDRAW.bind(relay.reveals.withdraw),
+            kinds.RELAY_REACTION.bind(relay.reactions.send),
+            kinds.RELAY_ECHO.bind(relay.post_echo),
+            kinds.CHAT_TEMPLATES.bind(relay.catalogue.post_listing),
+            kinds.CHAT_TEMPLATE.bind(relay.templates.show),
+            kinds.RELAY_TEMPLATE.bind(relay.send_template),
+            kinds.CHAT_WINDOW.bind(relay.window.window_due),
         ]
     )
+    if relay.media is not None:
+        handlers.update([kinds.RELAY_MEDIA.bind(relay.media.relay)])
+    return handlers
 
 
 def job_handlers(
@@ -89,12 +104,16 @@ class RelayStack:
     async def start(self) -> None:
         """Listen to agents, then drain the queue."""
         await self.chat.start(self.relay.on_agent_event)
+        if self.relay.media is not None:
+            await self.relay.media.clean_up()
         await self.purge.ensure_scheduled()
+        self.relay.catalogue.start()
         self.workers.start()
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Let running jobs finish, then close on-call's and the case systems' clients."""
         await self.workers.stop(drain_seconds)
+        await self.relay.catalogue.stop()
         if self.cases is not None:
             await self.cases.aclose()
         await self.oncall.aclose()
@@ -111,9 +130,13 @@ def wire_relay(
     allowed_users: frozenset[str] = frozenset(),
     sinks: Sequence[CaseSink] = (),
     post_latency: LatencyObserver | None = None,
+    files: AgentFileSender | None = None,
+    media_source: CustomerMediaSource | None = None,
+    templates: TemplateProvider | None = None,
 ) -> RelayStack:
     """The relay with on-call watching it, case transfers for ``sinks`` (alerting in the
-    chat when one fails for good) and the worker pool that runs all their jobs."""
+    chat when one fails for good) and the worker pool that runs all their jobs. With a
+    ``media_source`` customers' files are shown in the thread, else only their lines."""
     oncall = OnCall(
         store,
         chat,
@@ -135,6 +158,13 @@ def wire_relay(
                 alert.text, thread_id=alert.thread_id, key=alert.key
             ),
         )
+    jobs = settings.jobs
+    retry = RetryPolicy(
+        jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds, jobs.outage_patience
+    )
+    media = None
+    if media_source is not None:
+        media = customer_media(store, settings, watched, media_source, texts, retry)
     relay = Relay(
         store,
         watched,
@@ -144,11 +174,16 @@ def wire_relay(
             texts=texts,
             allowed_users=allowed_users,
             timezone=settings.business_hours.timezone,
+            reengage_template=settings.whatsapp.reengage_template,
+            templates_refresh=settings.whatsapp.templates_refresh,
         ),
         cases=cases,
         observers=[oncall],
         operations=oncall,
         post_latency=post_latency,
+        files=files,
+        media=media,
+        templates=templates,
     )
 
     async def on_dead(job: Job, reason: str) -> None:
@@ -159,19 +194,39 @@ def wire_relay(
 
     purge = RetentionPurge(store, settings.retention, watched)
     removal = ChatRemoval(store, watched, texts)
-    jobs = settings.jobs
     workers = WorkerPool(
         store,
         job_handlers(relay, oncall, cases, purge, removal),
         workers=jobs.workers,
         lease_seconds=jobs.lease_seconds,
-        policy=RetryPolicy(
-            jobs.max_attempts,
-            jobs.backoff_base_seconds,
-            jobs.backoff_max_seconds,
-            jobs.outage_patience,
-        ),
+        policy=retry,
         on_dead=on_dead,
         outages=oncall,
     )
     return RelayStack(relay, oncall, cases, watched, workers, purge, removal)
+
+
+def customer_media(
+    store: Store,
+    settings: Settings,
+    chat: ChatPlatform,
+    source: CustomerMediaSource,
+    texts: Texts,
+    retry: RetryPolicy,
+) -> CustomerMedia:
+    """The ``relay.media`` job with ``[media]``'s limits, the spool beside the store and,
+    with ``keep_days``, the folder of kept copies; it gives up on a download when the
+    workers would (``retry``), and explains that in the thread."""
+    data = Path(settings.store.path)
+    keep_days = settings.media.keep_days
+    return CustomerMedia(
+        store,
+        chat,
+        source,
+        limits=settings.media.limits(),
+        spool=Spool(spool_folder(data)),
+        texts=texts,
+        privacy=settings.privacy,
+        retry=retry,
+        keeper=MediaKeeper(kept_folder(data), keep_days, store.clock) if keep_days else None,
+    )

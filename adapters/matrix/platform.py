@@ -26,7 +26,8 @@ from nio import (
 )
 from nio.api import RelationshipType, RoomPreset, RoomVisibility
 
-from adapters.matrix import content, errors
+from adapters.matrix import attachments, content, errors, media, relations
+from adapters.matrix.content import Content
 from adapters.matrix.events import ThreadIndex
 from adapters.matrix.power import power_of
 from adapters.matrix.redaction import Redactor
@@ -37,17 +38,23 @@ from bot.config import MatrixSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
+from bot.media.spool import Spool, SpooledFile
 from bot.ports import (
     AgentEventHandler,
+    AgentFile,
     Capabilities,
+    ChatFile,
     PostRef,
     PrivateRef,
     Removal,
     ThreadRoot,
+    UploadJournal,
 )
 
 log = logging.getLogger("empfang.matrix")
 
+RETRACT_REASON = "deleted by the customer"
+"""The reason Matrix clients show on a customer line the customer deleted on WhatsApp."""
 RESTART_DELAY = 5.0
 """Seconds before the sync loop is restarted after an unexpected error (a bug, not an outage:
 outages are handled inside the loop)."""
@@ -102,6 +109,7 @@ class MatrixPlatform:
             direct_rooms=not self._section.encryption,
             redaction=True,
             redacts_others=self._redacts_others,
+            quote_replies=True,
         )
 
     @property
@@ -215,6 +223,13 @@ class MatrixPlatform:
 
     # -- sending ------------------------------------------------------------------------------
 
+    async def fetch_file(self, file: AgentFile, spool: Spool, *, cap: int) -> SpooledFile:
+        """An agent's attachment, with the bot's own token (``AgentFiles``)."""
+        client = self._require_client("download")
+        return await attachments.fetch(
+            client.homeserver, str(client.access_token), file, spool, cap=cap
+        )
+
     def _require_client(self, action: str) -> AsyncClient:
         if self._client is None:
             raise PlatformError(f"Matrix {action}: platform not started", retryable=True)
@@ -255,8 +270,67 @@ class MatrixPlatform:
         """Matrix posts are not paced: any post may go out now."""
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
-        body = content.thread_message(thread_id, text)
+        return await self._post_in_thread(thread_id, content.thread_message(thread_id, text), key)
+
+    async def _post_in_thread(self, thread_id: ThreadId, body: Content, key: str) -> ChatMessageId:
         event_id = ChatMessageId(await self._send("post", "post", key, body))
+        self._threads.remember(event_id, thread_id)
+        return event_id
+
+    # -- mirroring (``bot.mirror``) -----------------------------------------------------------
+
+    async def post_reply(
+        self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
+    ) -> ChatMessageId:
+        body = relations.reply_in_thread(thread_id, text, reply_to)
+        return await self._post_in_thread(thread_id, body, key)
+
+    async def react(self, chat_id: ChatMessageId, emoji: str, *, key: str) -> StatusRef | None:
+        """None when the bot shows this emoji on the post already (a status mark such as
+        👁): a second annotation is refused, and removing the first would take the mark."""
+        body = relations.annotation(chat_id, emoji)
+        try:
+            return StatusRef(
+                await self._send("react", "mirror", key, body, event_type="m.reaction")
+            )
+        except PlatformError as exc:
+            if exc.code == "M_DUPLICATE_ANNOTATION":
+                return None
+            raise
+
+    async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
+        await self._redact(ref, key)
+
+    async def replace(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> None:
+        body = content.edit_content(chat_id, {"msgtype": "m.text", "body": text})
+        await self._send("replace", "edit", key, body)
+
+    async def retract(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> ChatMessageId:
+        """An edit would leave the old text on the server (clients list a post's versions):
+        the post and everything on it (its edits, reactions) are redacted, and ``text`` is
+        posted anew, first, so the thread never lacks the line."""
+        shown = await self.post(thread_id, text, key=key)
+        client = self._require_client("retract")
+        post = PostRef(chat_id=chat_id, by_bot=True)
+        await self._redactor(client).remove_posts([post], reason=RETRACT_REASON, key=key)
+        return shown
+
+    async def post_file(
+        self, thread_id: ThreadId, file: ChatFile, *, key: str, journal: UploadJournal
+    ) -> ChatMessageId:
+        """Upload, then the file event (``adapters.matrix.media``). The event's transaction
+        id makes a retry idempotent; a retry uploads again, leaving the first upload
+        unreferenced (the journal is not needed)."""
+        client = self._require_client("upload file")
+        room = client.rooms.get(self._room_id)
+        encrypted = room.encrypted if room is not None else self._section.encryption
+        uri, keys = await media.upload(client, file, encrypt=encrypted)
+        body = media.file_content(thread_id, file, uri, keys)
+        event_id = ChatMessageId(await self._send("post file", "file", key, body))
         self._threads.remember(event_id, thread_id)
         return event_id
 

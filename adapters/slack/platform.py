@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import blocks, errors
+from adapters.slack import attachments, blocks, errors, reactions
 from adapters.slack.events import (
     Directory,
     Identity,
@@ -25,6 +25,7 @@ from adapters.slack.events import (
     to_agent_action,
     to_agent_message,
 )
+from adapters.slack.files import ThreadUploads
 from adapters.slack.ledger import ROOTS, PostLedger
 from adapters.slack.members import ChannelMembers
 from adapters.slack.pacing import ChannelPacer
@@ -33,13 +34,18 @@ from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
+from bot.media.spool import Spool, SpooledFile
 from bot.ports import (
     AgentEventHandler,
+    AgentFile,
+    AgentReaction,
     Capabilities,
+    ChatFile,
     PostRef,
     PrivateRef,
     Removal,
     ThreadRoot,
+    UploadJournal,
 )
 from bot.texts import Texts
 
@@ -100,6 +106,7 @@ class SlackPlatform:
         self._ledger = PostLedger()
         self._directory = Directory(self._user_info)
         self._members = ChannelMembers(self._client, self._channel)
+        self._uploads = ThreadUploads(self._client, self._channel, self._api)
         self._me: Identity | None = None
         self._on_event: AgentEventHandler | None = None
         self._receiver = Receiver(
@@ -110,6 +117,12 @@ class SlackPlatform:
             on_message=self._handle_message,
             on_action=self._handle_action,
         )
+
+    async def fetch_file(self, file: AgentFile, spool: Spool, *, cap: int) -> SpooledFile:
+        """An agent's shared file, with the bot token (``AgentFiles``; scope ``files:read``)."""
+        token = self._section.bot_token.get_secret_value()
+        api_base = self._section.api_base or DEFAULT_API_BASE
+        return await attachments.fetch(token, api_base, file, spool, cap=cap)
 
     @property
     def mode(self) -> str:
@@ -156,10 +169,35 @@ class SlackPlatform:
     async def _handle_message(self, event: dict[str, Any]) -> None:
         if self._me is None or self._on_event is None:
             raise PlatformError("Slack event before start")  # no ack: Slack redelivers
+        if event.get("type") in reactions.REACTION_EVENTS:
+            await self._handle_reaction(event)
+            return
         parsed = parse_message(event, self._me)
         if parsed is None:
             return
         await self._on_event(await to_agent_message(parsed, self._directory))
+
+    async def _handle_reaction(self, event: dict[str, Any]) -> None:
+        """An agent's reaction, for the relay to send on (``bot.mirror``). Anyone who can
+        see a public channel can react, so membership is looked up as for buttons."""
+        assert self._me is not None and self._on_event is not None
+        parsed = reactions.parse_reaction(event, self._channel)
+        if parsed is None:
+            return
+        user = parsed.user_id
+        await self._on_event(
+            AgentReaction(
+                reaction_id=parsed.reaction_id,
+                target_id=parsed.target_id,
+                emoji=reactions.emoji_for(parsed.name),
+                name=f":{parsed.name}:",
+                removed=parsed.removed,
+                author_id=user,
+                author_name=await self._directory.name(user),
+                author_is_self=user == self._me.user_id,
+                author_is_member=await self._members.contains(user),
+            )
+        )
 
     async def _handle_action(self, body: dict[str, Any]) -> str | None:
         """A button press, for the relay to judge; its answer goes to the presser only."""
@@ -219,6 +257,56 @@ class SlackPlatform:
         return await self._post(
             thread_id, key, text=_clip(blocks.escape(text)), thread_ts=thread_id
         )
+
+    async def post_file(
+        self, thread_id: ThreadId, file: ChatFile, *, key: str, journal: UploadJournal
+    ) -> ChatMessageId:
+        """Files v2 into the thread (``adapters.slack.files``); the journal, not the key,
+        keeps a retry from sharing the file twice."""
+        return await self._uploads.post(thread_id, file, journal)
+
+    # -- mirroring (``bot.mirror``) -----------------------------------------------------------
+
+    async def post_reply(
+        self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
+    ) -> ChatMessageId:
+        """Slack threads have no quote replies (``quote_replies`` is off: the relay quotes
+        the first line in the text); a plain post."""
+        return await self.post(thread_id, text, key=key)
+
+    async def react(self, chat_id: ChatMessageId, emoji: str, *, key: str) -> StatusRef | None:
+        """None for an emoji without a known name, one Slack refuses, or one a status mark
+        uses (removing the customer's reaction later would take the mark)."""
+        name = reactions.name_for(emoji)
+        if name is None or name in blocks.STATUS_EMOJI.values():
+            return None
+        try:
+            await self._reaction("add", chat_id, name)
+        except PlatformError as exc:
+            if exc.code != "invalid_name":
+                raise
+            return None
+        return StatusRef(name)
+
+    async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
+        await self._reaction("remove", chat_id, ref)
+
+    async def replace(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> None:
+        await self._api(
+            "chat.update",
+            self._client.chat_update(
+                channel=self._channel, ts=chat_id, text=_clip(blocks.escape(text))
+            ),
+        )
+
+    async def retract(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> ChatMessageId:
+        """``chat.update``: Slack shows no earlier versions of an edited message."""
+        await self.replace(thread_id, chat_id, text, key=key)
+        return chat_id
 
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         """In the thread; without one in the alerts channel (``[alerts] room``), else at the

@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from adapters.whatsapp import signature
+from adapters.whatsapp import signature, templates
 from adapters.whatsapp.errors import error_from_response, unreachable_as
+from adapters.whatsapp.media import CloudMediaIn
 from adapters.whatsapp.parse import parse_webhook
-from bot.domain import OutboundText, WebhookBatch
+from adapters.whatsapp.upload import CloudMediaOut
+from bot.domain import OutboundButtons, OutboundReaction, OutboundText, WebhookBatch
 from bot.errors import ProviderError
 from bot.ids import ProviderMessageId, WaId
+from bot.templates.model import MessageTemplate, TemplateMessage
 
 MAX_TEXT = 4096
 
 
-@dataclass(frozen=True)
-class DownloadedMedia:
-    content: bytes
-    mime_type: str
+def _message(to: WaId, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": kind,
+        kind: content,
+    }
 
 
 class CloudWhatsApp:
@@ -43,11 +49,13 @@ class CloudWhatsApp:
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
         numbers: Collection[str] = (),
+        waba_id: str = "",
     ) -> None:
         """``numbers``: every business number whose webhooks this app takes (all configured
         ones share the app's webhook URL); ``phone_number_id`` alone when empty."""
         self._base = api_base.rstrip("/")
         self._phone_number_id = phone_number_id
+        self._waba_id = waba_id
         self._numbers = frozenset(numbers or (phone_number_id,))
         self._app_secret = app_secret.encode()
         self._verify_token = verify_token
@@ -74,9 +82,12 @@ class CloudWhatsApp:
     # -- outbound ----------------------------------------------------------------------------
 
     async def _post(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        return await self._request("POST", path, **kwargs)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         with unreachable_as("WhatsApp API unreachable"):
-            response = await self._client.post(
-                f"{self._base}/{path}", headers=self._headers, **kwargs
+            response = await self._client.request(
+                method, f"{self._base}/{path}", headers=self._headers, **kwargs
             )
         if response.status_code >= 400:
             raise error_from_response(response)
@@ -94,15 +105,54 @@ class CloudWhatsApp:
                 retryable=False,
                 code=100,
             )
-        payload: dict[str, Any] = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": "text",
-            "text": {"body": message.text, "preview_url": False},
-        }
+        payload = _message(to, "text", {"body": message.text, "preview_url": False})
         if message.reply_to:
             payload["context"] = {"message_id": message.reply_to}
+        return await self._send(payload)
+
+    async def send_reaction(self, to: WaId, reaction: OutboundReaction) -> ProviderMessageId:
+        """React to one of the customer's messages; an empty emoji removes the reaction."""
+        reacted = {"message_id": reaction.message_id, "emoji": reaction.emoji}
+        return await self._send(_message(to, "reaction", reacted))
+
+    async def send_buttons(self, to: WaId, message: OutboundButtons) -> ProviderMessageId:
+        """A question with reply buttons (``option-1`` …); a tap comes back as a
+        ``button_reply`` with the option's title."""
+        buttons = [
+            {"type": "reply", "reply": {"id": f"option-{index}", "title": title}}
+            for index, title in enumerate(message.options, 1)
+        ]
+        interactive = {
+            "type": "button",
+            "body": {"text": message.text},
+            "action": {"buttons": buttons},
+        }
+        return await self._send(_message(to, "interactive", interactive))
+
+    async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId:
+        """An approved template (§8), e.g. after the 24-hour window closed."""
+        return await self._send(_message(to, "template", templates.template_object(message)))
+
+    async def message_templates(self) -> list[MessageTemplate]:
+        """Every template of the WhatsApp Business Account (``[whatsapp] waba_id``), all
+        pages, whatever their status: the catalogue keeps paused ones to explain them."""
+        if not self._waba_id:
+            raise ProviderError("whatsapp.waba_id is not set", retryable=False)
+        found: list[MessageTemplate] = []
+        params = {"fields": templates.CATALOGUE_FIELDS, "limit": str(templates.PAGE_SIZE)}
+        for _ in range(templates.MAX_PAGES):
+            page = await self._request("GET", f"{self._waba_id}/message_templates", params=params)
+            for raw in page.get("data") or []:
+                template = templates.from_graph(raw)
+                if template is not None:
+                    found.append(template)
+            after = templates.next_cursor(page)
+            if after is None:
+                break
+            params = {**params, "after": after}
+        return found
+
+    async def _send(self, payload: dict[str, Any]) -> ProviderMessageId:
         body = await self._post(f"{self._phone_number_id}/messages", json=payload)
         try:
             return ProviderMessageId(str(body["messages"][0]["id"]))
@@ -119,32 +169,12 @@ class CloudWhatsApp:
             },
         )
 
-    async def download_media(self, media_id: str) -> DownloadedMedia:
-        """Resolve the short-lived URL, then fetch it with the same Bearer token."""
-        try:
-            with unreachable_as("media download failed"):
-                meta = await self._client.get(f"{self._base}/{media_id}", headers=self._headers)
-                if meta.status_code >= 400:
-                    raise error_from_response(meta)
-                info = meta.json()
-                data = await self._client.get(
-                    str(info["url"]), headers=self._headers, follow_redirects=True
-                )
-        except (KeyError, ValueError) as exc:
-            raise ProviderError("media lookup answered without a url", retryable=False) from exc
-        if data.status_code >= 400:
-            raise error_from_response(data)
-        return DownloadedMedia(
-            content=data.content, mime_type=str(info.get("mime_type") or "application/octet-stream")
-        )
+    @property
+    def media_in(self) -> CloudMediaIn:
+        """Lookup and streamed download of customers' media (``adapters.whatsapp.media``)."""
+        return CloudMediaIn(self._client, self._base, self._headers)
 
-    async def upload_media(self, content: bytes, *, mime_type: str, filename: str) -> str:
-        body = await self._post(
-            f"{self._phone_number_id}/media",
-            data={"messaging_product": "whatsapp", "type": mime_type},
-            files={"file": (filename, content, mime_type)},
-        )
-        try:
-            return str(body["id"])
-        except KeyError as exc:
-            raise ProviderError("upload answered without an id", retryable=False) from exc
+    @property
+    def media_out(self) -> CloudMediaOut:
+        """Uploads and media sends for agents' files (``adapters.whatsapp.upload``)."""
+        return CloudMediaOut(self._post, self._phone_number_id)

@@ -32,8 +32,9 @@ BY_CODE: dict[int, type[ProviderError]] = {
 """Graph error codes → the exception the job worker acts on. The code decides; the HTTP
 status only where Meta sent no known code (``BY_STATUS``)."""
 BY_STATUS: dict[int, type[ProviderError]] = {401: TokenInvalid, 429: RateLimited}
-RETRYABLE_CODES = frozenset({1, 2, 131000, 131016, 131057})
-"""Codes that are no class of their own but worth another attempt (temporary errors)."""
+RETRYABLE_CODES = frozenset({1, 2, 131000, 131016, 131052, 131057})
+"""Codes that are no class of their own but worth another attempt (temporary errors;
+131052, Meta failing to fetch a customer's media, may clear up too)."""
 _PAIR_LIMIT_SECONDS = 16.0
 """Pair rate limit (131056) without ``Retry-After``: Meta recommends 4^X seconds; start
 with a pause worth waiting for."""

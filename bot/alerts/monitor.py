@@ -18,11 +18,13 @@ from bot.ids import ChatMessageId, StatusRef, ThreadId
 from bot.ports import (
     AgentEventHandler,
     Capabilities,
+    ChatFile,
     ChatPlatform,
     PostRef,
     PrivateRef,
     Removal,
     ThreadRoot,
+    UploadJournal,
 )
 
 KIND = "chat_unreachable"
@@ -105,10 +107,15 @@ class MonitoredChat:
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         return await self._watch(self._inner.alert(text, thread_id=thread_id, key=key))
 
+    async def private_room(self, user_id: str, *, key: str) -> str:
+        return await self._watch(self._inner.private_room(user_id, key=key))
+
     async def show_privately(
-        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+        self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
     ) -> PrivateRef | None:
-        return await self._watch(self._inner.show_privately(thread_id, user_id, text, key=key))
+        return await self._watch(
+            self._inner.show_privately(thread_id, user_id, text, room_id=room_id, key=key)
+        )
 
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
         await self._watch(self._inner.withdraw(ref, key=key))
@@ -118,3 +125,31 @@ class MonitoredChat:
 
     async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
         return await self._watch(self._inner.remove_posts(posts, reason=reason, key=key))
+
+    async def post_reply(
+        self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
+    ) -> ChatMessageId:
+        return await self._watch(
+            self._inner.post_reply(thread_id, text, reply_to=reply_to, key=key)
+        )
+
+    async def react(self, chat_id: ChatMessageId, emoji: str, *, key: str) -> StatusRef | None:
+        return await self._watch(self._inner.react(chat_id, emoji, key=key))
+
+    async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
+        await self._watch(self._inner.unreact(chat_id, ref, key=key))
+
+    async def replace(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> None:
+        await self._watch(self._inner.replace(thread_id, chat_id, text, key=key))
+
+    async def retract(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> ChatMessageId:
+        return await self._watch(self._inner.retract(thread_id, chat_id, text, key=key))
+
+    async def post_file(
+        self, thread_id: ThreadId, file: ChatFile, *, key: str, journal: UploadJournal
+    ) -> ChatMessageId:
+        return await self._watch(self._inner.post_file(thread_id, file, key=key, journal=journal))

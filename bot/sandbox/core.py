@@ -26,6 +26,7 @@ from bot.sandbox.faults import Faults
 from bot.sandbox.graph import (
     ReadRequest,
     SubscribedApp,
+    download_error,
     invalid_token,
     invalid_value,
     missing_param,
@@ -224,6 +225,8 @@ class Sandbox:
             phone_number_id is not None and phone_number_id != self.business.phone_number_id
         ):
             raise unknown_object(media_id, "get")
+        if item.failing:
+            raise download_error("Unable to download the media sent by the user.")
         return {
             "messaging_product": "whatsapp",
             "url": self.media.url_for(item, self.base_url),

@@ -145,7 +145,10 @@ def _stored_media(kind: str, spec: JSON, ctx: BuildContext) -> MediaItem:
     filename = _opt_str(spec, "filename")
     if filename is None and kind == "document":
         filename = "document" + (mimetypes.guess_extension(mime.split(";")[0]) or "")
-    return ctx.media.add(content, mime, filename=filename, inbound=True)
+    failing = spec.get("download_fails", False)
+    if not isinstance(failing, bool):
+        raise DriverRequestError("download_fails: must be true or false")
+    return ctx.media.add(content, mime, filename=filename, inbound=True, failing=failing)
 
 
 def _media(kind: str, spec: JSON, ctx: BuildContext) -> JSON:

@@ -88,6 +88,11 @@ def invalid_value(details: str) -> GraphError:
     return GraphError(400, 131009, "(#131009) Parameter value is not valid", details=details)
 
 
+def download_error(details: str) -> GraphError:
+    """131052: Meta could not fetch what the user sent (fact sheet §8: retry may help)."""
+    return GraphError(400, 131052, "(#131052) Media download error", details=details)
+
+
 def upload_error(details: str) -> GraphError:
     return GraphError(400, 131053, "(#131053) Media upload error", details=details)
 

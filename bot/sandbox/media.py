@@ -37,6 +37,8 @@ class MediaItem:
     mime_type: str
     filename: str | None
     expires_at: float
+    failing: bool = False
+    """A customer's media Meta could not fetch from their phone: lookups answer 131052."""
 
     @property
     def sha256_hex(self) -> str:
@@ -65,10 +67,17 @@ class MediaStore:
         self._url_key = secrets.token_bytes(32)
 
     def add(
-        self, content: bytes, mime_type: str, *, filename: str | None = None, inbound: bool = False
+        self,
+        content: bytes,
+        mime_type: str,
+        *,
+        filename: str | None = None,
+        inbound: bool = False,
+        failing: bool = False,
     ) -> MediaItem:
         ttl = INBOUND_TTL_SECONDS if inbound else UPLOAD_TTL_SECONDS
-        item = MediaItem(new_media_id(), content, mime_type, filename, self._clock.now() + ttl)
+        expires = self._clock.now() + ttl
+        item = MediaItem(new_media_id(), content, mime_type, filename, expires, failing)
         self._items[item.media_id] = item
         return item
 
@@ -103,6 +112,6 @@ class MediaStore:
         if not ext.isdigit() or int(ext) <= self._clock.now():
             raise MediaUrlError("media URL expired; fetch a new one with GET /{media-id}")
         item = self.get(mid)
-        if item is None:
+        if item is None or item.failing:
             raise MediaUrlError("media no longer exists")
         return item

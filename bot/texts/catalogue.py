@@ -99,6 +99,23 @@ class Texts:
     reveal_no_number: str
     """To the customer, when ``privacy.stop_confirmation`` is empty (addressed with "Sie")."""
 
+    # -- mirroring (bot.mirror): reactions, replies, edits, deletes, buttons -------------------
+    reacted_to: str
+    """A reaction the chat cannot show on the post itself; ``{quote}`` starts the post."""
+    edited_post: str
+    deleted_post: str
+    call_permission_accepted: str
+    call_permission_permanent: str
+    call_permission_declined: str
+    referral: str
+    """The ad a customer came from: ``{ad}`` is its headline and link, numbers masked."""
+    business_echo: str
+    """A message the business sent from the WhatsApp Business app on the same number."""
+    buttons_usage: str
+    buttons_too_long: str
+    reaction_not_sent: str
+    """An agent's reaction that cannot reach WhatsApp (``{name}``: as the chat calls it)."""
+
     # -- failed sends (bot.explain) -----------------------------------------------------------
     failure_window_closed: str
     failure_not_on_whatsapp: str
@@ -176,3 +193,68 @@ class Texts:
     outage_over: str
     chat_unreachable: str
     chat_reachable: str
+
+    # -- agents' files (bot.media.outbound) ---------------------------------------------------
+    failure_file: str
+    """A file that did not go; ``{reason}`` is one of the ``file_*`` texts below or
+    WhatsApp's own words."""
+    file_type_refused: str
+    file_too_large: str
+    file_unreadable: str
+    file_unavailable: str
+    files_not_set_up: str
+
+    # -- customers' files (bot.media.inbound) -------------------------------------------------
+    media_not_shown: str
+    """A customer's file that is not shown in the thread: ``{name}`` (masked), ``{mime}``,
+    ``{size}``; ``{reason}`` is one of the ``media_*`` texts below."""
+    media_type_refused: str
+    media_too_large: str
+    """``{limit}``: the most this type may have (``[media] max_bytes``)."""
+    media_unreadable: str
+    media_unavailable: str
+    media_size_unknown: str
+
+    # -- templates and the 24-hour window (bot.templates) -------------------------------------
+    root_window_closed: str
+    """The 24-hour window closed at ``{closes}`` (``dd.mm. HH:MM``) in ``{zone}``."""
+    window_closed_reply: str
+    """A free-form reply refused: the window closed at ``{closes}``; ``{suggestion}`` is one
+    of the two ``window_suggest_*`` texts."""
+    window_suggest_template: str
+    """``{command}`` is the configured re-engagement template as a ``!template`` line."""
+    window_suggest_list: str
+    templates_none: str
+    templates_stale: str
+    templates_header: str
+    templates_entry: str
+    """``{name}``, ``{language}``, ``{category}``, ``{count}`` parameters, ``{preview}``."""
+    templates_not_sendable: str
+    templates_usage: str
+    template_unknown: str
+    template_language_unknown: str
+    """``{languages}``: the languages the template exists in."""
+    template_language_choose: str
+    template_parameter_count: str
+    """``{expected}`` parameters wanted, ``{given}`` given."""
+    template_parameter_format: str
+    """``{index}``: which parameter (1-based)."""
+    template_parameter_long: str
+    template_unsendable: str
+    template_objected: str
+    template_preview: str
+    """The template as the customer will read it (masked), by ``{author}``."""
+    failure_template_parameters: str
+    failure_template_missing: str
+    failure_template_format: str
+    failure_template_paused: str
+    failure_template_disabled: str
+    failure_marketing_opt_out: str
+    button_send_template: str
+    template_modal_title: str
+    """Slack: at most 24 characters."""
+    template_modal_submit: str
+    template_modal_choice: str
+    template_modal_parameter: str
+    """``{index}``: the parameter's number."""
+    template_modal_empty: str

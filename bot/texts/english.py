@@ -49,6 +49,8 @@ ENGLISH = Texts(
         "• !case — show the linked case; !case <id> links an existing case\n"
         "• !hold <reason> — legal hold: retention keeps this conversation; !release ends it\n"
         "• !reveal <reason> — the full number, shown to you alone (if you may; audited)\n"
+        "• !templates — approved templates; !template <name> [<language>] <p1> | <p2> sends "
+        "one (also after the 24-hour window)\n"
         "• !help — this help\n"
         "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed."
     ),
@@ -116,10 +118,29 @@ ENGLISH = Texts(
         "You will receive no more automatic messages from us. When you write to us, we will "
         "still answer. Write {start} to undo this."
     ),
+    reacted_to="Customer reacted {emoji} to: {quote}",
+    edited_post="{text} ✏️ (edited)",
+    deleted_post="🗑 The customer deleted this message",
+    call_permission_accepted="📞 Call permission: accepted",
+    call_permission_permanent="📞 Call permission: accepted (permanently)",
+    call_permission_declined="📞 Call permission: declined",
+    referral="📣 Came from an ad: {ad}",
+    business_echo="📱 Sent from the WhatsApp Business app: {text}",
+    buttons_usage=(
+        "Usage: !buttons <question> | <option> | <option> [| <option>]: a question and 1 to 3 "
+        "different options, each at most 20 characters."
+    ),
+    buttons_too_long=(
+        "Option {index} has {length} characters; a WhatsApp button takes at most 20."
+    ),
+    reaction_not_sent=(
+        "Reaction {name} was not sent to the customer: WhatsApp takes emoji only, and this "
+        "one has no emoji Empfang knows."
+    ),
     failure_window_closed=(
         "❌ Not delivered: the 24-hour window is closed. The customer's last message was more "
-        "than 24 hours ago, and WhatsApp now only allows approved template messages. Ask the "
-        "customer to write again, or contact them through another channel."
+        "than 24 hours ago, and WhatsApp now only allows approved template messages: send one "
+        "with !template (!templates lists them), or wait for the customer to write again."
     ),
     failure_not_on_whatsapp=(
         "❌ Not delivered: this customer's number cannot receive WhatsApp messages (not on "
@@ -217,4 +238,114 @@ ENGLISH = Texts(
         "{platform} has been unreachable for more than {duration}; customer messages are queued."
     ),
     chat_reachable="{platform} is reachable again",
+    failure_file="❌ Not sent: {reason}",
+    file_type_refused=(
+        "«{name}» ({mime}, {size}) has a type that is not sent to customers. WhatsApp "
+        "takes JPEG and PNG pictures, MP4 and 3GPP videos, AAC, AMR, MP3, M4A and OGG audio, "
+        "and PDF, text and Office documents"
+    ),
+    file_too_large="«{name}» ({mime}) has {size}; at most {limit} can be sent for this type",
+    file_unreadable=(
+        "«{name}» says it is a picture ({mime}) but cannot be read as one, so its metadata "
+        "could not be removed"
+    ),
+    file_unavailable="«{name}» could not be fetched from the chat (deleted, or no access)",
+    files_not_set_up="Files cannot be sent to customers from this chat.",
+    media_not_shown="⚠️ The customer sent «{name}» ({mime}, {size}), not shown here: {reason}.",
+    media_type_refused="this type of file is not accepted (see [media] allowed_types)",
+    media_too_large="it is larger than the {limit} allowed for this type",
+    media_unreadable=(
+        "it says it is a picture but cannot be read as one, so its metadata (e.g. location) "
+        "could not be removed"
+    ),
+    media_unavailable=(
+        "it could not be fetched from WhatsApp (expired or failing download); the customer "
+        "can be asked to send it again"
+    ),
+    media_size_unknown="size unknown",
+    root_window_closed=(
+        "⌛ 24-hour window closed {closes} ({zone}): only approved templates reach the "
+        "customer (!templates)"
+    ),
+    window_closed_reply=(
+        "❌ Not sent: the customer's 24-hour window closed {closes}, and WhatsApp now accepts "
+        "only approved templates. {suggestion}"
+    ),
+    window_suggest_template="Re-engage with: {command}",
+    window_suggest_list=(
+        "!templates lists the approved templates; send one with !template <name> <parameters>."
+    ),
+    templates_none=(
+        "No approved templates are known. They are read from WhatsApp with whatsapp.waba_id "
+        "set; approve templates in WhatsApp Manager first."
+    ),
+    templates_stale=(
+        "⚠ The template list could not be read from WhatsApp just now; this is the last one read."
+    ),
+    templates_header="Approved templates:",
+    templates_entry="• {name} ({language}, {category}), {count} parameters:\n{preview}",
+    templates_not_sendable=(
+        "  (needs a media header or button parameter: cannot be sent from the chat)"
+    ),
+    templates_usage="Send one: !template <name> [<language>] <parameter 1> | <parameter 2> …",
+    template_unknown="No approved template «{name}»; nothing was sent. !templates lists them.",
+    template_language_unknown=(
+        "Template «{name}» has no language «{language}» (it has {languages}); nothing was sent."
+    ),
+    template_language_choose=(
+        "Template «{name}» exists in {languages}: name the language after the name; nothing "
+        "was sent."
+    ),
+    template_parameter_count=(
+        "Template «{name}» ({language}) takes {expected} parameters, {given} were given; "
+        "nothing was sent. Separate parameters with |."
+    ),
+    template_parameter_format=(
+        "Parameter {index} contains a line break, a tab or more than four spaces in a row, "
+        "which WhatsApp refuses in templates; nothing was sent."
+    ),
+    template_parameter_long=(
+        "Parameter {index} is longer than WhatsApp allows (1024 characters); nothing was sent."
+    ),
+    template_unsendable=(
+        "Template «{name}» needs a media header or a button parameter and cannot be sent from"
+        " the chat; nothing was sent."
+    ),
+    template_objected=(
+        "The customer objected to messages (STOP); no template is sent. They can lift it by "
+        "writing START."
+    ),
+    template_preview="📨 Template «{name}» ({language}) by {author}:\n{text}",
+    failure_template_parameters=(
+        "❌ Not delivered: WhatsApp says the number of template parameters does not match the "
+        "approved template (132000). !templates shows how many it takes."
+    ),
+    failure_template_missing=(
+        "❌ Not delivered: WhatsApp does not know this template in this language, or it is not"
+        " approved (132001). !templates reads the list again."
+    ),
+    failure_template_format=(
+        "❌ Not delivered: a template parameter has a format WhatsApp refuses (132012): no "
+        "line breaks, tabs or long runs of spaces, and the type the template expects."
+    ),
+    failure_template_paused=(
+        "❌ Not delivered: the template is paused by WhatsApp because of low quality ratings "
+        "(132015). Use another template, or wait until it is active again."
+    ),
+    failure_template_disabled=(
+        "❌ Not delivered: the template is disabled by WhatsApp (132016) and cannot be sent "
+        "any more. Use another template."
+    ),
+    failure_marketing_opt_out=(
+        "❌ Not delivered: the customer stopped marketing messages (131050). Only utility "
+        "templates or a reply after the customer writes reach them."
+    ),
+    button_send_template="Send template",
+    template_modal_title="Send template",
+    template_modal_submit="Send",
+    template_modal_choice="Template",
+    template_modal_parameter="Parameter {index}",
+    template_modal_empty=(
+        "No approved templates are known; !templates in the thread reads the list."
+    ),
 )

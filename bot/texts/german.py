@@ -58,6 +58,8 @@ GERMAN = Texts(
         "!release hebt sie auf\n"
         "• !reveal <Grund> — die vollständige Nummer, nur für die fragende Person sichtbar "
         "(wenn berechtigt; protokolliert)\n"
+        "• !templates — genehmigte Vorlagen; !template <Name> [<Sprache>] <P1> | <P2> sendet "
+        "eine (auch nach dem 24-Stunden-Fenster)\n"
         "• !help — diese Hilfe\n"
         "Markierungen an gesendeten Antworten: ⏳ in der Warteschlange, ✓ gesendet, "
         "✓✓ zugestellt, 👁 gelesen, ❌ fehlgeschlagen."
@@ -142,11 +144,30 @@ GERMAN = Texts(
         "Sie erhalten von uns keine automatischen Nachrichten mehr. Wenn Sie uns schreiben, "
         "antworten wir Ihnen weiterhin. Mit {start} machen Sie das rückgängig."
     ),
+    reacted_to="Kunde hat mit {emoji} reagiert auf: {quote}",
+    edited_post="{text} ✏️ (bearbeitet)",
+    deleted_post="🗑 Der Kunde hat diese Nachricht gelöscht",
+    call_permission_accepted="📞 Anruferlaubnis: erteilt",
+    call_permission_permanent="📞 Anruferlaubnis: dauerhaft erteilt",
+    call_permission_declined="📞 Anruferlaubnis: abgelehnt",
+    referral="📣 Kam über eine Anzeige: {ad}",
+    business_echo="📱 Aus der WhatsApp-Business-App gesendet: {text}",
+    buttons_usage=(
+        "Aufruf: !buttons <Frage> | <Option> | <Option> [| <Option>]: eine Frage und 1 bis 3 "
+        "verschiedene Optionen mit je höchstens 20 Zeichen."
+    ),
+    buttons_too_long=(
+        "Option {index} hat {length} Zeichen; ein WhatsApp-Button fasst höchstens 20."
+    ),
+    reaction_not_sent=(
+        "Reaktion {name} wurde nicht an den Kunden gesendet: WhatsApp nimmt nur Emojis, und "
+        "zu dieser kennt Empfang keines."
+    ),
     failure_window_closed=(
         "❌ Nicht zugestellt: Das 24-Stunden-Fenster ist geschlossen. Die letzte Nachricht des "
         "Kunden liegt mehr als 24 Stunden zurück, und WhatsApp erlaubt jetzt nur noch "
-        "genehmigte Vorlagen. Den Kunden bitten, erneut zu schreiben, oder über einen anderen "
-        "Kanal Kontakt aufnehmen."
+        "genehmigte Vorlagen: eine mit !template senden (!templates listet sie), oder warten, "
+        "bis der Kunde wieder schreibt."
     ),
     failure_not_on_whatsapp=(
         "❌ Nicht zugestellt: Diese Nummer kann keine WhatsApp-Nachrichten empfangen (nicht bei "
@@ -252,4 +273,121 @@ GERMAN = Texts(
         "der Warteschlange."
     ),
     chat_reachable="{platform} ist wieder erreichbar",
+    failure_file="❌ Nicht gesendet: {reason}",
+    file_type_refused=(
+        "«{name}» ({mime}, {size}) hat einen Typ, der nicht an Kunden geht. WhatsApp "
+        "nimmt JPEG- und PNG-Bilder, MP4- und 3GPP-Videos, AAC-, AMR-, MP3-, M4A- und "
+        "OGG-Audio sowie PDF-, Text- und Office-Dokumente"
+    ),
+    file_too_large=("«{name}» ({mime}) hat {size}; für diesen Typ sind höchstens {limit} möglich"),
+    file_unreadable=(
+        "«{name}» gibt sich als Bild aus ({mime}), lässt sich aber nicht als Bild lesen; "
+        "seine Metadaten konnten daher nicht entfernt werden"
+    ),
+    file_unavailable=(
+        "«{name}» konnte nicht aus dem Chat geladen werden (gelöscht oder kein Zugriff)"
+    ),
+    files_not_set_up="Dateien können aus diesem Chat nicht an Kunden gesendet werden.",
+    media_not_shown=(
+        "⚠️ Die Kundin oder der Kunde hat «{name}» gesendet ({mime}, {size}), hier nicht "
+        "gezeigt: {reason}."
+    ),
+    media_type_refused="Dateien dieses Typs werden nicht angenommen (siehe [media] allowed_types)",
+    media_too_large="die Datei ist größer als die für diesen Typ erlaubten {limit}",
+    media_unreadable=(
+        "die Datei gibt sich als Bild aus, lässt sich aber nicht als Bild lesen; ihre Metadaten "
+        "(z. B. der Aufnahmeort) konnten daher nicht entfernt werden"
+    ),
+    media_unavailable=(
+        "sie ließ sich nicht von WhatsApp laden (abgelaufen oder Download gescheitert); die "
+        "Datei kann erneut angefragt werden"
+    ),
+    media_size_unknown="Größe unbekannt",
+    root_window_closed=(
+        "⌛ 24-Stunden-Fenster seit {closes} ({zone}) geschlossen: nur genehmigte Vorlagen "
+        "erreichen den Kunden (!templates)"
+    ),
+    window_closed_reply=(
+        "❌ Nicht gesendet: Das 24-Stunden-Fenster des Kunden ist seit {closes} geschlossen, "
+        "WhatsApp nimmt jetzt nur genehmigte Vorlagen an. {suggestion}"
+    ),
+    window_suggest_template="Erneut ansprechen mit: {command}",
+    window_suggest_list=(
+        "!templates listet die genehmigten Vorlagen; senden mit !template <Name> <Parameter>."
+    ),
+    templates_none=(
+        "Keine genehmigten Vorlagen bekannt. Sie werden bei gesetztem whatsapp.waba_id von "
+        "WhatsApp gelesen; Vorlagen zuerst im WhatsApp Manager genehmigen lassen."
+    ),
+    templates_stale=(
+        "⚠ Die Vorlagenliste konnte gerade nicht von WhatsApp gelesen werden; dies ist die "
+        "zuletzt gelesene."
+    ),
+    templates_header="Genehmigte Vorlagen:",
+    templates_entry="• {name} ({language}, {category}), {count} Parameter:\n{preview}",
+    templates_not_sendable=(
+        "  (braucht einen Medien-Kopf oder Button-Parameter: aus dem Chat nicht sendbar)"
+    ),
+    templates_usage="Senden: !template <Name> [<Sprache>] <Parameter 1> | <Parameter 2> …",
+    template_unknown="Keine genehmigte Vorlage «{name}»; nichts gesendet. !templates listet sie.",
+    template_language_unknown=(
+        "Vorlage «{name}» gibt es nicht in «{language}» (nur in {languages}); nichts gesendet."
+    ),
+    template_language_choose=(
+        "Vorlage «{name}» gibt es in {languages}: die Sprache nach dem Namen angeben; nichts "
+        "gesendet."
+    ),
+    template_parameter_count=(
+        "Vorlage «{name}» ({language}) braucht {expected} Parameter, angegeben wurden "
+        "{given}; nichts gesendet. Parameter mit | trennen."
+    ),
+    template_parameter_format=(
+        "Parameter {index} enthält einen Zeilenumbruch, einen Tabulator oder mehr als vier "
+        "Leerzeichen hintereinander, was WhatsApp in Vorlagen ablehnt; nichts gesendet."
+    ),
+    template_parameter_long=(
+        "Parameter {index} ist länger, als WhatsApp erlaubt (1024 Zeichen); nichts gesendet."
+    ),
+    template_unsendable=(
+        "Vorlage «{name}» braucht einen Medien-Kopf oder einen Button-Parameter und ist aus "
+        "dem Chat nicht sendbar; nichts gesendet."
+    ),
+    template_objected=(
+        "Der Kunde hat Nachrichten widersprochen (STOP); es wird keine Vorlage gesendet. Mit "
+        "START kann er das aufheben."
+    ),
+    template_preview="📨 Vorlage «{name}» ({language}) von {author}:\n{text}",
+    failure_template_parameters=(
+        "❌ Nicht zugestellt: Laut WhatsApp passt die Zahl der Parameter nicht zur genehmigten"
+        " Vorlage (132000). !templates zeigt, wie viele sie braucht."
+    ),
+    failure_template_missing=(
+        "❌ Nicht zugestellt: WhatsApp kennt diese Vorlage in dieser Sprache nicht, oder sie "
+        "ist nicht genehmigt (132001). !templates liest die Liste neu."
+    ),
+    failure_template_format=(
+        "❌ Nicht zugestellt: Ein Vorlagen-Parameter hat ein Format, das WhatsApp ablehnt "
+        "(132012): keine Zeilenumbrüche, Tabulatoren oder langen Leerzeichenfolgen, und der "
+        "Typ, den die Vorlage erwartet."
+    ),
+    failure_template_paused=(
+        "❌ Nicht zugestellt: WhatsApp hat die Vorlage wegen schlechter Bewertungen pausiert "
+        "(132015). Eine andere Vorlage nehmen oder warten, bis sie wieder aktiv ist."
+    ),
+    failure_template_disabled=(
+        "❌ Nicht zugestellt: WhatsApp hat die Vorlage deaktiviert (132016); sie kann nicht "
+        "mehr gesendet werden. Eine andere Vorlage nehmen."
+    ),
+    failure_marketing_opt_out=(
+        "❌ Nicht zugestellt: Der Kunde hat Marketing-Nachrichten abbestellt (131050). Nur "
+        "Service-Vorlagen oder eine Antwort, nachdem er schreibt, erreichen ihn."
+    ),
+    button_send_template="Vorlage senden",
+    template_modal_title="Vorlage senden",
+    template_modal_submit="Senden",
+    template_modal_choice="Vorlage",
+    template_modal_parameter="Parameter {index}",
+    template_modal_empty=(
+        "Keine genehmigten Vorlagen bekannt; !templates im Thread liest die Liste."
+    ),
 )

@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.slack_files import FakeSlackFiles
 from tests.fakes.slack_wire import (
     JSON,
     MAX_TEXT_CHARS,
@@ -234,6 +235,8 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self.base_url = ""
+        self.files = FakeSlackFiles(self, token=BOT_TOKEN, team=TEAM_ID, bot_user=BOT_USER)
+        """Files v2 uploads, ``files.info`` and ``url_private`` (``tests.fakes.slack_files``)."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -242,6 +245,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self._link)
         app.router.add_get("/link", self._link)
+        self.files.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -413,6 +417,7 @@ class FakeSlack:
             "conversations.members": self._conversations_members,
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
+            **self.files.methods(),
         }
 
     def _auth_test(self, args: JSON) -> JSON:

@@ -92,6 +92,9 @@ METHOD_SCOPES: dict[str, tuple[str, str] | str | None] = {
     "conversations.history": ("channels:history", "groups:history"),
     "conversations.info": ("channels:read", "groups:read"),
     "conversations.members": ("channels:read", "groups:read"),
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "files.info": "files:read",
 }
 """Scope per method; a pair is (public channel, private channel)."""
 
@@ -200,6 +203,13 @@ STANDARD_EMOJI = frozenset(
         "negative_squared_cross_mark",
         "no_entry",
         "heavy_multiplication_x",
+        "heart",
+        "joy",
+        "open_mouth",
+        "cry",
+        "pray",
+        "tada",
+        "-1",
     }
 )
 """Names reactions.add accepts here; anything else is ``invalid_name`` (real Slack knows

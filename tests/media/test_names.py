@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot import render
+from bot.domain import InboundMessage, Media, MessageKind, Sender
+from bot.ids import ProviderMessageId, WaId
 from bot.media.names import mask_filename
 from bot.render import Masker
+from bot.texts import ENGLISH
 from tests.masking import NOTATIONS, leaked_digits
 from tests.numbers import THIRD_PARTY
 
@@ -52,3 +56,16 @@ def test_paths_and_control_characters_cannot_reach_a_file_system() -> None:
     assert mask_filename("a\nb\\c.txt", MASKER) == "a_b_c.txt"
     assert mask_filename("", MASKER) == "file"
     assert len(mask_filename("x" * 500 + ".pdf", MASKER)) == 200
+
+
+def test_the_customers_line_masks_the_file_name_the_same_way() -> None:
+    message = InboundMessage(
+        provider_id=ProviderMessageId("wamid.x"),
+        sender=Sender(wa_id=WaId("4917633445566")),
+        timestamp=1_700_000_000,
+        kind=MessageKind.DOCUMENT,
+        media=Media(media_id="1", filename="Rechnung_0176-12345678.pdf"),
+    )
+    line = render.inbound(message, MASKER, ENGLISH)
+    assert "Rechnung_" in line and ".pdf" in line
+    assert leaked_digits(line, THIRD_PARTY) is None
