@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.domain import RELATION_KINDS
 from bot.ids import ChatMessageId, ThreadId
 from bot.ports import ChatPlatform
 from bot.store import Tx
@@ -61,6 +62,8 @@ async def riders(
     for message_id in waiting:
         row = await tx.messages.get(message_id)
         if row is None or row.body is None or row.chat_id is not None:
+            break
+        if row.kind in RELATION_KINDS:  # shown on the post it refers to (bot.mirror)
             break
         if row.conversation_id is None:
             if job.attempts > 1 or size + len(row.body) > MAX_COMBINED_BODY_CHARS:

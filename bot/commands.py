@@ -6,7 +6,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 Intent = Literal[
-    "send", "note", "close", "help", "case", "hold", "release", "reveal", "ignore", "unknown"
+    "send",
+    "note",
+    "close",
+    "help",
+    "case",
+    "hold",
+    "release",
+    "reveal",
+    "ignore",
+    "unknown",
+    "buttons",
+    "templates",
+    "template",
 ]
 
 
@@ -43,4 +55,10 @@ def parse(text: str, *, reply_mode: str) -> Parsed:
         return Parsed("release")
     if word == "!reveal":
         return Parsed("reveal", rest)
+    if word == "!buttons":
+        return Parsed("buttons", rest)
+    if word == "!templates" or (word == "!template" and not rest):
+        return Parsed("templates")
+    if word == "!template":
+        return Parsed("template", rest)
     return Parsed("unknown", word)

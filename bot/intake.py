@@ -19,12 +19,14 @@ from bot.group_commit import GroupCommitter
 from bot.job_catalog import (
     CHAT_STATUS,
     CONTACT_ORDER_PREFIX,
+    RELAY_ECHO,
     RELAY_INBOUND,
     MessageJob,
     enqueue,
 )
 from bot.store import Store, Tx
 from bot.store.bulk import InboundRows, NewContact, create_intake_objects, store_inbound
+from bot.store.mirror import insert_echo
 
 _IDENTITY_CACHE = 50_000
 
@@ -70,7 +72,7 @@ def in_range(batch: WebhookBatch, received: float) -> WebhookBatch:
 
 def _bulk_only(batch: WebhookBatch) -> bool:
     """Only messages, all from senders known by number: the bulk statement can store it."""
-    return not (batch.statuses or batch.unsupported) and all(
+    return not (batch.statuses or batch.unsupported or batch.echoes) and all(
         m.sender.wa_id and not m.sender.user_id for m in batch.messages
     )
 
@@ -121,6 +123,7 @@ class Intake:
             async with self._store.transaction() as tx:
                 new |= await self._store_each(tx, [m for b in general for m in b.messages])
                 for batch in general:
+                    await self._store_echoes(tx, batch)
                     counts[id(batch)] = (
                         *await self._store_statuses(tx, batch),
                         *await self._store_unsupported(tx, batch),
@@ -207,6 +210,20 @@ class Intake:
                 job = MessageJob(message_id=changed.id, contact_id=changed.contact_id)
                 await enqueue(tx, CHAT_STATUS, job)
         return new, duplicates
+
+    async def _store_echoes(self, tx: Tx, batch: WebhookBatch) -> None:
+        """Messages sent from the WhatsApp Business app: stored as the business's, then
+        shown in the customer's thread (``relay.echo``)."""
+        now = tx.clock.now()
+        for echo in batch.echoes:
+            pseudonym, region = self._identity(echo.to, echo.to)
+            contact_id = await tx.contacts.upsert(
+                Sender(wa_id=echo.to), pseudonym=pseudonym, region=region, now=now
+            )
+            message_id = await insert_echo(tx.conn, contact_id, echo, now)
+            if message_id is not None:
+                job = MessageJob(message_id=message_id, contact_id=contact_id)
+                await enqueue(tx, RELAY_ECHO, job)
 
     async def _store_unsupported(self, tx: Tx, batch: WebhookBatch) -> tuple[int, int]:
         now = tx.clock.now()

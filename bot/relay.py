@@ -155,7 +155,7 @@ class Relay:
         self._objections = Objections(policy.privacy, policy.texts)
         self.reveals = Reveals(store, chat, policy.privacy, policy.texts, policy.timezone)
         """``!reveal``; its job handlers are bound in ``bot.wiring``."""
-        self.mirror = CustomerMirror(store, chat, policy.privacy, policy.texts, self._key)
+        self.mirror = CustomerMirror(store, chat, policy.privacy, policy.texts)
         """Customers' reactions, replies, edits and deletes shown in the thread."""
         self.reactions = AgentReactions(
             store, whatsapp, policy.texts, may_act=self._may_act, notify=self._enqueue_notice

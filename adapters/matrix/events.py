@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from adapters.matrix.attachments import agent_file
+from adapters.matrix.relations import quoted_event
 from bot.ids import ChatMessageId, ThreadId
 from bot.ports import AgentMessage
 
@@ -17,7 +19,8 @@ THREAD_REL_TYPES = frozenset({"m.thread", "io.element.thread"})
 REPLACE = "m.replace"
 DELIVERED_MSGTYPES = frozenset({"m.text", "m.notice"})
 """``m.emote`` is left out on purpose: "/me is off for lunch" describes the agent to the room;
-relaying it to a customer as a reply would be a surprise. Media are not relayed by this port."""
+relaying it to a customer as a reply would be a surprise. Files (``m.image``, ``m.file``, …)
+are read by ``adapters.matrix.attachments``."""
 
 BOT_MSGTYPE = "m.notice"
 """By convention bots post notices (and must not react to them), so a notice counts as bot
@@ -112,6 +115,9 @@ def to_agent_message(
         return None
     content = _dict(source.get("content"))
     parsed = message_text(content)
+    attached = agent_file(content) if edit_target(content) is None else None
+    if attached is not None:
+        parsed = (str(content.get("msgtype")), attached[1])
     event_id, sender = source.get("event_id"), source.get("sender")
     if parsed is None or not isinstance(event_id, str) or not isinstance(sender, str):
         return None
@@ -127,6 +133,8 @@ def to_agent_message(
         author_is_self=sender == own_user_id,
         author_is_member=author_is_member,
         edit_of=edit_of,
+        reply_to=None if edit_of else quoted_event(content),
+        files=(attached[0],) if attached is not None else (),
     )
 
 

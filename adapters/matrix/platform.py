@@ -90,8 +90,6 @@ class MatrixPlatform:
         self._threads = ThreadIndex()
         self._redacts_others = False
         """The bot holds the room's ``redact`` power level (read at start)."""
-        self._direct_rooms: dict[str, str] = {}
-        """Rooms :meth:`show_privately` created, by key: a retried job reuses its room."""
         self.timeline_limit = 50
         """Events per sync; a longer backlog is fetched page by page (see ``sync``)."""
 
@@ -447,39 +445,42 @@ class MatrixPlatform:
 
     # -- private texts ------------------------------------------------------------------------
 
+    async def private_room(self, user_id: str, *, key: str) -> str:
+        """A new invite-only direct room (``is_direct``, not federated) with ``user_id``
+        invited and nobody else."""
+        client = self._require_client("create direct room")
+        created = await errors.request(
+            "create direct room",
+            client.room_create(
+                visibility=RoomVisibility.private,
+                preset=RoomPreset.private_chat,
+                is_direct=True,
+                invite=[user_id],
+                federate=False,
+            ),
+            RoomCreateResponse,
+        )
+        return str(created.room_id)
+
     async def show_privately(
-        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+        self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
     ) -> PrivateRef:
-        """A new invite-only direct room (``is_direct``) with ``user_id`` invited, nobody
-        else, and ``text`` in it; the caller withdraws it with :meth:`withdraw`."""
-        client = self._require_client("show privately")
-        room_id = self._direct_rooms.get(key)
+        """``text`` in the direct room from :meth:`private_room`; the caller withdraws it
+        with :meth:`withdraw`."""
         if room_id is None:
-            created = await errors.request(
-                "create direct room",
-                client.room_create(
-                    visibility=RoomVisibility.private,
-                    preset=RoomPreset.private_chat,
-                    is_direct=True,
-                    invite=[user_id],
-                    federate=False,
-                ),
-                RoomCreateResponse,
-            )
-            room_id = self._direct_rooms[key] = str(created.room_id)
+            raise PlatformError("Matrix shows private texts in a direct room", retryable=False)
         event_id = await self._send(
             "show privately", "private", key, content.room_message(text), room_id=room_id
         )
         return PrivateRef(room_id=room_id, event_id=event_id)
 
     async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
-        """Redact the text, then leave the room (the invitee keeps an empty room)."""
+        """Redact every text the bot left in the room (``ref``'s and any copy a retried
+        job sent), then leave it (the invitee keeps an empty room)."""
         client = self._require_client("withdraw")
-        redact = client.room_redact(
-            ref.room_id, ref.event_id, tx_id=content.txn_id("withdraw", key)
+        await Redactor(client, ref.room_id, self.user_id, redacts_others=False).own_messages(
+            key=key
         )
-        await errors.request("withdraw", redact, RoomRedactResponse)
         left = await client.room_leave(ref.room_id)
         if not isinstance(left, RoomLeaveResponse):
             log.info("matrix: could not leave direct room (%s)", errors.errcode(left))
-        self._direct_rooms = {k: r for k, r in self._direct_rooms.items() if r != ref.room_id}

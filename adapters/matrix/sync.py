@@ -23,11 +23,11 @@ from typing import Any
 
 from nio import AsyncClient, MegolmEvent, RoomGetEventResponse, RoomMessagesResponse, SyncResponse
 
-from adapters.matrix import errors, events
+from adapters.matrix import errors, events, relations
 from adapters.matrix.state import StateFile
 from bot.errors import PlatformError
 from bot.ids import ThreadId
-from bot.ports import AgentEventHandler, AgentMessage
+from bot.ports import AgentEvent, AgentEventHandler, AgentMessage
 
 log = logging.getLogger("empfang.matrix")
 
@@ -37,6 +37,8 @@ BACKOFF_MAX = 10.0
 """Seconds between attempts while the homeserver is away; small, so service resumes soon
 after it is back (a failed connect to a stopped server costs next to nothing)."""
 GAP_FILL_MAX = 1_000
+GAP_TYPES = ["m.room.message", "m.room.encrypted", "m.reaction", "m.room.redaction"]
+"""What a sync gap is filled with: messages, and agents' reactions and their removal."""
 """Most events fetched to fill one gap; beyond that the oldest are skipped with a warning."""
 
 
@@ -189,7 +191,7 @@ class SyncLoop:
                     start=token,
                     end=since,
                     limit=100,
-                    message_filter={"types": ["m.room.message", "m.room.encrypted"]},
+                    message_filter={"types": GAP_TYPES},
                 )
             except Exception as exc:
                 log.warning("matrix: could not fill sync gap (%s)", type(exc).__name__)
@@ -213,14 +215,16 @@ class SyncLoop:
             message = await self._translate(event, room)
             if message is None:
                 continue
-            self._threads.remember(message.chat_id, message.thread_id)
+            if isinstance(message, AgentMessage):
+                self._threads.remember(message.chat_id, message.thread_id)
             try:
                 await self._on_event(message)
             except Exception as exc:
                 # Type and place only, never the exception's text: it may quote the message.
-                log.error("matrix: handler failed for event %s (%s)", message.chat_id, where(exc))
+                event_id = getattr(event, "event_id", "?")
+                log.error("matrix: handler failed for event %s (%s)", event_id, where(exc))
 
-    async def _translate(self, event: Any, room: Any) -> AgentMessage | None:
+    async def _translate(self, event: Any, room: Any) -> AgentEvent | None:
         source = getattr(event, "source", None)
         if not isinstance(source, dict):
             return None
@@ -243,6 +247,13 @@ class SyncLoop:
         timestamp = source.get("origin_server_ts")
         if isinstance(timestamp, int) and timestamp < self._cutoff_ms:
             return None
+        if source.get("type") in (relations.REACTION_EVENT, relations.REDACTION_EVENT):
+            return relations.to_agent_reaction(
+                source,
+                author_name=events.display_name(room, sender),
+                author_is_member=events.is_joined(room, sender),
+                own_user_id=self._client.user_id,
+            )
         edit_of = events.edit_target(content)
         return events.to_agent_message(
             source,

@@ -325,8 +325,12 @@ class SlackPlatform:
         )
         return ChatMessageId(str(posted["ts"]))
 
+    async def private_room(self, user_id: str, *, key: str) -> str:
+        """Slack shows private texts as ephemeral messages in the thread: no room."""
+        raise PlatformError("Slack has no private rooms; texts are ephemeral", retryable=False)
+
     async def show_privately(
-        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+        self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
     ) -> PrivateRef | None:
         """``chat.postEphemeral`` in the thread: only ``user_id`` sees it, Slack keeps no
         copy (it is gone when their client reloads), so there is nothing to withdraw. Not

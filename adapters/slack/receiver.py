@@ -119,7 +119,8 @@ class Receiver:
             logger=_sdk_logger(),
         )
         self.app.middleware(self._dedupe)
-        self.app.event("message")(self._message)
+        for event_type in ("message", "reaction_added", "reaction_removed"):
+            self.app.event(event_type)(self._message)
         self.app.action(re.compile(f"^({'|'.join(ACTIONS)})$"))(self._action)
         self._started = False
         self._busy = 0

@@ -143,6 +143,30 @@ def statuses_webhook(business: BusinessNumber, statuses: list[JSON]) -> JSON:
     return envelope(business, value)
 
 
+def message_echo(
+    business: BusinessNumber, *, to: str, wamid: str, timestamp: str, text: str
+) -> JSON:
+    """A text the business sent from the WhatsApp Business app on the same number."""
+    return {
+        "from": business.display_phone_number,
+        "to": to,
+        "id": wamid,
+        "timestamp": timestamp,
+        "type": "text",
+        "text": {"body": text},
+    }
+
+
+def message_echoes_webhook(business: BusinessNumber, echoes: list[JSON]) -> JSON:
+    """``field: smb_message_echoes`` (coexistence), as pywa's ``outgoing_message.json``."""
+    value: JSON = {
+        "messaging_product": "whatsapp",
+        "metadata": metadata(business),
+        "message_echoes": echoes,
+    }
+    return envelope(business, value, field="smb_message_echoes")
+
+
 # -- inbound messages ----------------------------------------------------------------------
 
 

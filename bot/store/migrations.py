@@ -210,6 +210,62 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE contacts ADD COLUMN objected_at REAL;
     """,
+    # mirroring (``bot.mirror``): the customer's reaction shown on a post (``ref`` is what
+    # removes it; NULL when it was shown as a line), agents' reactions on customer messages
+    # and the one WhatsApp shows, and what an agent's message carries beyond its text (the
+    # customer message it answers, reply buttons).
+    """
+    CREATE TABLE shown_reactions (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        emoji TEXT NOT NULL,
+        ref TEXT
+    );
+    CREATE TABLE agent_reactions (
+        reaction_id TEXT PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        emoji TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX agent_reactions_message ON agent_reactions(message_id, created_at);
+    CREATE TABLE sent_reactions (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        emoji TEXT NOT NULL
+    );
+    CREATE TABLE outbound_extras (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        reply_to INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        buttons TEXT
+    );
+    """,
+    # templates (``bot.templates``): the WABA's template catalogue as last read from Meta,
+    # and the template and parameters of each queued template send. Parameters are what
+    # an agent typed (names, order numbers): they are deleted once the send is done, and
+    # with the message; ``request`` is the chat event that asked, so a redelivery is known.
+    """
+    CREATE TABLE message_templates (
+        name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        status TEXT NOT NULL,
+        template TEXT NOT NULL,       -- bot.templates.model.MessageTemplate as JSON
+        PRIMARY KEY (name, language)
+    ) WITHOUT ROWID;
+    CREATE TABLE template_sends (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        request TEXT NOT NULL UNIQUE,
+        message TEXT                  -- bot.templates.model.TemplateMessage as JSON
+    );
+    """,    # private rooms (``bot.store.private_rooms``): where a Matrix reveal showed the number,
+    # by the key of the job that showed it, until its withdrawal cleared the room. In
+    # memory only, a reveal retried after a crash opened a second room that kept the number.
+    """
+    CREATE TABLE private_rooms (
+        key TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        created_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX private_rooms_room ON private_rooms(room_id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
