@@ -12,6 +12,8 @@ from pathlib import Path
 from aiohttp import web
 
 from adapters.cases import build_sinks
+from adapters.twilio import provider as twilio
+from adapters.twilio.provider import TwilioWhatsApp
 from adapters.whatsapp.cloud import CloudWhatsApp
 from bot.audit import record_start
 from bot.clock import Clock
@@ -25,14 +27,16 @@ from bot.metrics import Metrics
 from bot.ports import AgentFiles, ChatPlatform
 from bot.store import Store
 from bot.texts import texts_for
-from bot.web import Health, WebhookHandlers, build_web_app
+from bot.web import CLOUD_ROUTE, Health, WebhookHandlers, build_web_app
 from bot.wiring import RelayStack, wire_relay
 
 log = logging.getLogger("empfang")
 
 
-def build_whatsapp(settings: Settings) -> CloudWhatsApp:
+def build_whatsapp(settings: Settings) -> CloudWhatsApp | TwilioWhatsApp:
     wa = settings.whatsapp
+    if wa.provider == "twilio":
+        return twilio.from_settings(settings.twilio, settings.server.public_url)
     return CloudWhatsApp(
         api_base=wa.resolved_api_base(settings.sandbox),
         phone_number_id=wa.phone_number_id,
@@ -91,7 +95,7 @@ class Empfang:
         self.metrics = Metrics()
         self.store: Store | None = None
         self.relaying: RelayStack | None = None
-        self._whatsapp: CloudWhatsApp | None = None
+        self._whatsapp: CloudWhatsApp | TwilioWhatsApp | None = None
         self._server: HttpServer | None = None
         self.port: int | None = None
 
@@ -120,6 +124,7 @@ class Empfang:
             metrics=self.metrics,
             max_body_bytes=settings.server.max_body_bytes,
             watcher=self.relaying.oncall if self.relaying else None,
+            route=twilio.ROUTE if isinstance(self._whatsapp, TwilioWhatsApp) else CLOUD_ROUTE,
         )
         health = Health(self.store, self.metrics, provider_configured=True)
         self._server = HttpServer(settings.server)
@@ -134,7 +139,7 @@ class Empfang:
             await self.relaying.start()
         await self._server.start(app)
         self.port = self._server.port
-        log.info("listening on %s (webhook path /webhooks/whatsapp)", self.url)
+        log.info("listening on %s (webhook path %s)", self.url, webhooks.route.path)
 
     def _wire_relay(self, chat_routes: web.Application) -> RelayStack:
         assert self.store is not None and self._whatsapp is not None
@@ -159,7 +164,11 @@ class Empfang:
             post_latency=self.metrics.chat_post_seconds,
             files=sender,
             media_source=self._whatsapp.media_in,
-            templates=self._whatsapp if settings.whatsapp.waba_id else None,
+            templates=(
+                self._whatsapp
+                if isinstance(self._whatsapp, CloudWhatsApp) and settings.whatsapp.waba_id
+                else None
+            ),
         )
 
     async def stop(self, drain_seconds: float = 10.0) -> None:

@@ -17,16 +17,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.slack.attachments import agent_files
 from adapters.slack.blocks import ACTIONS
 from bot.ids import ChatMessageId, ThreadId
-from bot.ports import AgentAction, AgentMessage
+from bot.ports import AgentAction, AgentFile, AgentMessage
 
 log = logging.getLogger("empfang.slack")
 
-RELAYED_SUBTYPES = frozenset({None, "bot_message", "thread_broadcast"})
-"""Plain messages, classic bot posts (flagged as bots) and replies also sent to the
-channel. ``file_share`` is left out: the relay sends text only, and relaying a file's
-comment without the file would tell the customer less than the agent believes."""
+RELAYED_SUBTYPES = frozenset({None, "bot_message", "thread_broadcast", "file_share"})
+"""Plain messages, classic bot posts (flagged as bots), replies also sent to the channel,
+and files shared with a comment (``adapters.slack.attachments``)."""
 
 EDIT_SUBTYPE = "message_changed"
 _MARKUP = re.compile(r"<([^<>]*)>")
@@ -52,6 +52,7 @@ class ParsedMessage:
     author_is_bot: bool
     author_is_self: bool
     edit_of: ChatMessageId | None = None
+    files: tuple[AgentFile, ...] = ()
 
     def mentioned_users(self) -> list[str]:
         return [m[1:].split("|")[0] for m in _MARKUP.findall(self.raw_text) if m.startswith("@")]
@@ -80,7 +81,10 @@ def parse_message(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
     ts = _str(event.get("ts"))
     if ts is None:
         return None
-    return _build(event, me, chat_id=ChatMessageId(ts), thread_id=_thread_of(event))
+    parsed = _build(event, me, chat_id=ChatMessageId(ts), thread_id=_thread_of(event))
+    if subtype == "file_share" and not parsed.files:
+        return None  # a file_share without files: its comment alone would mislead
+    return parsed
 
 
 def _parse_edit(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
@@ -113,6 +117,7 @@ def _build(
         author_is_bot=bot_id is not None or message.get("subtype") == "bot_message",
         author_is_self=(user is not None and user == me.user_id) or bot_id == me.bot_id,
         edit_of=edit,
+        files=agent_files(message) if edit is None else (),
     )
 
 
@@ -227,6 +232,7 @@ async def to_agent_message(parsed: ParsedMessage, directory: Directory) -> Agent
         author_is_self=parsed.author_is_self,
         author_is_member=True,
         edit_of=parsed.edit_of,
+        files=parsed.files,
     )
 
 

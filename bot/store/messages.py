@@ -98,16 +98,19 @@ class Messages:
         body: str,
         author: str,
         now: float,
+        kind: str = "text",
     ) -> int | None:
         """Store an agent's reply once per chat message; None if seen before (redelivery).
 
-        ``chat_id`` is None for messages Empfang itself sends (notices, auto-replies)."""
+        ``chat_id`` is None for messages Empfang itself sends (notices, auto-replies) and
+        for an agent's second and later file of one chat message. ``kind`` is the
+        WhatsApp type of an agent's file (``body`` is then its caption)."""
         cur = await self._conn.execute(
             "INSERT INTO messages (direction, contact_id, conversation_id, chat_id, kind, body,"
             " author, status, status_rank, created_at)"
-            " VALUES ('out', ?, ?, ?, 'text', ?, ?, 'queued', 0, ?)"
+            " VALUES ('out', ?, ?, ?, ?, ?, ?, 'queued', 0, ?)"
             " ON CONFLICT (chat_id) DO NOTHING",
-            (contact_id, conversation_id, chat_id, body, author, now),
+            (contact_id, conversation_id, chat_id, kind, body, author, now),
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 

@@ -258,3 +258,5 @@ class Texts:
     template_modal_parameter: str
     """``{index}``: the parameter's number."""
     template_modal_empty: str
+    failure_twilio_auth: str
+    """Twilio refused the account's credentials (20003): ``twilio.auth_token`` to renew."""

@@ -51,8 +51,11 @@ ENGLISH = Texts(
         "• !reveal <reason> — the full number, shown to you alone (if you may; audited)\n"
         "• !templates — approved templates; !template <name> [<language>] <p1> | <p2> sends "
         "one (also after the 24-hour window)\n"
+        "• !buttons <question> | <option> | <option> — up to 3 reply buttons; the tap comes "
+        "back here\n"
         "• !help — this help\n"
-        "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed."
+        "Ticks on your message: ⏳ queued, ✓ sent, ✓✓ delivered, 👁 read, ❌ failed. "
+        "A reaction on a customer's line reaches them; so does a quote reply (Matrix)."
     ),
     refused_reply="⛔ {author} is not allowed to answer customers; nothing was sent.",
     refused_claim="⛔ {author} may not claim conversations.",
@@ -347,5 +350,10 @@ ENGLISH = Texts(
     template_modal_parameter="Parameter {index}",
     template_modal_empty=(
         "No approved templates are known; !templates in the thread reads the list."
+    ),
+    failure_twilio_auth=(
+        "❌ Not sent: Twilio refused the account's credentials. Please tell your Empfang "
+        "admin to check twilio.account_sid and twilio.auth_token; messages will not go out "
+        "until then."
     ),
 )

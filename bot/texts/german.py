@@ -60,9 +60,12 @@ GERMAN = Texts(
         "(wenn berechtigt; protokolliert)\n"
         "• !templates — genehmigte Vorlagen; !template <Name> [<Sprache>] <P1> | <P2> sendet "
         "eine (auch nach dem 24-Stunden-Fenster)\n"
+        "• !buttons <Frage> | <Option> | <Option> — bis zu 3 Antwort-Buttons; die Antwort "
+        "kommt hierher\n"
         "• !help — diese Hilfe\n"
         "Markierungen an gesendeten Antworten: ⏳ in der Warteschlange, ✓ gesendet, "
-        "✓✓ zugestellt, 👁 gelesen, ❌ fehlgeschlagen."
+        "✓✓ zugestellt, 👁 gelesen, ❌ fehlgeschlagen. Eine Reaktion auf eine Zeile des Kunden "
+        "erreicht ihn, ebenso eine Antwort mit Zitat (Matrix)."
     ),
     refused_reply=(
         "⛔ {author} ist nicht berechtigt, Kunden zu antworten; es wurde nichts gesendet."
@@ -389,5 +392,10 @@ GERMAN = Texts(
     template_modal_parameter="Parameter {index}",
     template_modal_empty=(
         "Keine genehmigten Vorlagen bekannt; !templates im Thread liest die Liste."
+    ),
+    failure_twilio_auth=(
+        "❌ Nicht gesendet: Twilio hat die Zugangsdaten des Kontos abgelehnt. Bitte der "
+        "Empfang-Administration Bescheid geben, dass twilio.account_sid und "
+        "twilio.auth_token geprüft werden müssen; bis dahin geht keine Nachricht hinaus."
     ),
 )
