@@ -8,7 +8,9 @@ never the number) written in the transaction that decides it, and the thread lea
 revealed it and why. The number goes out through the platform's private channel
 (``ChatPlatform.show_privately``: a Slack ephemeral message, a Matrix direct room) and is
 read from the contact only when the job runs, so it is never in the job queue; what the
-platform keeps is withdrawn by a delayed job after ``privacy.reveal_ttl``.
+platform keeps is withdrawn by a delayed job after ``privacy.reveal_ttl``. A Matrix direct
+room is kept in the store (``bot.store.private_rooms``) before the number goes into it, so
+an attempt retried after a crash uses the same room, and the withdrawal clears all of it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.ports import AgentMessage, ChatPlatform, PrivateRef
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
+from bot.store.private_rooms import PrivateRooms
 from bot.texts import Texts
 
 
@@ -100,8 +103,10 @@ class Reveals:
         text = self._texts.reveal_private.format(
             customer=contact.pseudonym, number=f"+{contact.wa_id}", reason=payload.reason
         )
+        key = self._key(f"reveal-{job.id}")
+        room_id = await self._room(payload.user_id, key)
         ref = await self._chat.show_privately(
-            conversation.thread_id, payload.user_id, text, key=self._key(f"reveal-{job.id}")
+            conversation.thread_id, payload.user_id, text, room_id=room_id, key=key
         )
         if ref is None:
             return
@@ -109,10 +114,26 @@ class Reveals:
         async with self._store.transaction() as tx:
             await enqueue(tx, CHAT_WITHDRAW, withdrawal, delay=self._ttl)
 
+    async def _room(self, user_id: str, key: str) -> str | None:
+        """The direct room of this reveal (``Capabilities.direct_rooms``): the one an earlier
+        attempt of the job made, from the store, or a new one, kept in the store before
+        the number is sent into it."""
+        if not self._chat.capabilities.direct_rooms:
+            return None
+        async with self._store.transaction() as tx:
+            room_id = await PrivateRooms(tx.conn).get(key)
+        if room_id is None:
+            room_id = await self._chat.private_room(user_id, key=key)
+            async with self._store.transaction() as tx:
+                await PrivateRooms(tx.conn).remember(key, room_id, now=tx.clock.now())
+        return room_id
+
     async def withdraw(self, job: Job, payload: WithdrawJob) -> None:
         """``chat.withdraw``: remove the revealed number once ``reveal_ttl`` is over."""
         ref = PrivateRef(room_id=payload.room_id, event_id=payload.event_id)
         await self._chat.withdraw(ref, key=self._key(f"withdraw-{job.id}"))
+        async with self._store.transaction() as tx:
+            await PrivateRooms(tx.conn).forget(ref.room_id)
 
     def _key(self, name: str) -> str:
         return f"{self._store.instance_id}:{name}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nio import AsyncClient, RoomGetEventResponse, RoomRedactResponse
+from nio import AsyncClient, RoomGetEventResponse, RoomMessagesResponse, RoomRedactResponse
 
 from adapters.matrix import content, errors
 from bot.ports import PostRef, Removal
@@ -80,6 +80,29 @@ class Redactor:
             else:
                 kept += 1
         return Removal(removed=removed, kept=kept)
+
+    async def own_messages(self, *, key: str) -> None:
+        """Redact every message the bot sent in the room, newest first, page by page: for
+        a small room (a direct room), where a retried job may have sent its text twice."""
+        start: str | None = None
+        while True:
+            try:
+                page = await self._client.room_messages(self._room_id, start=start, limit=100)
+            except Exception as exc:
+                raise errors.from_exception("read room", exc) from exc
+            if not isinstance(page, RoomMessagesResponse):
+                raise errors.from_response("read room", page)
+            for event in page.chunk:
+                source: Event = event.source
+                if (
+                    source.get("type") == "m.room.message"
+                    and source.get("sender") == self._user_id
+                    and source.get("content")
+                ):
+                    await self.redact(str(source.get("event_id")), key=key)
+            if not page.chunk or not page.end or page.end == start:
+                return
+            start = page.end
 
     async def _event(self, event_id: str) -> Event | None:
         """The event as the homeserver has it now; None when it does not know it."""

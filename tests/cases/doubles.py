@@ -87,8 +87,11 @@ class RecordingChat:
         self.alerts.append((text, thread_id, key))
         return ChatMessageId(f"alert-{next(_ids)}")
 
+    async def private_room(self, user_id: str, *, key: str) -> str:
+        raise AssertionError("not declared: Capabilities(direct_rooms=False)")
+
     async def show_privately(
-        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+        self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
     ) -> PrivateRef | None:
         raise AssertionError("not declared: Capabilities(ephemeral=False, direct_rooms=False)")
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 from typing import Any
+
+from PIL import Image
 
 from bot.sandbox import Sandbox
 from tests.numbers import CUSTOMER, THIRD_PARTY
@@ -30,3 +33,10 @@ def send_file(sandbox: Sandbox, kind: str, content: bytes, mime: str, **extra: A
 
 def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
+
+
+def sticker() -> bytes:
+    """A static WebP sticker, 64×64 like WhatsApp's (but smaller than 512×512)."""
+    out = io.BytesIO()
+    Image.new("RGBA", (64, 64), (0, 200, 0, 255)).save(out, format="WEBP")
+    return out.getvalue()

@@ -7,11 +7,9 @@ uploaded bytes, the names, the posts, and every request on the wire.
 
 from __future__ import annotations
 
-import io
 import logging
 
 import pytest
-from PIL import Image
 
 from tests.fakes.slack_files import StoredFile
 from tests.masking import leaked_digits
@@ -21,6 +19,7 @@ from tests.media.customer import (
     OGG,
     PDF,
     send_file,
+    sticker,
 )
 from tests.media.images import metadata_left, phone_photo, upright
 from tests.numbers import CUSTOMER, THIRD_PARTY
@@ -28,12 +27,6 @@ from tests.slack.conftest import StartStack
 from tests.slack.stack import SlackStack, leaks, wait_for
 
 CUSTOMER_PLUS = "+" + CUSTOMER
-
-
-def sticker() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", (64, 64), (0, 200, 0, 255)).save(out, format="WEBP")
-    return out.getvalue()
 
 
 async def files_in_thread(stack: SlackStack, thread: str, count: int) -> list[StoredFile]:

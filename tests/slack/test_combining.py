@@ -103,8 +103,11 @@ class Chat:
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
         return ChatMessageId("A")
 
+    async def private_room(self, user_id: str, *, key: str) -> str:
+        raise AssertionError("declares no direct_rooms: never called")
+
     async def show_privately(
-        self, thread_id: ThreadId, user_id: str, text: str, *, key: str
+        self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
     ) -> PrivateRef | None:
         return None  # declares neither ephemeral nor direct_rooms: never called
 
