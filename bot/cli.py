@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from bot.backup_cli import add_backup_parser, run_backup
 from bot.cases.cli import add_ledger_parser, run_ledger
@@ -96,7 +97,25 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     say = actions.add_parser("say", help="send a message as a customer")
     say.add_argument("--from", dest="sender", required=True, help="customer number, e.g. +49151…")
     say.add_argument("--name", default=None, help="the customer's WhatsApp profile name")
+    say.add_argument("--reply-to", default=None, help="wamid of the message this answers")
     say.add_argument("text", help="message text")
+    react = actions.add_parser("react", help="a customer reacts to a message (or takes it back)")
+    react.add_argument("--from", dest="sender", required=True, help="customer number")
+    react.add_argument("--message", default=None, help="wamid (default: the business's latest)")
+    react.add_argument("emoji", nargs="?", default="", help="the emoji; none removes it")
+    edit = actions.add_parser("edit", help="a customer edits one of their messages")
+    edit.add_argument("--from", dest="sender", required=True, help="customer number")
+    edit.add_argument("--message", required=True, help="wamid of the customer's message")
+    edit.add_argument("text", help="the new text")
+    delete = actions.add_parser("delete", help="a customer deletes one of their messages")
+    delete.add_argument("--from", dest="sender", required=True, help="customer number")
+    delete.add_argument("--message", required=True, help="wamid of the customer's message")
+    tap = actions.add_parser("tap", help="a customer taps a reply button by its title")
+    tap.add_argument("--from", dest="sender", required=True, help="customer number")
+    tap.add_argument("title", help="the button's title")
+    echo = actions.add_parser("business-app", help="the business writes from its Business app")
+    echo.add_argument("--to", dest="number", required=True, help="customer number")
+    echo.add_argument("text", help="message text")
     inbox = actions.add_parser("inbox", help="show what a customer received")
     inbox.add_argument("--to", dest="number", required=True, help="customer number")
     read = actions.add_parser("read", help="let a customer read what they received")
@@ -161,8 +180,11 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     settings = load_config(args.config)
     base_url = args.url or f"http://{settings.sandbox.host}:{settings.sandbox.port}"
-    if args.sandbox_command == "say":
+    if args.sandbox_command == "say" and args.reply_to is None:
         return asyncio.run(sandbox_cli.say(base_url, args.sender, args.text, args.name))
+    action = _customer_action(args)
+    if action is not None:
+        return asyncio.run(sandbox_cli.act(base_url, *action))
     if args.sandbox_command == "inbox":
         return asyncio.run(sandbox_cli.inbox(base_url, args.number))
     if args.sandbox_command == "read":
@@ -174,6 +196,32 @@ def _sandbox(args: argparse.Namespace) -> int:
     configure_logging(settings.logging.level, settings.logging.format)
     asyncio.run(sandbox_cli.serve(settings))
     return 0
+
+
+def _customer_action(
+    args: argparse.Namespace,
+) -> tuple[str, Callable[[Any], Awaitable[str]]] | None:
+    """What ``empfang sandbox react|edit|delete|tap|business-app|say --reply-to`` asks the
+    sandbox, as a description and a call on its client."""
+    command = args.sandbox_command
+    sender = getattr(args, "sender", None)
+    spec: dict[str, Any] = {"from": sender}
+    if command == "say":
+        spec.update(type="text", text=args.text, reply_to=args.reply_to, name=args.name)
+    elif command == "react":
+        spec.update(type="reaction", emoji=args.emoji, message_id=args.message)
+    elif command == "edit":
+        spec.update(type="edit", original_message_id=args.message, text=args.text)
+    elif command == "delete":
+        spec.update(type="revoke", original_message_id=args.message)
+    elif command == "tap":
+        return f"tapped {args.title!r}", lambda client: client.tap(sender, args.title)
+    elif command == "business-app":
+        return "sent from the Business app", lambda c: c.business_app_send(args.number, args.text)
+    else:
+        return None
+    sent = {key: value for key, value in spec.items() if value is not None}
+    return f"{command} sent", lambda client: client.send_message(sent)
 
 
 def _demo(args: argparse.Namespace) -> int:

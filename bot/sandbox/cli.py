@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -92,6 +93,18 @@ async def say(base_url: str, sender: str, text: str, name: str | None) -> int:
             return _fail(exc, sys.stderr)
     who = masked(wa_id_of(sender) or sender)
     print(f"{who} sent: {text!r} ({wamid})")
+    return 0
+
+
+async def act(base_url: str, what: str, call: Callable[[SandboxClient], Awaitable[str]]) -> int:
+    """One customer action (react, edit, delete, tap …); prints what happened and the
+    wamid it made. Exit code 0 or 1."""
+    async with SandboxClient(base_url) as client:
+        try:
+            wamid = await call(client)
+        except SandboxClientError as exc:
+            return _fail(exc, sys.stderr)
+    print(f"{what} ({wamid})")
     return 0
 
 

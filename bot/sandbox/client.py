@@ -85,6 +85,16 @@ class SandboxClient:
             spec["reply_to"] = reply_to
         return await self.send_message(spec)
 
+    async def tap(self, number: str, title: str) -> str:
+        """The customer taps the reply button ``title``; the wamid of their answer."""
+        answer = await self._call("POST", "/sandbox/tap", {"number": number, "title": title})
+        return str(answer["id"])
+
+    async def business_app_send(self, number: str, text: str) -> str:
+        """The business writes from the WhatsApp Business app on the same number."""
+        body = {"number": number, "text": text}
+        return str((await self._call("POST", "/sandbox/business-app", body))["id"])
+
     async def post_webhook(self, payload: JSON) -> None:
         """Deliver an arbitrary webhook body to the bot, signed, as-is."""
         await self._call("POST", "/sandbox/webhooks", payload)

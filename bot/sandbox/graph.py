@@ -16,6 +16,7 @@ from typing import Any
 
 import phonenumbers
 
+from bot.mirror.emoji import is_emoji
 from bot.sandbox.errors import GraphError
 from bot.sandbox.payloads import BusinessNumber
 
@@ -342,8 +343,11 @@ def _validate_content(kind: str, content: JSON) -> None:
         _validate_media(kind, content)
     elif kind == "reaction":
         _string(content, "message_id", "reaction")
-        if _string(content, "emoji", "reaction", required=False) is None:
+        emoji = _string(content, "emoji", "reaction", required=False)
+        if emoji is None:
             raise missing_param("reaction['emoji']")
+        if emoji and not is_emoji(emoji):  # "" removes; the code for other text UNVERIFIED
+            raise invalid_value("Param reaction['emoji'] must be an emoji or empty.")
     elif kind == "interactive":
         _validate_interactive(content)
     elif kind == "location":

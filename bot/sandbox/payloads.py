@@ -460,6 +460,14 @@ WINDOW_CLOSED_ERROR = status_error(
     "replied to this number.",
 )
 UNDELIVERABLE_ERROR = status_error(131026, "Message undeliverable", "Message Undeliverable.")
+REACTION_TARGET_ERROR = status_error(
+    131009,
+    "Parameter value is not valid",
+    "The message reacted to is more than 30 days old, is not in this conversation, was "
+    "deleted, or is a reaction itself.",
+)
+"""Meta's reaction page: such a reaction "will not be delivered" and the failure arrives as
+a status webhook with 131009 (the details wording is the sandbox's)."""
 
 
 def status(

@@ -26,6 +26,7 @@ from bot.sandbox.payloads import JSON, BusinessNumber
 log = logging.getLogger("bot.sandbox.phone")
 
 MARK_READ_MAX_AGE = 30 * 24 * 3600
+REACTION_MAX_AGE = 30 * 24 * 3600
 TYPING_SECONDS = 25
 DEFAULT_PROFILE_NAME = "Sandbox Customer"
 _RANK = {"sent": 1, "failed": 2, "delivered": 3, "read": 4}
@@ -186,6 +187,8 @@ class Phones:
             failure = p.UNDELIVERABLE_ERROR
         elif not request.is_template and not in_window:
             failure = p.WINDOW_CLOSED_ERROR
+        elif request.type == "reaction" and not self._may_react_to(customer, request):
+            failure = p.REACTION_TARGET_ERROR
         category = "utility" if request.is_template else "service"
         billable = request.is_template and not in_window
         outbound = Outbound(
@@ -206,6 +209,15 @@ class Phones:
         )
         self._background.spawn(self._pipeline(customer, outbound), "statuses")
         return outbound
+
+    def _may_react_to(self, customer: Customer, request: SendRequest) -> bool:
+        """A business reacts only to a message the customer sent it in the last 30 days."""
+        target = request.content.get("message_id")
+        now = self._clock.now()
+        return any(
+            wamid == target and now - received_at <= REACTION_MAX_AGE
+            for wamid, received_at in customer.inbound
+        )
 
     def _conversation(self, customer: Customer, category: str) -> Conversation:
         now = self._clock.now()
@@ -243,9 +255,11 @@ class Phones:
             outbound.pipeline_done = True
             return
         plan = ["sent"]
-        if self._rng.random() >= self._options.section.skip_delivered_probability:
+        # Meta: a reaction triggers only the ``sent`` webhook, never delivered or read.
+        reaction = outbound.request.type == "reaction"
+        if not reaction and self._rng.random() >= self._options.section.skip_delivered_probability:
             plan.append("delivered")
-        if self._options.auto_read or outbound.read_requested:
+        if not reaction and (self._options.auto_read or outbound.read_requested):
             plan.append("read")
         if self._options.section.reorder_deliveries:
             self._rng.shuffle(plan)

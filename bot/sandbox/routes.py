@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from bot.sandbox.core import Sandbox
+from bot.sandbox.customer_actions import business_app_sends, tap
 from bot.sandbox.errors import DriverRequestError, GraphError, MediaUrlError
 from bot.sandbox.graph import invalid_param
 from bot.sandbox.media import ATTACHMENTS_PATH, MAX_UPLOAD_BYTES
@@ -114,6 +115,13 @@ class GraphRoutes:
             return web.json_response(self.sandbox.unsubscribe_app(waba_id))
         return web.json_response(self.sandbox.list_subscribed_apps(waba_id))
 
+    async def message_templates(self, request: web.Request) -> web.Response:
+        self._authorize(request)
+        query = dict(request.query)
+        query.pop("access_token", None)
+        answer = self.sandbox.message_templates(request.match_info["waba_id"], query)
+        return web.json_response(answer)
+
     async def delete_media(self, request: web.Request) -> web.Response:
         self._authorize(request)
         return web.json_response(self.sandbox.delete_media(request.match_info["media_id"]))
@@ -144,6 +152,23 @@ class DriverRoutes:
 
     async def messages(self, request: web.Request) -> web.Response:
         wamid = self.sandbox.send_message(await _driver_json(request))
+        return web.json_response({"id": wamid})
+
+    async def tap(self, request: web.Request) -> web.Response:
+        """The customer taps a reply button by its title (``customer_actions.tap``)."""
+        body = await _driver_json(request)
+        title = body.get("title")
+        if not isinstance(title, str):
+            raise DriverRequestError("title: required, the button's title")
+        return web.json_response({"id": tap(self.sandbox, _number(request, body), title)})
+
+    async def business_app(self, request: web.Request) -> web.Response:
+        """The business answers from the WhatsApp Business app (an ``smb_message_echoes``)."""
+        body = await _driver_json(request)
+        text = body.get("text")
+        if not isinstance(text, str) or not text:
+            raise DriverRequestError("text: required, the message text")
+        wamid = business_app_sends(self.sandbox, _number(request, body), text)
         return web.json_response({"id": wamid})
 
     async def webhooks(self, request: web.Request) -> web.Response:
@@ -228,10 +253,13 @@ def build_app(sandbox: Sandbox) -> web.Application:
     add.add_delete(GRAPH + r"/{media_id:\d+}", graph.delete_media)
     for method in ("GET", "POST", "DELETE"):
         add.add_route(method, GRAPH + "/{waba_id}/subscribed_apps", graph.subscribed_apps)
+    add.add_get(GRAPH + "/{waba_id}/message_templates", graph.message_templates)
     add.add_get(ATTACHMENTS_PATH, graph.download)
     add.add_get("/sandbox", driver.info)
     add.add_post("/sandbox/messages", driver.messages)
     add.add_post("/sandbox/webhooks", driver.webhooks)
+    add.add_post("/sandbox/tap", driver.tap)
+    add.add_post("/sandbox/business-app", driver.business_app)
     # Each number route also exists without the number in the path, taking {"number": …} in
     # the body: URLs end up in access and client logs, bodies do not.
     add.add_get("/sandbox/inbox/{number}", driver.inbox)
