@@ -90,9 +90,11 @@ def thread_root(
         closes = datetime.fromtimestamp(
             conversation.last_customer_at + SERVICE_WINDOW_SECONDS, zone
         )
-        closed = now is not None and closes.timestamp() <= now
-        window = texts.root_window_closed if closed else texts.root_window
-        lines.append(window.format(closes=f"{closes:%d.%m. %H:%M}", zone=zone.key))
+        shown = f"{closes:%d.%m. %H:%M}"
+        if now is not None and closes.timestamp() <= now:
+            lines.append(texts.root_window_closed.format(closes=shown, zone=zone.key))
+        else:
+            lines.append(texts.root_window.format(closes=shown, zone=zone.key))
     if contact.objected_at is not None:  # bot.objection: agents must know before replying
         since = datetime.fromtimestamp(contact.objected_at, ZoneInfo(timezone))
         lines.append(texts.root_objected.format(since=f"{since:%d.%m. %H:%M}"))

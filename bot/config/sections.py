@@ -29,7 +29,8 @@ class StoreSection(Section):
 
 
 class WhatsAppSection(Section):
-    provider: Literal["cloud", "sandbox"] = "cloud"
+    provider: Literal["cloud", "sandbox", "twilio"] = "cloud"
+    """``twilio``: Twilio's WhatsApp API, configured in ``[twilio]`` (``bot.config.twilio``)."""
     phone_number_id: str = ""
     waba_id: str = ""
     access_token: SecretStr = SecretStr("")
@@ -37,6 +38,11 @@ class WhatsAppSection(Section):
     verify_token: SecretStr = SecretStr("")
     api_base: str = ""
     timeout_seconds: float = Field(default=10.0, gt=0)
+    reengage_template: str = ""
+    """The approved template a closed 24-hour window suggests (``name`` or ``name
+    language``); empty: the thread points to ``!templates``."""
+    templates_refresh: Duration = Field(default=3600.0, gt=0)
+    """How often the template catalogue is read from Meta (needs ``waba_id``)."""
 
     def resolved_api_base(self, sandbox: SandboxSection) -> str:
         """The Graph base URL incl. version; the sandbox's own URL when it is the provider."""
@@ -109,6 +115,10 @@ class PrivacySection(Section):
     reveal_ttl: Duration = Field(default=120.0, gt=0)
     """How long a revealed number stays in the Matrix direct room before it is redacted."""
     reveal_per_day: int = Field(default=5, ge=1)
+    sign_replies: Literal["none", "first_name", "team"] = "none"
+    """Sign agents' replies to customers: ``first_name`` adds ``– Anna`` (``– Anna,
+    <team_name>`` with a team name), ``team`` adds ``– <team_name>`` only."""
+    team_name: str = ""
 
     @model_validator(mode="after")
     def _keywords_distinct(self) -> PrivacySection:
@@ -117,6 +127,12 @@ class PrivacySection(Section):
         }
         if both:
             raise ValueError(f"stop_keywords and start_keywords share {sorted(both)}")
+        return self
+
+    @model_validator(mode="after")
+    def _team_signature_named(self) -> PrivacySection:
+        if self.sign_replies == "team" and not self.team_name.strip():
+            raise ValueError('sign_replies = "team" needs team_name')
         return self
 
 

@@ -40,6 +40,7 @@ from bot.sandbox.media import MediaItem, MediaStore, check_upload
 from bot.sandbox.options import Options, SandboxClock
 from bot.sandbox.payloads import JSON, BusinessNumber
 from bot.sandbox.phone import DEFAULT_PROFILE_NAME, Phones, masked
+from bot.sandbox.templates import SandboxTemplates
 
 log = logging.getLogger("bot.sandbox")
 
@@ -120,6 +121,7 @@ class Sandbox:
         )
         self._throttle = Throttle(self.clock, self.options.section)
         self.faults = Faults(self.clock)
+        self.templates = SandboxTemplates()
         self.subscribed_apps = [SANDBOX_APP]
 
     @property
@@ -157,6 +159,8 @@ class Sandbox:
             return {"success": True}
         if request.media_id is not None and self.media.get(request.media_id) is None:
             raise invalid_value(f"Param {request.type}['id'] is not a valid media id")
+        if request.is_template:
+            self.templates.check_send(request.body)
         self._throttle.acquire(request.wa_id, retry_after_header=self.options.retry_after_header)
         outbound = self.phones.accept(request)
         message: JSON = {"id": outbound.wamid}
@@ -199,6 +203,11 @@ class Sandbox:
     def _check_waba(self, waba_id: str, method: str) -> None:
         if waba_id != self.business.waba_id:
             raise unknown_object(waba_id, method)
+
+    def message_templates(self, waba_id: str, query: dict[str, str]) -> JSON:
+        """``GET /{waba_id}/message_templates``: one page of the template catalogue."""
+        self._check_waba(waba_id, "get")
+        return self.templates.page(query, f"{self.graph_url}/{waba_id}/message_templates")
 
     def list_subscribed_apps(self, waba_id: str) -> JSON:
         """``GET /{waba_id}/subscribed_apps``."""
@@ -342,6 +351,7 @@ class Sandbox:
         """Forget customers, media, deliveries and an outage; cancel pending work. Knobs stay."""
         await self.background.cancel_all()
         self.phones.reset()
+        self.templates.reset()
         self.media.clear()
         self.deliverer.clear()
         self._throttle = Throttle(self.clock, self.options.section)

@@ -389,7 +389,7 @@ GERMAN = Texts(
     template_modal_title="Vorlage senden",
     template_modal_submit="Senden",
     template_modal_choice="Vorlage",
-    template_modal_parameter="Parameter {index}",
+    template_modal_parameter="{index}. Parameter",
     template_modal_empty=(
         "Keine genehmigten Vorlagen bekannt; !templates im Thread liest die Liste."
     ),

@@ -233,7 +233,7 @@ async def test_template_answer_carries_message_status(env: Env) -> None:
     body = {
         **BASE,
         "type": "template",
-        "template": {"name": "order_update", "language": {"code": "en_US"}, "components": []},
+        "template": {"name": "hello_world", "language": {"code": "en_US"}, "components": []},
     }
     response = await env.send(body)
     assert response.status_code == 200

@@ -171,7 +171,7 @@ async def test_template_outside_window_is_delivered_and_billable(env: Env) -> No
         "messaging_product": "whatsapp",
         "to": CUSTOMER_WA_ID,
         "type": "template",
-        "template": {"name": "hello", "language": {"code": "de"}},
+        "template": {"name": "hello_world", "language": {"code": "en_US"}},
     }
     response = await env.send(body)
     wamid = response.json()["messages"][0]["id"]

@@ -1,0 +1,72 @@
+"""The whole bot on the fake Slack and the sandbox, with a clock the test moves (the
+24-hour window must pass without waiting a day)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from adapters.slack import pacing
+from bot.app import Empfang
+from bot.clock import ManualClock
+from bot.sandbox.core import DEFAULT_WABA_ID
+from tests.fakes.slack import FakeSlack
+from tests.slack.conftest import FAST_INTERVAL
+from tests.slack.stack import SlackStack
+
+CUSTOMER = "+4915123456789"
+"""A German mobile number (fictional range); the leak scans look for its digits."""
+
+
+class TemplateStack(SlackStack):
+    """:class:`SlackStack` whose bot runs on :attr:`clock` (its window, its timers)."""
+
+    def __init__(self, store: Path, fake: FakeSlack, **sections: Any) -> None:
+        whatsapp = {"waba_id": DEFAULT_WABA_ID, **sections.pop("whatsapp", {})}
+        super().__init__("socket", store, fake, whatsapp=whatsapp, **sections)
+        self.clock = ManualClock(time.time())
+
+    async def start_bot(self) -> Empfang:
+        assert self.settings is not None
+        self.bot = Empfang(self.settings, clock=self.clock)
+        await self.bot.start()
+        return self.bot
+
+    def pending_jobs(self) -> int:
+        """Jobs due on the bot's clock (which the test moves), not the wall clock."""
+        due = self.clock.now() + 1
+        query = f"SELECT count(*) FROM jobs WHERE state = 'pending' AND run_after < {due}"
+        return int(self.rows(query)[0][0])
+
+    def notices(self, thread_ts: str) -> list[str]:
+        return self.fake.bot_texts(thread_ts)
+
+
+StartStack = Callable[..., Awaitable[TemplateStack]]
+
+
+@pytest_asyncio.fixture
+async def start_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartStack]:
+    monkeypatch.setattr(pacing, "POST_INTERVAL_SECONDS", FAST_INTERVAL)
+    stacks: list[TemplateStack] = []
+
+    async def start(**sections: Any) -> TemplateStack:
+        fake = FakeSlack(mode="socket", rate=1 / FAST_INTERVAL, ack_timeout=1.0)
+        stack = TemplateStack(tmp_path / f"empfang-{len(stacks)}.sqlite3", fake, **sections)
+        stacks.append(stack)
+        await stack.start()
+        return stack
+
+    yield start
+    for stack in stacks:
+        await stack.stop()
+
+
+@pytest_asyncio.fixture
+async def stack(start_stack: StartStack) -> TemplateStack:
+    return await start_stack()
