@@ -36,6 +36,9 @@ from bot.demo.stack import (
 )
 from bot.demo.synapse import LocalSynapse
 from tests.numbers import CUSTOMER
+from tests.slack.conftest import start_stack
+
+__all__ = ["start_stack"]  # the Slack stack fixture, for test_slack_files
 
 CUSTOMER_PLUS = "+" + CUSTOMER
 
