@@ -5,6 +5,7 @@ text, and no event shows the customer's number."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator
@@ -25,7 +26,9 @@ from bot.demo.stack import (
     wait_for,
 )
 from bot.demo.synapse import LocalSynapse
+from bot.sandbox.customer_actions import tap
 from tests.e2e.matrix_world import leaks, reactions_on, roots, thread_of
+from tests.masking import leaked_digits
 from tests.numbers import CUSTOMER
 
 NUMBER = "+" + CUSTOMER
@@ -176,4 +179,16 @@ async def test_mirrored_both_ways_and_a_deleted_text_is_gone_from_room_and_store
     quoted = (await phone_shows(stack, "text", 2))[1]
     assert quoted["context"] == {"message_id": first}
 
-    assert leaks(await view.events(), CUSTOMER) == []
+    # buttons: the tap comes back as the customer's quote reply to the question
+    question = await view.reply_in_thread(root, "!buttons Passt Dienstag? | Ja | Nein")
+    await phone_shows(stack, "interactive")
+    tap(stack.sandbox, NUMBER, "Ja")
+    answer = await post_with(view, root, "Chose: Ja")
+    assert answer["content"]["m.relates_to"]["m.in_reply_to"] == {"event_id": question}
+
+    events = await view.events()
+    assert leaks(events, CUSTOMER) == []
+    contents = [
+        {k: v for k, v in e.get("content", {}).items() if k != "m.relates_to"} for e in events
+    ]
+    assert leaked_digits(json.dumps(contents, ensure_ascii=False), CUSTOMER) is None
