@@ -22,6 +22,7 @@ from bot.dpo.cli import add_privacy_parser, run_privacy
 from bot.errors import ConfigError, EmpfangError
 from bot.online import OnlineReport
 from bot.ops_cli import add_ops_parsers, run_jobs, run_status
+from bot.privacy_check import privacy_warnings
 from bot.storage_check import storage_warnings
 
 EXIT_CONFIG = 2
@@ -137,7 +138,7 @@ def _check_config(path: Path | None, online: bool = False) -> int:
         for line in report.warnings:
             print(f"warning: {line}", file=sys.stderr)
         problems = report.problems
-    for line in storage_warnings(settings):
+    for line in storage_warnings(settings) + privacy_warnings(settings):
         print(f"warning: {line}", file=sys.stderr)
     for line in problems:
         print(line, file=sys.stderr)
