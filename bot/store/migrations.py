@@ -255,7 +255,8 @@ MIGRATIONS: tuple[str, ...] = (
         request TEXT NOT NULL UNIQUE,
         message TEXT                  -- bot.templates.model.TemplateMessage as JSON
     );
-    """,    # private rooms (``bot.store.private_rooms``): where a Matrix reveal showed the number,
+    """,
+    # private rooms (``bot.store.private_rooms``): where a Matrix reveal showed the number,
     # by the key of the job that showed it, until its withdrawal cleared the room. In
     # memory only, a reveal retried after a crash opened a second room that kept the number.
     """
