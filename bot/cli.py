@@ -99,7 +99,9 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     say.add_argument("--from", dest="sender", required=True, help="customer number, e.g. +49151…")
     say.add_argument("--name", default=None, help="the customer's WhatsApp profile name")
     say.add_argument("--reply-to", default=None, help="wamid of the message this answers")
-    say.add_argument("text", help="message text")
+    say.add_argument("--file", type=Path, default=None, help="send this file instead of text")
+    say.add_argument("--caption", default=None, help="caption of a picture, video or document")
+    say.add_argument("text", nargs="?", default=None, help="message text")
     react = actions.add_parser("react", help="a customer reacts to a message (or takes it back)")
     react.add_argument("--from", dest="sender", required=True, help="customer number")
     react.add_argument("--message", default=None, help="wamid (default: the business's latest)")
@@ -181,6 +183,13 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     settings = load_config(args.config)
     base_url = args.url or f"http://{settings.sandbox.host}:{settings.sandbox.port}"
+    if args.sandbox_command == "say" and (args.file is None) == (args.text is None):
+        print("error: say needs a text or --file PATH (one of them)", file=sys.stderr)
+        return 2
+    if args.sandbox_command == "say" and args.file is not None:
+        return asyncio.run(
+            sandbox_cli.say_file(base_url, args.sender, args.file, args.caption, args.name)
+        )
     if args.sandbox_command == "say" and args.reply_to is None:
         return asyncio.run(sandbox_cli.say(base_url, args.sender, args.text, args.name))
     action = _customer_action(args)

@@ -12,9 +12,11 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Settings
+from bot.media.limits import human_size
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.core import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, DEFAULT_VERIFY_TOKEN
 from bot.sandbox.errors import SandboxClientError
@@ -108,6 +110,30 @@ async def act(base_url: str, what: str, call: Callable[[SandboxClient], Awaitabl
     return 0
 
 
+async def say_file(
+    base_url: str, sender: str, path: Path, caption: str | None, name: str | None
+) -> int:
+    """A customer sends the file at ``path``; prints what went and its wamid. 0 or 1."""
+    async with SandboxClient(base_url) as client:
+        try:
+            wamid = await client.send_file(sender, path, caption=caption, name=name)
+        except SandboxClientError as exc:
+            return _fail(exc, sys.stderr)
+        except OSError as exc:
+            print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 1
+    who = masked(wa_id_of(sender) or sender)
+    print(f"{who} sent the file {path.name!r} ({wamid})")
+    return 0
+
+
+def _media_line(media: dict[str, Any]) -> str:
+    """``image/jpeg, 2.0 MB, sha256 9f86d0…``: enough to compare with the file sent."""
+    size = media.get("file_size")
+    shown = human_size(size) if isinstance(size, int) else "?"
+    return f"      {media.get('mime_type')}, {shown}, sha256 {media.get('sha256')}"
+
+
 def _clock(timestamp: Any) -> str:
     try:
         return datetime.fromtimestamp(int(timestamp)).strftime("%Y-%m-%d %H:%M:%S")
@@ -139,6 +165,8 @@ def format_inbox(view: dict[str, Any]) -> str:
             f"  {_clock(message.get('timestamp'))}  {tick:<8} {message.get('type'):<11} "
             f"{shown!r}{reply}"
         )
+        if isinstance(message.get("media"), dict):
+            lines.append(_media_line(message["media"]))
         for error in message.get("errors") or []:
             lines.append(f"      error {error.get('code')}: {error.get('title')}")
     if view.get("typing"):

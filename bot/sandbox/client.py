@@ -8,11 +8,15 @@ an unreachable sandbox is :class:`~bot.sandbox.errors.SandboxUnavailable`.
 
 from __future__ import annotations
 
+import asyncio
+import mimetypes
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
+from bot.media.limits import media_class
 from bot.sandbox.delivery import tls_context
 from bot.sandbox.errors import SandboxClientError, SandboxUnavailable
 
@@ -94,6 +98,35 @@ class SandboxClient:
         """The business writes from the WhatsApp Business app on the same number."""
         body = {"number": number, "text": text}
         return str((await self._call("POST", "/sandbox/business-app", body))["id"])
+
+    async def send_file(
+        self,
+        sender: str,
+        path: Path,
+        *,
+        caption: str | None = None,
+        name: str | None = None,
+        mime_type: str | None = None,
+    ) -> str:
+        """The customer sends the file at ``path``: it goes onto the phone (``POST
+        /sandbox/media``), then out as the message its type makes it; returns the wamid."""
+        mime = mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        stored = await self._call(
+            "POST",
+            "/sandbox/media",
+            content=await asyncio.to_thread(path.read_bytes),
+            headers={"Content-Type": mime},
+            params={"filename": path.name},
+        )
+        kind = media_class(mime)  # WebP a sticker, else a picture, audio, video, document
+        spec: JSON = {"from": sender, "type": kind, "media_id": stored["media_id"]}
+        if caption is not None and kind in ("image", "video", "document"):
+            spec["caption"] = caption
+        if kind == "audio":
+            spec["voice"] = False
+        if name is not None:
+            spec["name"] = name
+        return await self.send_message(spec)
 
     async def post_webhook(self, payload: JSON) -> None:
         """Deliver an arbitrary webhook body to the bot, signed, as-is."""

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.sandbox import payloads as p
 from bot.sandbox.delivery import Background, WebhookDeliverer
 from bot.sandbox.driver import BuildContext, build_customer_message, number_or_error
-from bot.sandbox.errors import DriverRequestError
+from bot.sandbox.errors import DriverRequestError, GraphError
 from bot.sandbox.faults import Faults
 from bot.sandbox.graph import (
     ReadRequest,
@@ -36,7 +36,7 @@ from bot.sandbox.graph import (
     unknown_object,
 )
 from bot.sandbox.limits import Throttle
-from bot.sandbox.media import MediaItem, MediaStore, check_upload
+from bot.sandbox.media import MediaItem, MediaStore, check_upload, media_facts
 from bot.sandbox.options import Options, SandboxClock
 from bot.sandbox.payloads import JSON, BusinessNumber
 from bot.sandbox.phone import DEFAULT_PROFILE_NAME, Phones, masked
@@ -293,6 +293,16 @@ class Sandbox:
             spec["reply_to"] = reply_to
         return self.send_message(spec)
 
+    def put_on_phone(self, content: bytes, mime_type: str, filename: str | None) -> JSON:
+        """A file on the customer's phone, checked like WhatsApp checks what it carries;
+        send it with ``{"type": …, "media_id": …}`` (``empfang sandbox say --file``)."""
+        try:
+            check_upload(mime_type, len(content))
+        except GraphError as exc:  # reword Meta's answer for the driver
+            raise DriverRequestError(f"file: {exc.details or exc}") from exc
+        item = self.media.add(content, mime_type, filename=filename, inbound=True)
+        return {"media_id": item.media_id, **media_facts(item)}
+
     def post_webhook(self, payload: Any) -> None:
         """Deliver an arbitrary body as-is (signed): unknown fields, batches, odd shapes."""
         if not isinstance(payload, dict):
@@ -303,7 +313,13 @@ class Sandbox:
         return number_or_error(number, "number")
 
     def inbox(self, number: str) -> JSON:
-        return self.phones.inbox(self._wa_id(number))
+        """The phone's view, each media message with what arrived: type, size, sha256."""
+        view = self.phones.inbox(self._wa_id(number))
+        for message in view["messages"]:
+            item = self.media.get(message["media_id"]) if message.get("media_id") else None
+            if item is not None:
+                message["media"] = media_facts(item)
+        return view
 
     def read(self, number: str) -> list[str]:
         return self.phones.customer_reads(self._wa_id(number))

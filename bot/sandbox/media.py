@@ -45,6 +45,16 @@ class MediaItem:
         return hashlib.sha256(self.content).hexdigest()
 
 
+def media_facts(item: MediaItem) -> dict[str, str | int | None]:
+    """What a phone shows of a file: its type, size, digest and name."""
+    return {
+        "mime_type": item.mime_type,
+        "file_size": len(item.content),
+        "sha256": item.sha256_hex,
+        "filename": item.filename,
+    }
+
+
 def check_upload(mime_type: str, size: int) -> None:
     """Refuse types and sizes Meta refuses (§7), naming the allowed types."""
     base = mime_type.split(";", 1)[0].strip().lower()

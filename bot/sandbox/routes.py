@@ -171,6 +171,14 @@ class DriverRoutes:
         wamid = business_app_sends(self.sandbox, _number(request, body), text)
         return web.json_response({"id": wamid})
 
+    async def media(self, request: web.Request) -> web.Response:
+        """A file onto the customer's phone: the raw bytes as the body, ``Content-Type``
+        their type, ``?filename=`` their name."""
+        answer = self.sandbox.put_on_phone(
+            await request.read(), request.content_type, request.query.get("filename")
+        )
+        return web.json_response(answer)
+
     async def webhooks(self, request: web.Request) -> web.Response:
         self.sandbox.post_webhook(await _driver_json(request))
         return web.json_response({"queued": True})
@@ -257,6 +265,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     add.add_get(ATTACHMENTS_PATH, graph.download)
     add.add_get("/sandbox", driver.info)
     add.add_post("/sandbox/messages", driver.messages)
+    add.add_post("/sandbox/media", driver.media)
     add.add_post("/sandbox/webhooks", driver.webhooks)
     add.add_post("/sandbox/tap", driver.tap)
     add.add_post("/sandbox/business-app", driver.business_app)
