@@ -24,8 +24,9 @@ from bot.intake import Intake
 from bot.media.outbound import AgentFileSender
 from bot.media.spool import Spool, spool_folder
 from bot.metrics import Metrics
-from bot.ports import AgentFiles, ChatPlatform
+from bot.ports import AgentFiles, ChatPlatform, TemplateChoices
 from bot.store import Store
+from bot.templates.catalogue import StoredTemplates
 from bot.texts import texts_for
 from bot.web import CLOUD_ROUTE, Health, WebhookHandlers, build_web_app
 from bot.wiring import RelayStack, wire_relay
@@ -49,10 +50,13 @@ def build_whatsapp(settings: Settings) -> CloudWhatsApp | TwilioWhatsApp:
 
 
 def build_chat(
-    settings: Settings, web_app: web.Application | None = None
+    settings: Settings,
+    web_app: web.Application | None = None,
+    templates: TemplateChoices | None = None,
 ) -> tuple[ChatPlatform, frozenset[str], AgentFiles]:
     """The configured chat platform, its allow-list of agents and where agents' files are
-    fetched from (the platform itself). Slack's HTTP mode adds its routes to ``web_app``."""
+    fetched from (the platform itself). Slack's HTTP mode adds its routes to ``web_app``;
+    Slack's template form offers ``templates``."""
     if settings.chat.platform == "matrix":
         from adapters.matrix.platform import MatrixPlatform
 
@@ -66,6 +70,7 @@ def build_chat(
             texts=texts_for(settings.ui.language),
             web_app=web_app,
             alerts_channel=settings.alerts.room,
+            templates=templates,
         )
         return slack, frozenset(settings.slack.allowed_users), slack
     raise ConfigError(f'chat.platform: "{settings.chat.platform}" is not available yet')
@@ -144,7 +149,7 @@ class Empfang:
     def _wire_relay(self, chat_routes: web.Application) -> RelayStack:
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
-        chat, allowed, files = build_chat(settings, chat_routes)
+        chat, allowed, files = build_chat(settings, chat_routes, StoredTemplates(self.store))
         texts = texts_for(settings.ui.language)
         sender = AgentFileSender(
             files,

@@ -18,6 +18,9 @@ CLAIM = "claim"
 CLOSE = "close"
 ACTIONS = (CLAIM, CLOSE)
 """``action_id`` of the root's buttons; the button's ``value`` is the conversation id."""
+SEND_TEMPLATE = "send_template"
+"""The root's button that opens the template form (``adapters.slack.modal``), not an
+action for the relay: the form's submission is."""
 
 METADATA_EVENT = "empfang_post"
 """``metadata.event_type`` of every post; ``event_payload.key`` is the idempotency key."""
@@ -103,7 +106,7 @@ def root_blocks(root: ThreadRoot, texts: Texts) -> list[dict[str, Any]]:
         {
             "type": "actions",
             "block_id": f"empfang-{root.state}{'-claimed' if root.claimed_by else ''}",
-            "elements": [claim, close],
+            "elements": [claim, close, _button(SEND_TEMPLATE, texts.button_send_template, value)],
         }
     )
     return blocks

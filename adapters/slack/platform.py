@@ -28,6 +28,7 @@ from adapters.slack.events import (
 from adapters.slack.files import ThreadUploads
 from adapters.slack.ledger import ROOTS, PostLedger
 from adapters.slack.members import ChannelMembers
+from adapters.slack.modal import TemplateForm
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.receiver import Receiver
 from bot.config import SlackSection
@@ -44,6 +45,7 @@ from bot.ports import (
     PostRef,
     PrivateRef,
     Removal,
+    TemplateChoices,
     ThreadRoot,
     UploadJournal,
 )
@@ -88,7 +90,9 @@ class SlackPlatform:
         pacer: ChannelPacer | None = None,
         timeout: float = 15.0,
         alerts_channel: str = "",
+        templates: TemplateChoices | None = None,
     ) -> None:
+        """``templates``: what the root card's **Send template** form offers."""
         self._section = section
         self._channel = section.channel_id
         self._alerts_channel = alerts_channel
@@ -117,6 +121,16 @@ class SlackPlatform:
             on_message=self._handle_message,
             on_action=self._handle_action,
         )
+        if templates is not None:
+            TemplateForm(
+                self._client,
+                templates,
+                texts,
+                channel_id=self._channel,
+                directory=self._directory,
+                is_member=self._members.contains,
+                handler=lambda: self._on_event,
+            ).register(self._receiver.app)
 
     async def fetch_file(self, file: AgentFile, spool: Spool, *, cap: int) -> SpooledFile:
         """An agent's shared file, with the bot token (``AgentFiles``; scope ``files:read``)."""

@@ -43,6 +43,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakes.slack_files import FakeSlackFiles
+from tests.fakes.slack_views import FakeViews
 from tests.fakes.slack_wire import (
     JSON,
     MAX_TEXT_CHARS,
@@ -215,6 +216,8 @@ class FakeSlack:
         self.deliveries: list[Delivery] = []
         self.ephemeral: list[JSON] = []
         self.faults: list[Fault] = []
+        self.views = FakeViews(self)
+        """Modals: ``views.open`` / ``views.update`` and people using them."""
 
         self.users: dict[str, Member] = {}
         self.channels: dict[str, Channel] = {}
@@ -417,6 +420,7 @@ class FakeSlack:
             "conversations.members": self._conversations_members,
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
+            **self.views.methods(),
             **self.files.methods(),
         }
 
@@ -987,7 +991,7 @@ class FakeSlack:
                 "channel_id": channel.channel_id,
                 "is_ephemeral": False,
             },
-            "trigger_id": f"{int(time.time())}.fake.{uuid.uuid4().hex[:8]}",
+            "trigger_id": self.views.trigger(user),
             "team": {"id": TEAM_ID, "domain": "empfang-test"},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -1007,6 +1011,10 @@ class FakeSlack:
                 }
             ],
         }
+        return await self.deliver_interaction(payload)
+
+    async def deliver_interaction(self, payload: JSON) -> Delivery:
+        """Send an interactive payload (button, select, view submission) and wait for it."""
         return await self._deliver("interactive", payload, None).wait(self._patience())
 
     def _patience(self) -> float:

@@ -24,7 +24,7 @@ async def test_a_german_thread_end_to_end(fast_slack: None, start_stack: StartSt
     assert details[1].startswith("WhatsApp-Fenster offen bis ") and " Uhr (" in details[1]
     assert details[-1] == escape(GERMAN.root_hint)
     buttons = [b["text"]["text"] for b in root["blocks"][-1]["elements"]]
-    assert buttons == ["Übernehmen", "Schließen"]
+    assert buttons == ["Übernehmen", "Schließen", "Vorlage senden"]
     assert root["blocks"][-1]["elements"][1]["confirm"]["deny"]["text"] == "Abbrechen"
 
     await stack.fake.agent_reply(thread, AGENT, "!help")

@@ -59,6 +59,7 @@ async def test_thread_per_conversation_lines_in_order_and_masked(stack: SlackSta
     assert [(b["action_id"], b["text"]["text"], b["value"]) for b in actions["elements"]] == [
         ("claim", "Claim", str(conversation_id)),
         ("close", "Close", str(conversation_id)),
+        ("send_template", "Send template", str(conversation_id)),
     ]
     assert root["metadata"]["event_payload"]["key"].endswith(f":root-{conversation_id}")
 

@@ -125,7 +125,11 @@ def test_root_blocks_follow_the_state() -> None:
     built = blocks.root_blocks(root, ENGLISH)
     assert built[0]["text"]["text"] == "*💬 K-1 · +49 ••• ••42 &lt;b&gt;*"
     actions = built[-1]["elements"]
-    assert [(a["action_id"], a["value"]) for a in actions] == [("claim", "7"), ("close", "7")]
+    assert [(a["action_id"], a["value"]) for a in actions] == [
+        ("claim", "7"),
+        ("close", "7"),
+        ("send_template", "7"),
+    ]
     assert all(len(a["text"]["text"]) <= 75 for a in actions)
     claimed_root = root.model_copy(update={"claimed_by": "Anna", "state": "claimed"})
     claimed = blocks.root_blocks(claimed_root, ENGLISH)
@@ -142,7 +146,8 @@ def test_root_buttons_speak_the_configured_language(texts: Texts) -> None:
     buttons whatever language its state line is written in."""
     root = ThreadRoot(conversation_id=7, title="💬 K-1", lines=(texts.root_state_waiting,))
     actions = blocks.root_blocks(root, texts)[-1]
-    claim, close = actions["elements"]
+    claim, close, template = actions["elements"]
+    assert template["text"]["text"] == texts.button_send_template
     assert claim["text"]["text"] == texts.button_claim
     assert close["text"]["text"] == texts.button_close
     assert close["confirm"]["title"]["text"] == texts.close_confirm_title

@@ -14,10 +14,11 @@ import pytest_asyncio
 from adapters.slack import pacing
 from bot.app import Empfang
 from bot.clock import ManualClock
+from bot.domain import SERVICE_WINDOW_SECONDS
 from bot.sandbox.core import DEFAULT_WABA_ID
 from tests.fakes.slack import FakeSlack
 from tests.slack.conftest import FAST_INTERVAL
-from tests.slack.stack import SlackStack
+from tests.slack.stack import SlackStack, wait_for
 
 CUSTOMER = "+4915123456789"
 """A German mobile number (fictional range); the leak scans look for its digits."""
@@ -45,6 +46,23 @@ class TemplateStack(SlackStack):
 
     def notices(self, thread_ts: str) -> list[str]:
         return self.fake.bot_texts(thread_ts)
+
+
+def notice(stack: TemplateStack, thread: str, marker: str) -> str:
+    """The bot's post in ``thread`` containing ``marker`` (on-call notices come too)."""
+    found = [text for text in stack.notices(thread) if marker in text]
+    assert found, f"no post with {marker!r} in {stack.notices(thread)}"
+    return found[-1]
+
+
+async def thread_after_window(stack: TemplateStack) -> str:
+    """A conversation whose customer wrote more than 24 hours ago."""
+    stack.say(CUSTOMER, "Hallo, wo bleibt mein Paket?", name="Erika")
+    thread = await stack.thread_of(CUSTOMER)
+    await wait_for(lambda: any("Paket" in line for line in stack.lines(thread)))
+    await stack.settled()
+    stack.clock.advance(SERVICE_WINDOW_SECONDS + 60)
+    return thread
 
 
 StartStack = Callable[..., Awaitable[TemplateStack]]

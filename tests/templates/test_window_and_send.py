@@ -4,36 +4,18 @@ test moves past the window."""
 
 from __future__ import annotations
 
-from bot.domain import SERVICE_WINDOW_SECONDS
 from tests.slack.stack import AGENT, leaks, wait_for
-from tests.templates.conftest import CUSTOMER, TemplateStack
-
-
-def _notice(stack: TemplateStack, thread: str, marker: str) -> str:
-    """The bot's post in ``thread`` containing ``marker`` (on-call notices come too)."""
-    found = [text for text in stack.notices(thread) if marker in text]
-    assert found, f"no post with {marker!r} in {stack.notices(thread)}"
-    return found[-1]
-
-
-async def _thread_after_window(stack: TemplateStack) -> str:
-    """A conversation whose customer wrote more than 24 hours ago."""
-    stack.say(CUSTOMER, "Hallo, wo bleibt mein Paket?", name="Erika")
-    thread = await stack.thread_of(CUSTOMER)
-    await wait_for(lambda: any("Paket" in line for line in stack.lines(thread)))
-    await stack.settled()
-    stack.clock.advance(SERVICE_WINDOW_SECONDS + 60)
-    return thread
+from tests.templates.conftest import CUSTOMER, TemplateStack, notice, thread_after_window
 
 
 async def test_a_reply_after_the_window_closed_is_not_sent_but_explained(
     stack: TemplateStack,
 ) -> None:
-    thread = await _thread_after_window(stack)
+    thread = await thread_after_window(stack)
     await stack.fake.agent_reply(thread, AGENT, "Es kommt morgen.")
     await stack.settled()
     assert stack.inbox(CUSTOMER) == [], "nothing may reach WhatsApp"
-    refusal = _notice(stack, thread, "Not sent")
+    refusal = notice(stack, thread, "Not sent")
     assert "24-hour window" in refusal
     assert "!templates" in refusal  # no reengage_template configured: the list is suggested
     root = await wait_for(lambda: "window closed" in stack.fake.message(thread)["text"], 5)
@@ -44,27 +26,27 @@ async def test_the_refusal_suggests_the_configured_reengage_template(
     start_stack: object,
 ) -> None:
     stack = await start_stack(whatsapp={"reengage_template": "follow_up de"})  # type: ignore[operator]
-    thread = await _thread_after_window(stack)
+    thread = await thread_after_window(stack)
     await stack.fake.agent_reply(thread, AGENT, "Hallo?")
     await stack.settled()
-    assert "!template follow_up de" in _notice(stack, thread, "Not sent")
+    assert "!template follow_up de" in notice(stack, thread, "Not sent")
 
 
 async def test_a_wrong_parameter_count_is_refused_before_any_request(
     stack: TemplateStack,
 ) -> None:
-    thread = await _thread_after_window(stack)
+    thread = await thread_after_window(stack)
     await stack.fake.agent_reply(thread, AGENT, "!template order_update en_US Erika")
     await stack.settled()
     assert stack.sandbox is not None and stack.sandbox.templates.sends == []
     assert stack.inbox(CUSTOMER) == []
-    assert _notice(stack, thread, "takes 2 parameters, 1 were given")
+    assert notice(stack, thread, "takes 2 parameters, 1 were given")
 
 
 async def test_a_valid_template_reaches_the_sandbox_in_metas_shape(
     stack: TemplateStack,
 ) -> None:
-    thread = await _thread_after_window(stack)
+    thread = await thread_after_window(stack)
     await stack.fake.agent_reply(thread, AGENT, "!template order_update en_US Erika | A-1234")
     await stack.settled()
     assert stack.sandbox is not None
