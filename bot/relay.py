@@ -29,10 +29,12 @@ from bot.job_catalog import (
     RELAY_OUTBOUND_FILE,
     ConversationJob,
     FileJob,
+    MediaJob,
     MessageJob,
     NoticeJob,
     enqueue,
 )
+from bot.jobs import UnrunnableJob
 from bot.legal_hold import place_hold, release_hold
 from bot.media.inbound import CustomerMedia
 from bot.media.names import mask_filename
@@ -588,6 +590,12 @@ class Relay:
             return await self.templates.send(payload.message_id, to)
 
         await self._deliver(payload, send)
+
+    async def post_media(self, job: Job, payload: MediaJob) -> None:
+        """``relay.media``: a customer's file into the thread (``bot.media.inbound``)."""
+        if self.media is None:
+            raise UnrunnableJob("customers' files are not set up in this process")
+        await self.media.relay(job, payload)
 
     async def send_file(self, job: Job, payload: FileJob) -> None:
         """``relay.outbound_file``: an agent's file, the stored text as its caption. A file

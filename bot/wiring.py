@@ -41,6 +41,7 @@ def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
             kinds.RELAY_INBOUND.bind(relay.post_inbound),
             kinds.RELAY_OUTBOUND.bind(relay.send_outbound),
             kinds.RELAY_OUTBOUND_FILE.bind(relay.send_file),
+            kinds.RELAY_MEDIA.bind(relay.post_media),
             kinds.CHAT_STATUS.bind(relay.show_status),
             kinds.CHAT_NOTICE.bind(relay.post_notice),
             kinds.CHAT_ROOT.bind(relay.update_root),
@@ -54,8 +55,6 @@ def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
             kinds.CHAT_WINDOW.bind(relay.window.window_due),
         ]
     )
-    if relay.media is not None:
-        handlers.update([kinds.RELAY_MEDIA.bind(relay.media.relay)])
     return handlers
 
 

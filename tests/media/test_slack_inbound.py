@@ -11,6 +11,7 @@ import logging
 
 import pytest
 
+from bot.sandbox import payloads
 from tests.fakes.slack_files import StoredFile
 from tests.masking import leaked_digits
 from tests.media.customer import (
@@ -74,6 +75,7 @@ async def test_customer_files_arrive_stripped_masked_and_in_order(
     assert stack.settings is not None
     spool = stack.settings.store.path.resolve().parent / "media-spool"
     assert list(spool.iterdir()) == []
+    assert not (spool.parent / "media-kept").exists()  # keep_days = 0: no copy at rest
 
 
 async def test_refused_files_are_explained_and_nothing_is_uploaded(
@@ -118,3 +120,32 @@ async def test_a_failing_download_is_retried_then_explained_without_blocking_lat
     assert all("131052" in r.getMessage() for r in retries)
     assert stack.fake.files.files == {}
     assert stack.rows("SELECT count(*) FROM jobs WHERE state = 'dead'") == [(0,)]
+
+
+async def test_a_download_whose_digest_differs_is_retried_then_explained(
+    fast_slack: None, start_stack: StartStack
+) -> None:
+    stack = await start_stack("socket", jobs={"max_attempts": 2})
+    sandbox = stack.sandbox
+    assert sandbox is not None
+    item = sandbox.media.add(PDF, "application/pdf", filename="Vertrag.pdf", inbound=True)
+    content = payloads.document(
+        item.media_id,
+        mime_type="application/pdf",
+        sha256=payloads.sha256_base64(b"what Meta says it sent"),
+        filename="Vertrag.pdf",
+    )
+    message = payloads.inbound_message(
+        content,
+        sender=CUSTOMER,
+        wamid=payloads.new_wamid(CUSTOMER),
+        timestamp=str(int(sandbox.clock.now())),
+    )
+    contact = payloads.contact_profile(CUSTOMER, "Erika")
+    sandbox.post_webhook(payloads.messages_webhook(sandbox.business, [contact], [message]))
+    thread = await stack.thread_of(CUSTOMER_PLUS)
+    await stack.settled()
+
+    notices = [line for line in stack.lines(thread) if "not shown here" in line]
+    assert len(notices) == 1 and "«Vertrag.pdf» (application/pdf" in notices[0]
+    assert stack.fake.files.files == {}
