@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -25,6 +26,20 @@ from bot.store import Store
 log = logging.getLogger("empfang.web")
 
 WEBHOOK_PATH = "/webhooks/whatsapp"
+
+
+@dataclass(frozen=True)
+class WebhookRoute:
+    """How one provider's webhooks arrive: the path, the header its signature comes in,
+    and the body an accepted delivery is answered with."""
+
+    path: str = WEBHOOK_PATH
+    signature_header: str = "X-Hub-Signature-256"
+    ack: str = "ok"
+    ack_type: str = "text/plain"
+
+
+CLOUD_ROUTE = WebhookRoute()
 
 
 class WebhookWatcher(Protocol):
@@ -44,8 +59,10 @@ class WebhookHandlers:
         metrics: Metrics,
         max_body_bytes: int,
         watcher: WebhookWatcher | None = None,
+        route: WebhookRoute = CLOUD_ROUTE,
     ) -> None:
         self._provider = provider
+        self.route = route
         self._intake = intake
         self._metrics = metrics
         self._max_body = max_body_bytes
@@ -74,7 +91,7 @@ class WebhookHandlers:
         except web.HTTPRequestEntityTooLarge:
             return self._refuse(413, f"body larger than {self._max_body} bytes")
         try:
-            batch = self._provider.parse(body, request.headers.get("X-Hub-Signature-256"))
+            batch = self._provider.parse(body, request.headers.get(self.route.signature_header))
         except SignatureError as exc:
             if self.watcher is not None:
                 await self.watcher.signature_failed(exc)
@@ -94,7 +111,7 @@ class WebhookHandlers:
         self._metrics.count("statuses", "new", result.new_statuses)
         self._foreign.note(batch.foreign)
         self._metrics.webhook_ack_seconds.observe(time.perf_counter() - started)
-        return web.Response(text="ok")
+        return web.Response(text=self.route.ack, content_type=self.route.ack_type)
 
     def _refuse(self, status: int, reason: str) -> web.Response:
         self._metrics.count("webhooks", f"refused_{status}")
@@ -174,8 +191,8 @@ def build_web_app(
         client_max_size=max_body_bytes,
         middlewares=[safety_net(webhooks.metrics), *middlewares],
     )
-    app.router.add_get(WEBHOOK_PATH, webhooks.verify)
-    app.router.add_post(WEBHOOK_PATH, webhooks.receive)
+    app.router.add_get(webhooks.route.path, webhooks.verify)
+    app.router.add_post(webhooks.route.path, webhooks.receive)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,15 +53,37 @@ def error_from_response(response: httpx.Response) -> ProviderError:
         code = error.get("code") if isinstance(error.get("code"), int) else None
         title = str(error.get("message") or title)
     message = f"WhatsApp API error {code if code is not None else response.status_code}: {title}"
-    kind = BY_CODE.get(code) if code is not None else None
+    return classified(
+        response,
+        code,
+        message,
+        BY_CODE,
+        retryable_codes=RETRYABLE_CODES,
+        waits={131056: _PAIR_LIMIT_SECONDS},
+    )
+
+
+def classified(
+    response: httpx.Response,
+    code: int | None,
+    message: str,
+    by_code: Mapping[int, type[ProviderError]],
+    *,
+    retryable_codes: frozenset[int] = frozenset(),
+    waits: Mapping[int, float] | None = None,
+) -> ProviderError:
+    """The exception for a provider's error answer (Meta's, Twilio's): the code decides,
+    the HTTP status only where the code is not in ``by_code``. ``waits``: how long a rate
+    limit of that code waits when the answer names no ``Retry-After``."""
+    kind = by_code.get(code) if code is not None else None
     kind = kind or BY_STATUS.get(response.status_code, ProviderError)
     if kind is RateLimited:
         wait = retry_after.seconds(response.headers.get("Retry-After"))
-        if wait is None and code == 131056:
-            wait = _PAIR_LIMIT_SECONDS
+        if wait is None and code is not None and waits:
+            wait = waits.get(code)
         return RateLimited(message, code=code, retry_after=wait)
     if kind is ProviderError:
-        retryable = response.status_code >= 500 or code in RETRYABLE_CODES
+        retryable = response.status_code >= 500 or code in retryable_codes
         outage = response.status_code in OUTAGE_STATUSES
         return ProviderError(message, code=code, retryable=retryable, outage=outage)
     return kind(message, code=code)

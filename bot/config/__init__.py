@@ -32,6 +32,7 @@ from bot.config.settings import (
     load_checked,
     load_config,
 )
+from bot.config.twilio import TwilioSection
 
 __all__ = [
     "CONFIG_ENV",
@@ -52,6 +53,7 @@ __all__ = [
     "Settings",
     "SlackSection",
     "StoreSection",
+    "TwilioSection",
     "UiSection",
     "WhatsAppSection",
     "check_settings",

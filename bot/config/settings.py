@@ -36,6 +36,7 @@ from bot.config.sections import (
     UiSection,
     WhatsAppSection,
 )
+from bot.config.twilio import TwilioSection
 from bot.errors import ConfigError
 
 CONFIG_ENV = "EMPFANG_CONFIG"
@@ -66,6 +67,7 @@ class Settings(BaseSettings):
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     business_hours: BusinessHoursSection = Field(default_factory=BusinessHoursSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
+    twilio: TwilioSection = Field(default_factory=TwilioSection)
     media: MediaSection = Field(default_factory=MediaSection)
 
     @model_validator(mode="after")
@@ -150,6 +152,8 @@ def _required(section: BaseModel, prefix: str, names: tuple[str, ...], why: str)
 
 def _whatsapp_problems(settings: Settings) -> list[str]:
     wa = settings.whatsapp
+    if wa.provider == "twilio":
+        return settings.twilio.problems(settings.server.public_url)
     problems = _required(
         wa,
         "whatsapp",

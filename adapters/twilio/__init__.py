@@ -1,0 +1,1 @@
+"""Twilio's WhatsApp API as a second provider (``[whatsapp] provider = "twilio"``)."""

@@ -1,0 +1,46 @@
+"""Customers' media on Twilio: ``MediaUrl0`` is fetched with the account's Basic auth.
+
+There is no lookup step: the webhook's URL is the media's id and stays valid until the
+media is deleted at Twilio. Twilio answers it with a redirect to a pre-signed URL on its
+CDN; httpx drops the credentials on a redirect to another origin, as it should. The
+credentials are sent only to the configured API origin, never to a URL elsewhere, even
+one that arrived in a signed webhook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import httpx
+
+from adapters.whatsapp.media import CloudMediaIn
+from bot.errors import ProviderError
+from bot.media.inbound import MediaInfo
+from bot.media.spool import Spool, SpooledFile
+
+
+class TwilioMediaIn:
+    """:class:`bot.media.inbound.CustomerMediaSource` for Twilio's media URLs."""
+
+    def __init__(self, client: httpx.AsyncClient, api_base: str, headers: Mapping[str, str]):
+        self._origin = _origin(api_base)
+        # The streamed, capped download is the Cloud path's; only the credentials differ.
+        self._download = CloudMediaIn(client, api_base, headers)
+
+    async def lookup(self, media_id: str) -> MediaInfo:
+        """The id is the URL itself; the type comes from the webhook's ``MediaContentType0``."""
+        return MediaInfo(url=media_id, mime_type="")
+
+    async def download(self, info: MediaInfo, spool: Spool, *, cap: int) -> SpooledFile:
+        if _origin(info.url) != self._origin:
+            raise ProviderError(
+                "media URL is not on the Twilio API's host; credentials not sent",
+                retryable=False,
+            )
+        return await self._download.download(info, spool, cap=cap)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()

@@ -1,0 +1,63 @@
+"""The whole bot with Twilio as its WhatsApp provider: the Twilio fake, the fake Slack and
+``Empfang`` itself (``bot.app``, the production composition), on loopback.
+
+Customers write through the Twilio fake (signed form webhooks into the bot), agents act in
+the fake Slack; replies reach the fake's ``Messages.json`` and its status callbacks come
+back signed, as from Twilio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.config.twilio import WEBHOOK_PATH
+from tests.fakes.slack import FakeSlack
+from tests.fakes.twilio import FakeTwilio
+from tests.slack.stack import AGENT, SlackStack, slack_settings
+
+
+class TwilioStack(SlackStack):
+    """:class:`SlackStack` with the Twilio fake in the sandbox's place."""
+
+    def __init__(self, store: Path, fake: FakeSlack, twilio: FakeTwilio, **sections: Any):
+        super().__init__("socket", store, fake, **sections)
+        self.twilio = twilio
+
+    async def start(self) -> TwilioStack:
+        await self.fake.start()
+        await self.twilio.start()
+        self.fake.add_user(AGENT, "anna", real_name="Anna Agent", display_name="Anna")
+        settings = slack_settings("socket", fake=self.fake, store=self._store, **self._sections)
+        self.twilio.webhook_url = f"http://127.0.0.1:{settings.server.port}{WEBHOOK_PATH}"
+        settings.whatsapp.provider = "twilio"
+        settings.twilio.account_sid = self.twilio.account_sid
+        settings.twilio.auth_token = SecretStr(self.twilio.auth_token)
+        settings.twilio.from_number = self.twilio.sender
+        settings.twilio.webhook_url = self.twilio.webhook_url
+        settings.twilio.api_base = self.twilio.base_url
+        self.settings = settings
+        await self.start_bot()
+        return self
+
+    async def stop(self) -> None:
+        await self.stop_bot()
+        await self.twilio.stop()
+        await self.fake.stop()
+
+    async def settled(self, seconds: float = 20.0) -> None:
+        """No job due, no status callback or Slack event in flight."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            await self.twilio.idle(seconds)
+            await self.fake.idle(seconds)
+            if self.pending_jobs() == 0 and not self.twilio.busy:
+                await asyncio.sleep(0.05)
+                if self.pending_jobs() == 0 and not self.twilio.busy:
+                    return
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"{self.pending_jobs()} jobs still pending")

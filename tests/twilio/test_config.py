@@ -1,0 +1,82 @@
+"""``[twilio]`` and ``[whatsapp] provider = "twilio"``: what check-config asks for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import check_settings, load_config
+from bot.errors import ConfigError
+
+BASE = """
+[whatsapp]
+provider = "twilio"
+
+[matrix]
+homeserver = "https://matrix.example.com"
+user_id = "@empfang:example.com"
+access_token = "syt_real_token"
+room_id = "!support:example.com"
+
+[privacy]
+pseudonym_key = "a-long-enough-secret-key"
+"""
+TWILIO = """
+[twilio]
+account_sid = "AC0123456789abcdef0123456789abcdef"
+auth_token_file = "{token}"
+from_number = "whatsapp:+14155238886"
+webhook_url = "https://empfang.example.com/webhooks/twilio"
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(tmp_path: Path, text: str) -> list[str]:
+    return check_settings(load_config(_write(tmp_path, text)))
+
+
+def test_complete_twilio_config_needs_no_cloud_keys(tmp_path: Path) -> None:
+    token = tmp_path / "twilio-token"
+    token.write_text("s3cret-auth-token\n")
+    settings = load_config(_write(tmp_path, BASE + TWILIO.format(token=token)))
+    assert check_settings(settings) == []
+    assert settings.twilio.auth_token.get_secret_value() == "s3cret-auth-token"
+
+
+def test_missing_keys_are_named(tmp_path: Path) -> None:
+    problems = load(tmp_path, BASE)
+    assert [p.split(":")[0] for p in problems] == [
+        "twilio.account_sid",
+        "twilio.auth_token",
+        "twilio.from_number",
+        "twilio.webhook_url",
+    ]
+
+
+def test_the_webhook_url_defaults_to_the_public_url(tmp_path: Path) -> None:
+    text = BASE + '[server]\npublic_url = "https://empfang.example.com"\n'
+    settings = load_config(_write(tmp_path, text))
+    assert settings.twilio.signed_url(settings.server.public_url) == (
+        "https://empfang.example.com/webhooks/twilio"
+    )
+    assert not any(p.startswith("twilio.webhook_url") for p in check_settings(settings))
+
+
+def test_plain_http_webhook_url_is_refused(tmp_path: Path) -> None:
+    text = BASE + '[twilio]\nwebhook_url = "http://empfang.example.com/webhooks/twilio"\n'
+    assert any("twilio.webhook_url: must be https://" in p for p in load(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("from_number", "+14155238886"), ("account_sid", "AC123")],
+)
+def test_malformed_values_are_refused_by_key(tmp_path: Path, key: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"twilio.{key}"):
+        load_config(_write(tmp_path, BASE + f'[twilio]\n{key} = "{value}"\n'))

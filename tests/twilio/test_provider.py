@@ -1,0 +1,87 @@
+"""The production Twilio adapter against the Twilio fake, without the rest of the bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from adapters.twilio.provider import MAX_BODY, TwilioWhatsApp
+from bot.domain import OutboundButtons, OutboundReaction, OutboundText
+from bot.errors import ProviderError, TokenInvalid
+from bot.ids import ProviderMessageId, WaId
+from bot.media.inbound import MediaInfo
+from bot.media.spool import Spool
+from tests.fakes.twilio import FakeTwilio
+from tests.numbers import CUSTOMER
+
+TO = WaId(CUSTOMER)
+
+
+@pytest_asyncio.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    fake = await FakeTwilio(webhook_url="http://127.0.0.1:9/unused").start()
+    yield fake
+    await fake.stop()
+
+
+def adapter(fake: FakeTwilio, *, token: str | None = None) -> TwilioWhatsApp:
+    return TwilioWhatsApp(
+        account_sid=fake.account_sid,
+        auth_token=token or fake.auth_token,
+        from_number=fake.sender,
+        webhook_url="",
+        api_base=fake.base_url,
+    )
+
+
+async def test_send_is_form_encoded_with_basic_auth(twilio: FakeTwilio) -> None:
+    provider = adapter(twilio)
+    sid = await provider.send_text(TO, OutboundText(text="Hallo äöü"))
+    await provider.aclose()
+    assert sid.startswith("SM") and len(sid) == 34
+    assert twilio.sent == [
+        {"To": f"whatsapp:+{CUSTOMER}", "From": twilio.sender, "Body": "Hallo äöü"}
+    ]
+
+
+async def test_wrong_auth_token_is_token_invalid(twilio: FakeTwilio) -> None:
+    provider = adapter(twilio, token="wrong")
+    with pytest.raises(TokenInvalid) as refused:
+        await provider.send_text(TO, OutboundText(text="Hallo"))
+    await provider.aclose()
+    assert refused.value.code == 20003 and twilio.sent == []
+
+
+async def test_too_long_text_is_refused_before_sending(twilio: FakeTwilio) -> None:
+    provider = adapter(twilio)
+    with pytest.raises(ProviderError) as refused:
+        await provider.send_text(TO, OutboundText(text="x" * (MAX_BODY + 1)))
+    await provider.aclose()
+    assert not refused.value.retryable and twilio.sent == []
+
+
+async def test_buttons_go_as_numbered_options_and_reactions_are_refused(
+    twilio: FakeTwilio,
+) -> None:
+    provider = adapter(twilio)
+    await provider.send_buttons(TO, OutboundButtons(text="Passt es?", options=("Ja", "Nein")))
+    with pytest.raises(ProviderError):
+        await provider.send_reaction(
+            TO, OutboundReaction(message_id=ProviderMessageId("SM1"), emoji="👍")
+        )
+    await provider.aclose()
+    assert twilio.inbox("+" + CUSTOMER) == ["Passt es?\n\n1. Ja\n2. Nein"]
+
+
+async def test_credentials_never_go_to_a_media_url_on_another_host(
+    twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    provider = adapter(twilio)
+    elsewhere = MediaInfo(url="https://media.example.org/ME1", mime_type="image/jpeg")
+    with pytest.raises(ProviderError) as refused:
+        await provider.media_in.download(elsewhere, Spool(tmp_path), cap=1000)
+    await provider.aclose()
+    assert not refused.value.retryable
