@@ -170,7 +170,7 @@ class WorkerPool:
 
     async def _sleep_until_due(self) -> None:
         async with self._store.transaction() as tx:
-            due = await tx.jobs.next_due()
+            due = await tx.jobs.next_due(self._store.clock.now())
         timeout = self._idle_poll
         if due is not None:
             timeout = min(timeout, max(due - self._store.clock.now(), 0.005))

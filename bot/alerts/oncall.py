@@ -32,6 +32,7 @@ from bot.job_catalog import (
     PageJob,
     TimerJob,
     enqueue,
+    schedule,
 )
 from bot.logfilter import mask_log_text
 from bot.own_messages import EMPFANG_AUTHOR as EMPFANG_AUTHOR
@@ -161,7 +162,7 @@ class OnCall:
         stage: Literal["remind", "escalate", "warn"],
     ) -> None:
         timer = TimerJob(conversation_id=conversation.id, message_id=message_id, stage=stage)
-        await enqueue(tx, kind, timer, delay=max(delay, 0.0))
+        await schedule(tx, kind, timer, delay=max(delay, 0.0))
 
     async def _urgent_page(self, tx: Tx, conversation: ConversationRow, message_id: int) -> None:
         contact = await tx.contacts.get(conversation.contact_id)

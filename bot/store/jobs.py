@@ -70,31 +70,43 @@ class Jobs:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    async def reschedule(self, order_key: str, payload: str, *, now: float, delay: float) -> bool:
+        """Give the waiting job of ``order_key`` a new payload and due time; False if none
+        waits. A timer per conversation is moved this way, not added per message, so the
+        queue stays as long as the number of conversations, not of messages.
+
+        A job a worker holds right now is left alone: its completion deletes it by its
+        lease token, which would take the new due time with it."""
+        cur = await self._conn.execute(
+            "UPDATE jobs SET payload = ?, run_after = ?, attempts = 0, last_error = NULL,"
+            " lease_until = NULL, lease_token = NULL"
+            " WHERE order_key = ? AND state = 'pending'"
+            " AND (lease_until IS NULL OR lease_until < ?)",
+            (payload, now + delay, order_key, now),
+        )
+        return cur.rowcount > 0
+
     async def lease(self, *, now: float, until: float, token: str) -> Job | None:
         """Take the oldest due job whose conversation has no earlier unfinished job.
 
         A job with an expired lease counts as due again: that is how work of a crashed
         process is picked up. An earlier job of the same ``order_key`` that is still pending
         (leased, or waiting for its retry) blocks later ones, which keeps per-conversation order.
+        One statement, so one hand-off to the database thread: every relayed message pays it.
         """
-        async with self._conn.execute(
-            "SELECT j.id FROM jobs j"
-            " WHERE j.state = 'pending' AND j.run_after <= :now"
-            " AND (j.lease_until IS NULL OR j.lease_until < :now)"
-            " AND (j.order_key IS NULL OR j.id = (SELECT min(k.id) FROM jobs k"
-            "      WHERE k.order_key = j.order_key AND k.state = 'pending'))"
-            " ORDER BY j.run_after, j.id LIMIT 1",
-            {"now": now},
-        ) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None
-        await self._conn.execute(
-            "UPDATE jobs SET lease_until = ?, lease_token = ?, attempts = attempts + 1"
-            " WHERE id = ?",
-            (until, token, row[0]),
+        rows = await self._conn.execute_fetchall(
+            "UPDATE jobs SET lease_until = :until, lease_token = :token,"
+            " attempts = attempts + 1"
+            " WHERE id = (SELECT j.id FROM jobs j"
+            "  WHERE j.state = 'pending' AND j.run_after <= :now"
+            "  AND (j.lease_until IS NULL OR j.lease_until < :now)"
+            "  AND (j.order_key IS NULL OR j.id = (SELECT min(k.id) FROM jobs k"
+            "       WHERE k.order_key = j.order_key AND k.state = 'pending'))"
+            "  ORDER BY j.run_after, j.id LIMIT 1)"
+            f" RETURNING {_COLUMNS}",
+            {"now": now, "until": until, "token": token},
         )
-        return await self.get(int(row[0]))
+        return next((_job(row) for row in rows), None)
 
     async def get(self, job_id: int) -> Job | None:
         async with self._conn.execute(
@@ -124,12 +136,22 @@ class Jobs:
             (error, job.id, job.lease_token),
         )
 
-    async def next_due(self) -> float | None:
-        """When the earliest pending job becomes due (lets idle workers sleep precisely)."""
-        async with self._conn.execute(
-            "SELECT min(max(run_after, coalesce(lease_until, 0))) FROM jobs WHERE state = 'pending'"
-        ) as cur:
-            row = await cur.fetchone()
+    async def next_due(self, now: float) -> float | None:
+        """When the earliest pending job becomes due (lets idle workers sleep precisely):
+        a waiting job at its ``run_after``, a leased one when its lease runs out.
+
+        Both halves walk the ``jobs_due`` index from its start and stop early (a leased job
+        was due when it was leased, so it lies before ``now``): the cost does not grow
+        with the day-long timers that wait in the queue."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT min(due) FROM ("
+            " SELECT * FROM (SELECT run_after AS due FROM jobs"
+            "  WHERE state = 'pending' AND lease_until IS NULL ORDER BY run_after LIMIT 1)"
+            " UNION ALL SELECT min(lease_until) FROM jobs"
+            "  WHERE state = 'pending' AND run_after <= :now AND lease_until IS NOT NULL)",
+            {"now": now},
+        )
+        row = next(iter(rows), None)
         return float(row[0]) if row and row[0] is not None else None
 
     async def counts(self) -> dict[str, int]:
