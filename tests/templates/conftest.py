@@ -16,12 +16,13 @@ from bot.app import Empfang
 from bot.clock import ManualClock
 from bot.domain import SERVICE_WINDOW_SECONDS
 from bot.sandbox.core import DEFAULT_WABA_ID
+from tests import numbers
 from tests.fakes.slack import FakeSlack
 from tests.slack.conftest import FAST_INTERVAL
 from tests.slack.stack import SlackStack, wait_for
 
-CUSTOMER = "+4915123456789"
-"""A German mobile number (fictional range); the leak scans look for its digits."""
+CUSTOMER = "+" + numbers.CUSTOMER
+"""The suite's customer; the session's log scan looks for its digits too."""
 
 
 class TemplateStack(SlackStack):
