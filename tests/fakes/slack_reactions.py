@@ -9,8 +9,20 @@ Event shape: ``{"type": "reaction_added", "user", "reaction", "item_user", "item
 
 from __future__ import annotations
 
+import yaml  # type: ignore[import-untyped]
+
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_wire import JSON
+from tests.fakes.slack_wire import JSON, MANIFEST
+
+EVENTS_SCOPE = "reactions:read"
+"""Slack delivers reaction events only to an app subscribed to them with this scope."""
+
+
+def subscribed(fake: FakeSlack, event_type: str) -> bool:
+    """Whether the app (its manifest, the scopes the fake granted) gets ``event_type``."""
+    manifest = yaml.safe_load(MANIFEST.read_text("utf-8"))
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    return event_type in events and EVENTS_SCOPE in fake.scopes
 
 
 async def agent_reacts(
@@ -47,6 +59,8 @@ async def agent_reacts(
         "item": {"type": "message", "channel": channel.channel_id, "ts": ts},
         "event_ts": fake.next_ts(),
     }
+    if not subscribed(fake, str(event["type"])):
+        return
     delivery = fake._emit(channel, event)
     if delivery is not None:
         await delivery.wait(fake._patience())

@@ -27,6 +27,7 @@ def test_manifest_requests_exactly_what_the_bot_uses() -> None:
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "chat:write",
         "reactions:write",
+        "reactions:read",
         "channels:history",
         "groups:history",
         "channels:read",
@@ -34,7 +35,12 @@ def test_manifest_requests_exactly_what_the_bot_uses() -> None:
         "users:read",
     }
     settings = manifest["settings"]
-    assert settings["event_subscriptions"]["bot_events"] == ["message.channels", "message.groups"]
+    assert settings["event_subscriptions"]["bot_events"] == [
+        "message.channels",
+        "message.groups",
+        "reaction_added",
+        "reaction_removed",
+    ]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is True
     # The fake grants exactly these scopes, so every other test proves they suffice.
