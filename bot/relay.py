@@ -459,9 +459,11 @@ class Relay:
                 contact_id=conversation.contact_id,
                 conversation_id=conversation.id,
                 chat_id=event.chat_id,
-                body=buttons.text
-                if buttons
-                else signed(parsed.text, event.author_name, self._policy.privacy),
+                body=signed(
+                    buttons.text if buttons else parsed.text,
+                    event.author_name,
+                    self._policy.privacy,
+                ),
                 author=event.author_id,
                 now=now,
             )
