@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.templates.model import MessageTemplate, TemplateMessage, placeholders
 
-CATALOGUE_FIELDS = "name,language,category,status,components"
+CATALOGUE_FIELDS = "name,language,category,status,components,parameter_format"
 PAGE_SIZE = 100
 MAX_PAGES = 50
 """A WABA holds at most a few thousand templates; a cursor loop beyond this is a bug."""
@@ -45,6 +45,7 @@ def from_graph(raw: Any) -> MessageTemplate | None:
         language=language,
         category=str(raw.get("category") or ""),
         status=str(raw.get("status") or ""),
+        named_parameters=raw.get("parameter_format") == "NAMED",
         **fields,
     )
 

@@ -2,9 +2,9 @@
 their ``{{n}}`` placeholders, and how parameters fill them.
 
 Parameters are positional, as agents give them: the header's placeholders first (a text
-header has at most one), then the body's. A template with a media header or a button that
-needs a parameter cannot be filled from a chat line; it is listed, but marked as not
-sendable from the thread.
+header has at most one), then the body's. A template with a media header, a button that
+needs a parameter or named parameters cannot be filled from a chat line; it is listed, but
+marked as not sendable from the thread.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class MessageTemplate(Frozen):
     """Button labels, for the preview."""
     button_parameters: int = Field(default=0, ge=0)
     """Buttons whose URL or code needs a parameter (not fillable from the thread)."""
+    named_parameters: bool = False
+    """``parameter_format: NAMED``: sends would need each parameter's name."""
 
     @property
     def header_placeholders(self) -> list[str]:
@@ -64,8 +66,13 @@ class MessageTemplate(Frozen):
 
     @property
     def sendable(self) -> bool:
-        """Fillable with text parameters alone (no media header, no button parameters)."""
-        return self.header_format in (None, "TEXT") and self.button_parameters == 0
+        """Fillable with positional text parameters alone (no media header, no button
+        parameters, no named parameters)."""
+        return (
+            self.header_format in (None, "TEXT")
+            and self.button_parameters == 0
+            and not self.named_parameters
+        )
 
     def split(self, parameters: list[str]) -> tuple[list[str], list[str]]:
         """``parameters`` as (header's, body's); the count must be checked before."""

@@ -73,7 +73,7 @@ def parse_command(argument: str, languages: set[str]) -> Wanted:
     word = re.split(r"[\s|]", rest, maxsplit=1)[0]
     if word and word.casefold() in languages:
         language = word
-        rest = rest[len(word) :].strip()
+        rest = rest[len(word) :].strip().removeprefix("|").strip()  # "de | p1": no empty p0
     parameters = [part.strip() for part in rest.split("|")] if rest else []
     return Wanted(name=name.lower(), language=language, parameters=parameters)
 
