@@ -21,7 +21,7 @@ from adapters.slack.platform import DEFAULT_API_BASE
 from bot.config import SlackSection
 from bot.online import OnlineReport
 
-REQUIRED_SCOPES = ("chat:write", "reactions:write", "users:read")
+REQUIRED_SCOPES = ("chat:write", "reactions:write", "users:read", "files:write", "files:read")
 PUBLIC_SCOPES = ("channels:history", "channels:read")
 PRIVATE_SCOPES = ("groups:history", "groups:read")
 """What the bot calls (see slack/manifest.yml); history/read scopes per channel kind."""

@@ -208,8 +208,8 @@ async def test_slack_findings_by_key() -> None:
     async with FakeSlack(scopes={"chat:write", "groups:read"}, private=True) as fake:
         report = await check_slack(_slack(fake))
         assert report.problems == [
-            "slack.bot_token: missing scopes reactions:write, users:read, groups:history; "
-            "add them from slack/manifest.yml and reinstall the app"
+            "slack.bot_token: missing scopes reactions:write, users:read, files:write,"
+            " files:read, groups:history; add them from slack/manifest.yml and reinstall the app"
         ]
 
 
