@@ -35,12 +35,16 @@ log = logging.getLogger("empfang")
 
 
 def build_whatsapp(settings: Settings) -> CloudWhatsApp | TwilioWhatsApp:
+    """The provider, answering every configured number of its kind (``[[numbers]]``);
+    sends leave from the first."""
     wa = settings.whatsapp
+    ours = [n.number_id for n in settings.configured_numbers() if n.provider == wa.provider]
     if wa.provider == "twilio":
-        return twilio.from_settings(settings.twilio, settings.server.public_url)
+        return twilio.from_settings(settings.twilio, settings.server.public_url, ours)
     return CloudWhatsApp(
         api_base=wa.resolved_api_base(settings.sandbox),
-        phone_number_id=wa.phone_number_id,
+        phone_number_id=ours[0] if ours else wa.phone_number_id,
+        numbers=ours,
         access_token=wa.access_token.get_secret_value(),
         app_secret=wa.app_secret.get_secret_value(),
         verify_token=wa.verify_token.get_secret_value(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -59,9 +59,13 @@ class TwilioWhatsApp:
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
+        numbers: Collection[str] = (),
     ) -> None:
+        """``numbers``: every sender whose webhooks this account's URL takes; ``from_number``
+        alone when empty. Sends leave from ``from_number``."""
         self._token = auth_token
         self._from = from_number
+        self._numbers = frozenset(numbers or (from_number,))
         self._webhook_url = webhook_url
         self._base = api_base.rstrip("/")
         self._messages_url = f"{self._base}/2010-04-01/Accounts/{account_sid}/Messages.json"
@@ -84,7 +88,7 @@ class TwilioWhatsApp:
         carry Twilio's signature (the replaced characters change what is signed)."""
         params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         signature.verify(self._token, self._webhook_url, params, signature_header)
-        return parse_form(params, numbers={self._from}, now=self._clock())
+        return parse_form(params, numbers=self._numbers, now=self._clock())
 
     @property
     def media_in(self) -> TwilioMediaIn:
@@ -154,12 +158,16 @@ ROUTE = WebhookRoute(
 """Inbound messages and status callbacks both arrive here (``bot.web``)."""
 
 
-def from_settings(section: TwilioSection, public_url: str) -> TwilioWhatsApp:
-    """The provider as ``[twilio]`` configures it (``public_url``: ``server.public_url``)."""
+def from_settings(
+    section: TwilioSection, public_url: str, senders: Sequence[str] = ()
+) -> TwilioWhatsApp:
+    """The provider as ``[twilio]`` configures it (``public_url``: ``server.public_url``);
+    ``senders``: every configured Twilio number, the first one sends."""
     return TwilioWhatsApp(
         account_sid=section.account_sid,
         auth_token=section.auth_token.get_secret_value(),
-        from_number=section.from_number,
+        from_number=senders[0] if senders else section.from_number,
+        numbers=senders,
         webhook_url=section.signed_url(public_url),
         api_base=section.api_base,
         timeout=section.timeout_seconds,

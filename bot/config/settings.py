@@ -22,6 +22,8 @@ from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.config.base import PLACEHOLDER_PREFIX, is_loopback
 from bot.config.cases import CaseSinkSettings
 from bot.config.media import MediaSection
+from bot.config.numbers import Defaults, Number, NumberEntry, resolve
+from bot.config.numbers import problems as number_problems
 from bot.config.retention import RetentionSection, with_alias
 from bot.config.sections import (
     ChatSection,
@@ -68,6 +70,23 @@ class Settings(BaseSettings):
     business_hours: BusinessHoursSection = Field(default_factory=BusinessHoursSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
     twilio: TwilioSection = Field(default_factory=TwilioSection)
+    numbers: list[NumberEntry] = Field(default_factory=list)
+
+    def number_defaults(self) -> Defaults:
+        """What a ``[[numbers]]`` entry falls back to: the global sections."""
+        return Defaults(
+            provider=self.whatsapp.provider,
+            phone_number_id=self.whatsapp.phone_number_id,
+            from_number=self.twilio.from_number,
+            platform=self.chat.platform,
+            rooms={"matrix": self.matrix.room_id, "slack": self.slack.channel_id},
+            reply_mode=self.privacy.reply_mode,
+        )
+
+    def configured_numbers(self) -> tuple[Number, ...]:
+        """Every business number this Empfang answers (``bot.config.numbers``)."""
+        return resolve(self.numbers, self.number_defaults())
+
     media: MediaSection = Field(default_factory=MediaSection)
 
     @model_validator(mode="after")
@@ -152,12 +171,14 @@ def _required(section: BaseModel, prefix: str, names: tuple[str, ...], why: str)
 
 def _whatsapp_problems(settings: Settings) -> list[str]:
     wa = settings.whatsapp
+    numbered = bool(settings.numbers)  # the entries name the numbers
     if wa.provider == "twilio":
-        return settings.twilio.problems(settings.server.public_url)
+        return settings.twilio.problems(settings.server.public_url, need_sender=not numbered)
+    keys = ("access_token", "app_secret", "verify_token")
     problems = _required(
         wa,
         "whatsapp",
-        ("phone_number_id", "access_token", "app_secret", "verify_token"),
+        keys if numbered else ("phone_number_id", *keys),
         f'for provider = "{wa.provider}"',
     )
     base = wa.resolved_api_base(settings.sandbox)
@@ -224,6 +245,8 @@ def check_settings(settings: Settings, *, need_chat: bool = True) -> list[str]:
             "(e.g. the output of `openssl rand -base64 32`)"
         )
     problems += _whatsapp_problems(settings)
+    if settings.numbers:
+        problems += number_problems(settings.numbers, settings.number_defaults())
     if need_chat:
         problems += _chat_problems(settings)
     # A placeholder is reported once even if it also counts as missing.

@@ -18,7 +18,7 @@ WEBHOOK_PATH = "/webhooks/twilio"
 """Where the bot takes Twilio's webhooks (inbound messages and status callbacks)."""
 API_BASE = "https://api.twilio.com"
 
-_SENDER = re.compile(r"whatsapp:\+[1-9][0-9]{6,14}")
+SENDER = re.compile(r"whatsapp:\+[1-9][0-9]{6,14}")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 
 
@@ -39,7 +39,7 @@ class TwilioSection(Section):
     @field_validator("from_number")
     @classmethod
     def _whatsapp_address(cls, value: str) -> str:
-        if value and not _SENDER.fullmatch(value):
+        if value and not SENDER.fullmatch(value):
             raise ValueError('must be the WhatsApp sender as "whatsapp:+<digits>"')
         return value
 
@@ -57,14 +57,15 @@ class TwilioSection(Section):
             return self.webhook_url
         return public_url.rstrip("/") + WEBHOOK_PATH if public_url else ""
 
-    def problems(self, public_url: str) -> list[str]:
-        """What keeps ``provider = "twilio"`` from starting, by key path."""
+    def problems(self, public_url: str, *, need_sender: bool = True) -> list[str]:
+        """What keeps ``provider = "twilio"`` from starting, by key path; ``need_sender``
+        is False where ``[[numbers]]`` entries name the senders."""
         found = [
             f'twilio.{name}: required for provider = "twilio"'
             for name, value in (
                 ("account_sid", self.account_sid),
                 ("auth_token", self.auth_token.get_secret_value()),
-                ("from_number", self.from_number),
+                ("from_number", self.from_number or not need_sender),
             )
             if not value
         ]

@@ -6,12 +6,15 @@ number's customers were stored, relayed and answered from the configured number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from bot.app import Empfang
+from bot.config import Settings
+from bot.config.numbers import NumberEntry
 from tests.conftest import SECRETS
 from tests.integration.test_webhook_http import bot as bot  # the fixture
 from tests.integration.test_webhook_http import post, rows
@@ -19,6 +22,8 @@ from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
 
 OURS = SECRETS["phone_number_id"]
 FOREIGN = "209876543210987"
+SECOND = "106540352249999"
+"""A second number of the same Meta app, configured in ``[[numbers]]``."""
 TABLES = ("messages", "jobs", "contacts", "status_events", "unsupported_events")
 
 
@@ -92,3 +97,21 @@ async def test_each_foreign_number_is_logged_once_without_content(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "geheimer" not in logged and FOREIGN not in logged
     assert 'empfang_messages_total{outcome="not_ours"} 3.0' in await metrics(bot)
+
+
+async def test_every_configured_number_is_ours(make_settings: Callable[..., Settings]) -> None:
+    """With ``[[numbers]]``, webhooks for each listed number are taken; others still not."""
+    settings = make_settings()
+    settings.numbers = [NumberEntry(phone_number_id=OURS), NumberEntry(phone_number_id=SECOND)]
+    app = Empfang(settings, intake_only=True)
+    await app.start()
+    try:
+        for number_id, wamid in ((OURS, "wamid.a"), (SECOND, "wamid.b"), (FOREIGN, "wamid.c")):
+            doc = envelope(messages=[dict(MESSAGES["text"], id=wamid)])
+            assert (await post(app, body(for_number(doc, number_id)))).status_code == 200
+        assert rows(app, "SELECT provider_id FROM messages ORDER BY id") == [
+            ("wamid.a",),
+            ("wamid.b",),
+        ]
+    finally:
+        await app.stop()

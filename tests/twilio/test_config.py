@@ -8,20 +8,10 @@ import pytest
 
 from bot.config import check_settings, load_config
 from bot.errors import ConfigError
+from tests.unit.test_config import VALID
 
-BASE = """
-[whatsapp]
-provider = "twilio"
-
-[matrix]
-homeserver = "https://matrix.example.com"
-user_id = "@empfang:example.com"
-access_token = "syt_real_token"
-room_id = "!support:example.com"
-
-[privacy]
-pseudonym_key = "a-long-enough-secret-key"
-"""
+BASE = '[whatsapp]\nprovider = "twilio"\n\n' + VALID[VALID.index("[matrix]") :]
+"""A complete configuration but for the provider: Twilio, no Cloud API keys."""
 TWILIO = """
 [twilio]
 account_sid = "AC0123456789abcdef0123456789abcdef"

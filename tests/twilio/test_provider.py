@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import pytest_asyncio
 
 from adapters.twilio.provider import MAX_BODY, TwilioWhatsApp
-from bot.domain import OutboundButtons, OutboundReaction, OutboundText
+from adapters.twilio.signature import sign
+from bot.domain import OutboundButtons, OutboundReaction, OutboundText, WebhookBatch
 from bot.errors import ProviderError, TokenInvalid
 from bot.ids import ProviderMessageId, WaId
 from bot.media.inbound import MediaInfo
 from bot.media.spool import Spool
-from tests.fakes.twilio import FakeTwilio
+from tests.fakes.twilio import SENDER, FakeTwilio
 from tests.numbers import CUSTOMER
 
 TO = WaId(CUSTOMER)
@@ -85,3 +87,24 @@ async def test_credentials_never_go_to_a_media_url_on_another_host(
         await provider.media_in.download(elsewhere, Spool(tmp_path), cap=1000)
     await provider.aclose()
     assert not refused.value.retryable
+
+
+def test_every_configured_sender_is_ours() -> None:
+    """``[[numbers]]`` with several Twilio senders on one account: each is taken."""
+    second, other = "whatsapp:+14155230000", "whatsapp:+14155239999"
+    provider = TwilioWhatsApp(
+        account_sid="AC" + "0" * 32,
+        auth_token="token",
+        from_number=SENDER,
+        numbers=[SENDER, second],
+        webhook_url="https://empfang.example.com/webhooks/twilio",
+        api_base="https://api.twilio.com",
+    )
+
+    def delivered(to: str) -> WebhookBatch:
+        params = {"MessageSid": "SM" + "1" * 32, "From": f"whatsapp:+{CUSTOMER}", "To": to}
+        header = sign("token", "https://empfang.example.com/webhooks/twilio", list(params.items()))
+        return provider.parse(urlencode(params).encode(), header)
+
+    assert len(delivered(second).messages) == 1
+    assert delivered(other).messages == () and len(delivered(other).foreign) == 1
