@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.domain import OutboundReaction
+from bot.domain import RELATION_KINDS, OutboundReaction
 from bot.errors import ProviderError
 from bot.job_catalog import RELAY_REACTION, MessageJob, enqueue
 from bot.mirror.emoji import is_emoji
@@ -69,6 +69,7 @@ class AgentReactions:
                 or target.direction != "in"
                 or target.provider_id is None
                 or target.conversation_id is None
+                or target.kind in RELATION_KINDS  # deleted by the customer, or a reaction
             ):
                 return  # a reaction among agents: nothing for the customer
             conversation = await tx.conversations.get(target.conversation_id)

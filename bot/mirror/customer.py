@@ -176,8 +176,8 @@ class CustomerMirror:
         assert target.provider_id is not None
         blanked = [target, *await rows.edits_of(contact.id, target.provider_id)]
         for row in blanked:
-            if row.provider_id is None:
-                continue
+            if row.provider_id is None or row.body is None:
+                continue  # a purged body holds nothing to blank
             await rows.rewrite(row.id, MessageKind.REVOKE.value, stored_body(_deleted(row)))
 
     async def _render_post(self, post: ChatMessageId, contact: ContactRow) -> str:

@@ -267,6 +267,10 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX private_rooms_room ON private_rooms(room_id);
     """,
+    # a customer's edits by the message they edit (``bot.mirror``): a delete blanks them all
+    """
+    CREATE INDEX messages_edits ON messages(body ->> 'target_id') WHERE kind = 'edit';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

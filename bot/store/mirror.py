@@ -124,19 +124,20 @@ class MirrorRows:
     async def sharing_post(self, post: ChatMessageId) -> list[MessageRow]:
         """The customer messages one chat post shows (more than one where lines were
         combined, ``bot.batching``), in the post's order."""
+        # ``<post>#<n>`` sorts between ``<post>#`` and ``<post>$``: the chat_id index answers.
         async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE chat_id = ? OR chat_id LIKE ? ESCAPE '\\'"
+            f"SELECT {_COLUMNS} FROM messages WHERE chat_id = ? OR (chat_id > ? AND chat_id < ?)"
             " ORDER BY id",
-            (post, _escaped(post) + "#%"),
+            (post, f"{post}#", f"{post}$"),
         ) as cur:
             return [MessageRow(*row) async for row in cur]
 
     async def edits_of(self, contact_id: int, provider_id: str) -> list[MessageRow]:
         """The customer's edits of one of their messages."""
         async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE contact_id = ? AND kind = 'edit'"
-            " AND body ->> 'target_id' = ?",
-            (contact_id, provider_id),
+            f"SELECT {_COLUMNS} FROM messages WHERE kind = 'edit'"
+            " AND body ->> 'target_id' = ? AND contact_id = ?",
+            (provider_id, contact_id),
         ) as cur:
             return [MessageRow(*row) async for row in cur]
 
@@ -145,10 +146,6 @@ class MirrorRows:
         await self._conn.execute(
             "UPDATE messages SET kind = ?, body = ? WHERE id = ?", (kind, body, message_id)
         )
-
-
-def _escaped(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def insert_echo(

@@ -233,3 +233,42 @@ async def test_business_app_echo_referral_and_call_permission_are_shown(stack: S
     await stack.settled()
     assert not any(t.rstrip().endswith("Chose:") for t in texts(stack, thread))
     assert leaked_digits(TS.sub("<ts>", stack.fake.wire_text()), CUSTOMER) is None
+
+
+async def test_an_edit_or_delete_of_a_combined_line_renders_the_whole_post_again(
+    stack: SlackStack,
+) -> None:
+    """Slack's pacing combines queued lines into one post (``bot.batching``): an edit or
+    delete of one of them changes that line and keeps the others."""
+    assert stack.sandbox is not None and stack.settings is not None
+    stack.say(NUMBER, "Hallo")
+    thread = await stack.thread_of(NUMBER)
+    await shows(stack, thread, "Hallo")
+    stack.fake.throttle(2)
+    wamids = [stack.say(NUMBER, line) for line in ("eins", "zwei", "drei Kuckuck", "vier")]
+
+    def combined() -> dict[str, Any] | None:
+        return next(
+            (m for m in stack.fake.thread(thread) if "\n" in m.get("text", "")),
+            None,
+        )
+
+    post = await wait_for(combined, 20)
+    before = post["text"].split("\n")
+    assert len(before) >= 2 and "drei Kuckuck" in before, before
+    head = wamids[["eins", "zwei", "drei Kuckuck", "vier"].index(before[0])]
+    stack.sandbox.send_message(
+        {"from": NUMBER, "type": "edit", "original_message_id": head, "text": "neu"}
+    )
+    stack.sandbox.send_message({"from": NUMBER, "type": "revoke", "original_message_id": wamids[2]})
+    expected = [
+        "neu ✏️ (edited)"
+        if line == before[0]
+        else "🗑 The customer deleted this message"
+        if line == "drei Kuckuck"
+        else line
+        for line in before
+    ]
+    await wait_for(lambda: stack.fake.message(post["ts"])["text"].split("\n") == expected, 20)
+    await stack.settled()
+    assert stored_anywhere(stack.settings.store.path, "Kuckuck") == []
