@@ -14,6 +14,7 @@ Decoding is CPU work: callers run :func:`strip_image` in a thread (``asyncio.to_
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,12 @@ JPEG_QUALITY = 90
 visually unchanged at about the size they came with."""
 
 _FORMAT_FOR = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
-_MAX_PIXELS = 64_000_000
-"""More pixels than any phone camera takes: a bigger picture is a decompression bomb."""
+_ONE_AT_A_TIME = threading.Lock()
+"""One picture decoded at a time in the whole process: a 12-megapixel photo takes 36 MB
+decoded, and several workers stripping at once would multiply the bot's memory."""
+_MAX_PIXELS = 40_000_000
+"""WhatsApp sends photos at most 4096 pixels wide; a picture of more than 40 megapixels
+(120 MB decoded) within WhatsApp's 5 MB is a decompression bomb, not a photo."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,11 @@ def strip_image(source: Path, target: Path, mime: str) -> ImageFacts:
     that is not a whole JPEG, PNG or WebP picture.
     """
     declared = base_type(mime)
+    with _ONE_AT_A_TIME:
+        return _strip(source, target, declared)
+
+
+def _strip(source: Path, target: Path, declared: str) -> ImageFacts:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -87,17 +97,20 @@ def strip_image(source: Path, target: Path, mime: str) -> ImageFacts:
 
 def _write_clean(opened: Image.Image, target: Path, kind: str, animated: bool) -> ImageFacts:
     """Save the pixels alone. Pillow copies ``info`` (ICC profile, comment, EXIF, XMP)
-    into some formats when saving, so every frame is saved from a copy whose ``info`` is
-    empty, and nothing is passed that would carry metadata."""
-    frames = []
-    durations = []
-    for index in range(getattr(opened, "n_frames", 1) if animated else 1):
-        opened.seek(index)
-        durations.append(int(opened.info.get("duration", 0) or 0))
-        # Stickers (the only animated kind) carry no orientation; photos have one frame.
-        frame = opened.copy() if animated else ImageOps.exif_transpose(opened)
+    into some formats when saving, so every frame's ``info`` is emptied first, and nothing
+    is passed that would carry metadata."""
+    frames: list[Image.Image] = [opened]
+    durations = [0]
+    if animated:  # stickers, the only animated kind, carry no orientation
+        frames, durations = [], []
+        for index in range(getattr(opened, "n_frames", 1)):
+            opened.seek(index)
+            durations.append(int(opened.info.get("duration", 0) or 0))
+            frames.append(opened.copy())
+    else:  # in place: a decoded photo is tens of MB, a copy would double that
+        ImageOps.exif_transpose(opened, in_place=True)
+    for frame in frames:
         frame.info = {}
-        frames.append(frame)
     first = frames[0]
     options: dict[str, object] = {}
     if kind == "JPEG":

@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from bot.errors import ImageUndecodable
 from bot.media.strip import strip_image
@@ -52,3 +53,12 @@ def test_what_is_no_readable_picture_is_refused(tmp_path: Path, content: bytes) 
         strip_image(source, tmp_path / "out", "image/jpeg")
     assert refused.value.mime == "image/jpeg"
     assert "image/jpeg" in str(refused.value)
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    source = tmp_path / "bomb.png"
+    Image.new("1", (8000, 6000)).save(source, format="PNG")  # 48 MP in a few kilobytes
+    assert source.stat().st_size < 100_000
+    with pytest.raises(ImageUndecodable, match="8000×6000 pixels is too large"):
+        strip_image(source, tmp_path / "out", "image/png")
+    assert not (tmp_path / "out").exists()
