@@ -9,7 +9,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from bot.domain import DeliveryStatus, OutboundText, WebhookBatch
+from bot.domain import (
+    DeliveryStatus,
+    OutboundButtons,
+    OutboundReaction,
+    OutboundText,
+    WebhookBatch,
+)
 from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
 from bot.ports import (
     AgentEventHandler,
@@ -104,6 +110,27 @@ class RecordingChat:
     async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
         raise AssertionError("not declared: Capabilities(redaction=False)")
 
+    async def post_reply(
+        self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
+    ) -> ChatMessageId:
+        return await self.post(thread_id, text, key=key)
+
+    async def react(self, chat_id: ChatMessageId, emoji: str, *, key: str) -> StatusRef | None:
+        return StatusRef(f"reaction-{emoji}-{chat_id}")
+
+    async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
+        return None
+
+    async def replace(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> None:
+        return None
+
+    async def retract(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> ChatMessageId:
+        return await self.post(thread_id, text, key=key)
+
 
 class RecordingWhatsApp:
     """A WhatsApp provider that accepts every send."""
@@ -118,6 +145,14 @@ class RecordingWhatsApp:
         raise NotImplementedError("tests feed the intake directly")
 
     async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId:
+        self.sent.append((to, message.text))
+        return ProviderMessageId(f"wamid.out{next(_ids)}")
+
+    async def send_reaction(self, to: WaId, reaction: OutboundReaction) -> ProviderMessageId:
+        self.sent.append((to, reaction.emoji))
+        return ProviderMessageId(f"wamid.out{next(_ids)}")
+
+    async def send_buttons(self, to: WaId, message: OutboundButtons) -> ProviderMessageId:
         self.sent.append((to, message.text))
         return ProviderMessageId(f"wamid.out{next(_ids)}")
 

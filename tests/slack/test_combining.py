@@ -19,6 +19,8 @@ from bot.domain import (
     DeliveryStatus,
     InboundMessage,
     MessageKind,
+    OutboundButtons,
+    OutboundReaction,
     OutboundText,
     Sender,
     WebhookBatch,
@@ -120,6 +122,27 @@ class Chat:
     async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
         return Removal()  # declares no redaction: never called
 
+    async def post_reply(
+        self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
+    ) -> ChatMessageId:
+        return await self.post(thread_id, text, key=key)
+
+    async def react(self, chat_id: ChatMessageId, emoji: str, *, key: str) -> StatusRef | None:
+        return StatusRef(f"reaction-{emoji}-{chat_id}")
+
+    async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
+        return None
+
+    async def replace(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> None:
+        return None
+
+    async def retract(
+        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
+    ) -> ChatMessageId:
+        return await self.post(thread_id, text, key=key)
+
 
 class WhatsApp:
     def verify_challenge(self, mode: str | None, token: str | None) -> bool:
@@ -129,6 +152,12 @@ class WhatsApp:
         return WebhookBatch()
 
     async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId:
+        return ProviderMessageId(f"wamid.out{next(_ids)}")
+
+    async def send_reaction(self, to: WaId, reaction: OutboundReaction) -> ProviderMessageId:
+        return ProviderMessageId(f"wamid.out{next(_ids)}")
+
+    async def send_buttons(self, to: WaId, message: OutboundButtons) -> ProviderMessageId:
         return ProviderMessageId(f"wamid.out{next(_ids)}")
 
     async def mark_read(self, provider_message_id: ProviderMessageId) -> None:
