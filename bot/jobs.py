@@ -140,10 +140,7 @@ class WorkerPool:
 
     async def run_once(self) -> bool:
         """Lease and run one due job; False if none was due. Tests drive the queue with it."""
-        now = self._store.clock.now()
-        token = uuid.uuid4().hex
-        async with self._store.transaction() as tx:
-            job = await tx.jobs.lease(now=now, until=now + self._lease_seconds, token=token)
+        job, _ = await self._lease()
         if job is None:
             return False
         await self._run(job)
@@ -156,21 +153,30 @@ class WorkerPool:
             ran += 1
         return ran
 
+    async def _lease(self) -> tuple[Job | None, float | None]:
+        """A due job, or else when the next one is due: one transaction either way, as a
+        worker that finds nothing to do goes to sleep right after."""
+        now = self._store.clock.now()
+        token = uuid.uuid4().hex
+        async with self._store.transaction() as tx:
+            job = await tx.jobs.lease(now=now, until=now + self._lease_seconds, token=token)
+            due = await tx.jobs.next_due(now) if job is None else None
+        return job, due
+
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
-                ran = await self.run_once()
+                job, due = await self._lease()
+                if job is not None:
+                    await self._run(job)
+                    continue
             except Exception:
                 log.exception("job worker error; continuing")
-                ran = False
-            if ran:
-                continue
-            await self._sleep_until_due()
+                due = None
+            await self._sleep_until(due)
 
-    async def _sleep_until_due(self) -> None:
-        async with self._store.transaction() as tx:
-            due = await tx.jobs.next_due(self._store.clock.now())
+    async def _sleep_until(self, due: float | None) -> None:
         timeout = self._idle_poll
         if due is not None:
             timeout = min(timeout, max(due - self._store.clock.now(), 0.005))
@@ -189,9 +195,14 @@ class WorkerPool:
         except Exception as error:  # every failure is either retried or dead-lettered
             await self._failed(job, error)
             return
-        async with self._store.transaction() as tx:
-            if not await tx.jobs.complete(job):
-                log.warning("job %s (%s) finished after its lease was taken over", job.id, job.kind)
+        finally:
+            completed = self._store.completed(job)
+        if not completed:  # else the handler completed it in its own last transaction
+            async with self._store.transaction() as tx:
+                if not await tx.jobs.complete(job):
+                    log.warning(
+                        "job %s (%s) finished after its lease was taken over", job.id, job.kind
+                    )
         if self._outages is not None:
             await self._outages.went_through(job.kind)
 

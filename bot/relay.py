@@ -246,6 +246,7 @@ class Relay:
             if posts_for is not None:  # that job now posts the message this one passed over
                 handed = MessageJob(message_id=payload.message_id, contact_id=row.contact_id)
                 await tx.jobs.set_payload(posts_for, handed.model_dump_json())
+            await tx.jobs.complete(job)  # with the post recorded: one commit, not two
 
     async def _next_in_line(
         self, tx: Tx, job: Job, message_id: int

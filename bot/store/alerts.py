@@ -29,13 +29,12 @@ class Alerts:
         return cur.rowcount == 1
 
     async def timer(self, conversation_id: int) -> SlaTimer | None:
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             "SELECT conversation_id, since, since_message_id, stage FROM sla_timers"
             " WHERE conversation_id = ?",
             (conversation_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        return SlaTimer(*row) if row else None
+        )  # one hand-off to the database thread, not three (execute, fetch, close)
+        return next((SlaTimer(*row) for row in rows), None)
 
     async def advance_timer(self, conversation_id: int, frm: str, to: str) -> bool:
         cur = await self._conn.execute(

@@ -59,20 +59,18 @@ class Contacts:
         for column, value in (("wa_id", sender.wa_id), ("user_id", sender.user_id)):
             if value is None:
                 continue
-            async with self._conn.execute(
+            rows = await self._conn.execute_fetchall(
                 f"SELECT id FROM contacts WHERE {column} = ?", (value,)
-            ) as cur:
-                row = await cur.fetchone()
-            if row is not None:
+            )  # one hand-off to the database thread, not three (execute, fetch, close)
+            for row in rows:
                 return int(row[0])
         return None
 
     async def get(self, contact_id: int) -> ContactRow | None:
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM contacts WHERE id = ?", (contact_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return ContactRow(*row) if row else None
+        )
+        return next((ContactRow(*row) for row in rows), None)
 
     async def mark_notice_sent(self, contact_id: int, now: float) -> bool:
         """Record the first-contact notice; False if it had been recorded already."""

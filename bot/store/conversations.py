@@ -37,11 +37,10 @@ class Conversations:
         self._conn = conn
 
     async def _one(self, where: str, args: tuple[object, ...]) -> ConversationRow | None:
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM conversations WHERE {where}", args
-        ) as cur:
-            row = await cur.fetchone()
-        return ConversationRow(*row) if row else None
+        )  # one hand-off to the database thread, not three (execute, fetch, close)
+        return next((ConversationRow(*row) for row in rows), None)
 
     async def get(self, conversation_id: int) -> ConversationRow | None:
         return await self._one("id = ?", (conversation_id,))

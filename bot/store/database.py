@@ -30,7 +30,7 @@ from bot.store.cases import Cases
 from bot.store.contacts import Contacts
 from bot.store.conversations import Conversations
 from bot.store.holds import Holds
-from bot.store.jobs import Jobs
+from bot.store.jobs import Job, Jobs
 from bot.store.messages import Messages
 from bot.store.migrations import migrate
 from bot.store.retention import RetentionStore
@@ -82,6 +82,7 @@ class Store:
         with the same chat account) from ever colliding."""
         self._lock = asyncio.Lock()
         self._job_listeners: list[Callable[[], None]] = []
+        self._completed_jobs: set[int] = set()
         self.path = path
         self.clock = clock
 
@@ -154,8 +155,19 @@ class Store:
                 await self._conn.rollback()
                 raise
             await self._conn.commit()
+            self._completed_jobs.update(tx.jobs.completed)
         if tx.jobs.added:
             self._announce_new_jobs()
+
+    def completed(self, job: Job) -> bool:
+        """True once: ``job`` was completed in a committed transaction (its handler's own).
+
+        The worker asks after each run and so forgets the id again; the relay folds a job's
+        end into the transaction that records its post, one commit instead of two."""
+        if job.id in self._completed_jobs:
+            self._completed_jobs.discard(job.id)
+            return True
+        return False
 
     async def run_sync(
         self,
@@ -193,6 +205,11 @@ class Store:
         if adds_jobs:
             self._announce_new_jobs()
         return result
+
+    def trace(self, statements: Callable[[str], None] | None) -> None:
+        """Hand every statement the store runs to ``statements`` (None: stop). For tests
+        and benchmarks that hold the hot path to a number of statements and commits."""
+        self._raw.set_trace_callback(statements)
 
     async def writable(self) -> bool:
         """True when a write transaction can be taken and committed (readiness probe)."""

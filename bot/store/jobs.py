@@ -48,6 +48,9 @@ class Jobs:
         self._conn = conn
         self.added = 0
         """Jobs this transaction made runnable; the store wakes the workers if any."""
+        self.completed: list[int] = []
+        """Jobs this transaction completed (a handler finishing its own job, see
+        ``Store.completed``)."""
 
     async def enqueue(
         self,
@@ -116,10 +119,15 @@ class Jobs:
         return _job(row) if row else None
 
     async def complete(self, job: Job) -> bool:
-        """Remove a finished job; False if its lease was lost to another worker meanwhile."""
+        """Remove a finished job; False if its lease was lost to another worker meanwhile.
+
+        A handler may call it in its own last transaction, so that its result and the end
+        of its job are one commit (the worker then skips its own)."""
         cur = await self._conn.execute(
             "DELETE FROM jobs WHERE id = ? AND lease_token IS ?", (job.id, job.lease_token)
         )
+        if cur.rowcount == 1:
+            self.completed.append(job.id)
         return cur.rowcount == 1
 
     async def retry_later(self, job: Job, *, run_after: float, error: str) -> None:

@@ -62,11 +62,10 @@ class Messages:
         self._conn = conn
 
     async def _one(self, where: str, args: tuple[object, ...]) -> MessageRow | None:
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM messages WHERE {where}", args
-        ) as cur:
-            row = await cur.fetchone()
-        return MessageRow(*row) if row else None
+        )  # one hand-off to the database thread, not three (execute, fetch, close)
+        return next((MessageRow(*row) for row in rows), None)
 
     async def get(self, message_id: int) -> MessageRow | None:
         return await self._one("id = ?", (message_id,))
@@ -126,13 +125,13 @@ class Messages:
 
     async def newest_posted_time(self, conversation_id: int) -> int | None:
         """The latest customer timestamp among this conversation's lines already in the chat."""
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             "SELECT MAX(CAST(body ->> 'timestamp' AS INTEGER)) FROM messages"
             " WHERE conversation_id = ? AND direction = 'in' AND chat_id IS NOT NULL"
             " AND body IS NOT NULL",
             (conversation_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
+        row = next(iter(rows), None)
         return int(row[0]) if row and row[0] is not None else None
 
     async def assign(self, message_id: int, conversation_id: int) -> None:

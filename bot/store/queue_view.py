@@ -26,14 +26,14 @@ class QueueView:
     ) -> list[tuple[int, int]]:
         """Like :meth:`waiting_behind`, as ``(job id, message id)`` pairs."""
         found: list[tuple[int, int]] = []
-        async with self._conn.execute(
+        rows = await self._conn.execute_fetchall(
             "SELECT id, kind, CASE WHEN json_valid(payload) THEN payload ->> 'message_id' END"
             " FROM jobs WHERE order_key = ? AND state = 'pending' AND id > ?"
             " ORDER BY id LIMIT ?",
             (order_key, job_id, limit),
-        ) as cur:
-            async for queued_job, job_kind, message_id in cur:
-                if job_kind != kind or not isinstance(message_id, int):
-                    break
-                found.append((queued_job, message_id))
+        )  # one hand-off to the database thread (every relayed message asks)
+        for queued_job, job_kind, message_id in rows:
+            if job_kind != kind or not isinstance(message_id, int):
+                break
+            found.append((queued_job, message_id))
         return found

@@ -1,0 +1,52 @@
+"""What one relayed customer message costs the store, counted, not timed: the relay is
+CPU-bound per message (issue 16, relay overhead), and every commit is an fsync."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.store import Store
+from tests.alerts.desk import Desk, at
+
+MESSAGES = 10
+NO_PAGER = "http://127.0.0.1:9/v2/enqueue"
+"""Nothing here pages (no keyword, no escalation): the URL is never called."""
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "work.sqlite3", clock=ManualClock(at("2026-11-30 10:00")))
+    yield opened
+    await opened.close()
+
+
+async def statements_per_message(store: Store, desk: Desk) -> Counter[str]:
+    """Statements by their first word, per message of a customer whose thread exists; each
+    message is taken in, relayed, and the worker then finds nothing more to do."""
+    await desk.customer_says("Guten Tag")  # opens the conversation and its thread
+    seen: Counter[str] = Counter()
+    store.trace(lambda sql: seen.update([sql.split(maxsplit=1)[0].upper()]))
+    for n in range(MESSAGES):
+        await desk.customer_says(f"Frage {n}")
+    store.trace(None)
+    return Counter({word: count // MESSAGES for word, count in seen.items()})
+
+
+async def test_a_relayed_message_takes_four_commits_and_few_statements(
+    store: Store,
+) -> None:
+    """Four COMMITs: the lease, the relay's read-and-assign, its post record together with
+    the end of the job (before, a commit of its own), and the worker finding the queue empty,
+    which also reads when the next job is due (before, a transaction of its own). The intake
+    is one statement that SQLite commits by itself."""
+    desk = Desk(store, NO_PAGER)
+    work = await statements_per_message(store, desk)
+    assert work["COMMIT"] <= 4, work
+    assert work["SELECT"] <= 12, work
+    assert sum(work.values()) <= 35, work
+    assert sum(len(posts) for posts in desk.chat.posts.values()) == MESSAGES + 1
