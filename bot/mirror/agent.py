@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.domain import RELATION_KINDS, OutboundReaction
 from bot.errors import ProviderError
+from bot.explain import failure
 from bot.job_catalog import RELAY_REACTION, MessageJob, enqueue
 from bot.mirror.emoji import is_emoji
 from bot.ports import AgentEvent, AgentReaction, WhatsAppProvider
@@ -92,6 +93,15 @@ class AgentReactions:
                 job = MessageJob(message_id=target.id, contact_id=target.contact_id)
                 await enqueue(tx, RELAY_REACTION, job)
 
+    async def _explain(self, conversation_id: int | None, error: ProviderError) -> None:
+        """A refused reaction (a window long closed, a provider without reactions) is told
+        in the thread, as a refused reply is."""
+        code = error.code if isinstance(error.code, int) else None
+        async with self._store.transaction() as tx:
+            conversation = await tx.conversations.get(conversation_id) if conversation_id else None
+            if conversation is not None:
+                await self._notify(tx, conversation, failure(code, str(error), self._texts))
+
     async def send(self, job: Job, payload: MessageJob) -> None:
         """``relay.reaction``: make WhatsApp show what the thread shows."""
         async with self._store.transaction() as tx:
@@ -111,6 +121,7 @@ class AgentReactions:
             if error.retryable:
                 raise
             log.warning("reaction not sent: %s (code %s)", type(error).__name__, error.code)
+            await self._explain(row.conversation_id, error)
             return
         async with self._store.transaction() as tx:
             await MirrorRows(tx.conn).set_sent_reaction(payload.message_id, wanted)
