@@ -22,6 +22,7 @@ from bot.cases.model import CaseSink
 from bot.chat_removal import ChatRemoval
 from bot.config import Settings
 from bot.jobs import JobHandler, RetryPolicy, WorkerPool
+from bot.media.case_files import CaseFiles
 from bot.media.inbound import CustomerMedia, CustomerMediaSource
 from bot.media.keep import MediaKeeper, kept_folder
 from bot.media.outbound import AgentFileSender
@@ -146,6 +147,13 @@ def wire_relay(
         pager=Pager(settings.alerts.webhook),
     )
     watched = MonitoredChat(chat, oncall, store.clock, settings.alerts.platform_down_after)
+    jobs = settings.jobs
+    retry = RetryPolicy(
+        jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds, jobs.outage_patience
+    )
+    media = None
+    if media_source is not None:
+        media = customer_media(store, settings, watched, media_source, texts, retry)
     cases = None
     if sinks:
         cases = CaseTransfers(
@@ -156,14 +164,8 @@ def wire_relay(
             on_alert=lambda alert: watched.alert(
                 alert.text, thread_id=alert.thread_id, key=alert.key
             ),
+            files=CaseFiles(store, media, settings.privacy) if media is not None else None,
         )
-    jobs = settings.jobs
-    retry = RetryPolicy(
-        jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds, jobs.outage_patience
-    )
-    media = None
-    if media_source is not None:
-        media = customer_media(store, settings, watched, media_source, texts, retry)
     relay = Relay(
         store,
         watched,

@@ -5,11 +5,14 @@ put a mail into an existing ticket when its ``In-Reply-To``/``References`` name 
 mail of that ticket, so the first transfer starts a thread and every later one replies to
 the previous mail. Message-IDs are derived from the transfer id: a retried send carries the
 same Message-ID, which receivers treat as the same mail. ``Auto-Submitted`` keeps helpdesks
-from answering the bot's address with auto-replies.
+from answering the bot's address with auto-replies. With ``include_media`` the customer's
+files go along as attachments, stripped as in the thread (the mail server's size limit
+applies: a refused mail is retried and then dead-lettered like any other).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -75,6 +78,11 @@ class EmailSink(SendingSink):
         message["Auto-Submitted"] = "auto-generated"
         message["X-Empfang-Event"] = transfer.event
         message.set_content(as_text(transfer, self._texts))
+        for file in transfer.files:  # include_media: the customer's files, stripped
+            major, _, minor = file.mime_type.partition("/")
+            message.add_attachment(
+                file.read(), maintype=major, subtype=minor or "octet-stream", filename=file.name
+            )
         return message
 
     def _message_id(self, transfer: Transfer) -> str:
@@ -84,8 +92,9 @@ class EmailSink(SendingSink):
         """One SMTP session per transfer: nothing is held open between transfers."""
         settings = self.settings
         try:
+            message = await asyncio.to_thread(self._message, ref, transfer)  # reads files
             await aiosmtplib.send(
-                self._message(ref, transfer),
+                message,
                 hostname=settings.host,
                 port=settings.port,
                 username=settings.username or None,

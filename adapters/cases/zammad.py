@@ -6,11 +6,14 @@ The first transfer creates the ticket (``POST /api/v1/tickets`` with ``group``, 
 closed (``PUT /api/v1/tickets/{id}``). The customer is created or found by an e-mail address
 made from the pseudonym (``k-…@customer_email_domain``), so one customer's tickets group
 together without Zammad ever seeing the number, unless ``include_phone`` puts it in
-``mobile``. Zammad error bodies (``{"error": …, "error_human": …}``) are quoted in errors.
+``mobile``. With ``include_media`` the customer's files (stripped) are the article's
+``attachments`` (``filename``, base64 ``data``, ``mime-type``). Zammad error bodies
+(``{"error": …, "error_human": …}``) are quoted in errors.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -90,13 +93,23 @@ class ZammadSink:
         return customer
 
     def _note(self, transfer: Transfer) -> dict[str, Any]:
-        return {
+        note: dict[str, Any] = {
             "subject": headline(transfer.event, self._texts),
             "body": as_text(transfer, self._texts),
             "content_type": "text/plain",
             "type": "note",
             "internal": True,
         }
+        if transfer.files:  # include_media: article attachments, base64 in the JSON body
+            note["attachments"] = [
+                {
+                    "filename": file.name,
+                    "data": base64.b64encode(file.read()).decode("ascii"),
+                    "mime-type": file.mime_type,
+                }
+                for file in transfer.files
+            ]
+        return note
 
     async def _call(
         self, method: str, path: str, what: str, payload: dict[str, Any]

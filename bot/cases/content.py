@@ -24,14 +24,12 @@ CATEGORY_ORDER = ("pseudonym", "phone", "text", "media", "location", "contact_ca
 """Data categories a transfer can carry, in the order the ledger lists them."""
 
 _KIND_CATEGORY = {
-    MessageKind.IMAGE: "media",
-    MessageKind.AUDIO: "media",
-    MessageKind.VIDEO: "media",
-    MessageKind.DOCUMENT: "media",
-    MessageKind.STICKER: "media",
     MessageKind.LOCATION: "location",
     MessageKind.CONTACTS: "contact_card",
 }
+"""A picture or document travels as its line of text (kind, masked name, caption); the
+category ``media`` is added only when the file itself is attached (``include_media``,
+``bot.media.case_files``)."""
 
 
 class TransferRequest(Frozen):

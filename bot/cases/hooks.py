@@ -12,10 +12,12 @@ an earlier one (no second ticket, no duplicated note).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot import privacy
 from bot.cases import ledger
@@ -32,6 +34,9 @@ from bot.ports import CaseEvent
 from bot.store import Store, Tx
 from bot.store.cases import CaseLinkRow
 from bot.store.jobs import Job
+
+if TYPE_CHECKING:
+    from bot.media.case_files import CaseFiles
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.cases")
@@ -79,6 +84,7 @@ class CaseTransfers:
         privacy: PrivacySection,
         texts: Texts,
         on_alert: AlertHook | None = None,
+        files: CaseFiles | None = None,
     ) -> None:
         self._sinks: dict[str, CaseSink] = {}
         for index, sink in enumerate(sinks):
@@ -90,6 +96,8 @@ class CaseTransfers:
         self._privacy = privacy
         self._texts = texts
         self._on_alert = on_alert
+        self._files = files
+        """Customers' files for sinks with ``include_media`` (None: no file source)."""
 
     @property
     def sinks(self) -> tuple[CaseSink, ...]:
@@ -132,7 +140,10 @@ class CaseTransfers:
         if transfer is None:
             log.info("case transfer %s dropped: conversation erased", request.transfer_id)
             return
-        link = await self._deliver(sink, transfer, link)
+        with contextlib.ExitStack() as temporary:  # attached files live for this delivery
+            if sink.settings.include_media and self._files is not None:
+                transfer = await self._files.attach(transfer, temporary)
+            link = await self._deliver(sink, transfer, link)
         async with self._store.transaction() as tx:
             await ledger.append(tx, _entry(transfer, request, link.case_id, job, "delivered"))
         log.info(

@@ -9,6 +9,7 @@ Sinks therefore never see a contact row and cannot leak more than they were give
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal, Protocol
 
 from bot.config.cases import CaseSinkSection
@@ -37,6 +38,21 @@ class TransferMessage(Frozen):
     author: str | None = None
 
 
+class TransferFile(Frozen):
+    """A customer's file for a sink with ``include_media``: fetched again from WhatsApp,
+    checked and stripped like for the thread, in the private spool for one delivery only."""
+
+    message_id: int
+    name: str
+    """Masked like in the thread."""
+    mime_type: str
+    size: int
+    path: Path
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+
 class Transfer(Frozen):
     """One delivery to one sink. ``transfer_id`` is stable across retries (idempotency key)."""
 
@@ -50,6 +66,8 @@ class Transfer(Frozen):
     occurred_at: float
     messages: tuple[TransferMessage, ...] = ()
     categories: tuple[str, ...]
+    files: tuple[TransferFile, ...] = ()
+    """Only for a sink with ``include_media``; ``categories`` then say ``media``."""
 
     @property
     def closes(self) -> bool:

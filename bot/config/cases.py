@@ -9,7 +9,7 @@ one transcript when the conversation closes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -25,8 +25,19 @@ class CaseSinkSection(Section):
 
     name: str = Field(pattern=_NAME_PATTERN)
     include_phone: bool = False
+    include_media: bool = False
+    """Attach customers' files (stripped, as in the thread); e-mail and Zammad only."""
     transfer: Transfer = "every_message"
     link_template: str = ""
+
+    takes_files: ClassVar[bool] = False
+    """The sink can carry files (``include_media``)."""
+
+    @model_validator(mode="after")
+    def _media_only_where_files_go(self) -> CaseSinkSection:
+        if self.include_media and not self.takes_files:
+            raise ValueError("include_media is for e-mail and Zammad sinks only")
+        return self
 
     def case_link(self, case_id: str) -> str | None:
         """The URL agents get from ``!case``; None when the sink has no template."""
@@ -59,6 +70,7 @@ class WebhookSinkSection(CaseSinkSection):
 
 class ZammadSinkSection(CaseSinkSection):
     type: Literal["zammad"]
+    takes_files: ClassVar[bool] = True
     url: str
     token: SecretStr
     group: str = "Users"
@@ -78,6 +90,7 @@ class ZammadSinkSection(CaseSinkSection):
 
 class EmailSinkSection(CaseSinkSection):
     type: Literal["email"]
+    takes_files: ClassVar[bool] = True
     host: str
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"

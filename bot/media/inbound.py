@@ -113,6 +113,12 @@ def default_name(kind: MessageKind, mime: str, *, voice: bool = False) -> str:
     return stem + extension_for(mime)
 
 
+def shown_name(kind: MessageKind, media: Media, masker: render.Masker) -> str:
+    """The file's name as agents and case systems see it: masked, else made up."""
+    declared = base_type(media.mime_type or "") or "application/octet-stream"
+    return mask_filename(media.filename or default_name(kind, declared, voice=media.voice), masker)
+
+
 def extension_for(mime: str) -> str:
     bare = base_type(mime)
     return _EXTENSIONS.get(bare) or mimetypes.guess_extension(bare) or ""
@@ -203,12 +209,10 @@ class CustomerMedia:
         media = message.media
         masker = render.Masker.for_contact(contact, self._privacy)
         declared = base_type(media.mime_type or "") or "application/octet-stream"
-        name = mask_filename(
-            media.filename or default_name(message.kind, declared, voice=media.voice), masker
-        )
+        name = shown_name(message.kind, media, masker)
         with contextlib.ExitStack() as temporary:
             try:
-                file = await self._prepare(message.kind, media, name, temporary)
+                file = await self.prepare(message.kind, media, name, temporary)
             except MediaRefused as refused:
                 await self._not_shown(thread_id, row.id, name, refused)
                 return
@@ -226,13 +230,16 @@ class CustomerMedia:
             if self._keeper is not None:
                 await asyncio.to_thread(self._keeper.keep, file.path, row.id, file.name)
 
-    async def _prepare(
+    async def prepare(
         self,
         kind: MessageKind,
         media: Media,
         name: str,
         temporary: contextlib.ExitStack,
     ) -> ChatFile:
+        """Fetch, check and strip one file into the spool (gone when ``temporary`` closes);
+        case transfers with ``include_media`` take files the same way
+        (``bot.media.case_files``)."""
         info, spooled = await self._fetch(media)
         temporary.callback(spooled.discard)
         mime = base_type(info.mime_type)

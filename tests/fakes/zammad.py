@@ -9,7 +9,9 @@ Behaviour follows Zammad's controllers (``tickets_controller.rb``,
   ``{"error": "Can't find User for Token", …}`` with the ``X-Failure`` header;
 * errors are ``{"error": …, "error_human": …}`` (both the same human text), 422 for
   validation and unknown lookup names, 404 ``Couldn't find Ticket with 'id'=…``;
-* created records answer 201 with their attributes (``id``, ``number``, ``*_id`` fields).
+* created records answer 201 with their attributes (``id``, ``number``, ``*_id`` fields);
+* an article's ``attachments`` (``filename``, base64 ``data``, ``mime-type``) are decoded and
+  kept in ``files``; a missing ``mime-type`` or bad base64 is a 422 naming the index.
 
 Everything received is kept in ``requests`` for assertions; ``fail_next`` makes the next
 calls answer 5xx (or anything) to simulate an outage.
@@ -17,6 +19,8 @@ calls answer 5xx (or anything) to simulate an outage.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,12 +40,40 @@ class Received:
     body: Any
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mime_type: str
+    content: bytes
+
+
+def _attachments(value: Any) -> list[Attachment] | str:
+    """An article's ``attachments`` as Zammad's ``Ticket::Article`` takes them (``filename``,
+    base64 ``data``, ``mime-type``), or Zammad's 422 text for a malformed one."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return "attachments must be an array"
+    found = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict) or not entry.get("mime-type"):
+            return f"Attachment needs 'mime-type' param for attachment with index '{index}'"
+        try:
+            content = base64.b64decode(str(entry.get("data") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            return f"Invalid base64 for attachment with index '{index}'"
+        found.append(Attachment(str(entry.get("filename") or "file"), entry["mime-type"], content))
+    return found
+
+
 @dataclass
 class FakeZammad:
     token: str = "zammad-test-token"
     requests: list[Received] = field(default_factory=list)
     tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
     articles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    files: dict[int, list[Attachment]] = field(default_factory=dict)
+    """Each article's attachments, decoded."""
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     failures: list[tuple[int, str | None]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -139,7 +171,11 @@ class FakeZammad:
         kind = str(data.get("type") or "note")
         if kind not in ARTICLE_TYPES:
             return self._error(422, f"No lookup value found for 'type': {kind!r}")
+        files = _attachments(data.get("attachments"))
+        if isinstance(files, str):
+            return self._error(422, files)
         article_id = 5000 + len(self.articles)
+        self.files[article_id] = files
         article = {
             "id": article_id,
             "ticket_id": ticket_id,
@@ -150,6 +186,15 @@ class FakeZammad:
             "body": data["body"],
             "content_type": data.get("content_type", "text/plain"),
             "sender": "Agent",
+            "attachments": [
+                {
+                    "id": 9000 + index,
+                    "filename": file.filename,
+                    "size": str(len(file.content)),
+                    "preferences": {"Mime-Type": file.mime_type},
+                }
+                for index, file in enumerate(files)
+            ],
         }
         self.articles[article_id] = article
         self.tickets[ticket_id]["article_ids"].append(article_id)
