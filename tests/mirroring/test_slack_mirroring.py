@@ -5,7 +5,6 @@ a scan of everything the bot sent to Slack for the customer's number."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from bot.sandbox.customer_actions import business_app_sends, tap
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_reactions import agent_reacts
 from tests.masking import leaked_digits
+from tests.mirroring.store_scan import stored_anywhere
 from tests.numbers import CUSTOMER
 from tests.slack.stack import AGENT, OUTSIDER, TS, SlackStack, wait_for
 
@@ -56,18 +56,6 @@ async def first_reply(stack: SlackStack, text: str) -> dict[str, Any]:
         return next((m for m in stack.inbox(NUMBER) if m["text"] == text), None)
 
     found: dict[str, Any] = await wait_for(probe, 15)
-    return found
-
-
-def stored_anywhere(db: Path, needle: str) -> list[str]:
-    """Every table and row of the store that holds ``needle``."""
-    found = []
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in conn.execute(f"SELECT * FROM {table}"):
-                if any(needle in str(value) for value in row):
-                    found.append(table)
     return found
 
 
