@@ -154,7 +154,6 @@ class Referral(Frozen):
 
     headline: str | None = None
     source_url: str | None = None
-    source_type: str | None = None
 
 
 class InboundMessage(Frozen):

@@ -746,7 +746,8 @@ class Relay:
             await tx.conversations.touch_agent(conversation.id, tx.clock.now())
         thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
         masker = render.Masker.for_contact(contact, self._policy.privacy)
-        text = self._policy.texts.business_echo.format(text=masker.text(row.body or ""))
+        shown = masker.text(row.body) if row.body else f"({row.kind})"  # a file: its kind
+        text = self._policy.texts.business_echo.format(text=shown)
         chat_id = await self._chat.post(thread_id, text, key=self._key(f"echo-{row.id}"))
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(row.id, chat_id)
@@ -764,6 +765,7 @@ class Relay:
             if conversation is None or conversation.thread_id is None:
                 return
             contact = await tx.contacts.get(conversation.contact_id)
+            await self.window.rearm(tx, conversation)  # the window may have moved
         assert contact is not None and conversation.thread_id is not None
         root = self._thread_root(conversation, contact)
         await self._chat.update_root(conversation.thread_id, root, key=self._key(f"job-{job.id}"))

@@ -407,7 +407,6 @@ def _referral(referral: Any) -> Referral | None:
     found = Referral(
         headline=_str(referral.get("headline")),
         source_url=_str(referral.get("source_url")),
-        source_type=_str(referral.get("source_type")),
     )
     return found if found.headline or found.source_url else None
 
