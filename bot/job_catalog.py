@@ -161,6 +161,12 @@ class ErasedCaseJob(Frozen):
     opened_at: float
 
 
+class WindowJob(Frozen):
+    """The 24-hour window of a conversation should have closed (``bot.templates.window``)."""
+
+    conversation_id: int
+
+
 class TemplateShownJob(Frozen):
     """Show a queued template send in its thread (``bot.templates.sending``): the text is
     read from the stored message when the job runs, masked; ``author`` asked for it."""
@@ -289,9 +295,12 @@ CHAT_TEMPLATE = JobKind("chat.template", TemplateShownJob, _by_contact)
 """Show a template send in the thread; its post carries the send's status marks."""
 RELAY_TEMPLATE = JobKind("relay.template", MessageJob, _by_contact)
 """Send an approved template to the customer."""
-CHAT_WINDOW = JobKind("chat.window", ConversationJob, _unordered)
-"""When the 24-hour window closes: show it on the root, or wait for the moved window. A
-timer, so unordered: a delayed job in a customer's order would hold up their messages."""
+CHAT_WINDOW = JobKind(
+    "chat.window", WindowJob, lambda job: f"chat-window:{job.conversation_id}"
+)
+"""When the 24-hour window closes: show it on the root. One waiting job per conversation
+(``bot.templates.window``); not in the customer's order, as a job waiting a day there would
+hold up their messages."""
 
 KIND_NAMES: frozenset[str] = frozenset(
     kind.name

@@ -3,8 +3,8 @@ customer's last message (``ConversationRow.last_customer_at``); only templates g
 
 A free-form reply after that is not sent (``bot.relay``); the thread says so and suggests
 ``[whatsapp] reengage_template``. The root card shows a closed window: :class:`WindowWatch`
-sets one delayed ``chat.window`` job per window, which re-renders the root when the window
-has closed, or waits for the moved window when the customer wrote again.
+keeps one delayed ``chat.window`` job per conversation, which re-renders the root when the
+window has closed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import SERVICE_WINDOW_SECONDS
-from bot.job_catalog import CHAT_ROOT, CHAT_WINDOW, ConversationJob, enqueue
+from bot.job_catalog import (
+    CHAT_ROOT,
+    CHAT_WINDOW,
+    ConversationJob,
+    WindowJob,
+    enqueue,
+    schedule,
+)
 from bot.ports import CaseEvent
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
@@ -48,25 +55,30 @@ def refusal(conversation: ConversationRow, texts: Texts, *, reengage: str, timez
 
 
 class WindowWatch:
-    """A conversation observer: a customer message that opens a window (the first, or
-    one after the previous window closed) sets the ``chat.window`` job for its close."""
+    """Keeps one ``chat.window`` timer per conversation at its window's close.
+
+    Armed when a conversation opens and whenever its root is rendered again (which a
+    customer message after a pause of 30 minutes or more does, ``bot.relay``); a timer that
+    finds the window moved by later messages moves itself. Nothing per message: the relay's
+    hot path stays as it is (``tests/relay/test_store_work.py``).
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
 
     async def record(self, tx: Tx, event: CaseEvent) -> None:
-        if event.kind != "message_in":
-            return
-        conversation = await tx.conversations.get(event.conversation_id)
-        if conversation is None:
-            return
-        # Recorded before the relay stores this message's time: the previous message's.
-        previous_close = closes_at(conversation)
-        now = tx.clock.now()
-        if previous_close is None or previous_close <= now:
-            await _watch(tx, conversation, SERVICE_WINDOW_SECONDS + SETTLE_SECONDS)
+        """A conversation observer: a new conversation's window closes in 24 hours."""
+        if event.kind == "opened":
+            await _watch(tx, event.conversation_id, SERVICE_WINDOW_SECONDS + SETTLE_SECONDS)
 
-    async def window_due(self, job: Job, payload: ConversationJob) -> None:
+    async def rearm(self, tx: Tx, conversation: ConversationRow) -> None:
+        """The root is rendered again: the timer goes to the window's (new) close."""
+        closes = closes_at(conversation)
+        now = tx.clock.now()
+        if conversation.is_open and closes is not None and closes > now:
+            await _watch(tx, conversation.id, closes - now + SETTLE_SECONDS)
+
+    async def window_due(self, job: Job, payload: WindowJob) -> None:
         """``chat.window``: the window should have closed; show it, or wait longer."""
         async with self._store.transaction() as tx:
             conversation = await tx.conversations.get(payload.conversation_id)
@@ -74,15 +86,14 @@ class WindowWatch:
                 return
             closes = closes_at(conversation)
             now = tx.clock.now()
-            if closes is not None and closes > now:  # the customer wrote again
-                await _watch(tx, conversation, closes - now + SETTLE_SECONDS)
+            if closes is not None and closes > now:  # the customer wrote since
+                await _watch(tx, conversation.id, closes - now + SETTLE_SECONDS)
                 return
-            await enqueue(tx, CHAT_ROOT, _job(conversation))
+            root = ConversationJob(
+                conversation_id=conversation.id, contact_id=conversation.contact_id
+            )
+            await enqueue(tx, CHAT_ROOT, root)
 
 
-def _job(conversation: ConversationRow) -> ConversationJob:
-    return ConversationJob(conversation_id=conversation.id, contact_id=conversation.contact_id)
-
-
-async def _watch(tx: Tx, conversation: ConversationRow, delay: float) -> None:
-    await enqueue(tx, CHAT_WINDOW, _job(conversation), delay=delay)
+async def _watch(tx: Tx, conversation_id: int, delay: float) -> None:
+    await schedule(tx, CHAT_WINDOW, WindowJob(conversation_id=conversation_id), delay=delay)

@@ -34,7 +34,7 @@ from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.intake import Intake
-from bot.job_catalog import ALERT_SLA, ALERT_WINDOW
+from bot.job_catalog import ALERT_SLA, ALERT_WINDOW, CHAT_WINDOW
 from bot.ports import AgentMessage
 from bot.store import Store
 from bot.store.cases import LedgerRow
@@ -166,11 +166,12 @@ class Desk:
             return [tuple(row) for row in await cur.fetchall()]
 
     async def jobs(self) -> list[JobView]:
-        """The queue without on-call's timers, which wait for hours by design."""
+        """The queue without the timers (on-call's, the window's), which wait for hours by
+        design."""
         rows = await self.sql(
-            "SELECT kind, order_key, state, attempts FROM jobs WHERE kind NOT IN (?, ?)"
+            "SELECT kind, order_key, state, attempts FROM jobs WHERE kind NOT IN (?, ?, ?)"
             " ORDER BY id",
-            (ALERT_SLA.name, ALERT_WINDOW.name),
+            (ALERT_SLA.name, ALERT_WINDOW.name, CHAT_WINDOW.name),
         )
         return [JobView(*row) for row in rows]
 

@@ -4,6 +4,7 @@ test moves past the window."""
 
 from __future__ import annotations
 
+from bot.domain import SERVICE_WINDOW_SECONDS
 from tests.slack.stack import AGENT, leaks, wait_for
 from tests.templates.conftest import CUSTOMER, TemplateStack, notice, thread_after_window
 
@@ -85,3 +86,18 @@ async def test_a_valid_template_reaches_the_sandbox_in_metas_shape(
     )
     assert stack.rows("SELECT message FROM template_sends") == [(None,)], "parameters forgotten"
     assert not leaks(stack.fake.wire_text(), [CUSTOMER])
+
+
+async def test_the_root_follows_each_window(stack: TemplateStack) -> None:
+    """Closed, opened again by a new message, closed again: the root card says so each time."""
+    thread = await thread_after_window(stack)
+
+    def root_text() -> str:
+        return str(stack.fake.message(thread)["text"])
+
+    await wait_for(lambda: "window closed" in root_text(), 5)
+    stack.say(CUSTOMER, "Hallo? Ist da jemand?")
+    await wait_for(lambda: "window open until" in root_text(), 10)
+    await stack.settled()
+    stack.clock.advance(SERVICE_WINDOW_SECONDS + 60)
+    await wait_for(lambda: "window closed" in root_text(), 10)
