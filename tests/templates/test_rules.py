@@ -137,3 +137,24 @@ async def test_no_number_leaks_from_template_parameters(
     for number in (numbers.CUSTOMER, numbers.THIRD_PARTY):
         assert leaked_digits(posted, number) is None, "a number reached Slack"
         assert leaked_digits(caplog.text, number) is None, "a number reached the log"
+
+
+async def test_whatsapps_refusal_of_a_template_is_explained(stack: TemplateStack) -> None:
+    """Paused at Meta after the catalogue was read: the send goes out, WhatsApp answers
+    132015, and the thread explains it on the template's post."""
+    assert stack.sandbox is not None
+    await wait_for(lambda: stack.rows("SELECT count(*) FROM message_templates")[0][0])
+    paused = next(
+        t
+        for t in stack.sandbox.templates.catalogue
+        if (t["name"], t["language"]) == ("order_update", "en_US")
+    )
+    stack.sandbox.templates.add({**paused, "status": "PAUSED"})
+    thread = await thread_after_window(stack)
+    await stack.fake.agent_reply(thread, AGENT, "!template order_update en_US Erika | A-1")
+    await stack.settled()
+    assert len(stack.sandbox.templates.sends) == 1
+    assert "paused" in notice(stack, thread, "132015")
+    shown = next(m for m in stack.fake.thread(thread) if m["text"].startswith("📨"))
+    assert "x" in stack.fake.reactions(shown["ts"])
+    assert stack.rows("SELECT message FROM template_sends") == [(None,)], "parameters forgotten"
