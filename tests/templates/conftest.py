@@ -19,7 +19,7 @@ from bot.sandbox.core import DEFAULT_WABA_ID
 from tests import numbers
 from tests.fakes.slack import FakeSlack
 from tests.slack.conftest import FAST_INTERVAL
-from tests.slack.stack import SlackStack, wait_for
+from tests.slack.stack import Mode, SlackStack, wait_for
 
 CUSTOMER = "+" + numbers.CUSTOMER
 """The suite's customer; the session's log scan looks for its digits too."""
@@ -28,15 +28,17 @@ CUSTOMER = "+" + numbers.CUSTOMER
 class TemplateStack(SlackStack):
     """:class:`SlackStack` whose bot runs on :attr:`clock` (its window, its timers)."""
 
-    def __init__(self, store: Path, fake: FakeSlack, **sections: Any) -> None:
+    def __init__(self, mode: Mode, store: Path, fake: FakeSlack, **sections: Any) -> None:
         whatsapp = {"waba_id": DEFAULT_WABA_ID, **sections.pop("whatsapp", {})}
-        super().__init__("socket", store, fake, whatsapp=whatsapp, **sections)
+        super().__init__(mode, store, fake, whatsapp=whatsapp, **sections)
         self.clock = ManualClock(time.time())
 
     async def start_bot(self) -> Empfang:
         assert self.settings is not None
         self.bot = Empfang(self.settings, clock=self.clock)
         await self.bot.start()
+        if self.mode == "http":
+            self.fake.use_http(self.bot.url)
         return self.bot
 
     def pending_jobs(self) -> int:
@@ -74,9 +76,10 @@ async def start_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncI
     monkeypatch.setattr(pacing, "POST_INTERVAL_SECONDS", FAST_INTERVAL)
     stacks: list[TemplateStack] = []
 
-    async def start(**sections: Any) -> TemplateStack:
-        fake = FakeSlack(mode="socket", rate=1 / FAST_INTERVAL, ack_timeout=1.0)
-        stack = TemplateStack(tmp_path / f"empfang-{len(stacks)}.sqlite3", fake, **sections)
+    async def start(mode: Mode = "socket", **sections: Any) -> TemplateStack:
+        fake = FakeSlack(mode=mode, rate=1 / FAST_INTERVAL, ack_timeout=1.0)
+        path = tmp_path / f"empfang-{len(stacks)}.sqlite3"
+        stack = TemplateStack(mode, path, fake, **sections)
         stacks.append(stack)
         await stack.start()
         return stack

@@ -11,8 +11,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.fakes.slack_views import TRIGGER_SECONDS
-from tests.slack.stack import AGENT, OUTSIDER, leaks, wait_for
-from tests.templates.conftest import CUSTOMER, TemplateStack, notice, thread_after_window
+from tests.slack.stack import AGENT, OUTSIDER, Mode, leaks, wait_for
+from tests.templates.conftest import (
+    CUSTOMER,
+    StartStack,
+    TemplateStack,
+    notice,
+    thread_after_window,
+)
 
 FORM = {
     "type": "modal",
@@ -28,7 +34,9 @@ async def _open_form(stack: TemplateStack, thread: str, user: str = AGENT) -> st
     return str(opened[-1].view_id)
 
 
-async def test_the_form_sends_a_template_end_to_end(stack: TemplateStack) -> None:
+@pytest.mark.parametrize("mode", ["socket", "http"])
+async def test_the_form_sends_a_template_end_to_end(start_stack: StartStack, mode: Mode) -> None:
+    stack = await start_stack(mode)
     thread = await thread_after_window(stack)
     view_id = await _open_form(stack, thread)
     views = stack.fake.views
