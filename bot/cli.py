@@ -162,8 +162,14 @@ async def _online_report(settings: Settings) -> OnlineReport:
         from adapters.matrix.online import check_online as check_matrix
 
         chat = check_matrix(settings.matrix, settings.alerts.room)
+    if settings.whatsapp.provider == "twilio":
+        from adapters.twilio.online import check_online as check_twilio
+
+        whatsapp = check_twilio(settings.twilio)
+    else:
+        whatsapp = check_whatsapp(settings.whatsapp, settings.sandbox)
     report = OnlineReport()
-    for part in await asyncio.gather(check_whatsapp(settings.whatsapp, settings.sandbox), chat):
+    for part in await asyncio.gather(whatsapp, chat):
         report.extend(part)
     return report
 

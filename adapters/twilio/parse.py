@@ -187,7 +187,6 @@ def _referral(form: Mapping[str, str]) -> Referral | None:
     found = Referral(
         headline=_text(form, "ReferralHeadline"),
         source_url=_text(form, "ReferralSourceUrl"),
-        source_type=_text(form, "ReferralSourceType"),
     )
     return found if found.headline or found.source_url else None
 

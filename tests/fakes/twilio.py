@@ -10,6 +10,8 @@ REST side (what the bot calls):
   a body, 21617 over 1,600 characters; faults queued with :meth:`FakeTwilio.fail_next`
   (e.g. 429 with ``Retry-After``).
 * ``GET …/Messages/{MessageSid}/Media/{MediaSid}``: the customer's media, Basic auth only.
+* ``GET /2010-04-01/Accounts/{AccountSid}.json``: the account (``status``), for
+  ``check-config --online``.
 
 Webhook side (what Twilio sends the bot), form-encoded and signed with ``X-Twilio-Signature``
 over the URL and the sorted parameters:
@@ -70,6 +72,8 @@ class FakeTwilio:
     sender: str = SENDER
     status_delay: float = 0.01
     read_receipts: bool = True
+    account_status: str = "active"
+    """``active``, ``suspended`` or ``closed``, as ``GET /Accounts/{sid}.json`` answers."""
     webhook_url: str = ""
     """Where inbound messages go (the bot's Twilio webhook, as configured at Twilio)."""
     sent: list[dict[str, str]] = field(default_factory=list)
@@ -90,6 +94,7 @@ class FakeTwilio:
     async def start(self) -> FakeTwilio:
         app = web.Application()
         accounts = f"/{API_VERSION}/Accounts/{{sid}}"
+        app.router.add_get(f"{accounts}.json", self._account)
         app.router.add_post(f"{accounts}/Messages.json", self._messages)
         app.router.add_get(f"{accounts}/Messages/{{message}}/Media/{{media}}", self._media_get)
         self._runner = web.AppRunner(app, access_log=None)
@@ -205,6 +210,19 @@ class FakeTwilio:
             },
             status=status,
             headers=headers,
+        )
+
+    async def _account(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._error(401, 20003, "Authenticate")
+        return web.json_response(
+            {
+                "sid": self.account_sid,
+                "friendly_name": "Empfang Test Account",
+                "status": self.account_status,
+                "type": "Full",
+                "uri": f"/{API_VERSION}/Accounts/{self.account_sid}.json",
+            }
         )
 
     async def _messages(self, request: web.Request) -> web.Response:
