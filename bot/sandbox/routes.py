@@ -245,6 +245,14 @@ class DriverRoutes:
         idle = await self.sandbox.idle(float(timeout))
         return web.json_response({"idle": idle, "pending": self.sandbox.background.pending})
 
+    async def get_templates(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sandbox.templates.view())
+
+    async def templates(self, request: web.Request) -> web.Response:
+        """Add or replace a template (Meta's catalogue shape), e.g. pause one."""
+        self.sandbox.templates.add(await _driver_json(request))
+        return web.json_response(self.sandbox.templates.view())
+
     async def reset(self, request: web.Request) -> web.Response:
         await self.sandbox.reset()
         return web.json_response({"reset": True})
@@ -286,5 +294,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     add.add_post("/sandbox/config", driver.config)
     add.add_post("/sandbox/verify", driver.verify)
     add.add_post("/sandbox/idle", driver.idle)
+    add.add_get("/sandbox/templates", driver.get_templates)
+    add.add_post("/sandbox/templates", driver.templates)
     add.add_post("/sandbox/reset", driver.reset)
     return app

@@ -18,8 +18,9 @@ import base64
 import copy
 import re
 from typing import Any
+from urllib.parse import urlencode
 
-from bot.sandbox.errors import GraphError
+from bot.sandbox.errors import DriverRequestError, GraphError
 from bot.sandbox.graph import invalid_param
 
 JSON = dict[str, Any]
@@ -130,15 +131,21 @@ class SandboxTemplates:
         self.sends.clear()
         self.reads = 0
 
+    def view(self) -> JSON:
+        """The catalogue and every template send received (driver API)."""
+        return {"templates": copy.deepcopy(self.catalogue), "sends": copy.deepcopy(self.sends)}
+
     def add(self, entry: JSON) -> None:
         """Add (or replace, by name and language) a catalogue entry in Meta's shape."""
+        _check_entry(entry)
         key = (entry.get("name"), entry.get("language"))
         self.catalogue = [t for t in self.catalogue if (t["name"], t["language"]) != key]
         self.catalogue.append(copy.deepcopy(entry))
 
     def page(self, query: dict[str, str], next_url: str) -> JSON:
         """One page of ``GET /{waba-id}/message_templates`` (``limit``, ``after``,
-        ``status``, ``fields``), ``paging.next`` when more follow, as Graph pages."""
+        ``status``, ``fields``); ``paging.next`` when more follow, repeating the query as
+        Graph does."""
         try:
             limit = int(query.get("limit", DEFAULT_PAGE_SIZE))
         except ValueError as exc:
@@ -163,8 +170,8 @@ class SandboxTemplates:
                 "cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk))}
             }
             if start + len(chunk) < len(entries):
-                after = _cursor(start + len(chunk))
-                body["paging"]["next"] = f"{next_url}?limit={limit}&after={after}"
+                following = {**query, "limit": str(limit), "after": _cursor(start + len(chunk))}
+                body["paging"]["next"] = f"{next_url}?{urlencode(following)}"
         return body
 
     def check_send(self, body: JSON) -> None:
@@ -187,6 +194,26 @@ class SandboxTemplates:
         if entry["status"] == "DISABLED":
             raise _error(132016, "Template is disabled", f"template {name} is disabled")
         _check_parameters(entry, template.get("components") or [])
+
+
+STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+CATEGORIES = ("UTILITY", "MARKETING", "AUTHENTICATION")
+
+
+def _check_entry(entry: Any) -> None:
+    """A catalogue entry a driver adds must look like Meta's, or the bot would read junk."""
+    if not isinstance(entry, dict):
+        raise DriverRequestError("a template must be a JSON object")
+    for key in ("name", "language"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise DriverRequestError(f"template {key}: required, a string")
+    if entry.get("status") not in STATUSES:
+        raise DriverRequestError(f"template status: one of {', '.join(STATUSES)}")
+    if entry.get("category") not in CATEGORIES:
+        raise DriverRequestError(f"template category: one of {', '.join(CATEGORIES)}")
+    components = entry.get("components")
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise DriverRequestError("template components: a list of objects, as Meta lists them")
 
 
 def _expected(entry: JSON) -> dict[str, int]:
