@@ -223,12 +223,13 @@ ENGLISH = Texts(
     alert_resolved="✅ Resolved: {summary}",
     token_invalid=(
         "The WhatsApp access token has expired or is invalid: nothing reaches customers "
-        "until whatsapp.access_token is renewed."
+        "until whatsapp.access_token (with Twilio: twilio.auth_token) is renewed."
     ),
     token_valid="WhatsApp accepts the access token again",
     signatures_failing=(
         "{count} webhook requests with a missing or wrong signature within {window}: check "
-        "whatsapp.app_secret, or someone is probing the webhook."
+        "whatsapp.app_secret (with Twilio: twilio.auth_token and twilio.webhook_url), or "
+        "someone is probing the webhook."
     ),
     signatures_valid="webhooks are correctly signed again",
     dead_letter="A {kind} job failed permanently after {attempts} attempts: {reason}",

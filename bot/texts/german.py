@@ -255,12 +255,13 @@ GERMAN = Texts(
     alert_resolved="✅ Behoben: {summary}",
     token_invalid=(
         "Das WhatsApp-Zugriffstoken ist abgelaufen oder ungültig: Bis whatsapp.access_token "
-        "erneuert ist, erreicht keine Nachricht die Kunden."
+        "(mit Twilio: twilio.auth_token) erneuert ist, erreicht keine Nachricht die Kunden."
     ),
     token_valid="WhatsApp akzeptiert das Zugriffstoken wieder",
     signatures_failing=(
         "{count} Webhook-Anfragen mit fehlender oder falscher Signatur innerhalb von {window}: "
-        "whatsapp.app_secret prüfen – oder jemand tastet den Webhook ab."
+        "whatsapp.app_secret (mit Twilio: twilio.auth_token und twilio.webhook_url) prüfen – "
+        "oder jemand tastet den Webhook ab."
     ),
     signatures_valid="Webhooks sind wieder korrekt signiert",
     dead_letter=(
