@@ -44,6 +44,14 @@ class WhatsAppSection(Section):
     templates_refresh: Duration = Field(default=3600.0, gt=0)
     """How often the template catalogue is read from Meta (needs ``waba_id``)."""
 
+    @model_validator(mode="after")
+    def _reengage_template_readable(self) -> WhatsAppSection:
+        if self.reengage_template and not self.waba_id:
+            raise ValueError("reengage_template needs waba_id: templates are read from there")
+        if len(self.reengage_template.split()) > 2:
+            raise ValueError('reengage_template is "name" or "name language", e.g. "follow_up de"')
+        return self
+
     def resolved_api_base(self, sandbox: SandboxSection) -> str:
         """The Graph base URL incl. version; the sandbox's own URL when it is the provider."""
         if self.api_base:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from adapters.whatsapp.templates import from_graph, next_cursor, template_object
+from bot.config import PrivacySection, WhatsAppSection
 from bot.templates.model import MessageTemplate
 from bot.templates.sending import parse_command
 
@@ -79,3 +83,13 @@ def test_a_command_names_the_language_only_when_the_template_has_it() -> None:
 def test_a_template_without_parameters_renders_its_text() -> None:
     template = MessageTemplate(name="t", language="de", body="Guten Tag.")
     assert template.parameter_count == 0 and template.render([]) == "Guten Tag."
+
+
+def test_a_reengage_template_needs_the_account_and_a_plain_name() -> None:
+    WhatsAppSection(waba_id="1", reengage_template="follow_up de")
+    with pytest.raises(ValidationError, match="needs waba_id"):
+        WhatsAppSection(reengage_template="follow_up")
+    with pytest.raises(ValidationError, match="name language"):
+        WhatsAppSection(waba_id="1", reengage_template="follow_up de Erika")
+    with pytest.raises(ValidationError, match="team_name"):
+        PrivacySection(sign_replies="team")

@@ -115,3 +115,16 @@ async def test_trigger_ids_last_three_seconds_and_are_exchanged_once() -> None:
         with pytest.raises(SlackApiError) as invalid:
             await client.views_open(trigger_id=fake.views.trigger(AGENT), view=long_title)
         assert invalid.value.response["error"] == "invalid_arguments"
+
+
+async def test_a_form_opened_too_late_is_logged_not_retried(
+    stack: TemplateStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack answers ``expired_trigger_id`` after 3 seconds; the press is not repeated (its
+    trigger is spent) and nothing else breaks."""
+    thread = await thread_after_window(stack)
+    stack.fake.latency["views.open"] = TRIGGER_SECONDS + 0.5
+    await stack.fake.press_button(thread, AGENT, "send_template")
+    await wait_for(lambda: "views.open failed (expired_trigger_id)" in caplog.text, 10)
+    assert stack.fake.views.open_views == {}
+    assert len(stack.fake.calls("views.open")) == 1
