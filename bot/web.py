@@ -1,7 +1,8 @@
 """HTTP endpoints on aiohttp.web. Thin: verify → hand to intake → answer.
 
-``POST /webhooks/whatsapp`` answers 200 only after the batch is committed; every refusal
-gets a specific status and a one-line reason, and nothing of a refused request is stored.
+``POST /webhooks/whatsapp`` (Twilio: ``/webhooks/twilio``, a :class:`WebhookRoute` of its
+own) answers 200 only after the batch is committed; every refusal gets a specific status and
+a one-line reason, and nothing of a refused request is stored.
 """
 
 from __future__ import annotations
