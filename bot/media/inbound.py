@@ -41,7 +41,7 @@ from bot.media.keep import MediaKeeper
 from bot.media.limits import IMAGE_TYPES, MediaLimits, base_type, human_size
 from bot.media.names import mask_filename
 from bot.media.spool import Spool, SpooledFile
-from bot.media.strip import strip_image
+from bot.media.strip import strip_in_background
 from bot.ports import ChatFile, ChatPlatform
 from bot.store import Store, Tx
 from bot.store.jobs import Job
@@ -260,7 +260,7 @@ class CustomerMedia:
         stripped = self._spool.new_path()
         temporary.callback(stripped.unlink, missing_ok=True)
         try:
-            facts = await asyncio.to_thread(strip_image, spooled.path, stripped, mime)
+            facts = await strip_in_background(spooled.path, stripped, mime)
         except ImageUndecodable as error:
             error.size = spooled.size
             raise

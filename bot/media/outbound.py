@@ -10,7 +10,6 @@ explains it in the thread (:func:`refusal`), so nothing is dropped silently.
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 from pathlib import Path
 from typing import Literal, Protocol
@@ -22,7 +21,7 @@ from bot.ids import ProviderMessageId, WaId
 from bot.media.limits import MediaLimits, base_type, human_size, media_class
 from bot.media.names import TextMasker, mask_filename
 from bot.media.spool import Spool
-from bot.media.strip import strip_image
+from bot.media.strip import strip_in_background
 from bot.ports import AgentFile, AgentFiles
 from bot.texts import Texts
 
@@ -130,7 +129,7 @@ class AgentFileSender:
             with self._spool.temporary() as clean:
                 upload = raw.path
                 if kind in ("image", "sticker"):
-                    facts = await asyncio.to_thread(strip_image, raw.path, clean, mime)
+                    facts = await strip_in_background(raw.path, clean, mime)
                     mime, upload = facts.mime, clean
                     self._limits.check(mime, clean.stat().st_size)
                 media_id = await self._media.upload(upload, mime_type=mime, filename=name)
