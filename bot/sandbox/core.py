@@ -36,7 +36,13 @@ from bot.sandbox.graph import (
     unknown_object,
 )
 from bot.sandbox.limits import Throttle
-from bot.sandbox.media import MediaItem, MediaStore, check_upload, media_facts
+from bot.sandbox.media import (
+    MediaItem,
+    MediaStore,
+    check_upload,
+    is_static_webp,
+    media_facts,
+)
 from bot.sandbox.options import Options, SandboxClock
 from bot.sandbox.payloads import JSON, BusinessNumber
 from bot.sandbox.phone import DEFAULT_PROFILE_NAME, Phones, masked
@@ -190,7 +196,7 @@ class Sandbox:
         if not mime_type:
             raise missing_param("type")
         content, filename = file
-        check_upload(mime_type, len(content))
+        check_upload(mime_type, len(content), static_sticker=is_static_webp(content))
         item = self.media.add(content, mime_type, filename=filename)
         return {"id": item.media_id}
 
@@ -297,7 +303,7 @@ class Sandbox:
         """A file on the customer's phone, checked like WhatsApp checks what it carries;
         send it with ``{"type": …, "media_id": …}`` (``empfang sandbox say --file``)."""
         try:
-            check_upload(mime_type, len(content))
+            check_upload(mime_type, len(content), static_sticker=is_static_webp(content))
         except GraphError as exc:  # reword Meta's answer for the driver
             raise DriverRequestError(f"file: {exc.details or exc}") from exc
         item = self.media.add(content, mime_type, filename=filename, inbound=True)

@@ -21,7 +21,7 @@ from typing import Any
 from bot.sandbox import payloads as p
 from bot.sandbox.errors import DriverRequestError, GraphError
 from bot.sandbox.graph import wa_id_of
-from bot.sandbox.media import MediaItem, MediaStore, check_upload
+from bot.sandbox.media import MediaItem, MediaStore, check_upload, is_static_webp
 from bot.sandbox.payloads import JSON, BusinessNumber
 
 DEFAULT_MIME = {
@@ -139,7 +139,7 @@ def _stored_media(kind: str, spec: JSON, ctx: BuildContext) -> MediaItem:
         mime = mime or DEFAULT_MIME[kind]
         content = f"Sandbox {kind}: no file content was given.\n".encode()
     try:
-        check_upload(mime, len(content))
+        check_upload(mime, len(content), static_sticker=is_static_webp(content))
     except GraphError as exc:  # reword Meta's answer for the driver
         raise DriverRequestError(f"mime_type/data_base64: {exc}") from exc
     filename = _opt_str(spec, "filename")

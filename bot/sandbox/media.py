@@ -55,10 +55,24 @@ def media_facts(item: MediaItem) -> dict[str, str | int | None]:
     }
 
 
-def check_upload(mime_type: str, size: int) -> None:
-    """Refuse types and sizes Meta refuses (§7), naming the allowed types."""
+STATIC_STICKER_BYTES = 100 * 1024
+"""A static sticker's maximum (§7: 100 KB static, 500 KB animated)."""
+
+
+def is_static_webp(content: bytes) -> bool:
+    """A WebP picture without the animation flag (``VP8X`` chunk, flags bit 1)."""
+    if content[:4] != b"RIFF" or content[8:12] != b"WEBP":
+        return False
+    return not (content[12:16] == b"VP8X" and len(content) > 20 and content[20] & 0x02)
+
+
+def check_upload(mime_type: str, size: int, *, static_sticker: bool = False) -> None:
+    """Refuse types and sizes Meta refuses (§7), naming the allowed types. A static
+    sticker (``is_static_webp``) has a lower maximum than an animated one."""
     base = mime_type.split(";", 1)[0].strip().lower()
     limit = MIME_LIMITS.get(base)
+    if limit is not None and base == "image/webp" and static_sticker:
+        limit = STATIC_STICKER_BYTES
     if limit is None:
         allowed = ", ".join(sorted(MIME_LIMITS))
         raise invalid_param(f"Param file must be a file with one of the following types: {allowed}")

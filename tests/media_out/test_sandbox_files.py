@@ -142,3 +142,36 @@ async def test_say_takes_a_text_or_a_file(
         await env.sandbox.idle()
         assert [m["type"] for m in env.receiver.messages] == ["document"]
     assert "say needs a text or --file PATH" in capsys.readouterr().err
+
+
+def webp(size: int, *, animated: bool) -> bytes:
+    """A WebP container of ``size`` bytes: ``VP8X`` with the animation flag, or plain ``VP8``."""
+    chunk = b"VP8X" + (10).to_bytes(4, "little") + bytes([0x02]) if animated else b"VP8 "
+    head = b"RIFF" + (size - 8).to_bytes(4, "little") + b"WEBP" + chunk
+    return head + bytes(size - len(head))
+
+
+@pytest.mark.parametrize(
+    ("size", "animated", "accepted"),
+    [
+        (100 * 1024, False, True),
+        (150 * 1024, False, False),  # static stickers: 100 KB
+        (150 * 1024, True, True),  # animated: 500 KB
+        (501 * 1024, True, False),
+    ],
+)
+async def test_sticker_limits_static_and_animated(
+    size: int, animated: bool, accepted: bool
+) -> None:
+    async with sandbox_env() as env:
+        upload = await env.http.post(
+            f"{env.sandbox.graph_url}/{PHONE_NUMBER_ID}/media",
+            headers=BEARER,
+            data={"messaging_product": "whatsapp", "type": "image/webp"},
+            files={"file": ("s.webp", webp(size, animated=animated), "image/webp")},
+        )
+    if accepted:
+        assert upload.status_code == 200, upload.text
+    else:
+        assert upload.status_code == 400
+        assert upload.json()["error"]["code"] == 131053
