@@ -10,6 +10,7 @@ the bot token only (otherwise Slack's login page), as the bot must fetch them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tests.fakes.slack_files import StoredFile
@@ -28,28 +29,33 @@ async def agent_shares_file(
     content: bytes,
     comment: str = "",
     mode: str = "hosted",
+    more: Sequence[tuple[str, bytes]] = (),
 ) -> str:
-    """``user`` shares ``content`` as ``filename`` in the thread with ``comment``; returns
-    the message's ts once the app acknowledged the event. ``mode`` other than ``hosted``
-    (``tombstone``, ``external``) gives a file Slack holds no bytes of."""
+    """``user`` shares ``content`` as ``filename`` (and the ``more`` files after it) in the
+    thread with ``comment``; returns the message's ts once the app acknowledged the event.
+    ``mode`` other than ``hosted`` (``tombstone``, ``external``) makes the first file one
+    Slack holds no bytes of."""
     channel, message = slack._user_message(user, comment, thread_ts)
-    stored = StoredFile(
-        "F" + secrets.token_hex(5).upper(),
-        filename,
-        len(content),
-        content=content,
-        title=filename,
-        completed=True,
-    )
-    stored.shares[channel.channel_id] = [{"ts": message["ts"], "thread_ts": thread_ts}]
-    slack.files.files[stored.file_id] = stored
-    view: JSON = slack.files._view(stored)
-    view["user"] = user
-    if mode != "hosted":
-        view["mode"] = mode
-        for key in ("url_private", "url_private_download"):
-            view.pop(key)
-    message.update(subtype="file_share", files=[view], upload=False, display_as_bot=False)
+    views = []
+    for index, (name, data) in enumerate([(filename, content), *more]):
+        stored = StoredFile(
+            "F" + secrets.token_hex(5).upper(),
+            name,
+            len(data),
+            content=data,
+            title=name,
+            completed=True,
+        )
+        stored.shares[channel.channel_id] = [{"ts": message["ts"], "thread_ts": thread_ts}]
+        slack.files.files[stored.file_id] = stored
+        view: JSON = slack.files._view(stored)
+        view["user"] = user
+        if mode != "hosted" and index == 0:
+            view["mode"] = mode
+            for key in ("url_private", "url_private_download"):
+                view.pop(key)
+        views.append(view)
+    message.update(subtype="file_share", files=views, upload=False, display_as_bot=False)
     if not comment:
         message.pop("blocks", None)
     delivery = slack._emit(channel, slack._event_view(channel, message))

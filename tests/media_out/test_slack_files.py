@@ -74,3 +74,40 @@ async def test_a_file_slack_cannot_hand_over_is_explained(start_stack: StartStac
     assert "drive-link.pdf" in line
     await stack.settled()
     assert stack.inbox(CUSTOMER) == []
+
+
+async def test_audio_takes_no_caption_so_the_text_follows(start_stack: StartStack) -> None:
+    stack, thread = await thread_with_customer(start_stack)
+    audio = b"ID3" + bytes(4000)
+    await agent_shares_file(
+        stack.fake, thread, AGENT, filename="ansage.mp3", content=audio, comment="Hören Sie mal"
+    )
+    sound, text = await wait_for(
+        lambda: len(stack.inbox(CUSTOMER)) >= 2 and stack.inbox(CUSTOMER), 30
+    )
+    assert sound["type"] == "audio" and "caption" not in sound["content"]
+    assert sha256(media_bytes(stack, sound)) == sha256(audio)
+    assert (text["type"], text["text"]) == ("text", "Hören Sie mal")
+
+
+async def test_several_files_in_one_message_go_one_by_one(start_stack: StartStack) -> None:
+    stack, thread = await thread_with_customer(start_stack)
+    await agent_shares_file(
+        stack.fake,
+        thread,
+        AGENT,
+        filename="seite1.pdf",
+        content=PDF,
+        comment="Beide Seiten",
+        more=[("daten.zip", b"PK\x03\x04" + bytes(100)), ("seite2.pdf", PDF[::-1])],
+    )
+
+    def refused() -> str | None:
+        return next((line for line in stack.lines(thread) if line.startswith("❌")), None)
+
+    assert "daten.zip" in await wait_for(refused, 30)  # no mark of its own: a notice says it
+    await stack.settled()
+    first, second = stack.inbox(CUSTOMER)
+    assert first["content"]["filename"] == "seite1.pdf"
+    assert first["content"]["caption"] == "Beide Seiten"
+    assert second["content"]["filename"] == "seite2.pdf" and "caption" not in second["content"]
