@@ -134,7 +134,8 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
 
     assert traces(db, [CUSTOMER, a]) == [], "A is gone from every table and queue"
     assert scalar(db, "SELECT count(*) FROM jobs") == scalar(
-        db, "SELECT count(*) FROM jobs WHERE kind IN ('alert.sla', 'alert.window')"
+        db,
+        "SELECT count(*) FROM jobs WHERE kind IN ('alert.sla', 'alert.window', 'chat.window')",
     ), "only B's timers are left"
     assert desk.whatsapp.sent == sent_before, "the queued send to A was cancelled"
     assert scalar(db, "SELECT count(*) FROM contacts WHERE wa_id = ?", CUSTOMER_2) == 1
