@@ -35,10 +35,13 @@ from bot.domain import (
     OutboundText,
     WebhookBatch,
 )
-from bot.errors import ProviderError
+from bot.errors import PayloadError, ProviderError
 from bot.ids import ProviderMessageId, WaId
 from bot.web import WebhookRoute
 
+MAX_FIELDS = 200
+"""Form fields a webhook may carry. Twilio sends a few dozen; the signature is computed
+over all of them before anything is trusted, so a request of thousands is refused first."""
 MAX_BODY = 1600
 """Twilio's limit for a message body; longer ones are refused with 21617."""
 TOO_LONG = 21617
@@ -84,9 +87,15 @@ class TwilioWhatsApp:
         return False
 
     def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch:
-        """Verify, then parse; raises SignatureError. A body that is not UTF-8 cannot
-        carry Twilio's signature (the replaced characters change what is signed)."""
-        params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        """Verify, then parse; raises SignatureError. Bytes that are not UTF-8 (Twilio
+        sends none) are read as U+FFFD, so the signature is checked over what is kept."""
+        signature.present(signature_header)  # before any work on the body
+        try:
+            params = parse_qsl(
+                body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+            )
+        except ValueError as exc:
+            raise PayloadError(f"more than {MAX_FIELDS} form fields") from exc
         signature.verify(self._token, self._webhook_url, params, signature_header)
         return parse_form(params, numbers=self._numbers, now=self._clock())
 

@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 import pytest
 import pytest_asyncio
 
-from adapters.twilio.provider import MAX_BODY, TwilioWhatsApp
+from adapters.twilio.provider import MAX_BODY, MAX_FIELDS, TwilioWhatsApp
 from adapters.twilio.signature import sign
 from bot.domain import OutboundButtons, OutboundReaction, OutboundText, WebhookBatch
-from bot.errors import ProviderError, TokenInvalid
+from bot.errors import PayloadError, ProviderError, SignatureError, TokenInvalid
 from bot.ids import ProviderMessageId, WaId
 from bot.media.inbound import MediaInfo
 from bot.media.spool import Spool
@@ -108,3 +108,21 @@ def test_every_configured_sender_is_ours() -> None:
 
     assert len(delivered(second).messages) == 1
     assert delivered(other).messages == () and len(delivered(other).foreign) == 1
+
+
+def test_a_form_of_thousands_of_fields_is_refused_before_signing() -> None:
+    """The signature is computed over every field before anything is trusted; Twilio sends
+    a few dozen, so a huge form is refused (400) instead of hashed."""
+    provider = TwilioWhatsApp(
+        account_sid="AC" + "0" * 32,
+        auth_token="token",
+        from_number=SENDER,
+        webhook_url="https://empfang.example.com/webhooks/twilio",
+        api_base="https://api.twilio.com",
+    )
+    huge = "&".join(f"k{i}=v" for i in range(MAX_FIELDS + 1)).encode()
+    with pytest.raises(PayloadError):
+        provider.parse(huge, "AAAA")
+    with pytest.raises(SignatureError) as missing:
+        provider.parse(huge, None)
+    assert missing.value.status == 401
