@@ -295,9 +295,7 @@ CHAT_TEMPLATE = JobKind("chat.template", TemplateShownJob, _by_contact)
 """Show a template send in the thread; its post carries the send's status marks."""
 RELAY_TEMPLATE = JobKind("relay.template", MessageJob, _by_contact)
 """Send an approved template to the customer."""
-CHAT_WINDOW = JobKind(
-    "chat.window", WindowJob, lambda job: f"chat-window:{job.conversation_id}"
-)
+CHAT_WINDOW = JobKind("chat.window", WindowJob, lambda job: f"chat-window:{job.conversation_id}")
 """When the 24-hour window closes: show it on the root. One waiting job per conversation
 (``bot.templates.window``); not in the customer's order, as a job waiting a day there would
 hold up their messages."""
