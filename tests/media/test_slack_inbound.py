@@ -51,6 +51,8 @@ async def test_customer_files_arrive_stripped_masked_and_in_order(
     )
     send_file(stack.sandbox, "audio", OGG, "audio/ogg; codecs=opus", voice=True)
     send_file(stack.sandbox, "sticker", sticker(), "image/webp")
+    card = {"name": "Max Muster", "phone": f"+{THIRD_PARTY}"}
+    stack.sandbox.send_message({"from": CUSTOMER_PLUS, "type": "contacts", "contacts": [card]})
     thread = await stack.thread_of(CUSTOMER_PLUS)
 
     image, document, voice, sticker_file = await files_in_thread(stack, thread, 4)
@@ -72,6 +74,10 @@ async def test_customer_files_arrive_stripped_masked_and_in_order(
     # The raw uploads carry no token (slack.md §4), and the spool is empty again.
     assert all("Authorization" not in headers for _, headers in stack.fake.files.uploads)
     await stack.settled()
+    assert len(stack.fake.files.files) == 4  # the contact card stays text, never a vCard
+    assert any(line.startswith("👤 Contact card: M. M. (+49") for line in stack.lines(thread)), (
+        stack.lines(thread)
+    )
     assert stack.settings is not None
     spool = stack.settings.store.path.resolve().parent / "media-spool"
     assert list(spool.iterdir()) == []
