@@ -30,30 +30,43 @@ UNAVAILABLE_MODES = frozenset({"tombstone", "hidden_by_limit", "external"})
 (Google Drive …): Slack has no bytes of them to hand over. They are still reported (without
 a URL), so the relay explains in the thread that they did not go."""
 TIMEOUT = httpx.Timeout(30.0, read=60.0)
+STUB = "slack-file:"
 
 
 def agent_files(message: dict[str, Any]) -> tuple[AgentFile, ...]:
     """The files of a ``file_share`` message, in the order shown; ``ref`` is empty for a
-    file Slack cannot hand over."""
-    found = []
+    file Slack cannot hand over, and ``slack-file:<id>`` for a stub to complete with
+    ``files.info`` (:func:`stub_id`)."""
     entries = message.get("files")
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        url = entry.get("url_private_download") or entry.get("url_private")
-        if entry.get("mode") in UNAVAILABLE_MODES or not isinstance(url, str):
-            url = ""
-        name, mime, size = entry.get("name"), entry.get("mimetype"), entry.get("size")
-        found.append(
-            AgentFile(
-                kind="file",
-                name=name if isinstance(name, str) and name else "file",
-                ref=url,
-                mime_type=mime if isinstance(mime, str) and mime else None,
-                size=size if type(size) is int else None,
-            )
-        )
-    return tuple(found)
+    return tuple(
+        agent_file(entry)
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    )
+
+
+def agent_file(entry: dict[str, Any]) -> AgentFile:
+    """One Slack file object (from an event, or ``files.info``) as an ``AgentFile``."""
+    url = entry.get("url_private_download") or entry.get("url_private")
+    file_id = entry.get("id")
+    if entry.get("mode") in UNAVAILABLE_MODES:
+        url = ""
+    elif not isinstance(url, str) or not url:
+        url = f"{STUB}{file_id}" if isinstance(file_id, str) and file_id else ""
+    name, mime, size = entry.get("name"), entry.get("mimetype"), entry.get("size")
+    return AgentFile(
+        kind="file",
+        name=name if isinstance(name, str) and name else "file",
+        ref=url,
+        mime_type=mime if isinstance(mime, str) and mime else None,
+        size=size if type(size) is int else None,
+    )
+
+
+def stub_id(file: AgentFile) -> str | None:
+    """The file id of a stub the event carried without its URL (slack.md §4: "the event may
+    only carry a file stub; call ``files.info``")."""
+    return file.ref.removeprefix(STUB) if file.ref.startswith(STUB) else None
 
 
 def token_may_go_to(url: str, api_base: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from adapters.slack.events import (
     to_agent_action,
     to_agent_message,
 )
+from adapters.slack.exposure import exposure
 from adapters.slack.files import ThreadUploads
 from adapters.slack.ledger import ROOTS, PostLedger
 from adapters.slack.members import ChannelMembers
@@ -170,6 +172,9 @@ class SlackPlatform:
                 retryable=False,
                 code="not_in_channel",
             )
+        exposed = exposure(channel, self._channel)
+        if exposed:
+            log.warning("slack: slack.channel_id: %s (as check-config --online would say)", exposed)
         self._on_event = on_event
         await self._receiver.start()
         log.info("slack: serving channel %s (%s mode)", self._channel, self.mode)
@@ -189,7 +194,27 @@ class SlackPlatform:
         parsed = parse_message(event, self._me)
         if parsed is None:
             return
+        if any(attachments.stub_id(file) for file in parsed.files):
+            parsed = replace(parsed, files=await self._completed(parsed.files))
         await self._on_event(await to_agent_message(parsed, self._directory))
+
+    async def _completed(self, files: Sequence[AgentFile]) -> tuple[AgentFile, ...]:
+        """Stubs completed with ``files.info`` (scope ``files:read``), so the relay sees
+        each file's name, type and size; a stub Slack will not complete stays one, and is
+        explained as not fetched."""
+        found = []
+        for file in files:
+            file_id = attachments.stub_id(file)
+            if file_id is not None:
+                try:
+                    info = await self._api("files.info", self._client.files_info(file=file_id))
+                except PlatformError as error:
+                    log.warning("slack: files.info failed for a shared file (%s)", error)
+                else:
+                    entry = info.get("file")
+                    file = attachments.agent_file(entry) if isinstance(entry, dict) else file
+            found.append(file)
+        return tuple(found)
 
     async def _handle_reaction(self, event: dict[str, Any]) -> None:
         """An agent's reaction, for the relay to send on (``bot.mirror``). Anyone who can

@@ -30,11 +30,13 @@ async def agent_shares_file(
     comment: str = "",
     mode: str = "hosted",
     more: Sequence[tuple[str, bytes]] = (),
+    stub: bool = False,
 ) -> str:
     """``user`` shares ``content`` as ``filename`` (and the ``more`` files after it) in the
     thread with ``comment``; returns the message's ts once the app acknowledged the event.
     ``mode`` other than ``hosted`` (``tombstone``, ``external``) makes the first file one
-    Slack holds no bytes of."""
+    Slack holds no bytes of. ``stub`` sends only the files' ids and modes, as events may
+    (slack.md §4): the app must ask ``files.info``."""
     channel, message = slack._user_message(user, comment, thread_ts)
     views = []
     for index, (name, data) in enumerate([(filename, content), *more]):
@@ -54,7 +56,7 @@ async def agent_shares_file(
             view["mode"] = mode
             for key in ("url_private", "url_private_download"):
                 view.pop(key)
-        views.append(view)
+        views.append({"id": view["id"], "mode": view["mode"]} if stub else view)
     message.update(subtype="file_share", files=views, upload=False, display_as_bot=False)
     if not comment:
         message.pop("blocks", None)

@@ -111,3 +111,19 @@ async def test_several_files_in_one_message_go_one_by_one(start_stack: StartStac
     assert first["content"]["filename"] == "seite1.pdf"
     assert first["content"]["caption"] == "Beide Seiten"
     assert second["content"]["filename"] == "seite2.pdf" and "caption" not in second["content"]
+
+
+async def test_a_file_stub_is_completed_with_files_info(start_stack: StartStack) -> None:
+    stack, thread = await thread_with_customer(start_stack)
+    await agent_shares_file(
+        stack.fake, thread, AGENT, filename="angebot.pdf", content=PDF, comment="Anbei", stub=True
+    )
+    await wait_for(lambda: stack.inbox(CUSTOMER), 30)
+    (document,) = stack.inbox(CUSTOMER)
+    assert document["type"] == "document"
+    assert (document["content"]["filename"], document["content"]["caption"]) == (
+        "angebot.pdf",
+        "Anbei",
+    )
+    assert sha256(media_bytes(stack, document)) == sha256(PDF)
+    assert stack.fake.calls("files.info")
