@@ -93,22 +93,12 @@ class MediaLimits:
         self._allowed = frozenset(base_type(mime) for mime in allowed_types)
         self._max = {key.lower(): value for key, value in (max_bytes or {}).items()}
 
-    @property
-    def allowed_types(self) -> frozenset[str]:
-        return self._allowed
-
     def limit_for(self, mime: str) -> int:
         """The most bytes a file of this type may have (allowed or not)."""
         bare = base_type(mime)
         ceiling = whatsapp_limit(bare)
         configured = self._max.get(bare, self._max.get(media_class(bare)))
         return ceiling if configured is None else min(configured, ceiling)
-
-    @property
-    def largest(self) -> int:
-        """The largest maximum of any allowed type: a download stops beyond it whatever
-        type the file turns out to have."""
-        return max((self.limit_for(mime) for mime in self._allowed), default=0)
 
     def check(self, mime: str, size: int) -> None:
         """Raise :class:`MediaTypeRefused` or :class:`MediaTooLarge` for a file that may
