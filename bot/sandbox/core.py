@@ -165,10 +165,9 @@ class Sandbox:
             return {"success": True}
         if request.media_id is not None and self.media.get(request.media_id) is None:
             raise invalid_value(f"Param {request.type}['id'] is not a valid media id")
-        if request.is_template:
-            self.templates.check_send(request.body)
+        category = self.templates.check_send(request.body) if request.is_template else None
         self._throttle.acquire(request.wa_id, retry_after_header=self.options.retry_after_header)
-        outbound = self.phones.accept(request)
+        outbound = self.phones.accept(request, template_category=category)
         message: JSON = {"id": outbound.wamid}
         if request.is_template:
             message["message_status"] = "accepted"
@@ -334,6 +333,12 @@ class Sandbox:
         wa_id = self._wa_id(number)
         self.phones.customer(wa_id).unreachable = unreachable
         log.info("customer %s unreachable=%s", masked(wa_id), unreachable)
+
+    def set_marketing_stopped(self, number: str, stopped: bool = True) -> None:
+        """The customer stops (or allows again) marketing messages from the business."""
+        wa_id = self._wa_id(number)
+        self.phones.customer(wa_id).marketing_stopped = stopped
+        log.info("customer %s marketing_stopped=%s", masked(wa_id), stopped)
 
     def advance_clock(self, seconds: float) -> float:
         self.clock.advance(seconds)

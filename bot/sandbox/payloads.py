@@ -460,6 +460,12 @@ WINDOW_CLOSED_ERROR = status_error(
     "replied to this number.",
 )
 UNDELIVERABLE_ERROR = status_error(131026, "Message undeliverable", "Message Undeliverable.")
+MARKETING_STOPPED_ERROR = status_error(
+    131050,
+    "Unable to deliver the message",
+    "This recipient has chosen to stop receiving marketing messages on WhatsApp from your "
+    "business.",
+)
 REACTION_TARGET_ERROR = status_error(
     131009,
     "Parameter value is not valid",

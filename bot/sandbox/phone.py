@@ -111,6 +111,8 @@ class Customer:
     name: str | None = None
     last_inbound_at: float | None = None
     unreachable: bool = False
+    marketing_stopped: bool = False
+    """The customer stopped marketing messages: marketing templates fail with 131050."""
     outbound: list[Outbound] = field(default_factory=list)
     inbound: list[tuple[str, float]] = field(default_factory=list)
     read_by_business: set[str] = field(default_factory=set)
@@ -178,18 +180,21 @@ class Phones:
 
     # -- the business sends ----------------------------------------------------------------
 
-    def accept(self, request: SendRequest) -> Outbound:
-        """Record an accepted send and start its status pipeline in the background."""
+    def accept(self, request: SendRequest, template_category: str | None = None) -> Outbound:
+        """Record an accepted send and start its status pipeline in the background;
+        ``template_category`` is the catalogue's for a template send."""
         customer = self.customer(request.wa_id)
         in_window = self.window_open(customer)
         failure = None
         if customer.unreachable:
             failure = p.UNDELIVERABLE_ERROR
+        elif template_category == "MARKETING" and customer.marketing_stopped:
+            failure = p.MARKETING_STOPPED_ERROR
         elif not request.is_template and not in_window:
             failure = p.WINDOW_CLOSED_ERROR
         elif request.type == "reaction" and not self._may_react_to(customer, request):
             failure = p.REACTION_TARGET_ERROR
-        category = "utility" if request.is_template else "service"
+        category = (template_category or "utility").lower() if request.is_template else "service"
         billable = request.is_template and not in_window
         outbound = Outbound(
             wamid=p.new_wamid(request.wa_id, outbound=True),
@@ -326,6 +331,7 @@ class Phones:
             "wa_id": wa_id,
             "name": customer.name,
             "unreachable": customer.unreachable,
+            "marketing_stopped": customer.marketing_stopped,
             "window_open": self.window_open(customer),
             "window_closes_at": str(int(closes)) if closes is not None else None,
             "messages": [outbound.view() for outbound in customer.outbound],

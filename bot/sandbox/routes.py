@@ -199,6 +199,14 @@ class DriverRoutes:
         self.sandbox.set_unreachable(_number(request, body), flag)
         return web.json_response({"unreachable": flag})
 
+    async def marketing(self, request: web.Request) -> web.Response:
+        body = await _driver_json(request)
+        stopped = body.get("stopped", True)
+        if not isinstance(stopped, bool):
+            raise DriverRequestError("stopped: must be true or false")
+        self.sandbox.set_marketing_stopped(_number(request, body), stopped)
+        return web.json_response({"marketing_stopped": stopped})
+
     async def get_clock(self, request: web.Request) -> web.Response:
         return web.json_response({"now": self.sandbox.clock.now()})
 
@@ -294,6 +302,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     add.add_post("/sandbox/config", driver.config)
     add.add_post("/sandbox/verify", driver.verify)
     add.add_post("/sandbox/idle", driver.idle)
+    add.add_post("/sandbox/marketing", driver.marketing)
     add.add_get("/sandbox/templates", driver.get_templates)
     add.add_post("/sandbox/templates", driver.templates)
     add.add_post("/sandbox/reset", driver.reset)

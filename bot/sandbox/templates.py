@@ -90,6 +90,7 @@ DEFAULT_CATALOGUE: tuple[JSON, ...] = (
         header="Rückfrage",
         buttons=[{"type": "QUICK_REPLY", "text": "Gerne"}],
     ),
+    _template("weekly_deals", "de", "MARKETING", "APPROVED", "Diese Woche: {{1}}"),
     _template("spring_sale", "de", "MARKETING", "PAUSED", "Frühlingsangebot: {{1}} Rabatt!"),
     _template("old_notice", "en_US", "UTILITY", "DISABLED", "This notice is outdated."),
     _template("new_offer", "en_US", "MARKETING", "PENDING", "A new offer for {{1}}."),
@@ -174,8 +175,9 @@ class SandboxTemplates:
                 body["paging"]["next"] = f"{next_url}?{urlencode(following)}"
         return body
 
-    def check_send(self, body: JSON) -> None:
-        """Journal a template send's whole body, then refuse it as Meta would."""
+    def check_send(self, body: JSON) -> str:
+        """Journal a template send's whole body, then refuse it as Meta would; returns the
+        template's category."""
         self.sends.append(copy.deepcopy(body))
         template = body["template"]
         name = str(template.get("name"))
@@ -194,6 +196,7 @@ class SandboxTemplates:
         if entry["status"] == "DISABLED":
             raise _error(132016, "Template is disabled", f"template {name} is disabled")
         _check_parameters(entry, template.get("components") or [])
+        return str(entry["category"])
 
 
 STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")

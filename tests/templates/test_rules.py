@@ -158,3 +158,20 @@ async def test_whatsapps_refusal_of_a_template_is_explained(stack: TemplateStack
     shown = next(m for m in stack.fake.thread(thread) if m["text"].startswith("📨"))
     assert "x" in stack.fake.reactions(shown["ts"])
     assert stack.rows("SELECT message FROM template_sends") == [(None,)], "parameters forgotten"
+
+
+async def test_a_customer_who_stopped_marketing_gets_no_marketing_template(
+    stack: TemplateStack,
+) -> None:
+    """WhatsApp's own opt-out (131050, the customer's setting, not an objection to Empfang)
+    arrives as a failed receipt and is explained; utility templates still go."""
+    assert stack.sandbox is not None
+    thread = await thread_after_window(stack)
+    stack.sandbox.set_marketing_stopped(CUSTOMER)
+    await stack.fake.agent_reply(thread, AGENT, "!template weekly_deals Äpfel")
+    await stack.settled()
+    assert "stopped marketing messages" in notice(stack, thread, "131050")
+    await stack.fake.agent_reply(thread, AGENT, "!template order_update de Erika | A-1")
+    await stack.settled()
+    statuses = [m["status"] for m in stack.inbox(CUSTOMER)]
+    assert statuses[0] == "failed" and statuses[1] in ("delivered", "read")
