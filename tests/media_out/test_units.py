@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from nio.crypto.attachments import encrypt_attachment
 
-from adapters.matrix.attachments import _Decrypting, _keys, agent_file
+from adapters.matrix.attachments import _Decrypting, _keys, agent_file, fetch
 from adapters.slack.attachments import agent_files, token_may_go_to
 from bot.errors import PlatformError
 from bot.media.outbound import file_intent
 from bot.media.spool import Spool
+from bot.ports import AgentFile
 
 
 @pytest.mark.parametrize(
@@ -95,3 +97,51 @@ async def test_encrypted_attachment_decrypts_in_chunks_and_refuses_tampering(
     with pytest.raises(PlatformError, match="hash"):
         await spool.stream_to_file(_Decrypting(_Body(tampered), _keys(secrets)), 10**6)
     assert [p for p in (tmp_path / "spool").iterdir() if p != spooled.path] == []
+
+
+class _Homeserver:
+    """A homeserver without authenticated media (older than Matrix 1.11): ``v1`` is 404."""
+
+    def __init__(self, content: bytes, *, status: int = 200) -> None:
+        self.content = content
+        self.status = status
+        self.seen: list[tuple[str, str | None]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append((request.path, request.headers.get("Authorization")))
+        if request.path.startswith("/_matrix/client/v1/"):
+            return web.json_response({"errcode": "M_UNRECOGNIZED"}, status=404)
+        if self.status != 200:
+            return web.json_response({"errcode": "M_LIMIT_EXCEEDED"}, status=self.status)
+        return web.Response(body=self.content, content_type="application/pdf")
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(200, None), (403, False), (429, True)])
+async def test_matrix_download_falls_back_to_the_legacy_path(
+    tmp_path: Path, status: int, retryable: bool | None
+) -> None:
+    server = _Homeserver(b"%PDF-1.4 old server", status=status)
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", server.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    file = AgentFile(
+        kind="file", name="a.pdf", ref="mxc://hs.example/abc", mime_type="application/pdf"
+    )
+    try:
+        if retryable is None:
+            spooled = await fetch(base, "bot-token", file, Spool(tmp_path), cap=10_000)
+            assert spooled.path.read_bytes() == server.content
+        else:
+            with pytest.raises(PlatformError) as raised:
+                await fetch(base, "bot-token", file, Spool(tmp_path), cap=10_000)
+            assert raised.value.retryable is retryable
+    finally:
+        await runner.cleanup()
+    assert [path for path, _ in server.seen] == [
+        "/_matrix/client/v1/media/download/hs.example/abc",
+        "/_matrix/media/v3/download/hs.example/abc",
+    ]
+    assert {auth for _, auth in server.seen} == {"Bearer bot-token"}
