@@ -155,7 +155,7 @@ async def _check_rooms(
     if room is not None:
         state = await hs.call("GET", f"/rooms/{quote(room, safe='')}/state")
         if state.ok and isinstance(state.body, list):
-            _judge_room(_state_contents(state.body), room, section, report)
+            judge_room(state_contents(state.body), room, section, report)
         else:
             report.problem("matrix.room_id", f"cannot read the room's settings ({state.error()})")
     if alerts_room:
@@ -217,7 +217,7 @@ async def _invited(hs: _Homeserver, room: str) -> bool:
     return room in invites
 
 
-def _state_contents(events: list[Any]) -> dict[str, dict[str, Any]]:
+def state_contents(events: list[Any]) -> dict[str, dict[str, Any]]:
     """The room-wide state events (empty state key) by type."""
     return {
         str(event.get("type")): event.get("content") or {}
@@ -226,7 +226,7 @@ def _state_contents(events: list[Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _judge_room(
+def judge_room(
     state: dict[str, dict[str, Any]], room: str, section: MatrixSection, report: OnlineReport
 ) -> None:
     rule = state.get("m.room.join_rules", {}).get("join_rule", "invite")

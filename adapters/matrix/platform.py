@@ -19,7 +19,7 @@ from nio import (
     JoinResponse,
     RoomCreateResponse,
     RoomGetEventResponse,
-    RoomGetStateEventResponse,
+    RoomGetStateResponse,
     RoomLeaveResponse,
     RoomRedactResponse,
     RoomSendResponse,
@@ -29,6 +29,7 @@ from nio.api import RelationshipType, RoomPreset, RoomVisibility
 from adapters.matrix import attachments, content, errors, media, relations
 from adapters.matrix.content import Content
 from adapters.matrix.events import ThreadIndex
+from adapters.matrix.online import judge_room, state_contents
 from adapters.matrix.power import power_of
 from adapters.matrix.redaction import Redactor
 from adapters.matrix.session import open_client
@@ -39,6 +40,7 @@ from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ids import ChatMessageId, StatusRef, ThreadId
 from bot.media.spool import Spool, SpooledFile
+from bot.online import OnlineReport
 from bot.ports import (
     AgentEventHandler,
     AgentFile,
@@ -146,7 +148,7 @@ class MatrixPlatform:
             raise errors.from_exception("start", exc) from exc
         try:
             self._room_id = await self._join(client)
-            self._redacts_others = await self._may_redact_others(client)
+            self._redacts_others = await self._judge_room(client)
             if self._alerts_room:
                 self._alerts_room = await self._join(client, self._alerts_room)
             loop = SyncLoop(
@@ -203,21 +205,23 @@ class MatrixPlatform:
         )
         return str(response.room_id)
 
-    async def _may_redact_others(self, client: AsyncClient) -> bool:
-        """Whether the bot's power level reaches the room's ``redact`` level. Read once at
-        start: a change takes effect with the next start (``check-config --online`` warns)."""
-        levels = await client.room_get_state_event(self._room_id, "m.room.power_levels")
-        if not isinstance(levels, RoomGetStateEventResponse):
-            log.warning("matrix: cannot read the room's power levels (%s)", errors.errcode(levels))
+    async def _judge_room(self, client: AsyncClient) -> bool:
+        """Judge the room as ``check-config --online`` does (public or federated, encryption
+        that does not match the config, power levels) and log what is wrong, so a room
+        changed since the check was run is noticed at the next start; returns whether the
+        bot may redact agents' events. Read once at start: a change takes effect with the
+        next start."""
+        response = await client.room_get_state(self._room_id)
+        if not isinstance(response, RoomGetStateResponse):
+            log.warning("matrix: cannot read the room's settings (%s)", errors.errcode(response))
             return False
-        power = power_of(self.user_id, levels.content)
-        if not power.redacts_others:
-            log.warning(
-                "matrix: power level %d is below %d: agents' replies cannot be redacted",
-                power.level,
-                power.redact,
-            )
-        return power.redacts_others
+        state = state_contents(response.events)
+        report = OnlineReport()
+        judge_room(state, self._room_id, self._section, report)
+        for line in report.problems + report.warnings:
+            log.warning("matrix: %s (as check-config --online would say)", line)
+        creator = state.get("m.room.create", {}).get("creator")
+        return power_of(self.user_id, state.get("m.room.power_levels"), creator).redacts_others
 
     # -- sending ------------------------------------------------------------------------------
 

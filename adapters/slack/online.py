@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import errors
+from adapters.slack.exposure import exposure
 from adapters.slack.platform import DEFAULT_API_BASE
 from bot.config import SlackSection
 from bot.online import OnlineReport
@@ -71,9 +72,9 @@ async def check_online(section: SlackSection, alerts_channel: str = "") -> Onlin
     granted = _scopes(response)
     bot_user = str(auth["user_id"])
     channel = await _channel(client, section.channel_id, "slack.channel_id", bot_user, report)
-    exposure = _exposure(channel, section.channel_id) if channel else None
-    if exposure:
-        report.problem("slack.channel_id", exposure)
+    exposed = exposure(channel, section.channel_id) if channel else None
+    if exposed:
+        report.problem("slack.channel_id", exposed)
     kind = PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES
     if alerts_channel:
         await _channel(client, alerts_channel, "alerts.room", bot_user, report)
@@ -85,23 +86,6 @@ async def check_online(section: SlackSection, alerts_channel: str = "") -> Onlin
             "reinstall the app",
         )
     return report
-
-
-def _exposure(channel: dict[str, Any], channel_id: str) -> str | None:
-    """Who beyond the support team could read the channel, or None when nobody."""
-    name = f"#{channel.get('name') or channel_id}"
-    if not channel.get("is_private"):
-        return (
-            f"{name} is a public channel: everyone in the workspace can read customer "
-            "conversations; use a private channel"
-        )
-    if channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"):
-        return (
-            f"{name} is shared with another organisation (Slack Connect): customer "
-            "conversations would be copied to its workspace; use a channel of this "
-            "workspace alone"
-        )
-    return None
 
 
 async def _channel(
