@@ -23,6 +23,9 @@ from bot.texts import Texts
 
 log = logging.getLogger("empfang.templates")
 
+MAX_LISTED = 50
+"""Templates one ``!templates`` post lists (a Matrix event holds at most 64 KiB)."""
+
 
 class StoredTemplates:
     """The approved templates an agent can send from the chat, as last read."""
@@ -103,11 +106,12 @@ class TemplateCatalogue:
 
 
 def listing(templates: list[MessageTemplate], texts: Texts) -> str:
-    """The approved templates with their parameter counts and text, and how to send one."""
+    """The approved templates with their parameter counts and text, and how to send one;
+    cut after :data:`MAX_LISTED`, so a large account's list still fits one chat post."""
     if not templates:
         return texts.templates_none
     lines = [texts.templates_header]
-    for template in templates:
+    for template in templates[:MAX_LISTED]:
         preview = "\n".join(f"   {line}" for line in template.render().splitlines())
         lines.append(
             texts.templates_entry.format(
@@ -120,5 +124,9 @@ def listing(templates: list[MessageTemplate], texts: Texts) -> str:
         )
         if not template.sendable:
             lines.append(texts.templates_not_sendable)
+    if len(templates) > MAX_LISTED:
+        lines.append(
+            texts.templates_more.format(count=len(templates) - MAX_LISTED, limit=MAX_LISTED)
+        )
     lines.append(texts.templates_usage)
     return "\n".join(lines)

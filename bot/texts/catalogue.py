@@ -258,5 +258,7 @@ class Texts:
     template_modal_parameter: str
     """``{index}``: the parameter's number."""
     template_modal_empty: str
+    templates_more: str
+    """The listing is cut after ``{limit}`` templates; ``{count}`` more are not shown."""
     failure_twilio_auth: str
     """Twilio refused the account's credentials (20003): ``twilio.auth_token`` to renew."""

@@ -349,6 +349,7 @@ ENGLISH = Texts(
     template_modal_submit="Send",
     template_modal_choice="Template",
     template_modal_parameter="Parameter {index}",
+    templates_more="… and {count} more (the list shows the first {limit}).",
     template_modal_empty=(
         "No approved templates are known; !templates in the thread reads the list."
     ),

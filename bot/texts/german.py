@@ -391,6 +391,7 @@ GERMAN = Texts(
     template_modal_submit="Senden",
     template_modal_choice="Vorlage",
     template_modal_parameter="{index}. Parameter",
+    templates_more="… und {count} weitere (die Liste zeigt die ersten {limit}).",
     template_modal_empty=(
         "Keine genehmigten Vorlagen bekannt; !templates im Thread liest die Liste."
     ),

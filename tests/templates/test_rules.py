@@ -111,7 +111,8 @@ async def test_the_whole_catalogue_is_read_page_by_page(stack: TemplateStack) ->
     assert notice(stack, thread, "No approved template «notice_129»")
     await stack.fake.agent_reply(thread, AGENT, "!templates")
     await stack.settled()
-    assert "notice_129" in notice(stack, thread, "Approved templates")
+    listing = notice(stack, thread, "Approved templates")
+    assert "and 85 more (the list shows the first 50)" in listing  # 135 approved in all
     assert stack.sandbox.templates.reads >= 3, "more than one page of 100"
     await stack.fake.agent_reply(thread, AGENT, "!template notice_129 de Zahlung")
     await stack.settled()
