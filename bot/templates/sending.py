@@ -79,8 +79,10 @@ def parse_command(argument: str, languages: set[str]) -> Wanted:
 
 
 def choose(named: list[MessageTemplate], wanted: Wanted, texts: Texts) -> MessageTemplate | str:
-    """The template to send, or why not (a text for the thread)."""
-    if not named or all(t.status not in (APPROVED, *_STATUS_REFUSALS) for t in named):
+    """The template to send, or why not (a text for the thread). Pending and rejected
+    templates count as unknown, as at Meta (132001)."""
+    named = [t for t in named if t.status in (APPROVED, *_STATUS_REFUSALS)]
+    if not named:
         return texts.template_unknown.format(name=wanted.name)
     languages = ", ".join(t.language for t in named)
     if wanted.language is not None:
@@ -96,8 +98,6 @@ def choose(named: list[MessageTemplate], wanted: Wanted, texts: Texts) -> Messag
         return texts.template_language_choose.format(name=wanted.name, languages=languages)
     if template.status in _STATUS_REFUSALS:
         return _STATUS_REFUSALS[template.status](texts)
-    if template.status != APPROVED:
-        return texts.template_unknown.format(name=wanted.name)
     if not template.sendable:
         return texts.template_unsendable.format(name=template.name)
     if len(wanted.parameters) != template.parameter_count:

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from adapters.whatsapp.templates import from_graph, next_cursor, template_object
 from bot.config import PrivacySection, WhatsAppSection
 from bot.templates.model import MessageTemplate
-from bot.templates.sending import parse_command
+from bot.templates.sending import Wanted, choose, parse_command
+from bot.texts import ENGLISH
 
 ORDER = {
     "name": "order_update",
@@ -93,3 +94,13 @@ def test_a_reengage_template_needs_the_account_and_a_plain_name() -> None:
         WhatsAppSection(waba_id="1", reengage_template="follow_up de Erika")
     with pytest.raises(ValidationError, match="team_name"):
         PrivacySection(sign_replies="team")
+
+
+def test_a_rejected_translation_does_not_make_the_language_ambiguous() -> None:
+    german = MessageTemplate(name="t", language="de", body="Hallo {{1}}")
+    english = german.model_copy(update={"language": "en_US", "status": "REJECTED"})
+    assert choose([german, english], Wanted("t", None, ["Erika"]), ENGLISH) == german
+    refused = choose([german, english], Wanted("t", "en_US", ["Erika"]), ENGLISH)
+    assert refused == ENGLISH.template_language_unknown.format(
+        name="t", language="en_US", languages="de"
+    )
