@@ -29,11 +29,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import rig
 from PIL import Image
+from synapse_rig import room_events
 
-from bot.demo.stack import create_support_room, free_port, stack_settings, wait_for
+from bot.demo.stack import (
+    SupportRoom,
+    create_support_room,
+    free_port,
+    stack_settings,
+    wait_for,
+)
 from bot.demo.synapse import LocalSynapse
 from bot.sandbox import SandboxServer
 
@@ -73,23 +79,9 @@ class Watcher:
                 return self.file_seen.get(thread)
         return None
 
-    async def run(self, base: str, token: str, room_id: str, stop: asyncio.Event) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(trust_env=False, timeout=40) as client:
-            first = await client.get(f"{base}/_matrix/client/v3/sync", headers=headers)
-            since = first.json()["next_batch"]
-            while not stop.is_set():
-                response = await client.get(
-                    f"{base}/_matrix/client/v3/sync",
-                    params={"since": since, "timeout": "1000"},
-                    headers=headers,
-                )
-                body = response.json()
-                since = body["next_batch"]
-                now = time.monotonic()
-                room = body.get("rooms", {}).get("join", {}).get(room_id, {})
-                for event in room.get("timeline", {}).get("events", []):
-                    self._note(event.get("content", {}), now)
+    async def run(self, room: SupportRoom, stop: asyncio.Event) -> None:
+        async for event, now in room_events(room, stop):
+            self._note(event.get("content", {}), now)
 
     def _note(self, content: dict[str, Any], now: float) -> None:
         relation = content.get("m.relates_to", {})
@@ -168,9 +160,7 @@ async def run(args: argparse.Namespace) -> int:
             await bot.start()
             watcher = Watcher()
             stop = asyncio.Event()
-            watching = asyncio.create_task(
-                watcher.run(homeserver.base_url, room.agent.access_token, room.room_id, stop)
-            )
+            watching = asyncio.create_task(watcher.run(room, stop))
             samples: list[float] = []
             sampling = asyncio.create_task(sample_rss(bot.pid, samples, stop))
             try:

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import rig
@@ -53,8 +54,11 @@ class SynapseBench:
         return sum(1 for i in indices if i in self.seen)
 
 
-async def watch(room: SupportRoom, seen: dict[int, float], stop: asyncio.Event) -> None:
-    """The agent's client: long-poll ``/sync`` and note the first sight of each message."""
+async def room_events(
+    room: SupportRoom, stop: asyncio.Event
+) -> AsyncIterator[tuple[dict[str, Any], float]]:
+    """The agent's client: long-poll ``/sync`` and yield each new event of the room with
+    when it was seen (``time.monotonic()``), until ``stop`` is set."""
     base = room.homeserver.base_url
     headers = {"Authorization": f"Bearer {room.agent.access_token}"}
     async with httpx.AsyncClient(trust_env=False, timeout=40) as client:
@@ -71,8 +75,14 @@ async def watch(room: SupportRoom, seen: dict[int, float], stop: asyncio.Event) 
             now = time.monotonic()
             timeline = body.get("rooms", {}).get("join", {}).get(room.room_id, {})
             for event in timeline.get("timeline", {}).get("events", []):
-                for index in rig.untag(str(event.get("content", {}).get("body", ""))):
-                    seen.setdefault(index, now)
+                yield event, now
+
+
+async def watch(room: SupportRoom, seen: dict[int, float], stop: asyncio.Event) -> None:
+    """Note the first sight of each benchmark message in the room."""
+    async for event, now in room_events(room, stop):
+        for index in rig.untag(str(event.get("content", {}).get("body", ""))):
+            seen.setdefault(index, now)
 
 
 @contextlib.asynccontextmanager
