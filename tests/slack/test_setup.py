@@ -33,6 +33,8 @@ def test_manifest_requests_exactly_what_the_bot_uses() -> None:
         "channels:read",
         "groups:read",
         "users:read",
+        "files:write",
+        "files:read",
     }
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["bot_events"] == [
