@@ -232,9 +232,10 @@ class PostRef(Frozen):
     chat_id: ChatMessageId
     by_bot: bool
     """The bot posted it (a customer's line); else an agent did (their reply)."""
-    status: StatusRef | None = None
-    """The delivery mark :meth:`ChatPlatform.set_status` put on it, which goes with it even
-    where the post itself has to stay."""
+    marks: tuple[StatusRef, ...] = ()
+    """The bot's reactions on it (the delivery mark of :meth:`ChatPlatform.set_status`, a
+    customer's reaction :meth:`ChatPlatform.react` mirrored), which go with it even where
+    the post itself has to stay."""
 
 
 class PrivateRef(Frozen):

@@ -429,8 +429,8 @@ class SlackPlatform:
                 removed += 1
                 continue
             kept += 1
-            if post.status is not None:
-                await self._unmark(post.chat_id, post.status)
+            for mark in post.marks:
+                await self._unmark(post.chat_id, mark)
         return Removal(removed=removed, kept=kept)
 
     async def _delete(self, ts: ChatMessageId) -> bool:

@@ -123,29 +123,32 @@ class RetentionStore:
         """The chat posts that carried the bodies of ``ids`` (just blanked) and now carry
         nothing the store still holds. A post combining several customer messages
         (``bot.batching``: the first holds the post's id, the others ``<id>#<n>``) goes
-        once the last of them was blanked, so the newest of them decides. Not those of
-        conversations closed before ``closed_before``: their whole thread goes with them
-        (one removal instead of one per post, which matters for a first purge of years)."""
+        once the last of them was blanked, so the newest of them decides. A customer's
+        reaction, edit or delete made no post of its own (``bot.mirror``: ``<post>~…``), so
+        it has none to remove here. Not those of conversations closed before
+        ``closed_before``: their whole thread goes with them (one removal instead of one per
+        post, which matters for a first purge of years)."""
         if not ids:
             return []
         async with self._conn.execute(
-            "SELECT m.chat_id, m.direction, m.status_chat_id FROM messages m"
-            " JOIN conversations c ON c.id = m.conversation_id"
+            "SELECT m.chat_id, m.direction, m.status_chat_id,"
+            " (SELECT s.ref FROM shown_reactions s WHERE s.message_id = m.id)"
+            " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
             f" WHERE m.id IN ({_marks(ids)}) AND m.chat_id IS NOT NULL"
-            " AND c.thread_id IS NOT NULL"
+            " AND c.thread_id IS NOT NULL AND instr(m.chat_id, '~') = 0"
             " AND NOT (c.state = 'closed' AND c.closed_at < ?) ORDER BY m.id",
             (*ids, closed_before),
         ) as cur:
-            rows = [(str(row[0]), str(row[1]), row[2]) async for row in cur]
+            rows = [(str(row[0]), str(row[1]), row[2:]) async for row in cur]
         posts: dict[str, PostRef] = {}
-        for chat_id, direction, status in rows:
+        for chat_id, direction, marks in rows:
             post = chat_id.partition("#")[0]
             if post in posts or await self._carries_a_body(post):
                 continue
             posts[post] = PostRef(
                 chat_id=ChatMessageId(post),
                 by_bot=direction == "in",
-                status=StatusRef(status) if status else None,
+                marks=tuple(StatusRef(str(mark)) for mark in marks if mark),
             )
         return list(posts.values())
 

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from adapters.slack import SlackPlatform
 from adapters.slack.pacing import ChannelPacer
 from bot.config import SlackSection
-from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.domain import InboundMessage, MessageKind, Reaction, Sender, WebhookBatch
 from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
 from bot.store import Store
@@ -29,12 +29,21 @@ _ids = itertools.count(1)
 
 
 async def customer_says(store: Store, number: str, text: str) -> None:
+    await _accept(store, number, kind=MessageKind.TEXT, text=text)
+
+
+async def customer_reacts(store: Store, number: str, target: str, emoji: str) -> None:
+    """The customer reacts to the message WhatsApp knows as ``target`` (an agent's reply)."""
+    reaction = Reaction(message_id=ProviderMessageId(target), emoji=emoji)
+    await _accept(store, number, kind=MessageKind.REACTION, reaction=reaction)
+
+
+async def _accept(store: Store, number: str, **fields: Any) -> None:
     message = InboundMessage(
         provider_id=ProviderMessageId(f"wamid.posts{next(_ids)}"),
         sender=Sender(wa_id=WaId(number)),
         timestamp=int(store.clock.now()),
-        kind=MessageKind.TEXT,
-        text=text,
+        **fields,
     )
     await Intake(store, pseudonym_key=KEY.encode()).accept(WebhookBatch(messages=(message,)))
 

@@ -33,7 +33,7 @@ def test_no_contact_sync_endpoint_is_ever_requested() -> None:
     endpoints = _graph_endpoints()
     # The scan sees the adapter's real requests, so it would see a contacts request too.
     assert "adapters/whatsapp/cloud.py" in endpoints["messages"]
-    assert "adapters/whatsapp/cloud.py" in endpoints["media"]
+    assert "adapters/whatsapp/upload.py" in endpoints["media"]
     assert "contacts" not in endpoints
     for path in [*(ROOT / "adapters").rglob("*.py"), *(ROOT / "bot").rglob("*.py")]:
         assert "/contacts" not in path.read_text("utf-8"), path
