@@ -243,6 +243,8 @@ class CustomerMedia:
         info, spooled = await self._fetch(media)
         temporary.callback(spooled.discard)
         mime = base_type(info.mime_type)
+        if spooled.size == 0:  # WhatsApp carries no empty files: the download failed
+            raise DamagedDownload("media download came back empty", retryable=True)
         for expected in {media.sha256, info.sha256} - {None}:
             if expected and not spooled.matches(expected):
                 raise DamagedDownload(

@@ -128,17 +128,22 @@ async def test_a_failing_download_is_retried_then_explained_without_blocking_lat
     assert stack.rows("SELECT count(*) FROM jobs WHERE state = 'dead'") == [(0,)]
 
 
-async def test_a_download_whose_digest_differs_is_retried_then_explained(
-    fast_slack: None, start_stack: StartStack
+@pytest.mark.parametrize(
+    ("stored", "digest_of"),
+    [(PDF, b"what Meta says it sent"), (b"", b"")],
+    ids=["digest-differs", "empty"],
+)
+async def test_a_damaged_download_is_retried_then_explained(
+    fast_slack: None, start_stack: StartStack, stored: bytes, digest_of: bytes
 ) -> None:
     stack = await start_stack("socket", jobs={"max_attempts": 2})
     sandbox = stack.sandbox
     assert sandbox is not None
-    item = sandbox.media.add(PDF, "application/pdf", filename="Vertrag.pdf", inbound=True)
+    item = sandbox.media.add(stored, "application/pdf", filename="Vertrag.pdf", inbound=True)
     content = payloads.document(
         item.media_id,
         mime_type="application/pdf",
-        sha256=payloads.sha256_base64(b"what Meta says it sent"),
+        sha256=payloads.sha256_base64(digest_of),
         filename="Vertrag.pdf",
     )
     message = payloads.inbound_message(
