@@ -160,3 +160,33 @@ async def test_a_damaged_download_is_retried_then_explained(
     notices = [line for line in stack.lines(thread) if "not shown here" in line]
     assert len(notices) == 1 and "«Vertrag.pdf» (application/pdf" in notices[0]
     assert stack.fake.files.files == {}
+
+
+async def test_an_expired_webhook_url_falls_back_to_a_fresh_lookup(
+    fast_slack: None, start_stack: StartStack
+) -> None:
+    stack = await start_stack("socket")
+    sandbox = stack.sandbox
+    assert sandbox is not None
+    item = sandbox.media.add(PDF, "application/pdf", filename="Vertrag.pdf", inbound=True)
+    stale = sandbox.media.url_for(item, sandbox.base_url)
+    sandbox.advance_clock(301)  # the URL the webhook carries is past its five minutes
+    content = payloads.document(
+        item.media_id,
+        mime_type="application/pdf",
+        sha256=payloads.sha256_base64(PDF),
+        filename="Vertrag.pdf",
+        url=stale,
+    )
+    message = payloads.inbound_message(
+        content,
+        sender=CUSTOMER,
+        wamid=payloads.new_wamid(CUSTOMER),
+        timestamp=str(int(sandbox.clock.now())),
+    )
+    contact = payloads.contact_profile(CUSTOMER, "Erika")
+    sandbox.post_webhook(payloads.messages_webhook(sandbox.business, [contact], [message]))
+    thread = await stack.thread_of(CUSTOMER_PLUS)
+
+    (shared,) = await files_in_thread(stack, thread, 1)
+    assert shared.content == PDF and shared.filename == "Vertrag.pdf"
