@@ -400,9 +400,10 @@ class ChatPlatform(Protocol):
     async def post_file(
         self, thread_id: ThreadId, file: ChatFile, *, key: str, journal: UploadJournal
     ) -> ChatMessageId:
-        """Upload ``file`` into the thread (encrypted in an encrypted room); returns the
-        chat id of the post showing it. Retried with the same key and journal, it must not
-        show the file twice."""
+        """Upload ``file`` into the thread (encrypted in an encrypted room); returns what
+        names it in the chat (Matrix: the event; Slack: the file, whose share is made
+        asynchronously). Retried with the same key and journal, it must not show the file
+        twice."""
         ...
 
 
