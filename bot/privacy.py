@@ -102,6 +102,11 @@ def pseudonym(key: bytes, stable_id: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Masked numbers
+
+SENDER_PATTERNS = 512
+"""Senders whose number pattern stays compiled (~9 KiB each): the recently active ones.
+``re`` keeps its last 512 compiled patterns anyway; 4,096 held ~37 MiB once that many
+customers had written (issue 16: memory growth ≤ 10 MB)."""
 # ---------------------------------------------------------------------------------------------
 
 _NON_DIGIT = re.compile(r"\D")
@@ -388,7 +393,7 @@ class SenderNumberDetector:
         return spans
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=SENDER_PATTERNS)
 def _sender_pattern(digits: str) -> re.Pattern[str] | None:
     """Compiled once per sender: conversations repeat, compiling per message would dominate."""
     digits = digits.removeprefix("00")
