@@ -10,11 +10,15 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain import OutboundReaction
+from bot.dpo.erase import erase_subject
+from bot.dpo.export import Subject
 from bot.errors import ProviderError
-from bot.ids import ChatMessageId, ProviderMessageId, WaId
+from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, WaId
 from bot.ports import AgentReaction
 from bot.store import Store
+from bot.store.mirror import MirrorRows
 from tests.cases.conftest import Desk
+from tests.numbers import CUSTOMER
 
 
 @pytest.fixture
@@ -79,3 +83,19 @@ async def test_a_refused_reaction_is_told_in_the_thread(
     posts = desk.chat.posts[await desk.thread_of()]
     assert any("reactions are not supported" in post for post in posts)
     assert any(":partyparrot: was not sent" in post for post in posts)
+
+
+async def test_erasure_takes_everything_mirroring_kept_about_the_person(desk: Desk) -> None:
+    line, wamid = await customer_line(desk)
+    await desk.relay.on_agent_event(reaction(line, "👍"))
+    await desk.agent_says("!buttons Passt Dienstag? | Ja | Nein")
+    await desk.drain()
+    [(message_id,)] = await desk.sql("SELECT id FROM messages WHERE provider_id = ?", (wamid,))
+    async with desk.store.transaction() as tx:  # as a customer's reaction on their line leaves it
+        await MirrorRows(tx.conn).show_reaction(message_id, "😮", StatusRef("ref"))
+    tables = ("agent_reactions", "sent_reactions", "outbound_extras", "shown_reactions")
+    assert all([await desk.sql(f"SELECT * FROM {table}") for table in tables])
+
+    async with desk.store.transaction() as tx:
+        await erase_subject(tx, Subject(wa_id=CUSTOMER), "dpo", "Art. 17", {})
+    assert [await desk.sql(f"SELECT * FROM {table}") for table in tables] == [[], [], [], []]
