@@ -103,12 +103,22 @@ async def test_cli_reacts_replies_edits_deletes_and_answers_from_the_business_ap
     await cli("say", "--from", CUSTOMER, "--reply-to", sent, "Danke")
     await cli("edit", "--from", CUSTOMER, "--message", first, "Hallo!")
     await cli("delete", "--from", CUSTOMER, "--message", first)
+    await env.send(buttons("Ja", "Nein"))
+    await cli("tap", "--from", CUSTOMER, "Ja")
     await cli("business-app", "--to", CUSTOMER, "Gern geschehen")
     await env.sandbox.idle(5)
-    assert "sent from the Business app" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "tapped 'Ja'" in out and "sent from the Business app" in out
 
-    got = env.receiver.messages[-5:]
-    assert [m["type"] for m in got] == ["reaction", "reaction", "text", "edit", "revoke"]
+    got = env.receiver.messages[-6:]
+    assert [m["type"] for m in got] == [
+        "reaction",
+        "reaction",
+        "text",
+        "edit",
+        "revoke",
+        "interactive",
+    ]
     assert got[0]["reaction"] == {"message_id": sent, "emoji": "👍"}
     assert got[1]["reaction"] == {"message_id": sent, "emoji": ""}
     assert got[2]["context"]["id"] == sent
