@@ -1,6 +1,6 @@
 """Where slow webhook acks come from: WAL checkpoints, slow WAL syncs, or something else.
 
-Runs ``empfang run --intake-only`` (fresh store, ``synchronous = full``) under
+Runs ``empfang run --intake-only`` (fresh store, ``--synchronous``, default full) under
 ``strace -f --seccomp-bpf`` (only the traced calls stop the process: ``pwrite64``,
 ``fdatasync``, ``fsync``), sends signed webhooks open loop at ``--rate`` for ``--seconds``
 and then lines up every ack slower than ``--slow`` ms with what the store was doing:
@@ -10,10 +10,12 @@ and then lines up every ack slower than ``--slow`` ms with what the store was do
 - a **slow WAL sync**: one ``fdatasync`` of the ``-wal`` file longer than ``--slow``;
 - **neither**: the event loop, the sender, or the machine.
 
-strace costs some time per traced call, so absolute figures are a little worse than
-without it; the attribution is what this is for (bench/README.md, "WAL stalls").
+strace costs some time per traced call, so absolute figures are worse than without it;
+the attribution is what this is for (bench/README.md, "WAL stalls"). ``--no-trace`` runs
+the bot bare for the ack figures alone.
 
     .venv/bin/python bench/wal_stalls.py [--rate 1000] [--seconds 30] [--slow 10]
+        [--synchronous full|normal] [--no-trace]
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import ingest
 import rig
 
 CALL = re.compile(
-    r"^\d+ (?P<at>\S+) (?P<call>\w+)\(\d+<(?P<path>[^>]+)>(?P<args>.*)<(?P<took>[\d.]+)>$"
+    r"^\d+\s+(?P<at>\S+) (?P<call>\w+)\(\d+<(?P<path>[^>]+)>(?P<args>.*)<(?P<took>[\d.]+)>$"
 )
 
 
@@ -110,6 +112,12 @@ def stop_traced(strace: subprocess.Popen[bytes]) -> None:
         strace.wait(60)
 
 
+def stop_untraced(bot: subprocess.Popen[bytes]) -> None:
+    if bot.poll() is None:
+        bot.send_signal(signal.SIGTERM)
+        bot.wait(60)
+
+
 def main(args: argparse.Namespace) -> int:
     print(rig.machine())
     with tempfile.TemporaryDirectory(prefix="empfang-wal-") as workdir:
@@ -117,12 +125,13 @@ def main(args: argparse.Namespace) -> int:
         port = ingest.free_port()
         config = work / "bench.toml"
         db = work / "s.sqlite3"
-        ingest.bot_config(config, port=port, db=db, secret=rig.SECRET, synchronous="full")
+        ingest.bot_config(config, port=port, db=db, secret=rig.SECRET, synchronous=args.synchronous)
         trace = work / "strace.txt"
         strace = ["strace", "-f", "--seccomp-bpf", "-tt", "-T", "-y", "-o", str(trace)]
         calls = ["-e", "trace=pwrite64,fdatasync,fsync"]
+        tracing = [*strace, *calls] if args.trace else []
         bot = subprocess.Popen(
-            [*strace, *calls, *ingest.bot_argv(config)],
+            [*tracing, *ingest.bot_argv(config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=ingest.child_env(),
@@ -135,8 +144,8 @@ def main(args: argparse.Namespace) -> int:
             wal = db.with_name(db.name + "-wal")
             traffic, offset, wal_bytes = asyncio.run(drive(url, args.rate, args.seconds, wal))
         finally:
-            stop_traced(bot)
-        checkpoints, syncs = parse_trace(trace, day)
+            stop_traced(bot) if args.trace else stop_untraced(bot)
+        checkpoints, syncs = parse_trace(trace, day) if args.trace else ([], [])
     print(f"largest WAL file: {wal_bytes / 2**20:.1f} MiB")
     return report(args, traffic, offset, checkpoints, syncs)
 
@@ -191,4 +200,13 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--slow", type=float, default=10.0, help="ms; slower acks are examined")
+    parser.add_argument(
+        "--no-trace",
+        dest="trace",
+        action="store_false",
+        help="without strace: the ack figures undisturbed, no attribution",
+    )
+    parser.add_argument(
+        "--synchronous", choices=["full", "normal"], default="full", help="store.synchronous"
+    )
     sys.exit(main(parser.parse_args()))
