@@ -31,6 +31,7 @@ from bot.store.contacts import Contacts
 from bot.store.conversations import Conversations
 from bot.store.holds import Holds
 from bot.store.jobs import Job, Jobs
+from bot.store.media_posts import MediaPosts
 from bot.store.messages import Messages
 from bot.store.migrations import migrate
 from bot.store.retention import RetentionStore
@@ -58,6 +59,7 @@ class Tx:
         self.audit = audit_log(conn)
         self.holds = Holds(conn)
         self.retention = RetentionStore(conn)
+        self.media_posts = MediaPosts(conn)
         self.subjects = Subjects(conn)
         """Read-only: everything about one person, for access requests."""
 

@@ -271,6 +271,41 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_edits ON messages(body ->> 'target_id') WHERE kind = 'edit';
     """,
+    # file posts (``bot.store.media_posts``): the post showing a customer's file, apart from
+    # the line with its caption, so retention, erasure and the customer's delete remove it
+    # too; the retention run gains the phase ``media`` (``[retention] media``)
+    """
+    CREATE TABLE media_posts (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        chat_id TEXT NOT NULL,        -- ChatPlatform.post_file's id (Matrix event, Slack file)
+        file_ref TEXT,                -- the upload journal's note (Matrix mxc://, Slack file id)
+        posted_at REAL NOT NULL
+    );
+    CREATE INDEX media_posts_age ON media_posts(posted_at);
+    CREATE TABLE retention_runs_media (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scheduled_for REAL NOT NULL UNIQUE,
+        started_at REAL NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,
+        phase TEXT NOT NULL DEFAULT 'messages'
+            CHECK (phase IN ('messages', 'media', 'conversations', 'contacts', 'done')),
+        cursor INTEGER NOT NULL DEFAULT 0,
+        counts TEXT NOT NULL DEFAULT '{}',
+        finished_at REAL
+    );
+    INSERT INTO retention_runs_media SELECT * FROM retention_runs;
+    DROP TABLE retention_runs;
+    ALTER TABLE retention_runs_media RENAME TO retention_runs;
+    """,
+    # conversations per business number (``[[numbers]]``): a customer writing to two numbers
+    # has two, each answered from its own number. '' is the one number configured before;
+    # ``Conversations.claim_unnumbered`` gives such rows the first configured number.
+    """
+    ALTER TABLE conversations ADD COLUMN number_id TEXT NOT NULL DEFAULT '';
+    DROP INDEX conversations_one_open;
+    CREATE UNIQUE INDEX conversations_one_open ON conversations(contact_id, number_id)
+        WHERE state = 'open';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
