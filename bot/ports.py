@@ -236,6 +236,10 @@ class PostRef(Frozen):
     """The bot's reactions on it (the delivery mark of :meth:`ChatPlatform.set_status`, a
     customer's reaction :meth:`ChatPlatform.react` mirrored), which go with it even where
     the post itself has to stay."""
+    file: str | None = None
+    """The post shows a customer's file (:meth:`ChatPlatform.post_file`), as the upload
+    journal named it: Slack's file id (deleted with its share), Matrix's ``mxc://`` URI
+    (the redacted event leaves it unreferenced; no client API deletes it)."""
 
 
 class PrivateRef(Frozen):

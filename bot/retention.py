@@ -9,10 +9,11 @@ the commit) finds the run already past its step and does nothing. Every batch is
 (``BATCH`` rows), and the batches are separate jobs, so a purge of 100k messages takes its
 turns with the intake and the relay instead of blocking them.
 
-Phases, in order: message bodies older than ``messages``; closed conversations older than
-``closed_conversations`` as a whole (messages, receipts, case links, timers); contacts with
-nothing left and no activity for ``contacts``. Conversations on legal hold (``!hold``) and
-anything a queued or dead-lettered job refers to are skipped. When the run is done its
+Phases, in order: message bodies older than ``messages``; media older than ``media``;
+closed conversations older than ``closed_conversations`` as a whole (messages, receipts,
+case links, timers); contacts with nothing left and no activity for ``contacts``.
+Conversations on legal hold (``!hold``) and anything a queued or dead-lettered job refers
+to are skipped. When the run is done its
 counts go to the audit trail (``retention.purge``) and the next run is queued a day later.
 
 The chat: a removed conversation's thread is removed from Slack or Matrix by a
@@ -23,12 +24,19 @@ stay. On a platform without ``Capabilities.redaction`` the thread stays and is c
 ``chat_threads_not_redacted``. The posts that showed the bodies blanked in a conversation
 that stays go the same way, a ``chat.remove_posts`` job per ``POSTS_PER_JOB`` queued in the
 batch that blanks them (``chat_posts_queued``; agents' replies the bot may not remove are
-``chat_posts_kept``). ``[retention] media`` (files posted into the chat) has
-nothing to delete in the store.
+``chat_posts_kept``). A customer's file is a post of its own (``bot.store.media_posts``)
+and goes with the line that described it.
+
+``[retention] media`` is a phase of its own between the bodies and the conversations: a
+message older than it loses its media reference (``media_references``: WhatsApp's media id,
+so nothing can fetch the file again), the post showing its file leaves the chat the same
+way, and a copy kept under ``[media] keep_days`` is deleted (``media_copies``, also when
+bodies go first).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 
@@ -43,6 +51,7 @@ from bot.job_catalog import (
     RemoveThreadJob,
     enqueue,
 )
+from bot.media.keep import kept_folder, remove_copies
 from bot.ports import ChatPlatform, PostRef
 from bot.store import Store, Tx
 from bot.store.jobs import Job
@@ -66,6 +75,7 @@ class RetentionPurge:
         self._policy = policy
         self._chat = chat
         self._batch_size = batch
+        self._kept = kept_folder(store.path)
 
     async def ensure_scheduled(self) -> None:
         """At start: resume an unfinished run, or start one now when none is queued."""
@@ -106,11 +116,22 @@ class RetentionPurge:
                 after=run.cursor, before=now - self._policy.messages, limit=self._batch_size
             )
             _add(counts, "message_bodies", len(blanked))
-            posts = await tx.retention.posts_of_blanked(
-                blanked, closed_before=now - self._policy.closed_conversations
-            )
+            closed_before = now - self._policy.closed_conversations
+            posts = await tx.retention.posts_of_blanked(blanked, closed_before=closed_before)
+            posts += await self._file_posts(tx, blanked, closed_before, counts)
             await self._remove_posts(tx, posts, counts)
-            phase = "messages" if len(blanked) == self._batch_size else "conversations"
+            if len(blanked) == self._batch_size:
+                return replace(run, step=step, cursor=cursor, counts=counts)
+            return replace(run, step=step, phase="media", cursor=0, counts=counts)
+        if run.phase == "media":
+            blanked, cursor = await tx.retention.blank_media(
+                after=run.cursor, before=now - self._policy.media, limit=self._batch_size
+            )
+            _add(counts, "media_references", len(blanked))
+            closed_before = now - self._policy.closed_conversations
+            posts = await self._file_posts(tx, blanked, closed_before, counts)
+            await self._remove_posts(tx, posts, counts)
+            phase = "media" if len(blanked) == self._batch_size else "conversations"
             return replace(run, step=step, phase=phase, cursor=cursor, counts=counts)
         if run.phase == "conversations":
             due = await tx.retention.due_conversation(
@@ -132,6 +153,18 @@ class RetentionPurge:
         _add(counts, "contacts", done)
         phase = "contacts" if done == self._batch_size else "done"
         return replace(run, step=step, phase=phase, counts=counts)
+
+    async def _file_posts(
+        self, tx: Tx, blanked: list[int], closed_before: float, counts: dict[str, int]
+    ) -> list[PostRef]:
+        """The posts showing the files of ``blanked`` (``relay.media``), and their kept
+        copies (``[media] keep_days``) deleted: what showed or held the file goes with
+        what described it. A rerun of the batch finds the copies gone already."""
+        posts = await tx.media_posts.of(blanked, closed_before=closed_before)
+        await tx.media_posts.forget(blanked)
+        copies = await asyncio.to_thread(remove_copies, self._kept, blanked)
+        _add(counts, "media_copies", copies)
+        return posts
 
     async def _remove_thread(self, tx: Tx, thread_id: str) -> str:
         """Queue the thread's removal from the chat if the platform can; the count it adds to."""
@@ -158,6 +191,8 @@ class RetentionPurge:
     async def _finish(self, tx: Tx, run: RunRow) -> None:
         details: dict[str, int | float | bool | str | None] = {
             "message_bodies": 0,
+            "media_references": 0,
+            "media_copies": 0,
             "messages_deleted": 0,
             "conversations": 0,
             "contacts": 0,

@@ -326,11 +326,13 @@ class MatrixPlatform:
     ) -> ChatMessageId:
         """Upload, then the file event (``adapters.matrix.media``). The event's transaction
         id makes a retry idempotent; a retry uploads again, leaving the first upload
-        unreferenced (the journal is not needed)."""
+        unreferenced. The journal notes the ``mxc://`` URI the event shows (the relay
+        records it with the post, for an admin purging Synapse's media)."""
         client = self._require_client("upload file")
         room = client.rooms.get(self._room_id)
         encrypted = room.encrypted if room is not None else self._section.encryption
         uri, keys = await media.upload(client, file, encrypt=encrypted)
+        await journal.record(uri)
         body = media.file_content(thread_id, file, uri, keys)
         event_id = ChatMessageId(await self._send("post file", "file", key, body))
         self._threads.remember(event_id, thread_id)

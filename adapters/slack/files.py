@@ -11,6 +11,10 @@ crash. Instead the file id is noted in the job (``UploadJournal``) before the by
 out; a retried job asks ``files.info`` for it. A completed upload is found there (and not
 shared again); one that was never completed is unknown to Slack (``file_not_found``) and
 is uploaded anew.
+
+Removing a file post (retention, erasure, the customer's delete) deletes the file with
+``files.delete``, not only its share message: ``chat.delete`` of the share would leave the
+file itself reachable by its ``url_private``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ Api = Callable[[str, Awaitable[Any]], Awaitable[dict[str, Any]]]
 
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, read=120.0)
 CHUNK_BYTES = 64 * 1024
+FILE_GONE = frozenset({"file_not_found", "file_deleted"})
 
 
 class ThreadUploads:
@@ -63,6 +68,19 @@ class ThreadUploads:
         if not done.get("files"):
             raise PlatformError("Slack files.completeUploadExternal answered without files")
         return ChatMessageId(file_id)
+
+    async def delete(self, file_id: str) -> bool:
+        """``files.delete`` (bot token, ``files:write``): the file goes, and with it what
+        its share showed in the thread. False when Slack refuses (``cant_delete_file``: not
+        the bot's upload); a file gone already counts as deleted."""
+        try:
+            await self._api("files.delete", self._client.files_delete(file=file_id))
+        except PlatformError as error:
+            if error.code == "cant_delete_file":
+                return False
+            if error.code not in FILE_GONE:
+                raise
+        return True
 
     async def _completed(self, file_id: str) -> bool:
         """Whether an earlier attempt completed the upload, i.e. shared it into the thread

@@ -386,7 +386,8 @@ class SlackPlatform:
         """Ephemeral messages vanish by themselves: :meth:`show_privately` returns no ref."""
 
     async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
-        """``chat.delete`` of the bot's replies, then the root's card replaced by ``notice``
+        """``chat.delete`` of the bot's replies (``files.delete`` of the customers' files
+        they share), then the root's card replaced by ``notice``
         (deleting a root with replies left would leave Slack's tombstone, saying nothing).
         Agents' replies are counted as kept: a bot token cannot delete them; the bot's own
         reactions on them (delivery marks) are removed. Not paced: ``chat.delete`` is a
@@ -397,7 +398,7 @@ class SlackPlatform:
             if message.get("ts") == thread_id:
                 continue
             ts = ChatMessageId(str(message.get("ts")))
-            if self._is_own(message) and await self._delete(ts):
+            if self._is_own(message) and await self._delete_shared(message, ts):
                 removed += 1
                 continue
             kept += 1
@@ -422,9 +423,14 @@ class SlackPlatform:
     async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
         """``chat.delete`` of the bot's posts (with their reactions); agents' posts stay,
         counted as kept, without the bot's delivery mark. A combined post (several
-        customer lines, ``bot.batching``) is one post. ``reason``: Slack shows none."""
+        customer lines, ``bot.batching``) is one post; a customer's file (``post.file``)
+        goes by ``files.delete``, its share with it. ``reason``: Slack shows none."""
         removed = kept = 0
         for post in posts:
+            if post.file is not None:
+                deleted = await self._uploads.delete(post.file)
+                removed, kept = removed + deleted, kept + (not deleted)
+                continue
             if post.by_bot and await self._delete(post.chat_id):
                 removed += 1
                 continue
@@ -444,6 +450,14 @@ class SlackPlatform:
             if exc.code != "message_not_found":
                 raise
         return True
+
+    async def _delete_shared(self, message: dict[str, Any], ts: ChatMessageId) -> bool:
+        """The bot's post, and first the files it shares (a customer's files): deleting
+        the message alone would leave them reachable by their ``url_private``."""
+        for shared in message.get("files") or []:
+            if isinstance(shared, dict) and shared.get("id"):
+                await self._uploads.delete(str(shared["id"]))
+        return await self._delete(ts)
 
     async def _unmark(self, ts: ChatMessageId, name: StatusRef) -> None:
         """Remove the bot's reaction ``name``; a message or mark gone counts as done."""

@@ -26,6 +26,7 @@ from bot.config import load_config
 from bot.dpo.erase import erase_subject, report
 from bot.dpo.export import Subject, export_subject
 from bot.dpo.record import as_json, as_markdown, build_record
+from bot.media.keep import kept_folder
 from bot.store import Store
 
 
@@ -91,7 +92,9 @@ async def _erase(path: Path, subject: Subject, reason: str, sinks: Mapping[str, 
     store = await Store.open(path)
     try:
         async with store.transaction() as tx:
-            erasure = await erase_subject(tx, subject, cli_actor(), reason.strip(), sinks)
+            erasure = await erase_subject(
+                tx, subject, cli_actor(), reason.strip(), sinks, kept=kept_folder(path)
+            )
     finally:
         await store.close()
     print(report(erasure), end="")

@@ -4,8 +4,10 @@ One transaction removes the person from the store (contact, conversations, messa
 their media metadata, delivery receipts, case links, timers), cancels every queued job about
 them (sends to them included) and, in the same transaction, queues what only the running
 bot can do, because this command runs beside it without a chat connection or case-system
-clients: a ``chat.remove`` job per thread (``bot.chat_removal``) and a ``case.erased`` job
-per case a case system holds for them (``bot.cases.hooks``). Then the audit row
+clients: a ``chat.remove`` job per thread (``bot.chat_removal``; the customer's files posted
+into it go with it: Matrix redacts their events, Slack deletes the files) and a ``case.erased`` job
+per case a case system holds for them (``bot.cases.hooks``). Copies of their files kept
+under ``[media] keep_days`` are deleted in the transaction too. Then the audit row
 (``privacy.erase``: pseudonym, reason, counts). What erasure cannot reach is reported, with
 the reason, never hidden: agents' replies the chat platform keeps, copies the case systems
 hold until their operators act, the pseudonym in the two accountability records.
@@ -17,9 +19,11 @@ message from the same number starts a new contact with nothing of the old one.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.audit import AuditEntry, record
 from bot.dpo.export import Subject
@@ -31,6 +35,7 @@ from bot.job_catalog import (
     RemoveThreadJob,
     enqueue,
 )
+from bot.media.keep import remove_copies
 from bot.store import Tx
 from bot.store.erasure import ErasureStore
 
@@ -46,6 +51,8 @@ class Erasure:
     deleted: dict[str, int] = field(default_factory=dict)
     jobs_cancelled: dict[str, int] = field(default_factory=dict)
     threads_queued: int = 0
+    media_copies: int = 0
+    """Copies of their files kept under ``[media] keep_days``, deleted."""
     cases_notified: tuple[tuple[str, str], ...] = ()
     """(``sink, case …``, the sink's type) for each ``case.erased`` job queued."""
     cases_unreachable: tuple[str, ...] = ()
@@ -53,9 +60,16 @@ class Erasure:
 
 
 async def erase_subject(
-    tx: Tx, subject: Subject, actor: str, reason: str, sinks: Mapping[str, str]
+    tx: Tx,
+    subject: Subject,
+    actor: str,
+    reason: str,
+    sinks: Mapping[str, str],
+    *,
+    kept: Path | None = None,
 ) -> Erasure:
-    """Erase ``subject`` in ``tx``; ``sinks`` are the configured case systems, name → type."""
+    """Erase ``subject`` in ``tx``; ``sinks`` are the configured case systems, name → type;
+    ``kept`` the folder of kept media copies (``bot.media.keep.kept_folder``)."""
     contacts = await tx.subjects.contacts(pseudonym=subject.pseudonym, wa_id=subject.wa_id)
     if not contacts:
         return Erasure(str(subject))
@@ -71,6 +85,7 @@ async def erase_subject(
     links = await store.case_links(conversation_ids)
     cancelled = await store.cancel_jobs(contact_ids, conversation_ids, messages)
     deleted = await store.delete_person(contact_ids, conversation_ids)
+    copies = await asyncio.to_thread(remove_copies, kept, messages) if kept is not None else 0
 
     pseudonym_of = {contact.id: contact.pseudonym for contact in contacts}
     threads = 0
@@ -112,6 +127,7 @@ async def erase_subject(
         deleted=deleted,
         jobs_cancelled=dict(sorted(cancelled.items())),
         threads_queued=threads,
+        media_copies=copies,
         cases_notified=tuple(notified),
         cases_unreachable=tuple(unreachable),
     )
@@ -120,6 +136,7 @@ async def erase_subject(
         "jobs_cancelled": sum(cancelled.values()),
         "sends_cancelled": cancelled.get(RELAY_OUTBOUND.name, 0),
         "chat_threads_queued": threads,
+        "media_copies": copies,
         "case_systems_notified": len(notified),
         "case_systems_unreachable": len(unreachable),
     }
@@ -146,6 +163,7 @@ def report(erasure: Erasure) -> str:
         f" {d.get('messages', 0)} message(s) with their media metadata,"
         f" {d.get('delivery_receipts', 0)} delivery receipt(s), {d.get('case_links', 0)} case"
         f" link(s), {d.get('sla_timers', 0) + d.get('auto_replies', 0)} timer(s)",
+        f"  media: {erasure.media_copies} kept copy(ies) of their files deleted",
         _jobs_line(erasure.jobs_cancelled),
         f"  chat: {erasure.threads_queued} thread(s) queued for removal; the running bot"
         " removes them (empfang run must be running), each audited as chat.thread_removed",

@@ -10,7 +10,11 @@ the private spool with the cap of its type, checks the sha256, type and size, wr
 image anew without metadata, and uploads the result with a masked file name. A file that
 may not be shown, and one that still cannot be fetched when the worker would give up,
 becomes a notice in the thread saying what arrived and why it is not shown; nothing is
-dropped silently and nothing is dead-lettered. Temporary files go when the job ends; with
+dropped silently and nothing is dead-lettered. The file's post is recorded
+(``bot.store.media_posts``) so that whatever removes the customer's line removes it too;
+after a crash between the upload and that record, the retried job finds the same post
+(Matrix: the event's transaction id; Slack: the journal) and records it then. Temporary
+files go when the job ends; with
 ``[media] keep_days`` a stripped copy is kept that long (``bot.media.keep``).
 """
 
@@ -224,9 +228,12 @@ class CustomerMedia:
                 await self._post_notice(thread_id, row.id, name, declared, None, reason)
                 return
             journal = JobJournal(self._store, job, payload)
-            await self._chat.post_file(
+            post = await self._chat.post_file(
                 thread_id, file, key=self._key(f"media-{row.id}"), journal=journal
             )
+            async with self._store.transaction() as tx:
+                now = tx.clock.now()
+                await tx.media_posts.record(row.id, post, journal.started, posted_at=now)
             if self._keeper is not None:
                 await asyncio.to_thread(self._keeper.keep, file.path, row.id, file.name)
 

@@ -4,13 +4,16 @@ Off by default (``keep_days = 0``): the chat holds the file, and a second copy a
 personal data without a purpose. An admin who must be able to show what a customer sent
 independently of the chat sets a number of days; copies then live in ``media-kept`` beside
 the store (0700 folder, 0600 files) and are deleted once older, checked at every start and
-after every file kept.
+after every file kept. A copy also goes when its message's media is due under
+``[retention] media`` and when its customer is erased (:func:`remove_copies`), whichever
+comes first.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 from bot.clock import Clock
@@ -56,3 +59,18 @@ class MediaKeeper:
                 entry.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def remove_copies(folder: Path, message_ids: Collection[int]) -> int:
+    """Delete the kept copies of these messages (named ``<message id>-<name>``), whatever
+    their age; returns how many. Copies an earlier ``keep_days`` left count too, so the
+    folder is looked at even when keeping is off now."""
+    if not message_ids or not folder.is_dir():
+        return 0
+    wanted = {str(message_id) for message_id in message_ids}
+    removed = 0
+    for entry in folder.iterdir():
+        if entry.name.partition("-")[0] in wanted and entry.is_file():
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -2,7 +2,8 @@
 
 A reaction becomes a reaction on the post it is about (and goes when the customer takes it
 back); a reply is shown as the answer to the post it quotes; an edit changes the post; a
-delete removes the post's content from the chat for good and blanks the stored text. Where
+delete removes the post's content from the chat for good and blanks the stored text (a
+customer's file goes with its post, ``bot.store.media_posts``). Where
 the earlier message is not in the chat (sent before Empfang, purged, never posted), a line
 says what happened instead, as before mirroring.
 
@@ -153,7 +154,21 @@ class CustomerMirror:
             if shown != post:  # a new post took its place: later replies point there
                 async with self._store.transaction() as tx:
                     await tx.messages.set_chat_id(target.id, shown)
+            await self._remove_file(target, key=key)
         return relation_chat_id(post, row.kind, row.id)
+
+    async def _remove_file(self, target: MessageRow, *, key: str) -> None:
+        """The post showing the deleted message's file (``relay.media``) goes too. Its
+        record is dropped only once it was removed, so a retried job removes it again
+        (a repeat finds it gone); a platform without redaction keeps it."""
+        async with self._store.transaction() as tx:
+            files = await tx.media_posts.of([target.id])
+        if not files or not self._chat.capabilities.redaction:
+            return
+        reason = self._texts.deleted_post
+        await self._chat.remove_posts(files, reason=reason, key=f"{key}-file")
+        async with self._store.transaction() as tx:
+            await tx.media_posts.forget([target.id])
 
     async def _line(
         self, thread_id: ThreadId, message: InboundMessage, contact: ContactRow, *, key: str

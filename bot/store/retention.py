@@ -105,9 +105,29 @@ class RetentionStore:
     async def blank_bodies(self, *, after: int, before: float, limit: int) -> tuple[list[int], int]:
         """Remove the bodies of up to ``limit`` messages written before ``before``, from id
         ``after`` on; (their ids, the last id looked at, or ``after`` when none was due)."""
+        return await self._blank(
+            "m.body IS NOT NULL", "body = NULL", after=after, before=before, limit=limit
+        )
+
+    async def blank_media(self, *, after: int, before: float, limit: int) -> tuple[list[int], int]:
+        """Drop the media reference (WhatsApp's media id, download URL, digest) of up to
+        ``limit`` messages, as :meth:`blank_bodies` does with bodies. The file's name and
+        caption are the body's and stay until ``messages``; the id becomes empty, so
+        nothing can fetch the file again."""
+        return await self._blank(
+            "m.body ->> '$.media.media_id' != ''",
+            "body = json_set(json_remove(body, '$.media.url', '$.media.sha256'),"
+            " '$.media.media_id', '')",
+            after=after,
+            before=before,
+            limit=limit,
+        )
+
+    async def _blank(
+        self, due: str, update: str, *, after: int, before: float, limit: int
+    ) -> tuple[list[int], int]:
         ids = await self._ids(
-            "SELECT m.id FROM messages m WHERE m.id > ? AND m.created_at < ?"
-            " AND m.body IS NOT NULL"
+            f"SELECT m.id FROM messages m WHERE m.id > ? AND m.created_at < ? AND {due}"
             f" AND {_NOT_HELD.format(conv='m.conversation_id')}"
             f" AND {_NO_JOB.format(field='message_id', value='m.id')}"
             " ORDER BY m.id LIMIT ?",
@@ -115,7 +135,7 @@ class RetentionStore:
         )
         if ids:
             await self._conn.execute(
-                f"UPDATE messages SET body = NULL WHERE id IN ({_marks(ids)})", ids
+                f"UPDATE messages SET {update} WHERE id IN ({_marks(ids)})", ids
             )
         return ids, (ids[-1] if ids else after)
 

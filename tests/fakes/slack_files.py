@@ -12,8 +12,12 @@ As slack.md §4 describes ``files_upload_v2`` on the wire:
    still empty, as Slack's own log shows). ``file_not_found`` for an id never uploaded.
 
 ``files.info`` shows a completed file with its ``shares``; an upload never completed is
-``file_not_found``. ``url_private`` / ``url_private_download`` answer the bytes only with
-the bot token as ``Authorization: Bearer``, else Slack's HTML login page with status 200.
+``file_not_found``. ``files.delete`` (docs.slack.dev: errors ``file_not_found``,
+``file_deleted``, ``cant_delete_file``) deletes the bytes; in the messages that shared it
+the file becomes a ``tombstone`` file object, and a share with nothing else left (no text,
+no other file) goes like a ``chat.delete`` [unverified: how Slack shows such a share].
+``url_private`` / ``url_private_download`` answer the bytes only with the bot token as
+``Authorization: Bearer``, else Slack's HTML login page with status 200.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class StoredFile:
     title: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
     completed: bool = False
+    deleted: bool = False
     shares: dict[str, list[JSON]] = field(default_factory=dict)
     """Channel id → where the file was shared (``ts``, ``thread_ts``)."""
 
@@ -68,6 +73,7 @@ class FakeSlackFiles:
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete,
             "files.info": self._info,
+            "files.delete": self._delete_file,
         }
 
     def add_routes(self, app: web.Application) -> None:
@@ -82,10 +88,12 @@ class FakeSlackFiles:
         return [f for f in self.files.values() if f.completed]
 
     def in_thread(self, thread_ts: str) -> list[StoredFile]:
+        """Files shared into the thread and not deleted."""
         return [
             f
             for f in self.shared()
-            if any(share.get("thread_ts") == thread_ts for s in f.shares.values() for share in s)
+            if not f.deleted
+            and any(share.get("thread_ts") == thread_ts for s in f.shares.values() for share in s)
         ]
 
     # -- Web API -------------------------------------------------------------------------------
@@ -162,7 +170,36 @@ class FakeSlackFiles:
         stored = self.files.get(str(args.get("file") or ""))
         if stored is None or not stored.completed:
             raise ApiError("file_not_found")
+        if stored.deleted:
+            raise ApiError("file_deleted")
         return {"file": self._view(stored)}
+
+    def _delete_file(self, args: JSON) -> JSON:
+        """Every file in the fake is the bot's upload, so ``cant_delete_file`` never
+        applies here."""
+        file_id = str(args.get("file") or "")
+        stored = self.files.get(file_id)
+        if stored is None or not stored.completed:
+            raise ApiError("file_not_found")
+        if stored.deleted:
+            raise ApiError("file_deleted")
+        stored.deleted, stored.content = True, None
+        slack = self._slack
+        for channel_id, shares in stored.shares.items():
+            channel = slack.channels[channel_id]
+            for share in shares:
+                message = slack._find_or_none(channel, share["ts"])
+                if message is None:
+                    continue
+                message["files"] = [
+                    {"id": file_id, "mode": "tombstone"} if shown.get("id") == file_id else shown
+                    for shown in message.get("files") or []
+                ]
+                if not message.get("text") and all(
+                    shown.get("mode") == "tombstone" for shown in message["files"]
+                ):
+                    slack._delete({"channel": channel_id, "ts": share["ts"]})
+        return {}
 
     def _view(self, stored: StoredFile) -> JSON:
         base = f"{self._slack.base_url}/files-pri/{self._team}-{stored.file_id}"

@@ -78,6 +78,8 @@ async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
     assert first == [
         {
             "message_bodies": 2,
+            "media_references": 0,
+            "media_copies": 0,
             "messages_deleted": 2,
             "conversations": 1,
             "contacts": 0,
@@ -87,7 +89,7 @@ async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
             "chat_posts_kept": 0,
             "agents_replies_removable": False,
             "held_conversations": 1,
-            "batches": 4,
+            "batches": 5,
         }
     ]
     assert contacts == {CUSTOMER, CUSTOMER_2, CUSTOMER_3}, "A's contact outlives its messages"
@@ -163,7 +165,7 @@ async def test_small_batches_resume_and_a_repeated_batch_changes_nothing(tmp_pat
         await store.close()
     [audit] = purges(db)
     assert audit["message_bodies"] == 7 and audit["batches"] == steps
-    assert steps == 4 + 1 + 1, "four message batches of 2, then conversations, then contacts"
+    assert steps == 4 + 1 + 1 + 1, "four message batches of 2, then media, conversations, contacts"
     assert table(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
 
 
