@@ -19,7 +19,8 @@ class RetentionSection(Section):
     messages: Duration = Field(default=90 * DAY, gt=0)
     """Message bodies (text, captions, media metadata, locations, contact cards)."""
     media: Duration = Field(default=30 * DAY, gt=0)
-    """Media files the bot posted into the chat."""
+    """Customers' files: their posts in the chat, the stored media reference, kept copies
+    (``bot.retention``'s phase ``media``)."""
     contacts: Duration = Field(default=365 * DAY, gt=0)
     """A contact (number, profile name) after its last message in either direction."""
     closed_conversations: Duration = Field(default=90 * DAY, gt=0)
