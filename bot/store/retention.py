@@ -113,9 +113,11 @@ class RetentionStore:
         """Drop the media reference (WhatsApp's media id, download URL, digest) of up to
         ``limit`` messages, as :meth:`blank_bodies` does with bodies. The file's name and
         caption are the body's and stay until ``messages``; the id becomes empty, so
-        nothing can fetch the file again."""
+        nothing can fetch the file again. Customers' messages only: their bodies are JSON
+        (``stored_body``), an agent's is the plain text (the ``CASE`` keeps SQLite from
+        parsing it)."""
         return await self._blank(
-            "m.body ->> '$.media.media_id' != ''",
+            "CASE WHEN m.direction = 'in' THEN m.body ->> '$.media.media_id' END != ''",
             "body = json_set(json_remove(body, '$.media.url', '$.media.sha256'),"
             " '$.media.media_id', '')",
             after=after,

@@ -23,7 +23,7 @@ from bot.media.keep import kept_folder
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.fakes.slack_files import StoredFile
 from tests.media.file_posts import CAPTION, FileDesk, file_desk
-from tests.privacy.retention_chat import DAY, audit, chat_ids, slack_with_agent
+from tests.privacy.retention_chat import AGENT, DAY, audit, chat_ids, slack_with_agent
 from tests.sandbox.harness import CUSTOMER_WA_ID
 
 START = 1_800_000_000.0
@@ -92,6 +92,8 @@ async def test_due_media_leave_the_chat_and_the_store_before_the_line(tmp_path: 
         folder = kept_folder(desk.db)
         assert len(list(folder.iterdir())) == 1, "keep_days keeps a copy"
         assert desk.media_reference() is not None
+        await fake.agent_reply(thread, AGENT, "Danke, wir prüfen die Rechnung")
+        await desk.wired.workers.run_until_idle()  # an agent's reply (plain text) is as old
 
         desk.clock.advance(29 * DAY)
         await desk.purge()
