@@ -40,8 +40,10 @@ CHAT_REMOVAL = (
     " due earlier: the bot's own posts are deleted (Slack) or redacted (Matrix), with its"
     " delivery marks and edits. Agents' replies are removed only on Matrix with the bot a"
     " moderator; in Slack they stay (a bot may delete only its own messages) and the audit"
-    " trail counts them. Media due earlier stay in the chat until their conversation is"
-    " removed. Synapse keeps redacted content for its redaction_retention_period."
+    " trail counts them. A customer's file leaves the chat with its line, or alone when"
+    " media are due first (Slack: the file is deleted; Matrix: its event is redacted, the"
+    " upload stays in Synapse's media repository until an admin purges it). Synapse keeps"
+    " redacted content for its redaction_retention_period."
 )
 
 
@@ -81,7 +83,7 @@ def build_record(settings: Settings) -> Record:
         recipients=_recipients(settings),
         retention={
             "messages": days(settings.retention.messages),
-            "media": days(settings.retention.media) + " (in the chat: removed with the thread)",
+            "media": days(settings.retention.media) + " (files in the chat, kept copies)",
             "contacts (inactive)": days(settings.retention.contacts),
             "closed_conversations": days(settings.retention.closed_conversations),
             "transfer ledger, audit trail": "kept as accountability records (pseudonyms only)",

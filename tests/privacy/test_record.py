@@ -48,7 +48,7 @@ name = "archive"
 path = "/var/lib/empfang/cases.jsonl"
 """
 SINKS = {"crm": "webhook", "tickets": "zammad", "helpdesk": "email", "archive": "jsonl"}
-PERIODS = ("30 days", "7 days (in the chat: removed with the thread)", "180 days", "1.5 days")
+PERIODS = ("30 days", "7 days (files in the chat, kept copies)", "180 days", "1.5 days")
 
 
 def record(
