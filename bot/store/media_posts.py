@@ -24,12 +24,14 @@ class MediaPosts:
     async def record(
         self, message_id: int, chat_id: ChatMessageId, file_ref: str | None, *, posted_at: float
     ) -> None:
-        """A retried job that found its upload done records the same post again."""
+        """A retried job that found its upload done records the same post again. A message
+        erased during the upload (erasure cancels the job, not the running upload) gets no
+        record: its thread's removal takes the file along."""
         await self._conn.execute(
             "INSERT INTO media_posts (message_id, chat_id, file_ref, posted_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET"
-            " chat_id = excluded.chat_id, file_ref = excluded.file_ref",
-            (message_id, chat_id, file_ref, posted_at),
+            " SELECT id, ?, ?, ? FROM messages WHERE id = ? ON CONFLICT (message_id) DO UPDATE"
+            " SET chat_id = excluded.chat_id, file_ref = excluded.file_ref",
+            (chat_id, file_ref, posted_at, message_id),
         )
 
     async def of(
