@@ -118,6 +118,8 @@ class Empfang:
             Path(settings.store.path), synchronous=settings.store.synchronous, clock=self._clock
         )
         await record_start(self.store, settings)
+        async with self.store.transaction() as tx:  # theirs since before numbers were kept
+            await tx.conversations.claim_unnumbered(settings.configured_numbers()[0].number_id)
         self._whatsapp = build_whatsapp(settings)
         intake = Intake(
             self.store, pseudonym_key=settings.privacy.pseudonym_key.get_secret_value().encode()

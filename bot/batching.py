@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from bot.domain import RELATION_KINDS
 from bot.ids import ChatMessageId, ThreadId
 from bot.ports import ChatPlatform
+from bot.routing import inbound_number
 from bot.store import Tx
 from bot.store.jobs import Job
 from bot.store.messages import MessageRow
@@ -59,6 +60,7 @@ async def riders(
     )
     taken: list[MessageRow] = []
     size = len(head.body or "")
+    number = inbound_number(head.body, "")
     for message_id in waiting:
         row = await tx.messages.get(message_id)
         if row is None or row.body is None or row.chat_id is not None:
@@ -67,6 +69,8 @@ async def riders(
             break
         if row.conversation_id is None:
             if job.attempts > 1 or size + len(row.body) > MAX_COMBINED_BODY_CHARS:
+                break
+            if inbound_number(row.body, "") != number:  # written to another business number
                 break
             await tx.messages.assign(message_id, conversation_id)
             await on_join(tx, message_id)

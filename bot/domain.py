@@ -182,6 +182,10 @@ class InboundMessage(Frozen):
     """Empfang changed what arrived: characters that cannot be stored (lone UTF-16
     surrogates, bytes that are not UTF-8) replaced by U+FFFD, or a timestamp out of range
     replaced by the receive time."""
+    number_id: str = ""
+    """The business number it was written to (Meta's ``phone_number_id``): its conversation
+    is the customer's with that number, and replies leave from it. "" for messages stored
+    before numbers were recorded, which belong to the first configured number."""
 
 
 class StatusUpdate(Frozen):
@@ -211,6 +215,8 @@ class BusinessEcho(Frozen):
     timestamp: int
     kind: MessageKind
     text: str | None = None
+    number_id: str = ""
+    """The business number it was sent from (as ``InboundMessage.number_id``)."""
 
 
 class ForeignChange(Frozen):

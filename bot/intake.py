@@ -21,6 +21,7 @@ from bot.job_catalog import (
     CONTACT_ORDER_PREFIX,
     RELAY_ECHO,
     RELAY_INBOUND,
+    EchoJob,
     MessageJob,
     enqueue,
 )
@@ -225,7 +226,9 @@ class Intake:
             )
             message_id = await insert_echo(tx.conn, contact_id, echo, now)
             if message_id is not None:
-                job = MessageJob(message_id=message_id, contact_id=contact_id)
+                job = EchoJob(
+                    message_id=message_id, contact_id=contact_id, number_id=echo.number_id
+                )
                 await enqueue(tx, RELAY_ECHO, job)
 
     async def _store_unsupported(self, tx: Tx, batch: WebhookBatch) -> tuple[int, int]:

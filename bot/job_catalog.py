@@ -52,6 +52,13 @@ class MessageJob(Frozen):
     contact_id: int
 
 
+class EchoJob(MessageJob):
+    """A message sent from the WhatsApp Business app, and the business number it was sent
+    from: its conversation is the customer's with that number ("" for the first one)."""
+
+    number_id: str = ""
+
+
 class FileJob(Frozen):
     """An agent's file to send (``bot.media.outbound``): the stored message (its text is
     the caption) and where the chat keeps the file. The reference is all the queue holds;
@@ -281,7 +288,7 @@ CASE_ERASED = JobKind(
 """Ask one case system to erase its copy of a conversation whose person was erased."""
 CHAT_REMOVE = JobKind("chat.remove", RemoveThreadJob, _unordered)
 """Remove a thread whose conversation retention or erasure deleted from the store."""
-RELAY_ECHO = JobKind("relay.echo", MessageJob, _by_contact)
+RELAY_ECHO = JobKind("relay.echo", EchoJob, _by_contact)
 """Show a message the business sent from the WhatsApp Business app in the thread."""
 RELAY_REACTION = JobKind("relay.reaction", MessageJob, _by_contact)
 """Make the business's reaction on a customer message what agents show in the thread

@@ -28,6 +28,7 @@ from bot.job_catalog import (
     RELAY_OUTBOUND,
     RELAY_OUTBOUND_FILE,
     ConversationJob,
+    EchoJob,
     FileJob,
     MediaJob,
     MessageJob,
@@ -64,6 +65,7 @@ from bot.ports import (
     WhatsAppProvider,
 )
 from bot.reveal import Reveals
+from bot.routing import inbound_number, sending_from
 from bot.signing import signed
 from bot.store import Store, Tx
 from bot.store.contacts import ContactRow
@@ -122,6 +124,9 @@ class RelayPolicy:
     """What a closed 24-hour window suggests (``[whatsapp] reengage_template``)."""
     templates_refresh: float = 3600.0
     """How often the template catalogue is read (``[whatsapp] templates_refresh``)."""
+    first_number: str = ""
+    """The first configured business number: messages and echoes stored before numbers
+    were recorded were written to it (``bot.routing``)."""
 
 
 class Relay:
@@ -205,7 +210,10 @@ class Relay:
             contact = await tx.contacts.get(row.contact_id)
             assert contact is not None
             if row.conversation_id is None:
-                conversation, new = await tx.conversations.ensure_open(contact.id, tx.clock.now())
+                number = inbound_number(row.body, self._policy.first_number)
+                conversation, new = await tx.conversations.ensure_open(
+                    contact.id, tx.clock.now(), number_id=number
+                )
                 await tx.messages.assign(message_id, conversation.id)
                 if new:
                     await self._record(tx, "opened", conversation.id, None)
@@ -649,11 +657,14 @@ class Relay:
             contact = await tx.contacts.get(row.contact_id)
             assert contact is not None and row.conversation_id is not None
             latest = await tx.messages.latest_inbound(row.conversation_id)
+            conversation = await tx.conversations.get(row.conversation_id)
         if not contact.wa_id:
             await self._fail(message_id, row.contact_id, None, "customer has no phone number")
             return
+        number = conversation.number_id if conversation is not None else ""
         try:
-            provider_id = await send(contact, contact.wa_id, row.body or "")
+            with sending_from(number):
+                provider_id = await send(contact, contact.wa_id, row.body or "")
         except ProviderError as error:
             if error.retryable:
                 raise
@@ -677,7 +688,8 @@ class Relay:
         if self._operations is not None:
             await self._operations.clear_alert("whatsapp_token", self._policy.texts.token_valid)
         if latest is not None and latest.provider_id:
-            await self._mark_read(latest.provider_id)
+            with sending_from(number):
+                await self._mark_read(latest.provider_id)
 
     async def _mark_read(self, provider_id: ProviderMessageId) -> None:
         """Blue ticks for the customer once an agent answered; cosmetic, so never fatal."""
@@ -731,7 +743,7 @@ class Relay:
             await tx.conversations.set_thread(conversation.id, thread_id)
         return thread_id
 
-    async def post_echo(self, job: Job, payload: MessageJob) -> None:
+    async def post_echo(self, job: Job, payload: EchoJob) -> None:
         """``relay.echo``: a message the business sent from the WhatsApp Business app on
         the same number (coexistence), shown in the thread as the business's reply."""
         async with self._store.transaction() as tx:
@@ -739,7 +751,10 @@ class Relay:
             contact = await tx.contacts.get(payload.contact_id)
             if row is None or row.chat_id is not None or contact is None:
                 return
-            conversation, new = await tx.conversations.ensure_open(contact.id, tx.clock.now())
+            number = payload.number_id or self._policy.first_number
+            conversation, new = await tx.conversations.ensure_open(
+                contact.id, tx.clock.now(), number_id=number
+            )
             if new:
                 await self._record(tx, "opened", conversation.id, None)
             await tx.messages.assign(row.id, conversation.id)

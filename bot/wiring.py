@@ -177,6 +177,7 @@ def wire_relay(
             timezone=settings.business_hours.timezone,
             reengage_template=settings.whatsapp.reengage_template,
             templates_refresh=settings.whatsapp.templates_refresh,
+            first_number=settings.configured_numbers()[0].number_id,
         ),
         cases=cases,
         observers=[oncall],

@@ -20,6 +20,7 @@ from adapters.whatsapp.upload import CloudMediaOut
 from bot.domain import OutboundButtons, OutboundReaction, OutboundText, WebhookBatch
 from bot.errors import ProviderError
 from bot.ids import ProviderMessageId, WaId
+from bot.routing import sender
 from bot.templates.model import MessageTemplate, TemplateMessage
 
 MAX_TEXT = 4096
@@ -152,8 +153,12 @@ class CloudWhatsApp:
             params = {**params, "after": after}
         return found
 
+    def _sender(self) -> str:
+        """The number this send leaves from (``bot.routing``): the conversation's."""
+        return sender(self._phone_number_id, self._numbers)
+
     async def _send(self, payload: dict[str, Any]) -> ProviderMessageId:
-        body = await self._post(f"{self._phone_number_id}/messages", json=payload)
+        body = await self._post(f"{self._sender()}/messages", json=payload)
         try:
             return ProviderMessageId(str(body["messages"][0]["id"]))
         except (KeyError, IndexError, TypeError) as exc:
@@ -161,7 +166,7 @@ class CloudWhatsApp:
 
     async def mark_read(self, provider_message_id: ProviderMessageId) -> None:
         await self._post(
-            f"{self._phone_number_id}/messages",
+            f"{self._sender()}/messages",
             json={
                 "messaging_product": "whatsapp",
                 "status": "read",
@@ -177,4 +182,4 @@ class CloudWhatsApp:
     @property
     def media_out(self) -> CloudMediaOut:
         """Uploads and media sends for agents' files (``adapters.whatsapp.upload``)."""
-        return CloudMediaOut(self._post, self._phone_number_id)
+        return CloudMediaOut(self._post, self._sender)

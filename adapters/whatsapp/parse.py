@@ -197,16 +197,18 @@ class _Envelope:
         if self._not_ours(field, change):
             return
         if field == ECHOES_FIELD:
-            self._echoes(_dict(change.get("value"), "changes[].value"))
+            self._echoes(_dict(change.get("value"), "changes[].value"), _number_of(change))
             return
         if field != "messages":
             self.unsupported.append(_unsupported(_label(field), change))
             return
         value = _dict(change.get("value"), "changes[].value")
         names = _profile_names(value.get("contacts", []), self._repaired)
+        number = {"number_id": _number_of(change)}
         for raw in self._items(value, "messages"):
             try:
-                self.messages.append(_message(_dict(raw, "messages[]"), names, self._repaired))
+                message = _message(_dict(raw, "messages[]"), names, self._repaired)
+                self.messages.append(message.model_copy(update=number))
             except PayloadError as exc:
                 self.unsupported.append(_unsupported(f"invalid message: {exc}", raw))
         for raw in self._items(value, "statuses"):
@@ -239,10 +241,11 @@ class _Envelope:
         )
         return True
 
-    def _echoes(self, value: JSON) -> None:
+    def _echoes(self, value: JSON, number_id: str) -> None:
         for raw in self._items(value, "message_echoes"):
             try:
-                self.echoes.append(_echo(_dict(raw, "message_echoes[]")))
+                echo = _echo(_dict(raw, "message_echoes[]"))
+                self.echoes.append(echo.model_copy(update={"number_id": number_id}))
             except PayloadError as exc:
                 self.unsupported.append(_unsupported(f"invalid echo: {exc}", raw))
 
@@ -409,6 +412,14 @@ def _referral(referral: Any) -> Referral | None:
         source_url=_str(referral.get("source_url")),
     )
     return found if found.headline or found.source_url else None
+
+
+def _number_of(change: JSON) -> str:
+    """The business number a change is for (``value.metadata.phone_number_id``), "" if none."""
+    value = change.get("value")
+    metadata = value.get("metadata") if isinstance(value, dict) else None
+    number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    return number if isinstance(number, str) and _ID.fullmatch(number) else ""
 
 
 def _echo(raw: JSON) -> BusinessEcho:

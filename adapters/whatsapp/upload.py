@@ -26,17 +26,18 @@ MAX_CAPTION = 1024
 
 
 class CloudMediaOut:
-    """Upload and send media for one business number, through ``post``."""
+    """Upload and send media through ``post``, from the number ``sender`` names (the
+    conversation's, ``bot.routing``: a media id is usable by the number it was uploaded to)."""
 
-    def __init__(self, post: Post, phone_number_id: str) -> None:
+    def __init__(self, post: Post, sender: Callable[[], str]) -> None:
         self._post = post
-        self._phone_number_id = phone_number_id
+        self._sender = sender
 
     async def upload(self, path: Path, *, mime_type: str, filename: str) -> str:
         """Upload the file at ``path``; the media id WhatsApp gave it (valid 30 days)."""
         with path.open("rb") as stream:
             body = await self._post(
-                f"{self._phone_number_id}/media",
+                f"{self._sender()}/media",
                 data={"messaging_product": "whatsapp", "type": mime_type},
                 files={"file": (filename, stream, mime_type)},
             )
@@ -69,7 +70,7 @@ class CloudMediaOut:
             "type": media.kind,
             media.kind: content,
         }
-        body = await self._post(f"{self._phone_number_id}/messages", json=payload)
+        body = await self._post(f"{self._sender()}/messages", json=payload)
         try:
             return ProviderMessageId(str(body["messages"][0]["id"]))
         except (KeyError, IndexError, TypeError) as exc:

@@ -7,9 +7,10 @@ other number are acknowledged and dropped (``bot.foreign_numbers``).
 
 Validated here: each entry names its number the way its provider does (Meta's
 ``phone_number_id``, Twilio's ``from_number``), no number twice, and no room or channel
-for two numbers unless each of them says ``shared = true``. Per-number routing (each
-number's own room, provider and sender for replies) is not built yet, so ``check-config``
-refuses more than one number for ``empfang run`` (replies would leave from one of them).
+for two numbers unless each of them says ``shared = true``. Conversations are per number
+and replies leave from the number written to (``bot.routing``), but each number's own room,
+provider and reply mode are not built yet, so ``check-config`` still refuses more than one
+number for ``empfang run`` (all of them would share one room, unnamed).
 """
 
 from __future__ import annotations
@@ -130,8 +131,8 @@ def problems(entries: list[NumberEntry], defaults: Defaults) -> list[str]:
     if len(entries) > 1:
         found.append(
             f"numbers: {len(entries)} numbers configured, but routing each number to its own "
-            "room and answering from it is not built yet (replies would all leave from one "
-            "number); run one Empfang per number for now"
+            "room or channel is not built yet (all numbers' threads would share one room); "
+            "run one Empfang per number for now"
         )
     return found
 

@@ -19,6 +19,7 @@ from bot.job_catalog import RELAY_REACTION, MessageJob, enqueue
 from bot.mirror.emoji import is_emoji
 from bot.ports import AgentEvent, AgentReaction, WhatsAppProvider
 from bot.privacy import redact_text
+from bot.routing import sending_from
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
@@ -110,13 +111,19 @@ class AgentReactions:
             rows = MirrorRows(tx.conn)
             wanted = await rows.wanted_reaction(payload.message_id)
             sent = await rows.sent_reaction(payload.message_id)
+            conversation = (
+                await tx.conversations.get(row.conversation_id)
+                if row is not None and row.conversation_id is not None
+                else None
+            )
         if row is None or row.provider_id is None or contact is None or not contact.wa_id:
             return
         if wanted == sent:
             return
         reaction = OutboundReaction(message_id=row.provider_id, emoji=wanted)
         try:
-            await self._whatsapp.send_reaction(contact.wa_id, reaction)
+            with sending_from(conversation.number_id if conversation is not None else ""):
+                await self._whatsapp.send_reaction(contact.wa_id, reaction)
         except ProviderError as error:
             if error.retryable:
                 raise

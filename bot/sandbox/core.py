@@ -80,6 +80,24 @@ def default_webhook_url(settings: Settings) -> str:
     return f"http://{host}:{settings.server.port}/webhooks/whatsapp"
 
 
+def _more_numbers(settings: Settings, first: BusinessNumber) -> list[BusinessNumber]:
+    """The other ``[[numbers]]`` the sandbox provider answers for, in the same account, each
+    with a fictional display number of its own (555-0101, 555-0102, …)."""
+    ids = [
+        n.number_id
+        for n in settings.configured_numbers()
+        if n.provider == "sandbox" and n.number_id and n.number_id != first.phone_number_id
+    ]
+    return [
+        BusinessNumber(
+            waba_id=first.waba_id,
+            phone_number_id=number_id,
+            display_phone_number=str(int(first.display_phone_number) + index),
+        )
+        for index, number_id in enumerate(dict.fromkeys(ids), 1)
+    ]
+
+
 class Sandbox:
     """State and behaviour of one business number and all simulated customers."""
 
@@ -117,14 +135,22 @@ class Sandbox:
             background=self.background,
             timeout=delivery_timeout,
         )
-        self.phones = Phones(
-            business=self.business,
-            options=self.options,
-            clock=self.clock,
-            deliverer=self.deliverer,
-            background=self.background,
-            rng=rng or random.Random(),
-        )
+        rng = rng or random.Random()
+        self.lines = {
+            number.phone_number_id: Phones(
+                business=number,
+                options=self.options,
+                clock=self.clock,
+                deliverer=self.deliverer,
+                background=self.background,
+                rng=rng,
+            )
+            for number in [self.business, *_more_numbers(settings, self.business)]
+        }
+        """Each business number's chats with customers, by ``phone_number_id``: a customer
+        who writes to two numbers has two chats, each with its own window and messages."""
+        self.phones = self.lines[self.business.phone_number_id]
+        """The first number's (``[whatsapp] phone_number_id``)."""
         self._throttle = Throttle(self.clock, self.options.section)
         self.faults = Faults(self.clock)
         self.templates = SandboxTemplates()
@@ -150,24 +176,30 @@ class Sandbox:
         if token is None or not secrets.compare_digest(token.encode(), self.access_token.encode()):
             raise invalid_token()
 
-    def check_phone_number(self, phone_number_id: str) -> None:
-        if phone_number_id != self.business.phone_number_id:
+    def line(self, phone_number_id: str) -> Phones:
+        """The chats of one of the hosted business numbers; Meta's answer for any other id."""
+        found = self.lines.get(phone_number_id)
+        if found is None:
             raise unknown_object(phone_number_id)
+        return found
+
+    def check_phone_number(self, phone_number_id: str) -> None:
+        self.line(phone_number_id)
 
     def send(self, phone_number_id: str, body: Any) -> JSON:
         """``POST /{phone_number_id}/messages`` after authorization: the §6 success body."""
-        self.check_phone_number(phone_number_id)
+        phones = self.line(phone_number_id)
         self.faults.check(retry_after_header=self.options.retry_after_header)
         request = parse_messages_body(body)
         if isinstance(request, ReadRequest):
-            if not self.phones.mark_read_by_business(request):
+            if not phones.mark_read_by_business(request):
                 raise invalid_value(f"Invalid message_id {request.message_id!r}")
             return {"success": True}
         if request.media_id is not None and self.media.get(request.media_id) is None:
             raise invalid_value(f"Param {request.type}['id'] is not a valid media id")
         category = self.templates.check_send(request.body) if request.is_template else None
         self._throttle.acquire(request.wa_id, retry_after_header=self.options.retry_after_header)
-        outbound = self.phones.accept(request, template_category=category)
+        outbound = phones.accept(request, template_category=category)
         message: JSON = {"id": outbound.wamid}
         if request.is_template:
             message["message_status"] = "accepted"
@@ -201,8 +233,8 @@ class Sandbox:
 
     def graph_object(self, object_id: str, phone_number_id: str | None = None) -> JSON:
         """``GET /{id}``: the business number's own node, else a media item."""
-        if object_id == self.business.phone_number_id:
-            return phone_number_object(self.business, DEFAULT_VERIFIED_NAME)
+        if object_id in self.lines:
+            return phone_number_object(self.lines[object_id].business, DEFAULT_VERIFIED_NAME)
         return self.media_info(object_id, phone_number_id)
 
     def _check_waba(self, waba_id: str, method: str) -> None:
@@ -235,9 +267,7 @@ class Sandbox:
 
     def media_info(self, media_id: str, phone_number_id: str | None = None) -> JSON:
         item = self.media.get(media_id)
-        if item is None or (
-            phone_number_id is not None and phone_number_id != self.business.phone_number_id
-        ):
+        if item is None or (phone_number_id is not None and phone_number_id not in self.lines):
             raise unknown_object(media_id, "get")
         if item.failing:
             raise download_error("Unable to download the media sent by the user.")
@@ -266,32 +296,49 @@ class Sandbox:
         """A customer sends a message (driver request shape); returns the inbound wamid."""
         sender = spec.get("from") if isinstance(spec, dict) else None
         wamid = p.new_wamid(number_or_error(sender, "from"))
+        phones = self._written_to(spec)
         built = build_customer_message(
-            spec,
+            {key: value for key, value in spec.items() if key != "to"},
             BuildContext(
-                business=self.business,
+                business=phones.business,
                 media=self.media,
                 media_origin=self.base_url,
                 wamid=wamid,
-                timestamp=self.phones.timestamp(),
-                last_outbound=self.phones.last_outbound,
+                timestamp=phones.timestamp(),
+                last_outbound=phones.last_outbound,
             ),
         )
         wamid = str(built.message.get("id", wamid))
-        customer = self.phones.record_inbound(built.wa_id, built.name, wamid)
+        customer = phones.record_inbound(built.wa_id, built.name, wamid)
         contact = built.contact or p.contact_profile(
             built.wa_id, customer.name or DEFAULT_PROFILE_NAME
         )
-        payload = p.messages_webhook(self.business, [contact], [built.message])
+        payload = p.messages_webhook(phones.business, [contact], [built.message])
         log.info("customer %s sent %s", masked(built.wa_id), built.message.get("type"))
         self.deliverer.submit(payload, lane=built.wa_id, kind="messages", message_ids=[wamid])
         return wamid
 
+    def _written_to(self, spec: JSON) -> Phones:
+        """The business number a driver message goes to: ``to`` (a ``phone_number_id``),
+        else the first one."""
+        to = spec.get("to", self.business.phone_number_id)
+        if not isinstance(to, str) or to not in self.lines:
+            raise DriverRequestError(f"to: not a business number of this sandbox: {to!r}")
+        return self.lines[to]
+
     def say(
-        self, sender: str, text: str, *, name: str | None = None, reply_to: str | None = None
+        self,
+        sender: str,
+        text: str,
+        *,
+        name: str | None = None,
+        reply_to: str | None = None,
+        to: str | None = None,
     ) -> str:
-        """Shortcut for a text message from ``sender``."""
+        """Shortcut for a text message from ``sender`` (to business number ``to``)."""
         spec: JSON = {"from": sender, "type": "text", "text": text}
+        if to is not None:
+            spec["to"] = to
         if name is not None:
             spec["name"] = name
         if reply_to is not None:
@@ -317,9 +364,15 @@ class Sandbox:
     def _wa_id(self, number: str) -> str:
         return number_or_error(number, "number")
 
-    def inbox(self, number: str) -> JSON:
-        """The phone's view, each media message with what arrived: type, size, sha256."""
-        view = self.phones.inbox(self._wa_id(number))
+    def inbox(self, number: str, business: str | None = None) -> JSON:
+        """The phone's view of its chat with one business number (``phone_number_id``, the
+        first without), each media message with what arrived: type, size, sha256."""
+        phones = self.lines.get(business or self.business.phone_number_id)
+        if phones is None:
+            raise DriverRequestError(
+                f"business: not a business number of this sandbox: {business!r}"
+            )
+        view = phones.inbox(self._wa_id(number))
         for message in view["messages"]:
             item = self.media.get(message["media_id"]) if message.get("media_id") else None
             if item is not None:
@@ -377,7 +430,8 @@ class Sandbox:
     async def reset(self) -> None:
         """Forget customers, media, deliveries and an outage; cancel pending work. Knobs stay."""
         await self.background.cancel_all()
-        self.phones.reset()
+        for phones in self.lines.values():
+            phones.reset()
         self.templates.reset()
         self.media.clear()
         self.deliverer.clear()

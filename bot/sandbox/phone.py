@@ -142,6 +142,10 @@ class Phones:
         self.customers: dict[str, Customer] = {}
         self._inbound_owner: dict[str, str] = {}
 
+    @property
+    def business(self) -> BusinessNumber:
+        return self._business
+
     def customer(self, wa_id: str) -> Customer:
         return self.customers.setdefault(wa_id, Customer(wa_id))
 

@@ -184,8 +184,13 @@ class DriverRoutes:
         return web.json_response({"queued": True})
 
     async def inbox(self, request: web.Request) -> web.Response:
-        number = _number(request, await _driver_json(request))
-        return web.json_response(self.sandbox.inbox(number))
+        """The customer's chat with the first business number, or with ``business`` (a
+        ``phone_number_id``, in the query or the body)."""
+        body = await _driver_json(request)
+        business = request.query.get("business", body.get("business"))
+        if business is not None and not isinstance(business, str):
+            raise DriverRequestError("business: a phone_number_id of this sandbox")
+        return web.json_response(self.sandbox.inbox(_number(request, body), business))
 
     async def read(self, request: web.Request) -> web.Response:
         number = _number(request, await _driver_json(request))

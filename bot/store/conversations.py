@@ -1,4 +1,6 @@
-"""Conversations: one open conversation per contact, mapped to one chat thread."""
+"""Conversations: one open conversation per contact and business number, mapped to one
+chat thread. A customer who writes to two of the business's numbers has two: each is
+answered from its own number (``number_id``)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ class ConversationRow:
     claimed_by: str | None
     last_customer_at: float | None
     last_agent_at: float | None
+    number_id: str = ""
+    """The business number the customer wrote to; replies leave from it."""
 
     @property
     def is_open(self) -> bool:
@@ -28,7 +32,7 @@ class ConversationRow:
 
 _COLUMNS = (
     "id, contact_id, state, thread_id, opened_at, closed_at, claimed_by,"
-    " last_customer_at, last_agent_at"
+    " last_customer_at, last_agent_at, number_id"
 )
 
 
@@ -45,8 +49,10 @@ class Conversations:
     async def get(self, conversation_id: int) -> ConversationRow | None:
         return await self._one("id = ?", (conversation_id,))
 
-    async def open_for(self, contact_id: int) -> ConversationRow | None:
-        return await self._one("contact_id = ? AND state = 'open'", (contact_id,))
+    async def open_for(self, contact_id: int, number_id: str) -> ConversationRow | None:
+        return await self._one(
+            "contact_id = ? AND number_id = ? AND state = 'open'", (contact_id, number_id)
+        )
 
     async def by_thread(self, thread_id: ThreadId) -> ConversationRow | None:
         return await self._one("thread_id = ?", (thread_id,))
@@ -54,18 +60,30 @@ class Conversations:
     async def latest_for(self, contact_id: int) -> ConversationRow | None:
         return await self._one("contact_id = ? ORDER BY id DESC LIMIT 1", (contact_id,))
 
-    async def ensure_open(self, contact_id: int, now: float) -> tuple[ConversationRow, bool]:
-        """The contact's open conversation, opening one if there is none; True if new."""
-        found = await self.open_for(contact_id)
+    async def ensure_open(
+        self, contact_id: int, now: float, *, number_id: str = ""
+    ) -> tuple[ConversationRow, bool]:
+        """The contact's open conversation with the business number, opening one if there
+        is none; True if new. "" is the first configured number, before it was recorded."""
+        found = await self.open_for(contact_id, number_id)
         if found is not None:
             return found, False
         await self._conn.execute(
-            "INSERT INTO conversations (contact_id, state, opened_at) VALUES (?, 'open', ?)",
-            (contact_id, now),
+            "INSERT INTO conversations (contact_id, number_id, state, opened_at)"
+            " VALUES (?, ?, 'open', ?)",
+            (contact_id, number_id, now),
         )
-        created = await self.open_for(contact_id)
+        created = await self.open_for(contact_id, number_id)
         assert created is not None
         return created, True
+
+    async def claim_unnumbered(self, number_id: str) -> int:
+        """Give conversations stored before numbers were recorded to ``number_id``, the one
+        number configured then (the first ``[[numbers]]`` entry keeps it). Returns how many."""
+        cur = await self._conn.execute(
+            "UPDATE conversations SET number_id = ? WHERE number_id = ''", (number_id,)
+        )
+        return cur.rowcount
 
     async def set_thread(self, conversation_id: int, thread_id: ThreadId) -> None:
         await self._conn.execute(

@@ -59,8 +59,8 @@ def slack_settings(mode: Mode, *, fake: FakeSlack, store: Path, **sections: Any)
         "privacy": {"pseudonym_key": "test-pseudonym-key-0123456789"},
         "jobs": {"backoff_base_seconds": 0.05, "backoff_max_seconds": 0.5},
     }
-    for name, values in sections.items():
-        data[name] = {**data.get(name, {}), **values}
+    for name, values in sections.items():  # a table merges, an array of tables replaces
+        data[name] = values if isinstance(values, list) else {**data.get(name, {}), **values}
     return Settings(**data)
 
 
