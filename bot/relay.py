@@ -9,8 +9,8 @@ handler returns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot import batching, explain, render
@@ -127,6 +127,8 @@ class RelayPolicy:
     first_number: str = ""
     """The first configured business number: messages and echoes stored before numbers
     were recorded were written to it (``bot.routing``)."""
+    number_names: Mapping[str, str] = field(default_factory=dict)
+    """What the root calls each business number, when several are configured."""
 
 
 class Relay:
@@ -794,6 +796,7 @@ class Relay:
             policy.texts,
             policy.timezone,
             now=self._store.clock.now(),
+            number_name=policy.number_names.get(conversation.number_id, ""),
         )
 
     def _window_refusal(self, conversation: ConversationRow) -> str:

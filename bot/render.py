@@ -73,10 +73,12 @@ def thread_root(
     texts: Texts,
     timezone: str = "UTC",
     now: float | None = None,
+    number_name: str = "",
 ) -> ThreadRoot:
-    """The root card; with ``now`` a window that has closed says so (``bot.templates``)."""
+    """The root card; with ``now`` a window that has closed says so (``bot.templates``);
+    ``number_name`` names the business number written to, where several share a room."""
     masker = Masker.for_contact(contact, settings)
-    lines = []
+    lines = [texts.root_number.format(name=number_name)] if number_name else []
     if settings.show_profile_name and contact.profile_name:
         lines.append(texts.root_profile_name.format(name=masker.text(contact.profile_name)))
     if not conversation.is_open:

@@ -12,10 +12,11 @@ attribute, because workers run jobs of several conversations concurrently.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from bot.config.numbers import Number
 from bot.domain import InboundMessage
 from bot.errors import ProviderError
 from bot.foreign_numbers import shown
@@ -50,6 +51,14 @@ def sender(default: str, ours: Collection[str]) -> str:
             "add it to [[numbers]] again to answer this conversation"
         )
     return number
+
+
+def number_names(numbers: Sequence[Number]) -> dict[str, str]:
+    """What thread roots call each number (its ``name``, else the last digits of its id);
+    nothing with a single number, whose threads need not say where they were written to."""
+    if len(numbers) < 2:
+        return {}
+    return {number.number_id: number.name or shown(number.number_id) for number in numbers}
 
 
 def inbound_number(body: str | None, default: str) -> str:

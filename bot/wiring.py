@@ -30,6 +30,7 @@ from bot.media.spool import Spool, spool_folder
 from bot.ports import ChatPlatform, TemplateProvider, WhatsAppProvider
 from bot.relay import LatencyObserver, Relay, RelayPolicy
 from bot.retention import RetentionPurge
+from bot.routing import number_names
 from bot.store import Store
 from bot.store.jobs import Job
 from bot.texts import Texts
@@ -178,6 +179,7 @@ def wire_relay(
             reengage_template=settings.whatsapp.reengage_template,
             templates_refresh=settings.whatsapp.templates_refresh,
             first_number=settings.configured_numbers()[0].number_id,
+            number_names=number_names(settings.configured_numbers()),
         ),
         cases=cases,
         observers=[oncall],

@@ -262,3 +262,6 @@ class Texts:
     """The listing is cut after ``{limit}`` templates; ``{count}`` more are not shown."""
     failure_twilio_auth: str
     """Twilio refused the account's credentials (20003): ``twilio.auth_token`` to renew."""
+    root_number: str
+    """The root's line naming the business number the customer wrote to, ``{name}``
+    (its ``[[numbers]] name``), when several are configured."""

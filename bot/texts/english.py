@@ -358,4 +358,5 @@ ENGLISH = Texts(
         "admin to check twilio.account_sid and twilio.auth_token; messages will not go out "
         "until then."
     ),
+    root_number="Written to: {name}",
 )

@@ -400,4 +400,5 @@ GERMAN = Texts(
         "Empfang-Administration Bescheid geben, dass twilio.account_sid und "
         "twilio.auth_token geprüft werden müssen; bis dahin geht keine Nachricht hinaus."
     ),
+    root_number="Geschrieben an: {name}",
 )

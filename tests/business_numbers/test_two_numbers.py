@@ -7,6 +7,7 @@ left from the first number, so the customer got the second chat's answer in the 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.numbers import CUSTOMER
@@ -65,6 +66,8 @@ async def test_one_customer_two_numbers_two_threads_answered_from_each(
     await stack.lines_arrive(sales, ["Was kostet der Kombi?"])
     assert stack.lines(workshop) == ["Die Bremsen quietschen"]
     assert stack.lines(sales) == ["Was kostet der Kombi?"]
+    assert "Written to: Werkstatt" in json.dumps(stack.fake.message(workshop), ensure_ascii=False)
+    assert "Written to: …9999" in json.dumps(stack.fake.message(sales), ensure_ascii=False)
 
     await stack.fake.agent_reply(sales, AGENT, "29.900 Euro")
     await stack.fake.agent_reply(workshop, AGENT, "Kommen Sie morgen vorbei")
