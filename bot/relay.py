@@ -129,6 +129,12 @@ class RelayPolicy:
     were recorded were written to it (``bot.routing``)."""
     number_names: Mapping[str, str] = field(default_factory=dict)
     """What the root calls each business number, when several are configured."""
+    reply_modes: Mapping[str, str] = field(default_factory=dict)
+    """Each business number's ``reply_mode``; ``privacy.reply_mode`` for any other."""
+
+    def reply_mode(self, number_id: str) -> str:
+        """Whether an agent's plain message in this number's threads is sent."""
+        return self.reply_modes.get(number_id, self.privacy.reply_mode)
 
 
 class Relay:
@@ -385,7 +391,7 @@ class Relay:
                 self._policy.texts.refused_reply.format(author=event.author_name),
             )
             return
-        reply_mode = self._policy.privacy.reply_mode
+        reply_mode = self._policy.reply_mode(conversation.number_id)
         parsed = (
             file_intent(event.text, reply_mode=reply_mode)
             if event.files

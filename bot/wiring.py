@@ -180,6 +180,7 @@ def wire_relay(
             templates_refresh=settings.whatsapp.templates_refresh,
             first_number=settings.configured_numbers()[0].number_id,
             number_names=number_names(settings.configured_numbers()),
+            reply_modes={n.number_id: n.reply_mode for n in settings.configured_numbers()},
         ),
         cases=cases,
         observers=[oncall],

@@ -8,9 +8,10 @@ other number are acknowledged and dropped (``bot.foreign_numbers``).
 Validated here: each entry names its number the way its provider does (Meta's
 ``phone_number_id``, Twilio's ``from_number``), no number twice, and no room or channel
 for two numbers unless each of them says ``shared = true``. Conversations are per number
-and replies leave from the number written to (``bot.routing``), but each number's own room,
-provider and reply mode are not built yet, so ``check-config`` still refuses more than one
-number for ``empfang run`` (all of them would share one room, unnamed).
+and replies leave from the number written to (``bot.routing``), each with its own
+``reply_mode``, but each number's own room and provider are not built yet, so
+``check-config`` still refuses more than one number for ``empfang run`` (all of them would
+share one room).
 """
 
 from __future__ import annotations
@@ -155,14 +156,8 @@ def _not_built(index: int, number: Number, defaults: Defaults) -> list[str]:
         "provider": defaults.provider,
         "platform": defaults.platform,
         "room": defaults.rooms.get(number.platform, ""),
-        "reply_mode": defaults.reply_mode,
     }
-    own = {
-        "provider": number.provider,
-        "platform": number.platform,
-        "room": number.room,
-        "reply_mode": number.reply_mode,
-    }
+    own = {"provider": number.provider, "platform": number.platform, "room": number.room}
     return [
         f"numbers[{index}].{key}: a {key} of its own per number is not built yet; leave it "
         "out (the global one applies)"

@@ -43,6 +43,18 @@ def say(stack: SlackStack, text: str, to: str) -> None:
     stack.sandbox.say(ANNA, text, to=to)
 
 
+async def both_threads(stack: SlackStack) -> dict[str, str]:
+    """Anna's two threads, by number, once both are open."""
+
+    def probe() -> dict[str, str] | None:
+        found = conversations(stack)
+        threads = {number: thread for number, thread in found.items() if thread}
+        return threads if len(threads) == 2 else None
+
+    found: dict[str, str] = await wait_for(probe)
+    return found
+
+
 def texts(stack: SlackStack, business: str) -> list[str]:
     """What Anna's phone shows in its chat with ``business``."""
     assert stack.sandbox is not None
@@ -55,11 +67,7 @@ async def test_one_customer_two_numbers_two_threads_answered_from_each(
 ) -> None:
     stack = await anna_writes(start_stack, "Die Bremsen quietschen", WORKSHOP)
     say(stack, "Was kostet der Kombi?", SALES)
-    threads = await wait_for(
-        lambda: (
-            (found := conversations(stack)) and all(found.values()) and len(found) == 2 and found
-        )
-    )
+    threads = await both_threads(stack)
     workshop, sales = threads[WORKSHOP], threads[SALES]
     assert workshop != sales
     await stack.lines_arrive(workshop, ["Die Bremsen quietschen"])
@@ -112,3 +120,23 @@ async def test_conversations_from_before_numbers_belong_to_the_first_number(
     await wait_for(lambda: texts(stack, WORKSHOP))
     assert conversations(stack) == {WORKSHOP: thread}
     assert texts(stack, WORKSHOP) == ["Beides gelesen"]
+
+
+async def test_each_number_has_its_own_reply_mode(
+    fast_slack: None, start_stack: StartStack
+) -> None:
+    """Sales says ``reply_mode = "explicit"``: a plain message in its thread stays a note
+    there, while the workshop (the global "all") sends it; ``!send`` sends for sales."""
+    numbers = [NUMBERS[0], {**NUMBERS[1], "reply_mode": "explicit"}]
+    stack = await start_stack("socket", numbers=numbers)
+    say(stack, "Bremsen?", WORKSHOP)
+    say(stack, "Kombi?", SALES)
+    threads = await both_threads(stack)
+    await stack.settled()
+    await stack.fake.agent_reply(threads[SALES], AGENT, "intern: Preisliste prüfen")
+    await stack.fake.agent_reply(threads[WORKSHOP], AGENT, "Morgen um neun")
+    await stack.fake.agent_reply(threads[SALES], AGENT, "!send 29.900 Euro")
+    await wait_for(lambda: texts(stack, SALES) and texts(stack, WORKSHOP))
+    await stack.settled()
+    assert texts(stack, WORKSHOP) == ["Morgen um neun"]
+    assert texts(stack, SALES) == ["29.900 Euro"]
