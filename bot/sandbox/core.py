@@ -296,7 +296,7 @@ class Sandbox:
         """A customer sends a message (driver request shape); returns the inbound wamid."""
         sender = spec.get("from") if isinstance(spec, dict) else None
         wamid = p.new_wamid(number_or_error(sender, "from"))
-        phones = self._written_to(spec)
+        phones = self.chat_with(spec.get("to"), "to")
         built = build_customer_message(
             {key: value for key, value in spec.items() if key != "to"},
             BuildContext(
@@ -318,13 +318,14 @@ class Sandbox:
         self.deliverer.submit(payload, lane=built.wa_id, kind="messages", message_ids=[wamid])
         return wamid
 
-    def _written_to(self, spec: JSON) -> Phones:
-        """The business number a driver message goes to: ``to`` (a ``phone_number_id``),
-        else the first one."""
-        to = spec.get("to", self.business.phone_number_id)
-        if not isinstance(to, str) or to not in self.lines:
-            raise DriverRequestError(f"to: not a business number of this sandbox: {to!r}")
-        return self.lines[to]
+    def chat_with(self, business: object, key: str = "business") -> Phones:
+        """The chats of the business number a driver request names under ``key`` (a
+        ``phone_number_id``; None: the first number)."""
+        if business is None:
+            return self.phones
+        if not isinstance(business, str) or business not in self.lines:
+            raise DriverRequestError(f"{key}: not a business number of this sandbox: {business!r}")
+        return self.lines[business]
 
     def say(
         self,
@@ -367,12 +368,7 @@ class Sandbox:
     def inbox(self, number: str, business: str | None = None) -> JSON:
         """The phone's view of its chat with one business number (``phone_number_id``, the
         first without), each media message with what arrived: type, size, sha256."""
-        phones = self.lines.get(business or self.business.phone_number_id)
-        if phones is None:
-            raise DriverRequestError(
-                f"business: not a business number of this sandbox: {business!r}"
-            )
-        view = phones.inbox(self._wa_id(number))
+        view = self.chat_with(business).inbox(self._wa_id(number))
         for message in view["messages"]:
             item = self.media.get(message["media_id"]) if message.get("media_id") else None
             if item is not None:

@@ -44,12 +44,16 @@ def _reply_buttons(message: JSON) -> list[JSON]:
     return [b["reply"] for b in buttons if isinstance(b, dict) and isinstance(b.get("reply"), dict)]
 
 
-def business_app_sends(sandbox: Sandbox, number: str, text: str) -> str:
-    """The business answers from the WhatsApp Business app; returns the echo's wamid."""
+def business_app_sends(
+    sandbox: Sandbox, number: str, text: str, business: str | None = None
+) -> str:
+    """The business answers from the WhatsApp Business app on one of its numbers (a
+    ``phone_number_id``, the first without); returns the echo's wamid."""
     wa_id = number_or_error(number, "number")
     wamid = p.new_wamid(wa_id, outbound=True)
+    phones = sandbox.chat_with(business)
     echo = p.message_echo(
-        sandbox.business, to=wa_id, wamid=wamid, timestamp=sandbox.phones.timestamp(), text=text
+        phones.business, to=wa_id, wamid=wamid, timestamp=phones.timestamp(), text=text
     )
-    sandbox.post_webhook(p.message_echoes_webhook(sandbox.business, [echo]))
+    sandbox.post_webhook(p.message_echoes_webhook(phones.business, [echo]))
     return wamid

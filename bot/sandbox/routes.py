@@ -163,12 +163,14 @@ class DriverRoutes:
         return web.json_response({"id": tap(self.sandbox, _number(request, body), title)})
 
     async def business_app(self, request: web.Request) -> web.Response:
-        """The business answers from the WhatsApp Business app (an ``smb_message_echoes``)."""
+        """The business answers from the WhatsApp Business app (an ``smb_message_echoes``)
+        on its first number, or on ``business`` (a ``phone_number_id``)."""
         body = await _driver_json(request)
         text = body.get("text")
         if not isinstance(text, str) or not text:
             raise DriverRequestError("text: required, the message text")
-        wamid = business_app_sends(self.sandbox, _number(request, body), text)
+        number = _number(request, body)
+        wamid = business_app_sends(self.sandbox, number, text, body.get("business"))
         return web.json_response({"id": wamid})
 
     async def media(self, request: web.Request) -> web.Response:
@@ -188,8 +190,6 @@ class DriverRoutes:
         ``phone_number_id``, in the query or the body)."""
         body = await _driver_json(request)
         business = request.query.get("business", body.get("business"))
-        if business is not None and not isinstance(business, str):
-            raise DriverRequestError("business: a phone_number_id of this sandbox")
         return web.json_response(self.sandbox.inbox(_number(request, body), business))
 
     async def read(self, request: web.Request) -> web.Response:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.sandbox.customer_actions import business_app_sends
+from bot.texts import ENGLISH
 from tests.numbers import CUSTOMER
 from tests.slack.conftest import StartStack
 from tests.slack.stack import AGENT, SlackStack, leaks, wait_for
@@ -36,6 +38,16 @@ async def anna_writes(start_stack: StartStack, text: str, to: str) -> SlackStack
     stack = await start_stack("socket", numbers=NUMBERS)
     say(stack, text, to)
     return stack
+
+
+async def anna_writes_to_both(
+    start_stack: StartStack, numbers: list[dict[str, str]] = NUMBERS
+) -> tuple[SlackStack, dict[str, str]]:
+    """Anna asks the workshop "Bremsen?" and sales "Kombi?"; the stack and her threads."""
+    stack = await start_stack("socket", numbers=numbers)
+    say(stack, "Bremsen?", WORKSHOP)
+    say(stack, "Kombi?", SALES)
+    return stack, await both_threads(stack)
 
 
 def say(stack: SlackStack, text: str, to: str) -> None:
@@ -65,15 +77,13 @@ def texts(stack: SlackStack, business: str) -> list[str]:
 async def test_one_customer_two_numbers_two_threads_answered_from_each(
     fast_slack: None, start_stack: StartStack
 ) -> None:
-    stack = await anna_writes(start_stack, "Die Bremsen quietschen", WORKSHOP)
-    say(stack, "Was kostet der Kombi?", SALES)
-    threads = await both_threads(stack)
+    stack, threads = await anna_writes_to_both(start_stack)
     workshop, sales = threads[WORKSHOP], threads[SALES]
     assert workshop != sales
-    await stack.lines_arrive(workshop, ["Die Bremsen quietschen"])
-    await stack.lines_arrive(sales, ["Was kostet der Kombi?"])
-    assert stack.lines(workshop) == ["Die Bremsen quietschen"]
-    assert stack.lines(sales) == ["Was kostet der Kombi?"]
+    await stack.lines_arrive(workshop, ["Bremsen?"])
+    await stack.lines_arrive(sales, ["Kombi?"])
+    assert stack.lines(workshop) == ["Bremsen?"]
+    assert stack.lines(sales) == ["Kombi?"]
     assert "Written to: Werkstatt" in json.dumps(stack.fake.message(workshop), ensure_ascii=False)
     assert "Written to: …9999" in json.dumps(stack.fake.message(sales), ensure_ascii=False)
 
@@ -128,10 +138,7 @@ async def test_each_number_has_its_own_reply_mode(
     """Sales says ``reply_mode = "explicit"``: a plain message in its thread stays a note
     there, while the workshop (the global "all") sends it; ``!send`` sends for sales."""
     numbers = [NUMBERS[0], {**NUMBERS[1], "reply_mode": "explicit"}]
-    stack = await start_stack("socket", numbers=numbers)
-    say(stack, "Bremsen?", WORKSHOP)
-    say(stack, "Kombi?", SALES)
-    threads = await both_threads(stack)
+    stack, threads = await anna_writes_to_both(start_stack, numbers)
     await stack.settled()
     await stack.fake.agent_reply(threads[SALES], AGENT, "intern: Preisliste prüfen")
     await stack.fake.agent_reply(threads[WORKSHOP], AGENT, "Morgen um neun")
@@ -140,3 +147,17 @@ async def test_each_number_has_its_own_reply_mode(
     await stack.settled()
     assert texts(stack, WORKSHOP) == ["Morgen um neun"]
     assert texts(stack, SALES) == ["29.900 Euro"]
+
+
+async def test_a_business_app_echo_shows_in_the_thread_of_the_number_it_left_from(
+    fast_slack: None, start_stack: StartStack
+) -> None:
+    stack, threads = await anna_writes_to_both(start_stack)
+    await stack.settled()
+    assert stack.sandbox is not None
+    business_app_sends(stack.sandbox, ANNA, "Vom Handy des Verkaufs", SALES)
+    echo = ENGLISH.business_echo.format(text="Vom Handy des Verkaufs")
+    await stack.lines_arrive(threads[SALES], [echo])
+    await stack.settled()
+    assert echo not in stack.lines(threads[WORKSHOP])
+    assert len(conversations(stack)) == 2
