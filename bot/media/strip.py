@@ -20,12 +20,14 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from bot.errors import ImageUndecodable
 from bot.media.limits import base_type
 from bot.private_files import open_private
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 JPEG_QUALITY = 90
 """Re-encoding is unavoidable (the orientation is applied to the pixels); 90 keeps photos
@@ -75,6 +77,10 @@ def strip_image(source: Path, target: Path, mime: str) -> ImageFacts:
 
 
 def _strip(source: Path, target: Path, declared: str) -> ImageFacts:
+    # Pillow is imported on the first picture, not at start: it costs every idle bot
+    # memory, also one whose customers never send a photo (bench/idle_rss.py).
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -114,6 +120,8 @@ def _write_clean(opened: Image.Image, target: Path, kind: str, animated: bool) -
     """Save the pixels alone. Pillow copies ``info`` (ICC profile, comment, EXIF, XMP)
     into some formats when saving, so every frame's ``info`` is emptied first, and nothing
     is passed that would carry metadata."""
+    from PIL import ImageOps
+
     frames: list[Image.Image] = [opened]
     durations = [0]
     if animated:  # stickers, the only animated kind, carry no orientation
