@@ -73,10 +73,12 @@ async def test_a_full_payload_is_stored_as_exactly_the_allow_listed_fields(
         _full("location", **DROPPED),
         _full("text", **DROPPED),
     ]
+    delivery = envelope(messages=messages)
+    number_id = delivery["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"]
     bot = Empfang(make_settings(), intake_only=True)
     await bot.start()
     try:
-        assert (await post(bot, body(envelope(messages=messages)))).status_code == 200
+        assert (await post(bot, body(delivery))).status_code == 200
     finally:
         await bot.stop()
     stored = [json.loads(b) for (b,) in rows(bot, "SELECT body FROM messages ORDER BY id")]
@@ -85,6 +87,7 @@ async def test_a_full_payload_is_stored_as_exactly_the_allow_listed_fields(
         {
             "provider_id": "wamid.contacts1",
             "sender": placeholder,
+            "number_id": number_id,  # which business number, Meta's id
             "timestamp": 1749416392,
             "kind": "contacts",
             "contacts": [
@@ -97,6 +100,7 @@ async def test_a_full_payload_is_stored_as_exactly_the_allow_listed_fields(
         {
             "provider_id": "wamid.image1",
             "sender": placeholder,
+            "number_id": number_id,  # which business number, Meta's id
             "timestamp": 1749416384,
             "kind": "image",
             "media": {
@@ -109,6 +113,7 @@ async def test_a_full_payload_is_stored_as_exactly_the_allow_listed_fields(
         {
             "provider_id": "wamid.loc1",
             "sender": placeholder,
+            "number_id": number_id,  # which business number, Meta's id
             "timestamp": 1749416390,
             "kind": "location",
             "location": {
@@ -121,6 +126,7 @@ async def test_a_full_payload_is_stored_as_exactly_the_allow_listed_fields(
         {
             "provider_id": MESSAGES["text"]["id"],
             "sender": placeholder,
+            "number_id": number_id,  # which business number, Meta's id
             "timestamp": 1749416383,
             "kind": "text",
             "text": "Does it come in another color?",
