@@ -24,6 +24,10 @@ class ConversationRow:
     last_agent_at: float | None
     number_id: str = ""
     """The business number the customer wrote to; replies leave from it."""
+    chat_platform: str = ""
+    chat_room: str = ""
+    """Where the thread was opened (``bot.routing``); "" before rooms were recorded: the
+    global room of ``[chat] platform``."""
 
     @property
     def is_open(self) -> bool:
@@ -32,7 +36,7 @@ class ConversationRow:
 
 _COLUMNS = (
     "id, contact_id, state, thread_id, opened_at, closed_at, claimed_by,"
-    " last_customer_at, last_agent_at, number_id"
+    " last_customer_at, last_agent_at, number_id, chat_platform, chat_room"
 )
 
 
@@ -54,8 +58,17 @@ class Conversations:
             "contact_id = ? AND number_id = ? AND state = 'open'", (contact_id, number_id)
         )
 
-    async def by_thread(self, thread_id: ThreadId) -> ConversationRow | None:
-        return await self._one("thread_id = ?", (thread_id,))
+    async def by_thread(
+        self, thread_id: ThreadId, room: str | None = None
+    ) -> ConversationRow | None:
+        """The conversation of a thread; with ``room``, only one opened in that room (or
+        before rooms were recorded): Slack's thread ids are unique per channel only."""
+        if room is None:
+            return await self._one("thread_id = ?", (thread_id,))
+        return await self._one(
+            "thread_id = ? AND chat_room IN (?, '') ORDER BY chat_room DESC LIMIT 1",
+            (thread_id, room),
+        )
 
     async def latest_for(self, contact_id: int) -> ConversationRow | None:
         return await self._one("contact_id = ? ORDER BY id DESC LIMIT 1", (contact_id,))
@@ -85,9 +98,13 @@ class Conversations:
         )
         return cur.rowcount
 
-    async def set_thread(self, conversation_id: int, thread_id: ThreadId) -> None:
+    async def set_thread(
+        self, conversation_id: int, thread_id: ThreadId, *, platform: str = "", room: str = ""
+    ) -> None:
+        """Record the thread and the room (of ``platform``) it was opened in."""
         await self._conn.execute(
-            "UPDATE conversations SET thread_id = ? WHERE id = ?", (thread_id, conversation_id)
+            "UPDATE conversations SET thread_id = ?, chat_platform = ?, chat_room = ? WHERE id = ?",
+            (thread_id, platform, room, conversation_id),
         )
 
     async def touch_customer(self, conversation_id: int, at: float) -> None:

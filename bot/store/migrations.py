@@ -306,6 +306,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX conversations_one_open ON conversations(contact_id, number_id)
         WHERE state = 'open';
     """,
+    # The chat room a conversation's thread was opened in (``bot.routing``): each number's
+    # threads go to its own room or channel, and a thread stays where it is when the
+    # configuration moves its number. '' for threads opened before: the global room.
+    """
+    ALTER TABLE conversations ADD COLUMN chat_platform TEXT NOT NULL DEFAULT '';
+    ALTER TABLE conversations ADD COLUMN chat_room TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
