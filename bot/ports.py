@@ -105,6 +105,9 @@ class AgentMessage(Frozen):
     files: tuple[AgentFile, ...] = ()
     reply_to: ChatMessageId | None = None
     """The message this one answers explicitly (Matrix: a quote reply in the thread)."""
+    room_id: str = ""
+    """The room or channel it was written in, as configured (``bot.routing``); "" when the
+    platform serves one room only."""
 
 
 class AgentReaction(Frozen):
@@ -127,6 +130,9 @@ class AgentReaction(Frozen):
     author_is_bot: bool = False
     author_is_self: bool = False
     author_is_member: bool = True
+    room_id: str = ""
+    """The room or channel it was written in, as configured (``bot.routing``); "" when the
+    platform serves one room only."""
 
 
 class AgentAction(Frozen):
@@ -141,6 +147,9 @@ class AgentAction(Frozen):
     author_id: str
     author_name: str
     author_is_member: bool = True
+    room_id: str = ""
+    """The room or channel it was written in, as configured (``bot.routing``); "" when the
+    platform serves one room only."""
 
 
 class AgentFiles(Protocol):
@@ -165,6 +174,9 @@ class TemplateRequest(Frozen):
     author_id: str
     author_name: str
     author_is_member: bool = True
+    room_id: str = ""
+    """The room or channel it was written in, as configured (``bot.routing``); "" when the
+    platform serves one room only."""
 
 
 class TemplateChoices(Protocol):

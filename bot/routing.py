@@ -8,6 +8,18 @@ customer gets the answer in the other chat. The senders are many (``bot.mirror``
 scopes each send with :func:`sending_from` and the provider asks :func:`sender` for the
 number to send from: the one place a sender number is picked. A context variable, not an
 attribute, because workers run jobs of several conversations concurrently.
+
+The chat room works the same way. Each number's conversations have their threads in the
+number's room or channel (``[[numbers]] platform, room``), and a thread stays in the room it
+was opened in (``conversations.chat_platform, chat_room``) when the configuration later
+moves its number. The code that knows the conversation (the relay, ``bot.mirror``, media,
+reveal, on-call, removal) scopes its platform calls with :func:`chatting_in`
+(:meth:`Rooms.of` says where); an adapter asks :func:`chat_room` for the room it addresses
+(its own global room outside any scope), and ``bot.chat_targets`` asks :func:`chat_platform`
+which platform a call is for. So the ``ChatPlatform`` methods keep their signatures, and a
+job of one conversation never posts into another's room. Room strings are the configured
+ones (an alias stays an alias); adapters map them to what they resolved. Agent events name
+the room they were written in (``AgentMessage.room_id`` …) the same way.
 """
 
 from __future__ import annotations
@@ -15,11 +27,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from bot.config.numbers import Number
 from bot.domain import InboundMessage
 from bot.errors import ProviderError
 from bot.foreign_numbers import shown
+from bot.store.conversations import ConversationRow
 
 _SENDING_FROM: ContextVar[str] = ContextVar("empfang_sending_from", default="")
 
@@ -67,3 +81,74 @@ def inbound_number(body: str | None, default: str) -> str:
     if body is None:
         return default
     return InboundMessage.model_validate_json(body).number_id or default
+
+
+@dataclass(frozen=True)
+class ChatTarget:
+    """A room (Matrix room id or alias) or channel (Slack channel id) of one platform."""
+
+    platform: str
+    room: str
+
+
+_CHATTING_IN: ContextVar[ChatTarget | None] = ContextVar("empfang_chatting_in", default=None)
+
+
+@contextmanager
+def chatting_in(room: str, *, platform: str = "") -> Iterator[None]:
+    """Platform calls inside this block address ``room`` (of ``platform``; "" is the
+    ``[chat] platform``). ``room`` "" leaves it to the adapter's global room."""
+    token = _CHATTING_IN.set(ChatTarget(platform, room))
+    try:
+        yield
+    finally:
+        _CHATTING_IN.reset(token)
+
+
+def chat_room(default: str) -> str:
+    """The room a platform call addresses: the scoped one, else ``default`` (the
+    adapter's global room)."""
+    target = _CHATTING_IN.get()
+    return target.room if target is not None and target.room else default
+
+
+def chat_platform(default: str) -> str:
+    """The platform a call is for: the scoped one, else ``default``."""
+    target = _CHATTING_IN.get()
+    return target.platform if target is not None and target.platform else default
+
+
+class Rooms:
+    """Where each conversation's thread is: the room it was opened in, else (a new thread)
+    its number's target, else the global room of ``[chat] platform``."""
+
+    def __init__(self, numbers: Sequence[Number], default: ChatTarget) -> None:
+        self.default = default
+        self._by_number = {n.number_id: ChatTarget(n.platform, n.room) for n in numbers}
+        self._routed = {default, *self._by_number.values()}
+
+    def of(self, conversation: ConversationRow) -> ChatTarget:
+        if conversation.thread_id is not None:
+            return ChatTarget(
+                conversation.chat_platform or self.default.platform,
+                conversation.chat_room or self.default.room,
+            )
+        return self._by_number.get(conversation.number_id, self.default)
+
+    def routed(self, room: str) -> bool:
+        """Whether some number's threads (or the global room's) are in ``room``."""
+        return any(target.room == room for target in self._routed)
+
+    def holds(self, conversation: ConversationRow, room: str) -> bool:
+        """Whether the conversation's thread is in ``room`` ("": the event did not say)."""
+        return not room or self.of(conversation).room == room
+
+    @contextmanager
+    def chatting_for(self, conversation: ConversationRow | None) -> Iterator[None]:
+        """:func:`chatting_in` the conversation's room (nothing scoped without one)."""
+        if conversation is None:
+            yield
+            return
+        target = self.of(conversation)
+        with chatting_in(target.room, platform=target.platform):
+            yield
