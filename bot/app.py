@@ -12,9 +12,6 @@ from pathlib import Path
 from aiohttp import web
 
 from adapters.cases import build_sinks
-from adapters.twilio import provider as twilio
-from adapters.twilio.provider import TwilioWhatsApp
-from adapters.whatsapp.cloud import CloudWhatsApp
 from bot.audit import record_start
 from bot.clock import Clock
 from bot.config import Settings
@@ -28,29 +25,11 @@ from bot.ports import AgentFiles, ChatPlatform, TemplateChoices
 from bot.store import Store
 from bot.templates.catalogue import StoredTemplates
 from bot.texts import texts_for
-from bot.web import CLOUD_ROUTE, Health, WebhookHandlers, build_web_app
+from bot.web import Health, WebhookHandlers, build_web_app
+from bot.whatsapp_side import WhatsAppSide, build_whatsapp
 from bot.wiring import RelayStack, wire_relay
 
 log = logging.getLogger("empfang")
-
-
-def build_whatsapp(settings: Settings) -> CloudWhatsApp | TwilioWhatsApp:
-    """The provider, answering every configured number of its kind (``[[numbers]]``);
-    sends leave from the first."""
-    wa = settings.whatsapp
-    ours = [n.number_id for n in settings.configured_numbers() if n.provider == wa.provider]
-    if wa.provider == "twilio":
-        return twilio.from_settings(settings.twilio, settings.server.public_url, ours)
-    return CloudWhatsApp(
-        api_base=wa.resolved_api_base(settings.sandbox),
-        phone_number_id=ours[0] if ours else wa.phone_number_id,
-        numbers=ours,
-        access_token=wa.access_token.get_secret_value(),
-        app_secret=wa.app_secret.get_secret_value(),
-        verify_token=wa.verify_token.get_secret_value(),
-        timeout=wa.timeout_seconds,
-        waba_id=wa.waba_id,
-    )
 
 
 def build_chat(
@@ -104,7 +83,7 @@ class Empfang:
         self.metrics = Metrics()
         self.store: Store | None = None
         self.relaying: RelayStack | None = None
-        self._whatsapp: CloudWhatsApp | TwilioWhatsApp | None = None
+        self._whatsapp: WhatsAppSide | None = None
         self._server: HttpServer | None = None
         self.port: int | None = None
 
@@ -129,19 +108,23 @@ class Empfang:
         chat_routes = web.Application()
         if not self._intake_only:
             self.relaying = self._wire_relay(chat_routes)
-        webhooks = WebhookHandlers(
-            provider=self._whatsapp,
-            intake=intake,
-            metrics=self.metrics,
-            max_body_bytes=settings.server.max_body_bytes,
-            watcher=self.relaying.oncall if self.relaying else None,
-            route=twilio.ROUTE if isinstance(self._whatsapp, TwilioWhatsApp) else CLOUD_ROUTE,
-        )
+        webhooks = [  # one endpoint per provider in use, each taking only its numbers
+            WebhookHandlers(
+                provider=endpoint.receiver,
+                intake=intake,
+                metrics=self.metrics,
+                max_body_bytes=settings.server.max_body_bytes,
+                watcher=self.relaying.oncall if self.relaying else None,
+                route=endpoint.route,
+            )
+            for endpoint in self._whatsapp.endpoints
+        ]
         health = Health(self.store, self.metrics, provider_configured=True)
         self._server = HttpServer(settings.server)
         app = build_web_app(
             webhooks,
             health,
+            metrics=self.metrics,
             max_body_bytes=settings.server.max_body_bytes,
             middlewares=[self._server.middleware()],
         )
@@ -150,17 +133,19 @@ class Empfang:
             await self.relaying.start()
         await self._server.start(app)
         self.port = self._server.port
-        log.info("listening on %s (webhook path %s)", self.url, webhooks.route.path)
+        paths = ", ".join(endpoint.route.path for endpoint in webhooks)
+        log.info("listening on %s (webhook paths %s)", self.url, paths)
 
     def _wire_relay(self, chat_routes: web.Application) -> RelayStack:
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
         chat, allowed, files = build_chat(settings, chat_routes, StoredTemplates(self.store))
         texts = texts_for(settings.ui.language)
+        whatsapp = self._whatsapp.router
         sender = AgentFileSender(
             files,
-            self._whatsapp.media_out,
-            self._whatsapp,
+            whatsapp.media_out,
+            whatsapp,
             settings.media.limits(),
             Spool(spool_folder(Path(settings.store.path))),
         )
@@ -168,18 +153,14 @@ class Empfang:
             self.store,
             settings,
             chat=chat,
-            whatsapp=self._whatsapp,
+            whatsapp=whatsapp,
             texts=texts,
             allowed_users=allowed,
             sinks=build_sinks(settings.cases, texts),
             post_latency=self.metrics.chat_post_seconds,
             files=sender,
-            media_source=self._whatsapp.media_in,
-            templates=(
-                self._whatsapp
-                if isinstance(self._whatsapp, CloudWhatsApp) and settings.whatsapp.waba_id
-                else None
-            ),
+            media_source=whatsapp.media_in,
+            templates=whatsapp if self._whatsapp.has_catalogue else None,
         )
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
@@ -191,7 +172,7 @@ class Empfang:
             await self.relaying.stop(drain_seconds)
             self.relaying = None
         if self._whatsapp is not None:
-            await self._whatsapp.aclose()
+            await self._whatsapp.router.aclose()
             self._whatsapp = None
         if self.store is not None:
             await self.store.close()

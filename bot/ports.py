@@ -37,10 +37,18 @@ class TemplateProvider(Protocol):
     async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId: ...
 
 
-class WhatsAppProvider(Protocol):
+class WebhookReceiver(Protocol):
+    """One provider's webhook endpoint (``bot.web``): the GET handshake and the checked,
+    parsed POST. Apart from :class:`WhatsAppProvider`, because sends are routed per number
+    (``bot.providers``) while each webhook endpoint belongs to one provider."""
+
     def verify_challenge(self, mode: str | None, token: str | None) -> bool: ...
 
     def parse(self, body: bytes, signature_header: str | None) -> WebhookBatch: ...
+
+
+class WhatsAppProvider(Protocol):
+    """What the relay sends through; the number a send leaves from is ``bot.routing``'s."""
 
     async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId: ...
 

@@ -1,8 +1,9 @@
 """HTTP endpoints on aiohttp.web. Thin: verify → hand to intake → answer.
 
 ``POST /webhooks/whatsapp`` (Twilio: ``/webhooks/twilio``, a :class:`WebhookRoute` of its
-own) answers 200 only after the batch is committed; every refusal gets a specific status and
-a one-line reason, and nothing of a refused request is stored.
+own; both are served when numbers of both providers are configured) answers 200 only after
+the batch is committed; every refusal gets a specific status and a one-line reason, and
+nothing of a refused request is stored.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.foreign_numbers import ForeignNumbers
 from bot.intake import Intake
 from bot.logfilter import mask_log_text
 from bot.metrics import Metrics
-from bot.ports import WhatsAppProvider
+from bot.ports import WebhookReceiver
 from bot.store import Store
 
 log = logging.getLogger("empfang.web")
@@ -55,7 +56,7 @@ class WebhookHandlers:
     def __init__(
         self,
         *,
-        provider: WhatsAppProvider,
+        provider: WebhookReceiver,
         intake: Intake,
         metrics: Metrics,
         max_body_bytes: int,
@@ -180,20 +181,24 @@ class Health:
 
 
 def build_web_app(
-    webhooks: WebhookHandlers,
+    webhooks: Sequence[WebhookHandlers],
     health: Health,
     *,
+    metrics: Metrics,
     max_body_bytes: int,
     middlewares: Sequence[Any] = (),
 ) -> web.Application:
-    """The aiohttp application; chat adapters may add their own routes (Slack HTTP mode).
-    ``middlewares`` are the server's limits (``bot.http_server``), inside the safety net."""
+    """The aiohttp application with one webhook endpoint per provider in use (Cloud API and
+    Twilio side by side when numbers of both are configured); chat adapters may add their
+    own routes (Slack HTTP mode). ``middlewares`` are the server's limits
+    (``bot.http_server``), inside the safety net."""
     app = web.Application(
         client_max_size=max_body_bytes,
-        middlewares=[safety_net(webhooks.metrics), *middlewares],
+        middlewares=[safety_net(metrics), *middlewares],
     )
-    app.router.add_get(webhooks.route.path, webhooks.verify)
-    app.router.add_post(webhooks.route.path, webhooks.receive)
+    for endpoint in webhooks:
+        app.router.add_get(endpoint.route.path, endpoint.verify)
+        app.router.add_post(endpoint.route.path, endpoint.receive)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)

@@ -23,10 +23,24 @@ from bot.media.spool import Spool, SpooledFile
 class TwilioMediaIn:
     """:class:`bot.media.inbound.CustomerMediaSource` for Twilio's media URLs."""
 
-    def __init__(self, client: httpx.AsyncClient, api_base: str, headers: Mapping[str, str]):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        api_base: str,
+        account_path: str,
+        headers: Mapping[str, str],
+    ):
+        """``account_path``: ``/2010-04-01/Accounts/{AccountSid}/``, under which the
+        account's media URLs lie."""
         self._origin = _origin(api_base)
+        self._prefix = api_base.rstrip("/") + account_path
         # The streamed, capped download is the Cloud path's; only the credentials differ.
         self._download = CloudMediaIn(client, api_base, headers)
+
+    def holds(self, reference: str) -> bool:
+        """Whether a media reference is this account's (``bot.providers`` routes by it):
+        Twilio's media URLs lie under the account's path on the API host."""
+        return reference.startswith(self._prefix)
 
     async def lookup(self, media_id: str) -> MediaInfo:
         """The id is the URL itself; the type comes from the webhook's ``MediaContentType0``."""

@@ -8,7 +8,10 @@ failure leaves here as a ``bot.errors`` exception.
 What Twilio's API has no counterpart for: mark-as-read (a no-op), reactions (refused, so
 the agent's reaction is explained instead), reply buttons (sent as numbered options in the
 text), and agents' files (Twilio takes files only from a public ``MediaUrl``, which Empfang
-does not serve).
+does not serve). Templates (``ContentSid``) are not built: a template send is refused.
+
+Several senders of one account are one provider: each send leaves from the conversation's
+number (``bot.routing.sender``), every webhook for another sender is foreign.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from bot.domain import (
 )
 from bot.errors import PayloadError, ProviderError
 from bot.ids import ProviderMessageId, WaId
+from bot.routing import sender
+from bot.templates.model import TemplateMessage
 from bot.web import WebhookRoute
 
 MAX_FIELDS = 200
@@ -64,14 +69,16 @@ class TwilioWhatsApp:
         clock: Callable[[], float] = time.time,
         numbers: Collection[str] = (),
     ) -> None:
-        """``numbers``: every sender whose webhooks this account's URL takes; ``from_number``
-        alone when empty. Sends leave from ``from_number``."""
+        """``numbers``: every sender of the account Empfang answers for; ``from_number``
+        alone when empty. Sends leave from the conversation's sender, ``from_number`` when
+        no conversation scopes them."""
         self._token = auth_token
         self._from = from_number
         self._numbers = frozenset(numbers or (from_number,))
         self._webhook_url = webhook_url
         self._base = api_base.rstrip("/")
-        self._messages_url = f"{self._base}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._account_path = f"/2010-04-01/Accounts/{account_sid}/"
+        self._messages_url = f"{self._base}{self._account_path}Messages.json"
         self._client = client or httpx.AsyncClient(timeout=timeout)
         self._clock = clock
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
@@ -102,7 +109,7 @@ class TwilioWhatsApp:
     @property
     def media_in(self) -> TwilioMediaIn:
         """Customers' media, fetched with the account's credentials (``adapters.twilio.media``)."""
-        return TwilioMediaIn(self._client, self._base, self._headers)
+        return TwilioMediaIn(self._client, self._base, self._account_path, self._headers)
 
     # -- outbound ----------------------------------------------------------------------------
 
@@ -126,11 +133,21 @@ class TwilioWhatsApp:
     async def send_reaction(self, to: WaId, reaction: OutboundReaction) -> ProviderMessageId:
         raise ProviderError(f"reactions are {NOT_SUPPORTED}", retryable=False)
 
+    async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId:
+        """Twilio sends templates as Content templates (``ContentSid``), not by Meta's name
+        and language; not built, so the thread says why nothing was sent."""
+        raise ProviderError(
+            f"templates by name are {NOT_SUPPORTED} (Twilio needs a ContentSid, "
+            "not built yet); this number's conversations cannot be re-opened with a template",
+            retryable=False,
+        )
+
     async def mark_read(self, provider_message_id: ProviderMessageId) -> None:
         """Twilio has no read receipt for inbound messages; nothing to do."""
 
     async def _send(self, to: WaId, body: str) -> ProviderMessageId:
-        form = {"To": f"whatsapp:+{to}", "From": self._from, "Body": body}
+        sending = sender(self._from, self._numbers)  # the conversation's number (bot.routing)
+        form = {"To": f"whatsapp:+{to}", "From": sending, "Body": body}
         if self._webhook_url:
             form["StatusCallback"] = self._webhook_url
         with unreachable_as("Twilio API unreachable"):
