@@ -7,11 +7,10 @@ other number are acknowledged and dropped (``bot.foreign_numbers``).
 
 Validated here: each entry names its number the way its provider does (Meta's
 ``phone_number_id``, Twilio's ``from_number``), no number twice, and no room or channel
-for two numbers unless each of them says ``shared = true``. Conversations are per number
-and replies leave from the number written to (``bot.routing``), each with its own
-``reply_mode``, but each number's own room and provider are not built yet, so
-``check-config`` still refuses more than one number for ``empfang run`` (all of them would
-share one room).
+for two numbers unless each of them says ``shared = true``. Conversations are per number,
+replies leave from the number written to and threads go to the number's room or channel
+(``bot.routing``), on Matrix and Slack in one process when numbers use both
+(``bot.chat_targets``).
 """
 
 from __future__ import annotations
@@ -44,6 +43,9 @@ class NumberEntry(Section):
     reply_mode: Literal["all", "explicit"] | None = None
     shared: bool = False
     """The room or channel may also be another number's (each of them must say so)."""
+    alerts_room: str = ""
+    """Where alerts about its conversations go besides the thread (a room or channel of
+    its ``platform``); else ``[alerts] room``."""
 
     @model_validator(mode="after")
     def _sender_shape(self) -> NumberEntry:
@@ -63,6 +65,7 @@ class Number:
     reply_mode: Literal["all", "explicit"]
     name: str = ""
     shared: bool = False
+    alerts_room: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def resolve(entries: list[NumberEntry], defaults: Defaults) -> tuple[Number, ...
                 reply_mode=entry.reply_mode or defaults.reply_mode,
                 name=entry.name,
                 shared=entry.shared,
+                alerts_room=entry.alerts_room,
             )
         )
     return tuple(resolved)
@@ -127,14 +131,11 @@ def problems(entries: list[NumberEntry], defaults: Defaults) -> list[str]:
                     f"numbers[{other}]; set shared = true on both to share it"
                 )
         first_at_target.setdefault(target, index)
-    for index, number in enumerate(numbers):
-        found += _not_built(index, number, defaults)
-    if len(entries) > 1:
-        found.append(
-            f"numbers: {len(entries)} numbers configured, but routing each number to its own "
-            "room or channel is not built yet (all numbers' threads would share one room); "
-            "run one Empfang per number for now"
-        )
+        if number.provider != defaults.provider:
+            found.append(
+                f"numbers[{index}].provider: a provider of its own per number is not built "
+                "yet; leave it out (the global one applies)"
+            )
     return found
 
 
@@ -147,20 +148,3 @@ def _entry_problems(index: int, entry: NumberEntry, provider: Provider) -> list[
     if entry.from_number:
         return [f'{where}.from_number: only for provider "twilio" (phone_number_id)']
     return [] if entry.phone_number_id else [f"{where}.phone_number_id: required"]
-
-
-def _not_built(index: int, number: Number, defaults: Defaults) -> list[str]:
-    """Keys whose per-number value needs routing that is not built yet: today they must be
-    the global ones (or left out)."""
-    common = {
-        "provider": defaults.provider,
-        "platform": defaults.platform,
-        "room": defaults.rooms.get(number.platform, ""),
-    }
-    own = {"provider": number.provider, "platform": number.platform, "room": number.room}
-    return [
-        f"numbers[{index}].{key}: a {key} of its own per number is not built yet; leave it "
-        "out (the global one applies)"
-        for key in common
-        if own[key] != common[key]
-    ]

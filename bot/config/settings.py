@@ -188,27 +188,56 @@ def _whatsapp_problems(settings: Settings) -> list[str]:
 
 
 def _chat_problems(settings: Settings) -> list[str]:
-    if settings.chat.platform == "matrix":
-        mx = settings.matrix
-        problems = _required(
-            mx, "matrix", ("homeserver", "user_id", "room_id"), 'for platform = "matrix"'
+    """Each platform some number's threads go to, and each number's room or channel."""
+    numbers = settings.configured_numbers()
+    problems: list[str] = []
+    for platform in sorted({number.platform for number in numbers}):
+        problems += (
+            _matrix_problems(settings) if platform == "matrix" else _slack_problems(settings)
         )
-        if not mx.access_token.get_secret_value() and not mx.password.get_secret_value():
-            problems.append("matrix.access_token: required (or matrix.password)")
-        insecure = mx.homeserver and not mx.homeserver.startswith("https://")
-        if insecure and not is_loopback(mx.homeserver):
-            problems.append("matrix.homeserver: must be https:// (plain http only for loopback)")
-        if mx.encryption and not mx.pickle_key.get_secret_value():
-            problems.append("matrix.pickle_key: required when matrix.encryption = true")
-        return problems
+    for index, number in enumerate(numbers):
+        global_key = "matrix.room_id" if number.platform == "matrix" else "slack.channel_id"
+        where = f"numbers[{index}].room" if settings.numbers else global_key
+        if not number.room:
+            problems.append(
+                f"{where}: required (where its threads go; or {global_key})"
+                if settings.numbers
+                else f'{global_key}: required for platform = "{number.platform}"'
+            )
+        elif number.platform == "slack" and not _SLACK_CHANNEL_ID.match(number.room):
+            problems.append(f"{where}: {_NOT_A_CHANNEL_ID}")
+        slack_alerts = number.alerts_room and number.platform == "slack"
+        if slack_alerts and not _SLACK_CHANNEL_ID.match(number.alerts_room):
+            problems.append(f"numbers[{index}].alerts_room: {_NOT_A_CHANNEL_ID}")
+    return problems
+
+
+def _matrix_problems(settings: Settings) -> list[str]:
+    mx = settings.matrix
+    problems = _required(mx, "matrix", ("homeserver", "user_id"), 'for platform = "matrix"')
+    if not mx.access_token.get_secret_value() and not mx.password.get_secret_value():
+        problems.append("matrix.access_token: required (or matrix.password)")
+    insecure = mx.homeserver and not mx.homeserver.startswith("https://")
+    if insecure and not is_loopback(mx.homeserver):
+        problems.append("matrix.homeserver: must be https:// (plain http only for loopback)")
+    if mx.encryption and not mx.pickle_key.get_secret_value():
+        problems.append("matrix.pickle_key: required when matrix.encryption = true")
+    return problems
+
+
+def _slack_problems(settings: Settings) -> list[str]:
     sl = settings.slack
-    problems = _required(sl, "slack", ("bot_token", "channel_id"), 'for platform = "slack"')
+    problems = _required(sl, "slack", ("bot_token",), 'for platform = "slack"')
     if not sl.app_token.get_secret_value() and not sl.signing_secret.get_secret_value():
         problems.append("slack.app_token: required for Socket Mode (or slack.signing_secret)")
     return problems + _slack_shape_problems(sl)
 
 
 _SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
+_NOT_A_CHANNEL_ID = (
+    "must be a channel id like C0123ABCDE (not its #name); "
+    "find it at the bottom of the channel's details"
+)
 
 
 def _slack_shape_problems(sl: SlackSection) -> list[str]:
@@ -228,10 +257,7 @@ def _slack_shape_problems(sl: SlackSection) -> list[str]:
             "connections:write scope, from Basic Information → App-Level Tokens"
         )
     if sl.channel_id and not _SLACK_CHANNEL_ID.match(sl.channel_id):
-        problems.append(
-            "slack.channel_id: must be a channel id like C0123ABCDE (not its #name); "
-            "find it at the bottom of the channel's details"
-        )
+        problems.append(f"slack.channel_id: {_NOT_A_CHANNEL_ID}")
     return problems
 
 
