@@ -2,8 +2,9 @@
 
 The parsing is pure (dicts in, dataclasses out); only display names and, for button
 presses, channel membership need Slack, through caches. The relay decides what a message
-means and who may act; this module only says who wrote or pressed what, where, whether
-they are in the channel, and whether it was an edit.
+means and who may act; this module only says who wrote or pressed what, where (the
+channel and thread: a thread ``ts`` is unique only within its channel), whether they are
+in that channel, and whether it was an edit.
 """
 
 from __future__ import annotations
@@ -34,17 +35,18 @@ _MARKUP = re.compile(r"<([^<>]*)>")
 
 @dataclass(frozen=True)
 class Identity:
-    """The bot's own ids (from ``auth.test``) and the channel it serves."""
+    """The bot's own ids (from ``auth.test``) and the channels it serves."""
 
     user_id: str
     bot_id: str
-    channel_id: str
+    channels: frozenset[str]
 
 
 @dataclass(frozen=True)
 class ParsedMessage:
     """A message event without the author's display name (that needs a lookup)."""
 
+    channel_id: str
     chat_id: ChatMessageId
     thread_id: ThreadId | None
     author_id: str
@@ -70,8 +72,9 @@ def _thread_of(message: dict[str, Any]) -> ThreadId | None:
 
 def parse_message(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
     """Translate one ``message`` event; None for anything that is not a relayable message
-    in the bot's channel (joins, deletions, files, other channels, unchanged "edits")."""
-    if event.get("type") != "message" or event.get("channel") != me.channel_id:
+    in one of the bot's channels (joins, deletions, files, other channels, unchanged
+    "edits")."""
+    if event.get("type") != "message" or event.get("channel") not in me.channels:
         return None
     subtype = event.get("subtype")
     if subtype == EDIT_SUBTYPE:
@@ -81,7 +84,13 @@ def parse_message(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
     ts = _str(event.get("ts"))
     if ts is None:
         return None
-    parsed = _build(event, me, chat_id=ChatMessageId(ts), thread_id=_thread_of(event))
+    parsed = _build(
+        event,
+        me,
+        channel_id=str(event["channel"]),
+        chat_id=ChatMessageId(ts),
+        thread_id=_thread_of(event),
+    )
     if subtype == "file_share" and not parsed.files:
         return None  # a file_share without files: its comment alone would mislead
     return parsed
@@ -97,19 +106,28 @@ def _parse_edit(event: dict[str, Any], me: Identity) -> ParsedMessage | None:
     if ts is None or new.get("subtype") not in RELAYED_SUBTYPES:
         return None
     chat_id = ChatMessageId(_str(event.get("ts")) or ts)
-    return _build(new, me, chat_id=chat_id, thread_id=_thread_of(new), edit=ChatMessageId(ts))
+    return _build(
+        new,
+        me,
+        channel_id=str(event["channel"]),
+        chat_id=chat_id,
+        thread_id=_thread_of(new),
+        edit=ChatMessageId(ts),
+    )
 
 
 def _build(
     message: dict[str, Any],
     me: Identity,
     *,
+    channel_id: str,
     chat_id: ChatMessageId,
     thread_id: ThreadId | None,
     edit: ChatMessageId | None = None,
 ) -> ParsedMessage:
     user, bot_id = _str(message.get("user")), _str(message.get("bot_id"))
     return ParsedMessage(
+        channel_id=channel_id,
         chat_id=chat_id,
         thread_id=thread_id,
         author_id=user or bot_id or "unknown",
@@ -144,8 +162,18 @@ def plain_text(text: str, names: dict[str, str]) -> str:
     return html.unescape(_MARKUP.sub(replace, text))
 
 
-def parse_action(body: dict[str, Any], me: Identity) -> tuple[str, ThreadId, str] | None:
-    """``(action, thread_id, user_id)`` of a Claim/Close press on one of our roots."""
+@dataclass(frozen=True)
+class ParsedAction:
+    """A Claim/Close press on one of our roots, in the root's channel."""
+
+    action: str
+    channel_id: str
+    thread_id: ThreadId
+    user_id: str
+
+
+def parse_action(body: dict[str, Any], me: Identity) -> ParsedAction | None:
+    """The press, None for anything else (other buttons, other channels)."""
     if body.get("type") != "block_actions":
         return None
     actions, container, user = body.get("actions"), body.get("container"), body.get("user")
@@ -156,9 +184,9 @@ def parse_action(body: dict[str, Any], me: Identity) -> tuple[str, ThreadId, str
     action_id = actions[0].get("action_id")
     thread_id, channel = _str(container.get("message_ts")), container.get("channel_id")
     user_id = _str(user.get("id"))
-    if action_id not in ACTIONS or channel != me.channel_id or not thread_id or not user_id:
+    if action_id not in ACTIONS or channel not in me.channels or not thread_id or not user_id:
         return None
-    return str(action_id), ThreadId(thread_id), user_id
+    return ParsedAction(str(action_id), str(channel), ThreadId(thread_id), user_id)
 
 
 UserLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
@@ -223,6 +251,7 @@ async def to_agent_message(parsed: ParsedMessage, directory: Directory) -> Agent
     author = parsed.author_id
     bot = parsed.author_is_bot
     return AgentMessage(
+        room_id=parsed.channel_id,
         chat_id=parsed.chat_id,
         thread_id=parsed.thread_id,
         author_id=author,
@@ -236,23 +265,21 @@ async def to_agent_message(parsed: ParsedMessage, directory: Directory) -> Agent
     )
 
 
-MemberLookup = Callable[[str], Awaitable[bool]]
-"""Whether a user is in the bot's channel (``members.ChannelMembers.contains``)."""
+MemberLookup = Callable[[str, str], Awaitable[bool]]
+"""Whether a user (second) is in a channel (first) (``members.ChannelMembers.contains``)."""
 
 
 async def to_agent_action(
-    action: str,
-    thread_id: ThreadId,
-    user_id: str,
-    directory: Directory,
-    is_member: MemberLookup,
+    pressed: ParsedAction, directory: Directory, is_member: MemberLookup
 ) -> AgentAction:
     """A press from anyone who can see the channel: public channels show their buttons to
-    users who never joined, so membership is looked up."""
+    users who never joined, so membership of the root's channel is looked up."""
+    user_id = pressed.user_id
     return AgentAction(
-        action=action,
-        thread_id=thread_id,
+        room_id=pressed.channel_id,
+        action=pressed.action,
+        thread_id=pressed.thread_id,
         author_id=user_id,
         author_name=await directory.name(user_id),
-        author_is_member=await is_member(user_id),
+        author_is_member=await is_member(pressed.channel_id, user_id),
     )

@@ -38,15 +38,14 @@ FILE_GONE = frozenset({"file_not_found", "file_deleted"})
 
 
 class ThreadUploads:
-    """Uploads into threads of one channel."""
+    """Uploads into threads; each upload names the channel of its thread."""
 
-    def __init__(self, client: AsyncWebClient, channel: str, api: Api) -> None:
+    def __init__(self, client: AsyncWebClient, api: Api) -> None:
         self._client = client
-        self._channel = channel
         self._api = api
 
     async def post(
-        self, thread_id: ThreadId, file: ChatFile, journal: UploadJournal
+        self, channel: str, thread_id: ThreadId, file: ChatFile, journal: UploadJournal
     ) -> ChatMessageId:
         if journal.started is not None and await self._completed(journal.started):
             return ChatMessageId(journal.started)
@@ -61,7 +60,7 @@ class ThreadUploads:
             "files.completeUploadExternal",
             self._client.files_completeUploadExternal(
                 files=[{"id": file_id, "title": file.name}],
-                channel_id=self._channel,
+                channel_id=channel,
                 thread_ts=thread_id,
             ),
         )

@@ -1,10 +1,11 @@
-"""Who is in the support channel, so the adapter can report ``author_is_member``.
+"""Who is in each support channel, so the adapter can report ``author_is_member``.
 
 Slack delivers a button press from anyone who can see the message, and in a public channel
 that is every user of the workspace, joined or not. Only ``conversations.members`` (a paged
-list) says who joined. A member found is cached for ``ttl`` seconds (with every other member
-on the pages read); a non-member is asked about again each time, so someone who just joined
-is not refused from a stale cache.
+list) says who joined. A member found is cached per channel for ``ttl`` seconds (with
+every other member on the pages read); a non-member is asked about again each time, so
+someone who just joined is not refused from a stale cache. Membership of one channel says
+nothing about another: each number's team may be a different set of people.
 """
 
 from __future__ import annotations
@@ -24,31 +25,29 @@ class ChannelMembers:
     def __init__(
         self,
         client: AsyncWebClient,
-        channel: str,
         *,
         ttl: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._channel = channel
         self._ttl = ttl
         self._clock = clock
-        self._until: dict[str, float] = {}
+        self._until: dict[tuple[str, str], float] = {}
 
-    async def contains(self, user_id: str) -> bool:
-        """Raises ``PlatformError`` when Slack cannot say (the event is then not acked and
-        comes again), rather than guessing either way."""
-        if self._until.get(user_id, 0.0) > self._clock():
+    async def contains(self, channel: str, user_id: str) -> bool:
+        """Whether ``user_id`` is in ``channel``. Raises ``PlatformError`` when Slack cannot
+        say (the event is then not acked and comes again), rather than guessing either way."""
+        if self._until.get((channel, user_id), 0.0) > self._clock():
             return True
         cursor: str | None = None
         while True:
             with errors.translated("conversations.members"):
                 page = await self._client.conversations_members(
-                    channel=self._channel, limit=PAGE_SIZE, cursor=cursor
+                    channel=channel, limit=PAGE_SIZE, cursor=cursor
                 )
             members = [str(member) for member in page.get("members") or []]
             until = self._clock() + self._ttl
-            self._until.update((member, until) for member in members)
+            self._until.update(((channel, member), until) for member in members)
             if user_id in members:
                 return True
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None

@@ -8,20 +8,24 @@ guarded by the view's ``hash``); the submission becomes a
 :class:`~bot.ports.TemplateRequest` for the relay, which checks and sends it like a typed
 ``!template`` and answers in the thread. The view id is the request id, so a submission
 delivered twice sends once.
+
+The form remembers the root's channel and thread in ``private_metadata``: a view
+submission names no channel, and a thread ``ts`` is unique only within its channel.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import errors
 from adapters.slack.blocks import SEND_TEMPLATE, escape
-from adapters.slack.events import Directory
+from adapters.slack.events import Directory, MemberLookup
 from bot.errors import PlatformError
 from bot.ids import ThreadId
 from bot.ports import AgentEventHandler, TemplateChoices, TemplateRequest
@@ -51,10 +55,18 @@ def _option(template: MessageTemplate) -> dict[str, Any]:
     return {"text": _plain(f"{template.name} ({template.language})"), "value": _value(template)}
 
 
+@dataclass(frozen=True)
+class Origin:
+    """The root card the form was opened from."""
+
+    channel_id: str
+    thread_id: ThreadId
+
+
 def form(
     templates: list[MessageTemplate],
     texts: Texts,
-    thread_id: str,
+    origin: Origin,
     chosen: MessageTemplate | None = None,
 ) -> dict[str, Any]:
     """The modal view: the select, and once a template is chosen its text and inputs."""
@@ -63,7 +75,7 @@ def form(
         "callback_id": CALLBACK_ID,
         "title": _plain(texts.template_modal_title, 24),
         "close": _plain(texts.button_cancel, 24),
-        "private_metadata": json.dumps({"thread": thread_id}),
+        "private_metadata": json.dumps({"channel": origin.channel_id, "thread": origin.thread_id}),
     }
     if not templates:
         view["blocks"] = [
@@ -114,12 +126,15 @@ def _chosen_value(state: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _thread_of(view: dict[str, Any]) -> ThreadId | None:
+def _origin(view: dict[str, Any]) -> Origin | None:
     try:
-        thread = json.loads(str(view.get("private_metadata") or "")).get("thread")
+        found = json.loads(str(view.get("private_metadata") or ""))
+        channel, thread = found.get("channel"), found.get("thread")
     except (ValueError, AttributeError):
         return None
-    return ThreadId(thread) if isinstance(thread, str) and thread else None
+    if not isinstance(channel, str) or not isinstance(thread, str) or not channel or not thread:
+        return None
+    return Origin(channel, ThreadId(thread))
 
 
 def parameters(view: dict[str, Any]) -> tuple[str, ...]:
@@ -134,9 +149,6 @@ def parameters(view: dict[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-MemberLookup = Callable[[str], Awaitable[bool]]
-
-
 class TemplateForm:
     """Opens, updates and receives the form; registered on the bolt app by the platform."""
 
@@ -146,7 +158,7 @@ class TemplateForm:
         choices: TemplateChoices,
         texts: Texts,
         *,
-        channel_id: str,
+        channels: Collection[str],
         directory: Directory,
         is_member: MemberLookup,
         handler: Callable[[], AgentEventHandler | None],
@@ -154,7 +166,7 @@ class TemplateForm:
         self._client = client
         self._choices = choices
         self._texts = texts
-        self._channel = channel_id
+        self._channels = frozenset(channels)
         self._directory = directory
         self._is_member = is_member
         self._handler = handler
@@ -169,23 +181,25 @@ class TemplateForm:
         """The button: acknowledge, then ``views.open`` within the trigger's 3 seconds."""
         await ack()
         container = body.get("container") or {}
-        thread, trigger = container.get("message_ts"), body.get("trigger_id")
-        if container.get("channel_id") != self._channel or not thread or not trigger:
+        channel, thread = container.get("channel_id"), container.get("message_ts")
+        trigger = body.get("trigger_id")
+        if channel not in self._channels or not thread or not trigger:
             return
-        view = form(await self._choices.sendable(), self._texts, str(thread))
+        origin = Origin(str(channel), ThreadId(str(thread)))
+        view = form(await self._choices.sendable(), self._texts, origin)
         await self._call("views.open", self._client.views_open(trigger_id=trigger, view=view))
 
     async def choose(self, ack: Callable[[], Awaitable[Any]], body: dict[str, Any]) -> None:
         """A template was chosen: show its text and one input per parameter."""
         await ack()
         view = body.get("view") or {}
-        thread = _thread_of(view)
+        origin = _origin(view)
         chosen_value = _chosen_value(view.get("state") or {})
-        if thread is None or chosen_value is None:
+        if origin is None or chosen_value is None:
             return
         templates = await self._choices.sendable()
         chosen = next((t for t in templates if _value(t) == chosen_value), None)
-        updated = form(templates, self._texts, thread, chosen)
+        updated = form(templates, self._texts, origin, chosen)
         call = self._client.views_update(
             view_id=view.get("id"), hash=view.get("hash"), view=updated
         )
@@ -198,21 +212,22 @@ class TemplateForm:
         on_event = self._handler()
         if on_event is None:
             raise PlatformError("Slack view submission before start")  # no ack: not closed
-        thread = _thread_of(view)
+        origin = _origin(view)
         chosen = _chosen_value(view.get("state") or {})
         user = str((body.get("user") or {}).get("id") or "")
-        if thread is not None and chosen is not None and user:
+        if origin is not None and origin.channel_id in self._channels and chosen and user:
             name, _, language = chosen.partition("|")
             await on_event(
                 TemplateRequest(
+                    room_id=origin.channel_id,
                     request_id=f"view:{view.get('id')}",
-                    thread_id=thread,
+                    thread_id=origin.thread_id,
                     name=name,
                     language=language,
                     parameters=parameters(view),
                     author_id=user,
                     author_name=await self._directory.name(user),
-                    author_is_member=await self._is_member(user),
+                    author_is_member=await self._is_member(origin.channel_id, user),
                 )
             )
         await ack()

@@ -3,15 +3,16 @@
 Offline checks only see the shape of tokens; here ``auth.test`` proves the bot token,
 ``apps.connections.open`` the app token (Socket Mode), the token's scopes are compared with
 what the bot calls, and ``conversations.info`` / ``conversations.members`` show whether the
-bot is in the channel and whether that channel is private and not shared with another
-organisation (Slack Connect, Slack's federation): customer conversations go into no channel
-anyone beyond the team can read (``alerts.room`` may be public, alerts carry no customer
-content). Findings are reported by TOML key path in the shape every platform's
-check shares (``bot/online.py``).
+bot is in each channel (``slack.channel_id`` and every ``[[numbers]] room`` on Slack) and
+whether that channel is private and not shared with another organisation (Slack Connect,
+Slack's federation): customer conversations go into no channel anyone beyond the team can
+read (``alerts.room`` may be public, alerts carry no customer content). Findings are
+reported by TOML key path in the shape every platform's check shares (``bot/online.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,10 +45,17 @@ def _scopes(response: Any) -> set[str]:
     return {scope.strip() for scope in str(value or "").split(",") if scope.strip()}
 
 
-async def check_online(section: SlackSection, alerts_channel: str = "") -> OnlineReport:
+async def check_online(
+    section: SlackSection,
+    alerts_channel: str = "",
+    channels: Sequence[tuple[str, str]] = (),
+) -> OnlineReport:
     """Every finding by TOML key; ``problems`` empty when Slack accepts the configuration.
 
-    ``alerts_channel`` (``alerts.room``, optional) must let the bot post as well.
+    ``channels``: the numbers' channels as ``(key, channel id)``, e.g.
+    ``("numbers[1].room", "C0SALES01")``, checked like ``slack.channel_id`` (a channel
+    already checked under another key is not asked about twice). ``alerts_channel``
+    (``alerts.room``, optional) must let the bot post as well.
     """
     base = section.api_base or DEFAULT_API_BASE
     client = AsyncWebClient(
@@ -71,14 +79,18 @@ async def check_online(section: SlackSection, alerts_channel: str = "") -> Onlin
             report.problem("slack.app_token", problem)
     granted = _scopes(response)
     bot_user = str(auth["user_id"])
-    channel = await _channel(client, section.channel_id, "slack.channel_id", bot_user, report)
-    exposed = exposure(channel, section.channel_id) if channel else None
-    if exposed:
-        report.problem("slack.channel_id", exposed)
-    kind = PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES
+    targets = [("slack.channel_id", section.channel_id)] if section.channel_id else []
+    kinds: set[str] = set()
+    for key, channel_id in _once([*targets, *channels]):
+        channel = await _channel(client, channel_id, key, bot_user, report)
+        exposed = exposure(channel, channel_id) if channel else None
+        if exposed:
+            report.problem(key, exposed)
+        kinds.update(PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES)
     if alerts_channel:
         await _channel(client, alerts_channel, "alerts.room", bot_user, report)
-    missing = [s for s in (*REQUIRED_SCOPES, *kind) if granted and s not in granted]
+    needed = [*REQUIRED_SCOPES, *sorted(kinds)]
+    missing = [s for s in needed if granted and s not in granted]
     if missing:
         report.problem(
             "slack.bot_token",
@@ -86,6 +98,14 @@ async def check_online(section: SlackSection, alerts_channel: str = "") -> Onlin
             "reinstall the app",
         )
     return report
+
+
+def _once(targets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each channel under the first key naming it (numbers may share a channel)."""
+    seen: dict[str, str] = {}
+    for key, channel_id in targets:
+        seen.setdefault(channel_id, key)
+    return [(key, channel_id) for channel_id, key in seen.items()]
 
 
 async def _channel(

@@ -1,10 +1,19 @@
-"""``ChatPlatform`` on Slack: one channel, one thread per conversation.
+"""``ChatPlatform`` on Slack: a set of channels (one per business number, or one for all),
+one thread per conversation.
 
 The root is a Block Kit card (``blocks``) with Claim / Close buttons; customer lines,
 notices and alerts are thread replies; delivery states are reactions on the agent's reply.
 Posts are paced per channel (``pacing``) and carry their idempotency key as message
 metadata, so a retried job finds its earlier post (``ledger``) instead of posting twice.
 Events arrive through ``receiver`` (Socket Mode or HTTP) and are translated by ``events``.
+
+Every call addresses the channel of the conversation it is for: the core scopes it
+(``bot.routing.chatting_in``) and the adapter asks :func:`~bot.routing.chat_room`, falling
+back to ``[slack] channel_id``; the method signatures stay those of ``ChatPlatform``. One
+receiver serves every channel: Slack hands a Socket Mode app's events to one of its
+connections at random, so a connection per channel would lose events. Thread ``ts`` are
+unique only within a channel, so whatever the adapter remembers per thread (posts found,
+members) is kept per channel, and every event names its channel (``room_id``).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from adapters.slack.events import (
 )
 from adapters.slack.exposure import exposure
 from adapters.slack.files import ThreadUploads
-from adapters.slack.ledger import ROOTS, PostLedger
+from adapters.slack.ledger import ROOTS, PostLedger, Scope
 from adapters.slack.members import ChannelMembers
 from adapters.slack.modal import TemplateForm
 from adapters.slack.pacing import ChannelPacer
@@ -51,6 +60,7 @@ from bot.ports import (
     ThreadRoot,
     UploadJournal,
 )
+from bot.routing import chat_room
 from bot.texts import Texts
 
 log = logging.getLogger("empfang.slack")
@@ -68,11 +78,12 @@ workspace's compliance exports forbid it)."""
 
 
 class SlackPlatform:
-    """The bot user in ``section.channel_id``.
+    """The bot user in ``channels`` (default: ``section.channel_id``).
 
     Socket Mode when ``app_token`` is set (no public URL needed); otherwise HTTP mode on
     ``web_app`` (``POST /slack/events``, ``POST /slack/interactivity``), signed with
-    ``signing_secret``. ``pacer`` defaults to one post per second per channel.
+    ``signing_secret``; either way one receiver for all channels. ``pacer`` defaults to
+    one post per second per channel.
     """
 
     name = "slack"
@@ -93,11 +104,20 @@ class SlackPlatform:
         timeout: float = 15.0,
         alerts_channel: str = "",
         templates: TemplateChoices | None = None,
+        channels: Sequence[str] = (),
     ) -> None:
-        """``templates``: what the root card's **Send template** form offers."""
+        """``channels``: every channel a number's threads are in (``[slack] channel_id``
+        joins them when set). ``templates``: what the root card's **Send template** form
+        offers."""
         self._section = section
-        self._channel = section.channel_id
+        served = [section.channel_id, *channels] if section.channel_id else [*channels]
+        if not served:
+            raise PlatformError("Slack: no channel configured", retryable=False)
+        self._channels = tuple(dict.fromkeys(served))
+        self._channel = self._channels[0]
+        """The channel of calls no conversation scoped (``bot.routing.chat_room``)."""
         self._alerts_channel = alerts_channel
+        self._foreign: set[str] = set()
         self._texts = texts
         base_url = section.api_base or DEFAULT_API_BASE
         # No SDK-level retries: a post retried inside the SDK after a dropped connection
@@ -111,8 +131,8 @@ class SlackPlatform:
         self.pacer = pacer or ChannelPacer()
         self._ledger = PostLedger()
         self._directory = Directory(self._user_info)
-        self._members = ChannelMembers(self._client, self._channel)
-        self._uploads = ThreadUploads(self._client, self._channel, self._api)
+        self._members = ChannelMembers(self._client)
+        self._uploads = ThreadUploads(self._client, self._api)
         self._me: Identity | None = None
         self._on_event: AgentEventHandler | None = None
         self._receiver = Receiver(
@@ -128,7 +148,7 @@ class SlackPlatform:
                 self._client,
                 templates,
                 texts,
-                channel_id=self._channel,
+                channels=self._channels,
                 directory=self._directory,
                 is_member=self._members.contains,
                 handler=lambda: self._on_event,
@@ -153,31 +173,44 @@ class SlackPlatform:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self, on_event: AgentEventHandler) -> None:
-        """Check the token and channel membership, then connect (Socket Mode) or accept
-        requests (HTTP mode). Raises ``PlatformError`` naming what an admin must fix."""
+        """Check the token and the bot's membership of every channel, then connect (Socket
+        Mode) or accept requests (HTTP mode). Raises ``PlatformError`` naming what an admin
+        must fix, every channel the bot is not in at once."""
         auth = await self._api("auth.test", self._client.auth_test())
         self._me = Identity(
             user_id=str(auth.get("user_id", "")),
             bot_id=str(auth.get("bot_id", "")),
-            channel_id=self._channel,
+            channels=frozenset(self._channels),
         )
-        info = await self._api(
-            "conversations.info", self._client.conversations_info(channel=self._channel)
-        )
-        channel = info.get("channel") or {}
-        if not channel.get("is_member"):
+        outside = [channel for channel in self._channels if not await self._joined(channel)]
+        if outside:
             raise PlatformError(
-                f"Slack: the bot is not a member of channel {self._channel}; "
+                f"Slack: the bot is not a member of channel {', '.join(outside)}; "
                 "invite it there with /invite @<bot name>",
                 retryable=False,
                 code="not_in_channel",
             )
-        exposed = exposure(channel, self._channel)
-        if exposed:
-            log.warning("slack: slack.channel_id: %s (as check-config --online would say)", exposed)
         self._on_event = on_event
         await self._receiver.start()
-        log.info("slack: serving channel %s (%s mode)", self._channel, self.mode)
+        log.info("slack: serving channel %s (%s mode)", ", ".join(self._channels), self.mode)
+
+    async def _joined(self, channel_id: str) -> bool:
+        """Whether the bot is in the channel (a private channel it is not in is not found);
+        warns when people beyond the team could read it."""
+        try:
+            info = await self._api(
+                "conversations.info", self._client.conversations_info(channel=channel_id)
+            )
+        except PlatformError as exc:
+            if exc.code == "channel_not_found":
+                return False
+            raise
+        channel = info.get("channel") or {}
+        exposed = exposure(channel, channel_id)
+        if exposed:
+            key = "slack.channel_id" if channel_id == self._section.channel_id else channel_id
+            log.warning("slack: %s: %s (as check-config --online would say)", key, exposed)
+        return bool(channel.get("is_member"))
 
     async def stop(self) -> None:
         await self._receiver.stop()
@@ -188,6 +221,7 @@ class SlackPlatform:
     async def _handle_message(self, event: dict[str, Any]) -> None:
         if self._me is None or self._on_event is None:
             raise PlatformError("Slack event before start")  # no ack: Slack redelivers
+        self._note_foreign(event)
         if event.get("type") in reactions.REACTION_EVENTS:
             await self._handle_reaction(event)
             return
@@ -197,6 +231,16 @@ class SlackPlatform:
         if any(attachments.stub_id(file) for file in parsed.files):
             parsed = replace(parsed, files=await self._completed(parsed.files))
         await self._on_event(await to_agent_message(parsed, self._directory))
+
+    def _note_foreign(self, event: dict[str, Any]) -> None:
+        """Events from a channel no number is routed to (the bot was invited elsewhere,
+        the alerts channel) are ignored; said once per channel, without content."""
+        item = event.get("item")
+        channel = event.get("channel") or (item.get("channel") if isinstance(item, dict) else None)
+        foreign = isinstance(channel, str) and channel not in self._channels
+        if foreign and channel not in self._foreign:
+            self._foreign.add(str(channel))
+            log.info("slack: events from channel %s ignored: no number is routed there", channel)
 
     async def _completed(self, files: Sequence[AgentFile]) -> tuple[AgentFile, ...]:
         """Stubs completed with ``files.info`` (scope ``files:read``), so the relay sees
@@ -220,12 +264,13 @@ class SlackPlatform:
         """An agent's reaction, for the relay to send on (``bot.mirror``). Anyone who can
         see a public channel can react, so membership is looked up as for buttons."""
         assert self._me is not None and self._on_event is not None
-        parsed = reactions.parse_reaction(event, self._channel)
+        parsed = reactions.parse_reaction(event, self._channels)
         if parsed is None:
             return
         user = parsed.user_id
         await self._on_event(
             AgentReaction(
+                room_id=parsed.channel_id,
                 reaction_id=parsed.reaction_id,
                 target_id=parsed.target_id,
                 emoji=reactions.emoji_for(parsed.name),
@@ -234,7 +279,7 @@ class SlackPlatform:
                 author_id=user,
                 author_name=await self._directory.name(user),
                 author_is_self=user == self._me.user_id,
-                author_is_member=await self._members.contains(user),
+                author_is_member=await self._members.contains(parsed.channel_id, user),
             )
         )
 
@@ -245,11 +290,9 @@ class SlackPlatform:
         parsed = parse_action(body, self._me)
         if parsed is None:
             return None
-        action, thread_id, user_id = parsed
-        pressed = await to_agent_action(
-            action, thread_id, user_id, self._directory, self._members.contains
+        return await self._on_event(
+            await to_agent_action(parsed, self._directory, self._members.contains)
         )
-        return await self._on_event(pressed)
 
     async def _user_info(self, user_id: str) -> dict[str, Any] | None:
         try:
@@ -269,23 +312,32 @@ class SlackPlatform:
         data = response.data
         return data if isinstance(data, dict) else {}
 
+    def _room(self) -> str:
+        """The channel this call addresses: the conversation's (scoped by the core), else
+        ``[slack] channel_id``."""
+        return chat_room(self._channel)
+
     async def ready_to_post(self, thread_id: ThreadId) -> None:
         """Wait for the channel's posting slot before the relay decides which waiting
         customer lines go into the post."""
-        await self.pacer.ready(self._channel)
+        await self.pacer.ready(self._room())
 
     async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
+        channel = self._room()
         ts = await self._post(
-            ROOTS, key, text=blocks.root_text(root), blocks=blocks.root_blocks(root, self._texts)
+            (channel, ROOTS),
+            key,
+            text=blocks.root_text(root),
+            blocks=blocks.root_blocks(root, self._texts),
         )
-        self._ledger.mark_complete(ts)  # a thread we just opened: we know all its posts
+        self._ledger.mark_complete((channel, ts))  # a thread we just opened: all its posts
         return ThreadId(ts)
 
     async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         await self._api(
             "chat.update",
             self._client.chat_update(
-                channel=self._channel,
+                channel=self._room(),
                 ts=thread_id,
                 text=blocks.root_text(root),
                 blocks=blocks.root_blocks(root, self._texts),
@@ -294,7 +346,7 @@ class SlackPlatform:
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         return await self._post(
-            thread_id, key, text=_clip(blocks.escape(text)), thread_ts=thread_id
+            (self._room(), thread_id), key, text=_clip(blocks.escape(text)), thread_ts=thread_id
         )
 
     async def post_file(
@@ -302,7 +354,7 @@ class SlackPlatform:
     ) -> ChatMessageId:
         """Files v2 into the thread (``adapters.slack.files``); the journal, not the key,
         keeps a retry from sharing the file twice."""
-        return await self._uploads.post(thread_id, file, journal)
+        return await self._uploads.post(self._room(), thread_id, file, journal)
 
     # -- mirroring (``bot.mirror``) -----------------------------------------------------------
 
@@ -336,7 +388,7 @@ class SlackPlatform:
         await self._api(
             "chat.update",
             self._client.chat_update(
-                channel=self._channel, ts=chat_id, text=_clip(blocks.escape(text))
+                channel=self._room(), ts=chat_id, text=_clip(blocks.escape(text))
             ),
         )
 
@@ -348,18 +400,20 @@ class SlackPlatform:
         return chat_id
 
     async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
-        """In the thread; without one in the alerts channel (``[alerts] room``), else at the
-        top of the support channel. On-call mentions (``<!subteam^…>``, ``<@U…>``) stay live."""
+        """In the thread; without one in the room the core scoped (the number's on-call
+        room), else the alerts channel (``[alerts] room``), else at the top of the support
+        channel. On-call mentions (``<!subteam^…>``, ``<@U…>``) stay live."""
         body = _clip(blocks.escape_keeping_mentions(text))
         if thread_id is not None:
-            return await self._post(thread_id, key, text=body, thread_ts=thread_id)
-        if not self._alerts_channel:
-            return await self._post(ROOTS, key, text=body)
-        await self.pacer.take(self._alerts_channel)
+            return await self._post((self._room(), thread_id), key, text=body, thread_ts=thread_id)
+        channel = chat_room(self._alerts_channel or self._channel)
+        if channel in self._channels:
+            return await self._post((channel, ROOTS), key, text=body)
+        await self.pacer.take(channel)
         posted = await self._api(
             "chat.postMessage",
             self._client.chat_postMessage(
-                channel=self._alerts_channel, text=body, metadata=blocks.metadata(key)
+                channel=channel, text=body, metadata=blocks.metadata(key)
             ),
         )
         return ChatMessageId(str(posted["ts"]))
@@ -377,7 +431,7 @@ class SlackPlatform:
         await self._api(
             "chat.postEphemeral",
             self._client.chat_postEphemeral(
-                channel=self._channel, user=user_id, text=_clip(text), thread_ts=thread_id
+                channel=self._room(), user=user_id, text=_clip(text), thread_ts=thread_id
             ),
         )
         return None
@@ -393,7 +447,8 @@ class SlackPlatform:
         reactions on them (delivery marks) are removed. Not paced: ``chat.delete`` is a
         Tier 3 method with its own limit, answered with a 429."""
         removed = kept = 0
-        thread = [message async for message in self._messages(thread_id, REMOVE_PAGES)]
+        channel = self._room()
+        thread = [message async for message in self._messages((channel, thread_id), REMOVE_PAGES)]
         for message in thread:
             if message.get("ts") == thread_id:
                 continue
@@ -408,7 +463,7 @@ class SlackPlatform:
             await self._api(
                 "chat.update",
                 self._client.chat_update(
-                    channel=self._channel,
+                    channel=channel,
                     ts=thread_id,
                     text=blocks.escape(notice),
                     blocks=blocks.notice_blocks(notice),
@@ -443,7 +498,7 @@ class SlackPlatform:
         """``chat.delete``; False when Slack refuses (not the bot's, compliance exports).
         A message already gone counts as deleted."""
         try:
-            await self._api("chat.delete", self._client.chat_delete(channel=self._channel, ts=ts))
+            await self._api("chat.delete", self._client.chat_delete(channel=self._room(), ts=ts))
         except PlatformError as exc:
             if exc.code in UNDELETABLE:
                 return False
@@ -507,22 +562,24 @@ class SlackPlatform:
         method = f"reactions.{verb}"
         call = self._client.reactions_add if verb == "add" else self._client.reactions_remove
         try:
-            await self._api(method, call(channel=self._channel, name=name, timestamp=ts))
+            await self._api(method, call(channel=self._room(), name=name, timestamp=ts))
         except PlatformError as exc:
             if exc.code not in ("already_reacted", "no_reaction"):
                 raise
 
     # -- idempotent, paced posting ------------------------------------------------------------
 
-    async def _post(self, scope: str, key: str, **args: Any) -> ChatMessageId:
+    async def _post(self, scope: Scope, key: str, **args: Any) -> ChatMessageId:
+        """Post into ``scope``'s channel unless an earlier attempt did; paced per channel."""
+        channel = scope[0]
         earlier = await self._earlier_post(scope, key)
         if earlier is not None:
             log.info("slack: post %s found from an earlier attempt; not posted again", key)
             return earlier
-        await self.pacer.take(self._channel)
+        await self.pacer.take(channel)
         try:
             response = await self._client.chat_postMessage(
-                channel=self._channel,
+                channel=channel,
                 metadata=blocks.metadata(key),
                 unfurl_links=False,
                 unfurl_media=False,
@@ -531,52 +588,56 @@ class SlackPlatform:
         except errors.SLACK_ERRORS as exc:
             error = errors.from_exception("chat.postMessage", exc)
             if error.code == "ratelimited" and error.retry_after is not None:
-                self.pacer.hold(self._channel, error.retry_after)
+                self.pacer.hold(channel, error.retry_after)
             if errors.outcome_unknown(exc):
                 self._ledger.mark_uncertain(scope)
             raise error from exc
         ts = ChatMessageId(str(response["ts"]))
-        self._ledger.remember(key, ts)
+        self._ledger.remember(channel, key, ts)
         return ts
 
-    async def _earlier_post(self, scope: str, key: str) -> ChatMessageId | None:
-        found = self._ledger.get(key)
+    async def _earlier_post(self, scope: Scope, key: str) -> ChatMessageId | None:
+        channel = scope[0]
+        found = self._ledger.get(channel, key)
         if found is not None or self._ledger.is_complete(scope):
             return found
         async with self._ledger.lock(scope):
             if not self._ledger.is_complete(scope):
                 await self._scan(scope)
                 self._ledger.mark_complete(scope)
-        return self._ledger.get(key)
+        return self._ledger.get(channel, key)
 
-    async def _scan(self, scope: str) -> None:
+    async def _scan(self, scope: Scope) -> None:
         """Learn the keys of the bot's posts in a thread (all of it) or among the channel's
         latest 200 messages (roots: a retry follows its first attempt closely)."""
-        async for message in self._messages(scope, SCAN_PAGES if scope != ROOTS else 1):
+        channel, thread = scope
+        async for message in self._messages(scope, SCAN_PAGES if thread != ROOTS else 1):
             if self._is_own(message):
                 key = blocks.metadata_key(message)
                 if key is not None:
-                    self._ledger.remember(key, ChatMessageId(str(message.get("ts"))))
+                    self._ledger.remember(channel, key, ChatMessageId(str(message.get("ts"))))
 
-    async def _messages(self, scope: str, pages: int) -> AsyncIterator[dict[str, Any]]:
-        """A thread's messages, root first (``scope`` its ts), or the channel's latest
-        (``ROOTS``), up to ``pages`` pages of 200; a thread that is gone has none."""
+    async def _messages(self, scope: Scope, pages: int) -> AsyncIterator[dict[str, Any]]:
+        """A thread's messages, root first (``scope`` names its channel and ts), or the
+        channel's latest (``ROOTS``), up to ``pages`` pages of 200; a thread that is gone
+        has none."""
+        channel, thread = scope
         cursor: str | None = None
         for _ in range(pages):
             args: dict[str, Any] = {
-                "channel": self._channel,
+                "channel": channel,
                 "include_all_metadata": True,
                 "limit": 200,
             }
             if cursor:
                 args["cursor"] = cursor
-            method = "conversations.history" if scope == ROOTS else "conversations.replies"
+            method = "conversations.history" if thread == ROOTS else "conversations.replies"
             try:
                 with errors.translated(method):
-                    if scope == ROOTS:
+                    if thread == ROOTS:
                         page = await self._client.conversations_history(**args)
                     else:
-                        page = await self._client.conversations_replies(ts=scope, **args)
+                        page = await self._client.conversations_replies(ts=thread, **args)
             except PlatformError as exc:
                 if exc.code == "thread_not_found":
                     return

@@ -9,6 +9,7 @@ relay without an emoji and the thread says why nothing was sent. Skin tones
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,8 +112,9 @@ def name_for(emoji: str) -> str | None:
 
 @dataclass(frozen=True)
 class ParsedReaction:
-    """A ``reaction_added`` / ``reaction_removed`` on a message in the bot's channel."""
+    """A ``reaction_added`` / ``reaction_removed`` on a message in one of the bot's channels."""
 
+    channel_id: str
     reaction_id: str
     target_id: ChatMessageId
     name: str
@@ -120,20 +122,23 @@ class ParsedReaction:
     removed: bool
 
 
-def parse_reaction(event: dict[str, Any], channel_id: str) -> ParsedReaction | None:
+def parse_reaction(event: dict[str, Any], channels: Collection[str]) -> ParsedReaction | None:
     """None for reactions elsewhere (other channels, files) or without a user. The id is
-    built from message, user and name: Slack gives a reaction none, and one person has
-    each name at most once on a message, so the removal names the same reaction."""
+    built from channel, message, user and name: Slack gives a reaction none, one person has
+    each name at most once on a message, and a message ``ts`` is unique only within its
+    channel, so the removal names the same reaction and no other channel's."""
     kind, item = event.get("type"), event.get("item")
     if kind not in REACTION_EVENTS or not isinstance(item, dict):
         return None
     ts, user, name = item.get("ts"), event.get("user"), event.get("reaction")
-    if item.get("type") != "message" or item.get("channel") != channel_id:
+    channel = item.get("channel")
+    if item.get("type") != "message" or channel not in channels:
         return None
     if not isinstance(ts, str) or not isinstance(user, str) or not isinstance(name, str):
         return None
     return ParsedReaction(
-        reaction_id=f"{ts}:{user}:{name}",
+        channel_id=str(channel),
+        reaction_id=f"{channel}:{ts}:{user}:{name}",
         target_id=ChatMessageId(ts),
         name=name,
         user_id=user,

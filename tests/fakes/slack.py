@@ -10,8 +10,14 @@ What it reproduces, because the bot's correctness depends on it:
 * ``chat.postMessage`` limited to ``rate`` posts per second per channel (token bucket,
   ``burst``): beyond it HTTP 429 with an integer ``Retry-After``. Every 429 is counted, and
   so is every post that arrives before a 429's ``Retry-After`` has passed (not honoured).
-* Every message kept per channel and thread (``ts`` strictly increasing), with metadata
-  returned only for ``include_all_metadata``; reactions per message.
+* Every message kept per channel and thread, with metadata returned only for
+  ``include_all_metadata``; reactions per message. A ``ts`` is unique within its channel
+  only, as on Slack: two channels may hold messages with the same ``ts`` (``ts_epoch``
+  makes every channel count from the same instant, so they do).
+* Several channels (:meth:`FakeSlack.add_channel`): history, ``conversations.info`` and
+  membership per channel; a call into a channel the bot is not in is answered
+  ``not_in_channel`` (``channel_not_found`` for a private one); events come only from
+  channels the bot is in.
 * Events: the bot's own posts come back as ``message`` events carrying its ``bot_id``,
   ``user``, ``app_id`` and ``bot_profile``; agents' messages, edits (``message_changed``)
   and other bots' posts as Slack sends them. Delivered by Socket Mode (``hello``, envelopes,
@@ -193,7 +199,11 @@ class FakeSlack:
         ack_timeout: float = 3.0,
         retry_delays: tuple[float, ...] = (0.2, 1.0, 3.0),
         host: str = "127.0.0.1",
+        ts_epoch: float | None = None,
     ) -> None:
+        """``ts_epoch``: every channel's ``ts`` counts from this instant in steps of one
+        millisecond (the n-th message of each channel has the same ``ts``); default: the
+        clock, strictly increasing per channel."""
         self.mode: Mode = mode
         self.channel_id = channel_id
         self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
@@ -226,7 +236,8 @@ class FakeSlack:
         if bot_in_channel:
             self.channels[channel_id].members.add(BOT_USER)
 
-        self._last_ts = 0.0
+        self.ts_epoch = ts_epoch
+        self._last_ts: dict[str, float] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
         self._blocked: dict[str, tuple[float, float]] = {}
         self._arrived = 0.0
@@ -317,9 +328,15 @@ class FakeSlack:
                 channel.members.add(user_id)
         return user
 
-    def add_channel(self, channel_id: str, name: str, *, private: bool = False) -> Channel:
+    def add_channel(
+        self, channel_id: str, name: str, *, private: bool = False, bot_member: bool = False
+    ) -> Channel:
+        """A channel with every person of the workspace in it; the bot only with
+        ``bot_member`` (as after ``/invite @Empfang``)."""
         channel = Channel(channel_id, name, private)
         channel.members.update(u for u in self.users if u != BOT_USER)
+        if bot_member:
+            channel.members.add(BOT_USER)
         self.channels[channel_id] = channel
         return channel
 
@@ -462,9 +479,16 @@ class FakeSlack:
                 return message
         raise ApiError("message_not_found")
 
-    def next_ts(self) -> str:
-        now = max(time.time(), self._last_ts + 0.000001)
-        self._last_ts = now
+    def next_ts(self, channel_id: str | None = None) -> str:
+        """The next ``ts`` in the channel (default: :attr:`channel_id`): strictly
+        increasing there, independent of every other channel."""
+        key = channel_id or self.channel_id
+        last = self._last_ts.get(key)
+        if self.ts_epoch is not None:
+            now = self.ts_epoch if last is None else last + 0.001
+        else:
+            now = max(time.time(), (last or 0.0) + 0.000001)
+        self._last_ts[key] = now
         return f"{now:.6f}"
 
     def _take_post_token(self, channel_id: str) -> None:
@@ -501,7 +525,7 @@ class FakeSlack:
             if parent is not None and parent.get("parent_user_id"):
                 raise ApiError("cannot_reply_to_message")
         self._take_post_token(channel.channel_id)
-        message = self._bot_message(str(text or ""), blocks, metadata)
+        message = self._bot_message(channel, str(text or ""), blocks, metadata)
         if parent is not None:
             self._attach_reply(parent, message)
         channel.messages.append(message)
@@ -513,11 +537,13 @@ class FakeSlack:
         """[unverified] A ``thread_ts`` naming no message posts at the top level."""
         return next((m for m in channel.messages if m["ts"] == ts), None)
 
-    def _bot_message(self, text: str, blocks: list[JSON] | None, metadata: JSON | None) -> JSON:
+    def _bot_message(
+        self, channel: Channel, text: str, blocks: list[JSON] | None, metadata: JSON | None
+    ) -> JSON:
         message: JSON = {
             "user": BOT_USER,
             "type": "message",
-            "ts": self.next_ts(),
+            "ts": self.next_ts(channel.channel_id),
             "bot_id": BOT_ID,
             "app_id": APP_ID,
             "text": text,
@@ -564,7 +590,7 @@ class FakeSlack:
             message["text"] = str(args["text"])
         if args.get("metadata"):
             message["metadata"] = validate_metadata(args["metadata"])
-        message["edited"] = {"user": BOT_USER, "ts": self.next_ts()}
+        message["edited"] = {"user": BOT_USER, "ts": self.next_ts(channel.channel_id)}
         self._emit(channel, self._changed_view(channel, message, previous))
         return {
             "channel": channel.channel_id,
@@ -593,7 +619,7 @@ class FakeSlack:
             parent = self._find_or_none(channel, parent_ts) if parent_ts else None
             if parent is not None and parent is not message:
                 parent["reply_count"] = max(0, parent.get("reply_count", 1) - 1)
-        ts = self.next_ts()
+        ts = self.next_ts(channel.channel_id)
         self._emit(
             channel,
             {
@@ -617,7 +643,7 @@ class FakeSlack:
             raise ApiError("user_not_in_channel")
         if not args.get("text") and not args.get("blocks"):
             raise ApiError("no_text")
-        ts = self.next_ts()
+        ts = self.next_ts(channel.channel_id)
         self.ephemeral.append({"channel": channel.channel_id, "user": user, **args, "ts": ts})
         return {"message_ts": ts}
 
@@ -885,7 +911,7 @@ class FakeSlack:
         return event
 
     def _changed_view(self, channel: Channel, message: JSON, previous: JSON) -> JSON:
-        ts = self.next_ts()
+        ts = self.next_ts(channel.channel_id)
         return {
             "type": "message",
             "subtype": "message_changed",
@@ -900,15 +926,21 @@ class FakeSlack:
 
     # -- acting as people in the workspace ----------------------------------------------------
 
-    def _user_message(self, user: str, text: str, thread_ts: str | None) -> tuple[Channel, JSON]:
-        channel = self.channels[self.channel_id]
+    def room(self, channel_id: str | None = None) -> Channel:
+        """A channel by id; :attr:`channel_id` (the first channel) by default."""
+        return self.channels[channel_id or self.channel_id]
+
+    def _user_message(
+        self, user: str, text: str, thread_ts: str | None, channel_id: str | None = None
+    ) -> tuple[Channel, JSON]:
+        channel = self.room(channel_id)
         if user not in channel.members:
             raise ValueError(f"{user} is not in the channel")
         message: JSON = {
             "type": "message",
             "user": user,
             "text": text,
-            "ts": self.next_ts(),
+            "ts": self.next_ts(channel.channel_id),
             "team": TEAM_ID,
             "blocks": rich_text(text),
             "client_msg_id": str(uuid.uuid4()),
@@ -920,23 +952,37 @@ class FakeSlack:
         return channel, message
 
     async def agent_reply(
-        self, thread_ts: str | None, user: str, text: str, *, wait: bool = True
+        self,
+        thread_ts: str | None,
+        user: str,
+        text: str,
+        *,
+        wait: bool = True,
+        channel_id: str | None = None,
     ) -> str:
-        """A person writes ``text`` in the thread (``None``: at the top level); returns its
-        ts. With ``wait`` this returns once the app acknowledged the event (or gave up)."""
-        channel, message = self._user_message(user, text, thread_ts)
+        """A person writes ``text`` in the thread (``None``: at the top level) of channel
+        ``channel_id`` (default :attr:`channel_id`); returns its ts. With ``wait`` this
+        returns once the app acknowledged the event (or gave up)."""
+        channel, message = self._user_message(user, text, thread_ts, channel_id)
         delivery = self._emit(channel, self._event_view(channel, message))
         if wait and delivery is not None:
             await delivery.wait(self._patience())
         return str(message["ts"])
 
     async def other_bot_reply(
-        self, thread_ts: str, text: str, *, classic: bool = True, wait: bool = True
+        self,
+        thread_ts: str,
+        text: str,
+        *,
+        classic: bool = True,
+        wait: bool = True,
+        channel_id: str | None = None,
     ) -> str:
         """Another integration posts in the thread: a classic ``bot_message`` (no user) or
         a modern app bot (``user`` + ``bot_id`` + ``bot_profile``)."""
-        channel = self.channels[self.channel_id]
-        message: JSON = {"type": "message", "text": text, "ts": self.next_ts(), "team": TEAM_ID}
+        channel = self.room(channel_id)
+        ts = self.next_ts(channel.channel_id)
+        message: JSON = {"type": "message", "text": text, "ts": ts, "team": TEAM_ID}
         if classic:
             message.update(subtype="bot_message", bot_id="B0WEBHOOK", username="Alerts")
         else:
@@ -953,24 +999,28 @@ class FakeSlack:
             await delivery.wait(self._patience())
         return str(message["ts"])
 
-    async def edit(self, ts: str, user: str, text: str, *, wait: bool = True) -> None:
+    async def edit(
+        self, ts: str, user: str, text: str, *, wait: bool = True, channel_id: str | None = None
+    ) -> None:
         """The author edits their message: stored text changes, ``message_changed`` sent."""
-        channel = self.channels[self.channel_id]
+        channel = self.room(channel_id)
         message = self._find(channel, ts)
         if message.get("user") != user:
             raise ValueError("only the author can edit a message")
         previous = json.loads(json.dumps(message))
         message["text"] = text
         message["blocks"] = rich_text(text)
-        message["edited"] = {"user": user, "ts": self.next_ts()}
+        message["edited"] = {"user": user, "ts": self.next_ts(channel.channel_id)}
         delivery = self._emit(channel, self._changed_view(channel, message, previous))
         if wait and delivery is not None:
             await delivery.wait(self._patience())
 
-    async def press_button(self, message_ts: str, user: str, action_id: str) -> Delivery:
+    async def press_button(
+        self, message_ts: str, user: str, action_id: str, *, channel_id: str | None = None
+    ) -> Delivery:
         """``user`` clicks the button ``action_id`` on the stored message (its current
         blocks decide whether the button exists and what its value is)."""
-        channel = self.channels[self.channel_id]
+        channel = self.room(channel_id)
         message = self._find(channel, message_ts)
         button, block_id = None, None
         for block in message.get("blocks", []):
@@ -1022,34 +1072,39 @@ class FakeSlack:
 
     # -- reading what happened ----------------------------------------------------------------
 
-    def channel_messages(self) -> list[JSON]:
-        return self.channels[self.channel_id].messages
+    # Each reader looks into one channel: ``channel_id``, default :attr:`channel_id`.
 
-    def roots(self) -> list[JSON]:
+    def channel_messages(self, channel_id: str | None = None) -> list[JSON]:
+        return self.room(channel_id).messages
+
+    def roots(self, channel_id: str | None = None) -> list[JSON]:
         """The bot's top-level posts (thread roots), oldest first."""
         return [
             m
-            for m in self.channel_messages()
+            for m in self.channel_messages(channel_id)
             if m.get("user") == BOT_USER and not m.get("parent_user_id")
         ]
 
-    def thread(self, thread_ts: str) -> list[JSON]:
+    def thread(self, thread_ts: str, channel_id: str | None = None) -> list[JSON]:
         """Replies in a thread (without the root), oldest first."""
         return [
             m
-            for m in self.channel_messages()
+            for m in self.channel_messages(channel_id)
             if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts
         ]
 
-    def bot_texts(self, thread_ts: str) -> list[str]:
-        return [str(m["text"]) for m in self.thread(thread_ts) if m.get("user") == BOT_USER]
+    def bot_texts(self, thread_ts: str, channel_id: str | None = None) -> list[str]:
+        return [
+            str(m["text"]) for m in self.thread(thread_ts, channel_id) if m.get("user") == BOT_USER
+        ]
 
-    def message(self, ts: str) -> JSON:
-        return self._find(self.channels[self.channel_id], ts)
+    def message(self, ts: str, channel_id: str | None = None) -> JSON:
+        return self._find(self.room(channel_id), ts)
 
-    def reactions(self, ts: str) -> list[str]:
+    def reactions(self, ts: str, channel_id: str | None = None) -> list[str]:
         """The bot's reactions on a message."""
-        return [r["name"] for r in self.message(ts).get("reactions", []) if BOT_USER in r["users"]]
+        message = self.message(ts, channel_id)
+        return [r["name"] for r in message.get("reactions", []) if BOT_USER in r["users"]]
 
     def calls(self, method: str) -> list[Request]:
         return [r for r in self.requests if r.method == method]

@@ -151,7 +151,7 @@ class FakeSlackFiles:
     ) -> None:
         slack = self._slack
         channel = slack._channel({"channel": channel_id})
-        message = slack._bot_message(str(comment or ""), None, None)
+        message = slack._bot_message(channel, str(comment or ""), None, None)
         message["upload"] = True
         message["display_as_bot"] = False
         parent = slack._find_or_none(channel, thread_ts) if thread_ts else None

@@ -31,13 +31,15 @@ async def agent_shares_file(
     mode: str = "hosted",
     more: Sequence[tuple[str, bytes]] = (),
     stub: bool = False,
+    channel_id: str | None = None,
 ) -> str:
     """``user`` shares ``content`` as ``filename`` (and the ``more`` files after it) in the
     thread with ``comment``; returns the message's ts once the app acknowledged the event.
     ``mode`` other than ``hosted`` (``tombstone``, ``external``) makes the first file one
     Slack holds no bytes of. ``stub`` sends only the files' ids and modes, as events may
-    (slack.md §4): the app must ask ``files.info``."""
-    channel, message = slack._user_message(user, comment, thread_ts)
+    (slack.md §4): the app must ask ``files.info``. ``channel_id``: the thread's channel
+    (default the fake's first)."""
+    channel, message = slack._user_message(user, comment, thread_ts, channel_id)
     views = []
     for index, (name, data) in enumerate([(filename, content), *more]):
         stored = StoredFile(

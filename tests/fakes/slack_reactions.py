@@ -26,14 +26,20 @@ def subscribed(fake: FakeSlack, event_type: str) -> bool:
 
 
 async def agent_reacts(
-    fake: FakeSlack, ts: str, user: str, name: str, *, removed: bool = False
+    fake: FakeSlack,
+    ts: str,
+    user: str,
+    name: str,
+    *,
+    removed: bool = False,
+    channel_id: str | None = None,
 ) -> None:
-    """``user`` adds (or removes) reaction ``name`` on message ``ts``; returns once the
-    app acknowledged the event."""
-    channel = fake.channels[fake.channel_id]
+    """``user`` adds (or removes) reaction ``name`` on message ``ts`` of channel
+    ``channel_id`` (default the fake's first); returns once the app acknowledged the event."""
+    channel = fake.room(channel_id)
     if user not in channel.members:
         raise ValueError(f"{user} is not in the channel")
-    message = fake.message(ts)
+    message = fake.message(ts, channel.channel_id)
     reactions: list[JSON] = message.setdefault("reactions", [])
     entry = next((r for r in reactions if r["name"] == name), None)
     if removed:
@@ -57,7 +63,7 @@ async def agent_reacts(
         "reaction": name,
         "item_user": message.get("user"),
         "item": {"type": "message", "channel": channel.channel_id, "ts": ts},
-        "event_ts": fake.next_ts(),
+        "event_ts": fake.next_ts(channel.channel_id),
     }
     if not subscribed(fake, str(event["type"])):
         return

@@ -159,12 +159,16 @@ def test_slack_reaction_events_name_the_same_reaction_when_removed() -> None:
         "item": {"type": "message", "channel": "C1", "ts": "1700000000.000100"},
         "event_ts": "1700000001.000100",
     }
-    added = parse_reaction(event, "C1")
-    removed = parse_reaction({**event, "type": "reaction_removed"}, "C1")
+    added = parse_reaction(event, {"C1", "C3"})
+    removed = parse_reaction({**event, "type": "reaction_removed"}, {"C1", "C3"})
     assert added is not None and removed is not None
     assert added.reaction_id == removed.reaction_id and removed.removed and not added.removed
-    assert parse_reaction(event, "C2") is None
-    assert parse_reaction({**event, "item": {"type": "file", "file": "F1"}}, "C1") is None
+    assert added.channel_id == "C1"
+    assert parse_reaction(event, {"C2"}) is None
+    assert parse_reaction({**event, "item": {"type": "file", "file": "F1"}}, {"C1"}) is None
+    # The same ts in another channel is another message: another reaction.
+    elsewhere = parse_reaction({**event, "item": {**event["item"], "channel": "C3"}}, {"C1", "C3"})
+    assert elsewhere is not None and elsewhere.reaction_id != added.reaction_id
 
 
 def test_matrix_reactions_redactions_and_quote_replies() -> None:

@@ -8,14 +8,20 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import blocks, errors
-from adapters.slack.events import Identity, parse_action, parse_message, plain_text
+from adapters.slack.events import (
+    Identity,
+    ParsedAction,
+    parse_action,
+    parse_message,
+    plain_text,
+)
 from adapters.slack.pacing import ChannelPacer
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
 from bot.ports import ThreadRoot
 from bot.texts import ENGLISH, GERMAN, Texts
 
-ME = Identity(user_id="U0BOT", bot_id="B0BOT", channel_id="C0SUPPORT1")
+ME = Identity(user_id="U0BOT", bot_id="B0BOT", channels=frozenset({"C0SUPPORT1", "C0SALES01"}))
 ROOT_TS = "1700000000.000100"
 
 
@@ -38,6 +44,25 @@ def test_thread_reply_root_and_top_level() -> None:
     assert root is not None and root.thread_id is None
     top = parse_message({k: v for k, v in message().items() if k != "thread_ts"}, ME)
     assert top is not None and top.thread_id is None
+
+
+def test_messages_name_their_channel_and_come_only_from_the_bots_channels() -> None:
+    """A thread ts is unique only within its channel: the channel travels with it."""
+    sales = parse_message(message(channel="C0SALES01"), ME)
+    assert sales is not None and sales.channel_id == "C0SALES01" and sales.thread_id == ROOT_TS
+    assert parse_message(message(channel="C0ELSEWHERE"), ME) is None
+    edit = parse_message(
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": "C0SALES01",
+            "ts": "1700000009.000100",
+            "message": {**message(), "text": "Hallo!"},
+            "previous_message": message(),
+        },
+        ME,
+    )
+    assert edit is not None and edit.channel_id == "C0SALES01"
 
 
 @pytest.mark.parametrize(
@@ -114,10 +139,12 @@ def test_button_presses() -> None:
         "container": {"message_ts": ROOT_TS, "channel_id": "C0SUPPORT1"},
         "actions": [{"action_id": "claim", "value": "7"}],
     }
-    assert parse_action(body, ME) == ("claim", ROOT_TS, "U0AGENT")
+    assert parse_action(body, ME) == ParsedAction("claim", "C0SUPPORT1", ROOT_TS, "U0AGENT")
     assert parse_action({**body, "actions": [{"action_id": "other"}]}, ME) is None
     elsewhere = {**body, "container": {"message_ts": ROOT_TS, "channel_id": "C0OTHER"}}
     assert parse_action(elsewhere, ME) is None
+    sales = {**body, "container": {"message_ts": ROOT_TS, "channel_id": "C0SALES01"}}
+    assert parse_action(sales, ME) == ParsedAction("claim", "C0SALES01", ROOT_TS, "U0AGENT")
 
 
 def test_root_blocks_follow_the_state() -> None:
