@@ -16,6 +16,7 @@ earlier answers took, and times every message from its slot to the post that car
 
     .venv/bin/python bench/relay_overhead.py [--platform matrix|slack|both] [--rate 200]
         [--seconds 60] [--conversations 1000] [--ramp 25,50,100,150,200,300,400] [--step-seconds 10]
+        [--workers N]
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ async def step(
 
 async def bench_platform(platform: rig.Platform, args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="empfang-relay-") as workdir:
-        async with rig.running(platform, Path(workdir)) as stack:
+        jobs = {"workers": args.workers} if args.workers else {}
+        async with rig.running(platform, Path(workdir), jobs=jobs) as stack:
             print(f"\n{platform}: ramp ({args.step_seconds:g} s per step, queue drained between)")
             print(HEADER, flush=True)
             first = 0
@@ -157,4 +159,5 @@ if __name__ == "__main__":
     parser.add_argument("--ramp", type=rates, default=rates("25,50,100,150,200,300,400"))
     parser.add_argument("--step-seconds", type=float, default=10.0)
     parser.add_argument("--drain", type=float, default=120.0, help="s to wait for posts")
+    parser.add_argument("--workers", type=int, default=0, help="jobs.workers (0: the default)")
     sys.exit(asyncio.run(main(parser.parse_args())))
