@@ -35,6 +35,7 @@ from bot.job_catalog import (
     NoticeJob,
     enqueue,
 )
+from bot.job_rooms import JobRooms
 from bot.jobs import UnrunnableJob
 from bot.legal_hold import place_hold, release_hold
 from bot.media.inbound import CustomerMedia
@@ -65,7 +66,7 @@ from bot.ports import (
     WhatsAppProvider,
 )
 from bot.reveal import Reveals
-from bot.routing import inbound_number, sending_from
+from bot.routing import ChatTarget, Rooms, inbound_number, sending_from
 from bot.signing import signed
 from bot.store import Store, Tx
 from bot.store.contacts import ContactRow
@@ -131,6 +132,8 @@ class RelayPolicy:
     """What the root calls each business number, when several are configured."""
     reply_modes: Mapping[str, str] = field(default_factory=dict)
     """Each business number's ``reply_mode``; ``privacy.reply_mode`` for any other."""
+    rooms: Rooms = field(default_factory=lambda: Rooms((), ChatTarget("", "")))
+    """Where each conversation's thread is (``bot.routing``); one global room by default."""
 
     def reply_mode(self, number_id: str) -> str:
         """Whether an agent's plain message in this number's threads is sent."""
@@ -162,6 +165,9 @@ class Relay:
         self._chat = chat
         self._whatsapp = whatsapp
         self._policy = policy
+        self._rooms = policy.rooms
+        self.job_rooms = JobRooms(store, policy.rooms, policy.first_number)
+        """Binds job handlers to their conversation's room (``bot.wiring``)."""
         self.window = window.WindowWatch(store)
         """Shows a closed 24-hour window on the root (``chat.window``)."""
         self._observers = (*observers, self.window)
@@ -173,7 +179,12 @@ class Relay:
         self.mirror = CustomerMirror(store, chat, policy.privacy, policy.texts)
         """Customers' reactions, replies, edits and deletes shown in the thread."""
         self.reactions = AgentReactions(
-            store, whatsapp, policy.texts, may_act=self._may_act, notify=self._enqueue_notice
+            store,
+            whatsapp,
+            policy.texts,
+            may_act=self._may_act,
+            notify=self._enqueue_notice,
+            rooms=self._rooms,
         )
         """Agents' reactions sent to WhatsApp; its job handler is bound in ``bot.wiring``."""
         self._extras = OutboundExtras(store, whatsapp)
@@ -225,7 +236,8 @@ class Relay:
                 await tx.messages.assign(message_id, conversation.id)
                 if new:
                     await self._record(tx, "opened", conversation.id, None)
-                await self._record(tx, "message_in", conversation.id, message_id)
+                if row.kind not in RELATION_KINDS:  # a 👍, an edit, a delete: no new question
+                    await self._record(tx, "message_in", conversation.id, message_id)
             else:
                 found = await tx.conversations.get(row.conversation_id)
                 assert found is not None
@@ -239,20 +251,21 @@ class Relay:
             assert refreshed is not None
             conversation = refreshed
             newest_shown = await tx.messages.newest_posted_time(conversation.id)
-        thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
-        key = self._key(f"in-{message_id}")
-        if row.kind in RELATION_KINDS:  # shown on the message it refers to (bot.mirror)
-            riders: list[MessageRow] = []
-            chat_id = await self.mirror.show(thread_id, row, contact, key=key)
-        else:
-            riders = await self._riders(job, row, conversation.id, thread_id)
-            masker = render.Masker.for_contact(contact, self._policy.privacy)
-            messages = sorted(
-                (posted.inbound(contact.sender) for posted in [row, *riders]),
-                key=lambda message: message.timestamp,
-            )
-            lines = [self._line(message, masker, newest_shown) for message in messages]
-            chat_id = await self.mirror.post(thread_id, messages, lines, contact, key=key)
+        with self._rooms.chatting_for(conversation):  # the row's, not the job's message's
+            thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
+            key = self._key(f"in-{message_id}")
+            if row.kind in RELATION_KINDS:  # shown on the message it refers to (bot.mirror)
+                riders: list[MessageRow] = []
+                chat_id = await self.mirror.show(thread_id, row, contact, key=key)
+            else:
+                riders = await self._riders(job, row, conversation.id, thread_id)
+                masker = render.Masker.for_contact(contact, self._policy.privacy)
+                messages = sorted(
+                    (posted.inbound(contact.sender) for posted in [row, *riders]),
+                    key=lambda message: message.timestamp,
+                )
+                lines = [self._line(message, masker, newest_shown) for message in messages]
+                chat_id = await self.mirror.post(thread_id, messages, lines, contact, key=key)
         self._observe_post_latency([row, *riders])
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(message_id, chat_id)
@@ -326,6 +339,9 @@ class Relay:
     async def on_agent_event(self, event: AgentEvent) -> str | None:
         """Store what an agent did and enqueue its effects; called by the chat adapter.
         Returns a text for the author alone (see ``AgentEventHandler``)."""
+        if event.room_id and not self._rooms.routed(event.room_id):
+            log.info("ignored agent event: its room is not where any number's threads are")
+            return None
         if isinstance(event, AgentAction):
             return await self._on_action(event)
         if isinstance(event, AgentReaction):
@@ -341,7 +357,7 @@ class Relay:
         """Slack's template form, judged like a typed ``!template``; answers go to the
         thread, where the send shows up too."""
         async with self._store.transaction() as tx:
-            conversation = await tx.conversations.by_thread(request.thread_id)
+            conversation = await self._conversation_at(tx, request.thread_id, request.room_id)
             if conversation is None:
                 log.info("ignored template request: thread is not a customer conversation")
                 return
@@ -370,7 +386,7 @@ class Relay:
             log.info("ignored chat message %s: not in a thread", event.chat_id)
             return
         async with self._store.transaction() as tx:
-            conversation = await tx.conversations.by_thread(event.thread_id)
+            conversation = await self._conversation_at(tx, event.thread_id, event.room_id)
             if conversation is None:
                 log.info(
                     "ignored chat message %s: thread is not a customer conversation", event.chat_id
@@ -550,14 +566,16 @@ class Relay:
         """A button press. A refusal goes to the presser alone where the platform can
         (``Capabilities.ephemeral``), else into the thread."""
         async with self._store.transaction() as tx:
-            conversation = await tx.conversations.by_thread(action.thread_id)
+            conversation = await self._conversation_at(tx, action.thread_id, action.room_id)
             if conversation is None:
                 log.info("ignored %s action: thread is not a customer conversation", action.action)
                 return None
             if not self._may_act(action):
                 log.warning("refused %s action: author is not allowed", action.action)
                 refusal = self._refusal(action)
-                if self._chat.capabilities.ephemeral:
+                with self._rooms.chatting_for(conversation):
+                    ephemeral = self._chat.capabilities.ephemeral
+                if ephemeral:
                     return refusal
                 await self._enqueue_notice(tx, conversation, refusal)
                 return None
@@ -567,6 +585,16 @@ class Relay:
                 await tx.conversations.claim(conversation.id, action.author_name)
                 await self._enqueue_root(tx, conversation)
         return None
+
+    async def _conversation_at(
+        self, tx: Tx, thread_id: ThreadId, room: str
+    ) -> ConversationRow | None:
+        """The conversation whose thread this is, in the room the event was written in
+        (Slack thread ids are unique per channel only; "" when the platform did not say)."""
+        conversation = await tx.conversations.by_thread(thread_id, room or None)
+        if conversation is None or not self._rooms.holds(conversation, room):
+            return None
+        return conversation
 
     def _refusal(self, action: AgentAction) -> str:
         texts, author = self._policy.texts, action.author_name
@@ -747,8 +775,11 @@ class Relay:
     async def _open_thread(self, conversation: ConversationRow, contact: ContactRow) -> ThreadId:
         root = self._thread_root(conversation, contact)
         thread_id = await self._chat.open_thread(root, key=self._key(f"root-{conversation.id}"))
+        target = self._rooms.of(conversation)  # its number's room: the thread stays there
         async with self._store.transaction() as tx:
-            await tx.conversations.set_thread(conversation.id, thread_id)
+            await tx.conversations.set_thread(
+                conversation.id, thread_id, platform=target.platform, room=target.room
+            )
         return thread_id
 
     async def post_echo(self, job: Job, payload: EchoJob) -> None:
@@ -767,11 +798,12 @@ class Relay:
                 await self._record(tx, "opened", conversation.id, None)
             await tx.messages.assign(row.id, conversation.id)
             await tx.conversations.touch_agent(conversation.id, tx.clock.now())
-        thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
         masker = render.Masker.for_contact(contact, self._policy.privacy)
         shown = masker.text(row.body) if row.body else f"({row.kind})"  # a file: its kind
         text = self._policy.texts.business_echo.format(text=shown)
-        chat_id = await self._chat.post(thread_id, text, key=self._key(f"echo-{row.id}"))
+        with self._rooms.chatting_for(conversation):
+            thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
+            chat_id = await self._chat.post(thread_id, text, key=self._key(f"echo-{row.id}"))
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(row.id, chat_id)
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
+from bot.domain import InboundMessage, MessageKind, Reaction, Sender, WebhookBatch
 from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.intake import Intake
 from bot.ports import AgentMessage
@@ -116,16 +116,29 @@ class Desk:
         self.pool = wired.workers
         self.intake = Intake(store, pseudonym_key=KEY)
 
-    async def customer_says(self, text: str, wa_id: str = "4915112345678") -> None:
+    async def customer_says(self, text: str, wa_id: str = "4915112345678") -> ProviderMessageId:
+        """Returns the message's WhatsApp id, for a reaction to it."""
+        return await self._customer_sends(MessageKind.TEXT, wa_id, text=text)
+
+    async def customer_reacts(
+        self, emoji: str, to: ProviderMessageId, wa_id: str = "4915112345678"
+    ) -> None:
+        reaction = Reaction(message_id=to, emoji=emoji)
+        await self._customer_sends(MessageKind.REACTION, wa_id, reaction=reaction)
+
+    async def _customer_sends(
+        self, kind: MessageKind, wa_id: str, **content: Any
+    ) -> ProviderMessageId:
         message = InboundMessage(
             provider_id=ProviderMessageId(f"wamid.alert{next(_ids)}"),
             sender=Sender(wa_id=WaId(wa_id), profile_name="Erika"),
             timestamp=int(self.clock.now()),
-            kind=MessageKind.TEXT,
-            text=text,
+            kind=kind,
+            **content,
         )
         await self.intake.accept(WebhookBatch(messages=(message,)))
         await self.pool.run_until_idle()
+        return message.provider_id
 
     async def thread(self) -> ThreadId:
         async with self.store.transaction() as tx:

@@ -55,6 +55,22 @@ async def test_a_reply_before_the_deadline_means_no_alert(
     await store.close()
 
 
+async def test_a_customer_reaction_after_the_answer_starts_no_timer(
+    tmp_path: Path, pager: PagingReceiver
+) -> None:
+    """A 👍 on the agent's answer says "thanks", not "I am waiting": no reminder, no page."""
+    store = await open_store(tmp_path, MONDAY_10)
+    desk = Desk(store, pager.url)
+    asked = await desk.customer_says("Wann habt ihr offen?")
+    await desk.advance_to(MONDAY_10 + 60)
+    await desk.agent_says("Bis 18 Uhr.")
+    await desk.advance_to(MONDAY_10 + 120)
+    await desk.customer_reacts("👍", to=asked)
+    await desk.advance_to(MONDAY_10 + 3600)
+    assert desk.alert_texts() == [] and pager.events == []
+    await store.close()
+
+
 async def test_timers_survive_a_restart(tmp_path: Path, pager: PagingReceiver) -> None:
     store = await open_store(tmp_path, MONDAY_10)
     await Desk(store, pager.url).customer_says("Hallo")
