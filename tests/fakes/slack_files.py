@@ -87,13 +87,19 @@ class FakeSlackFiles:
         """Completed files in the order they were uploaded."""
         return [f for f in self.files.values() if f.completed]
 
-    def in_thread(self, thread_ts: str) -> list[StoredFile]:
-        """Files shared into the thread and not deleted."""
+    def in_thread(self, thread_ts: str, channel_id: str | None = None) -> list[StoredFile]:
+        """Files shared into the thread (of ``channel_id``; any channel when None: a ``ts``
+        is unique only within its channel) and not deleted."""
         return [
             f
             for f in self.shared()
             if not f.deleted
-            and any(share.get("thread_ts") == thread_ts for s in f.shares.values() for share in s)
+            and any(
+                share.get("thread_ts") == thread_ts
+                for channel, shares in f.shares.items()
+                if channel_id in (None, channel)
+                for share in shares
+            )
         ]
 
     # -- Web API -------------------------------------------------------------------------------

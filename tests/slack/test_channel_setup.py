@@ -1,0 +1,112 @@
+"""The Slack adapter with several channels, against the fake Slack: start checks every
+channel, one receiver serves them all, events from a channel no number routes to are
+ignored, and ``check-config --online`` checks each number's channel under its key."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import SecretStr
+
+from adapters.slack.online import check_online
+from adapters.slack.platform import SlackPlatform
+from bot.config import SlackSection
+from bot.errors import PlatformError
+from bot.ports import AgentEvent, AgentMessage
+from bot.texts import ENGLISH
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
+from tests.slack.stack import AGENT, wait_for
+
+SALES = "C0SALES001"
+PRIVATE = "C0PRIVATE1"
+ELSEWHERE = "C0RANDOM01"
+
+
+def section(fake: FakeSlack) -> SlackSection:
+    return SlackSection(
+        bot_token=SecretStr(BOT_TOKEN),
+        app_token=SecretStr(APP_TOKEN),
+        channel_id=CHANNEL,
+        api_base=fake.api_base,
+    )
+
+
+async def test_start_names_every_channel_the_bot_is_not_in() -> None:
+    async def ignore(event: AgentEvent) -> None:
+        return None
+
+    async with FakeSlack(private=True) as fake:
+        fake.add_channel(SALES, "sales")  # public, the bot not invited
+        fake.add_channel(PRIVATE, "vip", private=True)  # private: Slack hides it from the bot
+        platform = SlackPlatform(section(fake), texts=ENGLISH, channels=[CHANNEL, SALES, PRIVATE])
+        with pytest.raises(PlatformError) as refused:
+            await platform.start(ignore)
+        assert str(refused.value) == (
+            f"Slack: the bot is not a member of channel {SALES}, {PRIVATE}; "
+            "invite it there with /invite @<bot name>"
+        )
+        assert refused.value.retryable is False and fake.sockets_open == 0
+        await platform.stop()
+
+
+async def test_one_connection_serves_every_channel_and_others_are_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Slack hands a Socket Mode app's events to one of its connections at random: one
+    connection for all channels. The bot sits in a channel no number routes to (invited
+    there by someone): what is written there reaches nobody, and is logged once, without
+    its content."""
+    events: list[AgentEvent] = []
+
+    async def record(event: AgentEvent) -> None:
+        events.append(event)
+
+    async with FakeSlack(private=True, ts_epoch=1_700_000_000.0) as fake:
+        fake.add_user(AGENT, "anna")
+        fake.add_channel(SALES, "sales", private=True, bot_member=True)
+        fake.add_channel(ELSEWHERE, "random", private=True, bot_member=True)
+        platform = SlackPlatform(section(fake), texts=ENGLISH, channels=[SALES])
+        await platform.start(record)
+        try:
+            assert len(fake.calls("apps.connections.open")) == 1 and fake.sockets_open == 1
+            support = await fake.agent_reply(None, AGENT, "top level", channel_id=CHANNEL)
+            sales = await fake.agent_reply(None, AGENT, "top level", channel_id=SALES)
+            assert support == sales  # the same ts in both channels
+            with caplog.at_level(logging.INFO, logger="empfang.slack"):
+                for text in ("geheim 1", "geheim 2"):
+                    await fake.agent_reply(None, AGENT, text, channel_id=ELSEWHERE)
+            await wait_for(lambda: len(events) == 2)
+            await fake.idle()
+        finally:
+            await platform.stop()
+    assert [(e.room_id, e.chat_id) for e in events if isinstance(e, AgentMessage)] == [
+        (CHANNEL, support),
+        (SALES, sales),
+    ]
+    ignored = [r.getMessage() for r in caplog.records if ELSEWHERE in r.getMessage()]
+    assert ignored == [f"slack: events from channel {ELSEWHERE} ignored: no number is routed there"]
+    assert "geheim" not in caplog.text
+
+
+async def test_online_check_reports_each_numbers_channel_under_its_key() -> None:
+    async with FakeSlack(private=True) as fake:
+        fake.add_channel(SALES, "sales", private=True)  # the bot not invited: not found
+        fake.add_channel(ELSEWHERE, "werkstatt", bot_member=True)  # public
+        numbers = [("numbers[0].room", CHANNEL), ("numbers[1].room", SALES)]
+        numbers.append(("numbers[2].room", ELSEWHERE))
+        report = await check_online(section(fake), channels=numbers)
+    assert report.problems == [
+        "numbers[1].room: Slack conversations.info failed: channel_not_found",
+        "numbers[2].room: #werkstatt is a public channel: everyone in the workspace can read "
+        "customer conversations; use a private channel",
+    ]
+
+
+async def test_online_check_asks_about_a_shared_channel_once() -> None:
+    async with FakeSlack(private=True) as fake:
+        report = await check_online(
+            section(fake), channels=[("numbers[0].room", CHANNEL), ("numbers[1].room", CHANNEL)]
+        )
+        assert report.problems == []
+        assert len(fake.calls("conversations.info")) == 1
