@@ -49,13 +49,15 @@ async def check_online(
     section: SlackSection,
     alerts_channel: str = "",
     channels: Sequence[tuple[str, str]] = (),
+    alert_channels: Sequence[tuple[str, str]] = (),
 ) -> OnlineReport:
     """Every finding by TOML key; ``problems`` empty when Slack accepts the configuration.
 
     ``channels``: the numbers' channels as ``(key, channel id)``, e.g.
     ``("numbers[1].room", "C0SALES01")``, checked like ``slack.channel_id`` (a channel
     already checked under another key is not asked about twice). ``alerts_channel``
-    (``alerts.room``, optional) must let the bot post as well.
+    (``alerts.room``, optional) and ``alert_channels`` (the numbers' ``alerts_room``, as
+    ``(key, channel id)``) must let the bot post as well; they may be public.
     """
     base = section.api_base or DEFAULT_API_BASE
     client = AsyncWebClient(
@@ -87,8 +89,9 @@ async def check_online(
         if exposed:
             report.problem(key, exposed)
         kinds.update(PRIVATE_SCOPES if channel.get("is_private") else PUBLIC_SCOPES)
-    if alerts_channel:
-        await _channel(client, alerts_channel, "alerts.room", bot_user, report)
+    alerts = [("alerts.room", alerts_channel)] if alerts_channel else []
+    for key, channel_id in _once([*alerts, *alert_channels]):
+        await _channel(client, channel_id, key, bot_user, report)
     needed = [*REQUIRED_SCOPES, *sorted(kinds)]
     missing = [s for s in needed if granted and s not in granted]
     if missing:

@@ -110,3 +110,23 @@ async def test_online_check_asks_about_a_shared_channel_once() -> None:
         )
         assert report.problems == []
         assert len(fake.calls("conversations.info")) == 1
+
+
+async def test_online_check_reports_each_numbers_alerts_channel() -> None:
+    """On-call channels carry no customer content: public is the team's choice, but the
+    bot must be in them to post."""
+    async with FakeSlack(private=True) as fake:
+        fake.add_channel("C0ONCALL01", "werkstatt-oncall", bot_member=True)
+        fake.add_channel("C0ONCALL02", "verkauf-oncall")
+        report = await check_online(
+            section(fake),
+            alerts_channel="C0ONCALL01",
+            alert_channels=[
+                ("numbers[0].alerts_room", "C0ONCALL01"),
+                ("numbers[1].alerts_room", "C0ONCALL02"),
+            ],
+        )
+    assert report.problems == [
+        "numbers[1].alerts_room: the bot is not a member of #verkauf-oncall; invite it there "
+        "with /invite @Empfang"
+    ]
