@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.config.twilio import WEBHOOK_PATH as TWILIO_WEBHOOK_PATH
 from bot.sandbox import payloads as p
 from bot.sandbox.delivery import Background, WebhookDeliverer
 from bot.sandbox.driver import BuildContext, build_customer_message, number_or_error
@@ -47,6 +48,12 @@ from bot.sandbox.options import Options, SandboxClock
 from bot.sandbox.payloads import JSON, BusinessNumber
 from bot.sandbox.phone import DEFAULT_PROFILE_NAME, Phones, masked
 from bot.sandbox.templates import SandboxTemplates
+from bot.sandbox.twilio import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_SENDER,
+    TwilioAccount,
+)
 
 log = logging.getLogger("bot.sandbox")
 
@@ -78,6 +85,24 @@ def default_webhook_url(settings: Settings) -> str:
     """Where the bot from the same config listens."""
     host = url_host(settings.server.host)
     return f"http://{host}:{settings.server.port}/webhooks/whatsapp"
+
+
+def twilio_account(settings: Settings, clock: SandboxClock) -> TwilioAccount:
+    """The sandbox's Twilio account: ``[twilio]``'s credentials (the sandbox's own where
+    empty) and every ``[[numbers]]`` sender of provider ``twilio`` (else ``[twilio]
+    from_number``, else 555-0199); it delivers to the URL the bot checks signatures over
+    (``[twilio] webhook_url``, else ``server.public_url``'s, else the bot's own address)."""
+    tw = settings.twilio
+    senders = [n.number_id for n in settings.configured_numbers() if n.provider == "twilio"]
+    host = url_host(settings.server.host)
+    return TwilioAccount(
+        account_sid=tw.account_sid or DEFAULT_ACCOUNT_SID,
+        auth_token=tw.auth_token.get_secret_value() or DEFAULT_AUTH_TOKEN,
+        senders=tuple(dict.fromkeys(senders)) or (tw.from_number or DEFAULT_SENDER,),
+        webhook_url=tw.signed_url(settings.server.public_url)
+        or f"http://{host}:{settings.server.port}{TWILIO_WEBHOOK_PATH}",
+        clock=clock.now,
+    )
 
 
 def _more_numbers(settings: Settings, first: BusinessNumber) -> list[BusinessNumber]:
@@ -155,6 +180,8 @@ class Sandbox:
         self.faults = Faults(self.clock)
         self.templates = SandboxTemplates()
         self.subscribed_apps = [SANDBOX_APP]
+        self.twilio = twilio_account(settings, self.clock)
+        """The Twilio side: numbers that speak Twilio's wire format (``bot.sandbox.twilio``)."""
 
     @property
     def webhook_url(self) -> str:
@@ -293,7 +320,10 @@ class Sandbox:
     # -- driver side ------------------------------------------------------------------------
 
     def send_message(self, spec: Any) -> str:
-        """A customer sends a message (driver request shape); returns the inbound wamid."""
+        """A customer sends a message (driver request shape); returns the inbound wamid, or
+        the MessageSid when ``to`` is one of the Twilio senders."""
+        if isinstance(spec, dict) and spec.get("to") in self.twilio.senders:
+            return self._twilio_message(spec)
         sender = spec.get("from") if isinstance(spec, dict) else None
         wamid = p.new_wamid(number_or_error(sender, "from"))
         phones = self.chat_with(spec.get("to"), "to")
@@ -317,6 +347,31 @@ class Sandbox:
         log.info("customer %s sent %s", masked(built.wa_id), built.message.get("type"))
         self.deliverer.submit(payload, lane=built.wa_id, kind="messages", message_ids=[wamid])
         return wamid
+
+    def _twilio_message(self, spec: JSON) -> str:
+        """A customer writes to a Twilio sender: a text, or a file put on the phone
+        (``media_id``) with its caption; delivered as Twilio's signed form webhook."""
+        number = number_or_error(spec.get("from"), "from")
+        kind = spec.get("type", "text")
+        name = spec.get("name")
+        if name is not None and not isinstance(name, str):
+            raise DriverRequestError("name: must be a string")
+        if kind == "text":
+            text, media = spec.get("text"), None
+        else:
+            item = self.media.get(str(spec.get("media_id", "")))
+            if item is None:
+                raise DriverRequestError(
+                    f"{kind}: a Twilio number takes text, or a file put on the phone (media_id)"
+                )
+            text, media = spec.get("caption", ""), (item.content, item.mime_type)
+        if not isinstance(text, str):
+            raise DriverRequestError("text: required, a string")
+        sid = self.twilio.customer_says_later(
+            number, text, name=name, media=media, to=str(spec["to"])
+        )
+        log.info("customer %s wrote to a Twilio number (%s)", masked(number), kind)
+        return sid
 
     def chat_with(self, business: object, key: str = "business") -> Phones:
         """The chats of the business number a driver request names under ``key`` (a
@@ -367,7 +422,10 @@ class Sandbox:
 
     def inbox(self, number: str, business: str | None = None) -> JSON:
         """The phone's view of its chat with one business number (``phone_number_id``, the
-        first without), each media message with what arrived: type, size, sha256."""
+        first without; a Twilio sender ``whatsapp:+…``: its messages' sids, texts and
+        statuses), each media message with what arrived: type, size, sha256."""
+        if business in self.twilio.senders:
+            return self.twilio.chat_view(self._wa_id(number), str(business))
         view = self.chat_with(business).inbox(self._wa_id(number))
         for message in view["messages"]:
             item = self.media.get(message["media_id"]) if message.get("media_id") else None
@@ -421,11 +479,14 @@ class Sandbox:
             await asyncio.wait_for(self.background.idle(), max_wait)
         except TimeoutError:
             return False
-        return True
+        await self.twilio.idle(max_wait if max_wait is not None else DELIVERY_TIMEOUT_SECONDS)
+        return not self.twilio.busy
 
     async def reset(self) -> None:
         """Forget customers, media, deliveries and an outage; cancel pending work. Knobs stay."""
         await self.background.cancel_all()
+        await self.twilio.cancel_all()
+        self.twilio.reset()
         for phones in self.lines.values():
             phones.reset()
         self.templates.reset()
@@ -441,6 +502,12 @@ class Sandbox:
             "waba_id": self.business.waba_id,
             "phone_number_id": self.business.phone_number_id,
             "display_phone_number": self.business.display_phone_number,
+            "twilio": {
+                "api_base": self.base_url,
+                "account_sid": self.twilio.account_sid,
+                "senders": list(self.twilio.senders),
+                "webhook_url": self.twilio.webhook_url,
+            },
             "now": self.clock.now(),
             "pending": self.background.pending,
         }

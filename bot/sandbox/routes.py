@@ -284,6 +284,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
         add.add_route(method, GRAPH + "/{waba_id}/subscribed_apps", graph.subscribed_apps)
     add.add_get(GRAPH + "/{waba_id}/message_templates", graph.message_templates)
     add.add_get(ATTACHMENTS_PATH, graph.download)
+    sandbox.twilio.add_routes(app)  # the Twilio side: /2010-04-01/Accounts/{sid}/…
     add.add_get("/sandbox", driver.info)
     add.add_post("/sandbox/messages", driver.messages)
     add.add_post("/sandbox/media", driver.media)

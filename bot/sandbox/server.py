@@ -72,12 +72,14 @@ class SandboxServer(Sandbox):
         await self.deliverer.start()
         port = int(runner.addresses[0][1])  # the real one when asked for port 0
         self.base_url = f"http://{url_host(self._host)}:{port}"
+        self.twilio.base_url = self.base_url  # media URLs name the host, as Twilio's do
         log.info("sandbox listening on %s, delivering to %s", self.base_url, self.webhook_url)
         return self.base_url
 
     async def stop(self) -> None:
         """Cancel pending deliveries and close the listener; safe to call twice."""
         await self.background.cancel_all()
+        await self.twilio.cancel_all()
         await self.deliverer.aclose()
         if self._runner is not None:
             await self._runner.cleanup()

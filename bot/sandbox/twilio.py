@@ -94,11 +94,15 @@ class TwilioAccount:
     base_url: str = ""
     """Where the REST side is served (media URLs point there); set by the host."""
     sent: list[dict[str, str]] = field(default_factory=list)
-    """Every accepted ``Messages.json`` form, in order."""
+    """Every accepted ``Messages.json`` form, in order, as posted."""
+    sids: list[str] = field(default_factory=list)
+    """The sid each of ``sent`` was given."""
     refused: list[tuple[int, int]] = field(default_factory=list)
     """(HTTP status, Twilio code) of every refused REST call."""
     callbacks: list[Callback] = field(default_factory=list)
     media_fetches: int = 0
+    statuses: dict[str, str] = field(default_factory=dict)
+    """The latest status of each accepted message, by its sid (``queued`` at first)."""
     _faults: list[Fault] = field(default_factory=list)
     _last_inbound: dict[tuple[str, str], float] = field(default_factory=dict)
     _media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
@@ -147,6 +151,8 @@ class TwilioAccount:
     def reset(self) -> None:
         """Forget what was sent, received and queued; the senders stay."""
         self.sent.clear()
+        self.sids.clear()
+        self.statuses.clear()
         self.refused.clear()
         self.callbacks.clear()
         self._faults.clear()
@@ -230,10 +236,26 @@ class TwilioAccount:
 
     def inbox(self, number: str, sender: str | None = None) -> list[str]:
         """What the customer's phone received (from ``sender``; any without): the bodies."""
+        return [form.get("Body", "") for _, form in self._received(number, sender)]
+
+    def chat_view(self, number: str, sender: str) -> dict[str, Any]:
+        """The customer's chat with one sender as the sandbox's driver shows it: each
+        message's sid, text and latest status, and whether the 24-hour window is open."""
+        return {
+            "wa_id": number.lstrip("+"),
+            "business": sender,
+            "window_open": self._window_open(sender, f"whatsapp:+{number.lstrip('+')}"),
+            "messages": [
+                {"id": sid, "text": form.get("Body", ""), "status": self.statuses[sid]}
+                for sid, form in self._received(number, sender)
+            ],
+        }
+
+    def _received(self, number: str, sender: str | None) -> list[tuple[str, dict[str, str]]]:
         to = f"whatsapp:+{number.lstrip('+')}"
         return [
-            form.get("Body", "")
-            for form in self.sent
+            (sid, form)
+            for sid, form in zip(self.sids, self.sent, strict=True)
             if form["To"] == to and sender in (None, form["From"])
         ]
 
@@ -293,6 +315,8 @@ class TwilioAccount:
             return self._error(400, 21617, "The concatenated message body exceeds the limit.")
         sid = "SM" + secrets.token_hex(16)
         self.sent.append(form)
+        self.sids.append(sid)
+        self.statuses[sid] = "queued"
         if form.get("StatusCallback"):
             self._later(self._report(sid, form))
         return web.json_response(self._resource(sid, form), status=201)
@@ -364,6 +388,7 @@ class TwilioAccount:
             }
             if code is not None:
                 params["ErrorCode"] = code
+            self.statuses[sid] = status
             url = form["StatusCallback"]
             await self._post(url, params, self.signed(url, params))
 
