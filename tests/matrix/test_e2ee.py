@@ -6,75 +6,30 @@ is shared with the bot except the homeserver.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText, RoomSendResponse
+from nio import RoomMessageText, RoomSendResponse
 
 from bot.demo.synapse import LocalSynapse, MatrixAccount
 from bot.ports import ThreadRoot
 from tests.matrix.conftest import StartPlatform
+from tests.matrix.e2ee_device import E2eeDevice
 from tests.matrix.helpers import RoomReader, section, thread_reply
 from tests.support.synapse_fixture import NewMatrixUser
-
-
-class Agent:
-    """A nio client with E2EE, syncing in the background and keeping what it decrypted."""
-
-    def __init__(self, hs: LocalSynapse, account: MatrixAccount, store: Path) -> None:
-        store.mkdir(parents=True, exist_ok=True)
-        self.client = AsyncClient(
-            hs.base_url,
-            account.user_id,
-            device_id=account.device_id,
-            store_path=str(store),
-            config=AsyncClientConfig(encryption_enabled=True, pickle_key="agent-pickle-key"),
-        )
-        self.client.restore_login(account.user_id, account.device_id, account.access_token)
-        self.received: dict[str, RoomMessageText] = {}
-        self._arrived = asyncio.Event()
-        self.client.add_event_callback(self._on_message, RoomMessageText)
-        self._task: asyncio.Task[None] | None = None
-
-    async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        self.received[event.event_id] = event
-        self._arrived.set()
-
-    async def start(self) -> None:
-        await self.client.keys_upload()
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=1000, full_state=True))
-        await asyncio.wait_for(self.client.synced.wait(), 10)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.client.close()
-
-    async def wait_for(self, event_id: str, within: float = 15) -> RoomMessageText:
-        async def poll() -> RoomMessageText:
-            while event_id not in self.received:
-                self._arrived.clear()
-                await self._arrived.wait()
-            return self.received[event_id]
-
-        return await asyncio.wait_for(poll(), within)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def agent_and_room(
     synapse: LocalSynapse, new_matrix_user: NewMatrixUser, tmp_path: Path
-) -> AsyncIterator[tuple[Agent, MatrixAccount, MatrixAccount, str]]:
+) -> AsyncIterator[tuple[E2eeDevice, MatrixAccount, MatrixAccount, str]]:
     account = await new_matrix_user("agent")
     bot = await new_matrix_user("empfang")
     room_id = await synapse.create_room(
         account, name="Encrypted support", invite=[bot.user_id], encrypted=True
     )
-    agent = Agent(synapse, account, tmp_path / "agent-store")
+    agent = E2eeDevice(synapse, account, tmp_path / "agent-store", (RoomMessageText,))
     await agent.start()
     yield agent, account, bot, room_id
     await agent.stop()
@@ -82,7 +37,7 @@ async def agent_and_room(
 
 async def test_encrypted_room_round_trip(
     synapse: LocalSynapse,
-    agent_and_room: tuple[Agent, MatrixAccount, MatrixAccount, str],
+    agent_and_room: tuple[E2eeDevice, MatrixAccount, MatrixAccount, str],
     start_platform: StartPlatform,
     tmp_path: Path,
 ) -> None:
@@ -104,6 +59,7 @@ async def test_encrypted_room_round_trip(
     assert raw["content"]["m.relates_to"]["rel_type"] == "m.thread"
 
     decrypted = await agent.wait_for(post_id)
+    assert isinstance(decrypted, RoomMessageText)
     assert decrypted.body == "vertraulich"
     assert decrypted.decrypted
 

@@ -7,42 +7,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from bot.clock import ManualClock
-from bot.config import Settings
-from bot.demo.synapse import MatrixAccount
-from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
-from bot.ids import ChatMessageId, ProviderMessageId, WaId
-from bot.intake import Intake
-from bot.ports import AgentMessage
 from bot.store import Store
-from bot.texts import ENGLISH
-from bot.wiring import wire_relay
-from tests.cases.doubles import RecordingWhatsApp
 from tests.e2e.matrix_world import leaks
 from tests.matrix.conftest import StartPlatform, Team
 from tests.matrix.helpers import RoomReader
+from tests.matrix.reveal_desk import TTL, client_get, reveal_asked, wired
 from tests.numbers import CUSTOMER
-
-KEY = "reveal-test-pseudonym-key-0123"
-TTL = 30.0
-
-
-async def client_get(team: Team, account: MatrixAccount, path: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(
-        base_url=team.hs.base_url,
-        headers={"Authorization": f"Bearer {account.access_token}"},
-        trust_env=False,
-        timeout=10.0,
-    ) as http:
-        response = await http.get(path, params={"timeout": "0"})
-        response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
 
 
 async def test_reveal_in_a_direct_room_redacted_after_the_ttl(
@@ -51,39 +24,8 @@ async def test_reveal_in_a_direct_room_redacted_after_the_ttl(
     platform, _ = await start_platform(team.section())
     clock = ManualClock(time.time())
     store = await Store.open(tmp_path / "reveal.sqlite3", clock=clock)
-    settings = Settings.model_validate(
-        {
-            "privacy": {
-                "pseudonym_key": KEY,
-                "reveal_users": [team.agent.user_id],
-                "reveal_ttl": "30s",
-            }
-        }
-    )
-    wired = wire_relay(store, settings, chat=platform, whatsapp=RecordingWhatsApp(), texts=ENGLISH)
-    message = InboundMessage(
-        provider_id=ProviderMessageId("wamid.reveal1"),
-        sender=Sender(wa_id=WaId(CUSTOMER)),
-        timestamp=int(store.clock.now()),
-        kind=MessageKind.TEXT,
-        text="Bitte rufen Sie mich an",
-    )
-    await Intake(store, pseudonym_key=KEY.encode()).accept(WebhookBatch(messages=(message,)))
-    await wired.workers.run_until_idle()
-    async with store.transaction() as tx:
-        conversation = await tx.conversations.get(1)
-    assert conversation is not None and conversation.thread_id is not None
-
-    await wired.relay.on_agent_event(
-        AgentMessage(
-            chat_id=ChatMessageId("$reveal-command"),
-            thread_id=conversation.thread_id,
-            author_id=team.agent.user_id,
-            author_name="Agent",
-            text="!reveal Rückruf erbeten",
-        )
-    )
-    await wired.workers.run_until_idle()
+    stack = wired(store, platform, team)
+    await reveal_asked(stack, store, team)
 
     invites = (await client_get(team, team.agent, "/_matrix/client/v3/sync"))["rooms"]["invite"]
     (dm_room,) = invites
@@ -104,10 +46,10 @@ async def test_reveal_in_a_direct_room_redacted_after_the_ttl(
         assert leaks(support, CUSTOMER) == []
 
         clock.advance(TTL - 1)
-        await wired.workers.run_until_idle()
+        await stack.workers.run_until_idle()
         assert (await reader.event(shown["event_id"]))["content"], "not before the TTL"
         clock.advance(2)
-        await wired.workers.run_until_idle()
+        await stack.workers.run_until_idle()
         assert (await reader.event(shown["event_id"]))["content"] == {}
     finally:
         await reader.aclose()

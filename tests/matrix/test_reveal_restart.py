@@ -12,21 +12,14 @@ from pathlib import Path
 
 from adapters.matrix import MatrixPlatform
 from bot.clock import ManualClock
-from bot.config import Settings
 from bot.errors import PlatformError
-from bot.ids import ChatMessageId, ThreadId
-from bot.ports import AgentMessage, PrivateRef
+from bot.ids import ThreadId
+from bot.ports import PrivateRef
 from bot.store import Store
-from bot.texts import ENGLISH
-from bot.wiring import RelayStack, wire_relay
-from tests.cases.doubles import RecordingWhatsApp
 from tests.matrix.conftest import StartPlatform, Team
 from tests.matrix.helpers import Inbox, RoomReader
-from tests.matrix.test_reveal import client_get
+from tests.matrix.reveal_desk import TTL, client_get, reveal_asked, wired
 from tests.numbers import CUSTOMER
-from tests.privacy.retention_chat import KEY, customer_says
-
-TTL = 30.0
 
 
 class DiesAfterShowing(MatrixPlatform):
@@ -40,20 +33,6 @@ class DiesAfterShowing(MatrixPlatform):
         raise PlatformError("the process died here", retryable=True)
 
 
-def wired(store: Store, chat: MatrixPlatform, team: Team) -> RelayStack:
-    settings = Settings.model_validate(
-        {
-            "privacy": {
-                "pseudonym_key": KEY,
-                "reveal_users": [team.agent.user_id],
-                "reveal_ttl": f"{TTL:.0f}s",
-            },
-            "jobs": {"backoff_base_seconds": 1.0, "backoff_max_seconds": 8.0},
-        }
-    )
-    return wire_relay(store, settings, chat=chat, whatsapp=RecordingWhatsApp(), texts=ENGLISH)
-
-
 async def test_a_reveal_retried_after_a_crash_uses_its_room_and_is_withdrawn(
     team: Team, start_platform: StartPlatform, tmp_path: Path
 ) -> None:
@@ -64,21 +43,7 @@ async def test_a_reveal_retried_after_a_crash_uses_its_room_and_is_withdrawn(
     await dying.start(Inbox())
     first = wired(store, dying, team)
     try:
-        await customer_says(store, CUSTOMER, "Bitte rufen Sie mich an")
-        await first.workers.run_until_idle()
-        async with store.transaction() as tx:
-            conversation = await tx.conversations.get(1)
-        assert conversation is not None and conversation.thread_id is not None
-        await first.relay.on_agent_event(
-            AgentMessage(
-                chat_id=ChatMessageId("$reveal-command"),
-                thread_id=conversation.thread_id,
-                author_id=team.agent.user_id,
-                author_name="Agent",
-                text="!reveal Rückruf erbeten",
-            )
-        )
-        await first.workers.run_until_idle()
+        await reveal_asked(first, store, team)
     finally:
         await first.workers.stop(1.0)
         await dying.stop()

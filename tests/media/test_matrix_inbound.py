@@ -5,8 +5,6 @@ in an encrypted room the attachment is encrypted and the agent's own client decr
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomEncryptedMedia
+from nio import RoomEncryptedMedia
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.demo.stack import (
@@ -28,6 +26,7 @@ from bot.demo.stack import (
 )
 from bot.demo.synapse import LocalSynapse, MatrixAccount
 from tests.e2e.matrix_world import leaks, thread_of
+from tests.matrix.e2ee_device import E2eeDevice
 from tests.media.customer import CAPTION, INVOICE_NAME, OGG, PDF, send_file, sticker
 from tests.media.images import HEIGHT, WIDTH, metadata_left, phone_photo, upright
 from tests.numbers import CUSTOMER, THIRD_PARTY
@@ -124,51 +123,19 @@ async def test_files_reach_the_thread_stripped_masked_and_typed(
         assert leaks(events, number) == []
 
 
-class Agent:
-    """The agent's own E2EE client (another device): keeps the media events it decrypted."""
-
-    def __init__(self, hs: LocalSynapse, account: MatrixAccount, store: Path) -> None:
-        store.mkdir(parents=True, exist_ok=True)
-        self.client = AsyncClient(
-            hs.base_url,
-            account.user_id,
-            device_id=account.device_id,
-            store_path=str(store),
-            config=AsyncClientConfig(encryption_enabled=True, pickle_key="agent-pickle-key"),
-        )
-        self.client.restore_login(account.user_id, account.device_id, account.access_token)
-        self.media: list[RoomEncryptedMedia] = []
-        self.client.add_event_callback(self._on_media, RoomEncryptedMedia)
-        self._task: asyncio.Task[None] | None = None
-
-    async def _on_media(self, room: MatrixRoom, event: RoomEncryptedMedia) -> None:
-        self.media.append(event)
-
-    async def start(self) -> None:
-        await self.client.keys_upload()
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=500, full_state=True))
-        await asyncio.wait_for(self.client.synced.wait(), 10)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.client.close()
-
-
 async def test_in_an_encrypted_room_the_file_is_encrypted_and_the_agent_decrypts_it(
     synapse: LocalSynapse, make_stack: StackFactory, tmp_path: Path
 ) -> None:
     stack, room = await make_stack(encrypted=True)
-    agent = Agent(synapse, room.agent, tmp_path / "agent-store")
+    agent = E2eeDevice(synapse, room.agent, tmp_path / "agent-store", (RoomEncryptedMedia,))
     await agent.start()
     try:
         await stack.start()
         send_file(stack.sandbox, "image", phone_photo(), "image/jpeg", caption=CAPTION)
 
         async def decrypted() -> list[RoomEncryptedMedia] | None:
-            return agent.media or None
+            media = [e for e in agent.received.values() if isinstance(e, RoomEncryptedMedia)]
+            return media or None
 
         event = (await wait_for(decrypted, within=30))[0]
         assert event.source["content"]["msgtype"] == "m.image"
