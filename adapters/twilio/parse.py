@@ -114,6 +114,7 @@ def _message(form: Mapping[str, str], now: int) -> InboundMessage:
         "forwarded": "true" in (form.get("Forwarded"), form.get("FrequentlyForwarded")),
         "context_id": _text(form, "OriginalRepliedMessageSid"),
         "referral": _referral(form),
+        "number_id": form.get("To", ""),  # our sender: the conversation's number
     }
     return InboundMessage(**fields, **_content(form))
 

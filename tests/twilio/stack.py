@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.config.twilio import WEBHOOK_PATH
+from bot.sandbox import SandboxServer
+from bot.sandbox.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioAccount
 from tests.fakes.slack import FakeSlack
 from tests.fakes.twilio import FakeTwilio
 from tests.slack.stack import AGENT, SlackStack, slack_settings
@@ -61,3 +63,32 @@ class TwilioStack(SlackStack):
                     return
             await asyncio.sleep(0.05)
         raise TimeoutError(f"{self.pending_jobs()} jobs still pending")
+
+
+class TwoProviderStack(SlackStack):
+    """One Empfang with a Cloud API number and a Twilio number, the sandbox hosting both
+    (its Graph API and its Twilio account on one port), agents in the fake Slack."""
+
+    def __init__(self, store: Path, fake: FakeSlack, **sections: Any):
+        super().__init__("socket", store, fake, **sections)
+
+    @property
+    def twilio(self) -> TwilioAccount:
+        assert self.sandbox is not None
+        return self.sandbox.twilio
+
+    async def start(self) -> TwoProviderStack:
+        await self.fake.start()
+        self.fake.add_user(AGENT, "anna", real_name="Anna Agent", display_name="Anna")
+        settings = slack_settings("socket", fake=self.fake, store=self._store, **self._sections)
+        port = settings.server.port
+        settings.twilio.webhook_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+        settings.twilio.account_sid = DEFAULT_ACCOUNT_SID
+        settings.twilio.auth_token = SecretStr(DEFAULT_AUTH_TOKEN)
+        self.settings = settings
+        self.sandbox = SandboxServer(settings, port=0)
+        await self.sandbox.start()
+        settings.whatsapp.api_base = self.sandbox.graph_url
+        settings.twilio.api_base = self.sandbox.base_url
+        await self.start_bot()
+        return self

@@ -47,6 +47,14 @@ def test_text_message() -> None:
     assert message.timestamp == int(NOW) and message.provider_id == "SM" + "1" * 32
 
 
+def test_message_names_the_sender_it_was_written_to() -> None:
+    """Its conversation is the customer's with that sender and replies leave from it;
+    without the number, a message to a second sender joined the first number's thread."""
+    other = "whatsapp:+14155550123"
+    (message,) = parse_form(inbound(To=other), numbers={SENDER, other}, now=NOW).messages
+    assert message.number_id == other
+
+
 def test_media_message_keeps_its_url_as_id_and_body_as_caption() -> None:
     params = inbound(NumMedia="1", MediaUrl0=MEDIA_URL, MediaContentType0="image/jpeg", Body="Foto")
     (message,) = parse(params).messages
