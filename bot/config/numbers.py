@@ -131,11 +131,6 @@ def problems(entries: list[NumberEntry], defaults: Defaults) -> list[str]:
                     f"numbers[{other}]; set shared = true on both to share it"
                 )
         first_at_target.setdefault(target, index)
-        if number.provider != defaults.provider:
-            found.append(
-                f"numbers[{index}].provider: a provider of its own per number is not built "
-                "yet; leave it out (the global one applies)"
-            )
     return found
 
 

@@ -24,6 +24,7 @@ from bot.config.cases import CaseSinkSettings
 from bot.config.media import MediaSection
 from bot.config.numbers import Defaults, Number, NumberEntry, resolve
 from bot.config.numbers import problems as number_problems
+from bot.config.providers import provider_problems
 from bot.config.retention import RetentionSection, with_alias
 from bot.config.sections import (
     ChatSection,
@@ -170,21 +171,15 @@ def _required(section: BaseModel, prefix: str, names: tuple[str, ...], why: str)
 
 
 def _whatsapp_problems(settings: Settings) -> list[str]:
-    wa = settings.whatsapp
-    numbered = bool(settings.numbers)  # the entries name the numbers
-    if wa.provider == "twilio":
-        return settings.twilio.problems(settings.server.public_url, need_sender=not numbered)
-    keys = ("access_token", "app_secret", "verify_token")
-    problems = _required(
-        wa,
-        "whatsapp",
-        keys if numbered else ("phone_number_id", *keys),
-        f'for provider = "{wa.provider}"',
+    """Each provider some number uses, with its credentials (``bot.config.providers``)."""
+    return provider_problems(
+        settings.configured_numbers(),
+        numbered=bool(settings.numbers),  # the entries name the numbers
+        whatsapp=settings.whatsapp,
+        twilio=settings.twilio,
+        sandbox=settings.sandbox,
+        public_url=settings.server.public_url,
     )
-    base = wa.resolved_api_base(settings.sandbox)
-    if not base.startswith("https://") and not is_loopback(base):
-        problems.append("whatsapp.api_base: must be https:// (plain http only for loopback)")
-    return problems
 
 
 def _chat_problems(settings: Settings) -> list[str]:

@@ -70,3 +70,62 @@ def test_plain_http_webhook_url_is_refused(tmp_path: Path) -> None:
 def test_malformed_values_are_refused_by_key(tmp_path: Path, key: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"twilio.{key}"):
         load_config(_write(tmp_path, BASE + f'[twilio]\n{key} = "{value}"\n'))
+
+
+MIXED = VALID.replace(
+    "[matrix]",
+    "[[numbers]]\n"
+    + 'phone_number_id = "106540352242922"\n\n'
+    + "[[numbers]]\n"
+    + 'provider = "twilio"\n'
+    + 'from_number = "whatsapp:+14155238886"\n'
+    + 'room = "!sales:example.com"\n\n[matrix]',
+)
+"""A Cloud number and a Twilio number (its own room), the Cloud keys set, [twilio] not."""
+
+
+def test_a_cloud_and_a_twilio_number_in_one_config(tmp_path: Path) -> None:
+    token = tmp_path / "twilio-token"
+    token.write_text("s3cret-auth-token\n")
+    settings = load_config(_write(tmp_path, MIXED + TWILIO.format(token=token)))
+    assert check_settings(settings) == []
+    assert [(n.provider, n.number_id) for n in settings.configured_numbers()] == [
+        ("cloud", "106540352242922"),
+        ("twilio", "whatsapp:+14155238886"),
+    ]
+
+
+def test_a_twilio_number_needs_the_twilio_account(tmp_path: Path) -> None:
+    assert [p.split(":")[0] for p in load(tmp_path, MIXED)] == [
+        "twilio.account_sid",
+        "twilio.auth_token",
+        "twilio.webhook_url",
+    ]
+
+
+def test_a_cloud_number_needs_the_cloud_keys_when_twilio_is_the_default(tmp_path: Path) -> None:
+    token = tmp_path / "twilio-token"
+    token.write_text("s3cret-auth-token\n")
+    cloud_entry = '[[numbers]]\nprovider = "cloud"\nphone_number_id = "106540352242922"\n'
+    twilio_entry = (
+        '[[numbers]]\nfrom_number = "whatsapp:+14155238886"\nroom = "!sales:example.com"\n'
+    )
+    text = BASE + TWILIO.format(token=token) + cloud_entry + twilio_entry
+    assert [p.split(":")[0] for p in load(tmp_path, text)] == [
+        "whatsapp.access_token",
+        "whatsapp.app_secret",
+        "whatsapp.verify_token",
+    ]
+
+
+def test_cloud_and_sandbox_numbers_do_not_mix(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "[matrix]",
+        '[[numbers]]\nphone_number_id = "106540352242922"\n\n'
+        '[[numbers]]\nprovider = "sandbox"\nphone_number_id = "106540352249999"\n'
+        'room = "!sales:example.com"\n\n[matrix]',
+    )
+    assert [p for p in load(tmp_path, text) if p.startswith("numbers[1].provider")] == [
+        'numbers[1].provider: "cloud" and "sandbox" numbers cannot be mixed '
+        "(one Graph API per process: [whatsapp] api_base)"
+    ]
