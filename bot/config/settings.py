@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.config.base import PLACEHOLDER_PREFIX, is_loopback
 from bot.config.cases import CaseSinkSettings
+from bot.config.ha import HaSection
 from bot.config.media import MediaSection
 from bot.config.numbers import Defaults, Number, NumberEntry, resolve
 from bot.config.numbers import problems as number_problems
@@ -71,6 +72,7 @@ class Settings(BaseSettings):
     business_hours: BusinessHoursSection = Field(default_factory=BusinessHoursSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
     twilio: TwilioSection = Field(default_factory=TwilioSection)
+    ha: HaSection = Field(default_factory=HaSection)
     numbers: list[NumberEntry] = Field(default_factory=list)
 
     def number_defaults(self) -> Defaults:
