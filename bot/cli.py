@@ -162,14 +162,18 @@ async def _online_report(settings: Settings) -> OnlineReport:
         from adapters.matrix.online import check_online as check_matrix
 
         chat = check_matrix(settings.matrix, settings.alerts.room)
-    if settings.whatsapp.provider == "twilio":
+    kinds = [n.provider for n in settings.configured_numbers()]
+    checks = []  # each provider some number uses (Cloud API and Twilio side by side)
+    cloud = next((kind for kind in kinds if kind != "twilio"), None)
+    if cloud is not None:
+        section = settings.whatsapp.model_copy(update={"provider": cloud})
+        checks.append(check_whatsapp(section, settings.sandbox))
+    if "twilio" in kinds:
         from adapters.twilio.online import check_online as check_twilio
 
-        whatsapp = check_twilio(settings.twilio)
-    else:
-        whatsapp = check_whatsapp(settings.whatsapp, settings.sandbox)
+        checks.append(check_twilio(settings.twilio))
     report = OnlineReport()
-    for part in await asyncio.gather(whatsapp, chat):
+    for part in await asyncio.gather(*checks, chat):
         report.extend(part)
     return report
 
