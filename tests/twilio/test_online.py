@@ -65,7 +65,7 @@ async def test_the_cli_checks_both_providers_of_a_mixed_config(tmp_path: Path) -
     """A Cloud (sandbox) number and a Twilio number: ``--online`` asks Meta's side and
     Twilio's, here both the sandbox's."""
     async with FakeSlack(private=True) as fake:
-        sandbox = SandboxServer(Settings(whatsapp={**SECRETS, "provider": "sandbox"}), port=0)
+        sandbox = SandboxServer(Settings.model_validate({"whatsapp": SECRETS}), port=0)
         await sandbox.start()
         try:
             config = tmp_path / "mixed.toml"
