@@ -10,14 +10,18 @@ import pytest
 from pydantic import SecretStr
 
 from adapters.slack.online import check_online
+from adapters.slack.pacing import ChannelPacer
 from adapters.slack.platform import SlackPlatform
 from bot.config import SlackSection
+from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
-from bot.ports import AgentEvent, AgentMessage
+from bot.ports import AgentEvent, AgentMessage, ThreadRoot
+from bot.routing import chatting_in
 from bot.texts import ENGLISH
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
 from tests.slack.stack import AGENT, wait_for
 
+EPOCH = 1_700_000_000.0
 SALES = "C0SALES001"
 PRIVATE = "C0PRIVATE1"
 ELSEWHERE = "C0RANDOM01"
@@ -32,10 +36,11 @@ def section(fake: FakeSlack) -> SlackSection:
     )
 
 
-async def test_start_names_every_channel_the_bot_is_not_in() -> None:
-    async def ignore(event: AgentEvent) -> None:
-        return None
+async def ignore(event: AgentEvent) -> None:
+    return None
 
+
+async def test_start_names_every_channel_the_bot_is_not_in() -> None:
     async with FakeSlack(private=True) as fake:
         fake.add_channel(SALES, "sales")  # public, the bot not invited
         fake.add_channel(PRIVATE, "vip", private=True)  # private: Slack hides it from the bot
@@ -48,6 +53,47 @@ async def test_start_names_every_channel_the_bot_is_not_in() -> None:
         )
         assert refused.value.retryable is False and fake.sockets_open == 0
         await platform.stop()
+
+
+async def test_a_thread_with_the_same_ts_in_another_channel_is_a_thread_of_its_own() -> None:
+    """Slack ``ts`` are unique per channel only. A retried post into the sales thread
+    must look for its earlier attempt there, although the support thread with the same
+    ts is one this process opened (and so knows completely); marks and removal stay in
+    the sales channel."""
+    async with FakeSlack(private=True, rate=50, ts_epoch=EPOCH) as fake:
+        fake.add_channel(SALES, "sales", private=True, bot_member=True)
+        root = ThreadRoot(conversation_id=1, title="K-1")
+        earlier = SlackPlatform(section(fake), texts=ENGLISH, channels=[SALES])
+        await earlier.start(ignore)
+        with chatting_in(SALES):
+            thread = await earlier.open_thread(root, key="root-1")
+            line = await earlier.post(thread, "Ist der Kombi noch da?", key="line-1")
+        await earlier.stop()  # the process ends before the job recorded the post
+
+        platform = SlackPlatform(
+            section(fake), texts=ENGLISH, channels=[SALES], pacer=ChannelPacer(0.02)
+        )
+        await platform.start(ignore)
+        try:
+            with chatting_in(CHANNEL):
+                support = await platform.open_thread(
+                    root.model_copy(update={"title": "K-2"}), key="root-2"
+                )
+            assert support == thread
+            with chatting_in(SALES):
+                again = await platform.post(thread, "Ist der Kombi noch da?", key="line-1")
+                await platform.set_status(
+                    thread, again, DeliveryStatus.SENT, previous=None, key="mark-1"
+                )
+            assert again == line and fake.bot_texts(thread, SALES) == ["Ist der Kombi noch da?"]
+            assert fake.reactions(line, SALES) == ["heavy_check_mark"]
+
+            with chatting_in(SALES):
+                removal = await platform.remove_thread(thread, "removed", key="remove-1")
+            assert removal.removed == 2 and fake.bot_texts(thread, SALES) == []
+            assert "K-2" in fake.message(support, CHANNEL)["text"]  # untouched
+        finally:
+            await platform.stop()
 
 
 async def test_one_connection_serves_every_channel_and_others_are_ignored(
