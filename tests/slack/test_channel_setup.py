@@ -15,11 +15,20 @@ from adapters.slack.platform import SlackPlatform
 from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
-from bot.ports import AgentEvent, AgentMessage, ThreadRoot
+from bot.ports import (
+    AgentAction,
+    AgentEvent,
+    AgentMessage,
+    AgentReaction,
+    TemplateRequest,
+    ThreadRoot,
+)
 from bot.routing import chatting_in
+from bot.templates.model import MessageTemplate
 from bot.texts import ENGLISH
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
-from tests.slack.stack import AGENT, wait_for
+from tests.fakes.slack_reactions import agent_reacts
+from tests.slack.stack import AGENT, OUTSIDER, wait_for
 
 EPOCH = 1_700_000_000.0
 SALES = "C0SALES001"
@@ -176,3 +185,59 @@ async def test_online_check_reports_each_numbers_alerts_channel() -> None:
         "numbers[1].alerts_room: the bot is not a member of #verkauf-oncall; invite it there "
         "with /invite @Empfang"
     ]
+
+
+class OneTemplate:
+    """What the form offers: one approved template with one parameter."""
+
+    async def sendable(self) -> list[MessageTemplate]:
+        return [MessageTemplate(name="rueckruf", language="de", body="Hallo {{1}}")]
+
+
+async def test_buttons_reactions_and_the_form_name_their_channel_and_judge_its_members() -> None:
+    """Each number's team may be different people: who pressed a button or reacted is
+    judged by membership of the channel it happened in."""
+    events: list[AgentEvent] = []
+
+    async def record(event: AgentEvent) -> None:
+        events.append(event)
+
+    async with FakeSlack(private=True, rate=50, ts_epoch=EPOCH) as fake:
+        fake.add_user(AGENT, "anna")
+        fake.add_user(OUTSIDER, "olaf", member=False)
+        fake.add_channel(SALES, "sales", private=True, bot_member=True)  # with Olaf
+        platform = SlackPlatform(
+            section(fake),
+            texts=ENGLISH,
+            channels=[SALES],
+            pacer=ChannelPacer(0.02),
+            templates=OneTemplate(),
+        )
+        await platform.start(record)
+        try:
+            root = ThreadRoot(conversation_id=1, title="K-1")
+            with chatting_in(CHANNEL):
+                support = await platform.open_thread(root, key="root-1")
+            with chatting_in(SALES):
+                sales = await platform.open_thread(root, key="root-2")
+            assert support == sales
+            for channel in (CHANNEL, SALES):
+                await fake.press_button(sales, OUTSIDER, "claim", channel_id=channel)
+            await agent_reacts(fake, sales, OUTSIDER, "thumbsup", channel_id=SALES)
+            await fake.press_button(sales, OUTSIDER, "send_template", channel_id=SALES)
+            [opened] = await wait_for(lambda: list(fake.views.open_views.values()), 5)
+            await fake.views.choose(opened.view_id, "template_choice", "rueckruf|de")
+            await wait_for(lambda: len(opened.view["blocks"]) > 2)
+            fake.views.type_text(opened.view_id, "parameter-1", "value", "Olaf")
+            await fake.views.submit(opened.view_id)
+            await fake.idle()
+        finally:
+            await platform.stop()
+    presses = [(e.room_id, e.author_is_member) for e in events if isinstance(e, AgentAction)]
+    assert presses == [(CHANNEL, False), (SALES, True)]
+    [reaction] = [e for e in events if isinstance(e, AgentReaction)]
+    assert reaction.room_id == SALES and reaction.author_is_member
+    assert reaction.reaction_id == f"{SALES}:{sales}:{OUTSIDER}:thumbsup"
+    [request] = [e for e in events if isinstance(e, TemplateRequest)]
+    assert (request.room_id, request.thread_id, request.parameters) == (SALES, sales, ("Olaf",))
+    assert request.author_is_member
