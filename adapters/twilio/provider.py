@@ -137,8 +137,8 @@ class TwilioWhatsApp:
         """Twilio sends templates as Content templates (``ContentSid``), not by Meta's name
         and language; not built, so the thread says why nothing was sent."""
         raise ProviderError(
-            f"templates by name are {NOT_SUPPORTED} (Twilio needs a ContentSid, "
-            "not built yet); this number's conversations cannot be re-opened with a template",
+            f"templates by name are {NOT_SUPPORTED}: it takes Content templates "
+            "(ContentSid), which Empfang does not send yet",
             retryable=False,
         )
 

@@ -9,7 +9,8 @@ was refused, and a Twilio number's replies would have gone out through the Graph
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ import httpx
 import pytest_asyncio
 
 from adapters.slack.blocks import STATUS_EMOJI
-from adapters.twilio.provider import EMPTY_TWIML
+from adapters.twilio.provider import EMPTY_TWIML, NOT_SUPPORTED
 from bot.domain import DeliveryStatus
+from bot.sandbox.core import DEFAULT_WABA_ID
 from bot.sandbox.payloads import BusinessNumber, contact_profile, messages_webhook
 from bot.texts import ENGLISH
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_reactions import agent_reacts
 from tests.numbers import CUSTOMER, CUSTOMER_2
 from tests.slack.conftest import FAST_INTERVAL, fast_slack
 from tests.slack.stack import AGENT, leaks, wait_for
@@ -42,12 +45,28 @@ NUMBERS = [
 TABLES = ("messages", "contacts", "status_events", "unsupported_events")
 
 
+StartTwoProviders = Callable[..., Awaitable[TwoProviderStack]]
+
+
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path, fast_slack: None) -> AsyncIterator[TwoProviderStack]:
-    fake = FakeSlack(mode="socket", rate=1 / FAST_INTERVAL, ack_timeout=1.0)
-    running = await TwoProviderStack(tmp_path / "empfang.sqlite3", fake, numbers=NUMBERS).start()
-    yield running
-    await running.stop()
+async def start(tmp_path: Path, fast_slack: None) -> AsyncIterator[StartTwoProviders]:
+    """Start the stack with ``NUMBERS`` and extra sections: ``await start(whatsapp={…})``."""
+    stacks: list[TwoProviderStack] = []
+
+    async def started(**sections: Any) -> TwoProviderStack:
+        fake = FakeSlack(mode="socket", rate=1 / FAST_INTERVAL, ack_timeout=1.0)
+        store = tmp_path / "empfang.sqlite3"
+        stacks.append(TwoProviderStack(store, fake, numbers=NUMBERS, **sections))
+        return await stacks[-1].start()
+
+    yield started
+    for stack in stacks:
+        await stack.stop()
+
+
+@pytest_asyncio.fixture
+async def stack(start: StartTwoProviders) -> TwoProviderStack:
+    return await start()
 
 
 def threads(stack: TwoProviderStack, number: str) -> dict[str, str]:
@@ -70,6 +89,17 @@ def cloud_texts(stack: TwoProviderStack, number: str) -> list[str]:
     assert stack.sandbox is not None
     messages: list[dict[str, Any]] = stack.sandbox.inbox(number, WORKSHOP)["messages"]
     return [str(m["text"]) for m in messages]
+
+
+def customer_post(stack: TwoProviderStack, thread: str) -> str | None:
+    """The ts of the bot's post showing the customer's message (not the root)."""
+    posts = [m["ts"] for m in stack.fake.thread(thread) if m["ts"] != thread]
+    return posts[0] if posts else None
+
+
+def refusals(stack: TwoProviderStack, thread: str) -> list[str]:
+    """The thread's posts saying Twilio cannot do something."""
+    return [t for t in stack.fake.bot_texts(thread) if NOT_SUPPORTED in t]
 
 
 def stored(stack: TwoProviderStack) -> dict[str, int]:
@@ -127,7 +157,8 @@ async def test_a_twilio_failure_is_explained_while_the_cloud_number_still_answer
     await wait_for(lambda: stack.fake.reactions(failing) == [failed], 15)
     await stack.lines_arrive(found[SALES], [ENGLISH.failure_window_closed.split("\n")[0]])
     await wait_for(lambda: cloud_texts(stack, BERT) == ["Montag"], 15)
-    assert failed not in stack.fake.reactions(fine)
+    read = STATUS_EMOJI[DeliveryStatus.READ]
+    await wait_for(lambda: stack.fake.reactions(fine) == [read], 15)
     assert stack.rows(
         "SELECT body, status, error_code FROM messages WHERE direction = 'out' ORDER BY id"
     ) == [("Entschuldigung, spät", "failed", 63016), ("Montag", "read", None)]
@@ -168,3 +199,48 @@ async def test_each_endpoint_takes_only_its_own_numbers(stack: TwoProviderStack)
         metrics = (await client.get(f"{stack.bot.url}/metrics")).text
     assert 'empfang_messages_total{outcome="not_ours"} 2.0' in metrics
     assert stored(stack) == dict.fromkeys(TABLES, 0)
+
+
+async def test_what_twilio_cannot_do_is_refused_in_its_threads_only(
+    start: StartTwoProviders,
+) -> None:
+    """A reaction and a template: the Cloud number sends both, the Twilio number's thread
+    says why neither was sent, and nothing reaches Twilio."""
+    stack = await start(whatsapp={"waba_id": DEFAULT_WABA_ID})
+    assert stack.sandbox is not None
+    stack.sandbox.say(ANNA, "Bremsen?", to=WORKSHOP)
+    to_sales(stack, ANNA, "Kombi?")
+    found = await both_threads(stack, ANNA)
+    await wait_for(lambda: stack.rows("SELECT count(*) FROM message_templates")[0][0], 15)
+    for thread in found.values():
+        line = await wait_for(partial(customer_post, stack, thread), 15)
+        await agent_reacts(stack.fake, line, AGENT, "thumbsup")
+        await stack.fake.agent_reply(thread, AGENT, "!template hello_world en_US")
+    await wait_for(lambda: len(refusals(stack, found[SALES])) == 2, 15)
+    await stack.settled()
+
+    reacted = [
+        m for m in stack.sandbox.inbox(ANNA, WORKSHOP)["messages"] if m["type"] == "reaction"
+    ]
+    assert [m["content"]["emoji"] for m in reacted] == ["👍"]
+    assert [s["template"]["name"] for s in stack.sandbox.templates.sends] == ["hello_world"]
+    assert stack.twilio.sent == []
+    assert refusals(stack, found[WORKSHOP]) == []
+
+
+async def test_customers_files_are_fetched_from_the_provider_that_brought_them(
+    start: StartTwoProviders,
+) -> None:
+    stack = await start()
+    assert stack.sandbox is not None
+    pdf = b"%PDF-1.4\n" + b"x" * 200 + b"\n%%EOF\n"
+    put = stack.sandbox.put_on_phone(pdf, "application/pdf", "rechnung.pdf")
+    for business in (WORKSHOP, SALES):
+        stack.sandbox.send_message(
+            {"from": ANNA, "to": business, "type": "document", "media_id": put["media_id"]}
+        )
+    found = await both_threads(stack, ANNA)
+    for thread in found.values():
+        shared = await wait_for(partial(stack.fake.files.in_thread, thread), 15)
+        assert shared[0].content == pdf
+    assert stack.twilio.media_fetches == 1  # the other through the Graph API's media URL
