@@ -1,0 +1,210 @@
+"""The leader lease against a real PostgreSQL: one leader at a time, a takeover within
+``takeover_seconds`` after a SIGKILL or a network cut, and the old leader stepping down
+before the new one starts."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import signal
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from bot.ha.leader import LeaderLease, LeadershipLost
+from bot.ha.metrics import register_lease_metrics
+from bot.ha.notify import LEADER_CHANNEL, Listener
+from bot.ha.timing import LeaseTiming
+from tests.ha.blackhole import Blackhole
+from tests.ha.conftest import Cluster
+from tests.ha.waiting import eventually
+
+TAKEOVER = 4.0
+"""Small, so the tests are quick; heartbeat 0.8 s, expiry 2.4 s, step-down after 1.6 s."""
+TIMING = LeaseTiming(TAKEOVER)
+REPO = Path(__file__).parents[2]
+
+
+def lease(url: str, replica: str, timing: LeaseTiming = TIMING) -> LeaderLease:
+    connect = functools.partial(
+        asyncpg.connect, url, server_settings={"application_name": f"lease-{replica}"}
+    )
+    return LeaderLease(connect, replica=replica, timing=timing)
+
+
+async def first_leader(*leases: LeaderLease) -> LeaderLease:
+    await eventually(lambda: any(x.is_leader for x in leases), TAKEOVER, "a leader")
+    return next(x for x in leases if x.is_leader)
+
+
+async def test_of_two_replicas_exactly_one_leads(pg: Cluster) -> None:
+    a, b = lease(pg.url(), "a"), lease(pg.url(), "b")
+    async with a.running(), b.running():
+        leader = await first_leader(a, b)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 3 * TIMING.expiry  # several renewals and follower attempts
+        while loop.time() < end:
+            assert [a.is_leader, b.is_leader] == [leader is a, leader is b]
+            await asyncio.sleep(0.02)
+        assert leader.term == 1
+        conn = await asyncpg.connect(pg.url())
+        try:
+            row = await conn.fetchrow("SELECT holder, term FROM leader_lease")
+        finally:
+            await conn.close()
+        assert (row["holder"], row["term"]) == (leader.holder, 1)
+        assert a.reachable and b.reachable
+
+
+async def test_a_killed_connection_is_made_anew_and_the_lead_kept(pg: Cluster) -> None:
+    """Terminating the leader's session (an admin, a pooler restart) is no reason for a
+    failover: the row still names the leader, which reconnects and renews it in time."""
+    a, b = lease(pg.url(), "a"), lease(pg.url(), "b")
+    async with a.running():
+        await a.acquired()
+        async with b.running():
+            conn = await asyncpg.connect(pg.url())
+            try:
+                for _ in range(3):
+                    killed = await conn.fetchval(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE application_name = 'lease-a'"
+                    )
+                    assert killed == 1
+                    await asyncio.sleep(TIMING.expiry)
+            finally:
+                await conn.close()
+            assert a.is_leader and a.term == 1
+            assert not b.is_leader
+
+
+async def test_a_sigkilled_leader_is_replaced_within_takeover_seconds(pg: Cluster) -> None:
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.ha.holder", pg.url(), str(TAKEOVER), "killed",
+        cwd=REPO, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdout is not None
+    try:
+        line = await asyncio.wait_for(holder.stdout.readline(), 20)
+        assert line == b"leading 1\n"
+        b = lease(pg.url(), "b")
+        async with b.running():
+            await asyncio.sleep(TIMING.heartbeat)  # b is a follower, not just starting
+            assert not b.is_leader
+            os.kill(holder.pid, signal.SIGKILL)
+            loop = asyncio.get_running_loop()
+            killed_at = loop.time()
+            term = await asyncio.wait_for(b.acquired(), TAKEOVER)
+            took = loop.time() - killed_at
+            assert term == 2
+            print(f"takeover after SIGKILL: {took:.2f}s (takeover_seconds {TAKEOVER:g})")
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+        await holder.wait()
+
+
+async def test_a_frozen_leader_steps_down_when_it_runs_again(pg: Cluster) -> None:
+    """SIGSTOP (a paused VM, a stop-the-world pause): the others take over after the expiry;
+    the old leader, resumed, finds its deadline passed and steps down at once. What it
+    might write in between carries the old term: the fencing token exists for that."""
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.ha.holder", pg.url(), str(TAKEOVER), "frozen",
+        cwd=REPO, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdout is not None
+    try:
+        assert await asyncio.wait_for(holder.stdout.readline(), 20) == b"leading 1\n"
+        b = lease(pg.url(), "b")
+        async with b.running():
+            os.kill(holder.pid, signal.SIGSTOP)
+            assert await asyncio.wait_for(b.acquired(), TAKEOVER) == 2
+            os.kill(holder.pid, signal.SIGCONT)
+            line = await asyncio.wait_for(holder.stdout.readline(), TIMING.heartbeat)
+            assert line == b"lost 1\n"
+            await asyncio.sleep(2 * TIMING.heartbeat)
+            assert b.is_leader and b.term == 2  # the resumed one did not take it back
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+        await holder.wait()
+
+
+async def test_a_cut_off_leader_steps_down_before_another_takes_over(pg: Cluster) -> None:
+    """A partition: the leader's bytes vanish without an error. It cannot renew, stops its
+    work on its own clock, and only then may the other replica lead."""
+    link = Blackhole(pg.port)
+    await link.start()
+    a, b = lease(link.url(), "a"), lease(pg.url(), "b")
+    loop = asyncio.get_running_loop()
+    moments: dict[str, float] = {}
+    a.on_lost(lambda: moments.setdefault("a lost", loop.time()))
+
+    async def work_as_leader() -> None:
+        async with a.leading():
+            await asyncio.Event().wait()  # the chat connection, say
+
+    try:
+        async with a.running():
+            await a.acquired()
+            work = asyncio.create_task(work_as_leader())
+            async with b.running():
+                await asyncio.sleep(TIMING.heartbeat)
+                link.cut()
+                cut_at = loop.time()
+                await b.acquired()
+                moments["b leads"] = loop.time()
+                assert moments["a lost"] < moments["b leads"]
+                assert moments["b leads"] - cut_at <= TAKEOVER
+                with pytest.raises(LeadershipLost):
+                    await work
+                await eventually(lambda: not a.reachable, TIMING.expiry * 2, "a unreachable")
+                link.mend()  # held bytes arrive late: a stale renewal must change nothing
+                await eventually(lambda: a.reachable, TAKEOVER, "a reachable again")
+                await asyncio.sleep(2 * TIMING.heartbeat)
+                assert b.is_leader and b.term == 2
+                assert not a.is_leader
+    finally:
+        await link.close()
+
+
+async def test_a_leader_that_stops_hands_over_at_once(pg: Cluster) -> None:
+    """A planned restart: the leader releases the lease and notifies; a follower woken by
+    its listener leads well before its next heartbeat would have come."""
+    slow = LeaseTiming(30.0)  # heartbeat 6 s: only the wake-up can make this fast
+    a, b = lease(pg.url(), "a", slow), lease(pg.url(), "b", slow)
+    listener = Listener(functools.partial(asyncpg.connect, pg.url()), check_seconds=30.0)
+    listener.subscribe(LEADER_CHANNEL, b.poke)
+    listening = asyncio.create_task(listener.run())
+    try:
+        await listener.listening()
+        async with b.running():
+            async with a.running():
+                await a.acquired()
+                await asyncio.sleep(0.5)  # b tried and lost; its next try is 6 s away
+                assert not b.is_leader
+            took = await eventually(lambda: b.is_leader, 1.0, "b leads after the release")
+            print(f"handover after a release: {took:.3f}s")
+            assert b.term == 2
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+
+
+async def test_metrics_show_which_replica_leads(pg: Cluster) -> None:
+    a, b = lease(pg.url(), "empfang-1"), lease(pg.url(), "empfang-2")
+    registries = CollectorRegistry(), CollectorRegistry()  # one per replica, as in production
+    register_lease_metrics(registries[0], a)
+    register_lease_metrics(registries[1], b)
+    async with a.running():
+        await a.acquired()
+        async with b.running():
+            await eventually(lambda: b.reachable, TAKEOVER, "b reached the database")
+            text = "".join(generate_latest(r).decode() for r in registries)
+    assert 'empfang_ha_leader{replica="empfang-1"} 1.0' in text
+    assert 'empfang_ha_leader{replica="empfang-2"} 0.0' in text
+    assert 'empfang_ha_database_reachable{replica="empfang-2"} 1.0' in text
