@@ -106,6 +106,16 @@ def stored(stack: TwoProviderStack) -> dict[str, int]:
     return {table: stack.rows(f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
 
 
+async def writes_to_both(
+    stack: TwoProviderStack, number: str, to_workshop: str, to_sales_text: str
+) -> dict[str, str]:
+    """``number`` writes to the Cloud number and to the Twilio number; its two threads."""
+    assert stack.sandbox is not None
+    stack.sandbox.say(number, to_workshop, to=WORKSHOP)
+    to_sales(stack, number, to_sales_text)
+    return await both_threads(stack, number)
+
+
 async def both_threads(stack: TwoProviderStack, number: str) -> dict[str, str]:
     found: dict[str, str] = await wait_for(lambda: len(threads(stack, number)) == 2, 15) and (
         threads(stack, number)
@@ -116,10 +126,7 @@ async def both_threads(stack: TwoProviderStack, number: str) -> dict[str, str]:
 async def test_each_number_is_answered_through_its_own_provider(
     stack: TwoProviderStack,
 ) -> None:
-    assert stack.sandbox is not None
-    stack.sandbox.say(ANNA, "Bremsen?", to=WORKSHOP)
-    to_sales(stack, ANNA, "Kombi?")
-    found = await both_threads(stack, ANNA)
+    found = await writes_to_both(stack, ANNA, "Bremsen?", "Kombi?")
     workshop, sales = found[WORKSHOP], found[SALES]
     await stack.lines_arrive(workshop, ["Bremsen?"])
     await stack.lines_arrive(sales, ["Kombi?"])
@@ -144,10 +151,7 @@ async def test_each_number_is_answered_through_its_own_provider(
 async def test_a_twilio_failure_is_explained_while_the_cloud_number_still_answers(
     stack: TwoProviderStack,
 ) -> None:
-    assert stack.sandbox is not None
-    stack.sandbox.say(BERT, "Termin?", to=WORKSHOP)
-    to_sales(stack, BERT, "Preis?")
-    found = await both_threads(stack, BERT)
+    found = await writes_to_both(stack, BERT, "Termin?", "Preis?")
     await stack.settled()
     stack.twilio.window_passes(BERT, SALES)
 
@@ -208,9 +212,7 @@ async def test_what_twilio_cannot_do_is_refused_in_its_threads_only(
     says why neither was sent, and nothing reaches Twilio."""
     stack = await start(whatsapp={"waba_id": DEFAULT_WABA_ID})
     assert stack.sandbox is not None
-    stack.sandbox.say(ANNA, "Bremsen?", to=WORKSHOP)
-    to_sales(stack, ANNA, "Kombi?")
-    found = await both_threads(stack, ANNA)
+    found = await writes_to_both(stack, ANNA, "Bremsen?", "Kombi?")
     await wait_for(lambda: stack.rows("SELECT count(*) FROM message_templates")[0][0], 15)
     for thread in found.values():
         line = await wait_for(partial(customer_post, stack, thread), 15)
