@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-from adapters.cases import EmailSink, JsonlSink, WebhookSink, ZammadSink, build_sinks
+from adapters.cases import build_sinks
+from adapters.cases.email import EmailSink
+from adapters.cases.jsonl import JsonlSink
+from adapters.cases.webhook import WebhookSink
+from adapters.cases.zammad import ZammadSink
 from bot.config import Settings, check_settings, load_config
 from bot.config.cases import WebhookSinkSection
 from bot.errors import ConfigError
