@@ -101,6 +101,12 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     say.add_argument("--reply-to", default=None, help="wamid of the message this answers")
     say.add_argument("--file", type=Path, default=None, help="send this file instead of text")
     say.add_argument("--caption", default=None, help="caption of a picture, video or document")
+    say.add_argument(
+        "--business",
+        default=None,
+        help="the business number written to: a phone_number_id, or a Twilio sender "
+        "whatsapp:+… (default: the first number)",
+    )
     say.add_argument("text", nargs="?", default=None, help="message text")
     react = actions.add_parser("react", help="a customer reacts to a message (or takes it back)")
     react.add_argument("--from", dest="sender", required=True, help="customer number")
@@ -121,6 +127,7 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     echo.add_argument("text", help="message text")
     inbox = actions.add_parser("inbox", help="show what a customer received")
     inbox.add_argument("--to", dest="number", required=True, help="customer number")
+    inbox.add_argument("--business", default=None, help="whose chat: as for say --business")
     read = actions.add_parser("read", help="let a customer read what they received")
     read.add_argument("--to", dest="number", required=True, help="customer number")
     actions.add_parser("verify", help="make Meta's GET handshake against the bot's webhook")
@@ -201,12 +208,14 @@ def _sandbox(args: argparse.Namespace) -> int:
             sandbox_cli.say_file(base_url, args.sender, args.file, args.caption, args.name)
         )
     if args.sandbox_command == "say" and args.reply_to is None:
-        return asyncio.run(sandbox_cli.say(base_url, args.sender, args.text, args.name))
+        return asyncio.run(
+            sandbox_cli.say(base_url, args.sender, args.text, args.name, args.business)
+        )
     action = _customer_action(args)
     if action is not None:
         return asyncio.run(sandbox_cli.act(base_url, *action))
     if args.sandbox_command == "inbox":
-        return asyncio.run(sandbox_cli.inbox(base_url, args.number))
+        return asyncio.run(sandbox_cli.inbox(base_url, args.number, args.business))
     if args.sandbox_command == "read":
         return asyncio.run(sandbox_cli.read(base_url, args.number))
     if args.sandbox_command == "verify":

@@ -44,13 +44,16 @@ def _defaults_note(settings: Settings) -> list[str]:
 
 
 def _banner(server: SandboxServer, settings: Settings) -> str:
-    business = server.business
+    business, twilio = server.business, server.twilio
     lines = [
         "Empfang WhatsApp sandbox (a stand-in for Meta's Cloud API; nothing leaves this host)",
         f"  Graph API (whatsapp.api_base): {server.graph_url}",
         f"  phone_number_id: {business.phone_number_id}   "
         f"display number: +{business.display_phone_number}   WABA id: {business.waba_id}",
         f"  Webhooks go to: {server.webhook_url} (signed with whatsapp.app_secret)",
+        f"  Twilio (twilio.api_base): {server.base_url}   account: {twilio.account_sid}   "
+        f"senders: {', '.join(twilio.senders)}",
+        f"  Twilio webhooks go to: {twilio.webhook_url} (signed with twilio.auth_token)",
         f"  Driver API (the customer's phone): {server.base_url}/sandbox",
         *_defaults_note(settings),
         '  Try: empfang sandbox say --from +4915100000001 --name "Erika" "Hallo"',
@@ -86,11 +89,14 @@ def _fail(error: SandboxClientError, err: TextIO) -> int:
     return 1
 
 
-async def say(base_url: str, sender: str, text: str, name: str | None) -> int:
-    """A customer sends a text message; prints its wamid. Exit code 0 or 1."""
+async def say(
+    base_url: str, sender: str, text: str, name: str | None, business: str | None = None
+) -> int:
+    """A customer sends a text message (to ``business``: a ``phone_number_id`` or a Twilio
+    sender; the first number without); prints its wamid or MessageSid. Exit code 0 or 1."""
     async with SandboxClient(base_url) as client:
         try:
-            wamid = await client.say(sender, text, name=name)
+            wamid = await client.say(sender, text, name=name, to=business)
         except SandboxClientError as exc:
             return _fail(exc, sys.stderr)
     who = masked(wa_id_of(sender) or sender)
@@ -174,11 +180,12 @@ def format_inbox(view: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def inbox(base_url: str, number: str) -> int:
-    """Print what the customer with ``number`` has received. Exit code 0 or 1."""
+async def inbox(base_url: str, number: str, business: str | None = None) -> int:
+    """Print what the customer with ``number`` has received (from ``business``, the first
+    number without). Exit code 0 or 1."""
     async with SandboxClient(base_url) as client:
         try:
-            view = await client.inbox(number)
+            view = await client.inbox(number, business)
         except SandboxClientError as exc:
             return _fail(exc, sys.stderr)
     print(format_inbox(view))

@@ -80,9 +80,19 @@ class SandboxClient:
         return str((await self._call("POST", "/sandbox/messages", spec))["id"])
 
     async def say(
-        self, sender: str, text: str, *, name: str | None = None, reply_to: str | None = None
+        self,
+        sender: str,
+        text: str,
+        *,
+        name: str | None = None,
+        reply_to: str | None = None,
+        to: str | None = None,
     ) -> str:
+        """A text to the first business number, or to ``to`` (a ``phone_number_id`` or a
+        Twilio sender ``whatsapp:+…``)."""
         spec: JSON = {"from": sender, "type": "text", "text": text}
+        if to is not None:
+            spec["to"] = to
         if name is not None:
             spec["name"] = name
         if reply_to is not None:
@@ -134,9 +144,13 @@ class SandboxClient:
 
     # Numbers travel in bodies, never in URLs: httpx logs every request URL at INFO.
 
-    async def inbox(self, number: str) -> JSON:
-        """What the business sent to ``number``, with status timelines."""
-        return await self._call("POST", "/sandbox/inbox", {"number": number})
+    async def inbox(self, number: str, business: str | None = None) -> JSON:
+        """What the business (the first number, or ``business``) sent to ``number``, with
+        status timelines."""
+        body: JSON = {"number": number}
+        if business is not None:
+            body["business"] = business
+        return await self._call("POST", "/sandbox/inbox", body)
 
     async def read(self, number: str) -> list[str]:
         answer = await self._call("POST", "/sandbox/read", {"number": number})

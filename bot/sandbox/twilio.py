@@ -103,6 +103,8 @@ class TwilioAccount:
     media_fetches: int = 0
     statuses: dict[str, str] = field(default_factory=dict)
     """The latest status of each accepted message, by its sid (``queued`` at first)."""
+    sent_at: dict[str, float] = field(default_factory=dict)
+    """When each accepted message was accepted, by its sid."""
     _faults: list[Fault] = field(default_factory=list)
     _last_inbound: dict[tuple[str, str], float] = field(default_factory=dict)
     _media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
@@ -153,6 +155,7 @@ class TwilioAccount:
         self.sent.clear()
         self.sids.clear()
         self.statuses.clear()
+        self.sent_at.clear()
         self.refused.clear()
         self.callbacks.clear()
         self._faults.clear()
@@ -239,14 +242,23 @@ class TwilioAccount:
         return [form.get("Body", "") for _, form in self._received(number, sender)]
 
     def chat_view(self, number: str, sender: str) -> dict[str, Any]:
-        """The customer's chat with one sender as the sandbox's driver shows it: each
-        message's sid, text and latest status, and whether the 24-hour window is open."""
+        """The customer's chat with one sender in the shape of the sandbox's Cloud inbox:
+        each message's sid, time, text and latest status, and the 24-hour window."""
+        digits = number.lstrip("+")
+        wrote = self._last_inbound.get((sender, digits))
         return {
-            "wa_id": number.lstrip("+"),
+            "wa_id": digits,
             "business": sender,
-            "window_open": self._window_open(sender, f"whatsapp:+{number.lstrip('+')}"),
+            "window_open": self._window_open(sender, f"whatsapp:+{digits}"),
+            "window_closes_at": str(int(wrote + WINDOW_SECONDS)) if wrote else None,
             "messages": [
-                {"id": sid, "text": form.get("Body", ""), "status": self.statuses[sid]}
+                {
+                    "id": sid,
+                    "type": "text",
+                    "timestamp": str(int(self.sent_at[sid])),
+                    "text": form.get("Body", ""),
+                    "status": self.statuses[sid],
+                }
                 for sid, form in self._received(number, sender)
             ],
         }
@@ -317,6 +329,7 @@ class TwilioAccount:
         self.sent.append(form)
         self.sids.append(sid)
         self.statuses[sid] = "queued"
+        self.sent_at[sid] = self.clock()
         if form.get("StatusCallback"):
             self._later(self._report(sid, form))
         return web.json_response(self._resource(sid, form), status=201)
