@@ -289,7 +289,7 @@ class LeaderLease:
     def _expired(self) -> None:
         self._step_down(f"no renewal for {self._timing.step_down_after:g}s")
 
-    def _step_down(self, why: str) -> None:
+    def _step_down(self, why: str, level: int = logging.WARNING) -> None:
         term, self._term = self._term, None
         if term is None:
             return
@@ -297,7 +297,7 @@ class LeaderLease:
             self._deadline.cancel()
             self._deadline = None
         self._leading.clear()
-        log.warning("ha: replica %s stops leading (term %d): %s", self.replica, term, why)
+        log.log(level, "ha: replica %s stops leading (term %d): %s", self.replica, term, why)
         for callback in list(self._lost_callbacks):
             try:
                 callback()
@@ -308,7 +308,7 @@ class LeaderLease:
         """Step down and release the row (so a follower need not wait for the expiry);
         best effort: a database out of reach lets the row expire instead."""
         term = self._term
-        self._step_down("stopping")
+        self._step_down("this replica stops", logging.INFO)
         conn, self._conn = self._conn, None
         if conn is None:
             return
