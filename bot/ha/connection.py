@@ -9,6 +9,7 @@ and a renewal must not queue behind a slow transaction.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +27,12 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,  # no answer in time: a partition looks like this
 )
 """Errors after which the connection is dropped and made anew on the next round."""
+
+
+def connector(url: str, password: str | None = None) -> Connector:
+    """Connections to ``url`` (``[store] url``: TLS options in its query) with ``password``
+    (``[store] password``/``password_file``), for the lease and the listener."""
+    return functools.partial(asyncpg.connect, url, password=password)
 
 
 async def open_connection(connect: Connector, within: float) -> Any:
