@@ -60,7 +60,8 @@ async def create_support_room(
 def stack_settings(
     workdir: Path, room: SupportRoom, *, bot_port: int, **sections: dict[str, Any]
 ) -> Settings:
-    """Settings for the bot on SQLite in ``workdir``, the sandbox as WhatsApp, Matrix chat."""
+    """Settings for the bot on SQLite in ``workdir``, the sandbox as WhatsApp (its Graph API
+    and, for ``[[numbers]]`` of provider ``twilio``, its Twilio account), Matrix chat."""
     data: dict[str, Any] = {
         "server": {"host": "127.0.0.1", "port": bot_port},
         "store": {"path": str(workdir / "empfang.sqlite3")},
@@ -70,6 +71,11 @@ def stack_settings(
             "access_token": secrets.token_urlsafe(16),
             "app_secret": secrets.token_urlsafe(16),
             "verify_token": secrets.token_urlsafe(8),
+        },
+        "twilio": {
+            "account_sid": "AC" + secrets.token_hex(16),
+            "auth_token": secrets.token_urlsafe(16),
+            "webhook_url": f"http://127.0.0.1:{bot_port}/webhooks/twilio",
         },
         "sandbox": {"host": "127.0.0.1", "port": 0, "status_delay_seconds": 0.05},
         "chat": {"platform": "matrix"},
@@ -101,6 +107,7 @@ class Stack:
     async def start(self) -> None:
         await self.sandbox.start()
         self.settings.whatsapp.api_base = self.sandbox.graph_url
+        self.settings.twilio.api_base = self.sandbox.base_url
         await self.start_bot()
 
     @property
