@@ -9,12 +9,14 @@ was refused, and a Twilio number's replies would have gone out through the Graph
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from adapters.slack.blocks import STATUS_EMOJI
@@ -25,6 +27,7 @@ from bot.sandbox.payloads import BusinessNumber, contact_profile, messages_webho
 from bot.texts import ENGLISH
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_reactions import agent_reacts
+from tests.masking import leaked_digits
 from tests.numbers import CUSTOMER, CUSTOMER_2
 from tests.slack.conftest import FAST_INTERVAL, fast_slack
 from tests.slack.stack import AGENT, leaks, wait_for
@@ -178,9 +181,13 @@ async def test_the_twilio_endpoint_refuses_missing_and_forged_signatures(
     assert stored(stack) == dict.fromkeys(TABLES, 0)
 
 
-async def test_each_endpoint_takes_only_its_own_numbers(stack: TwoProviderStack) -> None:
+async def test_each_endpoint_takes_only_its_own_numbers(
+    stack: TwoProviderStack, caplog: pytest.LogCaptureFixture
+) -> None:
     """A Twilio webhook to the Cloud number's phone number and a Cloud webhook naming the
-    Twilio sender are acknowledged, counted as not ours, and stored nowhere."""
+    Twilio sender are acknowledged, counted as not ours, stored nowhere, and logged by the
+    number's last digits only, without content."""
+    caplog.set_level(logging.INFO)
     assert stack.sandbox is not None and stack.bot is not None
     cloud_number = "whatsapp:+" + stack.sandbox.business.display_phone_number
     answer = await stack.twilio.customer_says(ANNA, "Falsche Tür", to=cloud_number)
@@ -203,6 +210,12 @@ async def test_each_endpoint_takes_only_its_own_numbers(stack: TwoProviderStack)
         metrics = (await client.get(f"{stack.bot.url}/metrics")).text
     assert 'empfang_messages_total{outcome="not_ours"} 2.0' in metrics
     assert stored(stack) == dict.fromkeys(TABLES, 0)
+    dropped = [r.getMessage() for r in caplog.records if "not configured here" in r.getMessage()]
+    assert len(dropped) == 2
+    assert "…0100" in dropped[0] and "…8886" in dropped[1]
+    for text in ("Falsche Tür", "Auch falsch", "15555550100", "14155238886"):
+        assert text not in caplog.text
+    assert leaked_digits(caplog.text, CUSTOMER) is None
 
 
 async def test_what_twilio_cannot_do_is_refused_in_its_threads_only(
