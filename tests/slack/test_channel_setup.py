@@ -241,3 +241,31 @@ async def test_buttons_reactions_and_the_form_name_their_channel_and_judge_its_m
     [request] = [e for e in events if isinstance(e, TemplateRequest)]
     assert (request.room_id, request.thread_id, request.parameters) == (SALES, sales, ("Olaf",))
     assert request.author_is_member
+
+
+async def test_a_rate_limit_in_one_channel_holds_only_that_channel() -> None:
+    """Slack paces posts per channel: a 429 in the sales channel (another app posted a
+    lot there) makes the sales posts wait, the workshop's go on."""
+    async with FakeSlack(private=True, rate=50) as fake:
+        fake.add_channel(SALES, "sales", private=True, bot_member=True)
+        platform = SlackPlatform(
+            section(fake), texts=ENGLISH, channels=[SALES], pacer=ChannelPacer(0.02)
+        )
+        await platform.start(ignore)
+        try:
+            root = ThreadRoot(conversation_id=1, title="K-1")
+            fake.throttle(2, SALES)
+            with chatting_in(SALES), pytest.raises(PlatformError) as limited:
+                await platform.open_thread(root, key="root-sales")
+            assert limited.value.code == "ratelimited" and limited.value.retry_after
+            with chatting_in(CHANNEL):
+                await platform.open_thread(root, key="root-support")
+            with chatting_in(SALES), pytest.raises(PlatformError) as held:
+                platform.pacer.max_wait = 0.5  # a job would leave the wait to the queue
+                await platform.open_thread(root, key="root-sales")
+            assert held.value.code == "paced"
+        finally:
+            await platform.stop()
+    assert [hit.channel for hit in fake.rate_limited] == [SALES]
+    assert fake.early_posts == [] and len(fake.roots(CHANNEL)) == 1
+    assert fake.roots(SALES) == []
