@@ -160,7 +160,7 @@ class Empfang:
             post_latency=self.metrics.chat_post_seconds,
             files=sender,
             media_source=whatsapp.media_in,
-            templates=whatsapp if self._whatsapp.has_catalogue else None,
+            templates=self._whatsapp.templates,
         )
 
     async def stop(self, drain_seconds: float = 10.0) -> None:

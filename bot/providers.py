@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.domain import OutboundButtons, OutboundMedia, OutboundReaction, OutboundText
-from bot.errors import ProviderError
 from bot.ids import ProviderMessageId, WaId
 from bot.media.inbound import CustomerMediaSource, MediaInfo
 from bot.media.outbound import WhatsAppMedia
@@ -50,32 +49,23 @@ class ClaimingMediaSource(CustomerMediaSource, Protocol):
     def holds(self, reference: str) -> bool: ...
 
 
-class NoCatalogue(ProviderError):
-    """Templates were asked for, but no configured number has a template catalogue."""
-
-    retryable = False
-
-
 class ProviderRouter:
-    """:class:`~bot.ports.WhatsAppProvider` and :class:`~bot.ports.TemplateProvider` over
-    several providers, by the number a send leaves from (``by_number``, in configuration
-    order: the first number sends what no conversation scopes)."""
+    """:class:`~bot.ports.WhatsAppProvider` over several providers, by the number a send
+    leaves from (``by_number``, in configuration order: the first number sends what no
+    conversation scopes)."""
 
     def __init__(
         self,
         by_number: Mapping[str, NumberProvider],
         *,
-        catalogue: TemplateProvider | None = None,
         media_in: CustomerMediaSource | None = None,
     ) -> None:
-        """``catalogue``: whose account's templates the catalogue lists (the Cloud API's
-        WhatsApp Business Account); ``media_in``: where customers' files are fetched
-        (:class:`RoutedMediaIn`), the first number's provider without it."""
+        """``media_in``: where customers' files are fetched (:class:`RoutedMediaIn`), the
+        first number's provider without it."""
         if not by_number:
             raise ValueError("a router needs at least one number")
         self._by_number = dict(by_number)
         self._first = next(iter(self._by_number))
-        self._catalogue = catalogue
         self._media_in = media_in or self._by_number[self._first].media_in
 
     def _provider(self) -> NumberProvider:
@@ -97,11 +87,6 @@ class ProviderRouter:
     async def mark_read(self, provider_message_id: ProviderMessageId) -> None:
         await self._provider().mark_read(provider_message_id)
 
-    async def message_templates(self) -> list[MessageTemplate]:
-        if self._catalogue is None:
-            raise NoCatalogue("no configured number has a template catalogue")
-        return await self._catalogue.message_templates()
-
     @property
     def media_out(self) -> RoutedMediaOut:
         return RoutedMediaOut(lambda: self._provider().media_out)
@@ -117,6 +102,22 @@ class ProviderRouter:
             if id(provider) not in closed:
                 closed.add(id(provider))
                 await provider.aclose()
+
+
+class RoutedTemplates:
+    """:class:`~bot.ports.TemplateProvider`: the catalogue of the account that has one (the
+    Cloud API's WhatsApp Business Account), sends through the router, so a Twilio number
+    refuses a template in its own thread while the Cloud numbers send it."""
+
+    def __init__(self, catalogue: TemplateProvider, router: ProviderRouter) -> None:
+        self._catalogue = catalogue
+        self._router = router
+
+    async def message_templates(self) -> list[MessageTemplate]:
+        return await self._catalogue.message_templates()
+
+    async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId:
+        return await self._router.send_template(to, message)
 
 
 class RoutedMediaOut:

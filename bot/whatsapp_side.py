@@ -17,8 +17,8 @@ from adapters.twilio import provider as twilio
 from adapters.whatsapp.cloud import CloudWhatsApp
 from bot.config import Settings
 from bot.config.numbers import Number
-from bot.ports import WebhookReceiver
-from bot.providers import NumberProvider, ProviderRouter, RoutedMediaIn
+from bot.ports import TemplateProvider, WebhookReceiver
+from bot.providers import NumberProvider, ProviderRouter, RoutedMediaIn, RoutedTemplates
 from bot.web import CLOUD_ROUTE, WebhookRoute
 
 
@@ -33,11 +33,12 @@ class Endpoint:
 @dataclass(frozen=True)
 class WhatsAppSide:
     """What the composition root needs of WhatsApp: the router the relay sends through,
-    the endpoints, and whether the Cloud API's template catalogue can be read."""
+    the endpoints, and the templates (None without a Cloud account's catalogue, i.e.
+    without ``[whatsapp] waba_id`` or without Cloud numbers)."""
 
     router: ProviderRouter
     endpoints: tuple[Endpoint, ...]
-    has_catalogue: bool
+    templates: TemplateProvider | None
 
 
 def build_whatsapp(settings: Settings) -> WhatsAppSide:
@@ -60,12 +61,14 @@ def build_whatsapp(settings: Settings) -> WhatsAppSide:
         endpoints.append(Endpoint(cloud, CLOUD_ROUTE))
     if account is not None:
         endpoints.append(Endpoint(account, twilio.ROUTE))
-    catalogue = cloud if cloud is not None and settings.whatsapp.waba_id else None
     fallback = cloud or account
     assert fallback is not None  # at least the one implicit number
     media_in = RoutedMediaIn([account.media_in] if account else [], fallback.media_in)
-    router = ProviderRouter(by_number, catalogue=catalogue, media_in=media_in)
-    return WhatsAppSide(router, tuple(endpoints), has_catalogue=catalogue is not None)
+    router = ProviderRouter(by_number, media_in=media_in)
+    templates = None
+    if cloud is not None and settings.whatsapp.waba_id:
+        templates = RoutedTemplates(cloud, router)
+    return WhatsAppSide(router, tuple(endpoints), templates)
 
 
 def _cloud(settings: Settings, numbers: list[Number]) -> CloudWhatsApp:
