@@ -58,15 +58,14 @@ class ProviderRouter:
         self,
         by_number: Mapping[str, NumberProvider],
         *,
-        media_in: CustomerMediaSource | None = None,
+        media_in: CustomerMediaSource,
     ) -> None:
-        """``media_in``: where customers' files are fetched (:class:`RoutedMediaIn`), the
-        first number's provider without it."""
+        """``media_in``: where customers' files are fetched (:class:`RoutedMediaIn`)."""
         if not by_number:
             raise ValueError("a router needs at least one number")
         self._by_number = dict(by_number)
         self._first = next(iter(self._by_number))
-        self._media_in = media_in or self._by_number[self._first].media_in
+        self._media_in = media_in
 
     def _provider(self) -> NumberProvider:
         """The provider of the number this send leaves from (``bot.routing``)."""
