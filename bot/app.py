@@ -13,9 +13,9 @@ from aiohttp import web
 
 from adapters.cases import build_sinks
 from bot.audit import record_start
+from bot.chat_targets import ChatTargets, FilesPlatform
 from bot.clock import Clock
 from bot.config import Settings
-from bot.errors import ConfigError
 from bot.http_server import HttpServer
 from bot.intake import Intake
 from bot.media.outbound import AgentFileSender
@@ -37,26 +37,48 @@ def build_chat(
     web_app: web.Application | None = None,
     templates: TemplateChoices | None = None,
 ) -> tuple[ChatPlatform, frozenset[str], AgentFiles]:
-    """The configured chat platform, its allow-list of agents and where agents' files are
-    fetched from (the platform itself). Slack's HTTP mode adds its routes to ``web_app``;
-    Slack's template form offers ``templates``."""
-    if settings.chat.platform == "matrix":
+    """The chat platforms the numbers' threads are on (``[[numbers]] platform``, else
+    ``[chat] platform``), each serving every room or channel of a number, their agents'
+    allow-list and where agents' files are fetched from (the platforms themselves). With
+    both platforms in use, both run, behind ``bot.chat_targets.ChatTargets``. Slack's HTTP
+    mode adds its routes to ``web_app``; Slack's template form offers ``templates``."""
+    numbers = settings.configured_numbers()
+    rooms: dict[str, list[str]] = {"matrix": [], "slack": []}
+    alerts: dict[str, list[str]] = {"matrix": [], "slack": []}
+    for number in numbers:
+        rooms[number.platform].append(number.room)
+        alerts[number.platform].append(number.alerts_room)
+    default = settings.chat.platform
+    alerts_room = settings.alerts.room  # a room of [chat] platform
+    platforms: dict[str, FilesPlatform] = {}
+    allowed: set[str] = set()
+    if rooms["matrix"]:
         from adapters.matrix.platform import MatrixPlatform
 
-        matrix = MatrixPlatform(settings.matrix, alerts_room=settings.alerts.room)
-        return matrix, frozenset(settings.matrix.allowed_users), matrix
-    if settings.chat.platform == "slack":
+        platforms["matrix"] = MatrixPlatform(
+            settings.matrix,
+            rooms=rooms["matrix"],
+            alerts_room=alerts_room if default == "matrix" else "",
+            alerts_rooms=alerts["matrix"],
+        )
+        allowed.update(settings.matrix.allowed_users)
+    if rooms["slack"]:
         from adapters.slack.platform import SlackPlatform
 
-        slack = SlackPlatform(
+        platforms["slack"] = SlackPlatform(
             settings.slack,
             texts=texts_for(settings.ui.language),
             web_app=web_app,
-            alerts_channel=settings.alerts.room,
+            alerts_channel=alerts_room if default == "slack" else "",
             templates=templates,
+            channels=[*rooms["slack"], *(room for room in alerts["slack"] if room)],
         )
-        return slack, frozenset(settings.slack.allowed_users), slack
-    raise ConfigError(f'chat.platform: "{settings.chat.platform}" is not available yet')
+        allowed.update(settings.slack.allowed_users)
+    if len(platforms) == 1:
+        (only,) = platforms.values()
+        return only, frozenset(allowed), only
+    chat = ChatTargets(platforms, default if default in platforms else next(iter(platforms)))
+    return chat, frozenset(allowed), chat
 
 
 def _adopt_routes(app: web.Application, routes: web.Application) -> None:
@@ -94,7 +116,11 @@ class Empfang:
     async def start(self) -> None:
         settings = self.settings
         self.store = await Store.open(
-            Path(settings.store.path), synchronous=settings.store.synchronous, clock=self._clock
+            settings.store.database,
+            synchronous=settings.store.synchronous,
+            clock=self._clock,
+            password=settings.store.database_password,
+            path=Path(settings.store.path),
         )
         await record_start(self.store, settings)
         async with self.store.transaction() as tx:  # theirs since before numbers were kept

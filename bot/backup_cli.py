@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import load_config
+from bot.errors import StoreError
 from bot.store.backup import backup_store
 
 ConfigArg = Callable[[argparse.ArgumentParser], None]
@@ -28,9 +29,15 @@ def add_backup_parser(
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    """Raises ``StoreError`` (exit 1) when the store is missing or the copy fails its check."""
-    store_path = load_config(args.config).store.path
-    result = backup_store(store_path, args.output)
+    """Raises ``StoreError`` (exit 1) when the store is missing or the copy fails its check,
+    or is PostgreSQL: its backups are the database's own (``pg_dump``, the provider's)."""
+    store = load_config(args.config).store
+    if store.postgresql:
+        raise StoreError(
+            "empfang backup copies the SQLite store only; [store] url is PostgreSQL:"
+            " back it up with pg_dump or your provider's backups (README: Storage)"
+        )
+    result = backup_store(store.path, args.output)
     print(
         f"backup written to {result.path} ({result.size_bytes} bytes, schema version "
         f"{result.schema_version}, integrity ok)"

@@ -9,7 +9,6 @@ file keep up with Meta's peak webhook rates.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from bot import privacy
@@ -26,7 +25,7 @@ from bot.job_catalog import (
     enqueue,
 )
 from bot.store import Store, Tx
-from bot.store.bulk import InboundRows, NewContact, create_intake_objects, store_inbound
+from bot.store.bulk import InboundRows, NewContact
 from bot.store.mirror import insert_echo
 
 _IDENTITY_CACHE = 4_096
@@ -94,7 +93,6 @@ class Intake:
         self._store = store
         self._key = pseudonym_key
         self._identities: dict[str, tuple[str, str | None]] = {}
-        self._bulk_ready = False
         self._committer: GroupCommitter[WebhookBatch, IntakeResult] = GroupCommitter(
             self._commit_many, self._commit_one
         )
@@ -106,7 +104,7 @@ class Intake:
         checked = in_range(batch, self._store.clock.now())
         try:
             return await self._committer.submit(checked)
-        except sqlite3.Error as exc:
+        except self._store.errors as exc:
             raise StoreError(f"store unavailable ({type(exc).__name__})") from exc
 
     async def _commit_one(self, batch: WebhookBatch) -> IntakeResult:
@@ -147,21 +145,10 @@ class Intake:
         return results
 
     async def _store_bulk(self, messages: list[InboundMessage]) -> set[str]:
-        if not self._bulk_ready:
-            await self._store.run_sync(create_intake_objects, transaction=False)
-            self._bulk_ready = True
         now = self._store.clock.now()
         rows = InboundRows.build([(self._new_contact(m.sender), m) for m in messages])
-        new = await self._store.run_sync(
-            lambda conn: store_inbound(
-                conn,
-                rows,
-                now=now,
-                job_kind=RELAY_INBOUND.name,
-                order_prefix=CONTACT_ORDER_PREFIX,
-            ),
-            transaction=False,
-            adds_jobs=True,
+        new = await self._store.store_inbound(
+            rows, now=now, job_kind=RELAY_INBOUND.name, order_prefix=CONTACT_ORDER_PREFIX
         )
         return set(new)
 

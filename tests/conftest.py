@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,7 +13,10 @@ from bot.config import Settings
 from bot.logsetup import quiet_libraries
 from tests import numbers
 
-pytest_plugins = ["tests.support.synapse_fixture"]
+if TYPE_CHECKING:
+    from tests.support.postgres import PostgresCluster
+
+pytest_plugins = ["tests.support.synapse_fixture", "tests.support.postgres"]
 
 
 class _Recorder(logging.Handler):
@@ -77,3 +80,13 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings(**data)
 
     return build
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a store test opens its ``Store``: a fresh SQLite file, or a fresh database on
+    the session's PostgreSQL cluster. Store-centric tests take it to run on both backends."""
+    if request.param == "sqlite":
+        return tmp_path / "empfang.sqlite3"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -23,9 +24,51 @@ class ServerSection(Section):
     max_connections: int = Field(default=256, ge=1)
 
 
+SQLITE_URL = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
 class StoreSection(Section):
+    url: str = ""
+    """``sqlite:///<path>`` (``sqlite:////var/lib/x`` is absolute) or
+    ``postgresql://user@host:port/db?sslmode=verify-full``; empty: the SQLite file ``path``."""
     path: Path = Path("empfang.sqlite3")
+    """The SQLite file (set from a ``sqlite:///`` url). With PostgreSQL no database, but
+    Empfang's other local files (media spool, kept copies) still live in its folder."""
+    password: SecretStr = SecretStr("")
+    """PostgreSQL's password, kept out of the url (or ``password_file``)."""
     synchronous: Literal["full", "normal"] = "full"
+
+    @model_validator(mode="after")
+    def _url_understood(self) -> StoreSection:
+        if not self.url:
+            return self
+        if self.url.startswith(SQLITE_URL):
+            if not self.url.removeprefix(SQLITE_URL):
+                raise ValueError("url sqlite:/// needs a file, e.g. sqlite:///empfang.sqlite3")
+            self.path = Path(self.url.removeprefix(SQLITE_URL))
+            return self
+        parts = urlsplit(self.url)
+        if parts.scheme not in POSTGRES_SCHEMES:
+            raise ValueError(
+                "url must be sqlite:///<file> or postgresql://<user>@<host>/<database>"
+            )
+        if parts.password and self.password.get_secret_value():
+            raise ValueError("the PostgreSQL password is given twice: in url and in password")
+        return self
+
+    @property
+    def postgresql(self) -> bool:
+        return urlsplit(self.url).scheme in POSTGRES_SCHEMES
+
+    @property
+    def database(self) -> Path | str:
+        """What ``Store.open`` takes: the SQLite file, or the PostgreSQL url."""
+        return self.url if self.postgresql else self.path
+
+    @property
+    def database_password(self) -> str | None:
+        return self.password.get_secret_value() or None
 
 
 class WhatsAppSection(Section):

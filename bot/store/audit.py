@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.store.chain import ChainedRows
+from bot.store.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -37,5 +36,5 @@ AUDIT_COLUMNS = (
 )
 
 
-def audit_log(conn: aiosqlite.Connection) -> ChainedRows[AuditRow]:
+def audit_log(conn: Connection) -> ChainedRows[AuditRow]:
     return ChainedRows(conn, "audit_log", AUDIT_COLUMNS, AuditRow)

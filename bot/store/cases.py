@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.store.chain import ChainedRows
+from bot.store.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,9 @@ _LINK_COLUMNS = (
     "conversation_id, sink, case_id, case_label, thread, last_transfer, closed, linked_by,"
     " updated_at"
 )
+_LINK_UPDATE = ", ".join(
+    f"{column} = excluded.{column}" for column in _LINK_COLUMNS.replace(" ", "").split(",")[2:]
+)
 LEDGER_COLUMNS = (
     "id",
     "transfer_id",
@@ -82,7 +84,7 @@ def _link(row: Any) -> CaseLinkRow:
 
 
 class Cases:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self.ledger = ChainedRows(conn, "transfer_ledger", LEDGER_COLUMNS, LedgerRow)
         """The transfer ledger's rows (``bot.cases.ledger`` chains them)."""
@@ -90,18 +92,17 @@ class Cases:
     # -- case links ---------------------------------------------------------------------------
 
     async def link(self, conversation_id: int, sink: str) -> CaseLinkRow | None:
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             f"SELECT {_LINK_COLUMNS} FROM case_links WHERE conversation_id = ? AND sink = ?",
             (conversation_id, sink),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _link(row) if row else None
 
     async def save_link(self, link: CaseLinkRow) -> None:
         """Insert or replace the link of (conversation, sink)."""
         await self._conn.execute(
-            f"INSERT OR REPLACE INTO case_links ({_LINK_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO case_links ({_LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f" ON CONFLICT (conversation_id, sink) DO UPDATE SET {_LINK_UPDATE}",
             (
                 link.conversation_id,
                 link.sink,
@@ -117,18 +118,20 @@ class Cases:
 
     async def backlog(self, order_key: str) -> tuple[int, int]:
         """(pending, dead-lettered) transfer jobs of one conversation and sink, for ``!case``."""
-        async with self._conn.execute(
-            "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'dead'), 0)"
+        row = await self._conn.fetchone(
+            "SELECT coalesce(sum(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0),"
+            " coalesce(sum(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0)"
             " FROM jobs WHERE order_key = ?",
             (order_key,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     # -- transfer ledger ----------------------------------------------------------------------
 
     async def ledger_has(self, transfer_id: str) -> bool:
-        async with self._conn.execute(
-            "SELECT 1 FROM transfer_ledger WHERE transfer_id = ?", (transfer_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
+        return (
+            await self._conn.fetchone(
+                "SELECT 1 FROM transfer_ledger WHERE transfer_id = ?", (transfer_id,)
+            )
+            is not None
+        )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import astuple
 from typing import Any, Generic, TypeVar
 
-import aiosqlite
+from bot.store.sql import Connection
 
 GENESIS_HASH = "0" * 64
 
@@ -22,7 +22,7 @@ class ChainedRows(Generic[Row]):
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         table: str,
         columns: tuple[str, ...],
         make: Callable[..., Row],
@@ -36,18 +36,12 @@ class ChainedRows(Generic[Row]):
     async def head(self) -> tuple[int, str]:
         """(id the next row gets, hash the next row chains to).
 
-        The next id comes from AUTOINCREMENT's sequence, not from max(id): after someone
+        The next id comes from the table's sequence, not from max(id): after someone
         deleted the newest rows, a new row must not silently take their place.
         """
-        async with self._conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = ?", (self._table,)
-        ) as cur:
-            seq = await cur.fetchone()
-        async with self._conn.execute(
-            f"SELECT hash FROM {self._table} ORDER BY id DESC LIMIT 1"
-        ) as cur:
-            last = await cur.fetchone()
-        return (int(seq[0]) if seq else 0) + 1, (str(last[0]) if last else GENESIS_HASH)
+        seq = await self._conn.fetchval(self._conn.dialect.chain_sequence, (self._table,))
+        last = await self._conn.fetchval(f"SELECT hash FROM {self._table} ORDER BY id DESC LIMIT 1")
+        return (int(seq) if seq else 0) + 1, (str(last) if last else GENESIS_HASH)
 
     async def sequence(self) -> int:
         """The highest id ever given to a row (0 when none was)."""
@@ -70,5 +64,5 @@ class ChainedRows(Generic[Row]):
         return await self._query(f"{self._select} WHERE {column} = ? ORDER BY id", (value,))
 
     async def _query(self, sql: str, args: tuple[Any, ...]) -> list[Row]:
-        async with self._conn.execute(sql, args) as cur:
-            return [self._make(*row) async for row in cur]
+        rows = await self._conn.fetchall(sql, args)
+        return [self._make(*row) for row in rows]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.domain import Sender
 from bot.ids import WaId
+from bot.store.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ _COLUMNS = "id, wa_id, user_id, pseudonym, profile_name, region, notice_sent_at,
 
 
 class Contacts:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def upsert(
@@ -47,19 +46,19 @@ class Contacts:
                 (sender.profile_name, sender.user_id, existing),
             )
             return existing
-        cur = await self._conn.execute(
+        contact_id = await self._conn.insert(
             "INSERT INTO contacts (wa_id, user_id, pseudonym, profile_name, region,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (sender.wa_id, sender.user_id, pseudonym, sender.profile_name, region, now),
         )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+        assert contact_id is not None
+        return contact_id
 
     async def _find(self, sender: Sender) -> int | None:
         for column, value in (("wa_id", sender.wa_id), ("user_id", sender.user_id)):
             if value is None:
                 continue
-            rows = await self._conn.execute_fetchall(
+            rows = await self._conn.fetchall(
                 f"SELECT id FROM contacts WHERE {column} = ?", (value,)
             )  # one hand-off to the database thread, not three (execute, fetch, close)
             for row in rows:
@@ -67,28 +66,28 @@ class Contacts:
         return None
 
     async def get(self, contact_id: int) -> ContactRow | None:
-        rows = await self._conn.execute_fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} FROM contacts WHERE id = ?", (contact_id,)
         )
         return next((ContactRow(*row) for row in rows), None)
 
     async def mark_notice_sent(self, contact_id: int, now: float) -> bool:
         """Record the first-contact notice; False if it had been recorded already."""
-        cur = await self._conn.execute(
+        changed = await self._conn.execute(
             "UPDATE contacts SET notice_sent_at = ? WHERE id = ? AND notice_sent_at IS NULL",
             (now, contact_id),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def set_objected(self, contact_id: int, now: float | None) -> bool:
         """Record an objection at ``now``, or lift it with None; False if nothing changed
         (objected already, or nothing to lift): the first objection's time stays."""
         if now is None:
             sql = "UPDATE contacts SET objected_at = NULL WHERE id = ? AND objected_at IS NOT NULL"
-            cur = await self._conn.execute(sql, (contact_id,))
+            changed = await self._conn.execute(sql, (contact_id,))
         else:
-            cur = await self._conn.execute(
+            changed = await self._conn.execute(
                 "UPDATE contacts SET objected_at = ? WHERE id = ? AND objected_at IS NULL",
                 (now, contact_id),
             )
-        return cur.rowcount == 1
+        return changed == 1

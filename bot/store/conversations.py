@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.ids import ThreadId
+from bot.store.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -41,11 +40,11 @@ _COLUMNS = (
 
 
 class Conversations:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def _one(self, where: str, args: tuple[object, ...]) -> ConversationRow | None:
-        rows = await self._conn.execute_fetchall(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} FROM conversations WHERE {where}", args
         )  # one hand-off to the database thread, not three (execute, fetch, close)
         return next((ConversationRow(*row) for row in rows), None)
@@ -93,10 +92,10 @@ class Conversations:
     async def claim_unnumbered(self, number_id: str) -> int:
         """Give conversations stored before numbers were recorded to ``number_id``, the one
         number configured then (the first ``[[numbers]]`` entry keeps it). Returns how many."""
-        cur = await self._conn.execute(
+        changed = await self._conn.execute(
             "UPDATE conversations SET number_id = ? WHERE number_id = ''", (number_id,)
         )
-        return cur.rowcount
+        return changed
 
     async def set_thread(
         self, conversation_id: int, thread_id: ThreadId, *, platform: str = "", room: str = ""
@@ -120,12 +119,12 @@ class Conversations:
         )
 
     async def close(self, conversation_id: int, now: float) -> bool:
-        cur = await self._conn.execute(
+        changed = await self._conn.execute(
             "UPDATE conversations SET state = 'closed', closed_at = ?"
             " WHERE id = ? AND state = 'open'",
             (now, conversation_id),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def claim(self, conversation_id: int, agent: str) -> None:
         await self._conn.execute(

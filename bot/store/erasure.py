@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.store.sql import Connection, marks
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,19 @@ class CaseLinkFacts:
 
 
 class ErasureStore:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def case_links(self, conversation_ids: Sequence[int]) -> list[CaseLinkFacts]:
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             "SELECT conversation_id, sink, case_id, case_label, thread FROM case_links"
-            f" WHERE conversation_id IN ({_marks(conversation_ids)})"
+            f" WHERE conversation_id IN ({marks(conversation_ids)})"
             " ORDER BY conversation_id, sink",
             tuple(conversation_ids),
-        ) as cur:
-            return [
-                CaseLinkFacts(int(r[0]), str(r[1]), r[2], r[3], tuple(json.loads(r[4])))
-                async for r in cur
-            ]
+        )
+        return [
+            CaseLinkFacts(int(r[0]), str(r[1]), r[2], r[3], tuple(json.loads(r[4]))) for r in rows
+        ]
 
     async def cancel_jobs(
         self, contacts: Sequence[int], conversations: Sequence[int], messages: Sequence[int]
@@ -54,24 +53,28 @@ class ErasureStore:
             ("conversation_id", conversations),
             ("message_id", messages),
         )
-        where = " OR ".join(
-            f"payload ->> '$.{field}' IN ({_marks(ids)})" for field, ids in refs if ids
+        dialect = self._conn.dialect
+        about = " OR ".join(
+            f"{dialect.json_int('payload', field)} IN ({marks(ids)})" for field, ids in refs if ids
         )
         args = tuple(i for _, ids in refs for i in ids)
-        async with self._conn.execute(
-            f"SELECT id, kind FROM jobs WHERE json_valid(payload) AND ({where})", args
-        ) as cur:
-            found = [(int(row[0]), str(row[1])) async for row in cur]
+        # CASE, not AND: PostgreSQL may read the payload before it checked json_valid.
+        rows = await self._conn.fetchall(
+            f"SELECT id, kind FROM jobs WHERE CASE WHEN json_valid(payload) THEN ({about})"
+            " ELSE FALSE END",
+            args,
+        )
+        found = [(int(row[0]), str(row[1])) for row in rows]
         if found:
             ids = [job_id for job_id, _ in found]
-            await self._conn.execute(f"DELETE FROM jobs WHERE id IN ({_marks(ids)})", ids)
+            await self._conn.execute(f"DELETE FROM jobs WHERE id IN ({marks(ids)})", ids)
         return Counter(kind for _, kind in found)
 
     async def delete_person(
         self, contacts: Sequence[int], conversations: Sequence[int]
     ) -> dict[str, int]:
         """The person's rows, children first; how many went from each table."""
-        people, convs = _marks(contacts), _marks(conversations)
+        people, convs = marks(contacts), marks(conversations)
         statements = [
             (
                 "delivery_receipts",
@@ -96,10 +99,5 @@ class ErasureStore:
         statements.append(("contacts", f"DELETE FROM contacts WHERE id IN ({people})", contacts))
         counts: dict[str, int] = {}
         for name, sql, args in statements:
-            cur = await self._conn.execute(sql, tuple(args))
-            counts[name] = cur.rowcount
+            counts[name] = await self._conn.execute(sql, tuple(args))
         return counts
-
-
-def _marks(ids: Sequence[int]) -> str:
-    return ", ".join("?" for _ in ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.store.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -16,30 +16,29 @@ class HoldRow:
 
 
 class Holds:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, conversation_id: int) -> HoldRow | None:
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT conversation_id, reason, held_by, since FROM legal_holds"
             " WHERE conversation_id = ?",
             (conversation_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return HoldRow(*row) if row else None
 
     async def hold(self, hold: HoldRow) -> bool:
         """Place ``hold``; False if the conversation is held already (the first hold stays)."""
-        cur = await self._conn.execute(
+        changed = await self._conn.execute(
             "INSERT INTO legal_holds (conversation_id, reason, held_by, since)"
             " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (hold.conversation_id, hold.reason, hold.held_by, hold.since),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def release(self, conversation_id: int) -> bool:
         """Lift the hold; False if there was none."""
-        cur = await self._conn.execute(
+        changed = await self._conn.execute(
             "DELETE FROM legal_holds WHERE conversation_id = ?", (conversation_id,)
         )
-        return cur.rowcount == 1
+        return changed == 1

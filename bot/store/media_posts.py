@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import aiosqlite
-
 from bot.ids import ChatMessageId
 from bot.ports import PostRef
+from bot.store.sql import Connection, Row, marks
 
 
 class MediaPosts:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def record(
@@ -29,7 +28,8 @@ class MediaPosts:
         record: its thread's removal takes the file along."""
         await self._conn.execute(
             "INSERT INTO media_posts (message_id, chat_id, file_ref, posted_at)"
-            " SELECT id, ?, ?, ? FROM messages WHERE id = ? ON CONFLICT (message_id) DO UPDATE"
+            " SELECT id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION)"
+            " FROM messages WHERE id = ? ON CONFLICT (message_id) DO UPDATE"
             " SET chat_id = excluded.chat_id, file_ref = excluded.file_ref",
             (chat_id, file_ref, posted_at, message_id),
         )
@@ -42,26 +42,25 @@ class MediaPosts:
         whole thread (``bot.retention``)."""
         if not message_ids:
             return []
-        marks = ", ".join("?" for _ in message_ids)
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             "SELECT p.chat_id, p.file_ref FROM media_posts p"
             " JOIN messages m ON m.id = p.message_id"
             " JOIN conversations c ON c.id = m.conversation_id"
-            f" WHERE p.message_id IN ({marks})"
+            f" WHERE p.message_id IN ({marks(message_ids)})"
             " AND NOT (c.state = 'closed' AND c.closed_at < ?)"
             " ORDER BY p.posted_at, p.message_id",
             (*message_ids, closed_before),
-        ) as cur:
-            return [_ref(row) async for row in cur]
+        )
+        return [_ref(row) for row in rows]
 
     async def forget(self, message_ids: Sequence[int]) -> None:
         """After their removal from the chat was queued."""
         if message_ids:
-            marks = ", ".join("?" for _ in message_ids)
             await self._conn.execute(
-                f"DELETE FROM media_posts WHERE message_id IN ({marks})", tuple(message_ids)
+                f"DELETE FROM media_posts WHERE message_id IN ({marks(message_ids)})",
+                tuple(message_ids),
             )
 
 
-def _ref(row: aiosqlite.Row) -> PostRef:
+def _ref(row: Row) -> PostRef:
     return PostRef(chat_id=ChatMessageId(str(row[0])), by_bot=True, file=row[1])

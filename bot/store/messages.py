@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.domain import DeliveryStatus, InboundMessage, Sender, StatusUpdate, UnsupportedEvent
 from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, WaId
+from bot.store.sql import Connection, marks
 
 
 @dataclass(frozen=True)
@@ -58,14 +57,13 @@ def stored_body(message: InboundMessage) -> str:
 
 
 class Messages:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._customer_time = conn.dialect.json_int("body", "timestamp")
 
     async def _one(self, where: str, args: tuple[object, ...]) -> MessageRow | None:
-        rows = await self._conn.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM messages WHERE {where}", args
-        )  # one hand-off to the database thread, not three (execute, fetch, close)
-        return next((MessageRow(*row) for row in rows), None)
+        row = await self._conn.fetchone(f"SELECT {_COLUMNS} FROM messages WHERE {where}", args)
+        return MessageRow(*row) if row else None
 
     async def get(self, message_id: int) -> MessageRow | None:
         return await self._one("id = ?", (message_id,))
@@ -81,12 +79,11 @@ class Messages:
     ) -> int | None:
         """Store a customer message once; None if this provider id was stored before."""
         body = stored_body(message)
-        cur = await self._conn.execute(
+        return await self._conn.insert(
             "INSERT INTO messages (direction, contact_id, provider_id, kind, body, created_at)"
             " VALUES ('in', ?, ?, ?, ?, ?) ON CONFLICT (provider_id) DO NOTHING",
             (contact_id, message.provider_id, message.kind.value, body, now),
         )
-        return cur.lastrowid if cur.rowcount == 1 else None
 
     async def insert_outbound(
         self,
@@ -104,35 +101,32 @@ class Messages:
         ``chat_id`` is None for messages Empfang itself sends (notices, auto-replies) and
         for an agent's second and later file of one chat message. ``kind`` is the
         WhatsApp type of an agent's file (``body`` is then its caption)."""
-        cur = await self._conn.execute(
+        return await self._conn.insert(
             "INSERT INTO messages (direction, contact_id, conversation_id, chat_id, kind, body,"
             " author, status, status_rank, created_at)"
             " VALUES ('out', ?, ?, ?, ?, ?, ?, 'queued', 0, ?)"
             " ON CONFLICT (chat_id) DO NOTHING",
             (contact_id, conversation_id, chat_id, kind, body, author, now),
         )
-        return cur.lastrowid if cur.rowcount == 1 else None
 
     async def earliest_unposted(self, message_ids: list[int]) -> MessageRow | None:
         """Of ``message_ids``, the customer message written first that is not in the chat yet
         (by the customer's own timestamp, then arrival)."""
-        marks = ",".join("?" * len(message_ids))
         return await self._one(
-            f"id IN ({marks}) AND direction = 'in' AND chat_id IS NULL AND body IS NOT NULL"
-            " ORDER BY CAST(body ->> 'timestamp' AS INTEGER), id LIMIT 1",
+            f"id IN ({marks(message_ids)}) AND direction = 'in' AND chat_id IS NULL"
+            f" AND body IS NOT NULL ORDER BY {self._customer_time}, id LIMIT 1",
             tuple(message_ids),
         )
 
     async def newest_posted_time(self, conversation_id: int) -> int | None:
         """The latest customer timestamp among this conversation's lines already in the chat."""
-        rows = await self._conn.execute_fetchall(
-            "SELECT MAX(CAST(body ->> 'timestamp' AS INTEGER)) FROM messages"
+        newest = await self._conn.fetchval(
+            f"SELECT MAX({self._customer_time}) FROM messages"
             " WHERE conversation_id = ? AND direction = 'in' AND chat_id IS NOT NULL"
             " AND body IS NOT NULL",
             (conversation_id,),
         )
-        row = next(iter(rows), None)
-        return int(row[0]) if row and row[0] is not None else None
+        return int(newest) if newest is not None else None
 
     async def assign(self, message_id: int, conversation_id: int) -> None:
         await self._conn.execute(
@@ -164,13 +158,12 @@ class Messages:
         """Mark ``author``'s messages to the contact that are not sent yet as failed with
         ``title`` (the send job then skips them); how many there were."""
         rank = DeliveryStatus.FAILED.rank
-        cur = await self._conn.execute(
+        return await self._conn.execute(
             "UPDATE messages SET status = 'failed', status_rank = ?, error_title = ?"
             " WHERE contact_id = ? AND direction = 'out' AND author = ?"
             " AND provider_id IS NULL AND status = 'queued'",
             (rank, title, contact_id, author),
         )
-        return cur.rowcount
 
     async def latest_inbound(self, conversation_id: int) -> MessageRow | None:
         return await self._one(
@@ -186,7 +179,7 @@ class Messages:
 
     async def record_status_event(self, update: StatusUpdate, now: float) -> bool:
         """Keep a receipt once per (message, status); False for a redelivered receipt."""
-        cur = await self._conn.execute(
+        inserted = await self._conn.execute(
             "INSERT INTO status_events (provider_id, status, timestamp, error_code, error_title,"
             " received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
@@ -198,7 +191,7 @@ class Messages:
                 now,
             ),
         )
-        return cur.rowcount == 1
+        return inserted == 1
 
     async def apply_status_events(self, provider_id: ProviderMessageId) -> MessageRow | None:
         """Move the message to its highest-ranked receipt; the row if that changed it.
@@ -207,37 +200,36 @@ class Messages:
         status is always recomputed from all receipts kept for the message.
         """
         best: tuple[DeliveryStatus, int | None, str | None] | None = None
-        async with self._conn.execute(
+        for status, code, title in await self._conn.fetchall(
             "SELECT status, error_code, error_title FROM status_events WHERE provider_id = ?",
             (provider_id,),
-        ) as cur:
-            async for status, code, title in cur:
-                candidate = DeliveryStatus(status)
-                if best is None or candidate.rank > best[0].rank:
-                    best = (candidate, code, title)
+        ):
+            candidate = DeliveryStatus(status)
+            if best is None or candidate.rank > best[0].rank:
+                best = (candidate, code, title)
         if best is None:
             return None
         status, code, title = best
-        cur = await self._conn.execute(
+        changed = await self._conn.execute(
             "UPDATE messages SET status = ?, status_rank = ?, error_code = ?, error_title = ?"
             " WHERE provider_id = ? AND direction = 'out' AND status_rank < ?",
             (status.value, status.rank, code, title, provider_id, status.rank),
         )
-        if cur.rowcount != 1:
+        if changed != 1:
             return None
         return await self.by_provider_id(provider_id)
 
     async def record_unsupported(self, event: UnsupportedEvent, now: float) -> bool:
-        cur = await self._conn.execute(
+        inserted = await self._conn.execute(
             "INSERT INTO unsupported_events (digest, field, received_at) VALUES (?, ?, ?)"
             " ON CONFLICT DO NOTHING",
             (event.digest, event.field, now),
         )
-        return cur.rowcount == 1
+        return inserted == 1
 
     async def in_conversation(self, conversation_id: int) -> list[MessageRow]:
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
-        ) as cur:
-            return [MessageRow(*row) async for row in cur]
+        )
+        return [MessageRow(*row) for row in rows]

@@ -3,15 +3,31 @@
 Each step runs in its own transaction. A database whose version is higher than the last step
 here was written by a newer Empfang; opening it with this code is refused, because this code
 cannot know what the newer schema means.
+
+PostgreSQL starts at ``bot.store.postgres_schema.BASELINE_VERSION`` (that version's schema in
+one step) and runs every migration after it, so both backends share the numbers. Append a
+new migration at the end: plain SQL both databases speak (``ALTER TABLE … ADD COLUMN``,
+``CREATE INDEX``) runs on both; where they differ, a :class:`Step` gives each its own.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.errors import SchemaTooNewError
 
-MIGRATIONS: tuple[str, ...] = (
+
+@dataclass(frozen=True)
+class Step:
+    """A migration written twice, where SQLite and PostgreSQL need different SQL."""
+
+    sqlite: str
+    postgresql: str
+
+
+MIGRATIONS: tuple[str | Step, ...] = (
     # 1: contacts, conversations, messages, receipts, durable jobs. Ids are AUTOINCREMENT:
     # idempotency keys sent to chat platforms are derived from them, so an id must never be
     # handed out twice, not even after its row was deleted.
@@ -335,7 +351,7 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     for version in range(found + 1, LATEST_VERSION + 1):
         await conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _split(MIGRATIONS[version - 1]):
+            for statement in _split(migration_sql(version, "sqlite")):
                 await conn.execute(statement)
             await conn.execute(f"PRAGMA user_version = {version}")
         except BaseException:
@@ -343,6 +359,14 @@ async def migrate(conn: aiosqlite.Connection) -> int:
             raise
         await conn.commit()
     return found
+
+
+def migration_sql(version: int, dialect: str) -> str:
+    """The SQL of migration ``version`` for ``dialect`` (``sqlite`` or ``postgresql``)."""
+    step = MIGRATIONS[version - 1]
+    if isinstance(step, Step):
+        return step.sqlite if dialect == "sqlite" else step.postgresql
+    return step
 
 
 def _split(script: str) -> list[str]:

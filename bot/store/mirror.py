@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.domain import BusinessEcho, DeliveryStatus
 from bot.ids import ChatMessageId, StatusRef
 from bot.store.messages import _COLUMNS, MessageRow
+from bot.store.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -32,16 +31,15 @@ class Extras:
 class MirrorRows:
     """SQL for ``bot.mirror``; constructed on a transaction's connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     # -- the customer's reactions, as shown in the chat ----------------------------------------
 
     async def shown_reaction(self, message_id: int) -> ShownReaction | None:
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT emoji, ref FROM shown_reactions WHERE message_id = ?", (message_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return ShownReaction(row[0], row[1]) if row else None
 
     async def show_reaction(self, message_id: int, emoji: str, ref: StatusRef | None) -> None:
@@ -60,38 +58,35 @@ class MirrorRows:
         self, reaction_id: str, message_id: int, emoji: str, author: str, now: float
     ) -> bool:
         """False when the platform delivered this reaction before."""
-        cur = await self._conn.execute(
+        changed = await self._conn.execute(
             "INSERT INTO agent_reactions (reaction_id, message_id, emoji, author, created_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (reaction_id) DO NOTHING",
             (reaction_id, message_id, emoji, author, now),
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def remove_agent_reaction(self, reaction_id: str) -> int | None:
         """The message the removed reaction was on; None when it was not known."""
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "DELETE FROM agent_reactions WHERE reaction_id = ? RETURNING message_id",
             (reaction_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else None
 
     async def wanted_reaction(self, message_id: int) -> str:
         """What WhatsApp should show: the latest agent reaction still there, else none
         (WhatsApp keeps one reaction per sender and message)."""
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT emoji FROM agent_reactions WHERE message_id = ?"
-            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            f" ORDER BY created_at DESC, {self._conn.dialect.insertion_order} DESC LIMIT 1",
             (message_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return str(row[0]) if row else ""
 
     async def sent_reaction(self, message_id: int) -> str:
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT emoji FROM sent_reactions WHERE message_id = ?", (message_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return str(row[0]) if row else ""
 
     async def set_sent_reaction(self, message_id: int, emoji: str) -> None:
@@ -111,10 +106,9 @@ class MirrorRows:
         )
 
     async def extras(self, message_id: int) -> Extras:
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT reply_to, buttons FROM outbound_extras WHERE message_id = ?", (message_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return Extras()
         return Extras(reply_to=row[0], buttons=tuple(json.loads(row[1])) if row[1] else ())
@@ -125,21 +119,21 @@ class MirrorRows:
         """The customer messages one chat post shows (more than one where lines were
         combined, ``bot.batching``), in the post's order."""
         # ``<post>#<n>`` sorts between ``<post>#`` and ``<post>$``: the chat_id index answers.
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} FROM messages WHERE chat_id = ? OR (chat_id > ? AND chat_id < ?)"
             " ORDER BY id",
             (post, f"{post}#", f"{post}$"),
-        ) as cur:
-            return [MessageRow(*row) async for row in cur]
+        )
+        return [MessageRow(*row) for row in rows]
 
     async def edits_of(self, contact_id: int, provider_id: str) -> list[MessageRow]:
         """The customer's edits of one of their messages."""
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             f"SELECT {_COLUMNS} FROM messages WHERE kind = 'edit'"
-            " AND body ->> 'target_id' = ? AND contact_id = ?",
+            f" AND {self._conn.dialect.json_text('body', 'target_id')} = ? AND contact_id = ?",
             (provider_id, contact_id),
-        ) as cur:
-            return [MessageRow(*row) async for row in cur]
+        )
+        return [MessageRow(*row) for row in rows]
 
     async def rewrite(self, message_id: int, kind: str, body: str) -> None:
         """Replace a stored message's content (an edit applied, a deleted text blanked)."""
@@ -149,11 +143,11 @@ class MirrorRows:
 
 
 async def insert_echo(
-    conn: aiosqlite.Connection, contact_id: int, echo: BusinessEcho, now: float
+    conn: Connection, contact_id: int, echo: BusinessEcho, now: float
 ) -> int | None:
     """A message sent from the WhatsApp Business app, stored as sent by the business;
     None if this echo was stored before (Meta redelivers)."""
-    cur = await conn.execute(
+    return await conn.insert(
         "INSERT INTO messages (direction, contact_id, provider_id, kind, body, author, status,"
         " status_rank, sent_at, created_at) VALUES ('out', ?, ?, ?, ?, ?, 'sent', ?, ?, ?)"
         " ON CONFLICT (provider_id) DO NOTHING",
@@ -168,7 +162,6 @@ async def insert_echo(
             now,
         ),
     )
-    return cur.lastrowid if cur.rowcount == 1 else None
 
 
 ECHO_AUTHOR = "whatsapp-business-app"

@@ -9,18 +9,15 @@ withdrawal then clears the whole room. A row goes when its room is withdrawn.
 
 from __future__ import annotations
 
-import aiosqlite
+from bot.store.sql import Connection
 
 
 class PrivateRooms:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, key: str) -> str | None:
-        async with self._conn.execute(
-            "SELECT room_id FROM private_rooms WHERE key = ?", (key,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._conn.fetchone("SELECT room_id FROM private_rooms WHERE key = ?", (key,))
         return str(row[0]) if row else None
 
     async def remember(self, key: str, room_id: str, *, now: float) -> None:

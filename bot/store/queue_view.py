@@ -6,11 +6,11 @@ the customer messages queued right behind the one being posted, so they can shar
 
 from __future__ import annotations
 
-import aiosqlite
+from bot.store.sql import Connection
 
 
 class QueueView:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def waiting_behind(
@@ -26,8 +26,9 @@ class QueueView:
     ) -> list[tuple[int, int]]:
         """Like :meth:`waiting_behind`, as ``(job id, message id)`` pairs."""
         found: list[tuple[int, int]] = []
-        rows = await self._conn.execute_fetchall(
-            "SELECT id, kind, CASE WHEN json_valid(payload) THEN payload ->> 'message_id' END"
+        rows = await self._conn.fetchall(
+            "SELECT id, kind, CASE WHEN json_valid(payload)"
+            f" THEN {self._conn.dialect.json_int('payload', 'message_id')} END"
             " FROM jobs WHERE order_key = ? AND state = 'pending' AND id > ?"
             " ORDER BY id LIMIT ?",
             (order_key, job_id, limit),

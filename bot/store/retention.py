@@ -12,18 +12,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.ids import ChatMessageId, StatusRef
 from bot.ports import PostRef
+from bot.store.sql import Connection, Dialect, marks
 
 _NOT_HELD = "NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.conversation_id = {conv})"
-_NO_JOB = (
-    "{value} NOT IN (SELECT j.payload ->> '$.{field}' FROM jobs j"
-    " WHERE j.payload ->> '$.{field}' IS NOT NULL)"
-)
-"""Uncorrelated, so SQLite reads the queue once per statement, not once per candidate row:
-during an outage the queue can hold thousands of jobs."""
+
+
+def _no_job(dialect: Dialect, field: str, value: str) -> str:
+    """No job (pending or dead) names ``value`` as its payload's ``field``. Uncorrelated,
+    so the database reads the queue once per statement, not once per candidate row: during
+    an outage the queue can hold thousands of jobs."""
+    named = dialect.json_int("j.payload", field)
+    return f"{value} NOT IN (SELECT {named} FROM jobs j WHERE {named} IS NOT NULL)"
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ class RunRow:
 
 
 class RetentionStore:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._dialect = conn.dialect
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -59,12 +61,11 @@ class RetentionStore:
             " ON CONFLICT DO NOTHING",
             (scheduled_for, now),
         )
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT id, scheduled_for, started_at, step, phase, cursor, counts, finished_at"
             " FROM retention_runs WHERE scheduled_for = ?",
             (scheduled_for,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         assert row is not None
         return RunRow(
             int(row[0]),
@@ -79,11 +80,10 @@ class RetentionStore:
 
     async def unfinished(self) -> tuple[float, int] | None:
         """(scheduled_for, step) of a run that has not finished, if any."""
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT scheduled_for, step FROM retention_runs WHERE finished_at IS NULL"
             " ORDER BY id LIMIT 1"
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return (float(row[0]), int(row[1])) if row else None
 
     async def save(self, run: RunRow) -> None:
@@ -116,10 +116,10 @@ class RetentionStore:
         nothing can fetch the file again. Customers' messages only: their bodies are JSON
         (``stored_body``), an agent's is the plain text (the ``CASE`` keeps SQLite from
         parsing it)."""
+        media_id = self._dialect.json_text("m.body", "media.media_id")
         return await self._blank(
-            "CASE WHEN m.direction = 'in' THEN m.body ->> '$.media.media_id' END != ''",
-            "body = json_set(json_remove(body, '$.media.url', '$.media.sha256'),"
-            " '$.media.media_id', '')",
+            f"CASE WHEN m.direction = 'in' THEN {media_id} END != ''",
+            f"body = {self._dialect.without_media_ref('body')}",
             after=after,
             before=before,
             limit=limit,
@@ -131,13 +131,13 @@ class RetentionStore:
         ids = await self._ids(
             f"SELECT m.id FROM messages m WHERE m.id > ? AND m.created_at < ? AND {due}"
             f" AND {_NOT_HELD.format(conv='m.conversation_id')}"
-            f" AND {_NO_JOB.format(field='message_id', value='m.id')}"
+            f" AND {_no_job(self._dialect, 'message_id', 'm.id')}"
             " ORDER BY m.id LIMIT ?",
             (after, before, limit),
         )
         if ids:
             await self._conn.execute(
-                f"UPDATE messages SET {update} WHERE id IN ({_marks(ids)})", ids
+                f"UPDATE messages SET {update} WHERE id IN ({marks(ids)})", ids
             )
         return ids, (ids[-1] if ids else after)
 
@@ -152,53 +152,55 @@ class RetentionStore:
         post, which matters for a first purge of years)."""
         if not ids:
             return []
-        async with self._conn.execute(
+        found = await self._conn.fetchall(
             "SELECT m.chat_id, m.direction, m.status_chat_id,"
             " (SELECT s.ref FROM shown_reactions s WHERE s.message_id = m.id)"
             " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-            f" WHERE m.id IN ({_marks(ids)}) AND m.chat_id IS NOT NULL"
-            " AND c.thread_id IS NOT NULL AND instr(m.chat_id, '~') = 0"
+            f" WHERE m.id IN ({marks(ids)}) AND m.chat_id IS NOT NULL"
+            " AND c.thread_id IS NOT NULL AND m.chat_id NOT LIKE '%~%'"
             " AND NOT (c.state = 'closed' AND c.closed_at < ?) ORDER BY m.id",
             (*ids, closed_before),
-        ) as cur:
-            rows = [(str(row[0]), str(row[1]), row[2:]) async for row in cur]
+        )
+        rows = [(str(row[0]), str(row[1]), row[2:]) for row in found]
         posts: dict[str, PostRef] = {}
-        for chat_id, direction, marks in rows:
+        for chat_id, direction, shown in rows:
             post = chat_id.partition("#")[0]
             if post in posts or await self._carries_a_body(post):
                 continue
             posts[post] = PostRef(
                 chat_id=ChatMessageId(post),
                 by_bot=direction == "in",
-                marks=tuple(StatusRef(str(mark)) for mark in marks if mark),
+                marks=tuple(StatusRef(str(mark)) for mark in shown if mark),
             )
         return list(posts.values())
 
     async def _carries_a_body(self, post: str) -> bool:
         """Whether a message shown by ``post`` still has its body. The range reads the
         ``<post>#<n>`` ids off the unique index on ``chat_id``."""
-        async with self._conn.execute(
-            "SELECT 1 FROM messages WHERE (chat_id = ? OR (chat_id >= ? AND chat_id < ?))"
-            " AND body IS NOT NULL LIMIT 1",
-            (post, f"{post}#", f"{post}$"),
-        ) as cur:
-            return await cur.fetchone() is not None
+        return (
+            await self._conn.fetchone(
+                "SELECT 1 FROM messages WHERE (chat_id = ? OR (chat_id >= ? AND chat_id < ?))"
+                " AND body IS NOT NULL LIMIT 1",
+                (post, f"{post}#", f"{post}$"),
+            )
+            is not None
+        )
 
     # -- closed conversations -------------------------------------------------------------------
 
     async def due_conversation(self, *, closed_before: float) -> DueConversation | None:
         """The oldest conversation due, or None."""
-        async with self._conn.execute(
-            "SELECT c.id, c.contact_id, max(c.closed_at, coalesce(c.last_customer_at, 0)),"
+        row = await self._conn.fetchone(
+            "SELECT c.id, c.contact_id,"
+            f" {self._dialect.greatest('c.closed_at', 'coalesce(c.last_customer_at, 0)')},"
             " c.thread_id"
             " FROM conversations c WHERE c.state = 'closed' AND c.closed_at < ?"
             f" AND {_NOT_HELD.format(conv='c.id')}"
-            f" AND {_NO_JOB.format(field='conversation_id', value='c.id')}"
-            f" AND {_NO_JOB.format(field='contact_id', value='c.contact_id')}"
+            f" AND {_no_job(self._dialect, 'conversation_id', 'c.id')}"
+            f" AND {_no_job(self._dialect, 'contact_id', 'c.contact_id')}"
             " ORDER BY c.id LIMIT 1",
             (closed_before,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return None
         return DueConversation(int(row[0]), int(row[1]), float(row[2]), row[3])
@@ -210,21 +212,20 @@ class RetentionStore:
             (conversation_id, limit),
         )
         if ids:
-            marks = _marks(ids)
             await self._conn.execute(
                 "DELETE FROM status_events WHERE provider_id IN"
-                f" (SELECT provider_id FROM messages WHERE id IN ({marks}))",
+                f" (SELECT provider_id FROM messages WHERE id IN ({marks(ids)}))",
                 ids,
             )
-            await self._conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", ids)
+            await self._conn.execute(f"DELETE FROM messages WHERE id IN ({marks(ids)})", ids)
         return len(ids)
 
     async def delete_conversation(self, conversation_id: int, contact_id: int, last: float) -> None:
         """The (emptied) conversation; its contact remembers when it was last active."""
         await self._conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         await self._conn.execute(
-            "UPDATE contacts SET last_activity_at = max(coalesce(last_activity_at, 0), ?)"
-            " WHERE id = ?",
+            "UPDATE contacts SET last_activity_at ="
+            f" {self._dialect.greatest('coalesce(last_activity_at, 0)', '?')} WHERE id = ?",
             (last, contact_id),
         )
 
@@ -237,23 +238,18 @@ class RetentionStore:
             " WHERE coalesce(k.last_activity_at, k.created_at) < ?"
             " AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = k.id)"
             " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.contact_id = k.id)"
-            f" AND {_NO_JOB.format(field='contact_id', value='k.id')}"
+            f" AND {_no_job(self._dialect, 'contact_id', 'k.id')}"
             " ORDER BY k.id LIMIT ?",
             (inactive_since, limit),
         )
         if ids:
-            await self._conn.execute(f"DELETE FROM contacts WHERE id IN ({_marks(ids)})", ids)
+            await self._conn.execute(f"DELETE FROM contacts WHERE id IN ({marks(ids)})", ids)
         return len(ids)
 
     async def held(self) -> int:
-        async with self._conn.execute("SELECT count(*) FROM legal_holds") as cur:
-            row = await cur.fetchone()
+        row = await self._conn.fetchone("SELECT count(*) FROM legal_holds")
         return int(row[0]) if row else 0
 
     async def _ids(self, sql: str, args: tuple[Any, ...]) -> list[int]:
-        async with self._conn.execute(sql, args) as cur:
-            return [int(row[0]) async for row in cur]
-
-
-def _marks(ids: list[int]) -> str:
-    return ", ".join("?" for _ in ids)
+        rows = await self._conn.fetchall(sql, args)
+        return [int(row[0]) for row in rows]

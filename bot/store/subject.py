@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
-import aiosqlite
-
 from bot.ids import ProviderMessageId
 from bot.store.contacts import ContactRow
 from bot.store.conversations import ConversationRow
 from bot.store.messages import MessageRow
+from bot.store.sql import Connection
 
 Row = TypeVar("Row", ContactRow, ConversationRow, MessageRow)
 
@@ -39,7 +38,7 @@ class CaseLinkFact:
 
 
 class Subjects:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def contacts(
@@ -59,26 +58,26 @@ class Subjects:
     async def _rows(self, make: type[Row], table: str, column: str, value: object) -> list[Row]:
         """Rows of ``table`` as ``make``, whose fields are the table's column names."""
         columns = ", ".join(field.name for field in fields(make))
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             f"SELECT {columns} FROM {table} WHERE {column} = ? ORDER BY id", (value,)
-        ) as cur:
-            return [make(*row) async for row in cur]
+        )
+        return [make(*row) for row in rows]
 
     async def status_events(self, contact_id: int) -> list[StatusEventRow]:
         """WhatsApp's delivery receipts of the messages sent to the contact."""
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             "SELECT e.provider_id, e.status, e.timestamp, e.error_code, e.error_title"
             " FROM status_events e JOIN messages m ON m.provider_id = e.provider_id"
             " WHERE m.contact_id = ? ORDER BY e.timestamp, e.provider_id",
             (contact_id,),
-        ) as cur:
-            return [StatusEventRow(*row) async for row in cur]
+        )
+        return [StatusEventRow(*row) for row in rows]
 
     async def case_links(self, contact_id: int) -> list[CaseLinkFact]:
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             "SELECT l.conversation_id, l.sink, l.case_id, l.case_label FROM case_links l"
             " JOIN conversations c ON c.id = l.conversation_id WHERE c.contact_id = ?"
             " ORDER BY l.conversation_id, l.sink",
             (contact_id,),
-        ) as cur:
-            return [CaseLinkFact(*row) async for row in cur]
+        )
+        return [CaseLinkFact(*row) for row in rows]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
+from bot.store.sql import Connection
 from bot.templates.model import MessageTemplate, TemplateMessage
 
 
 class Templates:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def replace_catalogue(self, templates: Sequence[MessageTemplate]) -> None:
@@ -25,27 +24,25 @@ class Templates:
 
     async def catalogue(self) -> list[MessageTemplate]:
         """Every template, by name and language."""
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             "SELECT template FROM message_templates ORDER BY name, language"
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [MessageTemplate.model_validate_json(row[0]) for row in rows]
 
     async def named(self, name: str) -> list[MessageTemplate]:
         """The template ``name`` in each of its languages (names are lower case at Meta)."""
-        async with self._conn.execute(
+        rows = await self._conn.fetchall(
             "SELECT template FROM message_templates WHERE name = ? ORDER BY language",
             (name.lower(),),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [MessageTemplate.model_validate_json(row[0]) for row in rows]
 
     async def requested(self, request: str) -> bool:
         """Whether the chat event ``request`` asked for a template send before."""
-        async with self._conn.execute(
-            "SELECT 1 FROM template_sends WHERE request = ?", (request,)
-        ) as cur:
-            return await cur.fetchone() is not None
+        return (
+            await self._conn.fetchone("SELECT 1 FROM template_sends WHERE request = ?", (request,))
+            is not None
+        )
 
     async def queue_send(self, message_id: int, request: str, message: TemplateMessage) -> None:
         await self._conn.execute(
@@ -55,10 +52,9 @@ class Templates:
 
     async def queued(self, message_id: int) -> TemplateMessage | None:
         """The template send stored for ``message_id``; None once done (or never queued)."""
-        async with self._conn.execute(
+        row = await self._conn.fetchone(
             "SELECT message FROM template_sends WHERE message_id = ?", (message_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return TemplateMessage.model_validate_json(row[0]) if row and row[0] else None
 
     async def done(self, message_id: int) -> None:

@@ -26,7 +26,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 async def waiting_timers(store: Store) -> dict[str, int]:
     async with store.transaction() as tx:
-        rows = await tx.conn.execute_fetchall(
+        rows = await tx.conn.fetchall(
             "SELECT kind, count(*) FROM jobs WHERE kind LIKE 'alert.%' AND state = 'pending'"
             " GROUP BY kind"
         )

@@ -162,8 +162,8 @@ class Desk:
         raise AssertionError(f"jobs still pending: {await self.jobs()}")
 
     async def sql(self, query: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        async with self.store.transaction() as tx, tx.conn.execute(query, args) as cur:
-            return [tuple(row) for row in await cur.fetchall()]
+        async with self.store.transaction() as tx:
+            return [tuple(row) for row in await tx.conn.fetchall(query, args)]
 
     async def jobs(self) -> list[JobView]:
         """The queue without the timers (on-call's, the window's), which wait for hours by

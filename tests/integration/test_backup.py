@@ -159,3 +159,13 @@ def test_backup_without_a_store_fails_and_writes_nothing(
     assert "no database at" in capsys.readouterr().err
     assert not output.exists()
     assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_backup_of_a_postgresql_store_is_refused_with_what_to_do_instead(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMPFANG_STORE__URL", "postgresql://empfang@db.internal/empfang")
+    output = tmp_path / "copy.sqlite3"
+    assert main(["backup", "--output", str(output)]) == 1
+    assert "copies the SQLite store only" in capsys.readouterr().err
+    assert not output.exists()

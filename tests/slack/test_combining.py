@@ -212,8 +212,8 @@ class Desk:
 
     async def chat_ids(self) -> list[str | None]:
         query = "SELECT chat_id FROM messages WHERE direction = 'in' ORDER BY id"
-        async with self.store.transaction() as tx, tx.conn.execute(query) as cur:
-            return [row[0] async for row in cur]
+        async with self.store.transaction() as tx:
+            return [row[0] for row in await tx.conn.fetchall(query)]
 
 
 @pytest.fixture
@@ -305,8 +305,9 @@ async def test_delivery_marks_only_where_the_platform_shows_reactions(
 
     assert desk.chat.marks == marks
     query = "SELECT shown_status FROM messages WHERE direction = 'out'"
-    async with store.transaction() as tx, tx.conn.execute(query) as cur:
-        assert [row[0] async for row in cur] == ["queued"]  # "sent" waits for WhatsApp's receipt
+    async with store.transaction() as tx:
+        shown = [row[0] for row in await tx.conn.fetchall(query)]
+    assert shown == ["queued"]  # "sent" waits for WhatsApp's receipt
 
 
 async def test_lines_behind_a_rate_limit_share_a_post_through_the_production_stack(

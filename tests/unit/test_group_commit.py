@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,27 +64,50 @@ def batch(n: int, sender: str, *, user_id: str | None = None) -> WebhookBatch:
     )
 
 
-async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "g.sqlite3")
+async def rows(store: Store, query: str) -> list[tuple[Any, ...]]:
+    async with store.transaction() as tx:
+        return [tuple(row) for row in await tx.conn.fetchall(query)]
+
+
+async def jobs_with_messages(store: Store) -> list[tuple[str, str, str]]:
+    """(order key, the message's provider id, the payload expected) per job, in job order:
+    the payload must be what ``bot.job_catalog`` writes for the message (compact JSON)."""
+    messages = {
+        int(m_id): (str(provider_id), int(contact_id))
+        for m_id, provider_id, contact_id in await rows(
+            store, "SELECT id, provider_id, contact_id FROM messages"
+        )
+    }
+    found = []
+    for payload, order_key in await rows(store, "SELECT payload, order_key FROM jobs ORDER BY id"):
+        message_id = json.loads(payload)["message_id"]
+        provider_id, contact_id = messages[message_id]
+        expected = f'{{"message_id":{message_id},"contact_id":{contact_id}}}'
+        assert payload == expected
+        found.append((str(order_key), provider_id, f"contact:{contact_id}"))
+    return found
+
+
+async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(
+    store_target: Path | str,
+) -> None:
+    store = await Store.open(store_target)
     intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
     senders = [f"49151000000{n % 7:02d}" for n in range(200)]
     deliveries = [batch(n, senders[n]) for n in range(200)]
     deliveries += deliveries[:50]  # Meta redelivers some
     deliveries.append(batch(999, "4915100000099", user_id="US.1"))  # a BSUID user
-    results = await asyncio.gather(*(intake.accept(b) for b in deliveries))
-    await store.close()
-    assert sum(r.new_messages for r in results) == 201
-    assert sum(r.duplicates for r in results) == 50
-    with sqlite3.connect(tmp_path / "g.sqlite3") as conn:
-        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (201,)
-        assert conn.execute("SELECT count(*) FROM contacts").fetchone() == (8,)
-        jobs = conn.execute(
-            "SELECT j.payload, j.order_key, m.id, m.contact_id FROM jobs j"
-            " JOIN messages m"
-            " ON j.payload = json_object('message_id', m.id, 'contact_id', m.contact_id)"
-        ).fetchall()
+    try:
+        results = await asyncio.gather(*(intake.accept(b) for b in deliveries))
+        assert sum(r.new_messages for r in results) == 201
+        assert sum(r.duplicates for r in results) == 50
+        assert await rows(store, "SELECT count(*) FROM messages") == [(201,)]
+        assert await rows(store, "SELECT count(*) FROM contacts") == [(8,)]
+        jobs = await jobs_with_messages(store)
+    finally:
+        await store.close()
     assert len(jobs) == 201
-    assert all(order_key == f"contact:{contact_id}" for _, order_key, _, contact_id in jobs)
+    assert all(order_key == expected for order_key, _, expected in jobs)
 
 
 def named(n: int, name: str | None) -> WebhookBatch:
@@ -92,50 +116,53 @@ def named(n: int, name: str | None) -> WebhookBatch:
     return WebhookBatch(messages=(message.model_copy(update={"sender": sender}),))
 
 
-async def test_a_known_customers_profile_name_follows_the_latest_message(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "p.sqlite3")
+async def test_a_known_customers_profile_name_follows_the_latest_message(
+    store_target: Path | str,
+) -> None:
+    store = await Store.open(store_target)
     intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
     names = []
-    for n, name in enumerate(["Anna", None, "Anna B.", "Anna B."]):
-        await intake.accept(named(n, name))
-        with sqlite3.connect(tmp_path / "p.sqlite3") as conn:
-            names.append(conn.execute("SELECT profile_name FROM contacts").fetchone()[0])
-    await store.close()
+    try:
+        for n, name in enumerate(["Anna", None, "Anna B.", "Anna B."]):
+            await intake.accept(named(n, name))
+            names.append((await rows(store, "SELECT profile_name FROM contacts"))[0][0])
+    finally:
+        await store.close()
     assert names == ["Anna", "Anna", "Anna B.", "Anna B."]
 
 
-async def test_the_same_message_twice_in_one_group_is_stored_once(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "d.sqlite3")
+async def test_the_same_message_twice_in_one_group_is_stored_once(store_target: Path | str) -> None:
+    store = await Store.open(store_target)
     intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
-    await intake.accept(batch(0, "4915100000001"))  # an earlier delivery
-    group = [batch(1, "4915100000001"), batch(1, "4915100000001"), batch(0, "4915100000001")]
-    results = await asyncio.gather(*(intake.accept(b) for b in group))
-    await store.close()
-    assert sum(r.new_messages for r in results) == 1
-    assert sum(r.duplicates for r in results) == 2
-    with sqlite3.connect(tmp_path / "d.sqlite3") as conn:
-        assert conn.execute("SELECT count(*) FROM messages").fetchone() == (2,)
-        assert conn.execute("SELECT count(*) FROM jobs").fetchone() == (2,)
+    try:
+        await intake.accept(batch(0, "4915100000001"))  # an earlier delivery
+        group = [batch(1, "4915100000001"), batch(1, "4915100000001"), batch(0, "4915100000001")]
+        results = await asyncio.gather(*(intake.accept(b) for b in group))
+        assert sum(r.new_messages for r in results) == 1
+        assert sum(r.duplicates for r in results) == 2
+        assert await rows(store, "SELECT count(*) FROM messages") == [(2,)]
+        assert await rows(store, "SELECT count(*) FROM jobs") == [(2,)]
+    finally:
+        await store.close()
 
 
 @pytest.mark.parametrize("concurrent", [1, 32])
-async def test_per_customer_order_of_jobs_follows_arrival(tmp_path: Path, concurrent: int) -> None:
-    store = await Store.open(tmp_path / "o.sqlite3")
+async def test_per_customer_order_of_jobs_follows_arrival(
+    store_target: Path | str, concurrent: int
+) -> None:
+    store = await Store.open(store_target)
     intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
-    for start in range(0, 64, concurrent):
-        await asyncio.gather(
-            *(intake.accept(batch(n, "4915100000001")) for n in range(start, start + concurrent))
-        )
-    await store.close()
-    with sqlite3.connect(tmp_path / "o.sqlite3") as conn:
-        order = [
-            row[0]
-            for row in conn.execute(
-                "SELECT m.provider_id FROM jobs j JOIN messages m"
-                " ON j.payload = json_object('message_id', m.id, 'contact_id', m.contact_id)"
-                " ORDER BY j.id"
+    try:
+        for start in range(0, 64, concurrent):
+            await asyncio.gather(
+                *(
+                    intake.accept(batch(n, "4915100000001"))
+                    for n in range(start, start + concurrent)
+                )
             )
-        ]
+        order = [provider_id for _, provider_id, _ in await jobs_with_messages(store)]
+    finally:
+        await store.close()
     assert order == [f"wamid.g{n}" for n in range(64)]
 
 
@@ -164,9 +191,9 @@ async def test_a_cancelled_caller_neither_stops_its_commit_nor_the_others() -> N
     assert sorted(committed) == [0, 1, 2, 3]
 
 
-async def test_texts_come_back_from_the_bulk_path_exactly(tmp_path: Path) -> None:
+async def test_texts_come_back_from_the_bulk_path_exactly(store_target: Path | str) -> None:
     texts = ["Grüße 🙂 𝄞", 'quote " backslash \\ tab \t', "nul \x00 inside", "\u202e rtl"]
-    store = await Store.open(tmp_path / "t.sqlite3")
+    store = await Store.open(store_target)
     intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
     deliveries = []
     for n, text in enumerate(texts):

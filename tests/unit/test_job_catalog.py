@@ -37,13 +37,11 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def job_rows(store: Store) -> list[tuple[Any, ...]]:
-    async with (
-        store.transaction() as tx,
-        tx.conn.execute(
+    async with store.transaction() as tx:
+        rows = await tx.conn.fetchall(
             "SELECT kind, payload, order_key, run_after, created_at FROM jobs ORDER BY id"
-        ) as cur,
-    ):
-        return [tuple(row) for row in await cur.fetchall()]
+        )
+    return [tuple(row) for row in rows]
 
 
 async def accept_one(path: Path, sender: Sender) -> list[tuple[Any, ...]]:

@@ -1,4 +1,5 @@
-"""Durable jobs on a real SQLite file: backoff, dead-letter, Retry-After, leases, order."""
+"""Durable jobs on a real SQLite file and a real PostgreSQL database: backoff, dead-letter,
+Retry-After, leases, order."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from bot.store.jobs import Job
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "jobs.sqlite3", clock=ManualClock())
+async def store(store_target: Path | str) -> AsyncIterator[Store]:
+    opened = await Store.open(store_target, clock=ManualClock())
     yield opened
     await opened.close()
 
@@ -36,10 +37,9 @@ async def enqueue(store: Store, kind: str = "work", key: str | None = None, n: i
 
 async def run_after(store: Store, job_id: int) -> float:
     async with store.transaction() as tx:
-        cur = await tx.conn.execute("SELECT run_after FROM jobs WHERE id = ?", (job_id,))
-        row = await cur.fetchone()
-    assert row is not None
-    return float(row[0])
+        found = await tx.conn.fetchval("SELECT run_after FROM jobs WHERE id = ?", (job_id,))
+    assert found is not None
+    return float(found)
 
 
 async def test_retries_back_off_exponentially_then_dead_letter(store: Store) -> None:
@@ -172,9 +172,9 @@ async def test_a_blocked_conversation_does_not_block_others(store: Store) -> Non
     assert ran == [3, 1, 2]
 
 
-async def test_order_per_conversation_with_several_workers(tmp_path: Path) -> None:
+async def test_order_per_conversation_with_several_workers(store_target: Path | str) -> None:
     """Real clock, 6 workers, flaky handler: each conversation's jobs still run in order."""
-    store = await Store.open(tmp_path / "order.sqlite3")
+    store = await Store.open(store_target)
     seen: dict[str, list[int]] = {}
     failed_once: set[int] = set()
 

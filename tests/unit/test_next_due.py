@@ -16,8 +16,8 @@ NOW = 1_796_000_000.0
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "due.sqlite3", clock=ManualClock(NOW))
+async def store(store_target: Path | str) -> AsyncIterator[Store]:
+    opened = await Store.open(store_target, clock=ManualClock(NOW))
     yield opened
     await opened.close()
 

@@ -1,4 +1,5 @@
-"""The SQLite store: migrations, refusing a newer schema, WAL, one number copy."""
+"""The store on SQLite and PostgreSQL: migrations, refusing a newer schema, WAL, one
+transaction at a time; PostgreSQL's schema is SQLite's."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from bot.errors import SchemaTooNewError, StoreError
 from bot.store import Store
 from bot.store.migrations import LATEST_VERSION, MIGRATIONS
+from tests.support.postgres import PostgresCluster
 
 
 async def test_fresh_database_is_migrated_to_latest_in_wal_mode(tmp_path: Path) -> None:
@@ -23,12 +25,12 @@ async def test_fresh_database_is_migrated_to_latest_in_wal_mode(tmp_path: Path) 
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-async def test_reopening_keeps_data_and_version(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_reopening_keeps_data_and_version(store_target: Path | str) -> None:
+    store = await Store.open(store_target)
     async with store.transaction() as tx:
         await tx.jobs.enqueue("k", '{"a":1}', now=1.0)
     await store.close()
-    store = await Store.open(tmp_path / "s.sqlite3")
+    store = await Store.open(store_target)
     async with store.transaction() as tx:
         assert await tx.jobs.counts() == {"pending": 1}
     await store.close()
@@ -65,8 +67,8 @@ async def test_a_version_3_database_is_upgraded_and_keeps_its_contacts(tmp_path:
         ]
 
 
-async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_failed_transaction_leaves_nothing(store_target: Path | str) -> None:
+    store = await Store.open(store_target)
     with pytest.raises(RuntimeError):
         async with store.transaction() as tx:
             await tx.jobs.enqueue("k", "{}", now=1.0)
@@ -136,3 +138,94 @@ async def test_an_sqlite_without_json_operators_is_refused_by_name(
     with pytest.raises(StoreError, match=r"SQLite 3\.37\.2 is too old: Empfang needs 3\.38\.0"):
         await Store.open(tmp_path / "s.sqlite3")
     assert not (tmp_path / "s.sqlite3").exists()
+
+
+async def test_transactions_do_not_see_each_others_half_done_work(store_target: Path | str) -> None:
+    """Two coroutines at once: the second transaction starts only after the first commits."""
+    store = await Store.open(store_target)
+    seen: list[dict[str, int]] = []
+
+    async def enqueue_slowly() -> None:
+        async with store.transaction() as tx:
+            await tx.jobs.enqueue("k", "{}", now=1.0)
+            await asyncio.sleep(0.05)
+            await tx.jobs.enqueue("k", "{}", now=1.0)
+
+    async def count() -> None:
+        async with store.transaction() as tx:
+            seen.append(await tx.jobs.counts())
+
+    try:
+        first = asyncio.create_task(enqueue_slowly())
+        await asyncio.sleep(0.01)
+        await asyncio.gather(first, count())
+        assert await store.writable()
+    finally:
+        await store.close()
+    assert seen == [{"pending": 2}]
+
+
+async def schema_version_of(url: str) -> int:
+    store = await Store.open(url)
+    try:
+        async with store.transaction() as tx:
+            found = await tx.conn.fetchval("SELECT value FROM meta WHERE key = 'schema_version'")
+    finally:
+        await store.close()
+    return int(found)
+
+
+async def test_a_postgresql_database_is_made_at_the_latest_version(
+    postgres: PostgresCluster,
+) -> None:
+    url = postgres.new_database()
+    assert await schema_version_of(url) == LATEST_VERSION
+    assert await schema_version_of(url) == LATEST_VERSION  # reopened: nothing to do
+
+
+async def test_a_newer_postgresql_schema_is_refused(postgres: PostgresCluster) -> None:
+    url = postgres.new_database()
+    store = await Store.open(url)
+    async with store.transaction() as tx:
+        await tx.conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(LATEST_VERSION + 1),)
+        )
+    await store.close()
+    with pytest.raises(SchemaTooNewError, match="newer than this Empfang supports"):
+        await Store.open(url)
+
+
+async def test_postgresql_has_sqlites_tables_and_columns(
+    tmp_path: Path, postgres: PostgresCluster
+) -> None:
+    """The PostgreSQL baseline plus the migrations after it make SQLite's final schema: a
+    migration appended for one backend only shows here. PostgreSQL's own additions stand
+    in for what SQLite has built in (``sqlite_sequence``, ``rowid``)."""
+    await (await Store.open(tmp_path / "s.sqlite3")).close()
+    with sqlite3.connect(tmp_path / "s.sqlite3") as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        sqlite_columns = {
+            table: sorted(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
+            for table in tables
+        }
+    store = await Store.open(postgres.new_database())
+    try:
+        async with store.transaction() as tx:
+            rows = await tx.conn.fetchall(
+                "SELECT table_name, column_name FROM information_schema.columns"
+                " WHERE table_schema = 'public' ORDER BY table_name, column_name"
+            )
+    finally:
+        await store.close()
+    postgres_columns: dict[str, list[str]] = {}
+    for table, column in rows:
+        postgres_columns.setdefault(str(table), []).append(str(column))
+    assert postgres_columns.pop("chain_sequences") == ["name", "seq"]
+    postgres_columns["agent_reactions"].remove("seq")
+    assert postgres_columns == sqlite_columns

@@ -1,0 +1,39 @@
+"""What the store needs of a database: a connection, transactions, and the intake's bulk
+write. One implementation per backend (``bot.store.sqlite_backend``,
+``bot.store.postgres_backend``); :class:`bot.store.Store` holds the lock around them."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Set as AbstractSet
+
+from bot.store.bulk import InboundRows
+from bot.store.sql import Connection
+
+
+class Backend(ABC):
+    conn: Connection
+    instance_id: str
+    errors: tuple[type[Exception], ...]
+    """What the database raises when it fails (the intake answers 503 for these)."""
+
+    @abstractmethod
+    async def begin(self) -> None:
+        """Start a transaction that no other transaction interleaves with."""
+
+    @abstractmethod
+    async def commit(self) -> None: ...
+
+    @abstractmethod
+    async def rollback(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def store_inbound(
+        self, rows: InboundRows, *, now: float, job_kind: str, order_prefix: str
+    ) -> AbstractSet[str]:
+        """The intake's group write (``bot.store.bulk``), committed when it returns:
+        contacts upserted, messages inserted (a known provider id ignored), one job per new
+        message. Returns the provider ids that were new. Called with the store's lock held."""

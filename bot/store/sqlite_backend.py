@@ -1,0 +1,180 @@
+"""SQLite: one aiosqlite connection, WAL, ``BEGIN IMMEDIATE`` per transaction.
+
+The hot path (:meth:`SqliteBackend.run_sync`) uses the same connection from the store's own
+thread, through aiosqlite's public API only: the backend makes the ``sqlite3`` connection
+itself (the ``connector`` of :class:`aiosqlite.Connection`) and uses it while the store holds
+its lock, when aiosqlite's thread has nothing of this connection's to do.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import TypeVar
+
+import aiosqlite
+
+from bot.errors import StoreError
+from bot.private_files import private_file, tighten_sqlite
+from bot.store import bulk
+from bot.store.backend import Backend
+from bot.store.migrations import migrate
+from bot.store.sql import Args, Connection, Dialect, Row
+from bot.store.sync_thread import SyncThread
+
+T = TypeVar("T")
+
+MIN_SQLITE = (3, 38, 0)
+"""JSON operators (``->>``) used by the intake's bulk SQL."""
+
+
+def _json_path(path: str) -> str:
+    return f"'$.{path}'"
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+    chain_sequence = "SELECT seq FROM sqlite_sequence WHERE name = ?"
+    insertion_order = "rowid"
+    probe_write = "CREATE TEMP TABLE IF NOT EXISTS probe (x)"
+
+    def json_text(self, document: str, path: str) -> str:
+        return f"{document} ->> {_json_path(path)}"
+
+    def json_int(self, document: str, path: str) -> str:
+        return f"CAST({document} ->> {_json_path(path)} AS INTEGER)"
+
+    def greatest(self, first: str, second: str) -> str:
+        return f"max({first}, {second})"
+
+    def without_media_ref(self, document: str) -> str:
+        return (
+            f"json_set(json_remove({document}, '$.media.url', '$.media.sha256'),"
+            " '$.media.media_id', '')"
+        )
+
+
+DIALECT = SqliteDialect()
+
+
+class SqliteConnection(Connection):
+    """The repositories' view of the aiosqlite connection: one hand-off to the database
+    thread per call (``execute_fetchall``, not execute + fetch + close)."""
+
+    dialect = DIALECT
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, args: Args = ()) -> int:
+        cursor = await self._conn.execute(sql, tuple(args))
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Args]) -> None:
+        await self._conn.executemany(sql, [tuple(row) for row in rows])
+
+    async def fetchall(self, sql: str, args: Args = ()) -> list[Row]:
+        return list(await self._conn.execute_fetchall(sql, tuple(args)))
+
+
+class SqliteBackend(Backend):
+    errors = (sqlite3.Error, ValueError)
+    """ValueError: aiosqlite's "no active connection" once closed."""
+
+    def __init__(self, conn: aiosqlite.Connection, raw: sqlite3.Connection, instance_id: str):
+        self._conn = conn
+        self.conn = SqliteConnection(conn)
+        self.raw = raw
+        """``conn``'s own sqlite3 connection, for :meth:`run_sync`."""
+        self.instance_id = instance_id
+        self._sync_thread = SyncThread("empfang-store")
+        self._intake_ready = False
+
+    @classmethod
+    async def open(cls, path: Path, *, synchronous: str) -> SqliteBackend:
+        """Open (creating if needed) and migrate. ``synchronous=full`` survives power loss."""
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old: Empfang needs"
+                f" {'.'.join(map(str, MIN_SQLITE))} or newer (Python's sqlite3 module links it)"
+            )
+        if synchronous not in ("full", "normal"):
+            raise StoreError(f"store.synchronous must be full or normal, not {synchronous!r}")
+        try:
+            # Private before SQLite opens it: its -wal/-shm copy the database file's mode.
+            private_file(path)
+            tighten_sqlite(path)
+            raw_made: list[sqlite3.Connection] = []
+
+            def connect() -> sqlite3.Connection:
+                raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                raw_made.append(raw)
+                return raw
+
+            conn = await aiosqlite.Connection(connect, iter_chunk_size=64)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open store {path}: {exc}") from exc
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            # Erased and purged texts are overwritten with zeros where they stood, not left
+            # in free pages of the file (and of the -wal) until SQLite happens to reuse them.
+            await conn.execute("PRAGMA secure_delete = ON")
+            await migrate(conn)
+            async with conn.execute("SELECT value FROM meta WHERE key = 'instance_id'") as cur:
+                row = await cur.fetchone()
+        except BaseException:
+            await conn.close()
+            raise
+        assert row is not None
+        return cls(conn, raw_made[0], str(row[0]))
+
+    async def begin(self) -> None:
+        await self._conn.execute("BEGIN IMMEDIATE")
+
+    async def commit(self) -> None:
+        await self._conn.commit()
+
+    async def rollback(self) -> None:
+        await self._conn.rollback()
+
+    async def close(self) -> None:
+        await self._conn.close()
+        self._sync_thread.stop()
+
+    async def run_sync(self, work: Callable[[sqlite3.Connection], T], *, transaction: bool) -> T:
+        """``work`` on the store's thread in one hand-off (see ``Store.run_sync``); the
+        caller holds the store's lock, and keeps it until ``work`` is done even if cancelled
+        (:meth:`SyncThread.run`)."""
+        raw = self.raw
+
+        def in_transaction() -> T:
+            if not transaction:
+                return work(raw)
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(raw)
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+            return result
+
+        return await self._sync_thread.run(in_transaction)
+
+    async def store_inbound(
+        self, rows: bulk.InboundRows, *, now: float, job_kind: str, order_prefix: str
+    ) -> AbstractSet[str]:
+        if not self._intake_ready:
+            await self.run_sync(bulk.create_intake_objects, transaction=False)
+            self._intake_ready = True
+        return await self.run_sync(
+            lambda conn: bulk.store_inbound(
+                conn, rows, now=now, job_kind=job_kind, order_prefix=order_prefix
+            ),
+            transaction=False,
+        )
