@@ -25,7 +25,7 @@ the room they were written in (``AgentMessage.room_id`` …) the same way.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -118,6 +118,16 @@ def chat_platform(default: str) -> str:
     return target.platform if target is not None and target.platform else default
 
 
+@contextmanager
+def chatting_at(target: ChatTarget | None) -> Iterator[None]:
+    """:func:`chatting_in` ``target``; nothing scoped for None."""
+    if target is None:
+        yield
+        return
+    with chatting_in(target.room, platform=target.platform):
+        yield
+
+
 class Rooms:
     """Where each conversation's thread is: the room it was opened in, else (a new thread)
     its number's target, else the global room of ``[chat] platform``."""
@@ -125,7 +135,15 @@ class Rooms:
     def __init__(self, numbers: Sequence[Number], default: ChatTarget) -> None:
         self.default = default
         self._by_number = {n.number_id: ChatTarget(n.platform, n.room) for n in numbers}
-        self._routed = {default, *self._by_number.values()}
+        self._alerts = {
+            n.number_id: ChatTarget(n.platform, n.alerts_room) for n in numbers if n.alerts_room
+        }
+        self._targets = {default, *self._by_number.values()}
+
+    @property
+    def single(self) -> bool:
+        """Every thread is in the one global room: nothing to choose."""
+        return self._targets == {self.default}
 
     def of(self, conversation: ConversationRow) -> ChatTarget:
         if conversation.thread_id is not None:
@@ -133,22 +151,25 @@ class Rooms:
                 conversation.chat_platform or self.default.platform,
                 conversation.chat_room or self.default.room,
             )
-        return self._by_number.get(conversation.number_id, self.default)
+        return self.of_number(conversation.number_id)
+
+    def of_number(self, number_id: str) -> ChatTarget:
+        """Where a new thread of this number's conversations goes."""
+        return self._by_number.get(number_id, self.default)
+
+    def alerts_of(self, conversation: ConversationRow) -> ChatTarget | None:
+        """The room an alert about the conversation goes to besides its thread: its number's
+        ``alerts_room``, else None (the adapter's global alerts room)."""
+        return self._alerts.get(conversation.number_id)
 
     def routed(self, room: str) -> bool:
         """Whether some number's threads (or the global room's) are in ``room``."""
-        return any(target.room == room for target in self._routed)
+        return any(target.room == room for target in self._targets)
 
     def holds(self, conversation: ConversationRow, room: str) -> bool:
         """Whether the conversation's thread is in ``room`` ("": the event did not say)."""
         return not room or self.of(conversation).room == room
 
-    @contextmanager
-    def chatting_for(self, conversation: ConversationRow | None) -> Iterator[None]:
+    def chatting_for(self, conversation: ConversationRow | None) -> AbstractContextManager[None]:
         """:func:`chatting_in` the conversation's room (nothing scoped without one)."""
-        if conversation is None:
-            yield
-            return
-        target = self.of(conversation)
-        with chatting_in(target.room, platform=target.platform):
-            yield
+        return chatting_at(self.of(conversation) if conversation is not None else None)

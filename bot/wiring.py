@@ -30,31 +30,33 @@ from bot.media.spool import Spool, spool_folder
 from bot.ports import ChatPlatform, TemplateProvider, WhatsAppProvider
 from bot.relay import LatencyObserver, Relay, RelayPolicy
 from bot.retention import RetentionPurge
-from bot.routing import number_names
+from bot.routing import ChatTarget, Rooms, number_names
 from bot.store import Store
 from bot.store.jobs import Job
 from bot.texts import Texts
 
 
 def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
-    """The relay's job kinds bound to its handlers."""
+    """The relay's job kinds bound to its handlers, each in the room of its conversation
+    (``bot.job_rooms``; the echo finds its conversation itself)."""
+    message, conversation = relay.job_rooms.by_message, relay.job_rooms.by_conversation
     handlers = dict(
         [
-            kinds.RELAY_INBOUND.bind(relay.post_inbound),
-            kinds.RELAY_OUTBOUND.bind(relay.send_outbound),
-            kinds.RELAY_OUTBOUND_FILE.bind(relay.send_file),
-            kinds.RELAY_MEDIA.bind(relay.post_media),
-            kinds.CHAT_STATUS.bind(relay.show_status),
-            kinds.CHAT_NOTICE.bind(relay.post_notice),
-            kinds.CHAT_ROOT.bind(relay.update_root),
-            kinds.CHAT_REVEAL.bind(relay.reveals.show),
+            kinds.RELAY_INBOUND.bind(message(relay.post_inbound)),
+            kinds.RELAY_OUTBOUND.bind(message(relay.send_outbound)),
+            kinds.RELAY_OUTBOUND_FILE.bind(message(relay.send_file)),
+            kinds.RELAY_MEDIA.bind(message(relay.post_media)),
+            kinds.CHAT_STATUS.bind(message(relay.show_status)),
+            kinds.CHAT_NOTICE.bind(conversation(relay.post_notice)),
+            kinds.CHAT_ROOT.bind(conversation(relay.update_root)),
+            kinds.CHAT_REVEAL.bind(conversation(relay.reveals.show)),
             kinds.CHAT_WITHDRAW.bind(relay.reveals.withdraw),
             kinds.RELAY_REACTION.bind(relay.reactions.send),
             kinds.RELAY_ECHO.bind(relay.post_echo),
-            kinds.CHAT_TEMPLATES.bind(relay.catalogue.post_listing),
-            kinds.CHAT_TEMPLATE.bind(relay.templates.show),
+            kinds.CHAT_TEMPLATES.bind(conversation(relay.catalogue.post_listing)),
+            kinds.CHAT_TEMPLATE.bind(message(relay.templates.show)),
             kinds.RELAY_TEMPLATE.bind(relay.send_template),
-            kinds.CHAT_WINDOW.bind(relay.window.window_due),
+            kinds.CHAT_WINDOW.bind(conversation(relay.window.window_due)),
         ]
     )
     return handlers
@@ -69,11 +71,12 @@ def job_handlers(
 ) -> dict[str, JobHandler]:
     """Every job kind of ``bot.job_catalog`` bound to the handler that runs it."""
     handlers = relay_handlers(relay)
+    rooms = relay.job_rooms
     handlers.update(
         [
-            kinds.ALERT_SLA.bind(oncall.sla_due),
-            kinds.ALERT_WINDOW.bind(oncall.window_due),
-            kinds.ALERT_POST.bind(oncall.post_alert),
+            kinds.ALERT_SLA.bind(rooms.by_conversation(oncall.sla_due)),
+            kinds.ALERT_WINDOW.bind(rooms.by_conversation(oncall.window_due)),
+            kinds.ALERT_POST.bind(rooms.by_conversation(oncall.post_alert)),
             kinds.ALERT_PAGE.bind(oncall.page),
             kinds.RETENTION_PURGE.bind(purge.run_batch),
             kinds.CHAT_REMOVE.bind(removal.remove),
@@ -85,6 +88,14 @@ def job_handlers(
             [kinds.CASE_TRANSFER.bind(cases.transfer), kinds.CASE_ERASED.bind(cases.erased)]
         )
     return handlers
+
+
+def chat_rooms(settings: Settings) -> Rooms:
+    """Where each number's threads go (``[[numbers]]``), the global room of ``[chat]
+    platform`` for the rest."""
+    platform = settings.chat.platform
+    default = ChatTarget(platform, settings.number_defaults().rooms.get(platform, ""))
+    return Rooms(settings.configured_numbers(), default)
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,7 @@ def wire_relay(
     """The relay with on-call watching it, case transfers for ``sinks`` (alerting in the
     chat when one fails for good) and the worker pool that runs all their jobs. With a
     ``media_source`` customers' files are shown in the thread, else only their lines."""
+    rooms = chat_rooms(settings)
     oncall = OnCall(
         store,
         chat,
@@ -146,6 +158,7 @@ def wire_relay(
         texts=texts,
         first_contact_notice=settings.privacy.first_contact_notice,
         pager=Pager(settings.alerts.webhook),
+        rooms=rooms,
     )
     watched = MonitoredChat(chat, oncall, store.clock, settings.alerts.platform_down_after)
     jobs = settings.jobs
@@ -181,6 +194,7 @@ def wire_relay(
             first_number=settings.configured_numbers()[0].number_id,
             number_names=number_names(settings.configured_numbers()),
             reply_modes={n.number_id: n.reply_mode for n in settings.configured_numbers()},
+            rooms=rooms,
         ),
         cases=cases,
         observers=[oncall],

@@ -1,4 +1,10 @@
-"""``ChatPlatform`` on Matrix: one room, one thread per conversation, optional E2EE.
+"""``ChatPlatform`` on Matrix: one thread per conversation, optional E2EE, in one room or
+in each business number's room (``bot.routing``).
+
+One client and one sync loop serve every room: the E2EE device state (Olm account, Megolm
+sessions) belongs to one device and must not be split between loops. Each call addresses
+the room ``bot.routing.chat_room`` names (the configured id or alias, mapped to the id it
+resolved to at start), the global ``[matrix] room_id`` outside any scope.
 
 Lifecycle (login, join, the sync loop) is here; login details live in ``session``, the loop
 in ``sync``, event shapes in ``content`` and ``events``, error mapping in ``errors``.
@@ -52,6 +58,7 @@ from bot.ports import (
     ThreadRoot,
     UploadJournal,
 )
+from bot.routing import chat_room
 
 log = logging.getLogger("empfang.matrix")
 
@@ -63,7 +70,11 @@ outages are handled inside the loop)."""
 
 
 class MatrixPlatform:
-    """The bot's Matrix account in the configured room.
+    """The bot's Matrix account in the configured rooms.
+
+    ``rooms`` are the rooms whose threads it serves (synced; default: ``[matrix] room_id``),
+    ``alerts_room`` the global alerts room and ``alerts_rooms`` the numbers' own (joined
+    for posting, not synced).
 
     ``bot_started_at`` (Unix seconds) is when the bot first ran, if the caller keeps it; events
     older than that are never delivered. Without it the adapter records its own first start
@@ -79,19 +90,26 @@ class MatrixPlatform:
         *,
         bot_started_at: float | None = None,
         bot_users: Iterable[str] = (),
+        rooms: Sequence[str] = (),
         alerts_room: str = "",
+        alerts_rooms: Sequence[str] = (),
     ) -> None:
         self._section = section
+        self._rooms = tuple(dict.fromkeys(rooms or [section.room_id]))
+        self._default = section.room_id if section.room_id in self._rooms else self._rooms[0]
+        """The room of calls outside any ``bot.routing`` scope."""
         self._alerts_room = alerts_room
+        self._alerts_rooms = tuple(room for room in alerts_rooms if room)
         self._bot_started_at = bot_started_at
         self._bot_users = frozenset(bot_users)
         self._state = StateFile(section.store_path)
-        self._room_id = section.room_id
+        self._resolved: dict[str, str] = {}
+        """Configured room (id or alias) → its id, filled at start."""
         self._client: AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._threads = ThreadIndex()
-        self._redacts_others = False
-        """The bot holds the room's ``redact`` power level (read at start)."""
+        self._redacts_others: dict[str, bool] = {}
+        """Per room id: the bot holds the room's ``redact`` power level (read at start)."""
         self.timeline_limit = 50
         """Events per sync; a longer backlog is fetched page by page (see ``sync``)."""
 
@@ -108,14 +126,21 @@ class MatrixPlatform:
             reactions=True,
             direct_rooms=not self._section.encryption,
             redaction=True,
-            redacts_others=self._redacts_others,
+            redacts_others=self._redacts_others.get(self._room(), False),
             quote_replies=True,
         )
 
     @property
     def room_id(self) -> str:
-        """The room's id (resolved from an alias after ``start``)."""
-        return self._room_id
+        """The global room's id (resolved from an alias after ``start``)."""
+        return self._resolved.get(self._default, self._default)
+
+    def _room(self, default: str = "") -> str:
+        """The id of the room a call addresses: the scoped one (``bot.routing``), else
+        ``default``, else the global room. A room no longer configured is taken as an id:
+        its old threads can still be answered and removed."""
+        room = chat_room(default or self._default)
+        return self._resolved.get(room, room)
 
     @property
     def user_id(self) -> str:
@@ -147,13 +172,14 @@ class MatrixPlatform:
         except Exception as exc:  # e.g. store_path not writable
             raise errors.from_exception("start", exc) from exc
         try:
-            self._room_id = await self._join(client)
-            self._redacts_others = await self._judge_room(client)
-            if self._alerts_room:
-                self._alerts_room = await self._join(client, self._alerts_room)
+            for room in self._rooms:
+                resolved = self._resolved[room] = await self._join(client, room)
+                self._redacts_others[resolved] = await self._judge_room(client, resolved)
+            for room in {self._alerts_room, *self._alerts_rooms} - {"", *self._rooms}:
+                self._resolved[room] = await self._join(client, room)
             loop = SyncLoop(
                 client,
-                room_id=self._room_id,
+                rooms={self._resolved[room]: room for room in self._rooms},
                 state_file=self._state,
                 on_event=on_event,
                 bot_users=self._bot_users,
@@ -169,7 +195,7 @@ class MatrixPlatform:
             raise
         self._client = client
         self._task = asyncio.create_task(self._keep_syncing(loop), name="empfang-matrix-sync")
-        log.info("matrix: syncing room %s", self._room_id)
+        log.info("matrix: syncing %s", ", ".join(self._resolved[room] for room in self._rooms))
 
     async def stop(self) -> None:
         """Stop syncing and close the HTTP session; the sync token is already on disk."""
@@ -198,26 +224,24 @@ class MatrixPlatform:
             return int(self._bot_started_at * 1000)
         return self._state.state.first_start_ms
 
-    async def _join(self, client: AsyncClient, room: str | None = None) -> str:
-        """Join (or accept the invite to) the configured room; idempotent on the server."""
-        response = await errors.request(
-            "join", client.join(room or self._section.room_id), JoinResponse
-        )
+    async def _join(self, client: AsyncClient, room: str) -> str:
+        """Join (or accept the invite to) a configured room; idempotent on the server."""
+        response = await errors.request("join", client.join(room), JoinResponse)
         return str(response.room_id)
 
-    async def _judge_room(self, client: AsyncClient) -> bool:
+    async def _judge_room(self, client: AsyncClient, room_id: str) -> bool:
         """Judge the room as ``check-config --online`` does (public or federated, encryption
         that does not match the config, power levels) and log what is wrong, so a room
         changed since the check was run is noticed at the next start; returns whether the
         bot may redact agents' events. Read once at start: a change takes effect with the
         next start."""
-        response = await client.room_get_state(self._room_id)
+        response = await client.room_get_state(room_id)
         if not isinstance(response, RoomGetStateResponse):
             log.warning("matrix: cannot read the room's settings (%s)", errors.errcode(response))
             return False
         state = state_contents(response.events)
         report = OnlineReport()
-        judge_room(state, self._room_id, self._section, report)
+        judge_room(state, room_id, self._section, report)
         for line in report.problems + report.warnings:
             log.warning("matrix: %s (as check-config --online would say)", line)
         creator = state.get("m.room.create", {}).get("creator")
@@ -250,7 +274,7 @@ class MatrixPlatform:
         """``room_send`` with an idempotent transaction id; encrypts in encrypted rooms."""
         client = self._require_client(action)
         sent = client.room_send(
-            room_id or self._room_id,
+            room_id or self._room(),
             event_type,
             body,
             tx_id=content.txn_id(kind, key),
@@ -329,7 +353,7 @@ class MatrixPlatform:
         unreferenced. The journal notes the ``mxc://`` URI the event shows (the relay
         records it with the post, for an admin purging Synapse's media)."""
         client = self._require_client("upload file")
-        room = client.rooms.get(self._room_id)
+        room = client.rooms.get(self._room())
         encrypted = room.encrypted if room is not None else self._section.encryption
         uri, keys = await media.upload(client, file, encrypt=encrypted)
         await journal.record(uri)
@@ -342,7 +366,7 @@ class MatrixPlatform:
         """In the thread; without one in the alerts room (``[alerts] room``), else the room."""
         if thread_id is None:
             body = content.room_message(text, msgtype="m.notice")
-            room = self._alerts_room or None
+            room = self._room(self._alerts_room)
         else:
             body = content.thread_message(thread_id, text, msgtype="m.notice")
             room = None
@@ -383,7 +407,7 @@ class MatrixPlatform:
         client = self._require_client("set status")
         try:
             async for event in client.room_get_event_relations(
-                self._room_id, chat_id, RelationshipType.annotation, "m.reaction"
+                self._room(), chat_id, RelationshipType.annotation, "m.reaction"
             ):
                 source = getattr(event, "source", {})
                 relates = source.get("content", {}).get("m.relates_to", {})
@@ -399,7 +423,7 @@ class MatrixPlatform:
         client = self._require_client("redact")
         try:
             response = await client.room_redact(
-                self._room_id, event_id, tx_id=content.txn_id("redact", f"{key}\x00{event_id}")
+                self._room(), event_id, tx_id=content.txn_id("redact", f"{key}\x00{event_id}")
             )
         except Exception as exc:
             raise errors.from_exception("redact status", exc) from exc
@@ -424,7 +448,7 @@ class MatrixPlatform:
         keep = await self._send("remove thread", "removed", key, body)
         redactor = self._redactor(client)
         related = await redactor.relations(thread_id)
-        root = await client.room_get_event(self._room_id, thread_id)
+        root = await client.room_get_event(self._room(), thread_id)
         if isinstance(root, RoomGetEventResponse):
             related.append(root.event.source)
         removed = kept = 0
@@ -447,7 +471,10 @@ class MatrixPlatform:
         return await self._redactor(client).remove_posts(posts, key=key, reason=reason)
 
     def _redactor(self, client: AsyncClient) -> Redactor:
-        return Redactor(client, self._room_id, self.user_id, redacts_others=self._redacts_others)
+        room = self._room()
+        return Redactor(
+            client, room, self.user_id, redacts_others=self._redacts_others.get(room, False)
+        )
 
     # -- private texts ------------------------------------------------------------------------
 

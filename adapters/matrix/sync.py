@@ -43,13 +43,14 @@ GAP_TYPES = ["m.room.message", "m.room.encrypted", "m.reaction", "m.room.redacti
 
 
 class SyncLoop:
-    """Runs ``/sync`` for one client and delivers the configured room's messages."""
+    """Runs ``/sync`` for one client and delivers the configured rooms' messages, each
+    event naming the room it was written in as configured (``AgentMessage.room_id``)."""
 
     def __init__(
         self,
         client: AsyncClient,
         *,
-        room_id: str,
+        rooms: dict[str, str],
         state_file: StateFile,
         on_event: AgentEventHandler,
         bot_users: frozenset[str],
@@ -58,7 +59,8 @@ class SyncLoop:
         threads: events.ThreadIndex,
     ) -> None:
         self._client = client
-        self._room_id = room_id
+        self._rooms = rooms
+        """Room id → the room as configured (an alias stays an alias)."""
         self._state = state_file
         self._on_event = on_event
         self._bot_users = bot_users
@@ -70,12 +72,12 @@ class SyncLoop:
     # -- filters ------------------------------------------------------------------------------
 
     def _filter(self, timeline_limit: int) -> dict[str, Any]:
-        """Only the configured room, no presence, typing or receipts: less to transfer."""
+        """Only the configured rooms, no presence, typing or receipts: less to transfer."""
         return {
             "presence": {"not_types": ["*"]},
             "account_data": {"not_types": ["*"]},
             "room": {
-                "rooms": [self._room_id],
+                "rooms": list(self._rooms),
                 "timeline": {"limit": timeline_limit},
                 "ephemeral": {"not_types": ["*"]},
                 "account_data": {"not_types": ["*"]},
@@ -155,16 +157,18 @@ class SyncLoop:
     # -- delivery -----------------------------------------------------------------------------
 
     async def _handle(self, response: SyncResponse, since: str | None) -> None:
-        """Deliver the room's new events, then store the token (so a crash replays, not loses)."""
-        if self._room_id in response.rooms.leave:
-            log.error("matrix: the bot is no longer in room %s (kicked or left)", self._room_id)
-        room_info = response.rooms.join.get(self._room_id)
-        if room_info is not None:
+        """Deliver the rooms' new events, then store the token (so a crash replays, not loses)."""
+        for room_id in self._rooms:
+            if room_id in response.rooms.leave:
+                log.error("matrix: the bot is no longer in room %s (kicked or left)", room_id)
+            room_info = response.rooms.join.get(room_id)
+            if room_info is None:
+                continue
             timeline = room_info.timeline
             gap: list[Any] = []
             if timeline.limited and since and timeline.prev_batch:
-                gap = await self._fill_gap(timeline.prev_batch, since)
-            await self._deliver([*gap, *timeline.events])
+                gap = await self._fill_gap(room_id, timeline.prev_batch, since)
+            await self._deliver(room_id, [*gap, *timeline.events])
         if response.next_batch != self._state.state.next_batch:
             await self._store_token(response.next_batch)
 
@@ -180,14 +184,14 @@ class SyncLoop:
             await write
             raise
 
-    async def _fill_gap(self, prev_batch: str, since: str) -> list[Any]:
+    async def _fill_gap(self, room_id: str, prev_batch: str, since: str) -> list[Any]:
         """Events between the last delivered sync and this limited timeline, oldest first."""
         found: list[Any] = []
         token = prev_batch
         while len(found) < GAP_FILL_MAX:
             try:
                 page = await self._client.room_messages(
-                    self._room_id,
+                    room_id,
                     start=token,
                     end=since,
                     limit=100,
@@ -209,12 +213,13 @@ class SyncLoop:
         found.reverse()
         return found
 
-    async def _deliver(self, timeline: Iterable[Any]) -> None:
-        room = self._client.rooms.get(self._room_id)
+    async def _deliver(self, room_id: str, timeline: Iterable[Any]) -> None:
+        room = self._client.rooms.get(room_id)
         for event in timeline:
-            message = await self._translate(event, room)
-            if message is None:
+            translated = await self._translate(event, room, room_id)
+            if translated is None:
                 continue
+            message = translated.model_copy(update={"room_id": self._rooms[room_id]})
             if isinstance(message, AgentMessage):
                 self._threads.remember(message.chat_id, message.thread_id)
             try:
@@ -224,7 +229,7 @@ class SyncLoop:
                 event_id = getattr(event, "event_id", "?")
                 log.error("matrix: handler failed for event %s (%s)", event_id, where(exc))
 
-    async def _translate(self, event: Any, room: Any) -> AgentEvent | None:
+    async def _translate(self, event: Any, room: Any, room_id: str) -> AgentEvent | None:
         source = getattr(event, "source", None)
         if not isinstance(source, dict):
             return None
@@ -261,10 +266,10 @@ class SyncLoop:
             bot_users=self._bot_users,
             author_name=events.display_name(room, sender),
             author_is_member=events.is_joined(room, sender),
-            edit_thread=await self._thread_of(edit_of) if edit_of else None,
+            edit_thread=await self._thread_of(room_id, edit_of) if edit_of else None,
         )
 
-    async def _thread_of(self, event_id: str) -> ThreadId | None:
+    async def _thread_of(self, room_id: str, event_id: str) -> ThreadId | None:
         """The thread of an edited event: from memory, else from the homeserver.
 
         The relation of an encrypted event is in its cleartext part, so no decryption is
@@ -273,7 +278,7 @@ class SyncLoop:
         if event_id in self._threads:
             return self._threads.get(event_id)
         try:
-            response = await self._client.room_get_event(self._room_id, event_id)
+            response = await self._client.room_get_event(room_id, event_id)
         except Exception as exc:
             log.warning("matrix: cannot look up edited event %s (%s)", event_id, exc)
             return None

@@ -21,7 +21,6 @@ from bot.audit import record as record_audit
 from bot.config.alerts import AlertsSection, BusinessHoursSection
 from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage
 from bot.errors import PagingError, SignatureError
-from bot.ids import ThreadId
 from bot.job_catalog import (
     ALERT_PAGE,
     ALERT_POST,
@@ -38,6 +37,7 @@ from bot.logfilter import mask_log_text
 from bot.own_messages import EMPFANG_AUTHOR as EMPFANG_AUTHOR
 from bot.own_messages import may_write, say_to_customer
 from bot.ports import CaseEvent, ChatPlatform
+from bot.routing import ChatTarget, Rooms, chatting_at
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
@@ -64,6 +64,7 @@ class OnCall:
         texts: Texts,
         first_contact_notice: str = "",
         pager: Pager | None = None,
+        rooms: Rooms | None = None,
     ) -> None:
         self._store = store
         self._chat = chat
@@ -77,8 +78,14 @@ class OnCall:
         self._pager = pager if pager is not None and pager.configured else None
         self._signature_failures: deque[float] = deque()
         self._active: set[str] | None = None
-        mention = alerts.oncall.slack if chat.name == "slack" else " ".join(alerts.oncall.matrix)
-        self._mention = f"{mention} " if mention else ""
+        self._rooms = rooms or Rooms((), ChatTarget(chat.name, ""))
+
+    def _mention(self, conversation: ConversationRow | None) -> str:
+        """Whom an alert calls, as the platform of the room it goes to writes a mention."""
+        target = self._rooms.of(conversation) if conversation else self._rooms.default
+        oncall = self._alerts.oncall
+        mention = oncall.slack if target.platform == "slack" else " ".join(oncall.matrix)
+        return f"{mention} " if mention else ""
 
     @property
     def texts(self) -> Texts:
@@ -169,7 +176,7 @@ class OnCall:
         who = contact.pseudonym if contact else self._texts.unknown_customer
         await self._enqueue_post(
             tx,
-            self._texts.urgent_post.format(mention=self._mention, who=who),
+            self._texts.urgent_post.format(mention=self._mention(conversation), who=who),
             conversation.id,
             f"urgent-{message_id}",
         )
@@ -197,14 +204,14 @@ class OnCall:
         if stage == "remind":
             waited = duration_text(self._alerts.unanswered_after, texts)
             text = texts.sla_reminder.format(
-                mention=self._mention, customer=customer, waited=waited
+                mention=self._mention(conversation), customer=customer, waited=waited
             )
         else:
             waited = duration_text(self._alerts.escalate_after, texts)
             text = texts.sla_escalated.format(
-                mention=self._mention, customer=customer, waited=waited
+                mention=self._mention(conversation), customer=customer, waited=waited
             )
-        await self._alert_everywhere(text, conversation.thread_id, f"sla-{message_id}-{stage}")
+        await self._alert_everywhere(text, conversation, f"sla-{message_id}-{stage}")
         async with self._store.transaction() as tx:
             if stage == "remind":
                 if await tx.alerts.advance_timer(conversation_id, "waiting", "reminded"):
@@ -235,18 +242,28 @@ class OnCall:
         closes = datetime.fromtimestamp(latest.created_at + SERVICE_WINDOW_SECONDS, self._zone)
         await self._chat.alert(
             self._texts.window_warning.format(
-                mention=self._mention, closes=f"{closes:%H:%M}", zone=self._zone.key
+                mention=self._mention(conversation), closes=f"{closes:%H:%M}", zone=self._zone.key
             ),
             thread_id=conversation.thread_id,
             key=f"{self._store.instance_id}:window-{message_id}",
         )
 
-    async def _alert_everywhere(self, text: str, thread_id: ThreadId | None, key: str) -> None:
-        """In the thread, and also in the alerts room when one is configured."""
+    async def _alert_everywhere(
+        self, text: str, conversation: ConversationRow | None, key: str
+    ) -> None:
+        """In the thread, and also in the alerts room when one is configured: the one of
+        the conversation's number (``[[numbers]] alerts_room``), else ``[alerts] room``."""
         instance = self._store.instance_id
+        thread_id = conversation.thread_id if conversation is not None else None
         await self._chat.alert(text, thread_id=thread_id, key=f"{instance}:{key}")
-        if self._alerts.room and thread_id is not None:
-            await self._chat.alert(text, thread_id=None, key=f"{instance}:{key}-room")
+        if conversation is None or thread_id is None:
+            return
+        room = self._rooms.alerts_of(conversation)
+        if room is None and self._alerts.room:
+            room = ChatTarget(self._rooms.default.platform, self._alerts.room)
+        if room is not None:
+            with chatting_at(room):
+                await self._chat.alert(text, thread_id=None, key=f"{instance}:{key}-room")
 
     # -- operational alerts -------------------------------------------------------------------
 
@@ -271,7 +288,9 @@ class OnCall:
                 return
             if audit is not None:
                 await record_audit(tx, audit)
-            await self._enqueue_post(tx, f"🚨 {self._mention}{summary}", None, f"op-{kind}-up")
+            await self._enqueue_post(
+                tx, f"🚨 {self._mention(None)}{summary}", None, f"op-{kind}-up"
+            )
             await self._enqueue_page(tx, "trigger", f"empfang-op-{kind}", summary)
         log.warning("operational alert raised: %s", kind)
 
@@ -340,12 +359,11 @@ class OnCall:
 
     async def post_alert(self, job: Job, payload: AlertPostJob) -> None:
         """``alert.post``: an alert into the thread and the alerts room."""
-        thread_id = None
+        conversation = None
         if payload.conversation_id is not None:
             async with self._store.transaction() as tx:
                 conversation = await tx.conversations.get(payload.conversation_id)
-            thread_id = conversation.thread_id if conversation else None
-        await self._alert_everywhere(payload.text, thread_id, payload.key)
+        await self._alert_everywhere(payload.text, conversation, payload.key)
 
     async def _enqueue_page(
         self, tx: Tx, action: Literal["trigger", "resolve"], dedup_key: str, summary: str

@@ -19,7 +19,7 @@ from bot.job_catalog import RELAY_REACTION, MessageJob, enqueue
 from bot.mirror.emoji import is_emoji
 from bot.ports import AgentEvent, AgentReaction, WhatsAppProvider
 from bot.privacy import redact_text
-from bot.routing import sending_from
+from bot.routing import Rooms, sending_from
 from bot.store import Store, Tx
 from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
@@ -43,12 +43,14 @@ class AgentReactions:
         *,
         may_act: MayAct,
         notify: Notify,
+        rooms: Rooms,
     ) -> None:
         self._store = store
         self._whatsapp = whatsapp
         self._texts = texts
         self._may_act = may_act
         self._notify = notify
+        self._rooms = rooms
 
     async def on_reaction(self, event: AgentReaction) -> None:
         if event.author_is_self or event.author_is_bot:
@@ -76,6 +78,8 @@ class AgentReactions:
                 return  # a reaction among agents: nothing for the customer
             conversation = await tx.conversations.get(target.conversation_id)
             assert conversation is not None
+            if not self._rooms.holds(conversation, event.room_id):
+                return  # a post of another channel with the same Slack ts
             if not self._may_act(event):
                 log.warning("refused reaction %s: author may not answer", event.reaction_id)
                 refusal = self._texts.refused_reply.format(author=event.author_name)
