@@ -1,0 +1,76 @@
+"""Takeover time after SIGKILL of the leader, measured: ``python -m tests.ha.takeover_times
+[--kills 10] [--takeover 15]`` starts a throwaway PostgreSQL and two lease holders in
+processes of their own (``tests.ha.holder``), kills the leader with SIGKILL, measures until
+the other prints that it leads, starts a new follower, and so on (each kill at a random
+moment of the heartbeat); prints p50 and max."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import sys
+from pathlib import Path
+
+from tests.ha.conftest import Cluster
+
+REPO = Path(__file__).parents[2]
+
+
+async def holder(url: str, takeover: float, name: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.ha.holder", url, str(takeover), name,
+        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def leading(process: asyncio.subprocess.Process, within: float) -> None:
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), within)
+    assert line.startswith(b"leading"), line
+
+
+async def measure(url: str, kills: int, takeover: float) -> list[float]:
+    loop = asyncio.get_running_loop()
+    leader = await holder(url, takeover, "r0")
+    await leading(leader, 30)
+    times = []
+    moments = random.Random(14)  # a random moment in the heartbeat, the same each run
+    for n in range(1, kills + 1):
+        follower = await holder(url, takeover, f"r{n}")
+        # the follower started and tried at least once; then anywhere in a heartbeat
+        await asyncio.sleep(takeover / 5 * (2 + moments.random()))
+        os.kill(leader.pid, signal.SIGKILL)
+        killed_at = loop.time()
+        await leader.wait()
+        await leading(follower, 2 * takeover)
+        times.append(loop.time() - killed_at)
+        print(f"kill {n}: {times[-1]:.2f}s", flush=True)
+        leader = follower
+    leader.kill()
+    await leader.wait()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--takeover", type=float, default=15.0)
+    args = parser.parse_args()
+    cluster = Cluster()
+    cluster.start()
+    try:
+        times = asyncio.run(measure(cluster.url(), args.kills, args.takeover))
+    finally:
+        cluster.stop()
+    print(
+        f"takeover_seconds {args.takeover:g}: p50 {statistics.median(times):.2f}s,"
+        f" max {max(times):.2f}s over {len(times)} SIGKILLs"
+    )
+
+
+if __name__ == "__main__":
+    main()
