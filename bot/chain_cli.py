@@ -24,7 +24,7 @@ from bot import hashchain
 from bot.cases.model import utc_iso
 from bot.config import load_config
 from bot.private_files import open_private
-from bot.store import Store, Tx
+from bot.store import Store, StoreLocation, Tx
 from bot.store.audit import AUDIT_COLUMNS
 from bot.store.cases import LEDGER_COLUMNS
 from bot.store.chain import ChainedRows
@@ -99,13 +99,15 @@ def since_timestamp(value: str) -> str:
     return utc_iso(moment.timestamp())
 
 
-def store_path(config: Path | None) -> Path | None:
-    """The configured database, or None after saying on stderr that there is none."""
-    path = Path(load_config(config).store.path)
-    if not path.exists():
+def store_path(config: Path | None) -> StoreLocation | None:
+    """The configured store, or None after saying on stderr that there is no SQLite file
+    (a PostgreSQL database is made on first start by ``empfang run``)."""
+    store = load_config(config).store
+    path = Path(store.path)
+    if not store.postgresql and not path.exists():
         print(f"error: no database at {path} (store.path in the config)", file=sys.stderr)
         return None
-    return path
+    return StoreLocation(store.database, path, store.database_password)
 
 
 def run_chain(args: argparse.Namespace, table: ChainedTable) -> int:
@@ -118,7 +120,7 @@ def run_chain(args: argparse.Namespace, table: ChainedTable) -> int:
 
 
 async def _load(
-    path: Path, table: ChainedTable, since: str | None = None
+    path: StoreLocation, table: ChainedTable, since: str | None = None
 ) -> tuple[Sequence[Any], hashchain.Verdict]:
     store = await Store.open(path)
     try:
@@ -133,7 +135,7 @@ async def _load(
     return rows, verdict
 
 
-async def _verify(path: Path, table: ChainedTable) -> int:
+async def _verify(path: StoreLocation, table: ChainedTable) -> int:
     _, verdict = await _load(path, table)
     if not verdict.ok:
         print(f"{table.name} BROKEN at row {verdict.bad_row}: {verdict.problem}", file=sys.stderr)
@@ -144,7 +146,7 @@ async def _verify(path: Path, table: ChainedTable) -> int:
 
 
 async def _export(
-    path: Path, table: ChainedTable, since: str, fmt: str, output: Path | None
+    path: StoreLocation, table: ChainedTable, since: str, fmt: str, output: Path | None
 ) -> int:
     rows, verdict = await _load(path, table, since)
     if not verdict.ok:

@@ -20,7 +20,6 @@ import sys
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.alerts.monitor import KIND as CHAT_UNREACHABLE
 from bot.audit import AuditEntry, cli_actor, record
@@ -29,7 +28,7 @@ from bot.domain import SERVICE_WINDOW_SECONDS
 from bot.job_catalog import CASE_TRANSFER, KIND_NAMES
 from bot.jobs import InvalidJobPayload
 from bot.logfilter import mask_log_text
-from bot.store import Store, Tx
+from bot.store import Store, StoreLocation, Tx
 from bot.store.jobs import JobInfo
 from bot.store.ops_view import OpsView
 
@@ -118,7 +117,7 @@ def _error_text(error: str | None) -> str:
     return line if len(line) <= ERROR_WIDTH else line[: ERROR_WIDTH - 1] + "…"
 
 
-async def _list(path: Path, state: str | None, kind: str | None, limit: int) -> int:
+async def _list(path: StoreLocation, state: str | None, kind: str | None, limit: int) -> int:
     store = await Store.open(path)
     try:
         async with store.transaction() as tx:
@@ -144,7 +143,7 @@ def _running(job: JobInfo, now: float) -> bool:
     return job.state == "pending" and job.lease_until is not None and job.lease_until >= now
 
 
-async def _retry(path: Path, ids: Sequence[int] | None) -> int:
+async def _retry(path: StoreLocation, ids: Sequence[int] | None) -> int:
     store = await Store.open(path)
     try:
         async with store.transaction() as tx:
@@ -176,7 +175,7 @@ async def _renew_transfers(tx: Tx, job_ids: Sequence[int]) -> None:
         await tx.jobs.set_payload(job_id, renewed.model_dump_json())
 
 
-async def _drop(path: Path, ids: Sequence[int], reason: str) -> int:
+async def _drop(path: StoreLocation, ids: Sequence[int], reason: str) -> int:
     store = await Store.open(path)
     failed = 0
     actor = cli_actor()
@@ -214,7 +213,7 @@ async def _drop(path: Path, ids: Sequence[int], reason: str) -> int:
     return 1 if failed else 0
 
 
-async def _status(path: Path) -> list[str]:
+async def _status(path: StoreLocation) -> list[str]:
     store = await Store.open(path)
     try:
         now = store.clock.now()

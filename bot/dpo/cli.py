@@ -27,7 +27,7 @@ from bot.dpo.erase import erase_subject, report
 from bot.dpo.export import Subject, export_subject
 from bot.dpo.record import as_json, as_markdown, build_record
 from bot.media.keep import kept_folder
-from bot.store import Store
+from bot.store import Store, StoreLocation
 
 
 def add_privacy_parser(
@@ -85,7 +85,9 @@ def run_privacy(args: argparse.Namespace) -> int:
     return asyncio.run(_export(path, args.subject, args.output))
 
 
-async def _erase(path: Path, subject: Subject, reason: str, sinks: Mapping[str, str]) -> int:
+async def _erase(
+    path: StoreLocation, subject: Subject, reason: str, sinks: Mapping[str, str]
+) -> int:
     if not reason.strip():
         print("error: --reason must say why (it goes into the audit trail)", file=sys.stderr)
         return 2
@@ -93,7 +95,7 @@ async def _erase(path: Path, subject: Subject, reason: str, sinks: Mapping[str, 
     try:
         async with store.transaction() as tx:
             erasure = await erase_subject(
-                tx, subject, cli_actor(), reason.strip(), sinks, kept=kept_folder(path)
+                tx, subject, cli_actor(), reason.strip(), sinks, kept=kept_folder(path.files)
             )
     finally:
         await store.close()
@@ -101,7 +103,7 @@ async def _erase(path: Path, subject: Subject, reason: str, sinks: Mapping[str, 
     return 1 if erasure.held else 0
 
 
-async def _export(path: Path, subject: Subject, output: Path | None) -> int:
+async def _export(path: StoreLocation, subject: Subject, output: Path | None) -> int:
     store = await Store.open(path)
     try:
         async with store.transaction() as tx:

@@ -57,7 +57,7 @@ class Alerts:
         changed = await self._conn.execute(
             "INSERT INTO operational_alerts (kind, active, since, summary) VALUES (?, 1, ?, ?)"
             " ON CONFLICT (kind) DO UPDATE SET active = 1, since = excluded.since,"
-            " summary = excluded.summary WHERE active = 0",
+            " summary = excluded.summary WHERE operational_alerts.active = 0",
             (kind, now, summary),
         )
         return changed == 1

@@ -108,8 +108,8 @@ class Conversations:
 
     async def touch_customer(self, conversation_id: int, at: float) -> None:
         await self._conn.execute(
-            "UPDATE conversations SET last_customer_at = max(coalesce(last_customer_at, 0), ?)"
-            " WHERE id = ?",
+            "UPDATE conversations SET last_customer_at ="
+            f" {self._conn.dialect.greatest('coalesce(last_customer_at, 0)', '?')} WHERE id = ?",
             (at, conversation_id),
         )
 

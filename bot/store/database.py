@@ -29,6 +29,7 @@ from bot.store.contacts import Contacts
 from bot.store.conversations import Conversations
 from bot.store.holds import Holds
 from bot.store.jobs import Job, Jobs
+from bot.store.location import StoreLocation
 from bot.store.media_posts import MediaPosts
 from bot.store.messages import Messages
 from bot.store.retention import RetentionStore
@@ -85,7 +86,7 @@ class Store:
     @classmethod
     async def open(
         cls,
-        target: Path | str,
+        target: Path | str | StoreLocation,
         *,
         synchronous: str = "full",
         clock: Clock | None = None,
@@ -96,6 +97,8 @@ class Store:
         PostgreSQL database a ``postgresql://`` url names (with ``password``; ``path`` then
         anchors Empfang's local files). ``synchronous=full`` (SQLite) survives power loss."""
         backend: Backend
+        if isinstance(target, StoreLocation):
+            password, path, target = target.password, target.files, target.database
         if isinstance(target, str) and is_postgres_url(target):
             from bot.store.postgres_backend import PostgresBackend  # asyncpg only when used
 

@@ -7,7 +7,6 @@ import csv
 import io
 import itertools
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +26,13 @@ TEXTS = ("Erste Frage", "Noch etwas", "Gern geschehen")
 
 @dataclass(frozen=True)
 class Ledgered:
-    db: Path
+    db: Path | str
+    """The SQLite file or the PostgreSQL url (``store_target``)."""
     config: Path
     jsonl: Path
 
 
-async def converse(db: Path, jsonl: Path, *, start: float = 1_800_000_000.0) -> None:
+async def converse(db: Path | str, jsonl: Path, *, start: float = 1_800_000_000.0) -> None:
     """One whole conversation through the production path, transferred to a JSONL sink."""
     store = await Store.open(db, clock=ManualClock(start))
     desk = Desk(store, sinks_from({"type": "jsonl", "name": "archive", "path": str(jsonl)}))
@@ -53,9 +53,10 @@ async def converse(db: Path, jsonl: Path, *, start: float = 1_800_000_000.0) -> 
 
 
 @pytest.fixture
-async def ledgered(tmp_path: Path) -> Ledgered:
-    found = Ledgered(tmp_path / "empfang.sqlite3", tmp_path / "config.toml", tmp_path / "c.jsonl")
-    found.config.write_text(f'[store]\npath = "{found.db}"\n', encoding="utf-8")
+async def ledgered(tmp_path: Path, store_target: Path | str) -> Ledgered:
+    found = Ledgered(store_target, tmp_path / "config.toml", tmp_path / "c.jsonl")
+    key = "path" if isinstance(store_target, Path) else "url"
+    found.config.write_text(f'[store]\n{key} = "{store_target}"\n', encoding="utf-8")
     await converse(found.db, found.jsonl)
     return found
 
@@ -67,18 +68,28 @@ async def cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[
     return code, out, err
 
 
-def rows(db: Path) -> list[LedgerRow]:
-    with sqlite3.connect(db) as conn:
-        return [LedgerRow(*r) for r in conn.execute("SELECT * FROM transfer_ledger ORDER BY id")]
+async def rows(db: Path | str) -> list[LedgerRow]:
+    store = await Store.open(db)
+    try:
+        async with store.transaction() as tx:
+            found = await tx.conn.fetchall("SELECT * FROM transfer_ledger ORDER BY id")
+    finally:
+        await store.close()
+    return [LedgerRow(*r) for r in found]
 
 
-def execute(db: Path, sql: str, args: tuple[object, ...] = ()) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute(sql, args)
+async def execute(db: Path | str, sql: str, args: tuple[object, ...] = ()) -> None:
+    """SQL as someone with access to the database would run it, beside Empfang."""
+    store = await Store.open(db)
+    try:
+        async with store.transaction() as tx:
+            await tx.conn.execute(sql, args)
+    finally:
+        await store.close()
 
 
 async def test_one_row_per_transfer_without_content_or_number(ledgered: Ledgered) -> None:
-    ledger = rows(ledgered.db)
+    ledger = await rows(ledgered.db)
     assert [(r.id, r.event, r.sink, r.outcome, r.attempts) for r in ledger] == [
         (1, "opened", "archive", "delivered", 1),
         (2, "message_in", "archive", "delivered", 1),
@@ -102,7 +113,7 @@ async def test_verify_passes(ledgered: Ledgered, capsys: pytest.CaptureFixture[s
     code, out, _ = await cli(["ledger", "verify", "--config", str(ledgered.config)], capsys)
     assert code == 0
     assert out.splitlines()[0] == "ledger OK: 5 rows"
-    assert rows(ledgered.db)[-1].hash in out
+    assert (await rows(ledgered.db))[-1].hash in out
 
 
 @pytest.mark.parametrize(
@@ -118,7 +129,7 @@ async def test_verify_passes(ledgered: Ledgered, capsys: pytest.CaptureFixture[s
 async def test_verify_fails_after_a_row_is_altered_or_deleted(
     ledgered: Ledgered, capsys: pytest.CaptureFixture[str], tamper: str, bad_row: int
 ) -> None:
-    execute(ledgered.db, tamper)
+    await execute(ledgered.db, tamper)
     code, out, err = await cli(["ledger", "verify", "--config", str(ledgered.config)], capsys)
     assert code == 1 and "ledger OK" not in out
     assert err.startswith(f"ledger BROKEN at row {bad_row}:")
@@ -128,9 +139,9 @@ async def test_a_re_hashed_row_is_still_found(
     ledgered: Ledgered, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Editing a row and recomputing its own hash breaks the link of the next row."""
-    row = rows(ledgered.db)[2]
+    row = (await rows(ledgered.db))[2]
     forged = LedgerRow(**{**row.__dict__, "outcome": "dead_lettered", "hash": ""})
-    execute(
+    await execute(
         ledgered.db,
         "UPDATE transfer_ledger SET outcome = ?, hash = ? WHERE id = ?",
         (forged.outcome, row_hash(forged), row.id),
@@ -142,15 +153,15 @@ async def test_a_re_hashed_row_is_still_found(
 async def test_deleted_tail_stays_visible_after_new_transfers(
     ledgered: Ledgered, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    execute(ledgered.db, "DELETE FROM transfer_ledger WHERE id = 5")
+    await execute(ledgered.db, "DELETE FROM transfer_ledger WHERE id = 5")
     await converse(ledgered.db, ledgered.jsonl, start=1_800_100_000.0)
-    assert [row.id for row in rows(ledgered.db)][-1] == 10, "ids are never reused"
+    assert [row.id for row in await rows(ledgered.db)][-1] == 10, "ids are never reused"
     code, _, err = await cli(["ledger", "verify", "--config", str(ledgered.config)], capsys)
     assert code == 1 and err.startswith("ledger BROKEN at row 5: row 5 is missing")
 
 
 async def test_export_csv_since(ledgered: Ledgered, capsys: pytest.CaptureFixture[str]) -> None:
-    ledger = rows(ledgered.db)
+    ledger = await rows(ledgered.db)
     since = ledger[2].time
     code, out, _ = await cli(
         ["ledger", "export", "--config", str(ledgered.config), "--since", since], capsys
@@ -177,7 +188,7 @@ async def test_export_csv_since(ledgered: Ledgered, capsys: pytest.CaptureFixtur
 
 
 async def test_export_json_to_file(ledgered: Ledgered, capsys: pytest.CaptureFixture[str]) -> None:
-    target = ledgered.db.parent / "ledger.json"
+    target = ledgered.config.parent / "ledger.json"
     code, _, err = await cli(
         [
             "ledger",
@@ -197,7 +208,7 @@ async def test_export_json_to_file(ledgered: Ledgered, capsys: pytest.CaptureFix
     document = json.loads(target.read_text("utf-8"))
     assert document["schema"] == "empfang.transfer-ledger/1"
     assert document["chain_verified"] is True
-    assert document["chain_head"] == rows(ledgered.db)[-1].hash
+    assert document["chain_head"] == (await rows(ledgered.db))[-1].hash
     assert [r["event"] for r in document["rows"]][:2] == ["opened", "message_in"]
     exported = [LedgerRow(**r) for r in document["rows"]]
     assert all(row.hash == row_hash(row) for row in exported), "verifiable from the export"
@@ -206,7 +217,7 @@ async def test_export_json_to_file(ledgered: Ledgered, capsys: pytest.CaptureFix
 async def test_export_warns_about_a_broken_chain(
     ledgered: Ledgered, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    execute(ledgered.db, "UPDATE transfer_ledger SET attempts = 9 WHERE id = 4")
+    await execute(ledgered.db, "UPDATE transfer_ledger SET attempts = 9 WHERE id = 4")
     code, out, err = await cli(
         ["ledger", "export", "--config", str(ledgered.config), "--since", "2027-01-01"], capsys
     )
