@@ -18,6 +18,7 @@ from bot.audit import BOT_ACTOR, AuditAction, AuditEntry, record
 from bot.ids import ThreadId
 from bot.job_catalog import RemovePostsJob, RemoveThreadJob
 from bot.ports import ChatPlatform, Removal
+from bot.routing import chatting_in
 from bot.store import Store
 from bot.store.jobs import Job
 from bot.texts import Texts
@@ -36,20 +37,23 @@ class ChatRemoval:
         else:
             notice = self._texts.thread_removed_erasure
         removal = Removal()
-        if self._chat.capabilities.redaction:
-            key = self._key("remove", job)
-            removal = await self._chat.remove_thread(ThreadId(payload.thread_id), notice, key=key)
+        with chatting_in(payload.room, platform=payload.platform):
+            if self._chat.capabilities.redaction:
+                key = self._key("remove", job)
+                thread = ThreadId(payload.thread_id)
+                removal = await self._chat.remove_thread(thread, notice, key=key)
         await self._audit("chat.thread_removed", payload.why, removal, subject=payload.subject)
 
     async def remove_posts(self, job: Job, payload: RemovePostsJob) -> None:
         """``chat.remove_posts``: posts whose bodies were due go, their threads stay."""
         removal = Removal(kept=len(payload.posts))
-        if self._chat.capabilities.redaction:
-            removal = await self._chat.remove_posts(
-                payload.posts,
-                reason=self._texts.post_removed_retention,
-                key=self._key("remove-posts", job),
-            )
+        with chatting_in(payload.room, platform=payload.platform):
+            if self._chat.capabilities.redaction:
+                removal = await self._chat.remove_posts(
+                    payload.posts,
+                    reason=self._texts.post_removed_retention,
+                    key=self._key("remove-posts", job),
+                )
         await self._audit("chat.posts_removed", "retention", removal)
 
     def _key(self, name: str, job: Job) -> str:

@@ -144,6 +144,9 @@ class RemoveThreadJob(Frozen):
     why: Literal["retention", "erasure"]
     subject: str | None = None
     """The pseudonym, for the audit row of an erasure; None for retention (no one asked)."""
+    platform: str = ""
+    room: str = ""
+    """Where the thread is (``conversations.chat_platform, chat_room``; "" the global room)."""
 
 
 class RemovePostsJob(Frozen):
@@ -151,6 +154,9 @@ class RemovePostsJob(Frozen):
     (``bot.chat_removal``); at most ``bot.retention.POSTS_PER_JOB``, from any threads."""
 
     posts: tuple[PostRef, ...]
+    platform: str = ""
+    room: str = ""
+    """Where the posts are: the room of their conversations ("" the global room)."""
 
 
 class ErasedCaseJob(Frozen):

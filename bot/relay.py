@@ -66,7 +66,7 @@ from bot.ports import (
     WhatsAppProvider,
 )
 from bot.reveal import Reveals
-from bot.routing import ChatTarget, Rooms, inbound_number, sending_from
+from bot.routing import GLOBAL_ROOM, Rooms, inbound_number, sending_from
 from bot.signing import signed
 from bot.store import Store, Tx
 from bot.store.contacts import ContactRow
@@ -132,7 +132,7 @@ class RelayPolicy:
     """What the root calls each business number, when several are configured."""
     reply_modes: Mapping[str, str] = field(default_factory=dict)
     """Each business number's ``reply_mode``; ``privacy.reply_mode`` for any other."""
-    rooms: Rooms = field(default_factory=lambda: Rooms((), ChatTarget("", "")))
+    rooms: Rooms = field(default_factory=lambda: Rooms((), GLOBAL_ROOM))
     """Where each conversation's thread is (``bot.routing``); one global room by default."""
 
     def reply_mode(self, number_id: str) -> str:

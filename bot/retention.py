@@ -53,7 +53,9 @@ from bot.job_catalog import (
 )
 from bot.media.keep import kept_folder, remove_copies
 from bot.ports import ChatPlatform, PostRef
+from bot.routing import GLOBAL_ROOM, ChatTarget, Rooms, chatting_at, chatting_in
 from bot.store import Store, Tx
+from bot.store.conversations import ConversationRow
 from bot.store.jobs import Job
 from bot.store.retention import RunRow
 
@@ -69,12 +71,21 @@ DAILY = 86_400.0
 
 class RetentionPurge:
     def __init__(
-        self, store: Store, policy: RetentionSection, chat: ChatPlatform, *, batch: int = BATCH
+        self,
+        store: Store,
+        policy: RetentionSection,
+        chat: ChatPlatform,
+        *,
+        batch: int = BATCH,
+        rooms: Rooms | None = None,
     ) -> None:
+        """``rooms``: where conversations' threads are, when numbers have rooms of their
+        own (posts are removed per room); None for the one global room."""
         self._store = store
         self._policy = policy
         self._chat = chat
         self._batch_size = batch
+        self._rooms = rooms if rooms is not None and not rooms.single else None
         self._kept = kept_folder(store.path)
 
     async def ensure_scheduled(self) -> None:
@@ -117,9 +128,10 @@ class RetentionPurge:
             )
             _add(counts, "message_bodies", len(blanked))
             closed_before = now - self._policy.closed_conversations
-            posts = await tx.retention.posts_of_blanked(blanked, closed_before=closed_before)
-            posts += await self._file_posts(tx, blanked, closed_before, counts)
-            await self._remove_posts(tx, posts, counts)
+            for target, ids in (await self._by_room(tx, blanked)).items():
+                posts = await tx.retention.posts_of_blanked(ids, closed_before=closed_before)
+                posts += await self._file_posts(tx, ids, closed_before, counts)
+                await self._remove_posts(tx, posts, counts, target)
             if len(blanked) == self._batch_size:
                 return replace(run, step=step, cursor=cursor, counts=counts)
             return replace(run, step=step, phase="media", cursor=0, counts=counts)
@@ -129,8 +141,9 @@ class RetentionPurge:
             )
             _add(counts, "media_references", len(blanked))
             closed_before = now - self._policy.closed_conversations
-            posts = await self._file_posts(tx, blanked, closed_before, counts)
-            await self._remove_posts(tx, posts, counts)
+            for target, ids in (await self._by_room(tx, blanked)).items():
+                posts = await self._file_posts(tx, ids, closed_before, counts)
+                await self._remove_posts(tx, posts, counts, target)
             phase = "media" if len(blanked) == self._batch_size else "conversations"
             return replace(run, step=step, phase=phase, cursor=cursor, counts=counts)
         if run.phase == "conversations":
@@ -142,10 +155,11 @@ class RetentionPurge:
             deleted = await tx.retention.delete_messages_of(due.id, limit=self._batch_size)
             _add(counts, "messages_deleted", deleted)
             if deleted < self._batch_size:
+                conversation = await tx.conversations.get(due.id)
                 await tx.retention.delete_conversation(due.id, due.contact_id, due.last_activity)
                 _add(counts, "conversations", 1)
-                if due.thread_id is not None:
-                    _add(counts, await self._remove_thread(tx, due.thread_id), 1)
+                if conversation is not None and conversation.thread_id is not None:
+                    _add(counts, await self._remove_thread(tx, conversation), 1)
             return replace(run, step=step, counts=counts)
         done = await tx.retention.delete_inactive_contacts(
             inactive_since=now - self._policy.contacts, limit=self._batch_size
@@ -166,24 +180,56 @@ class RetentionPurge:
         _add(counts, "media_copies", copies)
         return posts
 
-    async def _remove_thread(self, tx: Tx, thread_id: str) -> str:
+    async def _by_room(self, tx: Tx, blanked: list[int]) -> dict[ChatTarget, list[int]]:
+        """The blanked messages by the room their conversation's thread is in: a job
+        removes posts of one room."""
+        if self._rooms is None:
+            return {GLOBAL_ROOM: blanked}
+        rooms: dict[ChatTarget, list[int]] = {}
+        where: dict[int, ChatTarget] = {}
+        for message_id in blanked:
+            row = await tx.messages.get(message_id)
+            target = GLOBAL_ROOM
+            if row is not None and row.conversation_id is not None:
+                if row.conversation_id not in where:
+                    conversation = await tx.conversations.get(row.conversation_id)
+                    where[row.conversation_id] = (
+                        self._rooms.of(conversation) if conversation is not None else GLOBAL_ROOM
+                    )
+                target = where[row.conversation_id]
+            rooms.setdefault(target, []).append(message_id)
+        return rooms
+
+    async def _remove_thread(self, tx: Tx, conversation: ConversationRow) -> str:
         """Queue the thread's removal from the chat if the platform can; the count it adds to."""
-        if not self._chat.capabilities.redaction:
-            return "chat_threads_not_redacted"
-        await enqueue(tx, CHAT_REMOVE, RemoveThreadJob(thread_id=thread_id, why="retention"))
+        assert conversation.thread_id is not None
+        with chatting_in(conversation.chat_room, platform=conversation.chat_platform):
+            if not self._chat.capabilities.redaction:
+                return "chat_threads_not_redacted"
+        job = RemoveThreadJob(
+            thread_id=conversation.thread_id,
+            why="retention",
+            platform=conversation.chat_platform,
+            room=conversation.chat_room,
+        )
+        await enqueue(tx, CHAT_REMOVE, job)
         return "chat_threads_queued"
 
-    async def _remove_posts(self, tx: Tx, posts: list[PostRef], counts: dict[str, int]) -> None:
-        """Queue the removal of posts whose bodies this batch blanked, ``POSTS_PER_JOB`` to
-        a job; count what the platform will not let the bot remove (agents' replies
-        without the power to, anything on a platform without redaction)."""
-        capabilities = self._chat.capabilities
+    async def _remove_posts(
+        self, tx: Tx, posts: list[PostRef], counts: dict[str, int], target: ChatTarget
+    ) -> None:
+        """Queue the removal of posts (of one room) whose bodies this batch blanked,
+        ``POSTS_PER_JOB`` to a job; count what the platform will not let the bot remove
+        (agents' replies without the power to, anything on a platform without redaction)."""
+        with chatting_at(target):
+            capabilities = self._chat.capabilities
         if not capabilities.redaction:
             _add(counts, "chat_posts_kept", len(posts))
             return
         for start in range(0, len(posts), POSTS_PER_JOB):
             chunk = tuple(posts[start : start + POSTS_PER_JOB])
-            await enqueue(tx, CHAT_REMOVE_POSTS, RemovePostsJob(posts=chunk))
+            job = RemovePostsJob(posts=chunk, platform=target.platform, room=target.room)
+            await enqueue(tx, CHAT_REMOVE_POSTS, job)
         kept = 0 if capabilities.redacts_others else sum(not post.by_bot for post in posts)
         _add(counts, "chat_posts_queued", len(posts) - kept)
         _add(counts, "chat_posts_kept", kept)

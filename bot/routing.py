@@ -91,6 +91,9 @@ class ChatTarget:
     room: str
 
 
+GLOBAL_ROOM = ChatTarget("", "")
+"""No room named: each adapter's global room, on ``[chat] platform``."""
+
 _CHATTING_IN: ContextVar[ChatTarget | None] = ContextVar("empfang_chatting_in", default=None)
 
 
@@ -163,12 +166,13 @@ class Rooms:
         return self._alerts.get(conversation.number_id)
 
     def routed(self, room: str) -> bool:
-        """Whether some number's threads (or the global room's) are in ``room``."""
-        return any(target.room == room for target in self._targets)
+        """Whether some number's threads (or the global room's) are in ``room``; with one
+        room, whatever the adapter serves is it."""
+        return self.single or any(target.room == room for target in self._targets)
 
     def holds(self, conversation: ConversationRow, room: str) -> bool:
         """Whether the conversation's thread is in ``room`` ("": the event did not say)."""
-        return not room or self.of(conversation).room == room
+        return self.single or not room or self.of(conversation).room == room
 
     def chatting_for(self, conversation: ConversationRow | None) -> AbstractContextManager[None]:
         """:func:`chatting_in` the conversation's room (nothing scoped without one)."""

@@ -85,7 +85,10 @@ def job_handlers(
     )
     if cases is not None:
         handlers.update(
-            [kinds.CASE_TRANSFER.bind(cases.transfer), kinds.CASE_ERASED.bind(cases.erased)]
+            [
+                kinds.CASE_TRANSFER.bind(rooms.by_conversation(cases.transfer)),
+                kinds.CASE_ERASED.bind(cases.erased),
+            ]
         )
     return handlers
 
@@ -211,7 +214,7 @@ def wire_relay(
             await cases.on_dead(job, reason)
         await oncall.dead_lettered(job, reason)
 
-    purge = RetentionPurge(store, settings.retention, watched)
+    purge = RetentionPurge(store, settings.retention, watched, rooms=rooms)
     removal = ChatRemoval(store, watched, texts)
     workers = WorkerPool(
         store,

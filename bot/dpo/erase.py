@@ -95,6 +95,8 @@ async def erase_subject(
                 thread_id=conversation.thread_id,
                 why="erasure",
                 subject=pseudonym_of[conversation.contact_id],
+                platform=conversation.chat_platform,
+                room=conversation.chat_room,
             )
             await enqueue(tx, CHAT_REMOVE, job)
             threads += 1
