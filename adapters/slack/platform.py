@@ -105,10 +105,14 @@ class SlackPlatform:
         alerts_channel: str = "",
         templates: TemplateChoices | None = None,
         channels: Sequence[str] = (),
+        alerts_channels: Sequence[str] = (),
     ) -> None:
         """``channels``: every channel a number's threads are in (``[slack] channel_id``
-        joins them when set). ``templates``: what the root card's **Send template** form
-        offers."""
+        joins them when set). ``alerts_channels``: the numbers' on-call channels
+        (``[[numbers]] alerts_room``): like ``alerts_channel``, the bot's membership is
+        checked at start (a warning: customers are served without it), their exposure not
+        (alerts carry no customer content: they may be public).
+        ``templates``: what the root card's **Send template** form offers."""
         self._section = section
         served = [section.channel_id, *channels] if section.channel_id else [*channels]
         if not served:
@@ -117,6 +121,10 @@ class SlackPlatform:
         self._channel = self._channels[0]
         """The channel of calls no conversation scoped (``bot.routing.chat_room``)."""
         self._alerts_channel = alerts_channel
+        alerting = (alerts_channel, *alerts_channels) if alerts_channel else alerts_channels
+        self._alerts_only = tuple(c for c in dict.fromkeys(alerting) if c not in self._channels)
+        """Channels only alerts go to: the bot must be in them, nobody reads them for
+        customer content."""
         self._foreign: set[str] = set()
         self._texts = texts
         base_url = section.api_base or DEFAULT_API_BASE
@@ -190,13 +198,20 @@ class SlackPlatform:
                 retryable=False,
                 code="not_in_channel",
             )
+        for channel in self._alerts_only:
+            if not await self._joined(channel):
+                log.warning(
+                    "slack: alerts go to channel %s, but the bot is not a member; invite it "
+                    "there with /invite @<bot name>",
+                    channel,
+                )
         self._on_event = on_event
         await self._receiver.start()
         log.info("slack: serving channel %s (%s mode)", ", ".join(self._channels), self.mode)
 
     async def _joined(self, channel_id: str) -> bool:
         """Whether the bot is in the channel (a private channel it is not in is not found);
-        warns when people beyond the team could read it."""
+        warns when people beyond the team could read a channel of customer threads."""
         try:
             info = await self._api(
                 "conversations.info", self._client.conversations_info(channel=channel_id)
@@ -206,7 +221,7 @@ class SlackPlatform:
                 return False
             raise
         channel = info.get("channel") or {}
-        exposed = exposure(channel, channel_id)
+        exposed = exposure(channel, channel_id) if channel_id in self._channels else None
         if exposed:
             key = "slack.channel_id" if channel_id == self._section.channel_id else channel_id
             log.warning("slack: %s: %s (as check-config --online would say)", key, exposed)
@@ -407,16 +422,7 @@ class SlackPlatform:
         if thread_id is not None:
             return await self._post((self._room(), thread_id), key, text=body, thread_ts=thread_id)
         channel = chat_room(self._alerts_channel or self._channel)
-        if channel in self._channels:
-            return await self._post((channel, ROOTS), key, text=body)
-        await self.pacer.take(channel)
-        posted = await self._api(
-            "chat.postMessage",
-            self._client.chat_postMessage(
-                channel=channel, text=body, metadata=blocks.metadata(key)
-            ),
-        )
-        return ChatMessageId(str(posted["ts"]))
+        return await self._post((channel, ROOTS), key, text=body)
 
     async def private_room(self, user_id: str, *, key: str) -> str:
         """Slack shows private texts as ephemeral messages in the thread: no room."""

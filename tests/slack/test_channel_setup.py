@@ -269,3 +269,35 @@ async def test_a_rate_limit_in_one_channel_holds_only_that_channel() -> None:
     assert [hit.channel for hit in fake.rate_limited] == [SALES]
     assert fake.early_posts == [] and len(fake.roots(CHANNEL)) == 1
     assert fake.roots(SALES) == []
+
+
+async def test_on_call_channels_are_checked_for_membership_and_take_alerts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Alerts carry no customer content: an on-call channel may be public (no warning),
+    and one the bot is not in is warned about, not refused (customers are still served)."""
+    async with FakeSlack(private=True, rate=50) as fake:
+        fake.add_channel("C0ALERTS01", "alerts", bot_member=True)  # public
+        fake.add_channel("C0ONCALL02", "sales-oncall")
+        platform = SlackPlatform(
+            section(fake),
+            texts=ENGLISH,
+            alerts_channel="C0ALERTS01",
+            alerts_channels=["C0ALERTS01", "C0ONCALL02"],
+            pacer=ChannelPacer(0.02),
+        )
+        with caplog.at_level(logging.INFO, logger="empfang.slack"):
+            await platform.start(ignore)
+        try:
+            await platform.alert("SLA: 1 conversation waiting", thread_id=None, key="a-1")
+            with chatting_in("C0ONCALL02"), pytest.raises(PlatformError) as refused:
+                await platform.alert("SLA: 1 conversation waiting", thread_id=None, key="a-2")
+            assert refused.value.code == "not_in_channel"
+        finally:
+            await platform.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "slack: alerts go to channel C0ONCALL02, but the bot is not a member; invite it there "
+        "with /invite @<bot name>"
+    ]
+    assert [m["text"] for m in fake.roots("C0ALERTS01")] == ["SLA: 1 conversation waiting"]
