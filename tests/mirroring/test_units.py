@@ -151,7 +151,7 @@ def test_slack_names_and_emoji_map_both_ways() -> None:
 
 
 def test_slack_reaction_events_name_the_same_reaction_when_removed() -> None:
-    event = {
+    event: dict[str, Any] = {
         "type": "reaction_added",
         "user": "U1",
         "reaction": "heart",

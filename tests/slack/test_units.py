@@ -18,6 +18,7 @@ from adapters.slack.events import (
 from adapters.slack.pacing import ChannelPacer
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
+from bot.ids import ThreadId
 from bot.ports import ThreadRoot
 from bot.texts import ENGLISH, GERMAN, Texts
 
@@ -139,12 +140,16 @@ def test_button_presses() -> None:
         "container": {"message_ts": ROOT_TS, "channel_id": "C0SUPPORT1"},
         "actions": [{"action_id": "claim", "value": "7"}],
     }
-    assert parse_action(body, ME) == ParsedAction("claim", "C0SUPPORT1", ROOT_TS, "U0AGENT")
+    assert parse_action(body, ME) == ParsedAction(
+        "claim", "C0SUPPORT1", ThreadId(ROOT_TS), "U0AGENT"
+    )
     assert parse_action({**body, "actions": [{"action_id": "other"}]}, ME) is None
     elsewhere = {**body, "container": {"message_ts": ROOT_TS, "channel_id": "C0OTHER"}}
     assert parse_action(elsewhere, ME) is None
     sales = {**body, "container": {"message_ts": ROOT_TS, "channel_id": "C0SALES01"}}
-    assert parse_action(sales, ME) == ParsedAction("claim", "C0SALES01", ROOT_TS, "U0AGENT")
+    assert parse_action(sales, ME) == ParsedAction(
+        "claim", "C0SALES01", ThreadId(ROOT_TS), "U0AGENT"
+    )
 
 
 def test_root_blocks_follow_the_state() -> None:
