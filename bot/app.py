@@ -36,12 +36,12 @@ def build_chat(
     settings: Settings,
     web_app: web.Application | None = None,
     templates: TemplateChoices | None = None,
-) -> tuple[ChatPlatform, frozenset[str], AgentFiles]:
+) -> tuple[ChatPlatform, dict[str, frozenset[str]], AgentFiles]:
     """The chat platforms the numbers' threads are on (``[[numbers]] platform``, else
-    ``[chat] platform``), each serving every room or channel of a number, their agents'
-    allow-list and where agents' files are fetched from (the platforms themselves). With
-    both platforms in use, both run, behind ``bot.chat_targets.ChatTargets``. Slack's HTTP
-    mode adds its routes to ``web_app``; Slack's template form offers ``templates``."""
+    ``[chat] platform``), each serving every room or channel of a number; each platform's
+    allow-list of agents; where agents' files are fetched from (the platforms themselves).
+    With both platforms in use, both run, behind ``bot.chat_targets.ChatTargets``. Slack's
+    HTTP mode adds its routes to ``web_app``; Slack's template form offers ``templates``."""
     numbers = settings.configured_numbers()
     rooms: dict[str, list[str]] = {"matrix": [], "slack": []}
     alerts: dict[str, list[str]] = {"matrix": [], "slack": []}
@@ -51,7 +51,7 @@ def build_chat(
     default = settings.chat.platform
     alerts_room = settings.alerts.room  # a room of [chat] platform
     platforms: dict[str, FilesPlatform] = {}
-    allowed: set[str] = set()
+    allowed: dict[str, frozenset[str]] = {}
     if rooms["matrix"]:
         from adapters.matrix.platform import MatrixPlatform
 
@@ -61,7 +61,7 @@ def build_chat(
             alerts_room=alerts_room if default == "matrix" else "",
             alerts_rooms=alerts["matrix"],
         )
-        allowed.update(settings.matrix.allowed_users)
+        allowed["matrix"] = frozenset(settings.matrix.allowed_users)
     if rooms["slack"]:
         from adapters.slack.platform import SlackPlatform
 
@@ -73,12 +73,12 @@ def build_chat(
             templates=templates,
             channels=[*rooms["slack"], *(room for room in alerts["slack"] if room)],
         )
-        allowed.update(settings.slack.allowed_users)
+        allowed["slack"] = frozenset(settings.slack.allowed_users)
     if len(platforms) == 1:
         (only,) = platforms.values()
-        return only, frozenset(allowed), only
+        return only, allowed, only
     chat = ChatTargets(platforms, default if default in platforms else next(iter(platforms)))
-    return chat, frozenset(allowed), chat
+    return chat, allowed, chat
 
 
 def _adopt_routes(app: web.Application, routes: web.Application) -> None:
@@ -181,7 +181,7 @@ class Empfang:
             chat=chat,
             whatsapp=whatsapp,
             texts=texts,
-            allowed_users=allowed,
+            allowed_by_platform=allowed,
             sinks=build_sinks(settings.cases, texts),
             post_latency=self.metrics.chat_post_seconds,
             files=sender,

@@ -119,6 +119,9 @@ class RelayPolicy:
     texts: Texts
     """What the relay writes into threads, in the language of ``[ui] language``."""
     allowed_users: frozenset[str] = frozenset()
+    allowed_by_platform: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Each platform's own allow-list (``[matrix]``/``[slack] allowed_users``), when both
+    run in one process; ``allowed_users`` for a platform not in it."""
     timezone: str = "UTC"
     """Where times in the thread root are shown (``[business_hours] timezone``)."""
     reengage_template: str = ""
@@ -545,7 +548,8 @@ class Relay:
         the adapter reports) and, if an allow-list is configured, on it."""
         if not event.author_is_member:
             return False
-        allowed = self._policy.allowed_users
+        platform = self._rooms.platform_of(event.room_id)
+        allowed = self._policy.allowed_by_platform.get(platform, self._policy.allowed_users)
         return not allowed or event.author_id in allowed
 
     async def _on_edit(self, event: AgentMessage) -> None:

@@ -170,6 +170,11 @@ class Rooms:
         room, whatever the adapter serves is it."""
         return self.single or any(target.room == room for target in self._targets)
 
+    def platform_of(self, room: str) -> str:
+        """The platform ``room`` is on ("" or a room of no number: ``[chat] platform``)."""
+        found = (target.platform for target in self._targets if room and target.room == room)
+        return next(found, self.default.platform)
+
     def holds(self, conversation: ConversationRow, room: str) -> bool:
         """Whether the conversation's thread is in ``room`` ("": the event did not say)."""
         return self.single or not room or self.of(conversation).room == room

@@ -9,7 +9,7 @@ provider, the case sinks and the clock inside the store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,6 +143,7 @@ def wire_relay(
     whatsapp: WhatsAppProvider,
     texts: Texts,
     allowed_users: frozenset[str] = frozenset(),
+    allowed_by_platform: Mapping[str, frozenset[str]] | None = None,
     sinks: Sequence[CaseSink] = (),
     post_latency: LatencyObserver | None = None,
     files: AgentFileSender | None = None,
@@ -191,6 +192,7 @@ def wire_relay(
             privacy=settings.privacy,
             texts=texts,
             allowed_users=allowed_users,
+            allowed_by_platform=allowed_by_platform or {},
             timezone=settings.business_hours.timezone,
             reengage_template=settings.whatsapp.reengage_template,
             templates_refresh=settings.whatsapp.templates_refresh,
