@@ -158,17 +158,24 @@ def _check_config(path: Path | None, online: bool = False) -> int:
 
 
 async def _online_report(settings: Settings) -> OnlineReport:
-    """WhatsApp and the configured chat platform, asked at the same time; WhatsApp first."""
+    """WhatsApp and every chat platform a number's threads are on, each room and channel
+    of a number under its key, asked at the same time; WhatsApp first."""
     from adapters.whatsapp.online import check_online as check_whatsapp
 
-    if settings.chat.platform == "slack":
-        from adapters.slack.online import check_online as check_slack
+    chats = []
+    for platform in ("matrix", "slack"):
+        rooms, alerts = _number_targets(settings, platform)
+        if not rooms:
+            continue
+        alerts_room = settings.alerts.room if platform == settings.chat.platform else ""
+        if platform == "slack":
+            from adapters.slack.online import check_online as check_slack
 
-        chat = check_slack(settings.slack, settings.alerts.room)
-    else:
-        from adapters.matrix.online import check_online as check_matrix
+            chats.append(check_slack(settings.slack, alerts_room, rooms, alerts))
+        else:
+            from adapters.matrix.online import check_online as check_matrix
 
-        chat = check_matrix(settings.matrix, settings.alerts.room)
+            chats.append(check_matrix(settings.matrix, alerts_room, rooms, alerts))
     kinds = [n.provider for n in settings.configured_numbers()]
     checks = []  # each provider some number uses (Cloud API and Twilio side by side)
     cloud = next((kind for kind in kinds if kind != "twilio"), None)
@@ -180,9 +187,27 @@ async def _online_report(settings: Settings) -> OnlineReport:
 
         checks.append(check_twilio(settings.twilio))
     report = OnlineReport()
-    for part in await asyncio.gather(*checks, chat):
+    for part in await asyncio.gather(*checks, *chats):
         report.extend(part)
     return report
+
+
+def _number_targets(
+    settings: Settings, platform: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The rooms (or channels) of ``platform`` the numbers' threads and alerts go to, as
+    ``(key, room)``: ``numbers[i].room`` / ``numbers[i].alerts_room``, or the global key
+    for the one implicit number."""
+    rooms: list[tuple[str, str]] = []
+    alerts: list[tuple[str, str]] = []
+    global_key = "matrix.room_id" if platform == "matrix" else "slack.channel_id"
+    for index, number in enumerate(settings.configured_numbers()):
+        if number.platform != platform:
+            continue
+        rooms.append((f"numbers[{index}].room" if settings.numbers else global_key, number.room))
+        if number.alerts_room:
+            alerts.append((f"numbers[{index}].alerts_room", number.alerts_room))
+    return rooms, alerts
 
 
 def _run(path: Path | None, intake_only: bool) -> int:

@@ -18,6 +18,7 @@ store, a sync token or a device that outlives it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -78,11 +79,19 @@ class _Homeserver:
         return _Answer(response.status_code, parsed)
 
 
-async def check_online(section: MatrixSection, alerts_room: str = "") -> OnlineReport:
+async def check_online(
+    section: MatrixSection,
+    alerts_room: str = "",
+    rooms: Sequence[tuple[str, str]] = (),
+    alert_rooms: Sequence[tuple[str, str]] = (),
+) -> OnlineReport:
     """Every finding by TOML key; ``problems`` empty when the homeserver accepts the setup.
 
-    ``alerts_room`` (``alerts.room``, optional) is checked for membership only: alerts carry
-    no customer content, so who else reads that room is the team's choice.
+    ``rooms``: the numbers' rooms as ``(key, room)``, e.g. ``("numbers[1].room",
+    "!sales:example.com")``, judged like ``matrix.room_id`` (a room already judged under
+    another key is not judged twice). ``alerts_room`` (``alerts.room``, optional) and
+    ``alert_rooms`` (the numbers' ``alerts_room``) are checked for membership only: alerts
+    carry no customer content, so who else reads those rooms is the team's choice.
     """
     report = OnlineReport()
     async with httpx.AsyncClient(
@@ -93,7 +102,10 @@ async def check_online(section: MatrixSection, alerts_room: str = "") -> OnlineR
             temporary = await _log_in(hs, section, report)
             if hs.token:
                 try:
-                    await _check_rooms(hs, section, alerts_room, report)
+                    threads = [("matrix.room_id", section.room_id)] if section.room_id else []
+                    alerts = [("alerts.room", alerts_room)] if alerts_room else []
+                    targets = _Targets([*threads, *rooms], [*alerts, *alert_rooms])
+                    await _check_rooms(hs, section, targets, report)
                 finally:
                     if temporary:
                         await hs.call("POST", "/logout", body={})
@@ -143,25 +155,42 @@ async def _password_login(hs: _Homeserver, section: MatrixSection, report: Onlin
     return True
 
 
+@dataclass(frozen=True)
+class _Targets:
+    """The rooms to check, as ``(key, room)``: threads' rooms and alerts' rooms."""
+
+    threads: list[tuple[str, str]]
+    alerts: list[tuple[str, str]]
+
+
 async def _check_rooms(
-    hs: _Homeserver, section: MatrixSection, alerts_room: str, report: OnlineReport
+    hs: _Homeserver, section: MatrixSection, targets: _Targets, report: OnlineReport
 ) -> None:
     joined = await hs.call("GET", "/joined_rooms")
     if not joined.ok:
         report.problem("matrix.user_id", f"cannot list the bot's rooms ({joined.error()})")
         return
     rooms = set(joined.body.get("joined_rooms") or [])
-    room = await _member_of(hs, rooms, section.room_id, "matrix.room_id", section, report)
-    if room is not None:
+    judged: set[str] = set()
+    for key, wanted in targets.threads:
+        if wanted in judged:
+            continue
+        judged.add(wanted)
+        room = await _member_of(hs, rooms, wanted, key, section, report)
+        if room is None:
+            continue
         state = await hs.call("GET", f"/rooms/{quote(room, safe='')}/state")
         if state.ok and isinstance(state.body, list):
-            judge_room(state_contents(state.body), room, section, report)
+            judge_room(state_contents(state.body), room, section, report, key=key)
         else:
-            report.problem("matrix.room_id", f"cannot read the room's settings ({state.error()})")
-    if alerts_room:
-        alerts = await _member_of(hs, rooms, alerts_room, "alerts.room", section, report)
+            report.problem(key, f"cannot read the room's settings ({state.error()})")
+    for key, wanted in targets.alerts:
+        if wanted in judged:
+            continue
+        judged.add(wanted)
+        alerts = await _member_of(hs, rooms, wanted, key, section, report)
         if alerts is not None:
-            report.fact("alerts.room", f"the bot has joined {alerts}")
+            report.fact(key, f"the bot has joined {alerts}")
 
 
 async def _member_of(
@@ -227,20 +256,26 @@ def state_contents(events: list[Any]) -> dict[str, dict[str, Any]]:
 
 
 def judge_room(
-    state: dict[str, dict[str, Any]], room: str, section: MatrixSection, report: OnlineReport
+    state: dict[str, dict[str, Any]],
+    room: str,
+    section: MatrixSection,
+    report: OnlineReport,
+    *,
+    key: str = "matrix.room_id",
 ) -> None:
+    """What ``check-config --online`` says about one room of threads, under ``key``."""
     rule = state.get("m.room.join_rules", {}).get("join_rule", "invite")
     if rule == "public":
         report.problem(
-            "matrix.room_id",
+            key,
             f"{room} is public: anyone on the homeserver can join and read customer "
             "conversations; make it invite-only",
         )
     elif rule not in _PRIVATE_RULES:
-        report.warning("matrix.room_id", f"{room} can be joined without an invite ({rule})")
+        report.warning(key, f"{room} can be joined without an invite ({rule})")
     if state.get("m.room.create", {}).get("m.federate", True) is not False:
         report.problem(
-            "matrix.room_id",
+            key,
             f"{room} is federated (m.federate): customer conversations would be copied to "
             "other homeservers; create the room with federation off (Element: block anyone "
             "not part of this server from ever joining)",
@@ -248,7 +283,7 @@ def judge_room(
     visibility = state.get("m.room.history_visibility", {}).get("history_visibility")
     if visibility == "world_readable":
         report.warning(
-            "matrix.room_id",
+            key,
             f"{room}'s history is world_readable: anyone can read it without joining; "
             "set it to members only",
         )
@@ -265,7 +300,7 @@ def judge_room(
             f"true, but {room} is not encrypted; set matrix.encryption = false or turn on "
             "encryption in the room",
         )
-    _judge_power(state.get("m.room.power_levels"), state, room, section, report)
+    _judge_power(state.get("m.room.power_levels"), state, room, section, report, key)
 
 
 def _judge_power(
@@ -274,19 +309,20 @@ def _judge_power(
     room: str,
     section: MatrixSection,
     report: OnlineReport,
+    key: str,
 ) -> None:
     """Spec defaults apply where ``m.room.power_levels`` is silent (or missing altogether)."""
     creator = state.get("m.room.create", {}).get("creator")
     power = power_of(section.user_id, levels, creator)
-    report.fact("matrix.room_id", f"the bot has joined {room}; power level {power.level}")
+    report.fact(key, f"the bot has joined {room}; power level {power.level}")
     if power.level < power.send:
         report.problem(
-            "matrix.room_id",
+            key,
             f"the bot's power level {power.level} is below {power.send}, needed to post messages",
         )
     if not power.redacts_others:
         report.warning(
-            "matrix.room_id",
+            key,
             f"the bot's power level {power.level} is below {power.redact}, needed to redact "
             "agents' replies; make it a moderator so retention and erasure remove them too "
             "(the bot's own posts are removed either way)",
