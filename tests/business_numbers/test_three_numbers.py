@@ -28,7 +28,9 @@ from bot.demo.stack import (
     wait_for,
 )
 from bot.demo.synapse import LocalSynapse
-from tests.e2e.matrix_world import leaks, roots, wait_for_thread_bodies
+from bot.dpo.erase import erase_subject
+from bot.dpo.export import Subject
+from tests.e2e.matrix_world import leaks, roots, thread_bodies, wait_for_thread_bodies
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
 from tests.numbers import CUSTOMER, CUSTOMER_2
 from tests.slack import stack as slack_stack
@@ -181,3 +183,42 @@ async def test_three_numbers_two_matrix_rooms_and_a_slack_channel_at_once(world:
         events = await view.events()
         assert leaks(events, CUSTOMER) == [] and leaks(events, CUSTOMER_2) == []
     assert slack_stack.leaks(world.slack.wire_text(), [CUSTOMER, CUSTOMER_2]) == []
+
+
+async def test_erasing_a_customer_removes_their_threads_in_each_room_and_channel(
+    world: World,
+) -> None:
+    """Anna wrote to sales (a room other than the global one) and the service line (the
+    Slack channel), Bert to the workshop (the global room): erasing Anna removes her two
+    threads where each lives, and Bert's thread keeps everything."""
+    stack = world.stack
+    stack.sandbox.say(BERT, "Die Bremsen quietschen", to=WORKSHOP)
+    stack.sandbox.say(ANNA, "Was kostet der Kombi?", to=SALES)
+    stack.sandbox.say(ANNA, "Meine Rechnung fehlt", to=SERVICE)
+    workshop = await matrix_root(world, world.workshop)
+    sales = await matrix_root(world, world.sales)
+    service = await slack_root(world)
+    await wait_for_thread_bodies(world.workshop, workshop, 1)
+    await wait_for_thread_bodies(world.sales, sales, 1)
+
+    async def service_line() -> list[str] | None:
+        return world.slack.bot_texts(service, CHANNEL) or None
+
+    await wait_for(service_line, within=30)
+
+    assert stack.bot is not None and stack.bot.store is not None
+    async with stack.bot.store.transaction() as tx:
+        await erase_subject(tx, Subject(wa_id=CUSTOMER), "cli:dpo", "Antrag", {})
+
+    async def sales_redacted() -> bool:
+        events = await world.sales.events()
+        root = next(e for e in events if e["event_id"] == sales)
+        return not root["content"]
+
+    async def service_gone() -> bool:
+        texts = [str(m.get("text", "")) for m in world.slack.channel_messages(CHANNEL)]
+        return not any("Rechnung" in text for text in texts)
+
+    assert await wait_for(sales_redacted, within=30)
+    assert await wait_for(service_gone, within=30)
+    assert await thread_bodies(world.workshop, workshop) == ["Die Bremsen quietschen"]
