@@ -2,7 +2,10 @@
 
 Starts a throwaway Synapse, the WhatsApp sandbox and the bot on SQLite in a temporary folder,
 plays a short conversation and prints side by side what the customer saw on WhatsApp and
-what the agent saw in Matrix. ``--interactive`` keeps it running for any Matrix client.
+what the agent saw in Matrix. Two business numbers are configured, each routed to a room of
+its own (``[[numbers]]``): the workshop's threads go to "Customer support", the sales
+line's to "Sales", and the customer's message to sales shows up there alone.
+``--interactive`` keeps it running for any Matrix client.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import shutil
 import sys
 import tempfile
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
+from bot.config.numbers import NumberEntry
 from bot.demo.stack import (
     RoomView,
     Stack,
@@ -33,7 +39,38 @@ CUSTOMER_TEXT = (
     "Bitte rufen Sie meinen Mann an: 0176 98765432."
 )
 AGENT_TEXT = "Guten Tag! Wir haben Ihre Bestellung gefunden, sie kommt morgen an."
+SALES_TEXT = "Und was kostet der Kombi in Grau?"
+SALES_ANSWER = "29.900 Euro, Probefahrt jederzeit."
+WORKSHOP = "106540352242922"
+"""The first number: the sandbox's ``[whatsapp] phone_number_id``."""
+SALES = "106540352249999"
 COLUMN = 46
+
+
+@dataclass(frozen=True)
+class DemoRooms:
+    """The support room (the workshop number's, with the bot and an agent) and the sales
+    number's room (the same two in it)."""
+
+    support: SupportRoom
+    sales: str
+
+
+async def demo_rooms(homeserver: LocalSynapse) -> DemoRooms:
+    support = await create_support_room(homeserver, tag="demo")
+    sales = await homeserver.create_room(support.agent, name="Sales", invite=[support.bot.user_id])
+    await homeserver.join_room(support.bot, sales)
+    return DemoRooms(support, sales)
+
+
+def demo_settings(folder: Path, rooms: DemoRooms) -> Settings:
+    """The stack's settings with two numbers, each routed to its room."""
+    settings = stack_settings(folder, rooms.support, bot_port=free_port())
+    settings.numbers = [
+        NumberEntry(phone_number_id=WORKSHOP, name="Werkstatt", room=rooms.support.room_id),
+        NumberEntry(phone_number_id=SALES, name="Verkauf", room=rooms.sales),
+    ]
+    return settings
 
 
 async def run_demo(*, interactive: bool = False, workdir: Path | None = None) -> int:
@@ -44,19 +81,20 @@ async def run_demo(*, interactive: bool = False, workdir: Path | None = None) ->
     try:
         async with LocalSynapse(folder / "synapse") as homeserver:
             print(f"  Synapse running at {homeserver.base_url}")
-            room = await create_support_room(homeserver, tag="demo")
-            settings = stack_settings(folder, room, bot_port=free_port())
-            async with Stack(settings) as stack:
+            rooms = await demo_rooms(homeserver)
+            async with Stack(demo_settings(folder, rooms)) as stack:
                 print(f"  WhatsApp sandbox at {stack.sandbox.base_url}, bot at {stack.bot_url}")
                 if interactive:
-                    return await _interactive(stack, room)
-                return await _scripted(stack, room)
+                    return await _interactive(stack, rooms.support)
+                return await scripted(stack, rooms)
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-async def _scripted(stack: Stack, room: SupportRoom) -> int:
+async def scripted(stack: Stack, rooms: DemoRooms) -> int:
+    """The conversation the demo plays and prints; 0 when everything showed up."""
+    room = rooms.support
     view = RoomView(room.homeserver, room.agent, room.room_id)
     print("\n1. The customer writes on WhatsApp (with a second phone number in the text).")
     stack.sandbox.say(DEMO_CUSTOMER, CUSTOMER_TEXT, name="Erika Mustermann")
@@ -84,7 +122,48 @@ async def _scripted(stack: Stack, room: SupportRoom) -> int:
     await wait_for(reaction_shows_read, within=30)
     print("3. WhatsApp delivered it and the customer read it; the ticks show in Matrix.\n")
     _print_side_by_side(stack, await view.events())
+    await _second_number(stack, rooms)
     return 0
+
+
+async def _second_number(stack: Stack, rooms: DemoRooms) -> None:
+    """The same customer writes to the sales number: a thread in the Sales room, answered
+    from the sales number, and nothing of it in the support room."""
+    room = rooms.support
+    sales = RoomView(room.homeserver, room.agent, rooms.sales)
+    print("\n4. The customer also writes to the sales number, routed to the Sales room.")
+    stack.sandbox.say(DEMO_CUSTOMER, SALES_TEXT, name="Erika Mustermann", to=SALES)
+
+    async def sales_thread() -> str | None:
+        threaded = [_thread_of(m) for m in await sales.messages() if _thread_of(m)]
+        return threaded[0] if threaded else None
+
+    root_id = await wait_for(sales_thread, within=30)
+    await sales.reply_in_thread(root_id, SALES_ANSWER)
+
+    async def answered() -> list[str] | None:
+        chat = stack.sandbox.inbox(DEMO_CUSTOMER, SALES)["messages"]
+        return [str(m["text"]) for m in chat] or None
+
+    shown = await wait_for(answered, within=30)
+    support = RoomView(room.homeserver, room.agent, room.room_id)
+    threads = {
+        "Customer support (Werkstatt)": len(await _roots(support, stack)),
+        "Sales (Verkauf)": len(await _roots(sales, stack)),
+    }
+    for name, count in threads.items():
+        print(f"   room {name}: {count} thread")
+    print(f"   the customer's chat with the sales number shows: {' / '.join(shown)}")
+
+
+async def _roots(view: RoomView, stack: Stack) -> list[dict[str, Any]]:
+    """The bot's thread roots in the room."""
+    bot = stack.settings.matrix.user_id
+    return [
+        m
+        for m in await view.messages()
+        if m.get("sender") == bot and not m.get("content", {}).get("m.relates_to")
+    ]
 
 
 async def _interactive(stack: Stack, room: SupportRoom) -> int:
