@@ -11,6 +11,7 @@ types what it uses at the boundary.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Iterable
@@ -61,8 +62,10 @@ DIALECT = PostgresDialect()
 _PLACEHOLDER = re.compile(r"\?")
 
 
+@functools.lru_cache(maxsize=1024)
 def numbered(sql: str) -> str:
-    """``?`` placeholders as asyncpg's ``$1, $2, …``; quoted text is left alone."""
+    """``?`` placeholders as asyncpg's ``$1, $2, …``; quoted text is left alone. Cached:
+    the repositories send the same few hundred statements over and over."""
     count = 0
 
     def number(_: re.Match[str]) -> str:
@@ -87,23 +90,16 @@ class PostgresConnection(Connection):
     def __init__(self, conn: Any) -> None:
         self.raw: Any = conn
         """The ``asyncpg.Connection``."""
-        self._sql: dict[str, str] = {}
-
-    def _numbered(self, sql: str) -> str:
-        found = self._sql.get(sql)
-        if found is None:
-            found = self._sql[sql] = numbered(sql)
-        return found
 
     async def execute(self, sql: str, args: Args = ()) -> int:
-        status: str = await self.raw.execute(self._numbered(sql), *args)
+        status: str = await self.raw.execute(numbered(sql), *args)
         return _changed(status)
 
     async def executemany(self, sql: str, rows: Iterable[Args]) -> None:
-        await self.raw.executemany(self._numbered(sql), [tuple(row) for row in rows])
+        await self.raw.executemany(numbered(sql), [tuple(row) for row in rows])
 
     async def fetchall(self, sql: str, args: Args = ()) -> list[Row]:
-        return list(await self.raw.fetch(self._numbered(sql), *args))
+        return list(await self.raw.fetch(numbered(sql), *args))
 
 
 # The intake's group write: the rows of many webhook deliveries in one statement, its own

@@ -184,8 +184,9 @@ class Desk:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "empfang.sqlite3", clock=ManualClock())
+async def store(store_target: Path | str) -> AsyncIterator[Store]:
+    """A store on each backend: the case tests run on SQLite and on PostgreSQL."""
+    opened = await Store.open(store_target, clock=ManualClock())
     yield opened
     await opened.close()
 

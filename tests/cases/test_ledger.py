@@ -20,6 +20,7 @@ from bot.store import Store
 from bot.store.cases import LedgerRow
 from tests.cases.conftest import Desk, sinks_from
 from tests.numbers import CUSTOMER
+from tests.support.store import peek, run_sql, store_toml
 
 TEXTS = ("Erste Frage", "Noch etwas", "Gern geschehen")
 
@@ -55,8 +56,7 @@ async def converse(db: Path | str, jsonl: Path, *, start: float = 1_800_000_000.
 @pytest.fixture
 async def ledgered(tmp_path: Path, store_target: Path | str) -> Ledgered:
     found = Ledgered(store_target, tmp_path / "config.toml", tmp_path / "c.jsonl")
-    key = "path" if isinstance(store_target, Path) else "url"
-    found.config.write_text(f'[store]\n{key} = "{store_target}"\n', encoding="utf-8")
+    found.config.write_text(store_toml(store_target), encoding="utf-8")
     await converse(found.db, found.jsonl)
     return found
 
@@ -69,23 +69,7 @@ async def cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[
 
 
 async def rows(db: Path | str) -> list[LedgerRow]:
-    store = await Store.open(db)
-    try:
-        async with store.transaction() as tx:
-            found = await tx.conn.fetchall("SELECT * FROM transfer_ledger ORDER BY id")
-    finally:
-        await store.close()
-    return [LedgerRow(*r) for r in found]
-
-
-async def execute(db: Path | str, sql: str, args: tuple[object, ...] = ()) -> None:
-    """SQL as someone with access to the database would run it, beside Empfang."""
-    store = await Store.open(db)
-    try:
-        async with store.transaction() as tx:
-            await tx.conn.execute(sql, args)
-    finally:
-        await store.close()
+    return [LedgerRow(*r) for r in await peek(db, "SELECT * FROM transfer_ledger ORDER BY id")]
 
 
 async def test_one_row_per_transfer_without_content_or_number(ledgered: Ledgered) -> None:
@@ -129,7 +113,7 @@ async def test_verify_passes(ledgered: Ledgered, capsys: pytest.CaptureFixture[s
 async def test_verify_fails_after_a_row_is_altered_or_deleted(
     ledgered: Ledgered, capsys: pytest.CaptureFixture[str], tamper: str, bad_row: int
 ) -> None:
-    await execute(ledgered.db, tamper)
+    await run_sql(ledgered.db, tamper)
     code, out, err = await cli(["ledger", "verify", "--config", str(ledgered.config)], capsys)
     assert code == 1 and "ledger OK" not in out
     assert err.startswith(f"ledger BROKEN at row {bad_row}:")
@@ -141,7 +125,7 @@ async def test_a_re_hashed_row_is_still_found(
     """Editing a row and recomputing its own hash breaks the link of the next row."""
     row = (await rows(ledgered.db))[2]
     forged = LedgerRow(**{**row.__dict__, "outcome": "dead_lettered", "hash": ""})
-    await execute(
+    await run_sql(
         ledgered.db,
         "UPDATE transfer_ledger SET outcome = ?, hash = ? WHERE id = ?",
         (forged.outcome, row_hash(forged), row.id),
@@ -153,7 +137,7 @@ async def test_a_re_hashed_row_is_still_found(
 async def test_deleted_tail_stays_visible_after_new_transfers(
     ledgered: Ledgered, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await execute(ledgered.db, "DELETE FROM transfer_ledger WHERE id = 5")
+    await run_sql(ledgered.db, "DELETE FROM transfer_ledger WHERE id = 5")
     await converse(ledgered.db, ledgered.jsonl, start=1_800_100_000.0)
     assert [row.id for row in await rows(ledgered.db)][-1] == 10, "ids are never reused"
     code, _, err = await cli(["ledger", "verify", "--config", str(ledgered.config)], capsys)
@@ -217,7 +201,7 @@ async def test_export_json_to_file(ledgered: Ledgered, capsys: pytest.CaptureFix
 async def test_export_warns_about_a_broken_chain(
     ledgered: Ledgered, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await execute(ledgered.db, "UPDATE transfer_ledger SET attempts = 9 WHERE id = 4")
+    await run_sql(ledgered.db, "UPDATE transfer_ledger SET attempts = 9 WHERE id = 4")
     code, out, err = await cli(
         ["ledger", "export", "--config", str(ledgered.config), "--since", "2027-01-01"], capsys
     )

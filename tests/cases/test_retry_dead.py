@@ -10,10 +10,11 @@ from bot import cli
 from bot.store import Store
 from tests.cases.conftest import Desk, Receiver, sinks_from
 from tests.cases.test_outage import webhook
+from tests.support.store import store_toml
 
 
 async def test_a_retried_dead_transfer_is_delivered_and_ledgered_again(
-    store: Store, receiver: Receiver, tmp_path: Path
+    store: Store, receiver: Receiver, tmp_path: Path, store_target: Path | str
 ) -> None:
     desk = Desk(store, sinks_from(webhook(receiver)), max_attempts=3, outage_patience=60)
     receiver.down = True
@@ -22,7 +23,7 @@ async def test_a_retried_dead_transfer_is_delivered_and_ledgered_again(
     assert [job.state for job in await desk.jobs()] == ["dead", "dead"]
     receiver.down = False
     config = tmp_path / "empfang.toml"
-    config.write_text(f'[store]\npath = "{store.path}"\n')
+    config.write_text(store_toml(store_target))
     assert (
         await asyncio.to_thread(cli.main, ["jobs", "retry", "--all-dead", "--config", str(config)])
         == 0
