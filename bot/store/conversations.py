@@ -97,6 +97,16 @@ class Conversations:
         )
         return changed
 
+    async def open_thread_rooms(self) -> list[tuple[str, str]]:
+        """``(platform, room)`` of every open conversation's thread: the rooms a platform
+        keeps serving after the configuration moved a number elsewhere."""
+        rows = await self._conn.fetchall(
+            "SELECT DISTINCT chat_platform, chat_room FROM conversations"
+            " WHERE state = 'open' AND thread_id IS NOT NULL AND chat_room <> ''",
+            (),
+        )
+        return [(str(platform), str(room)) for platform, room in rows]
+
     async def set_thread(
         self, conversation_id: int, thread_id: ThreadId, *, platform: str = "", room: str = ""
     ) -> None:
