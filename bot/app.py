@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -36,18 +37,27 @@ def build_chat(
     settings: Settings,
     web_app: web.Application | None = None,
     templates: TemplateChoices | None = None,
+    *,
+    held: Sequence[tuple[str, str]] = (),
 ) -> tuple[ChatPlatform, dict[str, frozenset[str]], AgentFiles]:
     """The chat platforms the numbers' threads are on (``[[numbers]] platform``, else
     ``[chat] platform``), each serving every room or channel of a number; each platform's
     allow-list of agents; where agents' files are fetched from (the platforms themselves).
     With both platforms in use, both run, behind ``bot.chat_targets.ChatTargets``. Slack's
-    HTTP mode adds its routes to ``web_app``; Slack's template form offers ``templates``."""
+    HTTP mode adds its routes to ``web_app``; Slack's template form offers ``templates``.
+    ``held`` are ``(platform, room)`` of open conversations' threads: a room no number is
+    routed to any more is still served until its threads are closed, so agents there are
+    heard (a thread stays in the room it was opened in)."""
     numbers = settings.configured_numbers()
     rooms: dict[str, list[str]] = {"matrix": [], "slack": []}
     alerts: dict[str, list[str]] = {"matrix": [], "slack": []}
     for number in numbers:
         rooms[number.platform].append(number.room)
         alerts[number.platform].append(number.alerts_room)
+    for platform, room in held:
+        if platform in rooms and rooms[platform] and room not in rooms[platform]:
+            log.info("%s: still serving %s, where open conversations' threads are", platform, room)
+            rooms[platform].append(room)
     default = settings.chat.platform
     alerts_room = settings.alerts.room  # a room of [chat] platform
     platforms: dict[str, FilesPlatform] = {}
@@ -125,6 +135,7 @@ class Empfang:
         await record_start(self.store, settings)
         async with self.store.transaction() as tx:  # theirs since before numbers were kept
             await tx.conversations.claim_unnumbered(settings.configured_numbers()[0].number_id)
+            held = await tx.conversations.open_thread_rooms()
         self._whatsapp = build_whatsapp(settings)
         intake = Intake(
             self.store, pseudonym_key=settings.privacy.pseudonym_key.get_secret_value().encode()
@@ -133,7 +144,7 @@ class Empfang:
         # routes (Slack's HTTP mode) join the web app once it exists.
         chat_routes = web.Application()
         if not self._intake_only:
-            self.relaying = self._wire_relay(chat_routes)
+            self.relaying = self._wire_relay(chat_routes, held)
         webhooks = [  # one endpoint per provider in use, each taking only its numbers
             WebhookHandlers(
                 provider=endpoint.receiver,
@@ -162,10 +173,14 @@ class Empfang:
         paths = ", ".join(endpoint.route.path for endpoint in webhooks)
         log.info("listening on %s (webhook paths %s)", self.url, paths)
 
-    def _wire_relay(self, chat_routes: web.Application) -> RelayStack:
+    def _wire_relay(
+        self, chat_routes: web.Application, held: Sequence[tuple[str, str]]
+    ) -> RelayStack:
+        """``held``: the rooms open conversations' threads are in (``build_chat``)."""
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
-        chat, allowed, files = build_chat(settings, chat_routes, StoredTemplates(self.store))
+        templates = StoredTemplates(self.store)
+        chat, allowed, files = build_chat(settings, chat_routes, templates, held=held)
         texts = texts_for(settings.ui.language)
         whatsapp = self._whatsapp.router
         sender = AgentFileSender(

@@ -342,9 +342,6 @@ class Relay:
     async def on_agent_event(self, event: AgentEvent) -> str | None:
         """Store what an agent did and enqueue its effects; called by the chat adapter.
         Returns a text for the author alone (see ``AgentEventHandler``)."""
-        if event.room_id and not self._rooms.routed(event.room_id):
-            log.info("ignored agent event: its room is not where any number's threads are")
-            return None
         if isinstance(event, AgentAction):
             return await self._on_action(event)
         if isinstance(event, AgentReaction):
@@ -395,7 +392,8 @@ class Relay:
                     "ignored chat message %s: thread is not a customer conversation", event.chat_id
                 )
                 return
-            await self._on_thread_message(tx, conversation, event)
+            with self._rooms.chatting_for(conversation):  # what the platform offers there
+                await self._on_thread_message(tx, conversation, event)
 
     async def _on_thread_message(
         self, tx: Tx, conversation: ConversationRow, event: AgentMessage

@@ -165,11 +165,6 @@ class Rooms:
         ``alerts_room``, else None (the adapter's global alerts room)."""
         return self._alerts.get(conversation.number_id)
 
-    def routed(self, room: str) -> bool:
-        """Whether some number's threads (or the global room's) are in ``room``; with one
-        room, whatever the adapter serves is it."""
-        return self.single or any(target.room == room for target in self._targets)
-
     def platform_of(self, room: str) -> str:
         """The platform ``room`` is on ("" or a room of no number: ``[chat] platform``)."""
         found = (target.platform for target in self._targets if room and target.room == room)

@@ -20,10 +20,12 @@ from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
 from bot.ports import (
     AgentEventHandler,
     Capabilities,
+    ChatFile,
     PostRef,
     PrivateRef,
     Removal,
     ThreadRoot,
+    UploadJournal,
 )
 
 _ids = itertools.count(1)
@@ -109,6 +111,11 @@ class RecordingChat:
 
     async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
         raise AssertionError("not declared: Capabilities(redaction=False)")
+
+    async def post_file(
+        self, thread_id: ThreadId, file: ChatFile, *, key: str, journal: UploadJournal
+    ) -> ChatMessageId:
+        raise AssertionError("no customers' files here (no media source is wired)")
 
     async def post_reply(
         self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
