@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from tests.cases.conftest import WEBHOOK_SECRET, Desk, Mailbox, Receiver, sinks_
 from tests.cases.doubles import RecordingChat
 from tests.fakes.zammad import FakeZammad
 from tests.numbers import CUSTOMER, CUSTOMER_2
+from tests.support.store import peek, store_toml, table_names
 
 START = 1_800_000_000.0
 KEPT_RECORDS = ("audit_log", "transfer_ledger")
@@ -51,24 +51,21 @@ class RemovingChat(RecordingChat):
         return Removal(removed=removed + 1)
 
 
-def traces(db: Path, needles: Sequence[str]) -> list[str]:
+async def traces(db: Path | str, needles: Sequence[str]) -> list[str]:
     """Every table (but the accountability records) and row that mentions a needle."""
     found = []
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            if table in KEPT_RECORDS or table.startswith("sqlite_"):
-                continue
-            for row in conn.execute(f"SELECT * FROM {table}"):
-                text = json.dumps(row, ensure_ascii=False, default=str)
-                found += [f"{table}: {needle}" for needle in needles if needle in text]
+    for table in await table_names(db):
+        if table in KEPT_RECORDS:
+            continue
+        for row in await peek(db, f"SELECT * FROM {table}"):
+            text = json.dumps(row, ensure_ascii=False, default=str)
+            found += [f"{table}: {needle}" for needle in needles if needle in text]
     return found
 
 
-def scalar(db: Path, sql: str, *args: Any) -> Any:
-    with sqlite3.connect(db) as conn:
-        row = conn.execute(sql, args).fetchone()
-    return row[0] if row else None
+async def scalar(db: Path | str, sql: str, *args: Any) -> Any:
+    rows = await peek(db, sql, args)
+    return rows[0][0] if rows else None
 
 
 async def cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -78,14 +75,13 @@ async def cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[
 
 
 async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent(
-    tmp_path: Path, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, store_target: Path | str, receiver: Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db, jsonl, config = tmp_path / "empfang.sqlite3", tmp_path / "cases.jsonl", tmp_path / "c.toml"
+    db, jsonl, config = store_target, tmp_path / "cases.jsonl", tmp_path / "c.toml"
     hook = {"type": "webhook", "name": "crm", "url": receiver.url, "secret": WEBHOOK_SECRET}
     archive = {"type": "jsonl", "name": "archive", "path": str(jsonl)}
     config.write_text(
-        f'[store]\npath = "{db}"\n'
-        f'[[cases]]\ntype = "webhook"\nname = "crm"\nurl = "{receiver.url}"\n'
+        store_toml(db) + f'[[cases]]\ntype = "webhook"\nname = "crm"\nurl = "{receiver.url}"\n'
         f'secret = "{WEBHOOK_SECRET}"\n'
         f'[[cases]]\ntype = "jsonl"\nname = "archive"\npath = "{jsonl}"\n',
         encoding="utf-8",
@@ -101,16 +97,16 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
         await desk.agent_says("Ihre Bestellung 4712 kommt morgen", number=CUSTOMER_2)
         await desk.settle()
         a_thread, b_thread = await desk.thread_of(CUSTOMER), await desk.thread_of(CUSTOMER_2)
-        a = scalar(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", CUSTOMER)
-        b = scalar(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", CUSTOMER_2)
-        b_messages = scalar(
+        a = await scalar(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", CUSTOMER)
+        b = await scalar(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", CUSTOMER_2)
+        b_messages = await scalar(
             db,
             "SELECT count(*) FROM messages m JOIN contacts k"
             " ON k.id = m.contact_id WHERE k.wa_id = ?",
             CUSTOMER_2,
         )
         await desk.agent_says("Noch eine Frage an A")  # queued, not yet sent: cancelled
-        assert scalar(db, "SELECT count(*) FROM jobs WHERE kind = 'relay.outbound'") == 1
+        assert await scalar(db, "SELECT count(*) FROM jobs WHERE kind = 'relay.outbound'") == 1
         sent_before = list(desk.whatsapp.sent)
 
         code, out, err = await cli(
@@ -126,21 +122,22 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
             capsys,
         )
         assert (code, err) == (0, "")
-        assert traces(db, [CUSTOMER, a]) == [t for t in traces(db, [CUSTOMER, a]) if "jobs" in t]
+        found = await traces(db, [CUSTOMER, a])
+        assert found == [t for t in found if "jobs" in t]
         await desk.settle()  # the running bot does the chat and case-system jobs
     finally:
         await desk.close()
         await store.close()
 
-    assert traces(db, [CUSTOMER, a]) == [], "A is gone from every table and queue"
-    assert scalar(db, "SELECT count(*) FROM jobs") == scalar(
+    assert await traces(db, [CUSTOMER, a]) == [], "A is gone from every table and queue"
+    assert await scalar(db, "SELECT count(*) FROM jobs") == await scalar(
         db,
         "SELECT count(*) FROM jobs WHERE kind IN ('alert.sla', 'alert.window', 'chat.window')",
     ), "only B's timers are left"
     assert desk.whatsapp.sent == sent_before, "the queued send to A was cancelled"
-    assert scalar(db, "SELECT count(*) FROM contacts WHERE wa_id = ?", CUSTOMER_2) == 1
+    assert await scalar(db, "SELECT count(*) FROM contacts WHERE wa_id = ?", CUSTOMER_2) == 1
     assert (
-        scalar(
+        await scalar(
             db,
             "SELECT count(*) FROM messages m JOIN contacts k ON k.id = m.contact_id"
             " WHERE k.wa_id = ?",
@@ -155,12 +152,9 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
     assert erased[0]["case_id"] == f"C-{erased[0]['conversation']['id']}"
     archived = jsonl.read_text(encoding="utf-8")
     assert a not in archived and b in archived, "the JSONL archive dropped A's lines"
-    ledger = [
-        r
-        for r in sqlite3.connect(db).execute(
-            "SELECT sink, event, pseudonym FROM transfer_ledger WHERE event = 'erased'"
-        )
-    ]
+    ledger = await peek(
+        db, "SELECT sink, event, pseudonym FROM transfer_ledger WHERE event = 'erased'"
+    )
     assert sorted(ledger) == [("archive", "erased", a), ("crm", "erased", a)]
 
     assert f"erased {a}" in out and "1 relay.outbound" in out
@@ -168,21 +162,15 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
     assert "case system archive, case for conversation 1: the running bot removes its lines" in out
     assert "not erased:" in out and "agents' replies in Slack" in out
     assert CUSTOMER not in out
-    (row,) = (
-        sqlite3.connect(db)
-        .execute(
-            "SELECT actor, subject, reason, details FROM audit_log WHERE action = 'privacy.erase'"
-        )
-        .fetchall()
+    (row,) = await peek(
+        db, "SELECT actor, subject, reason, details FROM audit_log WHERE action = 'privacy.erase'"
     )
     assert row[0].startswith("cli:") and row[1] == a and row[2] == "Antrag vom 30.11."
     details = json.loads(row[3])
     assert details["deleted_contacts"] == 1 and details["sends_cancelled"] == 1
     assert CUSTOMER not in row[3]
-    (removed,) = (
-        sqlite3.connect(db)
-        .execute("SELECT subject, details FROM audit_log WHERE action = 'chat.thread_removed'")
-        .fetchall()
+    (removed,) = await peek(
+        db, "SELECT subject, details FROM audit_log WHERE action = 'chat.thread_removed'"
     )
     assert removed[0] == a and json.loads(removed[1])["why"] == "erasure"
 
@@ -190,7 +178,7 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
         ["privacy", "erase", a, "--reason", "again", "--config", str(config)], capsys
     )
     assert code == 0 and out == f"nothing left to erase: no contact {a} in the store\n"
-    assert scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'privacy.erase'") == 1
+    assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'privacy.erase'") == 1
 
     store = await Store.open(db, clock=ManualClock(START + 3600))
     desk = Desk(store)
@@ -201,7 +189,7 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
         await desk.close()
         await store.close()
     assert (
-        scalar(
+        await scalar(
             db,
             "SELECT count(*) FROM messages m JOIN contacts k ON k.id = m.contact_id"
             " WHERE k.wa_id = ?",
@@ -209,14 +197,14 @@ async def test_erase_reaches_store_queue_chat_and_case_systems_and_is_idempotent
         )
         == 1
     ), "a new contact, nothing of the old"
-    assert scalar(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", CUSTOMER) == a
+    assert await scalar(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", CUSTOMER) == a
 
 
 async def test_a_conversation_on_legal_hold_blocks_the_erasure(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, store_target: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db, config = tmp_path / "empfang.sqlite3", tmp_path / "c.toml"
-    config.write_text(f'[store]\npath = "{db}"\n', encoding="utf-8")
+    db, config = store_target, tmp_path / "c.toml"
+    config.write_text(store_toml(db), encoding="utf-8")
     store = await Store.open(db, clock=ManualClock(START))
     desk = Desk(store)
     try:
@@ -227,13 +215,13 @@ async def test_a_conversation_on_legal_hold_blocks_the_erasure(
     finally:
         await desk.close()
         await store.close()
-    before = traces(db, [CUSTOMER])
+    before = await traces(db, [CUSTOMER])
     code, out, _ = await cli(
         ["privacy", "erase", f"+{CUSTOMER}", "--reason", "Antrag", "--config", str(config)], capsys
     )
     assert code == 1 and "on legal hold" in out and "Nothing was changed" in out
-    assert traces(db, [CUSTOMER]) == before and before
-    assert scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'privacy.erase'") == 0
+    assert await traces(db, [CUSTOMER]) == before and before
+    assert await scalar(db, "SELECT count(*) FROM audit_log WHERE action = 'privacy.erase'") == 0
 
 
 async def test_zammad_and_email_get_a_note_asking_to_erase_their_copy(

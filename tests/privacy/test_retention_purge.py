@@ -22,18 +22,16 @@ from bot.retention import RetentionPurge
 from bot.store import Store
 from tests.cases.conftest import Desk
 from tests.numbers import CUSTOMER, CUSTOMER_2, CUSTOMER_3
+from tests.support.store import peek
 
 DAY = 86_400.0
 START = 1_800_000_000.0
 
 
-def table(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
-
-
-def purges(db: Path) -> list[dict[str, Any]]:
-    rows = table(db, "SELECT details FROM audit_log WHERE action = 'retention.purge' ORDER BY id")
+async def purges(db: Path | str) -> list[dict[str, Any]]:
+    rows = await peek(
+        db, "SELECT details FROM audit_log WHERE action = 'retention.purge' ORDER BY id"
+    )
     return [json.loads(row[0]) for row in rows]
 
 
@@ -44,8 +42,8 @@ async def purge_now(desk: Desk) -> None:
     await desk.drain()
 
 
-async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
-    db = tmp_path / "empfang.sqlite3"
+async def test_due_data_goes_held_and_recent_data_stays(store_target: Path | str) -> None:
+    db = store_target
     store = await Store.open(db, clock=ManualClock(START))
     desk = Desk(store)
     try:
@@ -62,16 +60,16 @@ async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
         await desk.settle()
         desk.clock.advance(15 * DAY)  # day 100: A and B are due, C is not
         await purge_now(desk)
-        first = purges(db)
-        contacts = {row[0] for row in table(db, "SELECT wa_id FROM contacts")}
-        bodies = table(
+        first = await purges(db)
+        contacts = {row[0] for row in await peek(db, "SELECT wa_id FROM contacts")}
+        bodies = await peek(
             db,
             "SELECT k.wa_id, m.body IS NOT NULL FROM messages m JOIN contacts k"
             " ON k.id = m.contact_id ORDER BY m.id",
         )
         desk.clock.advance(300 * DAY)  # day 400: A's contact has been inactive for a year
         await desk.drain()
-        second = purges(db)[1:]
+        second = (await purges(db))[1:]
     finally:
         await desk.close()
         await store.close()
@@ -95,13 +93,16 @@ async def test_due_data_goes_held_and_recent_data_stays(tmp_path: Path) -> None:
     assert contacts == {CUSTOMER, CUSTOMER_2, CUSTOMER_3}, "A's contact outlives its messages"
     assert bodies == [(CUSTOMER_2, True), (CUSTOMER_3, True)], "A's gone, B held, C recent"
     assert [(p["contacts"], p["message_bodies"], p["conversations"]) for p in second] == [(1, 1, 0)]
-    assert {row[0] for row in table(db, "SELECT wa_id FROM contacts")} == {CUSTOMER_2, CUSTOMER_3}
-    assert table(
+    assert {row[0] for row in await peek(db, "SELECT wa_id FROM contacts")} == {
+        CUSTOMER_2,
+        CUSTOMER_3,
+    }
+    assert await peek(
         db,
         "SELECT body IS NULL FROM messages m JOIN contacts k ON k.id = m.contact_id"
         f" WHERE k.wa_id = '{CUSTOMER_3}'",
     ) == [(1,)]
-    assert table(db, "SELECT count(*) FROM jobs WHERE kind = 'retention.purge'") == [(1,)]
+    assert await peek(db, "SELECT count(*) FROM jobs WHERE kind = 'retention.purge'") == [(1,)]
 
 
 async def run_by_hand(purge: RetentionPurge, store: Store) -> int:
@@ -124,8 +125,10 @@ async def run_by_hand(purge: RetentionPurge, store: Store) -> int:
         steps += 1
 
 
-async def test_a_message_a_job_still_needs_is_kept_until_the_job_is_done(tmp_path: Path) -> None:
-    db = tmp_path / "empfang.sqlite3"
+async def test_a_message_a_job_still_needs_is_kept_until_the_job_is_done(
+    store_target: Path | str,
+) -> None:
+    db = store_target
     store = await Store.open(db, clock=ManualClock(START))
     desk = Desk(store)
     try:
@@ -133,7 +136,7 @@ async def test_a_message_a_job_still_needs_is_kept_until_the_job_is_done(tmp_pat
         desk.clock.advance(100 * DAY)
         purge = RetentionPurge(store, RetentionSection(), desk.chat)
         await run_by_hand(purge, store)
-        kept = table(db, "SELECT body IS NOT NULL FROM messages")
+        kept = await peek(db, "SELECT body IS NOT NULL FROM messages")
         await desk.drain()  # the chat is back: the message is posted
         desk.clock.advance(DAY)
         await desk.drain()  # and on-call's timers about it have fired
@@ -142,13 +145,15 @@ async def test_a_message_a_job_still_needs_is_kept_until_the_job_is_done(tmp_pat
         await desk.close()
         await store.close()
     assert kept == [(1,)]
-    assert table(db, "SELECT body IS NULL FROM messages") == [(1,)]
-    counted = [p["message_bodies"] for p in purges(db)]
+    assert await peek(db, "SELECT body IS NULL FROM messages") == [(1,)]
+    counted = [p["message_bodies"] for p in await purges(db)]
     assert counted[0] == 0 and counted[-1] == 1 and sum(counted) == 1
 
 
-async def test_small_batches_resume_and_a_repeated_batch_changes_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "empfang.sqlite3"
+async def test_small_batches_resume_and_a_repeated_batch_changes_nothing(
+    store_target: Path | str,
+) -> None:
+    db = store_target
     store = await Store.open(db, clock=ManualClock(START))
     desk = Desk(store)
     try:
@@ -163,10 +168,10 @@ async def test_small_batches_resume_and_a_repeated_batch_changes_nothing(tmp_pat
     finally:
         await desk.close()
         await store.close()
-    [audit] = purges(db)
+    [audit] = await purges(db)
     assert audit["message_bodies"] == 7 and audit["batches"] == steps
     assert steps == 4 + 1 + 1 + 1, "four message batches of 2, then media, conversations, contacts"
-    assert table(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
+    assert await peek(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
 
 
 ROOT = Path(__file__).parents[2]
@@ -200,17 +205,17 @@ async def test_a_purge_killed_mid_run_completes_on_restart(tmp_path: Path) -> No
         conn.execute("DELETE FROM jobs")
     first = await spawn(db, "slow")
     for _ in range(300):
-        if table(db, "SELECT step FROM retention_runs WHERE step >= 2"):
+        if await peek(db, "SELECT step FROM retention_runs WHERE step >= 2"):
             break
         await asyncio.sleep(0.05)
     first.send_signal(signal.SIGKILL)
     await first.wait()
-    [(step, finished)] = table(db, "SELECT step, finished_at FROM retention_runs")
+    [(step, finished)] = await peek(db, "SELECT step, finished_at FROM retention_runs")
     assert 2 <= step < MESSAGES // 100 and finished is None, "killed in the middle"
-    assert purges(db) == []
+    assert await purges(db) == []
     second = await spawn(db, "finish")
     assert await asyncio.wait_for(second.wait(), 60) == 0
-    [audit] = purges(db)
+    [audit] = await purges(db)
     assert audit["message_bodies"] == MESSAGES, "every body once, none twice"
-    assert table(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
-    assert table(db, "SELECT count(*) FROM retention_runs WHERE finished_at IS NULL") == [(0,)]
+    assert await peek(db, "SELECT count(*) FROM messages WHERE body IS NOT NULL") == [(0,)]
+    assert await peek(db, "SELECT count(*) FROM retention_runs WHERE finished_at IS NULL") == [(0,)]

@@ -34,3 +34,13 @@ async def run_sql(target: Path | str, sql: str, args: tuple[Any, ...] = ()) -> N
             await tx.conn.execute(sql, args)
     finally:
         await store.close()
+
+
+async def table_names(target: Path | str) -> list[str]:
+    """The store's tables, from the database's own catalogue."""
+    catalogue = (
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        if isinstance(target, Path)
+        else "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    )
+    return sorted(str(name) for (name,) in await peek(target, catalogue))
