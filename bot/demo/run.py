@@ -4,7 +4,9 @@ Starts a throwaway Synapse, the WhatsApp sandbox and the bot on SQLite in a temp
 plays a short conversation and prints side by side what the customer saw on WhatsApp and
 what the agent saw in Matrix. Two business numbers are configured, each routed to a room of
 its own (``[[numbers]]``): the workshop's threads go to "Customer support", the sales
-line's to "Sales", and the customer's message to sales shows up there alone.
+line's to "Sales", and the customer's message to sales shows up there alone. The workshop
+is on Meta's Cloud API, the sales line on Twilio (both played by the sandbox), so the demo
+also shows one process answering each number through its own provider.
 ``--interactive`` keeps it running for any Matrix client.
 """
 
@@ -43,7 +45,8 @@ SALES_TEXT = "Und was kostet der Kombi in Grau?"
 SALES_ANSWER = "29.900 Euro, Probefahrt jederzeit."
 WORKSHOP = "106540352242922"
 """The first number: the sandbox's ``[whatsapp] phone_number_id``."""
-SALES = "106540352249999"
+SALES = "whatsapp:+15555550199"
+"""The sales line: a Twilio sender (the sandbox's Twilio side)."""
 COLUMN = 46
 
 
@@ -68,7 +71,7 @@ def demo_settings(folder: Path, rooms: DemoRooms) -> Settings:
     settings = stack_settings(folder, rooms.support, bot_port=free_port())
     settings.numbers = [
         NumberEntry(phone_number_id=WORKSHOP, name="Werkstatt", room=rooms.support.room_id),
-        NumberEntry(phone_number_id=SALES, name="Verkauf", room=rooms.sales),
+        NumberEntry(provider="twilio", from_number=SALES, name="Verkauf", room=rooms.sales),
     ]
     return settings
 
@@ -131,7 +134,9 @@ async def _second_number(stack: Stack, rooms: DemoRooms) -> None:
     from the sales number, and nothing of it in the support room."""
     room = rooms.support
     sales = RoomView(room.homeserver, room.agent, rooms.sales)
-    print("\n4. The customer also writes to the sales number, routed to the Sales room.")
+    print(
+        "\n4. The customer also writes to the sales number (on Twilio), routed to the Sales room."
+    )
     stack.sandbox.say(DEMO_CUSTOMER, SALES_TEXT, name="Erika Mustermann", to=SALES)
 
     async def sales_thread() -> str | None:
