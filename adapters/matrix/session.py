@@ -9,8 +9,17 @@ both bound to it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
+from aiohttp import ClientResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    LoginResponse,
+    Response,
+    RoomSendResponse,
+    WhoamiResponse,
+)
 
 from adapters.matrix import errors
 from adapters.matrix.state import StateFile
@@ -24,6 +33,33 @@ REQUEST_TIMEOUT = 30.0
 """Seconds a single request may take (the long-poll sync gets its own, longer budget)."""
 
 DEVICE_NAME = "Empfang"
+
+
+class RelayClient(AsyncClient):  # type: ignore[misc]  # nio ships no type hints
+    """nio's client, reading a successful send's ``event_id`` without nio's schema check.
+
+    Every relayed line is a ``room_send``, and nio checks each answer against a JSON schema
+    (building a new jsonschema validator per call) only to read one string from it. A 200
+    whose ``event_id`` is a string is answered here; anything else (an error status, a body
+    without an event id) goes through nio as before, so error responses and their mapping
+    in ``errors`` do not change.
+    """
+
+    async def create_matrix_response(
+        self,
+        response_class: type,
+        transport_response: ClientResponse,
+        data: tuple[Any, ...] | None = None,
+        save_to: Any = None,
+    ) -> Response:
+        if response_class is RoomSendResponse and transport_response.status == 200 and data:
+            body = await self.parse_body(transport_response)
+            event_id = body.get("event_id")
+            if isinstance(event_id, str) and event_id:
+                return RoomSendResponse(event_id, data[0])
+        return await super().create_matrix_response(
+            response_class, transport_response, data, save_to
+        )
 
 
 def client_config(section: MatrixSection) -> AsyncClientConfig:
@@ -99,7 +135,7 @@ async def open_client(section: MatrixSection, state_file: StateFile) -> AsyncCli
             access_token="",
             next_batch="",
         )
-    client = AsyncClient(
+    client = RelayClient(
         section.homeserver,
         section.user_id,
         device_id=state.device_id or section.device_id,
