@@ -12,6 +12,10 @@ reads ``POST_INTERVAL_SECONDS`` when it builds its pacer), to measure the relay 
 ``EMPFANG_BENCH_PROFILE=FILE`` runs the bot's event-loop thread under ``cProfile`` and writes
 the statistics to ``FILE`` when it stops (``python -m pstats FILE``): where the CPU per
 relayed message goes. Profiling slows the bot down, so its latencies are not figures.
+
+``EMPFANG_BENCH_TRACEMALLOC=PREFIX`` traces Python's allocations from the start; each
+SIGUSR1 writes a snapshot to ``PREFIX.N.snap`` (N counts from 1), for comparing what the
+bot holds at two points of a soak (``tracemalloc.Snapshot.load(...).compare_to``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import asyncio
 import cProfile
 import os
 import pickle
+import signal
 import sys
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,6 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import Empfang, run_until_signalled
 from bot.config import Settings
 from bot.logsetup import configure_logging
+
+
+def trace_allocations(prefix: str) -> None:
+    """Start tracemalloc; SIGUSR1 writes the next snapshot (see the module's docstring)."""
+    tracemalloc.start(10)
+    taken = 0
+
+    def snapshot(signum: int, frame: object) -> None:
+        nonlocal taken
+        taken += 1
+        tracemalloc.take_snapshot().dump(f"{prefix}.{taken}.snap")
+
+    signal.signal(signal.SIGUSR1, snapshot)
 
 
 def main(settings_path: str, slack_post_interval: str | None = None) -> None:
@@ -38,6 +57,8 @@ def main(settings_path: str, slack_post_interval: str | None = None) -> None:
 
         pacing.POST_INTERVAL_SECONDS = float(slack_post_interval)
     configure_logging(settings.logging.level)
+    if trace_to := os.environ.get("EMPFANG_BENCH_TRACEMALLOC"):
+        trace_allocations(trace_to)
     profile_to = os.environ.get("EMPFANG_BENCH_PROFILE")
     if not profile_to:
         asyncio.run(run_until_signalled(Empfang(settings)))

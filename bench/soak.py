@@ -16,12 +16,18 @@ reminders: another benchmark).
 
     .venv/bin/python bench/soak.py [--conversations 100000] [--per-conversation 3]
         [--rate 1000] [--milestones 10000]
+
+With ``EMPFANG_BENCH_TRACEMALLOC=PREFIX`` in the environment the bot traces its allocations
+and writes a snapshot at every RSS reading (``PREFIX.1.snap`` after start, then one per
+milestone; see ``bot_process.py``): ``bench/heap_diff.py`` lists what grew between two.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 import tempfile
 import time
@@ -46,6 +52,13 @@ def messages(first: int, last: int, per_conversation: int) -> Iterator[tuple[int
         for round_ in range(per_conversation):
             for conversation in members:
                 yield conversation * per_conversation + round_, rig.customer(conversation)
+
+
+def read_memory(pid: int, label: str, memory: list[tuple[str, float]]) -> None:
+    """Note the bot's RSS under ``label``; with tracemalloc on, have it write a snapshot."""
+    memory.append((label, rig.rss_mib(pid)))
+    if os.environ.get("EMPFANG_BENCH_TRACEMALLOC"):
+        os.kill(pid, signal.SIGUSR1)
 
 
 def ack_stats(latencies: list[float]) -> str:
@@ -82,7 +95,7 @@ async def soak(args: argparse.Namespace) -> int:
         sections = {"alerts": {"unanswered_after": "24h", "escalate_after": "48h"}}
         async with rig.running("matrix", Path(workdir), **sections) as stack:
             await asyncio.sleep(IDLE_SECONDS)
-            memory.append(("after start (idle)", rig.rss_mib(stack.bot.pid)))
+            read_memory(stack.bot.pid, "after start (idle)", memory)
             print(f"{memory[-1][0]}: {memory[-1][1]:.1f} MiB", flush=True)
             done = 0
             async with rig.Sender(stack.bot.url, traffic) as sender:
@@ -94,7 +107,7 @@ async def soak(args: argparse.Namespace) -> int:
                     caught_up = await rig.drained(stack.bot.store, within=args.drain_limit)
                     await asyncio.sleep(IDLE_SECONDS)
                     label = f"after {milestone:,} conversations (idle, queue drained)"
-                    memory.append((label, rig.rss_mib(stack.bot.pid)))
+                    read_memory(stack.bot.pid, label, memory)
                     segment = range(done * args.per_conversation, milestone * args.per_conversation)
                     print(
                         f"{label}: {memory[-1][1]:.1f} MiB; sent {len(segment):,} msgs in "
