@@ -41,7 +41,7 @@ async def test_an_accepted_cancel_is_never_lost(tmp_path: Path, steps: int) -> N
     client = AnsweringClient()
     loop = SyncLoop(
         cast(AsyncClient, client),
-        room_id="!room:localhost",
+        rooms={"!room:localhost": "!room:localhost"},
         state_file=StateFile(tmp_path),
         on_event=ignore,
         bot_users=frozenset(),
