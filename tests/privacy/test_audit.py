@@ -7,7 +7,6 @@ import csv
 import io
 import itertools
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from bot.store import Store
 from bot.store.audit import AUDIT_COLUMNS, AuditRow
 from tests.alerts.desk import Desk
 from tests.numbers import CUSTOMER
+from tests.support.store import peek, run_sql, store_toml
 
 START = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 ENTRIES = (
@@ -34,17 +34,11 @@ ENTRIES = (
 )
 
 
-def audit_rows(db: Path) -> list[AuditRow]:
-    with sqlite3.connect(db) as conn:
-        return [AuditRow(*r) for r in conn.execute("SELECT * FROM audit_log ORDER BY id")]
+async def audit_rows(db: Path | str) -> list[AuditRow]:
+    return [AuditRow(*r) for r in await peek(db, "SELECT * FROM audit_log ORDER BY id")]
 
 
-def execute(db: Path, sql: str, args: tuple[object, ...] = ()) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute(sql, args)
-
-
-async def write(db: Path, entries: Sequence[AuditEntry], *, day: int = 0) -> None:
+async def write(db: Path | str, entries: Sequence[AuditEntry], *, day: int = 0) -> None:
     store = await Store.open(db, clock=ManualClock(START + day * 86_400))
     try:
         for entry in entries:
@@ -55,9 +49,9 @@ async def write(db: Path, entries: Sequence[AuditEntry], *, day: int = 0) -> Non
 
 
 @pytest.fixture
-async def trail(tmp_path: Path) -> tuple[Path, Path]:
-    db, config = tmp_path / "empfang.sqlite3", tmp_path / "config.toml"
-    config.write_text(f'[store]\npath = "{db}"\n', encoding="utf-8")
+async def trail(tmp_path: Path, store_target: Path | str) -> tuple[Path | str, Path]:
+    db, config = store_target, tmp_path / "config.toml"
+    config.write_text(store_toml(db), encoding="utf-8")
     await write(db, ENTRIES[:2])
     await write(db, ENTRIES[2:], day=2)
     return db, config
@@ -69,12 +63,12 @@ async def cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[
     return code, out, err
 
 
-async def test_rows_are_chained_and_hold_no_number(tmp_path: Path) -> None:
-    db = tmp_path / "empfang.sqlite3"
+async def test_rows_are_chained_and_hold_no_number(store_target: Path | str) -> None:
+    db = store_target
     reason = f"Kunde {CUSTOMER} bat darum, Tel. 0151 12345678"
     await write(db, [AuditEntry("number.reveal", "@bob:example.org", "K-CCCCCC", reason)])
     await write(db, ENTRIES)
-    rows = audit_rows(db)
+    rows = await audit_rows(db)
     assert [row.action for row in rows] == ["number.reveal"] + [e.action for e in ENTRIES]
     assert rows[0].prev_hash == GENESIS_HASH
     assert all(row.hash == row_hash(row) for row in rows)
@@ -95,7 +89,7 @@ async def test_each_start_records_the_effective_config(
         await app.start()
         await app.stop()
         digests.append(config_digest(settings))
-    rows = audit_rows(Path(settings.store.path))
+    rows = await audit_rows(Path(settings.store.path))
     assert [(r.action, r.actor) for r in rows] == [("config.start", "empfang")] * 2
     assert [json.loads(r.details)["config_sha256"] for r in rows] == digests
     assert digests[0] != digests[1]
@@ -103,24 +97,26 @@ async def test_each_start_records_the_effective_config(
     assert secret not in settings.model_dump_json(), "secrets enter the digest masked"
 
 
-async def test_a_signature_failure_burst_is_recorded_once(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "a.sqlite3", clock=ManualClock(START))
+async def test_a_signature_failure_burst_is_recorded_once(store_target: Path | str) -> None:
+    store = await Store.open(store_target, clock=ManualClock(START))
     desk = Desk(store, "", alerts={"signature_failures_threshold": 3})
     for _ in range(6):
         await desk.oncall.signature_failed(SignatureError("bad", missing=False))
     await store.close()
-    rows = audit_rows(tmp_path / "a.sqlite3")
+    rows = await audit_rows(store_target)
     assert [(r.action, json.loads(r.details)) for r in rows] == [
         ("webhook.signature_failures", {"count": 3, "window_s": 300.0})
     ]
 
 
-async def test_verify_passes(trail: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+async def test_verify_passes(
+    trail: tuple[Path | str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     db, config = trail
     code, out, _ = await cli(["audit", "verify", "--config", str(config)], capsys)
     assert code == 0
     assert out.splitlines()[0] == "audit OK: 4 rows"
-    assert audit_rows(db)[-1].hash in out
+    assert (await audit_rows(db))[-1].hash in out
 
 
 @pytest.mark.parametrize(
@@ -133,17 +129,17 @@ async def test_verify_passes(trail: tuple[Path, Path], capsys: pytest.CaptureFix
     ],
 )
 async def test_verify_names_an_edited_or_deleted_row(
-    trail: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tamper: str, problem: str
+    trail: tuple[Path | str, Path], capsys: pytest.CaptureFixture[str], tamper: str, problem: str
 ) -> None:
     db, config = trail
-    execute(db, tamper)
+    await run_sql(db, tamper)
     code, out, err = await cli(["audit", "verify", "--config", str(config)], capsys)
     assert code == 1 and "audit OK" not in out
     assert err.startswith("audit BROKEN at row ") and problem in err
 
 
 async def test_export_csv_since(
-    trail: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    trail: tuple[Path | str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, config = trail
     args = ["audit", "export", "--config", str(config), "--since", "2027-01-16"]
@@ -156,10 +152,10 @@ async def test_export_csv_since(
 
 
 async def test_export_json_to_a_private_file_says_when_broken(
-    trail: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    trail: tuple[Path | str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     db, config = trail
-    execute(db, "UPDATE audit_log SET reason = 'anders' WHERE id = 2")
+    await run_sql(db, "UPDATE audit_log SET reason = 'anders' WHERE id = 2")
     output = tmp_path / "out" / "audit.json"
     args = ["audit", "export", "--config", str(config), "--since", "2027-01-01"]
     code, _, err = await cli([*args, "--format", "json", "--output", str(output)], capsys)

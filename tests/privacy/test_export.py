@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from bot.ids import ProviderMessageId, WaId
 from bot.store import Store
 from tests.cases.conftest import Desk, sinks_from
 from tests.numbers import CUSTOMER, CUSTOMER_2, THIRD_PARTY
+from tests.support.store import peek, store_toml
 
 A_TEXTS = ("Guten Morgen, meine Bestellung 4711 fehlt", "Ist sie heute unterwegs?")
 B_TEXTS = ("Guten Morgen, meine Bestellung 4712 fehlt", "Ist sie morgen unterwegs?")
@@ -35,13 +35,12 @@ REPLY_B = "Ihre Bestellung 4712 kommt morgen"
 START = 1_800_000_000.0
 
 
-def pseudonym_of(db: Path, number: str) -> str:
-    with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT pseudonym FROM contacts WHERE wa_id = ?", (number,)).fetchone()
-    return str(row[0])
+async def pseudonym_of(db: Path | str, number: str) -> str:
+    [(pseudonym,)] = await peek(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", (number,))
+    return str(pseudonym)
 
 
-async def converse(db: Path, jsonl: Path) -> None:
+async def converse(db: Path | str, jsonl: Path) -> None:
     """A and B write alike on the same day, interleaved; A also sends a scan and a card."""
     store = await Store.open(db, clock=ManualClock(START))
     desk = Desk(store, sinks_from({"type": "jsonl", "name": "archive", "path": str(jsonl)}))
@@ -90,9 +89,9 @@ async def converse(db: Path, jsonl: Path) -> None:
 
 
 @pytest.fixture
-async def desk_db(tmp_path: Path) -> tuple[Path, Path]:
-    db, config = tmp_path / "empfang.sqlite3", tmp_path / "config.toml"
-    config.write_text(f'[store]\npath = "{db}"\n', encoding="utf-8")
+async def desk_db(tmp_path: Path, store_target: Path | str) -> tuple[Path | str, Path]:
+    db, config = store_target, tmp_path / "config.toml"
+    config.write_text(store_toml(db), encoding="utf-8")
     await converse(db, tmp_path / "cases.jsonl")
     return db, config
 
@@ -104,7 +103,7 @@ async def cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[
 
 
 async def test_export_holds_all_of_a_and_nothing_of_b(
-    desk_db: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    desk_db: tuple[Path | str, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     db, config = desk_db
     output = tmp_path / "dsar" / "a.json"
@@ -113,7 +112,7 @@ async def test_export_holds_all_of_a_and_nothing_of_b(
         capsys,
     )
     assert code == 0 and out == ""
-    a, b = pseudonym_of(db, CUSTOMER), pseudonym_of(db, CUSTOMER_2)
+    a, b = await pseudonym_of(db, CUSTOMER), await pseudonym_of(db, CUSTOMER_2)
     assert err.startswith(f"exported {a}: ") and CUSTOMER not in err
     assert output.stat().st_mode & 0o777 == 0o600
     raw = output.read_text("utf-8")
@@ -148,10 +147,10 @@ async def test_export_holds_all_of_a_and_nothing_of_b(
 
 
 async def test_export_by_pseudonym_is_audited_and_an_unknown_person_is_an_error(
-    desk_db: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    desk_db: tuple[Path | str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     db, config = desk_db
-    b = pseudonym_of(db, CUSTOMER_2)
+    b = await pseudonym_of(db, CUSTOMER_2)
     code, out, _ = await cli(["privacy", "export", b.lower(), "--config", str(config)], capsys)
     assert code == 0
     assert [
@@ -159,8 +158,7 @@ async def test_export_by_pseudonym_is_audited_and_an_unknown_person_is_an_error(
         for m in json.loads(out)["contacts"][0]["messages"]
         if m["kind"] == "text" and m["direction"] == "from_customer"
     ] == list(B_TEXTS)
-    with sqlite3.connect(db) as conn:
-        audit = conn.execute("SELECT action, subject, actor, details FROM audit_log").fetchall()
+    audit = await peek(db, "SELECT action, subject, actor, details FROM audit_log")
     assert [(row[0], row[1]) for row in audit] == [("privacy.export", b)]
     assert audit[0][2].startswith("cli:")
     assert json.loads(audit[0][3]) == {"conversations": 1, "messages": 3}

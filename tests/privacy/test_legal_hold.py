@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.store import Store
 from tests.cases.conftest import Desk
 from tests.numbers import CUSTOMER
+from tests.support.store import peek
 
 
-def table(db: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
-
-
-async def test_hold_needs_a_reason_is_audited_and_released(tmp_path: Path) -> None:
-    db = tmp_path / "empfang.sqlite3"
+async def test_hold_needs_a_reason_is_audited_and_released(store_target: Path | str) -> None:
+    db = store_target
     store = await Store.open(db, clock=ManualClock(1_800_000_000.0))
     desk = Desk(store)
     try:
@@ -35,7 +30,7 @@ async def test_hold_needs_a_reason_is_audited_and_released(tmp_path: Path) -> No
             await desk.agent_says(command)
             await desk.settle()
             if command == "!hold noch einmal":
-                holds = table(db, "SELECT conversation_id, reason, held_by FROM legal_holds")
+                holds = await peek(db, "SELECT conversation_id, reason, held_by FROM legal_holds")
                 assert holds == [
                     (1, "Klage anhängig, Anwalt [redacted-number]", "@alice:example.org")
                 ]
@@ -52,9 +47,11 @@ async def test_hold_needs_a_reason_is_audited_and_released(tmp_path: Path) -> No
         "🔓 Legal hold released by Alice. Retention applies again.",
         "This conversation is not on legal hold; nothing was released.",
     ]
-    assert table(db, "SELECT * FROM legal_holds") == []
-    pseudonym = table(db, f"SELECT pseudonym FROM contacts WHERE wa_id = '{CUSTOMER}'")[0][0]
-    audit = table(db, "SELECT action, actor, subject, reason, details FROM audit_log")
+    assert await peek(db, "SELECT * FROM legal_holds") == []
+    pseudonym = (await peek(db, "SELECT pseudonym FROM contacts WHERE wa_id = ?", (CUSTOMER,)))[0][
+        0
+    ]
+    audit = await peek(db, "SELECT action, actor, subject, reason, details FROM audit_log")
     assert audit == [
         (
             "retention.hold",
