@@ -28,6 +28,31 @@ LONG_POLL_CAP_SECONDS = 5.0
 """Longest a /sync is held open here, whatever the client's ``timeout``."""
 
 
+POWER_LEVELS = {"users": {USER_ID: 100}, "users_default": 0}
+
+
+def room_state() -> list[dict[str, Any]]:
+    """What the bot reads at start to judge the room (``check-config --online``'s
+    questions): a private, unfederated, unencrypted room the bot administers."""
+    events = {
+        "m.room.create": {"creator": USER_ID, "m.federate": False, "room_version": "10"},
+        "m.room.power_levels": POWER_LEVELS,
+        "m.room.join_rules": {"join_rule": "invite"},
+        "m.room.history_visibility": {"history_visibility": "joined"},
+    }
+    return [
+        {
+            "type": kind,
+            "state_key": "",
+            "sender": USER_ID,
+            "content": content,
+            "event_id": f"$state{n}",
+            "origin_server_ts": 0,
+        }
+        for n, (kind, content) in enumerate(events.items())
+    ]
+
+
 class FakeHomeserver:
     """One room, one user (the bot); :attr:`received` lists every send as it arrived."""
 
@@ -65,7 +90,9 @@ class FakeHomeserver:
         if parts == ["sync"]:
             return await self._sync(request)
         if parts[:4] == ["rooms", ROOM_ID, "state", "m.room.power_levels"]:
-            return web.json_response({"users": {USER_ID: 100}, "users_default": 0})
+            return web.json_response(POWER_LEVELS)
+        if parts == ["rooms", ROOM_ID, "state"]:
+            return web.json_response(room_state())
         if request.method == "PUT" and len(parts) == 5 and parts[2] == "send":
             return await self._send(parts[3], await request.json())
         return web.json_response({"errcode": "M_UNRECOGNIZED", "error": "?"}, status=404)
