@@ -21,7 +21,7 @@ _BY_CODE: dict[int, Callable[[Texts], str]] = {
     132015: lambda texts: texts.failure_template_paused,
     132016: lambda texts: texts.failure_template_disabled,
     # Twilio's codes (``adapters.twilio.errors``): its own number range, no overlap with Meta's.
-    63016: lambda texts: texts.failure_window_closed,
+    63016: lambda texts: texts.failure_twilio_window_closed,
     63003: lambda texts: texts.failure_not_on_whatsapp,
     63024: lambda texts: texts.failure_not_on_whatsapp,
     21211: lambda texts: texts.failure_not_on_whatsapp,

@@ -358,5 +358,10 @@ ENGLISH = Texts(
         "admin to check twilio.account_sid and twilio.auth_token; messages will not go out "
         "until then."
     ),
+    failure_twilio_window_closed=(
+        "❌ Not delivered: the 24-hour window is closed. The customer's last message was more "
+        "than 24 hours ago, and WhatsApp now only allows approved templates, which Empfang "
+        "cannot send through Twilio: wait for the customer to write again."
+    ),
     root_number="Written to: {name}",
 )

@@ -400,5 +400,11 @@ GERMAN = Texts(
         "Empfang-Administration Bescheid geben, dass twilio.account_sid und "
         "twilio.auth_token geprüft werden müssen; bis dahin geht keine Nachricht hinaus."
     ),
+    failure_twilio_window_closed=(
+        "❌ Nicht zugestellt: Das 24-Stunden-Fenster ist geschlossen. Die letzte Nachricht des "
+        "Kunden liegt mehr als 24 Stunden zurück, und WhatsApp erlaubt jetzt nur noch "
+        "genehmigte Vorlagen, die Empfang über Twilio nicht senden kann: warten, bis der Kunde "
+        "wieder schreibt."
+    ),
     root_number="Geschrieben an: {name}",
 )

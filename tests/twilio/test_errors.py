@@ -59,7 +59,7 @@ def test_a_message_quoting_the_recipient_is_masked() -> None:
 @pytest.mark.parametrize(
     ("code", "text"),
     [
-        (63016, TEXTS.failure_window_closed),
+        (63016, TEXTS.failure_twilio_window_closed),
         (63003, TEXTS.failure_not_on_whatsapp),
         (63024, TEXTS.failure_not_on_whatsapp),
         (20003, TEXTS.failure_twilio_auth),
@@ -68,3 +68,10 @@ def test_a_message_quoting_the_recipient_is_masked() -> None:
 )
 def test_twilio_codes_get_the_same_plain_words(code: int, text: str) -> None:
     assert explain.failure(code, "anything", TEXTS) == text
+
+
+def test_a_closed_window_on_twilio_does_not_point_to_templates() -> None:
+    """Empfang sends no templates through Twilio: Meta's advice (send one with !template)
+    would end in a second refusal."""
+    shown = explain.failure(63016, "anything", TEXTS)
+    assert "24-hour window is closed" in shown and "!template" not in shown

@@ -58,7 +58,7 @@ async def test_closed_window_is_explained_in_the_thread(stack: TwilioStack) -> N
     reply = await stack.fake.agent_reply(thread, AGENT, "Entschuldigung, spät")
     failed = STATUS_EMOJI[DeliveryStatus.FAILED]
     await wait_for(lambda: stack.fake.reactions(reply) == [failed], 15)
-    await stack.lines_arrive(thread, [ENGLISH.failure_window_closed.split("\n")[0]])
+    await stack.lines_arrive(thread, [ENGLISH.failure_twilio_window_closed.split("\n")[0]])
     assert stack.rows("SELECT status, error_code FROM messages WHERE direction = 'out'") == [
         ("failed", 63016)
     ]

@@ -162,7 +162,7 @@ async def test_a_twilio_failure_is_explained_while_the_cloud_number_still_answer
     fine = await stack.fake.agent_reply(found[WORKSHOP], AGENT, "Montag")
     failed = STATUS_EMOJI[DeliveryStatus.FAILED]
     await wait_for(lambda: stack.fake.reactions(failing) == [failed], 15)
-    await stack.lines_arrive(found[SALES], [ENGLISH.failure_window_closed.split("\n")[0]])
+    await stack.lines_arrive(found[SALES], [ENGLISH.failure_twilio_window_closed.split("\n")[0]])
     await wait_for(lambda: cloud_texts(stack, BERT) == ["Montag"], 15)
     read = STATUS_EMOJI[DeliveryStatus.READ]
     await wait_for(lambda: stack.fake.reactions(fine) == [read], 15)
