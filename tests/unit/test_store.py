@@ -4,6 +4,7 @@ transaction at a time; PostgreSQL's schema is SQLite's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.errors import SchemaTooNewError, StoreError
+from bot.ids import ProviderMessageId, WaId
+from bot.intake import Intake
 from bot.store import Store
 from bot.store.migrations import LATEST_VERSION, MIGRATIONS
+from tests.numbers import CUSTOMER
 from tests.support.postgres import PostgresCluster
 
 
@@ -229,3 +234,44 @@ async def test_postgresql_has_sqlites_tables_and_columns(
     assert postgres_columns.pop("chain_sequences") == ["name", "seq"]
     postgres_columns["agent_reactions"].remove("seq")
     assert postgres_columns == sqlite_columns
+
+
+async def test_postgresql_dropping_the_connection_fails_one_intake_then_it_reconnects(
+    postgres: PostgresCluster,
+) -> None:
+    """The server ends the store's session (a restart, a failover): a webhook is answered
+    503 at most once (the store saw the connection die mid-request; Meta redelivers) and
+    is stored once, on a new connection, without restarting Empfang."""
+    url = postgres.new_database()
+    store = await Store.open(url)
+    intake = Intake(store, pseudonym_key=b"reconnect-test-key-0123456789")
+    try:
+        await intake.accept(batch(1))
+        killer = await Store.open(url)
+        async with killer.transaction() as tx:
+            await tx.conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        await killer.close()
+        stored = 0
+        for _ in range(2):  # Meta's redelivery after a 503, if the first one got it
+            with contextlib.suppress(StoreError):
+                stored += (await intake.accept(batch(2))).new_messages
+        assert stored == 1
+        assert (await intake.accept(batch(3))).new_messages == 1
+        async with store.transaction() as tx:
+            assert await tx.conn.fetchval("SELECT count(*) FROM messages") == 3
+    finally:
+        await store.close()
+
+
+def batch(n: int) -> WebhookBatch:
+    message = InboundMessage(
+        provider_id=ProviderMessageId(f"wamid.reconnect{n}"),
+        sender=Sender(wa_id=WaId(CUSTOMER)),
+        timestamp=1,
+        kind=MessageKind.TEXT,
+        text=f"Nachricht {n}",
+    )
+    return WebhookBatch(messages=(message,))
