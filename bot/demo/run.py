@@ -59,8 +59,9 @@ class DemoRooms:
     sales: str
 
 
-async def demo_rooms(homeserver: LocalSynapse) -> DemoRooms:
-    support = await create_support_room(homeserver, tag="demo")
+async def demo_rooms(homeserver: LocalSynapse, *, tag: str = "demo") -> DemoRooms:
+    """The accounts are ``empfang<tag>`` and ``agent<tag>`` (``tag`` "": a random one)."""
+    support = await create_support_room(homeserver, tag=tag)
     sales = await homeserver.create_room(support.agent, name="Sales", invite=[support.bot.user_id])
     await homeserver.join_room(support.bot, sales)
     return DemoRooms(support, sales)

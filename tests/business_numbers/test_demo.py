@@ -14,7 +14,7 @@ from bot.demo.synapse import LocalSynapse
 async def test_the_demo_shows_two_numbers_routed_to_two_rooms(
     synapse: LocalSynapse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rooms = await demo_rooms(synapse)
+    rooms = await demo_rooms(synapse, tag="")  # the session's Synapse has others
     async with Stack(demo_settings(tmp_path, rooms)) as stack:
         assert await scripted(stack, rooms) == 0
     printed = capsys.readouterr().out
