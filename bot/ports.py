@@ -2,7 +2,9 @@
 
 Chat platforms receive already rendered, masked text (``bot.render`` is the one place that
 turns domain messages into chat text) and report what agents do as ``AgentEvent``s; the
-relay decides what those events mean.
+relay decides what those events mean. Which room or channel a call addresses is not an
+argument: the core scopes it per conversation (``bot.routing.chatting_in``) and an adapter
+serving several rooms asks ``bot.routing.chat_room``; events name the room they came from.
 """
 
 from __future__ import annotations
