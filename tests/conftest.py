@@ -90,3 +90,12 @@ def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
         return tmp_path / "empfang.sqlite3"
     cluster: PostgresCluster = request.getfixturevalue("postgres")
     return cluster.new_database()
+
+
+@pytest.fixture
+def another_store_target(store_target: Path | str, request: pytest.FixtureRequest) -> Path | str:
+    """A second fresh store on the backend of ``store_target``, for tests comparing two."""
+    if isinstance(store_target, Path):
+        return store_target.with_name("another.sqlite3")
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()

@@ -17,9 +17,9 @@ ANNA, BERND = "4915112345678", "4915187654321"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def store(store_target: Path | str) -> AsyncIterator[Store]:
     """Closed also when a test fails: an open store keeps the interpreter from exiting."""
-    opened = await Store.open(tmp_path / "timers.sqlite3", clock=ManualClock(MONDAY_10))
+    opened = await Store.open(store_target, clock=ManualClock(MONDAY_10))
     yield opened
     await opened.close()
 

@@ -25,8 +25,8 @@ CUSTOMER = "4915112345678"
 _ids = itertools.count(1)
 
 
-async def open_desk(tmp_path: Path, start: float, **privacy: object) -> Desk:
-    store = await Store.open(tmp_path / "objection.sqlite3", clock=ManualClock(start))
+async def open_desk(target: Path | str, start: float, **privacy: object) -> Desk:
+    store = await Store.open(target, clock=ManualClock(start))
     return Desk(
         store,
         "",
@@ -46,8 +46,10 @@ async def audit_actions(desk: Desk) -> list[tuple[str, str, str | None]]:
     return [(r.action, r.actor, r.subject) for r in rows if r.action.startswith("privacy.")]
 
 
-async def test_stop_blocks_first_contact_notice_and_out_of_hours_reply(tmp_path: Path) -> None:
-    desk = await open_desk(tmp_path, FRIDAY_EVENING, stop_confirmation=CONFIRMATION)
+async def test_stop_blocks_first_contact_notice_and_out_of_hours_reply(
+    store_target: Path | str,
+) -> None:
+    desk = await open_desk(store_target, FRIDAY_EVENING, stop_confirmation=CONFIRMATION)
     await desk.customer_says("  stopp ")  # any case, trimmed
     await desk.customer_says("Wann haben Sie geöffnet?")
     assert sent(desk) == [CONFIRMATION], "neither the notice nor the out-of-hours reply"
@@ -65,8 +67,8 @@ async def test_stop_blocks_first_contact_notice_and_out_of_hours_reply(tmp_path:
     await desk.store.close()
 
 
-async def test_start_lifts_the_objection(tmp_path: Path) -> None:
-    desk = await open_desk(tmp_path, FRIDAY_EVENING)
+async def test_start_lifts_the_objection(store_target: Path | str) -> None:
+    desk = await open_desk(store_target, FRIDAY_EVENING)
     await desk.customer_says("Abmelden")
     (confirmation,) = sent(desk)
     assert confirmation.startswith("You will receive no more automatic messages")
@@ -83,10 +85,10 @@ async def test_start_lifts_the_objection(tmp_path: Path) -> None:
     await desk.store.close()
 
 
-async def test_an_auto_reply_queued_before_the_stop_is_withheld(tmp_path: Path) -> None:
+async def test_an_auto_reply_queued_before_the_stop_is_withheld(store_target: Path | str) -> None:
     """Two messages in one webhook: the out-of-hours reply for the first is queued behind
     the STOP and must not reach the customer who has objected meanwhile."""
-    desk = await open_desk(tmp_path, FRIDAY_EVENING, stop_confirmation=CONFIRMATION)
+    desk = await open_desk(store_target, FRIDAY_EVENING, stop_confirmation=CONFIRMATION)
     now = int(desk.clock.now())
     messages = tuple(
         InboundMessage(
@@ -104,8 +106,10 @@ async def test_an_auto_reply_queued_before_the_stop_is_withheld(tmp_path: Path) 
     await desk.store.close()
 
 
-async def test_an_agent_may_answer_and_is_told_what_the_objection_means(tmp_path: Path) -> None:
-    desk = await open_desk(tmp_path, at("2026-11-30 10:00"), stop_confirmation=CONFIRMATION)
+async def test_an_agent_may_answer_and_is_told_what_the_objection_means(
+    store_target: Path | str,
+) -> None:
+    desk = await open_desk(store_target, at("2026-11-30 10:00"), stop_confirmation=CONFIRMATION)
     await desk.customer_says("STOP")
     await desk.customer_says("Ist meine Bestellung unterwegs?")
     await desk.agent_says("Ja, sie kommt morgen.")

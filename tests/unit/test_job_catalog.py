@@ -30,8 +30,8 @@ KEY = b"catalog-test-pseudonym-key-01"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "catalog.sqlite3", clock=ManualClock())
+async def store(store_target: Path | str) -> AsyncIterator[Store]:
+    opened = await Store.open(store_target, clock=ManualClock())
     yield opened
     await opened.close()
 
@@ -44,7 +44,7 @@ async def job_rows(store: Store) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in rows]
 
 
-async def accept_one(path: Path, sender: Sender) -> list[tuple[Any, ...]]:
+async def accept_one(path: Path | str, sender: Sender) -> list[tuple[Any, ...]]:
     store = await Store.open(path, clock=ManualClock())
     try:
         message = InboundMessage(
@@ -60,12 +60,14 @@ async def accept_one(path: Path, sender: Sender) -> list[tuple[Any, ...]]:
         await store.close()
 
 
-async def test_bulk_and_per_row_intake_write_the_same_job(tmp_path: Path) -> None:
+async def test_bulk_and_per_row_intake_write_the_same_job(
+    store_target: Path | str, another_store_target: Path | str
+) -> None:
     """A sender known by number takes the bulk SQL path; one with a BSUID the per-row path
     (``bot.intake``). Same first message on a fresh store: the same job row, byte for byte."""
-    bulk = await accept_one(tmp_path / "bulk.sqlite3", Sender(wa_id=WaId(CUSTOMER)))
+    bulk = await accept_one(store_target, Sender(wa_id=WaId(CUSTOMER)))
     per_row = await accept_one(
-        tmp_path / "row.sqlite3", Sender(wa_id=WaId(CUSTOMER), user_id="DE.1234567890abcdef")
+        another_store_target, Sender(wa_id=WaId(CUSTOMER), user_id="DE.1234567890abcdef")
     )
     assert bulk == per_row
     ((kind, payload, order_key, *_),) = bulk
