@@ -137,23 +137,46 @@ async def slack_root(world: World) -> str:
     return str(found[0]["ts"])
 
 
-async def test_three_numbers_two_matrix_rooms_and_a_slack_channel_at_once(world: World) -> None:
-    stack = world.stack
-    assert check_settings(stack.settings) == []
-    stack.sandbox.say(ANNA, "Die Bremsen quietschen", to=WORKSHOP)
-    stack.sandbox.say(BERT, "Was kostet der Kombi?", to=SALES)
-    stack.sandbox.say(ANNA, "Meine Rechnung fehlt", to=SERVICE)
+LINES = {
+    WORKSHOP: "Die Bremsen quietschen",
+    SALES: "Was kostet der Kombi?",
+    SERVICE: "Meine Rechnung fehlt",
+}
+"""What the customer writes to each number."""
 
-    workshop = await matrix_root(world, world.workshop)
-    sales = await matrix_root(world, world.sales)
-    service = await slack_root(world)
-    assert await wait_for_thread_bodies(world.workshop, workshop, 1) == ["Die Bremsen quietschen"]
-    assert await wait_for_thread_bodies(world.sales, sales, 1) == ["Was kostet der Kombi?"]
+
+@dataclass(frozen=True)
+class Threads:
+    workshop: str
+    sales: str
+    service: str
+
+
+async def customers_write(world: World, writers: dict[str, str]) -> Threads:
+    """Each number's customer (``writers``: number → customer) writes its line; the three
+    threads once each shows its line, each thread checked to be its room's only one."""
+    for number, customer in writers.items():
+        world.stack.sandbox.say(customer, LINES[number], to=number)
+    threads = Threads(
+        await matrix_root(world, world.workshop),
+        await matrix_root(world, world.sales),
+        await slack_root(world),
+    )
+    workshop = await wait_for_thread_bodies(world.workshop, threads.workshop, 1)
+    assert workshop == [LINES[WORKSHOP]]
+    assert await wait_for_thread_bodies(world.sales, threads.sales, 1) == [LINES[SALES]]
 
     async def service_line() -> list[str] | None:
-        return world.slack.bot_texts(service, CHANNEL) or None
+        return world.slack.bot_texts(threads.service, CHANNEL) or None
 
-    assert await wait_for(service_line, within=30) == ["Meine Rechnung fehlt"]
+    assert await wait_for(service_line, within=30) == [LINES[SERVICE]]
+    return threads
+
+
+async def test_three_numbers_two_matrix_rooms_and_a_slack_channel_at_once(world: World) -> None:
+    assert check_settings(world.stack.settings) == []
+    threads = await customers_write(world, {WORKSHOP: ANNA, SALES: BERT, SERVICE: ANNA})
+    workshop, sales, service = threads.workshop, threads.sales, threads.service
     assert world.chat_rooms() == {
         (CUSTOMER, WORKSHOP): ("matrix", world.rooms[WORKSHOP]),
         (CUSTOMER_2, SALES): ("matrix", world.rooms[SALES]),
@@ -191,23 +214,12 @@ async def test_erasing_a_customer_removes_their_threads_in_each_room_and_channel
     """Anna wrote to sales (a room other than the global one) and the service line (the
     Slack channel), Bert to the workshop (the global room): erasing Anna removes her two
     threads where each lives, and Bert's thread keeps everything."""
-    stack = world.stack
-    stack.sandbox.say(BERT, "Die Bremsen quietschen", to=WORKSHOP)
-    stack.sandbox.say(ANNA, "Was kostet der Kombi?", to=SALES)
-    stack.sandbox.say(ANNA, "Meine Rechnung fehlt", to=SERVICE)
-    workshop = await matrix_root(world, world.workshop)
-    sales = await matrix_root(world, world.sales)
-    service = await slack_root(world)
-    await wait_for_thread_bodies(world.workshop, workshop, 1)
-    await wait_for_thread_bodies(world.sales, sales, 1)
+    threads = await customers_write(world, {WORKSHOP: BERT, SALES: ANNA, SERVICE: ANNA})
+    workshop, sales = threads.workshop, threads.sales
 
-    async def service_line() -> list[str] | None:
-        return world.slack.bot_texts(service, CHANNEL) or None
-
-    await wait_for(service_line, within=30)
-
-    assert stack.bot is not None and stack.bot.store is not None
-    async with stack.bot.store.transaction() as tx:
+    bot = world.stack.bot
+    assert bot is not None and bot.store is not None
+    async with bot.store.transaction() as tx:
         await erase_subject(tx, Subject(wa_id=CUSTOMER), "cli:dpo", "Antrag", {})
 
     async def sales_redacted() -> bool:
