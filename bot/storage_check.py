@@ -17,7 +17,8 @@ from bot.private_files import open_to_others
 
 def _places(settings: Settings) -> list[tuple[str, Path, str]]:
     """(key, folder, what it holds) for every folder that holds Empfang's files."""
-    places = [("store.path", settings.store.path.parent, "every customer's number")]
+    holds = "customers' files" if settings.store.postgresql else "every customer's number"
+    places = [("store.path", settings.store.path.parent, holds)]
     if settings.chat.platform == "matrix":
         places.append(("matrix.store_path", settings.matrix.store_path, "the bot's token and keys"))
     for index, sink in enumerate(settings.cases):
