@@ -81,7 +81,8 @@ def build_chat(
             web_app=web_app,
             alerts_channel=alerts_room if default == "slack" else "",
             templates=templates,
-            channels=[*rooms["slack"], *(room for room in alerts["slack"] if room)],
+            channels=rooms["slack"],
+            alerts_channels=[room for room in alerts["slack"] if room],
         )
         allowed["slack"] = frozenset(settings.slack.allowed_users)
     if len(platforms) == 1:
