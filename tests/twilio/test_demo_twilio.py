@@ -22,7 +22,7 @@ from bot.demo.synapse import LocalSynapse
 async def test_the_demo_answers_its_sales_line_through_twilio(
     synapse: LocalSynapse, tmp_path: Path
 ) -> None:
-    rooms = await demo_rooms(synapse)
+    rooms = await demo_rooms(synapse, tag="")  # the homeserver is shared with other tests
     async with Stack(demo_settings(tmp_path, rooms)) as stack:
         assert await scripted(stack, rooms) == 0
         sent = [(form["From"], form["Body"]) for form in stack.sandbox.twilio.sent]
