@@ -1,9 +1,10 @@
-"""The webhook endpoint over real HTTP on loopback, storing into a real SQLite file."""
+"""The webhook endpoint over real HTTP on loopback, storing into a real SQLite file and a real
+PostgreSQL database."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from bot.domain import Sender
 from bot.ids import ChatMessageId, ProviderMessageId, WaId
 from tests.conftest import SECRETS
 from tests.numbers import CUSTOMER
+from tests.support.store import peek, table_names
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
 
 MESSAGES_SENDER = Sender(wa_id=WaId("4915112345678"))
@@ -25,8 +27,11 @@ OUT_ID = ProviderMessageId("wamid.out1")
 
 
 @pytest.fixture
-async def bot(make_settings: Callable[..., Settings]) -> AsyncIterator[Empfang]:
-    app = Empfang(make_settings(server={"max_body_bytes": 4096}), intake_only=True)
+async def bot(
+    make_settings: Callable[..., Settings], store_target: Path | str
+) -> AsyncIterator[Empfang]:
+    store = {"path": str(store_target)} if isinstance(store_target, Path) else {"url": store_target}
+    app = Empfang(make_settings(server={"max_body_bytes": 4096}, store=store), intake_only=True)
     await app.start()
     yield app
     await app.stop()
@@ -42,9 +47,8 @@ async def post(app: Empfang, raw: bytes, signature: str | None = "sign") -> http
         return await client.post(f"{app.url}/webhooks/whatsapp", content=raw, headers=headers)
 
 
-def rows(app: Empfang, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(app.settings.store.path) as conn:
-        return conn.execute(sql).fetchall()
+async def rows(app: Empfang, sql: str) -> list[tuple[Any, ...]]:
+    return await peek(app.settings.store.database, sql)
 
 
 async def test_handshake_right_and_wrong_token(bot: Empfang) -> None:
@@ -78,8 +82,8 @@ async def test_bad_signatures_store_nothing(
 ) -> None:
     response = await post(bot, body(envelope(messages=[MESSAGES["text"]])), signature)
     assert response.status_code == status and reason in response.text
-    assert rows(bot, "SELECT count(*) FROM messages") == [(0,)]
-    assert rows(bot, "SELECT count(*) FROM jobs") == [(0,)]
+    assert await rows(bot, "SELECT count(*) FROM messages") == [(0,)]
+    assert await rows(bot, "SELECT count(*) FROM jobs") == [(0,)]
 
 
 async def test_signature_over_other_bytes_is_refused(bot: Empfang) -> None:
@@ -96,22 +100,26 @@ async def test_valid_delivery_is_stored_with_its_job_and_replay_creates_nothing(
 ) -> None:
     raw = body(envelope(messages=[MESSAGES["text"], MESSAGES["image"]]))
     assert (await post(bot, raw)).status_code == 200
-    assert rows(bot, "SELECT count(*) FROM messages") == [(2,)]
-    assert rows(bot, "SELECT kind FROM jobs ORDER BY id") == [("relay.inbound",)] * 2
+    assert await rows(bot, "SELECT count(*) FROM messages") == [(2,)]
+    assert await rows(bot, "SELECT kind FROM jobs ORDER BY id") == [("relay.inbound",)] * 2
     for _ in range(3):
         assert (await post(bot, raw)).status_code == 200
-    assert rows(bot, "SELECT count(*) FROM messages") == [(2,)]
-    assert rows(bot, "SELECT count(*) FROM jobs") == [(2,)]
-    assert rows(bot, "SELECT count(*) FROM contacts") == [(1,)]
+    assert await rows(bot, "SELECT count(*) FROM messages") == [(2,)]
+    assert await rows(bot, "SELECT count(*) FROM jobs") == [(2,)]
+    assert await rows(bot, "SELECT count(*) FROM contacts") == [(1,)]
 
 
 async def test_number_is_stored_once_in_contacts_only(bot: Empfang) -> None:
     raw = body(envelope(messages=[dict(MESSAGES["text"], **{"from": CUSTOMER})]))
     assert (await post(bot, raw)).status_code == 200
-    with sqlite3.connect(bot.settings.store.path) as conn:
-        dump = "\n".join(conn.iterdump())
-    assert dump.count(CUSTOMER) == 1
-    assert rows(bot, "SELECT wa_id FROM contacts") == [(CUSTOMER,)]
+    database = bot.settings.store.database
+    dump = [
+        repr(row)
+        for t in await table_names(database)
+        for row in await peek(database, f"SELECT * FROM {t}")
+    ]
+    assert "\n".join(dump).count(CUSTOMER) == 1
+    assert await rows(bot, "SELECT wa_id FROM contacts") == [(CUSTOMER,)]
 
 
 async def agent_reply(bot: Empfang) -> int:
@@ -139,8 +147,8 @@ async def test_statuses_out_of_order_end_at_the_highest(bot: Empfang) -> None:
         await tx.messages.mark_sent(message_id, OUT_ID, tx.clock.now())
     for name in ("read", "sent", "delivered", "sent"):
         assert (await post(bot, body(envelope(statuses=[STATUSES[name]])))).status_code == 200
-    assert rows(bot, f"SELECT status FROM messages WHERE id = {message_id}") == [("read",)]
-    assert rows(bot, "SELECT count(*) FROM status_events") == [(3,)]
+    assert await rows(bot, f"SELECT status FROM messages WHERE id = {message_id}") == [("read",)]
+    assert await rows(bot, "SELECT count(*) FROM status_events") == [(3,)]
 
 
 async def test_failed_then_delivered_counts_as_delivered(bot: Empfang) -> None:
@@ -150,11 +158,13 @@ async def test_failed_then_delivered_counts_as_delivered(bot: Empfang) -> None:
     async with bot.store.transaction() as tx:  # type: ignore[union-attr]
         await tx.messages.mark_sent(message_id, OUT_ID, tx.clock.now())
         await tx.messages.apply_status_events(OUT_ID)
-    assert rows(bot, f"SELECT status, error_code FROM messages WHERE id = {message_id}") == [
+    assert await rows(bot, f"SELECT status, error_code FROM messages WHERE id = {message_id}") == [
         ("failed", 131047)
     ]
     assert (await post(bot, body(envelope(statuses=[STATUSES["delivered"]])))).status_code == 200
-    assert rows(bot, f"SELECT status FROM messages WHERE id = {message_id}") == [("delivered",)]
+    assert await rows(bot, f"SELECT status FROM messages WHERE id = {message_id}") == [
+        ("delivered",)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -170,7 +180,7 @@ async def test_malformed_bodies_get_400_and_the_bot_keeps_serving(
 ) -> None:
     response = await post(bot, raw)
     assert response.status_code == 400 and reason in response.text
-    assert rows(bot, "SELECT count(*) FROM messages") == [(0,)]
+    assert await rows(bot, "SELECT count(*) FROM messages") == [(0,)]
     good = await post(bot, body(envelope(messages=[MESSAGES["text"]])))
     assert good.status_code == 200
 
@@ -188,8 +198,8 @@ async def test_unknown_field_and_type_are_kept_as_unsupported(bot: Empfang) -> N
     doc = envelope(messages=[MESSAGES["brand_new_type"]])
     doc["entry"][0]["changes"].append({"field": "flows", "value": {"x": 1}})
     assert (await post(bot, body(doc))).status_code == 200
-    assert rows(bot, "SELECT kind FROM messages") == [("unsupported",)]
-    assert rows(bot, "SELECT field FROM unsupported_events") == [("flows",)]
+    assert await rows(bot, "SELECT kind FROM messages") == [("unsupported",)]
+    assert await rows(bot, "SELECT field FROM unsupported_events") == [("flows",)]
 
 
 async def test_metrics_count_outcomes_without_identities(bot: Empfang) -> None:
