@@ -87,7 +87,9 @@ def default_webhook_url(settings: Settings) -> str:
     return f"http://{host}:{settings.server.port}/webhooks/whatsapp"
 
 
-def twilio_account(settings: Settings, clock: SandboxClock) -> TwilioAccount:
+def twilio_account(
+    settings: Settings, clock: SandboxClock, background: Background
+) -> TwilioAccount:
     """The sandbox's Twilio account: ``[twilio]``'s credentials (the sandbox's own where
     empty) and every ``[[numbers]]`` sender of provider ``twilio`` (else ``[twilio]
     from_number``, else 555-0199); it delivers to the URL the bot checks signatures over
@@ -102,6 +104,7 @@ def twilio_account(settings: Settings, clock: SandboxClock) -> TwilioAccount:
         webhook_url=tw.signed_url(settings.server.public_url)
         or f"http://{host}:{settings.server.port}{TWILIO_WEBHOOK_PATH}",
         clock=clock.now,
+        background=background,
     )
 
 
@@ -180,7 +183,7 @@ class Sandbox:
         self.faults = Faults(self.clock)
         self.templates = SandboxTemplates()
         self.subscribed_apps = [SANDBOX_APP]
-        self.twilio = twilio_account(settings, self.clock)
+        self.twilio = twilio_account(settings, self.clock, self.background)
         """The Twilio side: numbers that speak Twilio's wire format (``bot.sandbox.twilio``)."""
 
     @property
@@ -479,13 +482,11 @@ class Sandbox:
             await asyncio.wait_for(self.background.idle(), max_wait)
         except TimeoutError:
             return False
-        await self.twilio.idle(max_wait if max_wait is not None else DELIVERY_TIMEOUT_SECONDS)
-        return not self.twilio.busy
+        return True
 
     async def reset(self) -> None:
         """Forget customers, media, deliveries and an outage; cancel pending work. Knobs stay."""
         await self.background.cancel_all()
-        await self.twilio.cancel_all()
         self.twilio.reset()
         for phones in self.lines.values():
             phones.reset()

@@ -79,7 +79,6 @@ class SandboxServer(Sandbox):
     async def stop(self) -> None:
         """Cancel pending deliveries and close the listener; safe to call twice."""
         await self.background.cancel_all()
-        await self.twilio.cancel_all()
         await self.deliverer.aclose()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hmac
 import secrets
 import time
@@ -45,6 +46,7 @@ import httpx
 from aiohttp import web
 
 from adapters.twilio.signature import HEADER, sign
+from bot.sandbox.delivery import Background
 
 API_VERSION = "2010-04-01"
 WINDOW_SECONDS = 24 * 3600.0
@@ -108,7 +110,8 @@ class TwilioAccount:
     _faults: list[Fault] = field(default_factory=list)
     _last_inbound: dict[tuple[str, str], float] = field(default_factory=dict)
     _media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    background: Background = field(default_factory=Background)
+    """Webhooks in flight; the sandbox shares its own, so its ``idle`` waits for them too."""
 
     @property
     def sender(self) -> str:
@@ -123,21 +126,14 @@ class TwilioAccount:
         app.router.add_get(f"{accounts}/Messages/{{message}}/Media/{{media}}", self._media_get)
 
     async def idle(self, seconds: float = 10.0) -> None:
-        """Wait until every webhook in flight was answered."""
-        deadline = time.monotonic() + seconds
-        while self._tasks and time.monotonic() < deadline:
-            await asyncio.wait(set(self._tasks), timeout=max(deadline - time.monotonic(), 0))
-
-    async def cancel_all(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Wait (at most ``seconds``) until every webhook in flight was answered."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.background.idle(), seconds)
 
     @property
     def busy(self) -> bool:
         """A webhook is still on its way."""
-        return bool(self._tasks)
+        return self.background.pending > 0
 
     def window_passes(self, number: str, sender: str | None = None) -> None:
         """The customer's last message to ``sender`` (the first) is now over 24 hours old."""
@@ -369,9 +365,7 @@ class TwilioAccount:
     # -- status callbacks --------------------------------------------------------------------
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.background.spawn(work, "twilio-webhook")
 
     def _window_open(self, sender: str, to: str) -> bool:
         wrote = self._last_inbound.get((sender, to.removeprefix("whatsapp:+")))

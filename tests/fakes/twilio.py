@@ -41,5 +41,6 @@ class FakeTwilio(TwilioAccount):
 
     async def stop(self) -> None:
         await self.idle()
+        await self.background.cancel_all()
         if self._runner is not None:
             await self._runner.cleanup()
