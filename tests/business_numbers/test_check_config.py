@@ -6,10 +6,7 @@ from pathlib import Path
 
 from tests.unit.test_numbers_config import keys, problems
 
-SLACK = (
-    '[slack]\nbot_token = "xoxb-1-2-abc"\napp_token = "xapp-1-A1-2-abc"\n'
-    'channel_id = ""\n'
-)
+SLACK = '[slack]\nbot_token = "xoxb-1-2-abc"\napp_token = "xapp-1-A1-2-abc"\nchannel_id = ""\n'
 
 
 def entry(number: str, **keys: str) -> str:
