@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit
 
 
 class Blackhole:
-    def __init__(self, target_port: int) -> None:
-        self._target_port = target_port
+    def __init__(self, target_url: str) -> None:
+        """In front of the server ``target_url`` names; :attr:`url` leads through it."""
+        self._target = urlsplit(target_url)
+        self._target_port = self._target.port
         self._open = asyncio.Event()
         self._open.set()
         self._server: asyncio.Server | None = None
@@ -21,8 +24,9 @@ class Blackhole:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
+    @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self._target._replace(netloc=f"postgres@127.0.0.1:{self.port}").geturl()
 
     def cut(self) -> None:
         self._open.clear()

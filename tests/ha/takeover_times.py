@@ -15,7 +15,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tests.ha.conftest import Cluster
+from tests.support.postgres import postgres_cluster
 
 REPO = Path(__file__).parents[2]
 
@@ -60,12 +60,8 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--takeover", type=float, default=15.0)
     args = parser.parse_args()
-    cluster = Cluster()
-    cluster.start()
-    try:
+    with postgres_cluster() as cluster:
         times = asyncio.run(measure(cluster.url(), args.kills, args.takeover))
-    finally:
-        cluster.stop()
     print(
         f"takeover_seconds {args.takeover:g}: p50 {statistics.median(times):.2f}s,"
         f" max {max(times):.2f}s over {len(times)} SIGKILLs"

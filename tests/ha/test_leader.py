@@ -9,6 +9,7 @@ import functools
 import os
 import signal
 import sys
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import asyncpg
@@ -20,7 +21,6 @@ from bot.ha.metrics import register_lease_metrics
 from bot.ha.notify import LEADER_CHANNEL, Listener
 from bot.ha.timing import LeaseTiming
 from tests.ha.blackhole import Blackhole
-from tests.ha.conftest import Cluster
 from tests.ha.waiting import eventually
 
 TAKEOVER = 4.0
@@ -41,8 +41,8 @@ async def first_leader(*leases: LeaderLease) -> LeaderLease:
     return next(x for x in leases if x.is_leader)
 
 
-async def test_of_two_replicas_exactly_one_leads(pg: Cluster) -> None:
-    a, b = lease(pg.url(), "a"), lease(pg.url(), "b")
+async def test_of_two_replicas_exactly_one_leads(db: str) -> None:
+    a, b = lease(db, "a"), lease(db, "b")
     async with a.running(), b.running():
         leader = await first_leader(a, b)
         loop = asyncio.get_running_loop()
@@ -51,7 +51,7 @@ async def test_of_two_replicas_exactly_one_leads(pg: Cluster) -> None:
             assert [a.is_leader, b.is_leader] == [leader is a, leader is b]
             await asyncio.sleep(0.02)
         assert leader.term == 1
-        conn = await asyncpg.connect(pg.url())
+        conn = await asyncpg.connect(db)
         try:
             row = await conn.fetchrow("SELECT holder, term FROM leader_lease")
         finally:
@@ -60,19 +60,19 @@ async def test_of_two_replicas_exactly_one_leads(pg: Cluster) -> None:
         assert a.reachable and b.reachable
 
 
-async def test_a_killed_connection_is_made_anew_and_the_lead_kept(pg: Cluster) -> None:
+async def test_a_killed_connection_is_made_anew_and_the_lead_kept(db: str) -> None:
     """Terminating the leader's session (an admin, a pooler restart) is no reason for a
     failover: the row still names the leader, which reconnects and renews it in time."""
-    a, b = lease(pg.url(), "a"), lease(pg.url(), "b")
+    a, b = lease(db, "a"), lease(db, "b")
     async with a.running():
-        await a.acquired()
+        await asyncio.wait_for(a.acquired(), TAKEOVER)
         async with b.running():
-            conn = await asyncpg.connect(pg.url())
+            conn = await asyncpg.connect(db)
             try:
                 for _ in range(3):
                     killed = await conn.fetchval(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                        " WHERE application_name = 'lease-a'"
+                        " WHERE application_name = 'lease-a' AND datname = current_database()"
                     )
                     assert killed == 1
                     await asyncio.sleep(TIMING.expiry)
@@ -82,16 +82,16 @@ async def test_a_killed_connection_is_made_anew_and_the_lead_kept(pg: Cluster) -
             assert not b.is_leader
 
 
-async def test_a_sigkilled_leader_is_replaced_within_takeover_seconds(pg: Cluster) -> None:
+async def test_a_sigkilled_leader_is_replaced_within_takeover_seconds(db: str) -> None:
     holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.ha.holder", pg.url(), str(TAKEOVER), "killed",
+        sys.executable, "-m", "tests.ha.holder", db, str(TAKEOVER), "killed",
         cwd=REPO, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert holder.stdout is not None
     try:
         line = await asyncio.wait_for(holder.stdout.readline(), 20)
         assert line == b"leading 1\n"
-        b = lease(pg.url(), "b")
+        b = lease(db, "b")
         async with b.running():
             await asyncio.sleep(TIMING.heartbeat)  # b is a follower, not just starting
             assert not b.is_leader
@@ -108,18 +108,18 @@ async def test_a_sigkilled_leader_is_replaced_within_takeover_seconds(pg: Cluste
         await holder.wait()
 
 
-async def test_a_frozen_leader_steps_down_when_it_runs_again(pg: Cluster) -> None:
+async def test_a_frozen_leader_steps_down_when_it_runs_again(db: str) -> None:
     """SIGSTOP (a paused VM, a stop-the-world pause): the others take over after the expiry;
     the old leader, resumed, finds its deadline passed and steps down at once. What it
     might write in between carries the old term: the fencing token exists for that."""
     holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.ha.holder", pg.url(), str(TAKEOVER), "frozen",
+        sys.executable, "-m", "tests.ha.holder", db, str(TAKEOVER), "frozen",
         cwd=REPO, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert holder.stdout is not None
     try:
         assert await asyncio.wait_for(holder.stdout.readline(), 20) == b"leading 1\n"
-        b = lease(pg.url(), "b")
+        b = lease(db, "b")
         async with b.running():
             os.kill(holder.pid, signal.SIGSTOP)
             assert await asyncio.wait_for(b.acquired(), TAKEOVER) == 2
@@ -134,12 +134,12 @@ async def test_a_frozen_leader_steps_down_when_it_runs_again(pg: Cluster) -> Non
         await holder.wait()
 
 
-async def test_a_cut_off_leader_steps_down_before_another_takes_over(pg: Cluster) -> None:
+async def test_a_cut_off_leader_steps_down_before_another_takes_over(db: str) -> None:
     """A partition: the leader's bytes vanish without an error. It cannot renew, stops its
     work on its own clock, and only then may the other replica lead."""
-    link = Blackhole(pg.port)
+    link = Blackhole(db)
     await link.start()
-    a, b = lease(link.url(), "a"), lease(pg.url(), "b")
+    a, b = lease(link.url, "a"), lease(db, "b")
     loop = asyncio.get_running_loop()
     moments: dict[str, float] = {}
     a.on_lost(lambda: moments.setdefault("a lost", loop.time()))
@@ -150,13 +150,13 @@ async def test_a_cut_off_leader_steps_down_before_another_takes_over(pg: Cluster
 
     try:
         async with a.running():
-            await a.acquired()
+            await asyncio.wait_for(a.acquired(), TAKEOVER)
             work = asyncio.create_task(work_as_leader())
             async with b.running():
                 await asyncio.sleep(TIMING.heartbeat)
                 link.cut()
                 cut_at = loop.time()
-                await b.acquired()
+                await asyncio.wait_for(b.acquired(), TAKEOVER)
                 moments["b leads"] = loop.time()
                 assert moments["a lost"] < moments["b leads"]
                 assert moments["b leads"] - cut_at <= TAKEOVER
@@ -172,36 +172,38 @@ async def test_a_cut_off_leader_steps_down_before_another_takes_over(pg: Cluster
         await link.close()
 
 
-async def test_a_leader_that_stops_hands_over_at_once(pg: Cluster) -> None:
+async def test_a_leader_that_stops_hands_over_at_once(db: str) -> None:
     """A planned restart: the leader releases the lease and notifies; a follower woken by
     its listener leads well before its next heartbeat would have come."""
     slow = LeaseTiming(30.0)  # heartbeat 6 s: only the wake-up can make this fast
-    a, b = lease(pg.url(), "a", slow), lease(pg.url(), "b", slow)
-    listener = Listener(functools.partial(asyncpg.connect, pg.url()), check_seconds=30.0)
+    a, b = lease(db, "a", slow), lease(db, "b", slow)
+    listener = Listener(functools.partial(asyncpg.connect, db), check_seconds=30.0)
     listener.subscribe(LEADER_CHANNEL, b.poke)
     listening = asyncio.create_task(listener.run())
     try:
         await listener.listening()
-        async with b.running():
-            async with a.running():
-                await a.acquired()
+        async with AsyncExitStack() as a_running:
+            await a_running.enter_async_context(a.running())
+            await asyncio.wait_for(a.acquired(), TAKEOVER)
+            async with b.running():
                 await asyncio.sleep(0.5)  # b tried and lost; its next try is 6 s away
                 assert not b.is_leader
-            took = await eventually(lambda: b.is_leader, 1.0, "b leads after the release")
-            print(f"handover after a release: {took:.3f}s")
-            assert b.term == 2
+                await a_running.aclose()
+                took = await eventually(lambda: b.is_leader, 1.0, "b leads after the release")
+                print(f"handover after a release: {took:.3f}s")
+                assert b.term == 2
     finally:
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
 
 
-async def test_metrics_show_which_replica_leads(pg: Cluster) -> None:
-    a, b = lease(pg.url(), "empfang-1"), lease(pg.url(), "empfang-2")
+async def test_metrics_show_which_replica_leads(db: str) -> None:
+    a, b = lease(db, "empfang-1"), lease(db, "empfang-2")
     registries = CollectorRegistry(), CollectorRegistry()  # one per replica, as in production
     register_lease_metrics(registries[0], a)
     register_lease_metrics(registries[1], b)
     async with a.running():
-        await a.acquired()
+        await asyncio.wait_for(a.acquired(), TAKEOVER)
         async with b.running():
             await eventually(lambda: b.reachable, TAKEOVER, "b reached the database")
             text = "".join(generate_latest(r).decode() for r in registries)

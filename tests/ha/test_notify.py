@@ -13,8 +13,8 @@ import asyncpg
 
 from bot.ha.notify import JOBS_CHANNEL, NOTIFY_JOBS_SQL, Listener, notify
 from tests.ha.blackhole import Blackhole
-from tests.ha.conftest import Cluster
 from tests.ha.waiting import eventually
+from tests.support.postgres import PostgresCluster, postgres_cluster
 
 
 @asynccontextmanager
@@ -53,11 +53,11 @@ async def commit_jobs(url: str) -> None:
 
 
 async def test_a_commit_wakes_the_other_replica_once_and_a_rollback_not_at_all(
-    pg: Cluster,
+    db: str,
 ) -> None:
     wakes = Wakes()
-    async with listening(pg.url(), wakes, check_seconds=30.0):
-        conn = await asyncpg.connect(pg.url())
+    async with listening(db, wakes, check_seconds=30.0):
+        conn = await asyncpg.connect(db)
         try:
             tx = conn.transaction()
             await tx.start()
@@ -65,38 +65,47 @@ async def test_a_commit_wakes_the_other_replica_once_and_a_rollback_not_at_all(
             await tx.rollback()
         finally:
             await conn.close()
-        await commit_jobs(pg.url())  # delivered after anything the rollback had sent
+        await commit_jobs(db)  # delivered after anything the rollback had sent
         await eventually(lambda: wakes.count >= 1, 5, "a wake-up")
         await asyncio.sleep(0.2)
         assert wakes.count == 1
 
 
-async def test_the_listener_outlives_a_database_restart(pg: Cluster) -> None:
-    wakes = Wakes()
-    async with listening(pg.url(), wakes, check_seconds=30.0) as listener:
-        await asyncio.to_thread(pg.restart)
-        await eventually(lambda: listener.sessions == 2, 15, "listening again after the restart")
-        assert wakes.count == 1  # notifications sent while away are lost: one wake-up for them
-        await commit_jobs(pg.url())
-        await eventually(lambda: wakes.count == 2, 5, "a wake-up after the restart")
+def restart(cluster: PostgresCluster) -> None:
+    """``pg_ctl restart``: the server ends every session and comes back with the same
+    options (``postmaster.opts``)."""
+    log = str(cluster.root / "server.log")
+    cluster._run("pg_ctl", "-D", str(cluster.data), "-l", log, "-m", "fast", "-w", "restart")
 
 
-async def test_the_listener_finds_a_silent_connection_and_listens_again(pg: Cluster) -> None:
+async def test_the_listener_outlives_a_database_restart() -> None:
+    # A cluster of its own: restarting the suite's would break other tests' connections.
+    with postgres_cluster() as cluster:
+        wakes = Wakes()
+        async with listening(cluster.url(), wakes, check_seconds=30.0) as listener:
+            await asyncio.to_thread(restart, cluster)
+            await eventually(lambda: listener.sessions == 2, 15, "listening after the restart")
+            assert wakes.count == 1  # what was sent while away is lost: one wake-up for it
+            await commit_jobs(cluster.url())
+            await eventually(lambda: wakes.count == 2, 5, "a wake-up after the restart")
+
+
+async def test_the_listener_finds_a_silent_connection_and_listens_again(db: str) -> None:
     """A cut network sends no FIN: only the check query after ``check_seconds`` of silence
     notices, and the listener reconnects once the network is back."""
-    link = Blackhole(pg.port)
+    link = Blackhole(db)
     await link.start()
     wakes = Wakes()
     try:
         async with listening(
-            link.url(), wakes, check_seconds=0.5, connect_timeout=0.5, max_backoff=0.5
+            link.url, wakes, check_seconds=0.5, connect_timeout=0.5, max_backoff=0.5
         ) as listener:
             link.cut()
             await eventually(lambda: not listener.is_listening, 3, "the silence noticed")
             await asyncio.sleep(1.0)  # reconnects fail meanwhile
             link.mend()
             await eventually(lambda: listener.sessions == 2, 5, "listening again")
-            await commit_jobs(pg.url())
+            await commit_jobs(db)
             await eventually(lambda: wakes.count == 2, 5, "a wake-up after the cut")
     finally:
         await link.close()

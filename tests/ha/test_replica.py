@@ -15,7 +15,6 @@ from bot.ha.connection import connector
 from bot.ha.notify import notify
 from bot.ha.replica import Replica
 from tests.ha.blackhole import Blackhole
-from tests.ha.conftest import Cluster
 from tests.ha.waiting import eventually
 
 SECTION = {"takeover_seconds": 4.0}
@@ -50,12 +49,12 @@ async def leading(replica: Replica, journal: Journal, name: str) -> AsyncIterato
             await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_the_leaders_work_moves_after_a_cut_stopping_before_it_starts(pg: Cluster) -> None:
-    link = Blackhole(pg.port)
+async def test_the_leaders_work_moves_after_a_cut_stopping_before_it_starts(db: str) -> None:
+    link = Blackhole(db)
     await link.start()
     journal = Journal()
-    a = Replica(connector(link.url()), HaSection(replica="a", **SECTION))
-    b = Replica(connector(pg.url()), HaSection(replica="b", **SECTION))
+    a = Replica(connector(link.url), HaSection(replica="a", **SECTION))
+    b = Replica(connector(db), HaSection(replica="b", **SECTION))
     woken = asyncio.Event()
     b.on_new_jobs(woken.set)
     try:
@@ -64,7 +63,7 @@ async def test_the_leaders_work_moves_after_a_cut_stopping_before_it_starts(pg: 
             await eventually(lambda: journal.entries == ["a starts"], 4.0, "a leads")
             await stack.enter_async_context(leading(b, journal, "b"))
             await b.listener.listening()
-            conn = await asyncpg.connect(pg.url())
+            conn = await asyncpg.connect(db)
             try:
                 async with conn.transaction():
                     await notify(conn)
