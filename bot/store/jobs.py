@@ -96,6 +96,11 @@ class Jobs:
         process is picked up. An earlier job of the same ``order_key`` that is still pending
         (leased, or waiting for its retry) blocks later ones, which keeps per-conversation order.
         One statement, so one hand-off to the database thread: every relayed message pays it.
+
+        Several processes on one PostgreSQL database lease safely: the candidate row is
+        locked and others skip it (``Dialect.skip_locked``), and the order check reads the
+        pending jobs, leased or not, so a customer's next job waits for the one another
+        process holds.
         """
         row = await self._conn.fetchone(
             "UPDATE jobs SET lease_until = ?, lease_token = ?, attempts = attempts + 1"
@@ -104,7 +109,7 @@ class Jobs:
             "  AND (j.lease_until IS NULL OR j.lease_until < ?)"
             "  AND (j.order_key IS NULL OR j.id = (SELECT min(k.id) FROM jobs k"
             "       WHERE k.order_key = j.order_key AND k.state = 'pending'))"
-            "  ORDER BY j.run_after, j.id LIMIT 1)"
+            f"  ORDER BY j.run_after, j.id LIMIT 1{self._conn.dialect.skip_locked})"
             f" RETURNING {_COLUMNS}",
             (until, token, now, now),
         )

@@ -35,6 +35,7 @@ class PostgresDialect(Dialect):
     chain_sequence = "SELECT seq FROM chain_sequences WHERE name = ?"
     insertion_order = "seq"
     probe_write = "CREATE TEMP TABLE IF NOT EXISTS probe (x INTEGER)"
+    skip_locked = " FOR UPDATE OF j SKIP LOCKED"
 
     def json_text(self, document: str, path: str) -> str:
         # ``json``, not ``jsonb``: a text with U+0000 in it (``\u0000``) is valid ``json``

@@ -58,6 +58,11 @@ class Dialect(ABC):
     probe_write: str
     """A write that touches nothing shared, for the readiness probe."""
 
+    skip_locked: str
+    """Ends the ``SELECT`` that picks a job to lease: PostgreSQL's ``FOR UPDATE … SKIP
+    LOCKED``, so that replicas leasing at the same moment pass over the row another one is
+    taking instead of both taking it; empty for SQLite, whose one writer leases alone."""
+
 
 class Connection(ABC):
     """A database connection inside a transaction the store opened (``Store.transaction``)."""

@@ -39,6 +39,7 @@ class SqliteDialect(Dialect):
     chain_sequence = "SELECT seq FROM sqlite_sequence WHERE name = ?"
     insertion_order = "rowid"
     probe_write = "CREATE TEMP TABLE IF NOT EXISTS probe (x)"
+    skip_locked = ""
 
     def json_text(self, document: str, path: str) -> str:
         return f"{document} ->> {_json_path(path)}"

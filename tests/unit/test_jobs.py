@@ -16,6 +16,7 @@ from bot.errors import PlatformError, ProviderError, RateLimited, WindowClosed
 from bot.jobs import RetryPolicy, WorkerPool
 from bot.store import Store
 from bot.store.jobs import Job
+from tests.support.postgres import PostgresCluster
 
 
 @pytest.fixture
@@ -206,3 +207,54 @@ async def test_order_per_conversation_with_several_workers(store_target: Path | 
         await store.close()
     assert failed_once, "the test must exercise retries"
     assert seen == {key: list(range(40)) for key in seen} and len(seen) == 4
+
+
+async def test_two_processes_on_one_postgresql_run_each_job_once_in_order_per_customer(
+    postgres: PostgresCluster,
+) -> None:
+    """Two stores on one database, as two replicas would hold, each with its own workers:
+    every job runs exactly once (a row one is leasing is skipped by the other, not taken
+    twice), and each customer's jobs run in their order across both."""
+    url = postgres.new_database()
+    replicas = [await Store.open(url), await Store.open(url)]
+    runs: dict[int, int] = {}
+    seen: dict[str, list[int]] = {}
+    failed_once: set[int] = set()
+
+    async def work(job: Job) -> None:
+        runs[job.id] = runs.get(job.id, 0) + 1
+        await asyncio.sleep(random.uniform(0, 0.003))
+        if job.id % 11 == 0 and job.id not in failed_once:
+            failed_once.add(job.id)
+            raise ProviderError("flaky", retryable=True)
+        seen.setdefault(str(job.order_key), []).append(int(json.loads(job.payload)["n"]))
+
+    pools = [
+        WorkerPool(
+            store,
+            {"work": work},
+            workers=3,
+            policy=RetryPolicy(base_seconds=0.01, max_seconds=0.02),
+            idle_poll_seconds=0.01,
+        )
+        for store in replicas
+    ]
+    customers = [f"contact:{n}" for n in range(1, 6)]
+    for n in range(30):
+        for key in customers:
+            await enqueue(replicas[n % 2], key=key, n=n)
+    for pool in pools:
+        pool.start()
+    try:
+        for _ in range(600):
+            if sum(len(v) for v in seen.values()) == 150:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        for pool in pools:
+            await pool.stop()
+        for store in replicas:
+            await store.close()
+    assert failed_once, "the test must exercise retries"
+    assert seen == {key: list(range(30)) for key in customers}
+    assert all(runs[job] == (2 if job in failed_once else 1) for job in runs), "a job ran twice"
