@@ -31,12 +31,21 @@ if TYPE_CHECKING:
     from bot.store import Tx
 
 
-class TemplateProvider(Protocol):
-    """Approved message templates: the catalogue and sending one (the Cloud API)."""
+class TemplateCatalogueSource(Protocol):
+    """Where the approved templates are read (the Cloud API's WhatsApp Business Account)."""
 
     async def message_templates(self) -> list[MessageTemplate]: ...
 
+
+class TemplateProvider(TemplateCatalogueSource, Protocol):
+    """Approved message templates: the catalogue and sending one (``bot.providers``)."""
+
     async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId: ...
+
+    def sends_from(self, number_id: str) -> bool:
+        """Whether a template can leave from this business number (not from a Twilio
+        number: refused before anything is queued)."""
+        ...
 
 
 class WebhookReceiver(Protocol):

@@ -24,13 +24,17 @@ from bot.ids import ProviderMessageId, WaId
 from bot.media.inbound import CustomerMediaSource, MediaInfo
 from bot.media.outbound import WhatsAppMedia
 from bot.media.spool import Spool, SpooledFile
-from bot.ports import TemplateProvider, WhatsAppProvider
+from bot.ports import TemplateCatalogueSource, WhatsAppProvider
 from bot.routing import sender
 from bot.templates.model import MessageTemplate, TemplateMessage
 
 
 class NumberProvider(WhatsAppProvider, Protocol):
     """One provider as the router needs it: sends, templates, files out and in."""
+
+    sends_templates: bool
+    """False where ``send_template`` only refuses (Twilio): ``!template`` is then refused
+    before anything is queued."""
 
     async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId: ...
 
@@ -71,6 +75,10 @@ class ProviderRouter:
         """The provider of the number this send leaves from (``bot.routing``)."""
         return self._by_number[sender(self._first, self._by_number)]
 
+    def provider_of(self, number_id: str) -> NumberProvider | None:
+        """The provider of a configured number ("": the first), None for any other."""
+        return self._by_number.get(number_id or self._first)
+
     async def send_text(self, to: WaId, message: OutboundText) -> ProviderMessageId:
         return await self._provider().send_text(to, message)
 
@@ -108,12 +116,17 @@ class RoutedTemplates:
     Cloud API's WhatsApp Business Account), sends through the router, so a Twilio number
     refuses a template in its own thread while the Cloud numbers send it."""
 
-    def __init__(self, catalogue: TemplateProvider, router: ProviderRouter) -> None:
+    def __init__(self, catalogue: TemplateCatalogueSource, router: ProviderRouter) -> None:
         self._catalogue = catalogue
         self._router = router
 
     async def message_templates(self) -> list[MessageTemplate]:
         return await self._catalogue.message_templates()
+
+    def sends_from(self, number_id: str) -> bool:
+        """A number no longer configured is let through: its send fails with that reason."""
+        provider = self._router.provider_of(number_id)
+        return provider is None or provider.sends_templates
 
     async def send_template(self, to: WaId, message: TemplateMessage) -> ProviderMessageId:
         return await self._router.send_template(to, message)

@@ -56,6 +56,9 @@ NOT_SUPPORTED = "not possible through Twilio's API"
 class TwilioWhatsApp:
     """One WhatsApp sender on one Twilio account."""
 
+    sends_templates = False
+    """Templates go as Content templates (``ContentSid``), which Empfang does not send."""
+
     def __init__(
         self,
         *,

@@ -39,6 +39,8 @@ def _message(to: WaId, kind: str, content: dict[str, Any]) -> dict[str, Any]:
 class CloudWhatsApp:
     """One business phone number on the Cloud API."""
 
+    sends_templates = True
+
     def __init__(
         self,
         *,

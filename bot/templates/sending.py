@@ -156,6 +156,8 @@ class TemplateSends:
         store = Templates(tx.conn)
         if await store.requested(asker.request_id):
             return None  # the chat delivered this request before
+        if self._provider is not None and not self._provider.sends_from(conversation.number_id):
+            return self._texts.template_not_from_this_number
         if named is None:
             named = await store.named(wanted.name)
         chosen = choose(named, wanted, self._texts)

@@ -262,6 +262,8 @@ class Texts:
     """The listing is cut after ``{limit}`` templates; ``{count}`` more are not shown."""
     failure_twilio_auth: str
     """Twilio refused the account's credentials (20003): ``twilio.auth_token`` to renew."""
+    template_not_from_this_number: str
+    """``!template`` in the thread of a number templates cannot leave from (Twilio)."""
     failure_twilio_window_closed: str
     """The 24-hour window closed on a Twilio number (63016): unlike Meta's, no template can
     re-open it from Empfang (Twilio's Content templates are not sent)."""

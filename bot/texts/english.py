@@ -358,6 +358,11 @@ ENGLISH = Texts(
         "admin to check twilio.account_sid and twilio.auth_token; messages will not go out "
         "until then."
     ),
+    template_not_from_this_number=(
+        "Not sent: this conversation's number is on Twilio, and Empfang cannot send templates "
+        "through Twilio (its Content templates are not supported). Once the customer writes "
+        "again, a plain reply reaches them."
+    ),
     failure_twilio_window_closed=(
         "❌ Not delivered: the 24-hour window is closed. The customer's last message was more "
         "than 24 hours ago, and WhatsApp now only allows approved templates, which Empfang "

@@ -400,6 +400,11 @@ GERMAN = Texts(
         "Empfang-Administration Bescheid geben, dass twilio.account_sid und "
         "twilio.auth_token geprüft werden müssen; bis dahin geht keine Nachricht hinaus."
     ),
+    template_not_from_this_number=(
+        "Nicht gesendet: Die Nummer dieser Unterhaltung läuft über Twilio, und darüber kann "
+        "Empfang keine Vorlagen senden (Twilios Content-Vorlagen werden nicht unterstützt). "
+        "Sobald der Kunde wieder schreibt, erreicht ihn eine normale Antwort."
+    ),
     failure_twilio_window_closed=(
         "❌ Nicht zugestellt: Das 24-Stunden-Fenster ist geschlossen. Die letzte Nachricht des "
         "Kunden liegt mehr als 24 Stunden zurück, und WhatsApp erlaubt jetzt nur noch "

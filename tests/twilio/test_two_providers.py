@@ -222,7 +222,8 @@ async def test_what_twilio_cannot_do_is_refused_in_its_threads_only(
     start: StartTwoProviders,
 ) -> None:
     """A reaction and a template: the Cloud number sends both, the Twilio number's thread
-    says why neither was sent, and nothing reaches Twilio."""
+    says why neither was sent, and nothing reaches Twilio. The template is refused before
+    anything is queued (no preview in the thread, no failed send), as for a paused one."""
     stack = await start(whatsapp={"waba_id": DEFAULT_WABA_ID})
     assert stack.sandbox is not None
     found = await writes_to_both(stack, ANNA, "Bremsen?", "Kombi?")
@@ -231,7 +232,8 @@ async def test_what_twilio_cannot_do_is_refused_in_its_threads_only(
         line = await wait_for(partial(customer_post, stack, thread), 15)
         await agent_reacts(stack.fake, line, AGENT, "thumbsup")
         await stack.fake.agent_reply(thread, AGENT, "!template hello_world en_US")
-    await wait_for(lambda: len(refusals(stack, found[SALES])) == 2, 15)
+    await wait_for(lambda: len(refusals(stack, found[SALES])) == 1, 15)
+    await stack.lines_arrive(found[SALES], [ENGLISH.template_not_from_this_number], 15)
     await stack.settled()
 
     reacted = [
@@ -241,6 +243,7 @@ async def test_what_twilio_cannot_do_is_refused_in_its_threads_only(
     assert [s["template"]["name"] for s in stack.sandbox.templates.sends] == ["hello_world"]
     assert stack.twilio.sent == []
     assert refusals(stack, found[WORKSHOP]) == []
+    assert stack.rows("SELECT count(*) FROM messages WHERE kind = 'template'") == [(1,)]
 
 
 async def test_customers_files_are_fetched_from_the_provider_that_brought_them(
