@@ -64,6 +64,8 @@ class Jobs:
         """Add a job inside the caller's transaction, so it exists iff its reason does.
 
         ``payload`` is JSON; code outside the store enqueues through ``bot.job_catalog``."""
+        if order_key is not None and self._conn.dialect.order_lock:
+            await self._conn.execute(self._conn.dialect.order_lock, (order_key,))
         job_id = await self._conn.insert(
             "INSERT INTO jobs (kind, payload, order_key, run_after, created_at)"
             " VALUES (?, ?, ?, ?, ?)",

@@ -28,6 +28,7 @@ from bot.store.postgres_schema import BASELINE, BASELINE_VERSION
 from bot.store.sql import Args, Connection, Dialect, Row
 
 _MIGRATION_LOCK = 0x454D5046  # "EMPF": replicas starting together migrate one at a time
+_ORDER_LOCKS = 0x4F52  # "OR": the advisory locks of order keys, (this, hashtext(key))
 
 
 class PostgresDialect(Dialect):
@@ -36,6 +37,7 @@ class PostgresDialect(Dialect):
     insertion_order = "seq"
     probe_write = "CREATE TEMP TABLE IF NOT EXISTS probe (x INTEGER)"
     skip_locked = " FOR UPDATE OF j SKIP LOCKED"
+    order_lock = f"SELECT pg_advisory_xact_lock({_ORDER_LOCKS}, hashtext(?))"
 
     def json_text(self, document: str, path: str) -> str:
         # ``json``, not ``jsonb``: a text with U+0000 in it (``\u0000``) is valid ``json``
@@ -109,7 +111,7 @@ class PostgresConnection(Connection):
 # of this Empfang, not part of the schema that several versions may share.
 _INTAKE_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION pg_temp.empfang_intake(
-    rows json, now DOUBLE PRECISION, job_kind TEXT, order_prefix TEXT
+    rows json, now DOUBLE PRECISION, job_kind TEXT, order_prefix TEXT, lock_space INTEGER
 ) RETURNS SETOF TEXT LANGUAGE plpgsql AS $$
 DECLARE
     r json;
@@ -117,16 +119,20 @@ DECLARE
     message BIGINT;
 BEGIN
     FOR r IN SELECT value FROM json_array_elements(rows) LOOP
-        contact := NULL;
         INSERT INTO contacts AS c (wa_id, pseudonym, profile_name, region, created_at)
         VALUES (r ->> 0, r ->> 1, r ->> 2, r ->> 3, now)
         ON CONFLICT (wa_id) DO UPDATE SET profile_name = excluded.profile_name
             WHERE excluded.profile_name IS NOT NULL
-            AND excluded.profile_name IS DISTINCT FROM c.profile_name
-        RETURNING c.id INTO contact;
-        IF contact IS NULL THEN
-            SELECT c.id INTO contact FROM contacts c WHERE c.wa_id = r ->> 0;
-        END IF;
+            AND excluded.profile_name IS DISTINCT FROM c.profile_name;
+    END LOOP;
+    -- The customers' order keys, locked in one order (no two groups deadlock): their jobs
+    -- get ids in the order their transactions commit (``Dialect.order_lock``).
+    PERFORM pg_advisory_xact_lock(lock_space, hashtext(key)) FROM (
+        SELECT DISTINCT order_prefix || c.id AS key FROM json_array_elements(rows) e
+        JOIN contacts c ON c.wa_id = e.value ->> 0 ORDER BY 1
+    ) keys;
+    FOR r IN SELECT value FROM json_array_elements(rows) LOOP
+        SELECT c.id INTO contact FROM contacts c WHERE c.wa_id = r ->> 0;
         message := NULL;
         INSERT INTO messages AS m (direction, contact_id, provider_id, kind, body, created_at)
         VALUES ('in', contact, r ->> 4, r ->> 5, r ->> 6, now)
@@ -203,11 +209,12 @@ class PostgresBackend(Backend):
             await conn.execute(_INTAKE_FUNCTION)
             self._intake_ready = True
         found = await conn.fetch(
-            "SELECT pg_temp.empfang_intake($1::json, $2, $3, $4)",
+            "SELECT pg_temp.empfang_intake($1::json, $2, $3, $4, $5)",
             rows.json,
             now,
             job_kind,
             order_prefix,
+            _ORDER_LOCKS,
         )
         return {str(row[0]) for row in found}
 

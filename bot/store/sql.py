@@ -58,6 +58,12 @@ class Dialect(ABC):
     probe_write: str
     """A write that touches nothing shared, for the readiness probe."""
 
+    order_lock: str
+    """Takes a lock on the order key given as its one parameter until the transaction ends,
+    so that jobs of one key get their ids in the order their transactions commit (several
+    processes on PostgreSQL; a worker must not see a customer's second job committed while
+    the first, with the smaller id, is still on its way); empty for SQLite's one writer."""
+
     skip_locked: str
     """Ends the ``SELECT`` that picks a job to lease: PostgreSQL's ``FOR UPDATE … SKIP
     LOCKED``, so that replicas leasing at the same moment pass over the row another one is

@@ -40,6 +40,7 @@ class SqliteDialect(Dialect):
     insertion_order = "rowid"
     probe_write = "CREATE TEMP TABLE IF NOT EXISTS probe (x)"
     skip_locked = ""
+    order_lock = ""
 
     def json_text(self, document: str, path: str) -> str:
         return f"{document} ->> {_json_path(path)}"

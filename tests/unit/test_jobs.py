@@ -258,3 +258,31 @@ async def test_two_processes_on_one_postgresql_run_each_job_once_in_order_per_cu
     assert failed_once, "the test must exercise retries"
     assert seen == {key: list(range(30)) for key in customers}
     assert all(runs[job] == (2 if job in failed_once else 1) for job in runs), "a job ran twice"
+
+
+async def test_a_customers_job_committed_by_another_process_waits_for_the_earlier_one(
+    postgres: PostgresCluster,
+) -> None:
+    """Process A has enqueued a customer's job and not committed yet; process B enqueues the
+    customer's next job. B waits for A's commit: otherwise its job (with the larger id)
+    would be visible, and leased, while A's, the earlier, is still on its way."""
+    url = postgres.new_database()
+    first, second = await Store.open(url), await Store.open(url)
+    try:
+        async with first.transaction() as tx:
+            await tx.jobs.enqueue("work", json.dumps({"n": 1}), now=0.0, order_key="contact:7")
+            later = asyncio.create_task(enqueue(second, key="contact:7", n=2))
+            await asyncio.sleep(0.3)
+            assert not later.done(), "the second job was committed before the first"
+        await later
+        order = []
+        for _ in range(2):
+            async with second.transaction() as tx:
+                job = await tx.jobs.lease(now=4e9, until=4e9 + 60, token="w")
+                assert job is not None
+                order.append(json.loads(job.payload)["n"])
+                assert await tx.jobs.complete(job)
+    finally:
+        await first.close()
+        await second.close()
+    assert order == [1, 2]
