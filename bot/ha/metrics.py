@@ -17,26 +17,30 @@ from prometheus_client.registry import Collector
 from bot.ha.leader import LeaderLease
 
 
+def _per_replica(name: str, text: str, replica: str, value: bool) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, text, labels=["replica"])
+    gauge.add_metric([replica], 1.0 if value else 0.0)
+    return gauge
+
+
 class LeaseCollector(Collector):
     def __init__(self, lease: LeaderLease) -> None:
         self._lease = lease
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        replica = [self._lease.replica]
-        leader = GaugeMetricFamily(
+        lease = self._lease
+        yield _per_replica(
             "empfang_ha_leader",
             "1 on the replica holding the leader lease (chat connection, singletons), else 0.",
-            labels=["replica"],
+            lease.replica,
+            lease.is_leader,
         )
-        leader.add_metric(replica, 1.0 if self._lease.is_leader else 0.0)
-        yield leader
-        reachable = GaugeMetricFamily(
+        yield _per_replica(
             "empfang_ha_database_reachable",
             "1 if the database answered this replica within the lease expiry, else 0.",
-            labels=["replica"],
+            lease.replica,
+            lease.reachable,
         )
-        reachable.add_metric(replica, 1.0 if self._lease.reachable else 0.0)
-        yield reachable
 
 
 def register_lease_metrics(registry: CollectorRegistry, lease: LeaderLease) -> None:

@@ -12,46 +12,29 @@ import os
 import random
 import signal
 import statistics
-import sys
-from pathlib import Path
+from contextlib import AsyncExitStack
 
+from tests.ha.holder import holding
 from tests.support.postgres import postgres_cluster
-
-REPO = Path(__file__).parents[2]
-
-
-async def holder(url: str, takeover: float, name: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.ha.holder", url, str(takeover), name,
-        cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-async def leading(process: asyncio.subprocess.Process, within: float) -> None:
-    assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), within)
-    assert line.startswith(b"leading"), line
 
 
 async def measure(url: str, kills: int, takeover: float) -> list[float]:
     loop = asyncio.get_running_loop()
-    leader = await holder(url, takeover, "r0")
-    await leading(leader, 30)
-    times = []
     moments = random.Random(14)  # a random moment in the heartbeat, the same each run
-    for n in range(1, kills + 1):
-        follower = await holder(url, takeover, f"r{n}")
-        # the follower started and tried at least once; then anywhere in a heartbeat
-        await asyncio.sleep(takeover / 5 * (2 + moments.random()))
-        os.kill(leader.pid, signal.SIGKILL)
-        killed_at = loop.time()
-        await leader.wait()
-        await leading(follower, 2 * takeover)
-        times.append(loop.time() - killed_at)
-        print(f"kill {n}: {times[-1]:.2f}s", flush=True)
-        leader = follower
-    leader.kill()
-    await leader.wait()
+    times = []
+    async with AsyncExitStack() as stack:
+        leader = await stack.enter_async_context(holding(url, takeover, "r0"))
+        assert (await leader.says(within=30)).startswith("leading")
+        for n in range(1, kills + 1):
+            follower = await stack.enter_async_context(holding(url, takeover, f"r{n}"))
+            # the follower started and tried at least once; then anywhere in a heartbeat
+            await asyncio.sleep(takeover / 5 * (2 + moments.random()))
+            os.kill(leader.pid, signal.SIGKILL)
+            killed_at = loop.time()
+            assert (await follower.says(within=2 * takeover)).startswith("leading")
+            times.append(loop.time() - killed_at)
+            print(f"kill {n}: {times[-1]:.2f}s", flush=True)
+            leader = follower
     return times
 
 

@@ -8,9 +8,7 @@ import asyncio
 import functools
 import os
 import signal
-import sys
 from contextlib import AsyncExitStack
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -21,12 +19,12 @@ from bot.ha.metrics import register_lease_metrics
 from bot.ha.notify import LEADER_CHANNEL, Listener
 from bot.ha.timing import LeaseTiming
 from tests.ha.blackhole import Blackhole
+from tests.ha.holder import holding
 from tests.ha.waiting import eventually
 
 TAKEOVER = 4.0
 """Small, so the tests are quick; heartbeat 0.8 s, expiry 2.4 s, step-down after 1.6 s."""
 TIMING = LeaseTiming(TAKEOVER)
-REPO = Path(__file__).parents[2]
 
 
 def lease(url: str, replica: str, timing: LeaseTiming = TIMING) -> LeaderLease:
@@ -83,14 +81,8 @@ async def test_a_killed_connection_is_made_anew_and_the_lead_kept(db: str) -> No
 
 
 async def test_a_sigkilled_leader_is_replaced_within_takeover_seconds(db: str) -> None:
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.ha.holder", db, str(TAKEOVER), "killed",
-        cwd=REPO, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert holder.stdout is not None
-    try:
-        line = await asyncio.wait_for(holder.stdout.readline(), 20)
-        assert line == b"leading 1\n"
+    async with holding(db, TAKEOVER, "killed") as holder:
+        assert await holder.says(within=20) == "leading 1"
         b = lease(db, "b")
         async with b.running():
             await asyncio.sleep(TIMING.heartbeat)  # b is a follower, not just starting
@@ -102,36 +94,22 @@ async def test_a_sigkilled_leader_is_replaced_within_takeover_seconds(db: str) -
             took = loop.time() - killed_at
             assert term == 2
             print(f"takeover after SIGKILL: {took:.2f}s (takeover_seconds {TAKEOVER:g})")
-    finally:
-        if holder.returncode is None:
-            holder.kill()
-        await holder.wait()
 
 
 async def test_a_frozen_leader_steps_down_when_it_runs_again(db: str) -> None:
     """SIGSTOP (a paused VM, a stop-the-world pause): the others take over after the expiry;
     the old leader, resumed, finds its deadline passed and steps down at once. What it
     might write in between carries the old term: the fencing token exists for that."""
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.ha.holder", db, str(TAKEOVER), "frozen",
-        cwd=REPO, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert holder.stdout is not None
-    try:
-        assert await asyncio.wait_for(holder.stdout.readline(), 20) == b"leading 1\n"
+    async with holding(db, TAKEOVER, "frozen") as holder:
+        assert await holder.says(within=20) == "leading 1"
         b = lease(db, "b")
         async with b.running():
             os.kill(holder.pid, signal.SIGSTOP)
             assert await asyncio.wait_for(b.acquired(), TAKEOVER) == 2
             os.kill(holder.pid, signal.SIGCONT)
-            line = await asyncio.wait_for(holder.stdout.readline(), TIMING.heartbeat)
-            assert line == b"lost 1\n"
+            assert await holder.says(within=TIMING.heartbeat) == "lost 1"
             await asyncio.sleep(2 * TIMING.heartbeat)
             assert b.is_leader and b.term == 2  # the resumed one did not take it back
-    finally:
-        if holder.returncode is None:
-            holder.kill()
-        await holder.wait()
 
 
 async def test_a_cut_off_leader_steps_down_before_another_takes_over(db: str) -> None:
