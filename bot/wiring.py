@@ -163,6 +163,11 @@ def wire_relay(
         first_contact_notice=settings.privacy.first_contact_notice,
         pager=Pager(settings.alerts.webhook),
         rooms=rooms,
+        number_hours={
+            number.number_id: number.business_hours
+            for number in settings.configured_numbers()
+            if number.business_hours is not None
+        },
     )
     watched = MonitoredChat(chat, oncall, store.clock, settings.alerts.platform_down_after)
     jobs = settings.jobs

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.config.alerts import WEEKDAYS, BusinessHoursSection, parse_span
+from bot.domain import InboundMessage
 
 if TYPE_CHECKING:
     from holidays import HolidayBase
@@ -83,3 +84,26 @@ class BusinessHours:
                 remaining -= available
             day += timedelta(days=1)
         raise ValueError("business_hours: no opening within a year; check weekly and holidays")
+
+
+class Schedule:
+    """What on-call reads from one ``[business_hours]`` table (the global one, or a
+    number's own): the hours, their time zone, the out-of-hours reply, urgent keywords."""
+
+    def __init__(self, section: BusinessHoursSection) -> None:
+        self.hours = BusinessHours(section)
+        self.zone = ZoneInfo(section.timezone)
+        self.out_of_hours_reply = section.out_of_hours_reply
+        self._urgent = tuple(word.lower() for word in section.urgent_keywords if word.strip())
+
+    def is_urgent(self, stored_body: str) -> bool:
+        """Whether a stored customer message's text or caption has an urgent keyword."""
+        if not self._urgent or not stored_body:
+            return False
+        message = InboundMessage.model_validate_json(stored_body)
+        words = " ".join(
+            part
+            for part in (message.text, message.media.caption if message.media else None)
+            if part
+        ).lower()
+        return any(word in words for word in self._urgent)

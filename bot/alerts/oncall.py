@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-from bot.alerts.hours import BusinessHours
+from bot.alerts.hours import Schedule
 from bot.alerts.paging import Pager, page_body
 from bot.audit import BOT_ACTOR, AuditEntry
 from bot.audit import record as record_audit
 from bot.config.alerts import AlertsSection, BusinessHoursSection
-from bot.domain import SERVICE_WINDOW_SECONDS, InboundMessage
+from bot.domain import SERVICE_WINDOW_SECONDS
 from bot.errors import PagingError, SignatureError
 from bot.job_catalog import (
     ALERT_PAGE,
@@ -65,20 +65,25 @@ class OnCall:
         first_contact_notice: str = "",
         pager: Pager | None = None,
         rooms: Rooms | None = None,
+        number_hours: Mapping[str, BusinessHoursSection] | None = None,
     ) -> None:
+        """``number_hours``: the numbers with business hours of their own
+        (``[numbers.business_hours]``); the others keep ``hours``."""
         self._store = store
         self._chat = chat
         self._alerts = alerts
         self._texts = texts
-        self._hours = BusinessHours(hours)
-        self._zone = ZoneInfo(hours.timezone)
-        self._urgent = tuple(word.lower() for word in hours.urgent_keywords if word.strip())
+        self._schedule = Schedule(hours)
+        self._schedules = {number: Schedule(own) for number, own in (number_hours or {}).items()}
         self._notice = first_contact_notice
-        self._out_of_hours_reply = hours.out_of_hours_reply
         self._pager = pager if pager is not None and pager.configured else None
         self._signature_failures: deque[float] = deque()
         self._active: set[str] | None = None
         self._rooms = rooms or Rooms((), ChatTarget(chat.name, ""))
+
+    def _hours_of(self, conversation: ConversationRow) -> Schedule:
+        """The business hours of the conversation's number, else the global ones."""
+        return self._schedules.get(conversation.number_id, self._schedule)
 
     def _mention(self, conversation: ConversationRow | None) -> str:
         """Whom an alert calls, as the platform of the room it goes to writes a mention."""
@@ -117,10 +122,11 @@ class OnCall:
             return
         if may_write(contact):  # nothing unprompted after an objection (bot.objection)
             await self._auto_replies(tx, conversation, now)
-        if self._is_urgent(message.body or ""):
+        schedule = self._hours_of(conversation)
+        if schedule.is_urgent(message.body or ""):
             await self._urgent_page(tx, conversation, message_id)
         if await tx.alerts.start_timer(conversation_id, now, message_id):
-            due = self._hours.add_open_time(now, self._alerts.unanswered_after)
+            due = schedule.hours.add_open_time(now, self._alerts.unanswered_after)
             await self._enqueue(tx, ALERT_SLA, conversation, due - now, message_id, "remind")
         warn_in = SERVICE_WINDOW_SECONDS - self._alerts.window_warning_before
         await self._enqueue(tx, ALERT_WINDOW, conversation, warn_in, message_id, "warn")
@@ -131,26 +137,16 @@ class OnCall:
         if notice and await tx.contacts.mark_notice_sent(conversation.contact_id, now):
             note = self._texts.privacy_notice_sent.format(text=notice)
             await say_to_customer(tx, conversation, notice, note)
-        reply = self._out_of_hours_reply
-        today = self._hours.local_date(now).isoformat()
+        schedule = self._hours_of(conversation)
+        reply = schedule.out_of_hours_reply
+        today = schedule.hours.local_date(now).isoformat()
         if (
             reply
-            and not self._hours.is_open(now)
+            and not schedule.hours.is_open(now)
             and await tx.alerts.claim_auto_reply(conversation.id, today)
         ):
             note = self._texts.out_of_hours_reply_sent.format(text=reply)
             await say_to_customer(tx, conversation, reply, note)
-
-    def _is_urgent(self, stored_body: str) -> bool:
-        if not self._urgent or not stored_body:
-            return False
-        message = InboundMessage.model_validate_json(stored_body)
-        words = " ".join(
-            part
-            for part in (message.text, message.media.caption if message.media else None)
-            if part
-        ).lower()
-        return any(word in words for word in self._urgent)
 
     async def _answered(self, tx: Tx, conversation_id: int) -> None:
         timer = await tx.alerts.stop_timer(conversation_id)
@@ -215,7 +211,8 @@ class OnCall:
         async with self._store.transaction() as tx:
             if stage == "remind":
                 if await tx.alerts.advance_timer(conversation_id, "waiting", "reminded"):
-                    due = self._hours.add_open_time(timer.since, self._alerts.escalate_after)
+                    hours = self._hours_of(conversation).hours
+                    due = hours.add_open_time(timer.since, self._alerts.escalate_after)
                     delay = due - tx.clock.now()
                     await self._enqueue(tx, ALERT_SLA, conversation, delay, message_id, "escalate")
             elif await tx.alerts.advance_timer(conversation_id, "reminded", "escalated"):
@@ -239,10 +236,11 @@ class OnCall:
         answered = conversation.last_agent_at or 0.0
         if answered >= latest.created_at or conversation.thread_id is None:
             return
-        closes = datetime.fromtimestamp(latest.created_at + SERVICE_WINDOW_SECONDS, self._zone)
+        zone = self._hours_of(conversation).zone
+        closes = datetime.fromtimestamp(latest.created_at + SERVICE_WINDOW_SECONDS, zone)
         await self._chat.alert(
             self._texts.window_warning.format(
-                mention=self._mention(conversation), closes=f"{closes:%H:%M}", zone=self._zone.key
+                mention=self._mention(conversation), closes=f"{closes:%H:%M}", zone=zone.key
             ),
             thread_id=conversation.thread_id,
             key=f"{self._store.instance_id}:window-{message_id}",

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from bot.config.alerts import BusinessHoursSection
 from bot.config.base import Section
 from bot.config.twilio import SENDER
 
@@ -46,6 +47,9 @@ class NumberEntry(Section):
     alerts_room: str = ""
     """Where alerts about its conversations go besides the thread (a room or channel of
     its ``platform``); else ``[alerts] room``."""
+    business_hours: BusinessHoursSection | None = None
+    """``[numbers.business_hours]``: its own opening hours, out-of-hours reply and urgent
+    keywords (the whole table, as ``[business_hours]``); else the global table."""
 
     @model_validator(mode="after")
     def _sender_shape(self) -> NumberEntry:
@@ -66,6 +70,8 @@ class Number:
     name: str = ""
     shared: bool = False
     alerts_room: str = ""
+    business_hours: BusinessHoursSection | None = None
+    """None: ``[business_hours]`` applies."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,7 @@ def resolve(entries: list[NumberEntry], defaults: Defaults) -> tuple[Number, ...
                 name=entry.name,
                 shared=entry.shared,
                 alerts_room=entry.alerts_room,
+                business_hours=entry.business_hours,
             )
         )
     return tuple(resolved)

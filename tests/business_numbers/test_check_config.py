@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.errors import ConfigError
 from tests.unit.test_numbers_config import keys, problems
 
 SLACK = '[slack]\nbot_token = "xoxb-1-2-abc"\napp_token = "xapp-1-A1-2-abc"\nchannel_id = ""\n'
@@ -57,3 +60,15 @@ def test_one_room_for_two_numbers_needs_shared_on_both(tmp_path: Path) -> None:
 def test_falling_back_to_the_global_room_counts_as_using_it(tmp_path: Path) -> None:
     found = problems(tmp_path, entry("1") + entry("2", room="!support:example.com"))
     assert keys(found) == ["numbers[1].room"]
+
+
+def test_a_number_may_have_business_hours_of_its_own(tmp_path: Path) -> None:
+    text = (
+        entry("1")
+        + entry("2", room="!sales:example.com")
+        + '[numbers.business_hours]\nweekly = { saturday = ["10:00-12:00"] }\n'
+        + 'out_of_hours_reply = "Samstags da"\n'
+    )
+    assert problems(tmp_path, text) == []
+    with pytest.raises(ConfigError, match=r'numbers\.1\.business_hours\.weekly: .*"samstag"'):
+        problems(tmp_path, text.replace("saturday", "samstag"))

@@ -4,7 +4,6 @@ addressed, as an adapter reads it (``bot.routing.chat_room``)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from itertools import count
@@ -31,6 +30,7 @@ GLOBAL = "!global:example.org"
 WORKSHOP, SALES = "106540352242922", "106540352249999"
 WORKSHOP_ROOM, SALES_ROOM = "!werkstatt:example.org", "!verkauf:example.org"
 SALES_ONCALL = "!verkauf-oncall:example.org"
+CLOSED = "Der Verkauf ist samstags da."
 _ids = count(1)
 
 
@@ -57,16 +57,22 @@ class RoomsChat(RecordingChat):
         return await super().alert(text, thread_id=thread_id, key=key)
 
 
-def settings_with(workshop_room: str = WORKSHOP_ROOM) -> Settings:
+def settings_with(
+    workshop_room: str = WORKSHOP_ROOM, sales_hours: dict[str, Any] | None = None
+) -> Settings:
+    sales: dict[str, Any] = {
+        "phone_number_id": SALES,
+        "room": SALES_ROOM,
+        "alerts_room": SALES_ONCALL,
+    }
+    if sales_hours is not None:
+        sales["business_hours"] = sales_hours
     data: dict[str, Any] = {
         "whatsapp": {"phone_number_id": WORKSHOP},
         "matrix": {"room_id": GLOBAL},
         "privacy": {"pseudonym_key": KEY},
         "alerts": {"unanswered_after": "10m"},
-        "numbers": [
-            {"phone_number_id": WORKSHOP, "room": workshop_room},
-            {"phone_number_id": SALES, "room": SALES_ROOM, "alerts_room": SALES_ONCALL},
-        ],
+        "numbers": [{"phone_number_id": WORKSHOP, "room": workshop_room}, sales],
     }
     return Settings.model_validate(data)
 
@@ -122,7 +128,7 @@ def wire(store: Store, settings: Settings, chat: RoomsChat, whatsapp: RecordingW
 
 @pytest_asyncio.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    clock = ManualClock(time.time())
+    clock = ManualClock()  # a Friday morning
     store = await Store.open(tmp_path / "rooms.sqlite3", clock=clock)
     chat, whatsapp = RoomsChat(), RecordingWhatsApp()
     made = Desk(store, clock, chat, whatsapp, wire(store, settings_with(), chat, whatsapp))
@@ -169,3 +175,21 @@ async def test_sla_alerts_go_to_the_thread_and_the_numbers_alerts_room(desk: Des
     desk.clock.advance(11 * 60)
     await desk.wired.workers.run_until_idle()
     assert desk.chat.alert_rooms == [(SALES_ROOM, sales), (SALES_ONCALL, None)]
+
+
+async def test_a_number_with_business_hours_of_its_own_answers_out_of_hours_alone(
+    desk: Desk,
+) -> None:
+    """The workshop keeps the global hours (always open); the sales line, open on Saturdays,
+    is closed this Friday and sends its own out-of-hours reply; its SLA timer counts its
+    own open time."""
+    saturdays = {"weekly": {"saturday": ["10:00-12:00"]}, "out_of_hours_reply": CLOSED}
+    await desk.rewire(settings_with(sales_hours=saturdays))
+    await desk.says("Bremsen?", to=WORKSHOP)
+    assert desk.whatsapp.sent == []
+    await desk.says("Kombi?", to=SALES)
+    assert desk.whatsapp.sent == [(CUSTOMER, CLOSED)]
+    desk.clock.advance(11 * 60)
+    await desk.wired.workers.run_until_idle()
+    workshop = desk.thread_in(WORKSHOP_ROOM)
+    assert [thread for _, thread in desk.chat.alert_rooms] == [workshop]
