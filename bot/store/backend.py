@@ -31,6 +31,11 @@ class Backend(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
+    async def announce_jobs(self) -> None:
+        """Inside a transaction that added jobs: tell other processes on the same database
+        when it commits (PostgreSQL's ``NOTIFY``, ``bot.ha.notify``)."""
+
+    @abstractmethod
     async def store_inbound(
         self, rows: InboundRows, *, now: float, job_kind: str, order_prefix: str
     ) -> AbstractSet[str]:

@@ -138,6 +138,8 @@ class Store:
             tx = Tx(self._backend.conn, self.clock)
             try:
                 yield tx
+                if tx.jobs.added:
+                    await self._backend.announce_jobs()
             except BaseException:
                 await self._backend.rollback()
                 raise

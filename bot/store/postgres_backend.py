@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from bot.errors import SchemaTooNewError, StoreError
+from bot.ha.notify import JOBS_CHANNEL, NOTIFY_JOBS_SQL
 from bot.store.backend import Backend
 from bot.store.bulk import InboundRows
 from bot.store.migrations import LATEST_VERSION, migration_sql
@@ -117,6 +118,7 @@ DECLARE
     r json;
     contact BIGINT;
     message BIGINT;
+    new_jobs BOOLEAN := FALSE;
 BEGIN
     FOR r IN SELECT value FROM json_array_elements(rows) LOOP
         INSERT INTO contacts AS c (wa_id, pseudonym, profile_name, region, created_at)
@@ -145,8 +147,12 @@ BEGIN
                 order_prefix || contact, now, now
             );
             RETURN NEXT r ->> 4;
+            new_jobs := TRUE;
         END IF;
     END LOOP;
+    IF new_jobs THEN
+        PERFORM pg_notify('{channel}', '');  -- other processes' idle workers (bot.ha.notify)
+    END IF;
 END $$;
 """
 
@@ -201,12 +207,15 @@ class PostgresBackend(Backend):
     async def close(self) -> None:
         await self.conn.raw.close()
 
+    async def announce_jobs(self) -> None:
+        await self.conn.raw.execute(NOTIFY_JOBS_SQL)
+
     async def store_inbound(
         self, rows: InboundRows, *, now: float, job_kind: str, order_prefix: str
     ) -> AbstractSet[str]:
         conn = await self._connection()
         if not self._intake_ready:
-            await conn.execute(_INTAKE_FUNCTION)
+            await conn.execute(_INTAKE_FUNCTION.replace("{channel}", JOBS_CHANNEL))
             self._intake_ready = True
         found = await conn.fetch(
             "SELECT pg_temp.empfang_intake($1::json, $2, $3, $4, $5)",

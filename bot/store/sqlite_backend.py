@@ -148,6 +148,10 @@ class SqliteBackend(Backend):
         await self._conn.close()
         self._sync_thread.stop()
 
+    async def announce_jobs(self) -> None:
+        """No one to tell: one process writes the file, and ``Store.on_new_jobs`` wakes its
+        own workers."""
+
     async def run_sync(self, work: Callable[[sqlite3.Connection], T], *, transaction: bool) -> T:
         """``work`` on the store's thread in one hand-off (see ``Store.run_sync``); the
         caller holds the store's lock, and keeps it until ``work`` is done even if cancelled

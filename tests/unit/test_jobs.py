@@ -9,13 +9,19 @@ import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.clock import ManualClock
+from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.errors import PlatformError, ProviderError, RateLimited, WindowClosed
+from bot.ha.notify import JOBS_CHANNEL
+from bot.ids import ProviderMessageId, WaId
+from bot.intake import Intake
 from bot.jobs import RetryPolicy, WorkerPool
 from bot.store import Store
 from bot.store.jobs import Job
+from tests.numbers import CUSTOMER
 from tests.support.postgres import PostgresCluster
 
 
@@ -286,3 +292,38 @@ async def test_a_customers_job_committed_by_another_process_waits_for_the_earlie
         await first.close()
         await second.close()
     assert order == [1, 2]
+
+
+async def test_a_commit_that_adds_jobs_wakes_other_processes_on_postgresql(
+    postgres: PostgresCluster,
+) -> None:
+    """Other replicas LISTEN (``bot.ha.notify``): a transaction or an intake group that added
+    jobs notifies them once at its commit; one that added none, or rolled back, does not."""
+    url = postgres.new_database()
+    store = await Store.open(url)
+    listener = await asyncpg.connect(url)
+    heard: list[str] = []
+    await listener.add_listener(JOBS_CHANNEL, lambda *args: heard.append(args[2]))
+    try:
+        await enqueue(store, key="contact:1")
+        async with store.transaction() as tx:
+            await tx.jobs.counts()
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as tx:
+                await tx.jobs.enqueue("work", "{}", now=0.0)
+                raise RuntimeError("rolled back")
+        message = InboundMessage(
+            provider_id=ProviderMessageId("wamid.notify1"),
+            sender=Sender(wa_id=WaId(CUSTOMER)),
+            timestamp=1,
+            kind=MessageKind.TEXT,
+            text="Hallo",
+        )
+        intake = Intake(store, pseudonym_key=b"notify-test-key-0123456789")
+        await intake.accept(WebhookBatch(messages=(message,)))
+        await intake.accept(WebhookBatch(messages=(message,)))  # redelivered: nothing new
+        await asyncio.sleep(0.2)
+    finally:
+        await listener.close()
+        await store.close()
+    assert heard == [JOBS_CHANNEL, JOBS_CHANNEL]
