@@ -5,7 +5,9 @@
   singletons) and ``leading()``, which cancels the leader's work the moment the lease is lost;
 - ``bot.ha.notify``: ``LISTEN/NOTIFY`` wake-ups between replicas, and the ``notify()`` a
   committing transaction issues;
-- ``bot.ha.metrics``: the ``empfang_ha_*`` gauges for ``/metrics``.
+- ``bot.ha.metrics``: the ``empfang_ha_*`` gauges for ``/metrics``;
+- ``bot.ha.replica``: the three assembled from ``[ha]``, as ``empfang run`` is to use them;
+- ``bot.ha.connection``: how their dedicated connections are made and given up.
 
 SQLite installations have one process and use none of this.
 
