@@ -159,7 +159,7 @@ END $$;
 
 class PostgresBackend(Backend):
     conn: PostgresConnection
-    errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+    errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
     def __init__(self, dsn: str, password: str | None, conn: Any, instance_id: str) -> None:
         self._dsn = dsn
@@ -228,10 +228,15 @@ class PostgresBackend(Backend):
         return {str(row[0]) for row in found}
 
 
+CONNECT_TIMEOUT = 10.0
+"""Seconds a new connection may take: an unreachable server answers /readyz and intake
+with 503 after this, not after asyncpg's minute."""
+
+
 async def _connect(dsn: str, password: str | None) -> Any:
     try:
-        return await asyncpg.connect(dsn, password=password or None)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        return await asyncpg.connect(dsn, password=password or None, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise StoreError(f"cannot connect to PostgreSQL: {type(exc).__name__}: {exc}") from exc
 
 
