@@ -1,9 +1,12 @@
-"""PostgreSQL through asyncpg: one connection, one transaction at a time (for now).
+"""PostgreSQL through asyncpg: one connection per process, one transaction at a time.
 
 The store's asyncio lock makes each transaction exclusive on this one connection, as on
 SQLite: a transaction never sees another's half-done work, and every repository behaves
-as it does on SQLite. Replicas sharing one database (issue 14's next step) need more than
-this: leasing jobs with ``FOR UPDATE SKIP LOCKED``, a leader lease; see README "Storage".
+as it does on SQLite. Several processes (replicas) on one database share the job queue
+safely: a job is leased ``FOR UPDATE SKIP LOCKED``, a job with an order key is enqueued
+under an advisory lock of its key (``Dialect.order_lock``), and a commit that added jobs
+sends ``NOTIFY`` to the others (``bot.ha.notify``). Who leads (the chat connection, the
+singletons) is ``bot.ha``'s lease, not the store's.
 
 asyncpg ships no type information: this module is the only one that touches it, and
 types what it uses at the boundary.
