@@ -188,6 +188,11 @@ def wire_relay(
                 alert.text, thread_id=alert.thread_id, key=alert.key
             ),
             files=CaseFiles(store, media, settings.privacy) if media is not None else None,
+            number_sinks={
+                number.number_id: number.cases
+                for number in settings.configured_numbers()
+                if number.cases is not None
+            },
         )
     relay = Relay(
         store,

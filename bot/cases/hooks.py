@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -85,7 +85,11 @@ class CaseTransfers:
         texts: Texts,
         on_alert: AlertHook | None = None,
         files: CaseFiles | None = None,
+        number_sinks: Mapping[str, Collection[str]] | None = None,
     ) -> None:
+        """``number_sinks``: the sinks (by name) of numbers that name their own
+        (``[[numbers]] cases``); the others' conversations go to every sink."""
+        self._number_sinks = dict(number_sinks or {})
         self._sinks: dict[str, CaseSink] = {}
         for index, sink in enumerate(sinks):
             name = sink.settings.name
@@ -109,8 +113,18 @@ class CaseTransfers:
 
     # -- CaseHooks ---------------------------------------------------------------------------
 
+    async def _sinks_of(self, tx: Tx, conversation_id: int) -> dict[str, CaseSink]:
+        """The sinks of the conversation's number (every sink unless it names its own)."""
+        if not self._number_sinks:
+            return self._sinks
+        conversation = await tx.conversations.get(conversation_id)
+        names = self._number_sinks.get(conversation.number_id) if conversation else None
+        if names is None:
+            return self._sinks
+        return {name: sink for name, sink in self._sinks.items() if name in names}
+
     async def record(self, tx: Tx, event: CaseEvent) -> None:
-        for name, sink in self._sinks.items():
+        for name, sink in (await self._sinks_of(tx, event.conversation_id)).items():
             kind = _transfer_event(sink.settings, event.kind)
             if kind is None:
                 continue
@@ -124,7 +138,8 @@ class CaseTransfers:
             await enqueue(tx, CASE_TRANSFER, request)
 
     async def command(self, tx: Tx, conversation_id: int, argument: str, author: str) -> str:
-        settings = {name: sink.settings for name, sink in self._sinks.items()}
+        sinks = await self._sinks_of(tx, conversation_id)
+        settings = {name: sink.settings for name, sink in sinks.items()}
         return await case_command(tx, settings, conversation_id, argument, author, self._texts)
 
     # -- the transfer job --------------------------------------------------------------------

@@ -47,6 +47,8 @@ class NumberEntry(Section):
     alerts_room: str = ""
     """Where alerts about its conversations go besides the thread (a room or channel of
     its ``platform``); else ``[alerts] room``."""
+    cases: list[str] | None = None
+    """The ``[[cases]]`` sinks (by ``name``) its conversations go to; else every sink."""
     business_hours: BusinessHoursSection | None = None
     """``[numbers.business_hours]``: its own opening hours, out-of-hours reply and urgent
     keywords (the whole table, as ``[business_hours]``); else the global table."""
@@ -72,6 +74,8 @@ class Number:
     alerts_room: str = ""
     business_hours: BusinessHoursSection | None = None
     """None: ``[business_hours]`` applies."""
+    cases: tuple[str, ...] | None = None
+    """The case sinks of its conversations; None: every one."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ def resolve(entries: list[NumberEntry], defaults: Defaults) -> tuple[Number, ...
                 shared=entry.shared,
                 alerts_room=entry.alerts_room,
                 business_hours=entry.business_hours,
+                cases=tuple(entry.cases) if entry.cases is not None else None,
             )
         )
     return tuple(resolved)

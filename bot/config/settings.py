@@ -258,6 +258,17 @@ def _slack_shape_problems(sl: SlackSection) -> list[str]:
     return problems
 
 
+def _number_sink_problems(settings: Settings) -> list[str]:
+    """A ``[[numbers]] cases`` name that no ``[[cases]]`` entry has."""
+    names = {sink.name for sink in settings.cases}
+    return [
+        f'numbers[{index}].cases: no [[cases]] entry is named "{name}"'
+        for index, entry in enumerate(settings.numbers)
+        for name in entry.cases or ()
+        if name not in names
+    ]
+
+
 def check_settings(settings: Settings, *, need_chat: bool = True) -> list[str]:
     """Everything that stops ``empfang run`` from starting, one line per problem."""
     problems = _placeholders(settings, "")
@@ -270,6 +281,7 @@ def check_settings(settings: Settings, *, need_chat: bool = True) -> list[str]:
     problems += _whatsapp_problems(settings)
     if settings.numbers:
         problems += number_problems(settings.numbers, settings.number_defaults())
+        problems += _number_sink_problems(settings)
     if need_chat:
         problems += _chat_problems(settings)
     # A placeholder is reported once even if it also counts as missing.

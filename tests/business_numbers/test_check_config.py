@@ -72,3 +72,10 @@ def test_a_number_may_have_business_hours_of_its_own(tmp_path: Path) -> None:
     assert problems(tmp_path, text) == []
     with pytest.raises(ConfigError, match=r'numbers\.1\.business_hours\.weekly: .*"samstag"'):
         problems(tmp_path, text.replace("saturday", "samstag"))
+
+
+def test_a_number_names_only_configured_case_sinks(tmp_path: Path) -> None:
+    sink = '[[cases]]\ntype = "jsonl"\nname = "verkauf"\npath = "verkauf.jsonl"\n'
+    text = entry("1") + entry("2", room="!sales:example.com") + 'cases = ["verkauf", "crm"]\n'
+    found = problems(tmp_path, sink + text)
+    assert found == ['numbers[1].cases: no [[cases]] entry is named "crm"']

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest_asyncio
 
+from adapters.cases import build_sinks
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
@@ -58,8 +59,11 @@ class RoomsChat(RecordingChat):
 
 
 def settings_with(
-    workshop_room: str = WORKSHOP_ROOM, sales_hours: dict[str, Any] | None = None
+    workshop_room: str = WORKSHOP_ROOM,
+    sales_hours: dict[str, Any] | None = None,
+    archives: Path | None = None,
 ) -> Settings:
+    """``archives``: a folder for two JSONL case sinks, the sales line using only its own."""
     sales: dict[str, Any] = {
         "phone_number_id": SALES,
         "room": SALES_ROOM,
@@ -67,12 +71,20 @@ def settings_with(
     }
     if sales_hours is not None:
         sales["business_hours"] = sales_hours
+    cases = []
+    if archives is not None:
+        cases = [
+            {"type": "jsonl", "name": name, "path": str(archives / f"{name}.jsonl")}
+            for name in ("werkstatt", "verkauf")
+        ]
+        sales["cases"] = ["verkauf"]
     data: dict[str, Any] = {
         "whatsapp": {"phone_number_id": WORKSHOP},
         "matrix": {"room_id": GLOBAL},
         "privacy": {"pseudonym_key": KEY},
         "alerts": {"unanswered_after": "10m"},
         "numbers": [{"phone_number_id": WORKSHOP, "room": workshop_room}, sales],
+        "cases": cases,
     }
     return Settings.model_validate(data)
 
@@ -123,7 +135,8 @@ class Desk:
 
 
 def wire(store: Store, settings: Settings, chat: RoomsChat, whatsapp: RecordingWhatsApp) -> Any:
-    return wire_relay(store, settings, chat=chat, whatsapp=whatsapp, texts=ENGLISH)
+    sinks = build_sinks(settings.cases, ENGLISH)
+    return wire_relay(store, settings, chat=chat, whatsapp=whatsapp, texts=ENGLISH, sinks=sinks)
 
 
 @pytest_asyncio.fixture
@@ -193,3 +206,16 @@ async def test_a_number_with_business_hours_of_its_own_answers_out_of_hours_alon
     await desk.wired.workers.run_until_idle()
     workshop = desk.thread_in(WORKSHOP_ROOM)
     assert [thread for _, thread in desk.chat.alert_rooms] == [workshop]
+
+
+async def test_a_number_naming_its_case_sinks_reaches_only_those(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """The workshop's conversations go to every sink, the sales line's to its own alone."""
+    await desk.rewire(settings_with(archives=tmp_path))
+    await desk.says("Bremsen?", to=WORKSHOP)
+    await desk.says("Kombi?", to=SALES)
+    werkstatt = (tmp_path / "werkstatt.jsonl").read_text("utf-8")
+    verkauf = (tmp_path / "verkauf.jsonl").read_text("utf-8")
+    assert "Bremsen?" in werkstatt and "Kombi?" not in werkstatt
+    assert "Bremsen?" in verkauf and "Kombi?" in verkauf
