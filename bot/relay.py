@@ -846,6 +846,7 @@ class Relay:
             policy.texts,
             reengage=policy.reengage_template,
             timezone=policy.timezone,
+            templates=self.templates.sends_from(conversation.number_id),
         )
 
     async def _thread_of(self, conversation_id: int) -> ThreadId | None:

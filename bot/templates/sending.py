@@ -156,7 +156,7 @@ class TemplateSends:
         store = Templates(tx.conn)
         if await store.requested(asker.request_id):
             return None  # the chat delivered this request before
-        if self._provider is not None and not self._provider.sends_from(conversation.number_id):
+        if not self.sends_from(conversation.number_id):
             return self._texts.template_not_from_this_number
         if named is None:
             named = await store.named(wanted.name)
@@ -190,6 +190,11 @@ class TemplateSends:
         await tx.conversations.touch_agent(conversation.id, tx.clock.now())
         log.info("template %s queued as message %d", chosen.name, message_id)
         return None
+
+    def sends_from(self, number_id: str) -> bool:
+        """Whether a template can leave from the business number (not from a Twilio one);
+        without a provider the catalogue is empty, and ``!template`` says so."""
+        return self._provider is None or self._provider.sends_from(number_id)
 
     async def show(self, job: Job, payload: TemplateShownJob) -> None:
         """``chat.template``: the template as the customer will read it, masked, in the

@@ -43,14 +43,23 @@ def is_closed(conversation: ConversationRow, now: float) -> bool:
     return closes is not None and closes <= now
 
 
-def refusal(conversation: ConversationRow, texts: Texts, *, reengage: str, timezone: str) -> str:
-    """Why a free-form reply was not sent, and what to send instead."""
+def refusal(
+    conversation: ConversationRow,
+    texts: Texts,
+    *,
+    reengage: str,
+    timezone: str,
+    templates: bool = True,
+) -> str:
+    """Why a free-form reply was not sent, and what to send instead; with ``templates``
+    False (the conversation's number cannot send them: Twilio), to wait for the customer."""
     closes = datetime.fromtimestamp(closes_at(conversation) or 0.0, ZoneInfo(timezone))
-    suggestion = (
-        texts.window_suggest_template.format(command=f"!template {reengage}")
-        if reengage
-        else texts.window_suggest_list
-    )
+    if not templates:
+        suggestion = texts.window_suggest_wait
+    elif reengage:
+        suggestion = texts.window_suggest_template.format(command=f"!template {reengage}")
+    else:
+        suggestion = texts.window_suggest_list
     return texts.window_closed_reply.format(closes=f"{closes:%d.%m. %H:%M}", suggestion=suggestion)
 
 

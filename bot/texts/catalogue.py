@@ -224,6 +224,8 @@ class Texts:
     window_suggest_template: str
     """``{command}`` is the configured re-engagement template as a ``!template`` line."""
     window_suggest_list: str
+    window_suggest_wait: str
+    """Instead of a template, where the conversation's number cannot send one (Twilio)."""
     templates_none: str
     templates_stale: str
     templates_header: str

@@ -276,6 +276,10 @@ ENGLISH = Texts(
         "only approved templates. {suggestion}"
     ),
     window_suggest_template="Re-engage with: {command}",
+    window_suggest_wait=(
+        "Empfang cannot send templates through this number (Twilio): once the customer "
+        "writes again, a reply reaches them."
+    ),
     window_suggest_list=(
         "!templates lists the approved templates; send one with !template <name> <parameters>."
     ),

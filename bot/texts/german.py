@@ -316,6 +316,10 @@ GERMAN = Texts(
         "WhatsApp nimmt jetzt nur genehmigte Vorlagen an. {suggestion}"
     ),
     window_suggest_template="Erneut ansprechen mit: {command}",
+    window_suggest_wait=(
+        "Über diese Nummer (Twilio) kann Empfang keine Vorlagen senden: Sobald der Kunde wieder "
+        "schreibt, erreicht ihn eine Antwort."
+    ),
     window_suggest_list=(
         "!templates listet die genehmigten Vorlagen; senden mit !template <Name> <Parameter>."
     ),

@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot.app import Empfang
+from bot.clock import ManualClock
 from bot.config.twilio import WEBHOOK_PATH
 from bot.sandbox import SandboxServer
 from bot.sandbox.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, TwilioAccount
@@ -71,6 +73,20 @@ class TwoProviderStack(SlackStack):
 
     def __init__(self, store: Path, fake: FakeSlack, **sections: Any):
         super().__init__("socket", store, fake, **sections)
+        self.clock = ManualClock(time.time())
+        """The bot's clock (its 24-hour windows); the sandbox keeps its own."""
+
+    async def start_bot(self) -> Empfang:
+        assert self.settings is not None
+        self.bot = Empfang(self.settings, clock=self.clock)
+        await self.bot.start()
+        return self.bot
+
+    def pending_jobs(self) -> int:
+        """Jobs due on the bot's clock, which a test may move."""
+        due = self.clock.now() + 1
+        query = f"SELECT count(*) FROM jobs WHERE state = 'pending' AND run_after < {due}"
+        return int(self.rows(query)[0][0])
 
     @property
     def twilio(self) -> TwilioAccount:

@@ -21,7 +21,7 @@ import pytest_asyncio
 
 from adapters.slack.blocks import STATUS_EMOJI
 from adapters.twilio.provider import EMPTY_TWIML, NOT_SUPPORTED
-from bot.domain import DeliveryStatus
+from bot.domain import SERVICE_WINDOW_SECONDS, DeliveryStatus
 from bot.sandbox.core import DEFAULT_WABA_ID
 from bot.sandbox.payloads import BusinessNumber, contact_profile, messages_webhook
 from bot.texts import ENGLISH
@@ -170,6 +170,26 @@ async def test_a_twilio_failure_is_explained_while_the_cloud_number_still_answer
         "SELECT body, status, error_code FROM messages WHERE direction = 'out' ORDER BY id"
     ) == [("Entschuldigung, spät", "failed", 63016), ("Montag", "read", None)]
     assert leaks(stack.fake.wire_text(), [CUSTOMER_2]) == []
+
+
+async def test_a_closed_window_on_the_twilio_number_suggests_no_template(
+    start: StartTwoProviders,
+) -> None:
+    """The bot knows the window closed: a plain reply is not sent, and the thread does not
+    suggest a template (none can leave from a Twilio number) but waiting, while the Cloud
+    number's thread suggests one as before."""
+    stack = await start(whatsapp={"waba_id": DEFAULT_WABA_ID})
+    found = await writes_to_both(stack, BERT, "Termin?", "Preis?")
+    await stack.settled()
+    stack.clock.advance(SERVICE_WINDOW_SECONDS + 60)
+    await stack.fake.agent_reply(found[SALES], AGENT, "Zu spät?")
+    await stack.fake.agent_reply(found[WORKSHOP], AGENT, "Zu spät?")
+    wait = ENGLISH.window_suggest_wait
+    await wait_for(lambda: any(wait in t for t in stack.fake.bot_texts(found[SALES])), 15)
+    listed = ENGLISH.window_suggest_list.split(";")[0]  # Slack escapes the <name> after it
+    await wait_for(lambda: any(listed in t for t in stack.fake.bot_texts(found[WORKSHOP])), 15)
+    assert not any(wait in t for t in stack.fake.bot_texts(found[WORKSHOP]))
+    assert stack.twilio.sent == []
 
 
 async def test_the_twilio_endpoint_refuses_missing_and_forged_signatures(
