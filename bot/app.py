@@ -28,7 +28,7 @@ from bot.templates.catalogue import StoredTemplates
 from bot.texts import texts_for
 from bot.web import Health, WebhookHandlers, build_web_app
 from bot.whatsapp_side import WhatsAppSide, build_whatsapp
-from bot.wiring import RelayStack, wire_relay
+from bot.wiring import RelayStack, chat_rooms, wire_relay
 
 log = logging.getLogger("empfang")
 
@@ -58,7 +58,7 @@ def build_chat(
         if platform in rooms and rooms[platform] and room not in rooms[platform]:
             log.info("%s: still serving %s, where open conversations' threads are", platform, room)
             rooms[platform].append(room)
-    default = settings.chat.platform
+    default = chat_rooms(settings).default.platform
     alerts_room = settings.alerts.room  # a room of [chat] platform
     platforms: dict[str, FilesPlatform] = {}
     allowed: dict[str, frozenset[str]] = {}
@@ -88,7 +88,7 @@ def build_chat(
     if len(platforms) == 1:
         (only,) = platforms.values()
         return only, allowed, only
-    chat = ChatTargets(platforms, default if default in platforms else next(iter(platforms)))
+    chat = ChatTargets(platforms, default)
     return chat, allowed, chat
 
 

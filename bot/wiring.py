@@ -95,10 +95,14 @@ def job_handlers(
 
 def chat_rooms(settings: Settings) -> Rooms:
     """Where each number's threads go (``[[numbers]]``), the global room of ``[chat]
-    platform`` for the rest."""
+    platform`` for the rest (of the first number's platform when no number uses ``[chat]
+    platform``: only that one runs)."""
+    numbers = settings.configured_numbers()
     platform = settings.chat.platform
+    if all(number.platform != platform for number in numbers):
+        platform = numbers[0].platform
     default = ChatTarget(platform, settings.number_defaults().rooms.get(platform, ""))
-    return Rooms(settings.configured_numbers(), default)
+    return Rooms(numbers, default)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.intake import Intake
 from bot.ports import AgentMessage, ThreadRoot
-from bot.routing import chat_room
+from bot.routing import ChatTarget, chat_room
 from bot.store import Store
 from bot.texts import ENGLISH
-from bot.wiring import RelayStack, wire_relay
+from bot.wiring import RelayStack, chat_rooms, wire_relay
 from tests.cases.doubles import RecordingChat, RecordingWhatsApp
 from tests.numbers import CUSTOMER
 
@@ -219,3 +219,17 @@ async def test_a_number_naming_its_case_sinks_reaches_only_those(
     verkauf = (tmp_path / "verkauf.jsonl").read_text("utf-8")
     assert "Bremsen?" in werkstatt and "Kombi?" not in werkstatt
     assert "Bremsen?" in verkauf and "Kombi?" in verkauf
+
+
+def test_the_global_room_is_on_a_platform_some_number_uses() -> None:
+    """``[chat] platform`` left at its default (matrix) while every number is on Slack:
+    unscoped calls (operational alerts) go to Slack's channel, the one platform running."""
+    settings = Settings.model_validate(
+        {
+            "slack": {"channel_id": "C0WORKSHOP1"},
+            "privacy": {"pseudonym_key": KEY},
+            "numbers": [{"phone_number_id": WORKSHOP, "platform": "slack"}],
+        }
+    )
+    assert settings.chat.platform == "matrix"
+    assert chat_rooms(settings).default == ChatTarget("slack", "C0WORKSHOP1")
