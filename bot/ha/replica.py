@@ -63,7 +63,11 @@ class Replica:
     ) -> None:
         """Until cancelled: ``start()`` each time this replica becomes leader, ``stop()``
         the moment it stops leading (the lease lost, or cancelled). ``start`` runs as the
-        leader already: it is cancelled as soon as the lease is lost."""
+        leader already: it is cancelled as soon as the lease is lost.
+
+        An error from ``start`` (the homeserver refusing the login, say) ends ``lead``
+        after ``stop()``, with the lease still held: the caller decides. ``empfang run``
+        exits, which releases the lease, and another replica tries at once."""
         while True:
             try:
                 async with self.lease.leading():

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
+import pytest
 
 from bot.config.ha import HaSection
+from bot.errors import PlatformError
 from bot.ha.connection import connector
 from bot.ha.notify import notify
 from bot.ha.replica import Replica
@@ -89,3 +91,18 @@ async def test_the_leaders_work_moves_after_a_cut_stopping_before_it_starts(db: 
         assert not running
     finally:
         await link.close()
+
+
+async def test_a_leader_whose_work_fails_to_start_stops_it_and_says_so(db: str) -> None:
+    replica = Replica(connector(db), HaSection(replica="a", **SECTION))
+    journal = Journal()
+    _, stop = journal.work("a")
+
+    async def start() -> None:
+        journal.entries.append("a starts")
+        raise PlatformError("Matrix: login refused", retryable=False)
+
+    async with replica.running():
+        with pytest.raises(PlatformError, match="login refused"):
+            await asyncio.wait_for(replica.lead(start, stop), 4.0)
+    assert journal.entries == ["a starts", "a stops"]
