@@ -37,22 +37,28 @@ class Contacts:
     async def upsert(
         self, sender: Sender, *, pseudonym: str, region: str | None, now: float
     ) -> int:
-        """Find the contact by wa_id, else BSUID; create it if new; keep the profile name fresh."""
+        """Find the contact by wa_id, else BSUID; create it if new; keep the profile name fresh.
+
+        Another process on the same PostgreSQL database may create the contact between the
+        look-up and the insert (two replicas taking the customer's first messages): the
+        insert then waits for it, adds nothing, and the contact it made is used."""
         existing = await self._find(sender)
-        if existing is not None:
-            await self._conn.execute(
-                "UPDATE contacts SET profile_name = coalesce(?, profile_name),"
-                " user_id = coalesce(user_id, ?) WHERE id = ?",
-                (sender.profile_name, sender.user_id, existing),
+        if existing is None:
+            existing = await self._conn.insert(
+                "INSERT INTO contacts (wa_id, user_id, pseudonym, profile_name, region,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (sender.wa_id, sender.user_id, pseudonym, sender.profile_name, region, now),
             )
-            return existing
-        contact_id = await self._conn.insert(
-            "INSERT INTO contacts (wa_id, user_id, pseudonym, profile_name, region,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (sender.wa_id, sender.user_id, pseudonym, sender.profile_name, region, now),
+            if existing is not None:
+                return existing
+            existing = await self._find(sender)
+            assert existing is not None, "the conflicting contact was committed"
+        await self._conn.execute(
+            "UPDATE contacts SET profile_name = coalesce(?, profile_name),"
+            " user_id = coalesce(user_id, ?) WHERE id = ?",
+            (sender.profile_name, sender.user_id, existing),
         )
-        assert contact_id is not None
-        return contact_id
+        return existing
 
     async def _find(self, sender: Sender) -> int | None:
         for column, value in (("wa_id", sender.wa_id), ("user_id", sender.user_id)):

@@ -14,10 +14,11 @@ types what it uses at the boundary.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -85,6 +86,18 @@ def numbered(sql: str) -> str:
     return "'".join(parts)
 
 
+@contextlib.contextmanager
+def values_withheld() -> Iterator[None]:
+    """PostgreSQL's DETAIL quotes the values of a row that broke a constraint (``Key
+    (wa_id)=(49151…) already exists``): a customer's number in an error's text, so in a log
+    line and a dead job's reason. It is dropped here; the message names the constraint."""
+    try:
+        yield
+    except asyncpg.PostgresError as exc:
+        exc.detail = None
+        raise
+
+
 def _changed(status: str) -> int:
     """Rows a command changed, from asyncpg's status tag (``UPDATE 3``, ``INSERT 0 1``)."""
     last = status.rsplit(" ", 1)[-1]
@@ -99,14 +112,17 @@ class PostgresConnection(Connection):
         """The ``asyncpg.Connection``."""
 
     async def execute(self, sql: str, args: Args = ()) -> int:
-        status: str = await self.raw.execute(numbered(sql), *args)
+        with values_withheld():
+            status: str = await self.raw.execute(numbered(sql), *args)
         return _changed(status)
 
     async def executemany(self, sql: str, rows: Iterable[Args]) -> None:
-        await self.raw.executemany(numbered(sql), [tuple(row) for row in rows])
+        with values_withheld():
+            await self.raw.executemany(numbered(sql), [tuple(row) for row in rows])
 
     async def fetchall(self, sql: str, args: Args = ()) -> list[Row]:
-        return list(await self.raw.fetch(numbered(sql), *args))
+        with values_withheld():
+            return list(await self.raw.fetch(numbered(sql), *args))
 
 
 # The intake's group write: the rows of many webhook deliveries in one statement, its own
@@ -220,14 +236,15 @@ class PostgresBackend(Backend):
         if not self._intake_ready:
             await conn.execute(_INTAKE_FUNCTION.replace("{channel}", JOBS_CHANNEL))
             self._intake_ready = True
-        found = await conn.fetch(
-            "SELECT pg_temp.empfang_intake($1::json, $2, $3, $4, $5)",
-            rows.json,
-            now,
-            job_kind,
-            order_prefix,
-            _ORDER_LOCKS,
-        )
+        with values_withheld():
+            found = await conn.fetch(
+                "SELECT pg_temp.empfang_intake($1::json, $2, $3, $4, $5)",
+                rows.json,
+                now,
+                job_kind,
+                order_prefix,
+                _ORDER_LOCKS,
+            )
         return {str(row[0]) for row in found}
 
 

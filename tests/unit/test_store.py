@@ -275,3 +275,52 @@ def batch(n: int) -> WebhookBatch:
         text=f"Nachricht {n}",
     )
     return WebhookBatch(messages=(message,))
+
+
+async def test_two_processes_creating_one_contact_on_postgresql_share_it(
+    postgres: PostgresCluster,
+) -> None:
+    """A customer's first messages reach two replicas at once: both look the contact up,
+    find none and insert it. The second insert waits for the first's commit and uses the
+    contact it made, instead of failing the delivery on the unique number."""
+    url = postgres.new_database()
+    first, second = await Store.open(url), await Store.open(url)
+    sender = Sender(wa_id=WaId(CUSTOMER), user_id="DE.race", profile_name="Erika")
+
+    async def upsert(store: Store) -> int:
+        async with store.transaction() as tx:
+            return await tx.contacts.upsert(sender, pseudonym="K-RACE01", region="DE", now=1.0)
+
+    try:
+        async with first.transaction() as tx:
+            made = await tx.contacts.upsert(sender, pseudonym="K-RACE01", region="DE", now=1.0)
+            racing = asyncio.create_task(upsert(second))
+            await asyncio.sleep(0.3)  # the second has looked up and is inserting: it waits
+        assert await racing == made
+        async with second.transaction() as tx:
+            assert await tx.conn.fetchval("SELECT count(*) FROM contacts") == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_postgresql_constraint_error_does_not_quote_the_number(
+    postgres: PostgresCluster,
+) -> None:
+    """PostgreSQL's DETAIL would say ``Key (wa_id)=(<the number>) already exists``: the
+    error's text reaches logs and a dead job's reason, and a number must not."""
+    store = await Store.open(postgres.new_database())
+    insert = (
+        "INSERT INTO contacts (wa_id, pseudonym, created_at) VALUES (?, 'K-DUP', 1.0)",
+        (CUSTOMER,),
+    )
+    try:
+        async with store.transaction() as tx:
+            await tx.conn.execute(*insert)
+        with pytest.raises(store.errors) as refused:
+            async with store.transaction() as tx:
+                await tx.conn.execute(*insert)
+    finally:
+        await store.close()
+    assert "contacts_wa_id_key" in str(refused.value)
+    assert CUSTOMER not in str(refused.value) and CUSTOMER[-8:] not in repr(refused.value)
