@@ -140,10 +140,47 @@ class PostgresCluster:
         return self.url(name)
 
 
+_PREFIX = "empfang-pg-"
+
+
+def _stop_orphans() -> None:
+    """Stop the clusters of test sessions that were killed (a timeout, SIGKILL) before they
+    could stop theirs: ``pg_ctl`` runs the server apart from the session, so it would be
+    left running. A cluster whose session is alive is left alone."""
+    for owner in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*/owner.pid"):
+        try:
+            os.kill(int(owner.read_text()), 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue
+        root = owner.parent
+        if (root / "data" / "postmaster.pid").exists():
+            subprocess.run(
+                _as_owner(
+                    [
+                        str(server_bin() / "pg_ctl"),
+                        "-D",
+                        str(root / "data"),
+                        "-m",
+                        "immediate",
+                        "stop",
+                    ]
+                ),
+                check=False,
+                capture_output=True,
+                cwd="/",
+            )
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @contextmanager
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """Start a cluster in a temporary directory; stop and remove it afterwards."""
-    root = Path(tempfile.mkdtemp(prefix="empfang-pg-"))
+    _stop_orphans()
+    root = Path(tempfile.mkdtemp(prefix=_PREFIX))
+    (root / "owner.pid").write_text(str(os.getpid()))
     cluster = PostgresCluster(root, _free_port())
     try:
         cluster.start()
