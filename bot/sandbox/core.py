@@ -105,6 +105,7 @@ def twilio_account(
         or f"http://{host}:{settings.server.port}{TWILIO_WEBHOOK_PATH}",
         clock=clock.now,
         background=background,
+        status_delay=settings.sandbox.status_delay_seconds,
     )
 
 
