@@ -74,7 +74,10 @@ def test_each_entry_names_its_number_as_its_provider_does(tmp_path: Path) -> Non
 
 
 def test_a_room_of_its_own_is_taken(tmp_path: Path) -> None:
-    assert problems(tmp_path, '[[numbers]]\nphone_number_id = "1"\nroom = "!sales:example.com"\n') == []
+    assert (
+        problems(tmp_path, '[[numbers]]\nphone_number_id = "1"\nroom = "!sales:example.com"\n')
+        == []
+    )
 
 
 def test_malformed_twilio_sender_is_refused(tmp_path: Path) -> None:
