@@ -46,6 +46,9 @@ class Step:
     bot_cpu: float
     fake_cpu: float
     late: int
+    cpu_ms_per_message: float
+    """The bot's CPU time from the first send until the last post, per message: what a
+    relayed message costs, and less disturbed by other load than the latencies."""
 
     @property
     def posted_rate(self) -> float:
@@ -61,13 +64,13 @@ class Step:
             f"{self.rate:8.0f} {self.sent / self.seconds:8.0f} {self.posted_rate:8.0f} "
             f"{rig.percentile(lat, 0.5):8.1f} {rig.percentile(lat, 0.99):8.1f} "
             f"{max(lat, default=float('nan')):8.0f} {self.bot_cpu:6.0f}% {self.fake_cpu:5.0f}% "
-            f"{self.late:6d}"
+            f"{self.late:6d} {self.cpu_ms_per_message:8.2f}"
         )
 
 
 HEADER = (
-    "    rate   sent/s posted/s   p50 ms   p99 ms   max ms    bot   fake   late\n"
-    "                 (in step)   (slot → post received)       CPU of one core"
+    "    rate   sent/s posted/s   p50 ms   p99 ms   max ms    bot   fake   late  CPU ms\n"
+    "                 (in step)   (slot → post received)       CPU of one core     /msg"
 )
 
 
@@ -92,11 +95,12 @@ async def step(
     bot_cpu = 100 * (rig.cpu_seconds(stack.bot.pid) - cpu_before[0]) / window
     fake_cpu = 100 * (rig.cpu_seconds(stack.fake.pid) - cpu_before[1]) / window
     posted = await stack.posted(indices, within=drain)
+    cpu_per_message = 1000 * (rig.cpu_seconds(stack.bot.pid) - cpu_before[0]) / max(count, 1)
     in_time = sum(1 for at in posted.values() if at <= started + seconds + 1.0)
     latencies = [(posted[i] - traffic.scheduled[i]) * 1000 for i in posted]
     return Step(
         rate, seconds, count, len(traffic.acked), in_time, latencies, bot_cpu, fake_cpu,
-        traffic.late,
+        traffic.late, cpu_per_message,
     )  # fmt: skip
 
 
