@@ -40,10 +40,11 @@ SQL text rather than holding an asyncpg connection."""
 Wake = Callable[[], object]
 
 
-async def notify(conn: Any, channel: str = JOBS_CHANNEL) -> None:
+async def notify(conn: Any, channel: str = JOBS_CHANNEL, *, sender: str = "") -> None:
     """Inside the transaction on ``conn`` (an ``asyncpg.Connection``): wake every replica
-    listening on ``channel`` once it commits."""
-    await conn.execute("SELECT pg_notify($1, '')", channel)
+    listening on ``channel`` once it commits. ``sender`` (the payload) lets the sending
+    process ignore its own notification (``Listener.subscribe``)."""
+    await conn.execute("SELECT pg_notify($1, $2)", channel, sender)
 
 
 class Listener:
@@ -64,18 +65,19 @@ class Listener:
         self._connect_timeout = connect_timeout
         self._first_backoff = first_backoff
         self._max_backoff = max_backoff
-        self._wakes: dict[str, list[Wake]] = {}
+        self._wakes: dict[str, list[tuple[Wake, str | None]]] = {}
         self._running = False
         self._listening = asyncio.Event()
         self.sessions = 0
         """How many times ``LISTEN`` was set up: 1 + reconnects."""
 
-    def subscribe(self, channel: str, wake: Wake) -> None:
-        """Call ``wake()`` on every notification on ``channel``; before :meth:`run` only,
-        so every session listens on the same channels."""
+    def subscribe(self, channel: str, wake: Wake, *, ignore_payload: str | None = None) -> None:
+        """Call ``wake()`` on every notification on ``channel`` except those whose payload
+        is ``ignore_payload`` (a process's own, see ``bot.store.postgres_backend``); before
+        :meth:`run` only, so every session listens on the same channels."""
         if self._running:
             raise RuntimeError("subscribe before the listener runs")
-        self._wakes.setdefault(channel, []).append(wake)
+        self._wakes.setdefault(channel, []).append((wake, ignore_payload))
 
     @property
     def is_listening(self) -> bool:
@@ -151,13 +153,14 @@ class Listener:
             return False
         return True
 
-    def _dispatch(self, _conn: Any, _pid: int, channel: str, _payload: str) -> None:
-        for wake in self._wakes.get(channel, ()):
-            self._call(wake)
+    def _dispatch(self, _conn: Any, _pid: int, channel: str, payload: str) -> None:
+        for wake, ignored in self._wakes.get(channel, ()):
+            if payload != ignored:
+                self._call(wake)
 
     def _wake_all(self) -> None:
         for wakes in self._wakes.values():
-            for wake in wakes:
+            for wake, _ignored in wakes:
                 self._call(wake)
 
     @staticmethod

@@ -16,6 +16,9 @@ class Backend(ABC):
     instance_id: str
     errors: tuple[type[Exception], ...]
     """What the database raises when it fails (the intake answers 503 for these)."""
+    sender: str = ""
+    """This process's id in the wake-ups it sends to others (``announce_jobs``), so that
+    its own listener can ignore them: its workers were woken at the commit already."""
 
     @abstractmethod
     async def begin(self) -> None:

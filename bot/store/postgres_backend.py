@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 
 from bot.errors import SchemaTooNewError, StoreError
-from bot.ha.notify import JOBS_CHANNEL, NOTIFY_JOBS_SQL
+from bot.ha.notify import JOBS_CHANNEL, notify
 from bot.store.backend import Backend
 from bot.store.bulk import InboundRows
 from bot.store.migrations import LATEST_VERSION, migration_sql
@@ -170,7 +170,7 @@ BEGIN
         END IF;
     END LOOP;
     IF new_jobs THEN
-        PERFORM pg_notify('{channel}', '');  -- other processes' idle workers (bot.ha.notify)
+        PERFORM pg_notify('{channel}', '{sender}');  -- others' idle workers (bot.ha.notify)
     END IF;
 END $$;
 """
@@ -185,6 +185,7 @@ class PostgresBackend(Backend):
         self._password = password
         self.conn = PostgresConnection(conn)
         self.instance_id = instance_id
+        self.sender = secrets.token_hex(6)
         self._transaction: Any = None
         self._intake_ready = False
 
@@ -227,14 +228,15 @@ class PostgresBackend(Backend):
         await self.conn.raw.close()
 
     async def announce_jobs(self) -> None:
-        await self.conn.raw.execute(NOTIFY_JOBS_SQL)
+        await notify(self.conn.raw, sender=self.sender)
 
     async def store_inbound(
         self, rows: InboundRows, *, now: float, job_kind: str, order_prefix: str
     ) -> AbstractSet[str]:
         conn = await self._connection()
         if not self._intake_ready:
-            await conn.execute(_INTAKE_FUNCTION.replace("{channel}", JOBS_CHANNEL))
+            function = _INTAKE_FUNCTION.replace("{channel}", JOBS_CHANNEL)
+            await conn.execute(function.replace("{sender}", self.sender))  # hex: no quoting
             self._intake_ready = True
         with values_withheld():
             found = await conn.fetch(
