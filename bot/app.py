@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -17,6 +18,8 @@ from bot.audit import record_start
 from bot.chat_targets import ChatTargets, FilesPlatform
 from bot.clock import Clock
 from bot.config import Settings
+from bot.ha.connection import connector
+from bot.ha.replica import Replica
 from bot.http_server import HttpServer
 from bot.intake import Intake
 from bot.media.outbound import AgentFileSender
@@ -30,6 +33,9 @@ from bot.web import Health, WebhookHandlers, build_web_app
 from bot.whatsapp_side import WhatsAppSide, build_whatsapp
 from bot.wiring import RelayStack, chat_rooms, wire_relay
 
+if TYPE_CHECKING:
+    from adapters.matrix.state import SyncPosition
+
 log = logging.getLogger("empfang")
 
 
@@ -39,6 +45,7 @@ def build_chat(
     templates: TemplateChoices | None = None,
     *,
     held: Sequence[tuple[str, str]] = (),
+    matrix_position: SyncPosition | None = None,
 ) -> tuple[ChatPlatform, dict[str, frozenset[str]], AgentFiles]:
     """The chat platforms the numbers' threads are on (``[[numbers]] platform``, else
     ``[chat] platform``), each serving every room or channel of a number; each platform's
@@ -47,7 +54,8 @@ def build_chat(
     HTTP mode adds its routes to ``web_app``; Slack's template form offers ``templates``.
     ``held`` are ``(platform, room)`` of open conversations' threads: a room no number is
     routed to any more is still served until its threads are closed, so agents there are
-    heard (a thread stays in the room it was opened in)."""
+    heard (a thread stays in the room it was opened in). ``matrix_position`` keeps the
+    Matrix sync token in the database, for replicas (``bot.ha.sync_position``)."""
     numbers = settings.configured_numbers()
     rooms: dict[str, list[str]] = {"matrix": [], "slack": []}
     alerts: dict[str, list[str]] = {"matrix": [], "slack": []}
@@ -70,6 +78,7 @@ def build_chat(
             rooms=rooms["matrix"],
             alerts_room=alerts_room if default == "matrix" else "",
             alerts_rooms=alerts["matrix"],
+            sync_position=matrix_position,
         )
         allowed["matrix"] = frozenset(settings.matrix.allowed_users)
     if rooms["slack"]:
@@ -119,6 +128,10 @@ class Empfang:
         self._whatsapp: WhatsAppSide | None = None
         self._server: HttpServer | None = None
         self.port: int | None = None
+        self.replica: Replica | None = None
+        """With PostgreSQL: this process's part among the replicas (``bot.ha``)."""
+        self._replica_running = contextlib.AsyncExitStack()
+        self._leading: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
@@ -134,6 +147,8 @@ class Empfang:
             path=Path(settings.store.path),
         )
         await record_start(self.store, settings)
+        if settings.store.postgresql:
+            await self._join_replicas()
         async with self.store.transaction() as tx:  # theirs since before numbers were kept
             await tx.conversations.claim_unnumbered(settings.configured_numbers()[0].number_id)
             held = await tx.conversations.open_thread_rooms()
@@ -157,7 +172,14 @@ class Empfang:
             )
             for endpoint in self._whatsapp.endpoints
         ]
-        health = Health(self.store, self.metrics, provider_configured=True)
+        health = Health(
+            self.store,
+            self.metrics,
+            provider_configured=True,
+            database_reachable=(lambda: replica.database_reachable)
+            if (replica := self.replica) is not None
+            else None,
+        )
         self._server = HttpServer(settings.server)
         app = build_web_app(
             webhooks,
@@ -168,11 +190,52 @@ class Empfang:
         )
         _adopt_routes(app, chat_routes)
         if self.relaying is not None:
-            await self.relaying.start()
+            await self._start_relaying(self.relaying)
         await self._server.start(app)
         self.port = self._server.port
         paths = ", ".join(endpoint.route.path for endpoint in webhooks)
         log.info("listening on %s (webhook paths %s)", self.url, paths)
+
+    async def _join_replicas(self) -> None:
+        """Take part in the election, expose who leads, and let other replicas' commits
+        wake this one's workers."""
+        assert self.store is not None
+        settings = self.settings
+        replica = Replica(
+            connector(settings.store.url, settings.store.database_password), settings.ha
+        )
+        replica.register_metrics(self.metrics.registry)
+        replica.on_new_jobs(self.store.jobs_added_elsewhere, own_sender=self.store.sender)
+        await self._replica_running.enter_async_context(replica.running())
+        self.replica = replica
+
+    async def _start_relaying(self, relaying: RelayStack) -> None:
+        """Alone (SQLite): everything. As a replica: what every replica does (posting, the
+        job workers), and the leader's part for as long as this replica leads."""
+        replica = self.replica
+        if replica is None:
+            await relaying.start()
+            return
+        await relaying.start(leading=False)
+
+        async def stop_leading() -> None:
+            if self._server is None:  # shutting down: no need to reconnect for posting
+                await relaying.relay.catalogue.stop()
+                await relaying.chat.stop()
+            else:
+                await relaying.stop_leading()
+
+        self._leading = asyncio.create_task(
+            replica.lead(relaying.start_leading, stop_leading), name="empfang-leading"
+        )
+
+    async def failed(self) -> None:
+        """Return when this replica's leader part failed (raising its error): the process is
+        to exit, which releases the lease, so another replica leads. Never returns otherwise."""
+        if self._leading is None:
+            await asyncio.Event().wait()
+        else:
+            await asyncio.shield(self._leading)
 
     def _wire_relay(
         self, chat_routes: web.Application, held: Sequence[tuple[str, str]]
@@ -181,7 +244,13 @@ class Empfang:
         assert self.store is not None and self._whatsapp is not None
         settings = self.settings
         templates = StoredTemplates(self.store)
-        chat, allowed, files = build_chat(settings, chat_routes, templates, held=held)
+        chat, allowed, files = build_chat(
+            settings,
+            chat_routes,
+            templates,
+            held=held,
+            matrix_position=self.replica.sync_position("matrix") if self.replica else None,
+        )
         texts = texts_for(settings.ui.language)
         whatsapp = self._whatsapp.router
         sender = AgentFileSender(
@@ -210,6 +279,13 @@ class Empfang:
         if self._server is not None:
             await self._server.stop()
             self._server = None
+        leading, self._leading = self._leading, None
+        if leading is not None:
+            leading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await leading
+        await self._replica_running.aclose()  # releases the lease: another leads at once
+        self.replica = None
         if self.relaying is not None:
             await self.relaying.stop(drain_seconds)
             self.relaying = None
@@ -230,7 +306,18 @@ async def run_until_signalled(app: Empfang) -> None:
             loop.add_signal_handler(sig, stop.set)
     await app.start()
     try:
-        await stop.wait()
+        signalled = asyncio.create_task(stop.wait())
+        failed = asyncio.create_task(app.failed())
+        await asyncio.wait([signalled, failed], return_when=asyncio.FIRST_COMPLETED)
+        signalled.cancel()
+        failed.cancel()
+        if failed.done() and not failed.cancelled() and failed.exception() is not None:
+            log.error(
+                "the leader's part failed (%s): exiting, so that another replica leads",
+                type(failed.exception()).__name__,
+            )
         log.info("shutting down: draining jobs")
     finally:
         await app.stop()
+    if failed.done() and not failed.cancelled() and (error := failed.exception()) is not None:
+        raise error

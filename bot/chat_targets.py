@@ -61,7 +61,7 @@ class ChatTargets:
     def capabilities(self) -> Capabilities:
         return self._at().capabilities
 
-    async def start(self, on_event: AgentEventHandler) -> None:
+    async def start(self, on_event: AgentEventHandler | None) -> None:
         """Start each platform; one that fails stops those already started."""
         started: list[FilesPlatform] = []
         try:

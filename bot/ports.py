@@ -320,8 +320,10 @@ class ChatPlatform(Protocol):
     @property
     def capabilities(self) -> Capabilities: ...
 
-    async def start(self, on_event: AgentEventHandler) -> None:
-        """Connect and begin delivering agent events; returns once connected."""
+    async def start(self, on_event: AgentEventHandler | None) -> None:
+        """Connect and begin delivering agent events; returns once connected. ``None``:
+        connect for posting only (a follower replica; the leader receives the events);
+        a later call with a handler adds the delivery."""
         ...
 
     async def stop(self) -> None: ...

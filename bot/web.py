@@ -8,9 +8,10 @@ nothing of a refused request is stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -154,24 +155,48 @@ def safety_net(metrics: Metrics) -> Any:
     return catch
 
 
+READY_TIMEOUT = 5.0
+"""Seconds ``/readyz`` waits for a write to the store: a database cut off by the network
+sends no error, and a load balancer's probe must get its 503 before its own timeout."""
+
+
 class Health:
-    def __init__(self, store: Store, metrics: Metrics, provider_configured: bool) -> None:
+    """``database_reachable`` (``bot.ha.Replica``, with PostgreSQL): whether this replica's
+    lease heartbeat reached the database lately, asked before the store's write probe."""
+
+    def __init__(
+        self,
+        store: Store,
+        metrics: Metrics,
+        provider_configured: bool,
+        database_reachable: Callable[[], bool] | None = None,
+    ) -> None:
         self._store = store
         self._metrics = metrics
         self._provider_configured = provider_configured
+        self._database_reachable = database_reachable
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
     async def readyz(self, request: web.Request) -> web.Response:
         problems = []
-        if not await self._store.writable():
+        if self._database_reachable is not None and not self._database_reachable():
+            problems.append("database not reachable")
+        elif not await self._writable():
             problems.append("store not writable")
         if not self._provider_configured:
             problems.append("whatsapp provider not configured")
         if problems:
             return web.Response(status=503, text="; ".join(problems))
         return web.Response(text="ready")
+
+    async def _writable(self) -> bool:
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                return await self._store.writable()
+        except TimeoutError:
+            return False
 
     async def metrics(self, request: web.Request) -> web.Response:
         async with self._store.transaction() as tx:

@@ -120,14 +120,33 @@ class RelayStack:
     purge: RetentionPurge
     removal: ChatRemoval
 
-    async def start(self) -> None:
-        """Listen to agents, then drain the queue."""
-        await self.chat.start(self.relay.on_agent_event)
+    async def start(self, *, leading: bool = True) -> None:
+        """Listen to agents, then drain the queue. A follower replica (``leading=False``,
+        ``bot.ha``) connects to the chat to post and runs jobs like every replica; the
+        leader's part (agents' events, the singletons) is :meth:`start_leading`'s."""
+        await self.chat.start(self.relay.on_agent_event if leading else None)
         if self.relay.media is not None:
-            await self.relay.media.clean_up()
+            await self.relay.media.clean_up()  # this replica's own spool
+        if leading:
+            await self._start_singletons()
+        self.workers.start()
+
+    async def start_leading(self) -> None:
+        """This follower became the leader: receive agents' events, run the singletons."""
+        await self.chat.start(self.relay.on_agent_event)
+        await self._start_singletons()
+
+    async def stop_leading(self) -> None:
+        """The lead is lost: stop the singletons and the events' intake; keep posting (the
+        chat connection is made anew without the intake)."""
+        await self.relay.catalogue.stop()
+        await self.chat.stop()
+        await self.chat.start(None)
+
+    async def _start_singletons(self) -> None:
+        """What one process of all runs: the purge's schedule, the template refresh."""
         await self.purge.ensure_scheduled()
         self.relay.catalogue.start()
-        self.workers.start()
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
         """Let running jobs finish, then close on-call's and the case systems' clients."""

@@ -39,7 +39,7 @@ from adapters.matrix.online import judge_room, state_contents
 from adapters.matrix.power import power_of
 from adapters.matrix.redaction import Redactor
 from adapters.matrix.session import open_client
-from adapters.matrix.state import StateFile
+from adapters.matrix.state import FilePosition, StateFile, SyncPosition
 from adapters.matrix.sync import SyncLoop, now_ms, where
 from bot.config import MatrixSection
 from bot.domain import DeliveryStatus
@@ -76,6 +76,9 @@ class MatrixPlatform:
     ``alerts_room`` the global alerts room and ``alerts_rooms`` the numbers' own (joined
     for posting, not synced).
 
+    ``sync_position`` keeps the sync token elsewhere than ``store_path`` (the database,
+    with several replicas: the next leader continues from it).
+
     ``bot_started_at`` (Unix seconds) is when the bot first ran, if the caller keeps it; events
     older than that are never delivered. Without it the adapter records its own first start
     under ``store_path``. ``bot_users`` are accounts (other bots, bridges) whose messages are
@@ -93,6 +96,7 @@ class MatrixPlatform:
         rooms: Sequence[str] = (),
         alerts_room: str = "",
         alerts_rooms: Sequence[str] = (),
+        sync_position: SyncPosition | None = None,
     ) -> None:
         self._section = section
         self._rooms = tuple(dict.fromkeys(rooms or [section.room_id]))
@@ -103,6 +107,9 @@ class MatrixPlatform:
         self._bot_started_at = bot_started_at
         self._bot_users = frozenset(bot_users)
         self._state = StateFile(section.store_path)
+        self._position = sync_position
+        """Where the sync continues, when not in the state file: the database's, shared by
+        replicas (``bot.ha.sync_position``)."""
         self._resolved: dict[str, str] = {}
         """Configured room (id or alias) → its id, filled at start."""
         self._client: AsyncClient | None = None
@@ -159,12 +166,28 @@ class MatrixPlatform:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, on_event: AgentEventHandler) -> None:
-        """Log in, join the room, sync once (delivering what arrived while stopped), then keep
-        syncing in the background. Raises ``PlatformError`` (retryable if the homeserver is
-        unreachable) and leaves nothing running when it does."""
-        if self._client is not None:
+    async def start(self, on_event: AgentEventHandler | None) -> None:
+        """Log in and join the rooms; with ``on_event``, sync once (delivering what arrived
+        while stopped), then keep syncing in the background. Without it the platform only
+        posts: a follower replica, whose leader receives the agents' events; a later
+        ``start(on_event)`` adds the sync loop. Raises ``PlatformError`` (retryable if the
+        homeserver is unreachable) and leaves nothing running that this call started."""
+        if self._task is not None or (self._client is not None and on_event is None):
             raise PlatformError("Matrix platform already started", retryable=False)
+        client = self._client
+        if client is None:
+            client = await self._connect()
+        try:
+            if on_event is not None:
+                self._task = await self._listen(client, on_event)
+        except BaseException:
+            if self._client is None:
+                await client.close()
+            raise
+        self._client = client
+
+    async def _connect(self) -> AsyncClient:
+        """Logged in, every configured room joined."""
         try:
             client = await open_client(self._section, self._state)
         except PlatformError:
@@ -177,10 +200,25 @@ class MatrixPlatform:
                 self._redacts_others[resolved] = await self._judge_room(client, resolved)
             for room in {self._alerts_room, *self._alerts_rooms} - {"", *self._rooms}:
                 self._resolved[room] = await self._join(client, room)
+        except BaseException as exc:
+            await client.close()
+            if isinstance(exc, Exception) and not isinstance(exc, PlatformError):
+                raise errors.from_exception("start", exc) from exc
+            raise
+        return client
+
+    async def _listen(self, client: AsyncClient, on_event: AgentEventHandler) -> asyncio.Task[None]:
+        """The first sync, then the loop's task."""
+        position = self._position or FilePosition(self._state)
+        try:
+            # A database without a position yet (the first start with replicas) continues
+            # from this replica's own file: moving to PostgreSQL loses no events.
+            since = await position.load() or self._state.state.next_batch
             loop = SyncLoop(
                 client,
                 rooms={self._resolved[room]: room for room in self._rooms},
-                state_file=self._state,
+                position=position,
+                since=since,
                 on_event=on_event,
                 bot_users=self._bot_users,
                 cutoff_ms=self._cutoff_ms(),
@@ -188,14 +226,12 @@ class MatrixPlatform:
                 threads=self._threads,
             )
             await loop.first_sync()
-        except BaseException as exc:
-            await client.close()
-            if isinstance(exc, Exception) and not isinstance(exc, PlatformError):
-                raise errors.from_exception("start", exc) from exc
+        except PlatformError:
             raise
-        self._client = client
-        self._task = asyncio.create_task(self._keep_syncing(loop), name="empfang-matrix-sync")
+        except Exception as exc:
+            raise errors.from_exception("start", exc) from exc
         log.info("matrix: syncing %s", ", ".join(self._resolved[room] for room in self._rooms))
+        return asyncio.create_task(self._keep_syncing(loop), name="empfang-matrix-sync")
 
     async def stop(self) -> None:
         """Stop syncing and close the HTTP session; the sync token is already on disk."""

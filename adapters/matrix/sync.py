@@ -24,7 +24,7 @@ from typing import Any
 from nio import AsyncClient, MegolmEvent, RoomGetEventResponse, RoomMessagesResponse, SyncResponse
 
 from adapters.matrix import errors, events, relations
-from adapters.matrix.state import StateFile
+from adapters.matrix.state import SyncPosition
 from bot.errors import PlatformError
 from bot.ids import ThreadId
 from bot.ports import AgentEvent, AgentEventHandler, AgentMessage
@@ -51,7 +51,8 @@ class SyncLoop:
         client: AsyncClient,
         *,
         rooms: dict[str, str],
-        state_file: StateFile,
+        position: SyncPosition,
+        since: str,
         on_event: AgentEventHandler,
         bot_users: frozenset[str],
         cutoff_ms: int,
@@ -61,7 +62,9 @@ class SyncLoop:
         self._client = client
         self._rooms = rooms
         """Room id → the room as configured (an alias stays an alias)."""
-        self._state = state_file
+        self._position = position
+        self._since = since or None
+        """The token of the last batch delivered (``position`` stores it)."""
         self._on_event = on_event
         self._bot_users = bot_users
         self._cutoff_ms = cutoff_ms
@@ -114,11 +117,11 @@ class SyncLoop:
         """The sync ``start()`` waits for. With no stored token (the bot's first start ever)
         everything it returns is history and is dropped; otherwise it delivers what arrived
         while the bot was stopped."""
-        since = self._state.state.next_batch or None
+        since = self._since
         response = await self._sync(since=since, first=True)
         if since is None:
             log.info("matrix: first start, skipping room history")
-            self._state.update(next_batch=response.next_batch)
+            await self._store_token(response.next_batch)
         else:
             await self._handle(response, since)
         await self._crypto_housekeeping()
@@ -127,7 +130,7 @@ class SyncLoop:
         """Sync until cancelled; survives the homeserver going away and coming back."""
         failures = 0
         while True:
-            since = self._state.state.next_batch or None
+            since = self._since
             try:
                 response = await self._sync(since=since, first=False)
             except PlatformError as exc:
@@ -169,20 +172,21 @@ class SyncLoop:
             if timeline.limited and since and timeline.prev_batch:
                 gap = await self._fill_gap(room_id, timeline.prev_batch, since)
             await self._deliver(room_id, [*gap, *timeline.events])
-        if response.next_batch != self._state.state.next_batch:
+        if response.next_batch != self._since:
             await self._store_token(response.next_batch)
 
     async def _store_token(self, token: str) -> None:
-        """Write the sync token off the event loop: the write ends in an fsync (up to ~100 ms
-        on a VM disk), which on the loop held up webhook acks after every sync
-        (bench/relay_overhead.py: 21 % of the loop's busy time). A stop that arrives during
-        the write waits for it, so a clean restart replays nothing."""
-        write = asyncio.ensure_future(asyncio.to_thread(self._state.update, next_batch=token))
+        """Store the sync token, then continue from it. A stop that arrives during the
+        write waits for it, so a clean restart replays nothing."""
+        write = asyncio.ensure_future(self._position.save(token))
         try:
             await asyncio.shield(write)
         except asyncio.CancelledError:
             await write
             raise
+        finally:
+            if write.done() and not write.cancelled() and write.exception() is None:
+                self._since = token
 
     async def _fill_gap(self, room_id: str, prev_batch: str, since: str) -> list[Any]:
         """Events between the last delivered sync and this limited timeline, oldest first."""

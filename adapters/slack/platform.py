@@ -180,10 +180,11 @@ class SlackPlatform:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, on_event: AgentEventHandler) -> None:
+    async def start(self, on_event: AgentEventHandler | None) -> None:
         """Check the token and the bot's membership of every channel, then connect (Socket
-        Mode) or accept requests (HTTP mode). Raises ``PlatformError`` naming what an admin
-        must fix, every channel the bot is not in at once."""
+        Mode) or accept requests (HTTP mode); without ``on_event`` only the checks (a
+        follower replica posts, its leader receives the events). Raises ``PlatformError``
+        naming what an admin must fix, every channel the bot is not in at once."""
         auth = await self._api("auth.test", self._client.auth_test())
         self._me = Identity(
             user_id=str(auth.get("user_id", "")),
@@ -205,6 +206,8 @@ class SlackPlatform:
                     "there with /invite @<bot name>",
                     channel,
                 )
+        if on_event is None:
+            return
         self._on_event = on_event
         await self._receiver.start()
         log.info("slack: serving channel %s (%s mode)", ", ".join(self._channels), self.mode)

@@ -72,7 +72,7 @@ class MonitoredChat:
             )
         return result
 
-    async def start(self, on_event: AgentEventHandler) -> None:
+    async def start(self, on_event: AgentEventHandler | None) -> None:
         await self._inner.start(on_event)
 
     async def stop(self) -> None:

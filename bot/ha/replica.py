@@ -21,22 +21,33 @@ from bot.ha.connection import Connector
 from bot.ha.leader import LeaderLease, LeadershipLost
 from bot.ha.metrics import register_lease_metrics
 from bot.ha.notify import JOBS_CHANNEL, LEADER_CHANNEL, Listener, Wake
+from bot.ha.sync_position import DatabaseSyncPosition
 
 log = logging.getLogger("empfang.ha")
 
 
 class Replica:
     def __init__(self, connect: Connector, section: HaSection) -> None:
+        self._connect = connect
+        self._timing = section.timing
         self.lease = LeaderLease(connect, replica=section.replica_name(), timing=section.timing)
         # Silence is checked once per takeover_seconds: a dead listener costs at most that
         # much latency on wake-ups, which the workers' own polling bounds anyway.
         self.listener = Listener(connect, check_seconds=section.takeover_seconds)
         self.listener.subscribe(LEADER_CHANNEL, self.lease.poke)
 
-    def on_new_jobs(self, wake: Wake) -> None:
+    def on_new_jobs(self, wake: Wake, *, own_sender: str = "") -> None:
         """Call ``wake()`` when another replica commits jobs (and after each reconnect of
-        the listener, as a notification may have been missed meanwhile)."""
-        self.listener.subscribe(JOBS_CHANNEL, wake)
+        the listener, as a notification may have been missed meanwhile). Notifications
+        whose payload is ``own_sender`` (this process's store, which has woken its own
+        workers already) are ignored."""
+        self.listener.subscribe(JOBS_CHANNEL, wake, ignore_payload=own_sender or None)
+
+    def sync_position(self, name: str) -> DatabaseSyncPosition:
+        """Where the chat connection ``name`` stands, stored by whichever replica leads."""
+        return DatabaseSyncPosition(
+            self._connect, self.lease, name, timeout=self._timing.statement_timeout
+        )
 
     def register_metrics(self, registry: CollectorRegistry) -> None:
         register_lease_metrics(registry, self.lease)

@@ -126,6 +126,17 @@ class Store:
         """
         self._job_listeners.append(listener)
 
+    @property
+    def sender(self) -> str:
+        """This process's id in the wake-ups its commits send to other processes (PostgreSQL);
+        empty with SQLite, which has no one to tell."""
+        return self._backend.sender
+
+    def jobs_added_elsewhere(self) -> None:
+        """Another process committed jobs on this database (``bot.ha``'s listener heard it):
+        wake this process's workers as after a commit of its own."""
+        self._announce_new_jobs()
+
     def _announce_new_jobs(self) -> None:
         for listener in self._job_listeners:
             listener()

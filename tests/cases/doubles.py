@@ -48,7 +48,7 @@ class RecordingChat:
         self.alerts: list[tuple[str, str | None, str]] = []
         self._keys: dict[str, str] = {}
 
-    async def start(self, on_event: AgentEventHandler) -> None:
+    async def start(self, on_event: AgentEventHandler | None) -> None:
         return None
 
     async def stop(self) -> None:

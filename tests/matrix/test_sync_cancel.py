@@ -15,7 +15,7 @@ import pytest
 from nio import AsyncClient, SyncResponse
 
 from adapters.matrix import events
-from adapters.matrix.state import StateFile
+from adapters.matrix.state import FilePosition, StateFile
 from adapters.matrix.sync import SyncLoop
 
 
@@ -42,7 +42,8 @@ async def test_an_accepted_cancel_is_never_lost(tmp_path: Path, steps: int) -> N
     loop = SyncLoop(
         cast(AsyncClient, client),
         rooms={"!room:localhost": "!room:localhost"},
-        state_file=StateFile(tmp_path),
+        position=FilePosition(StateFile(tmp_path)),
+        since="",
         on_event=ignore,
         bot_users=frozenset(),
         cutoff_ms=0,

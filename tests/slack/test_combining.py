@@ -66,7 +66,7 @@ class Chat:
         self.waits = 0
         self._keys: dict[str, str] = {}
 
-    async def start(self, on_event: AgentEventHandler) -> None:
+    async def start(self, on_event: AgentEventHandler | None) -> None:
         return None
 
     async def stop(self) -> None:
