@@ -219,6 +219,27 @@ def _matrix_problems(settings: Settings) -> list[str]:
         problems.append("matrix.homeserver: must be https:// (plain http only for loopback)")
     if mx.encryption and not mx.pickle_key.get_secret_value():
         problems.append("matrix.pickle_key: required when matrix.encryption = true")
+    return problems + _replica_matrix_problems(settings)
+
+
+def _replica_matrix_problems(settings: Settings) -> list[str]:
+    """With PostgreSQL, replicas share one Matrix device: a password login would give each
+    its own, and a post retried by another replica (its transaction id is per device) could
+    appear twice; E2EE keys are per device and would have to be shared too."""
+    if not settings.store.postgresql:
+        return []
+    mx = settings.matrix
+    problems = []
+    if not mx.access_token.get_secret_value():
+        problems.append(
+            "matrix.access_token: required with [store] url = postgresql://… (the replicas"
+            " share its one device; a password login gives each replica its own)"
+        )
+    if mx.encryption:
+        problems.append(
+            "matrix.encryption: not supported with [store] url = postgresql://… yet (each"
+            " replica would hold its own device keys)"
+        )
     return problems
 
 

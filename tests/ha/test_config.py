@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
+from bot.config.settings import check_settings
 from bot.errors import ConfigError
 
 
@@ -39,3 +40,26 @@ def test_the_replica_name_is_checked_and_settable_by_environment(
     assert load_config(config(tmp_path, "[ha]\ntakeover_seconds = 6\n")).ha.replica_name() == (
         "empfang-2"
     )
+
+
+def test_replicas_on_matrix_need_the_shared_access_token_and_no_encryption(
+    tmp_path: Path,
+) -> None:
+    """A password login gives each replica a device of its own (a post retried by another
+    replica could appear twice); E2EE keys are per device."""
+    matrix = (
+        '[matrix]\nhomeserver = "http://127.0.0.1:8008"\nuser_id = "@bot:localhost"\n'
+        'room_id = "!room:localhost"\npassword = "secret"\nencryption = true\n'
+        'pickle_key = "pickle-pickle-pickle"\n'
+        '[privacy]\npseudonym_key = "0123456789abcdef0123"\n'
+    )
+    sqlite = check_settings(load_config(config(tmp_path, matrix)))
+    assert not [line for line in sqlite if line.startswith("matrix.")]
+    replicas = load_config(
+        config(tmp_path, '[store]\nurl = "postgresql://empfang@db/empfang"\n' + matrix)
+    )
+    problems = check_settings(replicas)
+    assert any(
+        line.startswith("matrix.access_token: required with [store] url") for line in problems
+    )
+    assert any(line.startswith("matrix.encryption: not supported") for line in problems)
