@@ -261,6 +261,9 @@ class WorkerPool:
                     log.warning(
                         "job %s (%s) finished after its lease was taken over", job.id, job.kind
                     )
+            # The store notes every completion for the worker to ask about; nobody asks
+            # about this one, and unasked ids were kept for as long as the bot ran.
+            self._store.completed(job)
         if self._outages is not None:
             await self._outages.went_through(job.kind)
 

@@ -17,7 +17,9 @@ from bot import privacy
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
+from bot.jobs import WorkerPool
 from bot.store import Store
+from bot.store.jobs import Job
 
 MiB = 2**20
 
@@ -89,5 +91,27 @@ async def test_intake_keeps_few_identities_after_many_customers(tmp_path: Path) 
                 )
                 assert (await taking.accept(batch)).new_messages == 500
         assert held() < 1.2 * MiB, f"{held() / MiB:.1f} MiB held by the intake"
+    finally:
+        await store.close()
+
+
+async def test_jobs_the_worker_completes_are_not_remembered(tmp_path: Path) -> None:
+    """The store remembers which jobs a handler completed in its own transaction until the
+    worker asks (``Store.completed``). A job the worker completed itself was remembered and
+    never asked about: one id per job for as long as the bot ran."""
+    store = await Store.open(tmp_path / "jobs.sqlite3")
+    ran: list[Job] = []
+
+    async def work(job: Job) -> None:
+        ran.append(job)
+
+    try:
+        async with store.transaction() as tx:
+            for n in range(50):
+                await tx.jobs.enqueue("work", "{}", now=tx.clock.now(), order_key=f"c{n}")
+        pool = WorkerPool(store, {"work": work}, workers=1)
+        assert await pool.run_until_idle() == 50
+        remembered = [job.id for job in ran if store.completed(job)]
+        assert remembered == []
     finally:
         await store.close()
