@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.slack.attachments import agent_files
 from adapters.slack.blocks import ACTIONS
+from adapters.slack.chat_ids import ChatIds
 from bot.ids import ChatMessageId, ThreadId
 from bot.ports import AgentAction, AgentFile, AgentMessage
 
@@ -244,23 +245,27 @@ class Directory:
         return found
 
 
-async def to_agent_message(parsed: ParsedMessage, directory: Directory) -> AgentMessage:
+async def to_agent_message(
+    parsed: ParsedMessage, directory: Directory, ids: ChatIds
+) -> AgentMessage:
     """Resolve the author's and mentioned users' names; bots keep their id as name. The
-    author is a member: Slack lets only members post in a channel (buttons differ)."""
+    author is a member: Slack lets only members post in a channel (buttons differ). Ids
+    become the core's (``chat_ids``)."""
+    channel = parsed.channel_id
     names = {uid: await directory.name(uid) for uid in parsed.mentioned_users()}
     author = parsed.author_id
     bot = parsed.author_is_bot
     return AgentMessage(
-        room_id=parsed.channel_id,
-        chat_id=parsed.chat_id,
-        thread_id=parsed.thread_id,
+        room_id=channel,
+        chat_id=ChatMessageId(ids.of(channel, parsed.chat_id)),
+        thread_id=ThreadId(ids.of(channel, parsed.thread_id)) if parsed.thread_id else None,
         author_id=author,
         author_name=author if bot else await directory.name(author),
         text=plain_text(parsed.raw_text, names),
         author_is_bot=bot,
         author_is_self=parsed.author_is_self,
         author_is_member=True,
-        edit_of=parsed.edit_of,
+        edit_of=ChatMessageId(ids.of(channel, parsed.edit_of)) if parsed.edit_of else None,
         files=parsed.files,
     )
 
@@ -270,7 +275,7 @@ MemberLookup = Callable[[str, str], Awaitable[bool]]
 
 
 async def to_agent_action(
-    pressed: ParsedAction, directory: Directory, is_member: MemberLookup
+    pressed: ParsedAction, directory: Directory, is_member: MemberLookup, ids: ChatIds
 ) -> AgentAction:
     """A press from anyone who can see the channel: public channels show their buttons to
     users who never joined, so membership of the root's channel is looked up."""
@@ -278,7 +283,7 @@ async def to_agent_action(
     return AgentAction(
         room_id=pressed.channel_id,
         action=pressed.action,
-        thread_id=pressed.thread_id,
+        thread_id=ThreadId(ids.of(pressed.channel_id, pressed.thread_id)),
         author_id=user_id,
         author_name=await directory.name(user_id),
         author_is_member=await is_member(pressed.channel_id, user_id),

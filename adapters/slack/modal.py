@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import errors
 from adapters.slack.blocks import SEND_TEMPLATE, escape
+from adapters.slack.chat_ids import ChatIds
 from adapters.slack.events import Directory, MemberLookup
 from bot.errors import PlatformError
 from bot.ids import ThreadId
@@ -159,6 +160,7 @@ class TemplateForm:
         texts: Texts,
         *,
         channels: Collection[str],
+        ids: ChatIds,
         directory: Directory,
         is_member: MemberLookup,
         handler: Callable[[], AgentEventHandler | None],
@@ -167,6 +169,7 @@ class TemplateForm:
         self._choices = choices
         self._texts = texts
         self._channels = frozenset(channels)
+        self._ids = ids
         self._directory = directory
         self._is_member = is_member
         self._handler = handler
@@ -221,7 +224,7 @@ class TemplateForm:
                 TemplateRequest(
                     room_id=origin.channel_id,
                     request_id=f"view:{view.get('id')}",
-                    thread_id=origin.thread_id,
+                    thread_id=ThreadId(self._ids.of(origin.channel_id, origin.thread_id)),
                     name=name,
                     language=language,
                     parameters=parameters(view),

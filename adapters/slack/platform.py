@@ -27,6 +27,7 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import attachments, blocks, errors, reactions
+from adapters.slack.chat_ids import ChatIds, Located
 from adapters.slack.events import (
     Directory,
     Identity,
@@ -120,6 +121,7 @@ class SlackPlatform:
         self._channels = tuple(dict.fromkeys(served))
         self._channel = self._channels[0]
         """The channel of calls no conversation scoped (``bot.routing.chat_room``)."""
+        self._ids = ChatIds(section.channel_id)
         self._alerts_channel = alerts_channel
         alerting = (alerts_channel, *alerts_channels) if alerts_channel else alerts_channels
         self._alerts_only = tuple(c for c in dict.fromkeys(alerting) if c not in self._channels)
@@ -157,6 +159,7 @@ class SlackPlatform:
                 templates,
                 texts,
                 channels=self._channels,
+                ids=self._ids,
                 directory=self._directory,
                 is_member=self._members.contains,
                 handler=lambda: self._on_event,
@@ -248,7 +251,7 @@ class SlackPlatform:
             return
         if any(attachments.stub_id(file) for file in parsed.files):
             parsed = replace(parsed, files=await self._completed(parsed.files))
-        await self._on_event(await to_agent_message(parsed, self._directory))
+        await self._on_event(await to_agent_message(parsed, self._directory, self._ids))
 
     def _note_foreign(self, event: dict[str, Any]) -> None:
         """Events from a channel no number is routed to (the bot was invited elsewhere,
@@ -290,7 +293,7 @@ class SlackPlatform:
             AgentReaction(
                 room_id=parsed.channel_id,
                 reaction_id=parsed.reaction_id,
-                target_id=parsed.target_id,
+                target_id=ChatMessageId(self._ids.of(parsed.channel_id, parsed.target_id)),
                 emoji=reactions.emoji_for(parsed.name),
                 name=f":{parsed.name}:",
                 removed=parsed.removed,
@@ -309,7 +312,7 @@ class SlackPlatform:
         if parsed is None:
             return None
         return await self._on_event(
-            await to_agent_action(parsed, self._directory, self._members.contains)
+            await to_agent_action(parsed, self._directory, self._members.contains, self._ids)
         )
 
     async def _user_info(self, user_id: str) -> dict[str, Any] | None:
@@ -331,14 +334,18 @@ class SlackPlatform:
         return data if isinstance(data, dict) else {}
 
     def _room(self) -> str:
-        """The channel this call addresses: the conversation's (scoped by the core), else
+        """The channel a new post goes to: the conversation's (scoped by the core), else
         ``[slack] channel_id``."""
         return chat_room(self._channel)
+
+    def _at(self, chat_id: str) -> Located:
+        """Where a thread or post the core names is (``chat_ids``)."""
+        return self._ids.locate(chat_id, self._room())
 
     async def ready_to_post(self, thread_id: ThreadId) -> None:
         """Wait for the channel's posting slot before the relay decides which waiting
         customer lines go into the post."""
-        await self.pacer.ready(self._room())
+        await self.pacer.ready(self._at(thread_id).channel)
 
     async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
         channel = self._room()
@@ -349,30 +356,36 @@ class SlackPlatform:
             blocks=blocks.root_blocks(root, self._texts),
         )
         self._ledger.mark_complete((channel, ts))  # a thread we just opened: all its posts
-        return ThreadId(ts)
+        return ThreadId(self._ids.of(channel, ts))
 
     async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
+        thread = self._at(thread_id)
         await self._api(
             "chat.update",
             self._client.chat_update(
-                channel=self._room(),
-                ts=thread_id,
+                channel=thread.channel,
+                ts=thread.ts,
                 text=blocks.root_text(root),
                 blocks=blocks.root_blocks(root, self._texts),
             ),
         )
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
-        return await self._post(
-            (self._room(), thread_id), key, text=_clip(blocks.escape(text)), thread_ts=thread_id
-        )
+        return await self._reply(thread_id, key, _clip(blocks.escape(text)))
+
+    async def _reply(self, thread_id: ThreadId, key: str, text: str) -> ChatMessageId:
+        thread = self._at(thread_id)
+        ts = await self._post((thread.channel, thread.ts), key, text=text, thread_ts=thread.ts)
+        return ChatMessageId(self._ids.of(thread.channel, ts))
 
     async def post_file(
         self, thread_id: ThreadId, file: ChatFile, *, key: str, journal: UploadJournal
     ) -> ChatMessageId:
         """Files v2 into the thread (``adapters.slack.files``); the journal, not the key,
-        keeps a retry from sharing the file twice."""
-        return await self._uploads.post(self._room(), thread_id, file, journal)
+        keeps a retry from sharing the file twice. The file id names the post (unique in
+        the workspace)."""
+        thread = self._at(thread_id)
+        return await self._uploads.post(thread.channel, ThreadId(thread.ts), file, journal)
 
     # -- mirroring (``bot.mirror``) -----------------------------------------------------------
 
@@ -390,7 +403,7 @@ class SlackPlatform:
         if name is None or name in blocks.STATUS_EMOJI.values():
             return None
         try:
-            await self._reaction("add", chat_id, name)
+            await self._reaction("add", self._at(chat_id), name)
         except PlatformError as exc:
             if exc.code != "invalid_name":
                 raise
@@ -398,15 +411,16 @@ class SlackPlatform:
         return StatusRef(name)
 
     async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
-        await self._reaction("remove", chat_id, ref)
+        await self._reaction("remove", self._at(chat_id), ref)
 
     async def replace(
         self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
     ) -> None:
+        post = self._at(chat_id)
         await self._api(
             "chat.update",
             self._client.chat_update(
-                channel=self._room(), ts=chat_id, text=_clip(blocks.escape(text))
+                channel=post.channel, ts=post.ts, text=_clip(blocks.escape(text))
             ),
         )
 
@@ -423,9 +437,10 @@ class SlackPlatform:
         channel. On-call mentions (``<!subteam^…>``, ``<@U…>``) stay live."""
         body = _clip(blocks.escape_keeping_mentions(text))
         if thread_id is not None:
-            return await self._post((self._room(), thread_id), key, text=body, thread_ts=thread_id)
+            return await self._reply(thread_id, key, body)
         channel = chat_room(self._alerts_channel or self._channel)
-        return await self._post((channel, ROOTS), key, text=body)
+        ts = await self._post((channel, ROOTS), key, text=body)
+        return ChatMessageId(self._ids.of(channel, ts))
 
     async def private_room(self, user_id: str, *, key: str) -> str:
         """Slack shows private texts as ephemeral messages in the thread: no room."""
@@ -437,10 +452,11 @@ class SlackPlatform:
         """``chat.postEphemeral`` in the thread: only ``user_id`` sees it, Slack keeps no
         copy (it is gone when their client reloads), so there is nothing to withdraw. Not
         paced: ephemeral messages do not count against the channel's posting rate."""
+        thread = self._at(thread_id)
         await self._api(
             "chat.postEphemeral",
             self._client.chat_postEphemeral(
-                channel=self._room(), user=user_id, text=_clip(text), thread_ts=thread_id
+                channel=thread.channel, user=user_id, text=_clip(text), thread_ts=thread.ts
             ),
         )
         return None
@@ -456,24 +472,24 @@ class SlackPlatform:
         reactions on them (delivery marks) are removed. Not paced: ``chat.delete`` is a
         Tier 3 method with its own limit, answered with a 429."""
         removed = kept = 0
-        channel = self._room()
-        thread = [message async for message in self._messages((channel, thread_id), REMOVE_PAGES)]
-        for message in thread:
-            if message.get("ts") == thread_id:
+        thread = self._at(thread_id)
+        scope = (thread.channel, thread.ts)
+        for message in [message async for message in self._messages(scope, REMOVE_PAGES)]:
+            if message.get("ts") == thread.ts:
                 continue
-            ts = ChatMessageId(str(message.get("ts")))
-            if self._is_own(message) and await self._delete_shared(message, ts):
+            post = Located(thread.channel, str(message.get("ts")))
+            if self._is_own(message) and await self._delete_shared(message, post):
                 removed += 1
                 continue
             kept += 1
             for name in self._own_reactions(message):
-                await self._unmark(ts, StatusRef(name))
+                await self._unmark(post, StatusRef(name))
         try:
             await self._api(
                 "chat.update",
                 self._client.chat_update(
-                    channel=channel,
-                    ts=thread_id,
+                    channel=thread.channel,
+                    ts=thread.ts,
                     text=blocks.escape(notice),
                     blocks=blocks.notice_blocks(notice),
                 ),
@@ -495,19 +511,22 @@ class SlackPlatform:
                 deleted = await self._uploads.delete(post.file)
                 removed, kept = removed + deleted, kept + (not deleted)
                 continue
-            if post.by_bot and await self._delete(post.chat_id):
+            at = self._at(post.chat_id)
+            if post.by_bot and await self._delete(at):
                 removed += 1
                 continue
             kept += 1
             for mark in post.marks:
-                await self._unmark(post.chat_id, mark)
+                await self._unmark(at, mark)
         return Removal(removed=removed, kept=kept)
 
-    async def _delete(self, ts: ChatMessageId) -> bool:
+    async def _delete(self, post: Located) -> bool:
         """``chat.delete``; False when Slack refuses (not the bot's, compliance exports).
         A message already gone counts as deleted."""
         try:
-            await self._api("chat.delete", self._client.chat_delete(channel=self._room(), ts=ts))
+            await self._api(
+                "chat.delete", self._client.chat_delete(channel=post.channel, ts=post.ts)
+            )
         except PlatformError as exc:
             if exc.code in UNDELETABLE:
                 return False
@@ -515,18 +534,18 @@ class SlackPlatform:
                 raise
         return True
 
-    async def _delete_shared(self, message: dict[str, Any], ts: ChatMessageId) -> bool:
+    async def _delete_shared(self, message: dict[str, Any], post: Located) -> bool:
         """The bot's post, and first the files it shares (a customer's files): deleting
         the message alone would leave them reachable by their ``url_private``."""
         for shared in message.get("files") or []:
             if isinstance(shared, dict) and shared.get("id"):
                 await self._uploads.delete(str(shared["id"]))
-        return await self._delete(ts)
+        return await self._delete(post)
 
-    async def _unmark(self, ts: ChatMessageId, name: StatusRef) -> None:
+    async def _unmark(self, post: Located, name: StatusRef) -> None:
         """Remove the bot's reaction ``name``; a message or mark gone counts as done."""
         try:
-            await self._reaction("remove", ts, name)
+            await self._reaction("remove", post, name)
         except PlatformError as exc:
             if exc.code != "message_not_found":
                 raise
@@ -556,10 +575,11 @@ class SlackPlatform:
         name = StatusRef(blocks.STATUS_EMOJI[status])
         if previous == name:
             return name
+        post = self._at(chat_id)
         try:
-            await self._reaction("add", chat_id, name)
+            await self._reaction("add", post, name)
             if previous:
-                await self._reaction("remove", chat_id, previous)
+                await self._reaction("remove", post, previous)
         except PlatformError as exc:
             if exc.code != "message_not_found":
                 raise
@@ -567,11 +587,11 @@ class SlackPlatform:
             return None
         return name
 
-    async def _reaction(self, verb: str, ts: str, name: str) -> None:
+    async def _reaction(self, verb: str, post: Located, name: str) -> None:
         method = f"reactions.{verb}"
         call = self._client.reactions_add if verb == "add" else self._client.reactions_remove
         try:
-            await self._api(method, call(channel=self._room(), name=name, timestamp=ts))
+            await self._api(method, call(channel=post.channel, name=name, timestamp=post.ts))
         except PlatformError as exc:
             if exc.code not in ("already_reacted", "no_reaction"):
                 raise

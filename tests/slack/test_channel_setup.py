@@ -15,6 +15,7 @@ from adapters.slack.platform import SlackPlatform
 from bot.config import SlackSection
 from bot.domain import DeliveryStatus
 from bot.errors import PlatformError
+from bot.ids import ChatMessageId
 from bot.ports import (
     AgentAction,
     AgentEvent,
@@ -47,6 +48,12 @@ def section(fake: FakeSlack) -> SlackSection:
 
 async def ignore(event: AgentEvent) -> None:
     return None
+
+
+def ts(chat_id: str) -> str:
+    """The Slack ``ts`` of an id the core keeps (``<channel>:<ts>`` outside the home
+    channel ``[slack] channel_id``, ``adapters.slack.chat_ids``)."""
+    return chat_id.rpartition(":")[2]
 
 
 async def test_start_names_every_channel_the_bot_is_not_in() -> None:
@@ -88,18 +95,21 @@ async def test_a_thread_with_the_same_ts_in_another_channel_is_a_thread_of_its_o
                 support = await platform.open_thread(
                     root.model_copy(update={"title": "K-2"}), key="root-2"
                 )
-            assert support == thread
+            # The core keeps ids unique across channels: outside the home channel they
+            # name their channel.
+            assert thread == f"{SALES}:{support}" and line.startswith(f"{SALES}:")
             with chatting_in(SALES):
                 again = await platform.post(thread, "Ist der Kombi noch da?", key="line-1")
                 await platform.set_status(
                     thread, again, DeliveryStatus.SENT, previous=None, key="mark-1"
                 )
-            assert again == line and fake.bot_texts(thread, SALES) == ["Ist der Kombi noch da?"]
-            assert fake.reactions(line, SALES) == ["heavy_check_mark"]
+            assert again == line
+            assert fake.bot_texts(support, SALES) == ["Ist der Kombi noch da?"]
+            assert fake.reactions(ts(line), SALES) == ["heavy_check_mark"]
 
-            with chatting_in(SALES):
+            with chatting_in(CHANNEL):  # the id says where the thread is, whatever is scoped
                 removal = await platform.remove_thread(thread, "removed", key="remove-1")
-            assert removal.removed == 2 and fake.bot_texts(thread, SALES) == []
+            assert removal.removed == 2 and fake.bot_texts(support, SALES) == []
             assert "K-2" in fake.message(support, CHANNEL)["text"]  # untouched
         finally:
             await platform.stop()
@@ -137,7 +147,7 @@ async def test_one_connection_serves_every_channel_and_others_are_ignored(
             await platform.stop()
     assert [(e.room_id, e.chat_id) for e in events if isinstance(e, AgentMessage)] == [
         (CHANNEL, support),
-        (SALES, sales),
+        (SALES, f"{SALES}:{sales}"),
     ]
     ignored = [r.getMessage() for r in caplog.records if ELSEWHERE in r.getMessage()]
     assert ignored == [f"slack: events from channel {ELSEWHERE} ignored: no number is routed there"]
@@ -220,11 +230,11 @@ async def test_buttons_reactions_and_the_form_name_their_channel_and_judge_its_m
                 support = await platform.open_thread(root, key="root-1")
             with chatting_in(SALES):
                 sales = await platform.open_thread(root, key="root-2")
-            assert support == sales
+            assert sales == f"{SALES}:{support}"
             for channel in (CHANNEL, SALES):
-                await fake.press_button(sales, OUTSIDER, "claim", channel_id=channel)
-            await agent_reacts(fake, sales, OUTSIDER, "thumbsup", channel_id=SALES)
-            await fake.press_button(sales, OUTSIDER, "send_template", channel_id=SALES)
+                await fake.press_button(support, OUTSIDER, "claim", channel_id=channel)
+            await agent_reacts(fake, support, OUTSIDER, "thumbsup", channel_id=SALES)
+            await fake.press_button(support, OUTSIDER, "send_template", channel_id=SALES)
             [opened] = await wait_for(lambda: list(fake.views.open_views.values()), 5)
             await fake.views.choose(opened.view_id, "template_choice", "rueckruf|de")
             await wait_for(lambda: len(opened.view["blocks"]) > 2)
@@ -233,11 +243,14 @@ async def test_buttons_reactions_and_the_form_name_their_channel_and_judge_its_m
             await fake.idle()
         finally:
             await platform.stop()
-    presses = [(e.room_id, e.author_is_member) for e in events if isinstance(e, AgentAction)]
-    assert presses == [(CHANNEL, False), (SALES, True)]
+    presses = [
+        (e.room_id, e.thread_id, e.author_is_member) for e in events if isinstance(e, AgentAction)
+    ]
+    assert presses == [(CHANNEL, support, False), (SALES, sales, True)]
     [reaction] = [e for e in events if isinstance(e, AgentReaction)]
     assert reaction.room_id == SALES and reaction.author_is_member
-    assert reaction.reaction_id == f"{SALES}:{sales}:{OUTSIDER}:thumbsup"
+    assert reaction.target_id == ChatMessageId(sales)
+    assert reaction.reaction_id == f"{SALES}:{support}:{OUTSIDER}:thumbsup"
     [request] = [e for e in events if isinstance(e, TemplateRequest)]
     assert (request.room_id, request.thread_id, request.parameters) == (SALES, sales, ("Olaf",))
     assert request.author_is_member

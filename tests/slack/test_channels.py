@@ -71,12 +71,21 @@ def rooms(stack: SlackStack) -> dict[str, tuple[str, str]]:
     return {wa_id: (number, room) for wa_id, number, room in found}
 
 
+def ts(thread_id: str) -> str:
+    """The Slack ``ts`` of a thread id the store keeps: ``<channel>:<ts>`` outside the home
+    channel ``[slack] channel_id`` (``adapters.slack.chat_ids``)."""
+    return thread_id.rpartition(":")[2]
+
+
 async def anna_and_bert(stack: SlackStack) -> tuple[str, str]:
-    """Anna writes to the workshop, Bert to sales; their threads once both lines are in."""
+    """Anna writes to the workshop, Bert to sales; their threads' ts once both lines are
+    in (the store names the sales thread with its channel)."""
     say(stack, ANNA, "Bremsen quietschen", WORKSHOP)
     say(stack, BERT, "Ist der Kombi noch da?", SALES)
     anna = await stack.thread_of(ANNA)
     bert = await stack.thread_of(BERT)
+    assert bert == f"{SALES_CHANNEL}:{ts(bert)}" and anna == ts(anna)
+    anna, bert = ts(anna), ts(bert)
     await wait_for(lambda: stack.fake.bot_texts(anna, CHANNEL))
     await wait_for(lambda: stack.fake.bot_texts(bert, SALES_CHANNEL))
     await stack.settled()
@@ -123,21 +132,7 @@ async def test_each_number_has_its_threads_in_its_channel_and_replies_leave_from
     assert leaks(fake.wire_text(), [CUSTOMER, CUSTOMER_2]) == []
 
 
-SAME_TS = pytest.mark.parametrize(
-    "same_ts",
-    [
-        pytest.param(False, id="distinct_ts"),
-        pytest.param(
-            True,
-            id="same_ts",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="#15: the store keeps conversations.thread_id and messages.chat_id "
-                "unique across channels, but a Slack ts is unique per channel only",
-            ),
-        ),
-    ],
-)
+SAME_TS = pytest.mark.parametrize("same_ts", [False, True], ids=["distinct_ts", "same_ts"])
 """Each test once with distinct ``ts`` and once with the same ``ts`` in both channels."""
 
 
@@ -202,7 +197,7 @@ async def test_files_go_both_ways_in_the_numbers_channel(
     workshop = await stack.thread_of(ANNA)
     await stack.settled()
     send_file(stack.sandbox, "document", PDF, "application/pdf", filename="Angebot.pdf", to=SALES)
-    sales = await wait_for(lambda: dict(rooms_by_number(stack)).get(SALES))
+    sales = ts(await wait_for(lambda: dict(rooms_by_number(stack)).get(SALES)))
     await wait_for(lambda: fake.files.in_thread(sales, SALES_CHANNEL), 20)
     await stack.settled()
     assert (workshop == sales) is same_ts

@@ -8,6 +8,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import blocks, errors
+from adapters.slack.chat_ids import ChatIds, Located
 from adapters.slack.events import (
     Identity,
     ParsedAction,
@@ -235,3 +236,15 @@ def test_error_mapping() -> None:
     assert errors.outcome_unknown(_api_error(503, {}, {}))
     assert not errors.outcome_unknown(_api_error(200, {"ok": False, "error": "x"}, {}))
     assert errors.outcome_unknown(TimeoutError())
+
+
+def test_chat_ids_name_their_channel_outside_the_home_channel() -> None:
+    """A ts is unique per channel only; the core keeps ids unique across channels."""
+    ids = ChatIds("C0SUPPORT1")
+    assert ids.of("C0SUPPORT1", ROOT_TS) == ROOT_TS  # as stored before several channels
+    assert ids.of("C0SALES01", ROOT_TS) == f"C0SALES01:{ROOT_TS}"
+    assert ids.locate(ROOT_TS, "C0SALES01") == Located("C0SUPPORT1", ROOT_TS)
+    assert ids.locate(f"C0SALES01:{ROOT_TS}", "C0SUPPORT1") == Located("C0SALES01", ROOT_TS)
+    # Without a home channel every id is qualified; a plain one is the scoped channel's.
+    assert ChatIds("").of("C0SUPPORT1", ROOT_TS) == f"C0SUPPORT1:{ROOT_TS}"
+    assert ChatIds("").locate(ROOT_TS, "C0SALES01") == Located("C0SALES01", ROOT_TS)
