@@ -13,7 +13,9 @@ back to ``[slack] channel_id``; the method signatures stay those of ``ChatPlatfo
 receiver serves every channel: Slack hands a Socket Mode app's events to one of its
 connections at random, so a connection per channel would lose events. Thread ``ts`` are
 unique only within a channel, so whatever the adapter remembers per thread (posts found,
-members) is kept per channel, and every event names its channel (``room_id``).
+members) is kept per channel, every event names its channel (``room_id``), and the ids
+the core keeps name their channel outside the home one (``chat_ids``); a call on a
+thread or post addresses the channel its id names.
 """
 
 from __future__ import annotations
