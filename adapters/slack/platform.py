@@ -294,7 +294,7 @@ class SlackPlatform:
         await self._on_event(
             AgentReaction(
                 room_id=parsed.channel_id,
-                reaction_id=parsed.reaction_id,
+                reaction_id=self._ids.of(parsed.channel_id, parsed.reaction_id),
                 target_id=ChatMessageId(self._ids.of(parsed.channel_id, parsed.target_id)),
                 emoji=reactions.emoji_for(parsed.name),
                 name=f":{parsed.name}:",

@@ -124,9 +124,10 @@ class ParsedReaction:
 
 def parse_reaction(event: dict[str, Any], channels: Collection[str]) -> ParsedReaction | None:
     """None for reactions elsewhere (other channels, files) or without a user. The id is
-    built from channel, message, user and name: Slack gives a reaction none, one person has
-    each name at most once on a message, and a message ``ts`` is unique only within its
-    channel, so the removal names the same reaction and no other channel's."""
+    built from message, user and name: Slack gives a reaction none, and one person has each
+    name at most once on a message, so the removal names the same reaction. A message
+    ``ts`` is unique only within its channel: the platform qualifies the id like the
+    message's (``chat_ids``)."""
     kind, item = event.get("type"), event.get("item")
     if kind not in REACTION_EVENTS or not isinstance(item, dict):
         return None
@@ -138,7 +139,7 @@ def parse_reaction(event: dict[str, Any], channels: Collection[str]) -> ParsedRe
         return None
     return ParsedReaction(
         channel_id=str(channel),
-        reaction_id=f"{channel}:{ts}:{user}:{name}",
+        reaction_id=f"{ts}:{user}:{name}",
         target_id=ChatMessageId(ts),
         name=name,
         user_id=user,

@@ -250,7 +250,7 @@ async def test_buttons_reactions_and_the_form_name_their_channel_and_judge_its_m
     [reaction] = [e for e in events if isinstance(e, AgentReaction)]
     assert reaction.room_id == SALES and reaction.author_is_member
     assert reaction.target_id == ChatMessageId(sales)
-    assert reaction.reaction_id == f"{SALES}:{support}:{OUTSIDER}:thumbsup"
+    assert reaction.reaction_id == f"{SALES}:{support}:{OUTSIDER}:thumbsup"  # as its message
     [request] = [e for e in events if isinstance(e, TemplateRequest)]
     assert (request.room_id, request.thread_id, request.parameters) == (SALES, sales, ("Olaf",))
     assert request.author_is_member
