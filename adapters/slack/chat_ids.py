@@ -31,10 +31,9 @@ class ChatIds:
         """The id the core keeps for post ``ts`` in ``channel``."""
         return ts if channel == self._home else f"{channel}:{ts}"
 
-    def locate(self, chat_id: str, fallback: str) -> Located:
-        """Where a kept id points; a plain ``ts`` is in the home channel (``fallback``, the
-        channel the call is scoped to, when there is none)."""
+    def locate(self, chat_id: str, scoped: str) -> Located:
+        """Where a kept id points. A plain ``ts`` was posted in the home channel of its
+        time: the channel the core scoped the call to (the conversation's recorded room,
+        else today's home channel)."""
         channel, qualified, ts = chat_id.rpartition(":")
-        if qualified:
-            return Located(channel, ts)
-        return Located(self._home or fallback, chat_id)
+        return Located(channel, ts) if qualified else Located(scoped, chat_id)

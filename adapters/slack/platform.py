@@ -341,7 +341,8 @@ class SlackPlatform:
         return chat_room(self._channel)
 
     def _at(self, chat_id: str) -> Located:
-        """Where a thread or post the core names is (``chat_ids``)."""
+        """Where a thread or post the core names is (``chat_ids``; a plain ``ts`` in the
+        scoped channel)."""
         return self._ids.locate(chat_id, self._room())
 
     async def ready_to_post(self, thread_id: ThreadId) -> None:

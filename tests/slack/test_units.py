@@ -243,8 +243,9 @@ def test_chat_ids_name_their_channel_outside_the_home_channel() -> None:
     ids = ChatIds("C0SUPPORT1")
     assert ids.of("C0SUPPORT1", ROOT_TS) == ROOT_TS  # as stored before several channels
     assert ids.of("C0SALES01", ROOT_TS) == f"C0SALES01:{ROOT_TS}"
-    assert ids.locate(ROOT_TS, "C0SALES01") == Located("C0SUPPORT1", ROOT_TS)
     assert ids.locate(f"C0SALES01:{ROOT_TS}", "C0SUPPORT1") == Located("C0SALES01", ROOT_TS)
-    # Without a home channel every id is qualified; a plain one is the scoped channel's.
+    # A plain ts is in the channel the call is scoped to: the conversation's recorded room
+    # (the home channel when it was opened), else today's home channel.
+    assert ids.locate(ROOT_TS, "C0SUPPORT1") == Located("C0SUPPORT1", ROOT_TS)
+    assert ids.locate(ROOT_TS, "C0OLDHOME1") == Located("C0OLDHOME1", ROOT_TS)
     assert ChatIds("").of("C0SUPPORT1", ROOT_TS) == f"C0SUPPORT1:{ROOT_TS}"
-    assert ChatIds("").locate(ROOT_TS, "C0SALES01") == Located("C0SALES01", ROOT_TS)
