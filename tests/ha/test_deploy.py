@@ -22,6 +22,13 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
+def config_path_in_image() -> str:
+    """Where the image's ``empfang`` looks for its config (the Dockerfile's EMPFANG_CONFIG)."""
+    found = re.search(r"EMPFANG_CONFIG=(\S+)", (DEPLOY.parent / "Dockerfile").read_text())
+    assert found is not None
+    return found.group(1)
+
+
 def secrets_read_by_config() -> set[str]:
     text = (DEPLOY / "empfang.toml").read_text()
     return set(re.findall(r'_file = "/run/secrets/([a-z_]+)"', text))
@@ -34,7 +41,7 @@ def test_each_replica_has_its_name_its_volume_and_a_readiness_check() -> None:
     assert len({services[r]["volumes"][0] for r in REPLICAS}) == 2
     for replica in REPLICAS:
         assert "/readyz" in " ".join(services[replica]["healthcheck"]["test"])
-        assert services[replica]["configs"][0]["target"] == "/etc/empfang/config.toml"
+        assert services[replica]["configs"][0]["target"] == config_path_in_image()
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     assert all(f"{r}:8080" in caddyfile for r in REPLICAS)
     assert "health_uri /readyz" in caddyfile
