@@ -213,7 +213,8 @@ class MatrixPlatform:
         try:
             # A database without a position yet (the first start with replicas) continues
             # from this replica's own file: moving to PostgreSQL loses no events.
-            since = await position.load() or self._state.state.next_batch
+            shared = await position.load() if self._position is not None else ""
+            since = shared or self._state.state.next_batch
             loop = SyncLoop(
                 client,
                 rooms={self._resolved[room]: room for room in self._rooms},
@@ -221,7 +222,9 @@ class MatrixPlatform:
                 since=since,
                 on_event=on_event,
                 bot_users=self._bot_users,
-                cutoff_ms=self._cutoff_ms(),
+                # The shared token marks what a leader delivered: this replica's own first
+                # start (perhaps after the events since) must not hide anything behind it.
+                cutoff_ms=0 if shared else self._cutoff_ms(),
                 timeline_limit=self.timeline_limit,
                 threads=self._threads,
             )
