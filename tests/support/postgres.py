@@ -109,6 +109,10 @@ class PostgresCluster:
             "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
             "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the initialised cluster (again, after :meth:`stop`)."""
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port}"
             f" -c unix_socket_directories={self.socket_dir}"
@@ -120,8 +124,9 @@ class PostgresCluster:
             "-o", options, "-w", "-t", "30", "start",
         )  # fmt: skip
 
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+    def stop(self, mode: str = "immediate") -> None:
+        """``fast``: as an orderly restart does (sessions ended, a checkpoint)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
