@@ -12,13 +12,27 @@ import pytest_asyncio
 from nio import RoomMessageText, RoomSendResponse
 
 from adapters.matrix import MatrixPlatform
+from bot.config.numbers import NumberEntry
+from bot.demo.stack import (
+    RoomView,
+    Stack,
+    create_support_room,
+    free_port,
+    stack_settings,
+    wait_for,
+)
 from bot.demo.synapse import LocalSynapse, MatrixAccount
 from bot.ids import ThreadId
 from bot.ports import AgentMessage, ThreadRoot
 from bot.routing import chatting_in
+from tests.e2e.matrix_world import roots, wait_for_thread_bodies
 from tests.matrix.e2ee_device import E2eeDevice
 from tests.matrix.helpers import Inbox, RoomReader, section, thread_reply
+from tests.numbers import CUSTOMER
 from tests.support.synapse_fixture import NewMatrixUser
+
+ANNA = "+" + CUSTOMER
+WORKSHOP = "106540352242922"
 
 
 def event(event_id: str) -> Callable[[AgentMessage], bool]:
@@ -80,3 +94,36 @@ async def test_one_client_serves_two_encrypted_rooms(
             assert (message.text, message.thread_id, message.room_id) == (text, roots[room], room)
     finally:
         await platform.stop()
+
+
+async def test_a_moved_numbers_open_thread_is_still_answered_in_its_old_room(
+    synapse: LocalSynapse, tmp_path: Path
+) -> None:
+    """The workshop's number moves to a new room while Anna's conversation is open: after
+    the restart the bot still serves the old room, so the agent's reply in her thread there
+    reaches her; her next conversation would open in the new room."""
+    support = await create_support_room(synapse)
+    new_room = await synapse.create_room(
+        support.agent, name="Werkstatt neu", invite=[support.bot.user_id]
+    )
+    settings = stack_settings(tmp_path, support, bot_port=free_port())
+    settings.numbers = [NumberEntry(phone_number_id=WORKSHOP, room=support.room_id)]
+    async with Stack(settings) as stack:
+        old = RoomView(synapse, support.agent, support.room_id)
+        stack.sandbox.say(ANNA, "Die Bremsen quietschen", to=WORKSHOP)
+
+        async def root() -> str | None:
+            found = await roots(old, support.bot.user_id)
+            return str(found[0]["event_id"]) if found else None
+
+        thread = await wait_for(root, within=30)
+        await wait_for_thread_bodies(old, thread, 1)
+        settings.numbers = [NumberEntry(phone_number_id=WORKSHOP, room=new_room)]
+        await stack.restart_bot()
+        await old.reply_in_thread(thread, "Kommen Sie morgen vorbei")
+
+        async def answered() -> list[str] | None:
+            chat = stack.sandbox.inbox(ANNA, WORKSHOP)["messages"]
+            return [str(m["text"]) for m in chat] or None
+
+        assert await wait_for(answered, within=30) == ["Kommen Sie morgen vorbei"]
