@@ -40,3 +40,24 @@ async def test_a_job_committed_on_one_replica_wakes_the_other(db: str) -> None:
             assert len(wakes) == 2
     finally:
         await store.close()
+
+
+async def test_a_replica_is_not_woken_again_by_its_own_commits(db: str) -> None:
+    """Its own store woke its workers at the commit already; the notification carries the
+    store's sender id, which its listener ignores. Another store's commit still wakes it."""
+    own, other = await Store.open(db), await Store.open(db)
+    replica = Replica(connector(db), HaSection(replica="self", takeover_seconds=4))
+    wakes: list[str] = []
+    replica.on_new_jobs(lambda: wakes.append("woken"), own_sender=own.sender)
+    try:
+        async with replica.running():
+            await asyncio.wait_for(replica.listener.listening(), 10)
+            for store in (own, other):
+                async with store.transaction() as tx:
+                    await tx.jobs.enqueue("test.noop", "{}", now=tx.clock.now())
+            await eventually(lambda: len(wakes) == 1, 5, "woken by the other store's commit")
+            await asyncio.sleep(0.2)
+            assert wakes == ["woken"]
+    finally:
+        await own.close()
+        await other.close()
