@@ -1,4 +1,5 @@
-"""Which business number a send leaves from: the number the customer wrote to.
+"""Which business number a send leaves from (the number the customer wrote to), and which
+chat room a conversation's platform calls go to (the room its thread is in).
 
 A customer who writes to two of the business's numbers has two conversations
 (``conversations.number_id``); whatever answers one of them (a reply, a template, a file,
@@ -12,9 +13,10 @@ attribute, because workers run jobs of several conversations concurrently.
 The chat room works the same way. Each number's conversations have their threads in the
 number's room or channel (``[[numbers]] platform, room``), and a thread stays in the room it
 was opened in (``conversations.chat_platform, chat_room``) when the configuration later
-moves its number. The code that knows the conversation (the relay, ``bot.mirror``, media,
-reveal, on-call, removal) scopes its platform calls with :func:`chatting_in`
-(:meth:`Rooms.of` says where); an adapter asks :func:`chat_room` for the room it addresses
+moves its number. Jobs about a conversation run inside :func:`chatting_in` its room
+(``bot.job_rooms``; :meth:`Rooms.of` says where), and the code that finds a conversation
+otherwise (the relay opening a thread or judging an agent's event, on-call's alerts room,
+the retention purge and removal jobs, which name their room) scopes itself; an adapter asks :func:`chat_room` for the room it addresses
 (its own global room outside any scope), and ``bot.chat_targets`` asks :func:`chat_platform`
 which platform a call is for. So the ``ChatPlatform`` methods keep their signatures, and a
 job of one conversation never posts into another's room. Room strings are the configured
