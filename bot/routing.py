@@ -16,12 +16,13 @@ was opened in (``conversations.chat_platform, chat_room``) when the configuratio
 moves its number. Jobs about a conversation run inside :func:`chatting_in` its room
 (``bot.job_rooms``; :meth:`Rooms.of` says where), and the code that finds a conversation
 otherwise (the relay opening a thread or judging an agent's event, on-call's alerts room,
-the retention purge and removal jobs, which name their room) scopes itself; an adapter asks :func:`chat_room` for the room it addresses
-(its own global room outside any scope), and ``bot.chat_targets`` asks :func:`chat_platform`
-which platform a call is for. So the ``ChatPlatform`` methods keep their signatures, and a
-job of one conversation never posts into another's room. Room strings are the configured
-ones (an alias stays an alias); adapters map them to what they resolved. Agent events name
-the room they were written in (``AgentMessage.room_id`` …) the same way.
+the retention purge and removal jobs, which name their room) scopes itself. An adapter
+asks :func:`chat_room` for the room it addresses (its own global room outside any scope),
+and ``bot.chat_targets`` asks :func:`chat_platform` which platform a call is for. So the
+``ChatPlatform`` methods keep their signatures, and a job of one conversation never posts
+into another's room. Room strings are the configured ones (an alias stays an alias);
+adapters map them to what they resolved. Agent events name the room they were written in
+(``AgentMessage.room_id`` …) the same way.
 """
 
 from __future__ import annotations
