@@ -24,6 +24,7 @@ from bot.online import OnlineReport
 from bot.ops_cli import add_ops_parsers, run_jobs, run_status
 from bot.privacy_check import privacy_warnings
 from bot.storage_check import storage_warnings
+from bot.store_cli import add_store_parser, run_store
 
 EXIT_CONFIG = 2
 
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_chain_parser(sub, _config_arg, AUDIT)
     add_privacy_parser(sub, _config_arg)
     add_backup_parser(sub, _config_arg)
+    add_store_parser(sub)
     add_ops_parsers(sub, _config_arg)
 
     demo = sub.add_parser("demo", help="run Empfang end to end on a local Synapse and the sandbox")
@@ -305,6 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_privacy(args)
         if args.command == "backup":
             return run_backup(args)
+        if args.command == "store":
+            return run_store(args)
         if args.command == "jobs":
             return run_jobs(args)
         if args.command == "status":
