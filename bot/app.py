@@ -22,6 +22,7 @@ from bot.ha.connection import connector
 from bot.ha.replica import Replica
 from bot.http_server import HttpServer
 from bot.intake import Intake
+from bot.job_catalog import claim_unnumbered_lanes
 from bot.media.outbound import AgentFileSender
 from bot.media.spool import Spool, spool_folder
 from bot.metrics import Metrics
@@ -150,7 +151,9 @@ class Empfang:
         if settings.store.postgresql:
             await self._join_replicas()
         async with self.store.transaction() as tx:  # theirs since before numbers were kept
-            await tx.conversations.claim_unnumbered(settings.configured_numbers()[0].number_id)
+            first = settings.configured_numbers()[0].number_id
+            await tx.conversations.claim_unnumbered(first)
+            await claim_unnumbered_lanes(tx, first)  # their waiting jobs, in that order too
             held = await tx.conversations.open_thread_rooms()
         self._whatsapp = build_whatsapp(settings)
         intake = Intake(

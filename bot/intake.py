@@ -23,6 +23,8 @@ from bot.job_catalog import (
     EchoJob,
     MessageJob,
     enqueue,
+    message_job,
+    number_lane,
 )
 from bot.store import Store, Tx
 from bot.store.bulk import InboundRows, NewContact
@@ -146,7 +148,9 @@ class Intake:
 
     async def _store_bulk(self, messages: list[InboundMessage]) -> set[str]:
         now = self._store.clock.now()
-        rows = InboundRows.build([(self._new_contact(m.sender), m) for m in messages])
+        rows = InboundRows.build(
+            [(self._new_contact(m.sender), m) for m in messages], lane=number_lane
+        )
         new = await self._store.store_inbound(
             rows, now=now, job_kind=RELAY_INBOUND.name, order_prefix=CONTACT_ORDER_PREFIX
         )
@@ -170,9 +174,10 @@ class Intake:
             if message_id is None:
                 continue
             new.add(message.provider_id)
-            await enqueue(
-                tx, RELAY_INBOUND, MessageJob(message_id=message_id, contact_id=contact_id)
+            job = MessageJob(
+                message_id=message_id, contact_id=contact_id, number_id=message.number_id
             )
+            await enqueue(tx, RELAY_INBOUND, job)
         return new
 
     def _identity(self, key: str, wa_id: str | None) -> tuple[str, str | None]:
@@ -198,8 +203,7 @@ class Intake:
             new += 1
             changed = await tx.messages.apply_status_events(status.provider_message_id)
             if changed is not None:
-                job = MessageJob(message_id=changed.id, contact_id=changed.contact_id)
-                await enqueue(tx, CHAT_STATUS, job)
+                await enqueue(tx, CHAT_STATUS, await message_job(tx, changed))
         return new, duplicates
 
     async def _store_echoes(self, tx: Tx, batch: WebhookBatch) -> None:

@@ -13,6 +13,7 @@ the job with the reason, naming fields but never their values.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
@@ -26,6 +27,7 @@ from bot.jobs import InvalidJobPayload, JobHandler
 from bot.ports import AgentFile, PostRef
 from bot.store import Tx
 from bot.store.jobs import Job
+from bot.store.messages import MessageRow
 
 P = TypeVar("P", bound=Frozen)
 
@@ -33,13 +35,59 @@ Handler = Callable[[Job, P], Awaitable[None]]
 """A job's handler: the job (id, attempts, order key) and its validated payload."""
 
 CONTACT_ORDER_PREFIX = "contact:"
+MEDIA_ORDER_PREFIX = "media:"
 PAGING_ORDER_KEY = "paging"
 """Pages keep their order: a resolve never overtakes its trigger."""
 
 
-def contact_order_key(contact_id: int) -> str:
-    """Chat and send jobs of one customer run in order; a conversation has one customer."""
-    return f"{CONTACT_ORDER_PREFIX}{contact_id}"
+def number_lane(number_id: str) -> str:
+    """What a business number adds to a customer's order keys: ``@`` and a short digest of
+    the number, "" for none.
+
+    Jobs are ordered per conversation, i.e. per customer *and* business number: a customer
+    who writes to two numbers has two conversations, often in two rooms, and one room being
+    slow (pacing, an outage) must not hold up the other's lines, nor break the combining of
+    waiting lines (``bot.batching`` takes only the jobs directly behind in one order).
+
+    Why this scheme: the key of a job with no number ("", payloads written before numbers
+    were recorded) stays the old ``contact:N``, and ``claim_unnumbered_lanes`` moves such
+    waiting jobs into the first configured number's lane at start, before any worker or
+    webhook runs; so jobs queued before the upgrade keep their order with the ones queued
+    after it, and every number is treated alike (the key does not depend on which number
+    is configured first, which can change). A digest, not the number itself: order keys
+    appear in log lines, and a Twilio number is a phone number.
+    """
+    if not number_id:
+        return ""
+    return "@" + hashlib.sha256(number_id.encode()).hexdigest()[:10]
+
+
+def contact_order_key(contact_id: int, number_id: str = "") -> str:
+    """Chat and send jobs of one conversation (a customer at one business number) run in
+    order (see :func:`number_lane`)."""
+    return f"{CONTACT_ORDER_PREFIX}{contact_id}{number_lane(number_id)}"
+
+
+def media_order_key(contact_id: int, number_id: str = "") -> str:
+    """A customer's files are shown in the order sent, but in a queue of their own: a slow
+    or failing download never holds up the customer's later messages. Per business number,
+    like :func:`contact_order_key`."""
+    return f"{MEDIA_ORDER_PREFIX}{contact_id}{number_lane(number_id)}"
+
+
+async def claim_unnumbered_lanes(tx: Tx, number_id: str) -> int:
+    """Move waiting jobs whose order key names no number (queued before keys did) into the
+    lane of ``number_id``, the first configured one, whose conversations they are about
+    (``Conversations.claim_unnumbered``). Run at start, before any job or webhook."""
+    lane = number_lane(number_id)
+    if not lane:
+        return 0
+    return await tx.conn.execute(
+        "UPDATE jobs SET order_key = order_key || ?"
+        " WHERE state = 'pending' AND (order_key LIKE ? OR order_key LIKE ?)"
+        " AND order_key NOT LIKE '%@%'",
+        (lane, f"{CONTACT_ORDER_PREFIX}%", f"{MEDIA_ORDER_PREFIX}%"),
+    )
 
 
 # -- payloads ---------------------------------------------------------------------------------
@@ -50,13 +98,14 @@ class MessageJob(Frozen):
 
     message_id: int
     contact_id: int
+    number_id: str = ""
+    """The business number of the message's conversation, which orders the job (see
+    :func:`number_lane`); "" in jobs queued before numbers were recorded."""
 
 
 class EchoJob(MessageJob):
     """A message sent from the WhatsApp Business app, and the business number it was sent
     from: its conversation is the customer's with that number ("" for the first one)."""
-
-    number_id: str = ""
 
 
 class FileJob(Frozen):
@@ -66,6 +115,8 @@ class FileJob(Frozen):
 
     message_id: int
     contact_id: int
+    number_id: str = ""
+    """As :attr:`MessageJob.number_id`."""
     file: AgentFile
 
 
@@ -77,6 +128,8 @@ class MediaJob(Frozen):
 
     message_id: int
     contact_id: int
+    number_id: str = ""
+    """As :attr:`MessageJob.number_id`."""
     upload: str | None = None
 
 
@@ -85,6 +138,8 @@ class NoticeJob(Frozen):
 
     conversation_id: int
     contact_id: int
+    number_id: str = ""
+    """As :attr:`MessageJob.number_id`."""
     text: str
 
 
@@ -93,6 +148,8 @@ class ConversationJob(Frozen):
 
     conversation_id: int
     contact_id: int
+    number_id: str = ""
+    """As :attr:`MessageJob.number_id`."""
 
 
 class TimerJob(Frozen):
@@ -124,6 +181,8 @@ class RevealJob(Frozen):
 
     conversation_id: int
     contact_id: int
+    number_id: str = ""
+    """As :attr:`MessageJob.number_id`."""
     user_id: str
     reason: str
     """As the agent gave it, numbers masked (as in the audit trail)."""
@@ -186,6 +245,8 @@ class TemplateShownJob(Frozen):
 
     message_id: int
     contact_id: int
+    number_id: str = ""
+    """As :attr:`MessageJob.number_id`."""
     author: str
     name: str
     language: str
@@ -234,13 +295,7 @@ class JobKind(Generic[P]):
 def _by_contact(
     payload: MessageJob | FileJob | NoticeJob | ConversationJob | RevealJob | TemplateShownJob,
 ) -> str:
-    return contact_order_key(payload.contact_id)
-
-
-def media_order_key(contact_id: int) -> str:
-    """A customer's files are shown in the order sent, but in a queue of their own: a slow
-    or failing download never holds up the customer's later messages."""
-    return f"media:{contact_id}"
+    return contact_order_key(payload.contact_id, payload.number_id)
 
 
 def _unordered(payload: Frozen) -> None:
@@ -253,7 +308,9 @@ RELAY_OUTBOUND = JobKind("relay.outbound", MessageJob, _by_contact)
 """Send an agent's (or Empfang's own) message to the customer."""
 RELAY_OUTBOUND_FILE = JobKind("relay.outbound_file", FileJob, _by_contact)
 """Send an agent's file to the customer, in order with their text replies."""
-RELAY_MEDIA = JobKind("relay.media", MediaJob, lambda job: media_order_key(job.contact_id))
+RELAY_MEDIA = JobKind(
+    "relay.media", MediaJob, lambda job: media_order_key(job.contact_id, job.number_id)
+)
 """Fetch a customer's file from WhatsApp and upload it into the thread, after its line."""
 CHAT_STATUS = JobKind("chat.status", MessageJob, _by_contact)
 """Show a message's delivery status in the thread."""
@@ -343,6 +400,15 @@ KIND_NAMES: frozenset[str] = frozenset(
     )
 )
 """Every kind this version knows (``empfang jobs list --kind`` checks against it)."""
+
+
+async def message_job(tx: Tx, row: MessageRow) -> MessageJob:
+    """A job about the stored message ``row``, in its conversation's order."""
+    number = ""
+    if row.conversation_id is not None:
+        conversation = await tx.conversations.get(row.conversation_id)
+        number = conversation.number_id if conversation is not None else ""
+    return MessageJob(message_id=row.id, contact_id=row.contact_id, number_id=number)
 
 
 async def enqueue(tx: Tx, kind: JobKind[P], payload: P, *, delay: float = 0.0) -> int:

@@ -90,7 +90,12 @@ class Objections:
             return  # nothing to lift: START is then an ordinary message
         await self._audit(tx, "privacy.objection_lifted", conversation, contact, keyword)
         text = self._texts.objection_lifted.format(keyword=keyword)
-        notice = NoticeJob(conversation_id=conversation.id, contact_id=contact.id, text=text)
+        notice = NoticeJob(
+            conversation_id=conversation.id,
+            contact_id=contact.id,
+            number_id=conversation.number_id,
+            text=text,
+        )
         await enqueue(tx, CHAT_NOTICE, notice)
         await enqueue(tx, CHAT_ROOT, _root_job(conversation))
 
@@ -111,4 +116,8 @@ class Objections:
 
 
 def _root_job(conversation: ConversationRow) -> ConversationJob:
-    return ConversationJob(conversation_id=conversation.id, contact_id=conversation.contact_id)
+    return ConversationJob(
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        number_id=conversation.number_id,
+    )

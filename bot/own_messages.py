@@ -33,7 +33,10 @@ async def say_to_customer(tx: Tx, conversation: ConversationRow, text: str, note
         now=tx.clock.now(),
     )
     assert message_id is not None  # no chat id: nothing to be a duplicate of
-    contact_id = conversation.contact_id
-    await enqueue(tx, RELAY_OUTBOUND, MessageJob(message_id=message_id, contact_id=contact_id))
-    notice = NoticeJob(conversation_id=conversation.id, contact_id=contact_id, text=note)
+    contact_id, number_id = conversation.contact_id, conversation.number_id
+    send = MessageJob(message_id=message_id, contact_id=contact_id, number_id=number_id)
+    await enqueue(tx, RELAY_OUTBOUND, send)
+    notice = NoticeJob(
+        conversation_id=conversation.id, contact_id=contact_id, number_id=number_id, text=note
+    )
     await enqueue(tx, CHAT_NOTICE, notice)

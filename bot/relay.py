@@ -274,10 +274,9 @@ class Relay:
             await tx.messages.set_chat_id(message_id, chat_id)
             await batching.record(tx, riders, chat_id)
             if self.media is not None:  # the files after their lines, in a queue of their own
-                await self.media.enqueue(tx, [row, *riders])
-            if posts_for is not None:  # that job now posts the message this one passed over
-                handed = MessageJob(message_id=payload.message_id, contact_id=row.contact_id)
-                await tx.jobs.set_payload(posts_for, handed.model_dump_json())
+                await self.media.enqueue(tx, [row, *riders], conversation.number_id)
+            if posts_for is not None:  # that job (same order) now posts the one passed over
+                await tx.jobs.set_payload(posts_for, payload.model_dump_json())
             await tx.jobs.complete(job)  # with the post recorded: one commit, not two
 
     async def _next_in_line(
@@ -454,7 +453,9 @@ class Relay:
             return
         if parsed.intent == "templates":
             listing = ConversationJob(
-                conversation_id=conversation.id, contact_id=conversation.contact_id
+                conversation_id=conversation.id,
+                contact_id=conversation.contact_id,
+                number_id=conversation.number_id,
             )
             await enqueue(tx, CHAT_TEMPLATES, listing)
             return
@@ -504,7 +505,11 @@ class Relay:
             if message_id is None:
                 return  # the platform delivered this event before
             await self._extras.record(tx, message_id, conversation, event, buttons)
-            job = MessageJob(message_id=message_id, contact_id=conversation.contact_id)
+            job = MessageJob(
+                message_id=message_id,
+                contact_id=conversation.contact_id,
+                number_id=conversation.number_id,
+            )
             await enqueue(tx, CHAT_STATUS, job)
             await enqueue(tx, RELAY_OUTBOUND, job)
         await tx.conversations.touch_agent(conversation.id, now)
@@ -522,6 +527,7 @@ class Relay:
         if self._files is None:
             await self._enqueue_notice(tx, conversation, self._policy.texts.files_not_set_up)
             return False
+        contact_id, number_id = conversation.contact_id, conversation.number_id
         for index, file in enumerate(event.files):
             message_id = await tx.messages.insert_outbound(
                 contact_id=conversation.contact_id,
@@ -535,9 +541,13 @@ class Relay:
             if message_id is None:
                 return False
             if index == 0:
-                status = MessageJob(message_id=message_id, contact_id=conversation.contact_id)
+                status = MessageJob(
+                    message_id=message_id, contact_id=contact_id, number_id=number_id
+                )
                 await enqueue(tx, CHAT_STATUS, status)
-            send = FileJob(message_id=message_id, contact_id=conversation.contact_id, file=file)
+            send = FileJob(
+                message_id=message_id, contact_id=contact_id, number_id=number_id, file=file
+            )
             await enqueue(tx, RELAY_OUTBOUND_FILE, send)
         return True
 
@@ -616,12 +626,19 @@ class Relay:
 
     async def _enqueue_notice(self, tx: Tx, conversation: ConversationRow, text: str) -> None:
         notice = NoticeJob(
-            conversation_id=conversation.id, contact_id=conversation.contact_id, text=text
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            number_id=conversation.number_id,
+            text=text,
         )
         await enqueue(tx, CHAT_NOTICE, notice)
 
     async def _enqueue_root(self, tx: Tx, conversation: ConversationRow) -> None:
-        root = ConversationJob(conversation_id=conversation.id, contact_id=conversation.contact_id)
+        root = ConversationJob(
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            number_id=conversation.number_id,
+        )
         await enqueue(tx, CHAT_ROOT, root)
 
     async def send_outbound(self, job: Job, payload: MessageJob) -> None:
@@ -681,7 +698,10 @@ class Relay:
             assert row.conversation_id is not None
             text = explain.failure(row.error_code, row.error_title, self._policy.texts)
             notice = NoticeJob(
-                conversation_id=row.conversation_id, contact_id=row.contact_id, text=text
+                conversation_id=row.conversation_id,
+                contact_id=row.contact_id,
+                number_id=payload.number_id,
+                text=text,
             )
             await enqueue(tx, CHAT_NOTICE, notice)
 
@@ -696,10 +716,11 @@ class Relay:
             assert contact is not None and row.conversation_id is not None
             latest = await tx.messages.latest_inbound(row.conversation_id)
             conversation = await tx.conversations.get(row.conversation_id)
-        if not contact.wa_id:
-            await self._fail(message_id, row.contact_id, None, "customer has no phone number")
-            return
         number = conversation.number_id if conversation is not None else ""
+        job = MessageJob(message_id=message_id, contact_id=row.contact_id, number_id=number)
+        if not contact.wa_id:
+            await self._fail(job, None, "customer has no phone number")
+            return
         try:
             with sending_from(number):
                 provider_id = await send(contact, contact.wa_id, row.body or "")
@@ -707,7 +728,7 @@ class Relay:
             if error.retryable:
                 raise
             code = error.code if isinstance(error.code, int) else None
-            await self._fail(message_id, row.contact_id, code, str(error))
+            await self._fail(job, code, str(error))
             if isinstance(error, TokenInvalid) and self._operations is not None:
                 await self._operations.raise_alert(
                     "whatsapp_token",
@@ -721,8 +742,7 @@ class Relay:
             await tx.messages.apply_status_events(provider_id)
             await self._record(tx, "message_out", row.conversation_id, message_id)
             if row.chat_id is not None:
-                status = MessageJob(message_id=message_id, contact_id=row.contact_id)
-                await enqueue(tx, CHAT_STATUS, status)
+                await enqueue(tx, CHAT_STATUS, job)
         if self._operations is not None:
             await self._operations.clear_alert("whatsapp_token", self._policy.texts.token_valid)
         if latest is not None and latest.provider_id:
@@ -736,10 +756,11 @@ class Relay:
         except DeliveryError as error:
             log.info("mark-as-read failed: %s", type(error).__name__)
 
-    async def _fail(self, message_id: int, contact_id: int, code: int | None, title: str) -> None:
+    async def _fail(self, job: MessageJob, code: int | None, title: str) -> None:
+        """Record the send of ``job``'s message as failed and show it in the thread."""
         async with self._store.transaction() as tx:
-            await tx.messages.mark_failed(message_id, code, title)
-            await enqueue(tx, CHAT_STATUS, MessageJob(message_id=message_id, contact_id=contact_id))
+            await tx.messages.mark_failed(job.message_id, code, title)
+            await enqueue(tx, CHAT_STATUS, job)
 
     # -- receipts → thread -------------------------------------------------------------------
 

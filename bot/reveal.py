@@ -77,6 +77,7 @@ class Reveals:
         job = RevealJob(
             conversation_id=conversation.id,
             contact_id=contact.id,
+            number_id=conversation.number_id,
             user_id=event.author_id,
             reason=reason,
         )

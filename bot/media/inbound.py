@@ -2,7 +2,7 @@
 
 The customer's line ("📷 Image «Scan.pdf»: caption", masked) is posted first, by the
 ``relay.inbound`` job; that job then enqueues a ``relay.media`` job in a queue of the
-customer's own (``job_catalog.media_order_key``), so files appear in the order sent and a
+conversation's own (``job_catalog.media_order_key``), so files appear in the order sent and a
 slow download never holds up the customer's next text.
 
 The job looks the media up (or takes the ``url`` a newer webhook carried), streams it into
@@ -188,11 +188,12 @@ class CustomerMedia:
         if self._keeper is not None:
             await asyncio.to_thread(self._keeper.purge)
 
-    async def enqueue(self, tx: Tx, posted: Iterable[MessageRow]) -> None:
-        """After their lines were posted: a media job for each message with a file."""
+    async def enqueue(self, tx: Tx, posted: Iterable[MessageRow], number_id: str) -> None:
+        """After their lines were posted: a media job for each message with a file, in the
+        order of the conversation's business number ``number_id``."""
         for row in posted:
             if row.kind in MEDIA_KINDS:
-                job = MediaJob(message_id=row.id, contact_id=row.contact_id)
+                job = MediaJob(message_id=row.id, contact_id=row.contact_id, number_id=number_id)
                 await enqueue(tx, RELAY_MEDIA, job)
 
     def _key(self, name: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from bot.domain import RELATION_KINDS, OutboundReaction
 from bot.errors import ProviderError
 from bot.explain import failure
-from bot.job_catalog import RELAY_REACTION, MessageJob, enqueue
+from bot.job_catalog import RELAY_REACTION, MessageJob, enqueue, message_job
 from bot.mirror.emoji import is_emoji
 from bot.ports import AgentEvent, AgentReaction, WhatsAppProvider
 from bot.privacy import redact_text
@@ -59,13 +59,9 @@ class AgentReactions:
             rows = MirrorRows(tx.conn)
             if event.removed:
                 message_id = await rows.remove_agent_reaction(event.reaction_id)
-                contact_id = None
-                if message_id is not None:
-                    found = await tx.messages.get(message_id)
-                    contact_id = found.contact_id if found else None
-                if message_id is not None and contact_id is not None:
-                    job = MessageJob(message_id=message_id, contact_id=contact_id)
-                    await enqueue(tx, RELAY_REACTION, job)
+                found = await tx.messages.get(message_id) if message_id is not None else None
+                if found is not None:
+                    await enqueue(tx, RELAY_REACTION, await message_job(tx, found))
                 return
             target = await tx.messages.by_chat_id(event.target_id) if event.target_id else None
             if (
@@ -95,7 +91,11 @@ class AgentReactions:
             if await rows.add_agent_reaction(
                 event.reaction_id, target.id, event.emoji, event.author_id, now
             ):
-                job = MessageJob(message_id=target.id, contact_id=target.contact_id)
+                job = MessageJob(
+                    message_id=target.id,
+                    contact_id=target.contact_id,
+                    number_id=conversation.number_id,
+                )
                 await enqueue(tx, RELAY_REACTION, job)
 
     async def _explain(self, conversation_id: int | None, error: ProviderError) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -25,9 +26,9 @@ from bot.store.messages import stored_body
 _SCHEMA = """
 CREATE TEMP TABLE IF NOT EXISTS intake_new (provider_id TEXT NOT NULL);
 CREATE TEMP VIEW IF NOT EXISTS intake_inbound (
-    wa_id, pseudonym, profile_name, region, provider_id, kind, body,
+    wa_id, pseudonym, profile_name, region, provider_id, kind, body, number_id, lane,
     received_at, job_kind, order_prefix
-) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TEMP TRIGGER IF NOT EXISTS intake_inbound_insert INSTEAD OF INSERT ON intake_inbound
 BEGIN
     INSERT INTO contacts (wa_id, pseudonym, profile_name, region, created_at)
@@ -39,8 +40,9 @@ BEGIN
     FROM contacts WHERE wa_id = NEW.wa_id
     ON CONFLICT (provider_id) DO NOTHING;
     INSERT INTO jobs (kind, payload, order_key, run_after, created_at)
-    SELECT NEW.job_kind, json_object('message_id', id, 'contact_id', contact_id),
-        NEW.order_prefix || contact_id,
+    SELECT NEW.job_kind,
+        json_object('message_id', id, 'contact_id', contact_id, 'number_id', NEW.number_id),
+        NEW.order_prefix || contact_id || NEW.lane,
         NEW.received_at, NEW.received_at
     FROM messages
     WHERE changes() = 1 AND id = last_insert_rowid() AND provider_id = NEW.provider_id;
@@ -51,7 +53,7 @@ END;
 _INSERT = """
 INSERT INTO intake_inbound
 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-    value ->> 6, :now, :job_kind, :order_prefix
+    value ->> 6, value ->> 7, value ->> 8, :now, :job_kind, :order_prefix
 FROM json_each(:rows) ORDER BY key
 """
 
@@ -86,15 +88,21 @@ class InboundRows:
     count: int
 
     @classmethod
-    def build(cls, messages: list[tuple[NewContact, InboundMessage]]) -> InboundRows:
+    def build(
+        cls, messages: list[tuple[NewContact, InboundMessage]], *, lane: Callable[[str], str]
+    ) -> InboundRows:
+        """``lane`` is what a business number adds to the order key after the contact id
+        (``bot.job_catalog.number_lane``): the jobs are ordered per customer and number."""
         return cls(
-            json=json.dumps([_row(contact, message) for contact, message in messages]),
+            json=json.dumps([_row(contact, message, lane) for contact, message in messages]),
             provider_ids=frozenset(m.provider_id for _, m in messages),
             count=len(messages),
         )
 
 
-def _row(contact: NewContact, message: InboundMessage) -> list[str | None]:
+def _row(
+    contact: NewContact, message: InboundMessage, lane: Callable[[str], str]
+) -> list[str | None]:
     """One ``intake_inbound`` row, in the view's column order."""
     return [
         contact.wa_id,
@@ -104,6 +112,8 @@ def _row(contact: NewContact, message: InboundMessage) -> list[str | None]:
         message.provider_id,
         message.kind.value,
         stored_body(message),
+        message.number_id,
+        lane(message.number_id),
     ]
 
 
@@ -126,7 +136,8 @@ def store_inbound(
     one. Returns the provider ids that were new. A contact's profile name follows its
     latest message that has one. Each job is what ``bot.job_catalog.enqueue`` writes for a
     ``MessageJob`` of ``job_kind``: the payload's JSON text and the order key
-    ``order_prefix`` + the contact id (a test compares the rows of both paths).
+    ``order_prefix`` + the contact id + the number's lane (a test compares the rows of both
+    paths).
     """
     conn.execute(
         _INSERT,

@@ -146,10 +146,11 @@ BEGIN
             WHERE excluded.profile_name IS NOT NULL
             AND excluded.profile_name IS DISTINCT FROM c.profile_name;
     END LOOP;
-    -- The customers' order keys, locked in one order (no two groups deadlock): their jobs
+    -- The conversations' order keys, locked in one order (no two groups deadlock): their jobs
     -- get ids in the order their transactions commit (``Dialect.order_lock``).
     PERFORM pg_advisory_xact_lock(lock_space, hashtext(key)) FROM (
-        SELECT DISTINCT order_prefix || c.id AS key FROM json_array_elements(rows) e
+        SELECT DISTINCT order_prefix || c.id || (e.value ->> 8) AS key
+        FROM json_array_elements(rows) e
         JOIN contacts c ON c.wa_id = e.value ->> 0 ORDER BY 1
     ) keys;
     FOR r IN SELECT value FROM json_array_elements(rows) LOOP
@@ -162,8 +163,12 @@ BEGIN
         IF message IS NOT NULL THEN
             INSERT INTO jobs (kind, payload, order_key, run_after, created_at)
             VALUES (
-                job_kind, format('{"message_id":%s,"contact_id":%s}', message, contact),
-                order_prefix || contact, now, now
+                job_kind,
+                format(
+                    '{"message_id":%s,"contact_id":%s,"number_id":%s}',
+                    message, contact, to_json(r ->> 7)
+                ),
+                order_prefix || contact || (r ->> 8), now, now
             );
             RETURN NEXT r ->> 4;
             new_jobs := TRUE;

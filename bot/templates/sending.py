@@ -181,12 +181,16 @@ class TemplateSends:
         shown = TemplateShownJob(
             message_id=message_id,
             contact_id=contact_id,
+            number_id=conversation.number_id,
             author=asker.author_name,
             name=chosen.name,
             language=chosen.language,
         )
         await enqueue(tx, CHAT_TEMPLATE, shown)
-        await enqueue(tx, RELAY_TEMPLATE, MessageJob(message_id=message_id, contact_id=contact_id))
+        send = MessageJob(
+            message_id=message_id, contact_id=contact_id, number_id=conversation.number_id
+        )
+        await enqueue(tx, RELAY_TEMPLATE, send)
         await tx.conversations.touch_agent(conversation.id, tx.clock.now())
         log.info("template %s queued as message %d", chosen.name, message_id)
         return None
@@ -219,7 +223,11 @@ class TemplateSends:
         )
         async with self._store.transaction() as tx:
             await tx.messages.set_chat_id(payload.message_id, chat_id)
-            status = MessageJob(message_id=payload.message_id, contact_id=row.contact_id)
+            status = MessageJob(
+                message_id=payload.message_id,
+                contact_id=row.contact_id,
+                number_id=conversation.number_id,
+            )
             await enqueue(tx, CHAT_STATUS, status)
 
     async def send(self, message_id: int, to: WaId) -> ProviderMessageId:

@@ -99,7 +99,9 @@ class WindowWatch:
                 await _watch(tx, conversation.id, closes - now + SETTLE_SECONDS)
                 return
             root = ConversationJob(
-                conversation_id=conversation.id, contact_id=conversation.contact_id
+                conversation_id=conversation.id,
+                contact_id=conversation.contact_id,
+                number_id=conversation.number_id,
             )
             await enqueue(tx, CHAT_ROOT, root)
 

@@ -13,6 +13,7 @@ from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.group_commit import GroupCommitter
 from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
+from bot.job_catalog import RELAY_INBOUND, MessageJob
 from bot.store import Store
 
 
@@ -50,7 +51,10 @@ async def test_a_failing_item_fails_alone() -> None:
     assert isinstance(results[3], ValueError)
 
 
-def batch(n: int, sender: str, *, user_id: str | None = None) -> WebhookBatch:
+SECOND_NUMBER = "106540352249999"
+
+
+def batch(n: int, sender: str, *, user_id: str | None = None, number: str = "") -> WebhookBatch:
     return WebhookBatch(
         messages=(
             InboundMessage(
@@ -59,6 +63,7 @@ def batch(n: int, sender: str, *, user_id: str | None = None) -> WebhookBatch:
                 timestamp=1,
                 kind=MessageKind.TEXT,
                 text=f"m{n}",
+                number_id=number,
             ),
         )
     )
@@ -70,21 +75,22 @@ async def rows(store: Store, query: str) -> list[tuple[Any, ...]]:
 
 
 async def jobs_with_messages(store: Store) -> list[tuple[str, str, str]]:
-    """(order key, the message's provider id, the payload expected) per job, in job order:
-    the payload must be what ``bot.job_catalog`` writes for the message (compact JSON)."""
+    """(order key, the message's provider id, the order key expected) per job, in job
+    order: the payload must be what ``bot.job_catalog`` writes for the message (compact
+    JSON), and the key that of the customer at the number written to."""
     messages = {
-        int(m_id): (str(provider_id), int(contact_id))
-        for m_id, provider_id, contact_id in await rows(
-            store, "SELECT id, provider_id, contact_id FROM messages"
+        int(m_id): (str(provider_id), int(contact_id), InboundMessage.model_validate_json(body))
+        for m_id, provider_id, contact_id, body in await rows(
+            store, "SELECT id, provider_id, contact_id, body FROM messages"
         )
     }
     found = []
     for payload, order_key in await rows(store, "SELECT payload, order_key FROM jobs ORDER BY id"):
         message_id = json.loads(payload)["message_id"]
-        provider_id, contact_id = messages[message_id]
-        expected = f'{{"message_id":{message_id},"contact_id":{contact_id}}}'
-        assert payload == expected
-        found.append((str(order_key), provider_id, f"contact:{contact_id}"))
+        provider_id, contact_id, message = messages[message_id]
+        job = MessageJob(message_id=message_id, contact_id=contact_id, number_id=message.number_id)
+        assert payload == job.model_dump_json()
+        found.append((str(order_key), provider_id, RELAY_INBOUND.order_key(job)))
     return found
 
 
@@ -94,7 +100,8 @@ async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(
     store = await Store.open(store_target)
     intake = Intake(store, pseudonym_key=b"group-commit-test-key-123")
     senders = [f"49151000000{n % 7:02d}" for n in range(200)]
-    deliveries = [batch(n, senders[n]) for n in range(200)]
+    # Every customer writes to both numbers: a job queue per customer and number.
+    deliveries = [batch(n, senders[n], number=SECOND_NUMBER * (n % 2)) for n in range(200)]
     deliveries += deliveries[:50]  # Meta redelivers some
     deliveries.append(batch(999, "4915100000099", user_id="US.1"))  # a BSUID user
     try:
@@ -108,6 +115,7 @@ async def test_concurrent_deliveries_are_all_stored_once_with_one_job_each(
         await store.close()
     assert len(jobs) == 201
     assert all(order_key == expected for order_key, _, expected in jobs)
+    assert len({order_key for order_key, _, _ in jobs}) == 7 * 2 + 1
 
 
 def named(n: int, name: str | None) -> WebhookBatch:
