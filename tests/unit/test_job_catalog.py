@@ -16,7 +16,15 @@ from bot.config import Settings
 from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
-from bot.job_catalog import CHAT_NOTICE, KIND_NAMES, RELAY_INBOUND, NoticeJob
+from bot.job_catalog import (
+    CHAT_NOTICE,
+    KIND_NAMES,
+    RELAY_INBOUND,
+    NoticeJob,
+    claim_unnumbered_lanes,
+    contact_order_key,
+    media_order_key,
+)
 from bot.jobs import WorkerPool
 from bot.store import Store
 from bot.store.jobs import Job
@@ -44,7 +52,7 @@ async def job_rows(store: Store) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in rows]
 
 
-async def accept_one(path: Path | str, sender: Sender) -> list[tuple[Any, ...]]:
+async def accept_one(path: Path | str, sender: Sender, number: str = "") -> list[tuple[Any, ...]]:
     store = await Store.open(path, clock=ManualClock())
     try:
         message = InboundMessage(
@@ -53,6 +61,7 @@ async def accept_one(path: Path | str, sender: Sender) -> list[tuple[Any, ...]]:
             timestamp=1_800_000_000,
             kind=MessageKind.TEXT,
             text="Hallo",
+            number_id=number,
         )
         await Intake(store, pseudonym_key=KEY).accept(WebhookBatch(messages=(message,)))
         return await job_rows(store)
@@ -60,21 +69,43 @@ async def accept_one(path: Path | str, sender: Sender) -> list[tuple[Any, ...]]:
         await store.close()
 
 
+@pytest.mark.parametrize("number", ["", "106540352249999", "whatsapp:+4930901820"])
 async def test_bulk_and_per_row_intake_write_the_same_job(
-    store_target: Path | str, another_store_target: Path | str
+    store_target: Path | str, another_store_target: Path | str, number: str
 ) -> None:
     """A sender known by number takes the bulk SQL path; one with a BSUID the per-row path
-    (``bot.intake``). Same first message on a fresh store: the same job row, byte for byte."""
-    bulk = await accept_one(store_target, Sender(wa_id=WaId(CUSTOMER)))
+    (``bot.intake``). Same first message on a fresh store: the same job row, byte for byte,
+    ordered per customer and business number (a Twilio number, too: quoted in JSON, never
+    spelled out in the key)."""
+    bulk = await accept_one(store_target, Sender(wa_id=WaId(CUSTOMER)), number)
     per_row = await accept_one(
-        another_store_target, Sender(wa_id=WaId(CUSTOMER), user_id="DE.1234567890abcdef")
+        another_store_target, Sender(wa_id=WaId(CUSTOMER), user_id="DE.1234567890abcdef"), number
     )
     assert bulk == per_row
     ((kind, payload, order_key, *_),) = bulk
     assert kind == RELAY_INBOUND.name
     parsed = RELAY_INBOUND.payload.model_validate_json(payload)
-    assert (parsed.message_id, parsed.contact_id) == (1, 1)
-    assert order_key == RELAY_INBOUND.order_key(parsed) == "contact:1"
+    assert (parsed.message_id, parsed.contact_id, parsed.number_id) == (1, 1, number)
+    assert order_key == RELAY_INBOUND.order_key(parsed) == contact_order_key(1, number)
+    assert (order_key == "contact:1") == (not number)
+    assert "4930901820" not in order_key
+
+
+async def test_jobs_waiting_without_a_number_join_the_first_numbers_queue(
+    store: Store,
+) -> None:
+    """Jobs queued before keys named a number (``contact:N``, ``media:N``) are moved into
+    the first configured number's queue at start, so new jobs of its conversations wait
+    behind them; other keys, and jobs not waiting, stay as they are."""
+    first = "106540352242922"
+    old = ["contact:7", "media:7", "sla:3", contact_order_key(7, "106540352249999")]
+    async with store.transaction() as tx:
+        for key in old:
+            await tx.jobs.enqueue("relay.inbound", "{}", now=0.0, order_key=key)
+        assert await claim_unnumbered_lanes(tx, first) == 2
+        assert await claim_unnumbered_lanes(tx, first) == 0
+        keys = [row[0] for row in await tx.conn.fetchall("SELECT order_key FROM jobs ORDER BY id")]
+    assert keys == [contact_order_key(7, first), media_order_key(7, first), *old[2:]]
 
 
 async def test_a_payload_that_does_not_fit_is_dead_lettered_by_name(store: Store) -> None:
