@@ -13,7 +13,7 @@ from bot.domain import InboundMessage, MessageKind, Sender, WebhookBatch
 from bot.group_commit import GroupCommitter
 from bot.ids import ProviderMessageId, WaId
 from bot.intake import Intake
-from bot.job_catalog import RELAY_INBOUND, MessageJob
+from bot.job_catalog import MessageJob, contact_order_key
 from bot.store import Store
 
 
@@ -90,7 +90,9 @@ async def jobs_with_messages(store: Store) -> list[tuple[str, str, str]]:
         provider_id, contact_id, message = messages[message_id]
         job = MessageJob(message_id=message_id, contact_id=contact_id, number_id=message.number_id)
         assert payload == job.model_dump_json()
-        found.append((str(order_key), provider_id, RELAY_INBOUND.order_key(job)))
+        found.append(
+            (str(order_key), provider_id, contact_order_key(contact_id, message.number_id))
+        )
     return found
 
 
