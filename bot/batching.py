@@ -5,9 +5,11 @@ customers write faster than that. Rather than letting lines pile up or drop, the
 job first waits for its posting slot (``ChatPlatform.ready_to_post``), then takes the
 customer messages queued directly behind it in the same conversation along ("riders"):
 one post, lines in order, each rendered and masked on its own. Choosing riders after the
-wait, not before, lets every post carry what arrived while it waited. A platform opts in
-by declaring ``Capabilities(paced=True, combine_waiting=n)``; others keep one post per
-message.
+wait, not before, lets every post carry what arrived while it waited. The queue is the
+conversation's (``bot.job_catalog.number_lane``): what the customer writes meanwhile to
+another business number waits in that conversation's queue and combines there. A platform
+opts in by declaring ``Capabilities(paced=True, combine_waiting=n)``; others keep one post
+per message.
 
 Idempotency: riders are chosen on a job's first attempt and become durable by being
 assigned to the conversation in the same transaction. A retry takes exactly those riders
@@ -70,7 +72,7 @@ async def riders(
         if row.conversation_id is None:
             if job.attempts > 1 or size + len(row.body) > MAX_COMBINED_BODY_CHARS:
                 break
-            if inbound_number(row.body, "") != number:  # written to another business number
+            if inbound_number(row.body, "") != number:  # queued before keys named the number
                 break
             await tx.messages.assign(message_id, conversation_id)
             await on_join(tx, message_id)

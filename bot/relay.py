@@ -84,7 +84,7 @@ log = logging.getLogger("empfang.relay")
 ROOT_REFRESH_SECONDS = 1800.0
 """A customer message this long after the previous one re-renders the root (window time)."""
 LATE_LOOKAHEAD = 100
-"""How many queued messages of one customer are compared to find the first-written."""
+"""How many queued messages of one conversation are compared to find the first-written."""
 
 
 Sender = Callable[[ContactRow, WaId, str], Awaitable[ProviderMessageId]]
