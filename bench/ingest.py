@@ -36,12 +36,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -438,12 +439,33 @@ def read_store(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def wait_store_quiet(path: Path, timeout: float = 10.0) -> None:
+def store_rows(db: Path | str, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """``sql`` (``?`` placeholders) on the SQLite file, or on the PostgreSQL url ``db``."""
+    if isinstance(db, Path):
+        with read_store(db) as conn:
+            return [tuple(row) for row in conn.execute(sql, args)]
+    import asyncio
+
+    import asyncpg
+
+    async def fetch() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(db)
+        try:
+            numbered = sql
+            for number in range(1, len(args) + 1):
+                numbered = numbered.replace("?", f"${number}", 1)
+            return [tuple(row) for row in await conn.fetch(numbered, *args)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())
+
+
+def wait_store_quiet(path: Path | str, timeout: float = 10.0) -> None:
     """Let requests that were in flight when wrk stopped finish their commit."""
     last, stable, deadline = -1, 0, time.monotonic() + timeout
     while stable < 3 and time.monotonic() < deadline:
-        with read_store(path) as conn:
-            (count,) = conn.execute("SELECT count(*) FROM messages").fetchone()
+        ((count,),) = store_rows(path, "SELECT count(*) FROM messages")
         stable = stable + 1 if count == last else 0
         last = count
         time.sleep(0.1)
@@ -494,22 +516,22 @@ class StoreCheck:
         )
 
 
-def check_store(db: Path, pool: Pool, run: WrkRun) -> StoreCheck:
+def check_store(db: Path | str, pool: Pool, run: WrkRun) -> StoreCheck:
     wait_store_quiet(db)
     sent = pool.sent_indices(run.sent_per_thread)
-    with read_store(db) as conn:
-        stored = {
-            row[0]
-            for row in conn.execute(
-                "SELECT provider_id FROM messages WHERE direction = 'in' AND provider_id LIKE ?",
-                ("wamid.%",),
-            )
-        }
-        (twice,) = conn.execute(
-            "SELECT count(*) - count(DISTINCT provider_id) FROM messages WHERE direction = 'in'"
-        ).fetchone()
-        (inbound,) = conn.execute("SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()
-        (jobs,) = conn.execute("SELECT count(*) FROM jobs WHERE kind = 'relay.inbound'").fetchone()
+    stored = {
+        row[0]
+        for row in store_rows(
+            db,
+            "SELECT provider_id FROM messages WHERE direction = 'in' AND provider_id LIKE ?",
+            "wamid.%",
+        )
+    }
+    ((twice,),) = store_rows(
+        db, "SELECT count(*) - count(DISTINCT provider_id) FROM messages WHERE direction = 'in'"
+    )
+    ((inbound,),) = store_rows(db, "SELECT count(*) FROM messages WHERE direction = 'in'")
+    ((jobs,),) = store_rows(db, "SELECT count(*) FROM jobs WHERE kind = 'relay.inbound'")
     not_stored = sum(1 for i in sent if pool.wamids[i] not in stored)
     return StoreCheck(
         distinct_sent=len(sent),
@@ -583,15 +605,23 @@ def disturbance_notes(run: WrkRun) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def bot_config(path: Path, *, port: int, db: Path, secret: str, synchronous: str) -> None:
+def bot_config(
+    path: Path, *, port: int, db: Path | str, secret: str, synchronous: str, replica: str = ""
+) -> None:
+    """``db``: the SQLite file, or a PostgreSQL url (then ``replica`` names this one and its
+    local files live beside ``path``)."""
+    store = (
+        f'url = "{db}"\npath = "{path.with_suffix(".files")}"\n\n[ha]\nreplica = "{replica}"'
+        if isinstance(db, str)
+        else f'path = "{db}"\nsynchronous = "{synchronous}"'
+    )
     path.write_text(
         f"""[server]
 host = "127.0.0.1"
 port = {port}
 
 [store]
-path = "{db}"
-synchronous = "{synchronous}"
+{store}
 
 [whatsapp]
 provider = "cloud"
@@ -630,6 +660,32 @@ class Results:
     paced: WrkRun | None = None
     paced_check: StoreCheck | None = None
     bot_log_problems: int = 0
+    postgres: list[ReplicasRun] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplicasRun:
+    """``--store postgresql://…``: ``count`` replicas, each driven by a wrk of its own with
+    its share of the connections (saturated) or of the rate (paced), at the same time."""
+
+    count: int
+    saturated: tuple[WrkRun, ...]
+    paced: tuple[WrkRun, ...]
+    checks: tuple[StoreCheck, ...]
+    log_problems: int
+
+    @property
+    def ok_per_s(self) -> float:
+        return sum(run.ok_per_s for run in self.saturated)
+
+    @property
+    def paced_p99_ms(self) -> float:
+        """The worst replica's p99 (wrk's histograms cannot be merged from its summary)."""
+        return max(run.latency_ms["p99"] for run in self.paced)
+
+    @property
+    def non2xx(self) -> int:
+        return sum(run.non2xx for run in (*self.saturated, *self.paced))
 
 
 def bench(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) -> Results:
@@ -762,7 +818,101 @@ def bench(args: argparse.Namespace, workdir: Path, stack: contextlib.ExitStack) 
     )
     if results.bot_log_problems:
         say(f"  ! bot log has {results.bot_log_problems} warning/error lines ({bot.log})")
+    for count in (1, 2) if args.store else ():
+        results.postgres.append(bench_replicas(args, workdir, stack, count, pool, secret))
     return results
+
+
+def bench_replicas(
+    args: argparse.Namespace,
+    workdir: Path,
+    stack: contextlib.ExitStack,
+    count: int,
+    pool: Callable[[str, int], Pool],
+    secret: str,
+) -> ReplicasRun:
+    """``count`` replicas of ``empfang run --intake-only`` on the PostgreSQL ``--store``,
+    driven at the same time: saturated, then at ``--rate`` in total."""
+    replicas: list[tuple[Server, str]] = []
+    for index in range(count):
+        port = free_port()
+        config = workdir / f"pg{count}-replica{index}.toml"
+        bot_config(
+            config,
+            port=port,
+            db=args.store,
+            secret=secret,
+            synchronous=args.synchronous,
+            replica=f"bench-{index}",
+        )
+        server = Server(
+            f"replica {index}", bot_argv(config), log=config.with_suffix(".log"), env=child_env()
+        )
+        stack.callback(server.stop)
+        server.wait_healthy(f"http://127.0.0.1:{port}/readyz")
+        replicas.append((server, f"http://127.0.0.1:{port}{WEBHOOK_PATH}"))
+    conns = max(args.threads, args.connections // count)
+    paced_seconds = args.paced_seconds or args.seconds
+    say(f"\n[postgresql] {count} replica(s) of empfang run --intake-only, {conns} connections each")
+
+    def together(label: str, pools: list[Pool], secs: float, rate: float | None) -> list[WrkRun]:
+        if args.quiet_wait > 0:
+            wait_until_quiet(args.quiet_wait)
+        with ThreadPoolExecutor(count) as runs:
+            return list(
+                runs.map(
+                    lambda i: run_wrk(
+                        f"{label}-{i}",
+                        replicas[i][1],
+                        pools[i],
+                        seconds=secs,
+                        connections=conns,
+                        rate=rate,
+                        server_pid=replicas[i][0].pid,
+                        workdir=workdir,
+                    ),
+                    range(count),
+                )
+            )
+
+    expected = 2000.0 / count
+    if args.warmup:
+        warm = [
+            pool(f"pg{count}-warm{i}", pool_size(expected, args.warmup, conns, 2_000))
+            for i in range(count)
+        ]
+        together(f"pg{count}-warmup", warm, args.warmup, None)
+    sat_pools = [
+        pool(f"pg{count}-{i}", pool_size(expected, args.seconds, conns, 10_000))
+        for i in range(count)
+    ]
+    saturated = together(f"pg{count}", sat_pools, args.seconds, None)
+    for run in saturated:
+        say(f"  saturation {run.label}: " + fmt_run(run))
+    time.sleep(1.0)
+    rate = args.rate / count
+    paced_pools = [
+        pool(f"pg{count}-paced{i}", pool_size(rate, paced_seconds, conns, 2_000))
+        for i in range(count)
+    ]
+    paced = together(f"pg{count}-paced", paced_pools, paced_seconds, rate)
+    for run in paced:
+        say(f"  at {rate:g}/s {run.label}: " + fmt_run(run))
+    checks = [
+        check_store(args.store, p, run)
+        for p, run in zip([*sat_pools, *paced_pools], [*saturated, *paced], strict=True)
+    ]
+    for check in checks:
+        say("  " + check.line())
+    problems = 0
+    for server, _ in replicas:
+        server.stop()
+        problems += sum(
+            1
+            for line in server.log.read_text(encoding="utf-8", errors="replace").splitlines()
+            if " WARNING " in line or " ERROR " in line or "Traceback" in line
+        )
+    return ReplicasRun(count, tuple(saturated), tuple(paced), tuple(checks), problems)
 
 
 def start_profiler(
@@ -852,6 +1002,15 @@ def summary(args: argparse.Namespace, results: Results) -> str:
         f"{args.rate:g}/s: {paced_check.short()}; sent {paced.sent / paced.duration_s:,.0f}/s,"
         f" {paced.late} requests > 1 ms behind schedule",
     ]
+    for replicas in results.postgres:
+        lines.append(
+            f"postgresql, {replicas.count} replica(s): saturated {replicas.ok_per_s:,.0f} msgs/s"
+            f" ({replicas.ok_per_s / bot.ok_per_s:.2f} x SQLite), p99 at {args.rate:g}/s"
+            f" {replicas.paced_p99_ms:.2f} ms"
+            f" ({replicas.paced_p99_ms / paced.latency_ms['p99']:.2f} x SQLite),"
+            f" non-2xx {replicas.non2xx}, store checks"
+            f" {'passed' if all(c.passed for c in replicas.checks) else 'FAILED'}"
+        )
     if ratio < RATIO_TARGET:
         lines.append(
             f"! bot below {RATIO_TARGET} of the ceiling: profile it with --profile /tmp/bot.svg"
@@ -883,6 +1042,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=float,
         default=60.0,
         help="before each run, wait up to this long for other processes to go idle (0: off)",
+    )
+    parser.add_argument(
+        "--store",
+        default="",
+        help="also run 1 and 2 replicas on this PostgreSQL url (a throwaway database: it is"
+        " written to), as ratios to the SQLite figures of the same run",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("-v", "--verbose", action="store_true", help="show wrk's output")
@@ -922,8 +1087,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(summary(args, results))
         checks = (results.bot_check, results.paced_check)
         failed = [c for c in checks if c is not None and not c.passed]
+        failed += [c for run in results.postgres for c in run.checks if not c.passed]
         non2xx = sum(r.non2xx for r in (results.bot, results.paced) if r is not None)
-        if failed or non2xx or results.bot_log_problems:
+        non2xx += sum(run.non2xx for run in results.postgres)
+        problems = results.bot_log_problems + sum(run.log_problems for run in results.postgres)
+        if failed or non2xx or problems:
             say("FAILED: see the store / non-2xx / bot log lines above", sys.stderr)
             return 1
     return 0
