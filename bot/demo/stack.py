@@ -149,15 +149,25 @@ class RoomView:
         self._room = quote(room_id, safe="")
 
     async def events(self, limit: int = 500) -> list[dict[str, Any]]:
-        """Every event of the room, oldest first."""
+        """The room's latest ``limit`` events, oldest first; page by page, as the
+        homeserver hands out at most 1,000 per request."""
+        found: list[dict[str, Any]] = []
+        params = {"dir": "b"}
         async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
-            response = await client.get(
-                f"{self._base}/_matrix/client/v3/rooms/{self._room}/messages",
-                params={"dir": "b", "limit": str(limit)},
-                headers={"Authorization": f"Bearer {self._account.access_token}"},
-            )
-        response.raise_for_status()
-        return list(reversed(response.json()["chunk"]))
+            while len(found) < limit:
+                params["limit"] = str(min(1_000, limit - len(found)))
+                response = await client.get(
+                    f"{self._base}/_matrix/client/v3/rooms/{self._room}/messages",
+                    params=params,
+                    headers={"Authorization": f"Bearer {self._account.access_token}"},
+                )
+                response.raise_for_status()
+                page = response.json()
+                found += page["chunk"]
+                if not page["chunk"] or "end" not in page:
+                    break
+                params["from"] = page["end"]
+        return list(reversed(found))
 
     async def messages(self) -> list[dict[str, Any]]:
         return [e for e in await self.events() if e.get("type") == "m.room.message"]

@@ -106,7 +106,7 @@ async def lines_by_customer(view: RoomView) -> dict[int, list[int]]:
     """Every test line in the room, grouped by customer, in room order (thread by thread)."""
     found: dict[int, list[int]] = defaultdict(list)
     threads: dict[str, set[int]] = defaultdict(set)
-    for event in await view.events(limit=1000):
+    for event in await view.events(limit=10_000):
         if event.get("type") != "m.room.message":
             continue
         match = LINE.search(str(event["content"].get("body", "")))
@@ -126,7 +126,7 @@ LATE_MARK = "⏱"
 async def late_marked(view: RoomView) -> dict[int, set[int]]:
     """The test lines that carry the relay's late marker, by customer."""
     marked: dict[int, set[int]] = defaultdict(set)
-    for event in await view.events(limit=1000):
+    for event in await view.events(limit=10_000):
         body = str(event.get("content", {}).get("body", ""))
         match = LINE.search(body)
         if event.get("type") == "m.room.message" and match and LATE_MARK in body:

@@ -8,19 +8,78 @@ each machine's own: the port, ``[store] path`` (spool), ``matrix.store_path``, t
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from bot.config import Settings
-from bot.demo.stack import free_port
-from tests.e2e.fault_world import BotProcess, config_toml
+from bot.demo.stack import SupportRoom, free_port, stack_settings
+from bot.sandbox import SandboxServer
+from tests.e2e.fault_world import BotProcess, config_toml, customer_number, line
 
 LEADER_GAUGE = re.compile(r'^empfang_ha_leader\{replica="([^"]+)"\} 1\.0$', re.MULTILINE)
+
+
+TAKEOVER_SECONDS = 4.0
+
+
+def shared_settings(
+    workdir: Path, room: SupportRoom, balancer: Balancer, database: str, **sections: Any
+) -> Settings:
+    """What every replica shares: the database, the sandbox delivering through
+    ``balancer`` (refused webhooks come back like Meta's: several times, spread out), the
+    Matrix account, the secrets."""
+    return stack_settings(
+        workdir,
+        room,
+        bot_port=free_port(),
+        store={"url": database},
+        ha={"takeover_seconds": TAKEOVER_SECONDS},
+        sandbox={
+            "webhook_url": balancer.webhook_url,
+            "redelivery_seconds": [0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0],
+        },
+        **sections,
+    )
+
+
+@asynccontextmanager
+async def two_replicas(
+    base: Settings, workdir: Path, balancer: Balancer, sandbox: SandboxServer
+) -> AsyncIterator[list[Replica]]:
+    """Replicas ``replica-a`` (started first, so it leads) and ``replica-b`` of ``base``
+    behind ``balancer``, running for the block; stopped (SIGTERM) at its end."""
+    base.whatsapp.api_base = sandbox.graph_url
+    replicas = [
+        Replica(replica_settings(base, name, workdir / name), workdir / name)
+        for name in ("replica-a", "replica-b")
+    ]
+    balancer.replicas.extend(replicas)
+    await balancer.start()
+    try:
+        for replica in replicas:
+            await replica.start()
+        yield replicas
+    finally:
+        for replica in replicas:
+            await replica.stop()
+        await balancer.stop()
+
+
+async def customers_write(sandbox: SandboxServer, customers: int, per_customer: int) -> None:
+    """One line per customer per second (WhatsApp timestamps have whole seconds)."""
+    for number in range(per_customer):
+        for customer in range(customers):
+            sandbox.say(customer_number(customer), line(customer, number))
+        await asyncio.sleep(1.0)
 
 
 def replica_settings(base: Settings, name: str, workdir: Path) -> Settings:

@@ -14,11 +14,17 @@ from pathlib import Path
 
 import httpx
 
-from bot.demo.stack import RoomView, create_support_room, free_port, stack_settings
+from bot.demo.stack import RoomView, create_support_room
 from bot.demo.synapse import LocalSynapse
 from bot.sandbox import SandboxServer
-from tests.e2e.fault_world import customer_number, late_marked, line, wait_for_lines
-from tests.ha.replica_world import Balancer, Replica, replica_settings
+from tests.e2e.fault_world import late_marked, wait_for_lines
+from tests.ha.replica_world import (
+    Balancer,
+    Replica,
+    customers_write,
+    shared_settings,
+    two_replicas,
+)
 from tests.support.postgres import postgres_cluster
 
 CUSTOMERS = 10
@@ -36,64 +42,35 @@ async def test_a_database_restart_under_load_acknowledges_nothing_it_did_not_sto
     balancer = Balancer(rng)
     view = RoomView(synapse, room.agent, room.room_id)
     with postgres_cluster() as cluster:
-        base = stack_settings(
-            tmp_path,
-            room,
-            bot_port=free_port(),
-            store={"url": cluster.url()},
-            ha={"takeover_seconds": 4.0},
-            sandbox={
-                "webhook_url": balancer.webhook_url,
-                "redelivery_seconds": [0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0],
-            },
-        )
-        async with SandboxServer(base, port=0) as sandbox:
-            base.whatsapp.api_base = sandbox.graph_url
-            replicas = [
-                Replica(replica_settings(base, name, tmp_path / name), tmp_path / name)
-                for name in ("replica-a", "replica-b")
-            ]
-            balancer.replicas.extend(replicas)
-            await balancer.start()
-            try:
-                for replica in replicas:
-                    await replica.start()
-                writing = asyncio.create_task(customers_write(sandbox))
-                await asyncio.sleep(5.0)
-                await asyncio.to_thread(cluster.stop, "fast")
-                down_at = sandbox.clock.now()
-                await asyncio.sleep(DOWN_SECONDS / 2)
-                readiness = [await ready_status(replica) for replica in replicas]
-                await asyncio.sleep(DOWN_SECONDS / 2)
-                up_at = sandbox.clock.now()
-                await asyncio.to_thread(cluster.start_server)
-                await writing
-                found = await wait_for_lines(view, CUSTOMERS, PER_CUSTOMER, within=120)
-                marked = await late_marked(view)
-            finally:
-                for replica in replicas:
-                    await replica.stop()
-                await balancer.stop()
-            answers_while_down = [
-                attempt["status_code"]
-                for delivery in sandbox.deliveries()
-                for attempt in delivery["attempts"]
-                if down_at + GRACE < attempt["at"] < up_at
-            ]
+        base = shared_settings(tmp_path, room, balancer, cluster.url())
+        async with (
+            SandboxServer(base, port=0) as sandbox,
+            two_replicas(base, tmp_path, balancer, sandbox) as replicas,
+        ):
+            writing = asyncio.create_task(customers_write(sandbox, CUSTOMERS, PER_CUSTOMER))
+            await asyncio.sleep(5.0)
+            await asyncio.to_thread(cluster.stop, "fast")
+            down_at = sandbox.clock.now()
+            await asyncio.sleep(DOWN_SECONDS / 2)
+            readiness = [await ready_status(replica) for replica in replicas]
+            await asyncio.sleep(DOWN_SECONDS / 2)
+            up_at = sandbox.clock.now()
+            await asyncio.to_thread(cluster.start_server)
+            await writing
+            found = await wait_for_lines(view, CUSTOMERS, PER_CUSTOMER, within=120)
+            marked = await late_marked(view)
+        answers_while_down = [
+            attempt["status_code"]
+            for delivery in sandbox.deliveries()
+            for attempt in delivery["attempts"]
+            if down_at + GRACE < attempt["at"] < up_at
+        ]
     assert readiness == [503, 503]
     assert answers_while_down and set(answers_while_down) == {503}, answers_while_down
     expected = list(range(PER_CUSTOMER))
     assert {c: n for c, n in found.items() if sorted(n) != expected} == {}, "lost or repeated"
     unmarked = {c: [n for n in ns if n not in marked.get(c, set())] for c, ns in found.items()}
     assert {c: n for c, n in unmarked.items() if n != sorted(n)} == {}
-
-
-async def customers_write(sandbox: SandboxServer) -> None:
-    """One line per customer per second (WhatsApp timestamps have whole seconds)."""
-    for number in range(PER_CUSTOMER):
-        for customer in range(CUSTOMERS):
-            sandbox.say(customer_number(customer), line(customer, number))
-        await asyncio.sleep(1.0)
 
 
 async def ready_status(replica: Replica) -> int:
