@@ -172,6 +172,7 @@ class WorkerPool:
         self._on_dead = on_dead
         self._outages = outages
         self._idle_poll = idle_poll_seconds
+        self._store_down = False
         self._bell = Bell()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -227,14 +228,37 @@ class WorkerPool:
         while not self._stopping.is_set():
             try:
                 job, due = await self._lease()
-                if job is not None:
-                    self._bell.wake_one()
-                    await self._run(job)
-                    continue
+            except Exception as exc:  # the poll is store work alone: the store is unreachable
+                self._store_unreachable(exc)
+                await self._sleep_until(None)
+                continue
+            self._store_reachable()
+            if job is None:
+                await self._sleep_until(due)
+                continue
+            self._bell.wake_one()
+            try:
+                await self._run(job)
             except Exception:
                 log.exception("job worker error; continuing")
-                due = None
-            await self._sleep_until(due)
+                await self._sleep_until(None)
+
+    def _store_unreachable(self, error: Exception) -> None:
+        """One warning per outage, not a traceback per failed poll: while PostgreSQL
+        restarts, every worker's poll fails several times a second, and the traceback says
+        nothing more than the one line does."""
+        if not self._store_down:
+            self._store_down = True
+            log.warning(
+                "job workers: cannot reach the store (%s); polling again every %.1f s",
+                type(error).__name__,
+                self._idle_poll,
+            )
+
+    def _store_reachable(self) -> None:
+        if self._store_down:
+            self._store_down = False
+            log.info("job workers: store reachable again")
 
     async def _sleep_until(self, due: float | None) -> None:
         timeout = self._idle_poll
