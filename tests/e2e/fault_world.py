@@ -53,10 +53,21 @@ def config_toml(settings: Settings, *sections: str) -> str:
     for name in sections:
         section = getattr(settings, name)
         assert isinstance(section, BaseModel)
-        lines.append(f"[{name}]")
-        for key in section.model_fields_set:
-            lines.append(f"{key} = {_toml_value(getattr(section, key))}")
+        lines.extend(_table(name, section))
     return "\n".join(lines) + "\n"
+
+
+def _table(name: str, section: BaseModel) -> list[str]:
+    """The non-default keys of ``section`` as the TOML table ``name``, a nested section
+    (``[alerts.oncall]``) as a table of its own after it."""
+    keys, nested = [f"[{name}]"], []
+    for key in section.model_fields_set:
+        value = getattr(section, key)
+        if isinstance(value, BaseModel):
+            nested.extend(_table(f"{name}.{key}", value))
+        else:
+            keys.append(f"{key} = {_toml_value(value)}")
+    return keys + nested
 
 
 class BotProcess:

@@ -104,7 +104,9 @@ class Replica(BotProcess):
         self.url = f"http://127.0.0.1:{settings.server.port}"
         self.config.write_text(
             config_toml(
-                settings, "server", "store", "whatsapp", "chat", "matrix", "privacy", "jobs", "ha"
+                settings,
+                *("server", "store", "whatsapp", "chat", "matrix", "privacy", "jobs", "ha"),
+                "alerts",
             ),
             encoding="utf-8",
         )
