@@ -8,9 +8,9 @@ killed while it holds a timer leaves the lease behind; after ``[jobs] lease_seco
 replica takes the job again and posts the reminder again. That repeat is harmless only
 because the post's Matrix transaction id derives from the database's ``instance_id`` and the
 message (not from the replica), and both replicas send with the one device of the shared
-account: Synapse answers the repeat with the first event. Were the key per replica, or the
-timer's stage not kept in the database, a retaken timer would show a second reminder in the
-thread and the count below would be two; a timer lost with the killed replica would show none.
+account: Synapse answers the repeat with the first event. Were the key per replica (or per
+process), a retaken timer would show a second reminder in the thread and the count below
+would be two; a timer lost with the killed replica would show none.
 
 So that the kill really leaves timers behind, all customers write at once (their reminders
 fall due together, a burst of several hundred milliseconds) and the leader is killed a random
