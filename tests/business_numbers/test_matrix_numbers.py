@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.numbers import NumberEntry
-from bot.demo.stack import RoomView, Stack, create_support_room, free_port, stack_settings, wait_for
+from bot.demo.stack import wait_for
 from bot.demo.synapse import LocalSynapse
+from tests.business_numbers.numbered_stack import numbered_stack
 from tests.e2e.matrix_world import leaks, roots, wait_for_thread_bodies
 from tests.numbers import CUSTOMER
 
@@ -20,23 +21,18 @@ SALES = "106540352249999"
 async def test_one_customer_two_numbers_two_threads_on_synapse(
     synapse: LocalSynapse, tmp_path: Path
 ) -> None:
-    room = await create_support_room(synapse)
-    settings = stack_settings(tmp_path, room, bot_port=free_port())
-    settings.numbers = [
+    numbers = [
         NumberEntry(phone_number_id=WORKSHOP, name="Werkstatt"),
         NumberEntry(phone_number_id=SALES, name="Verkauf"),
     ]
-    stack = Stack(settings)
-    await stack.start()
-    try:
-        view = RoomView(synapse, room.agent, room.room_id)
+    async with numbered_stack(synapse, tmp_path, numbers) as (stack, view, bot):
         stack.sandbox.say(ANNA, "Die Bremsen quietschen", to=WORKSHOP)
         stack.sandbox.say(ANNA, "Was kostet der Kombi?", to=SALES)
 
         async def two_roots() -> dict[str, str] | None:
             found = {
                 str(e["content"]["body"]): str(e["event_id"])
-                for e in await roots(view, room.bot.user_id)
+                for e in await roots(view, bot.user_id)
             }
             return found if len(found) == 2 else None
 
@@ -68,5 +64,3 @@ async def test_one_customer_two_numbers_two_threads_on_synapse(
         }
         events: list[dict[str, Any]] = await view.events()
         assert leaks(events, CUSTOMER) == []
-    finally:
-        await stack.stop()

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.numbers import NumberEntry
-from bot.demo.stack import RoomView, Stack, create_support_room, free_port, stack_settings, wait_for
+from bot.demo.stack import wait_for
 from bot.demo.synapse import LocalSynapse
+from tests.business_numbers.numbered_stack import numbered_stack
 from tests.e2e.matrix_world import leaks, roots, wait_for_thread_bodies
 from tests.numbers import CUSTOMER
 
@@ -21,20 +22,15 @@ SALES = "whatsapp:+14155238886"
 async def test_a_twilio_number_beside_a_cloud_number_on_synapse(
     synapse: LocalSynapse, tmp_path: Path
 ) -> None:
-    room = await create_support_room(synapse)
-    settings = stack_settings(tmp_path, room, bot_port=free_port())
-    settings.numbers = [
+    numbers = [
         NumberEntry(phone_number_id=WORKSHOP, name="Werkstatt"),
         NumberEntry(provider="twilio", from_number=SALES, name="Verkauf"),
     ]
-    stack = Stack(settings)
-    await stack.start()
-    try:
-        view = RoomView(synapse, room.agent, room.room_id)
+    async with numbered_stack(synapse, tmp_path, numbers) as (stack, view, bot):
         stack.sandbox.send_message({"from": ANNA, "to": SALES, "type": "text", "text": "Kombi?"})
 
         async def root() -> str | None:
-            found = await roots(view, room.bot.user_id)
+            found = await roots(view, bot.user_id)
             return str(found[0]["event_id"]) if found else None
 
         thread = await wait_for(root, within=30)
@@ -55,5 +51,3 @@ async def test_a_twilio_number_beside_a_cloud_number_on_synapse(
         assert stack.sandbox.inbox(ANNA, WORKSHOP)["messages"] == []
         events: list[dict[str, Any]] = await view.events()
         assert leaks(events, CUSTOMER) == []
-    finally:
-        await stack.stop()
