@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,19 +30,15 @@ from bot.ids import ChatMessageId, ProviderMessageId, StatusRef, ThreadId, WaId
 from bot.intake import Intake
 from bot.jobs import RetryPolicy, WorkerPool
 from bot.ports import (
-    AgentEventHandler,
     AgentMessage,
     Capabilities,
     CaseEvent,
-    PostRef,
-    PrivateRef,
-    Removal,
-    ThreadRoot,
 )
 from bot.relay import Relay, RelayPolicy
 from bot.store import Store, Tx
 from bot.texts import ENGLISH
 from bot.wiring import relay_handlers
+from tests.cases.doubles import RecordingChat
 from tests.numbers import CUSTOMER
 from tests.slack.conftest import StartStack
 
@@ -50,45 +46,36 @@ KEY = "test-pseudonym-key-0123456789"
 _ids = itertools.count(1)
 
 
-class Chat:
-    """A chat port that records posts; ``combine`` declares a paced platform that combines."""
+class Chat(RecordingChat):
+    """``RecordingChat`` on a paced platform (``combine`` declares one that combines waiting
+    lines) that also keeps its posts in order and its marks in order, and
+    fails the next ``fail_posts`` posts as Slack's rate limit does."""
 
     name = "test"
 
     def __init__(self, combine: int | None, *, reactions: bool = True) -> None:
-        paced = combine is not None
+        super().__init__()
         self.capabilities = Capabilities(
-            paced=paced, combine_waiting=combine or 1, reactions=reactions
+            paced=combine is not None, combine_waiting=combine or 1, reactions=reactions
         )
-        self.posts: list[tuple[str, str]] = []
+        self.lines: list[tuple[ChatMessageId, str]] = []
+        """Each post once, in order: its chat id and text."""
         self.marks: list[str] = []
         self.fail_posts = 0
         self.waits = 0
-        self._keys: dict[str, str] = {}
-
-    async def start(self, on_event: AgentEventHandler | None) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
 
     async def ready_to_post(self, thread_id: ThreadId) -> None:
         self.waits += 1
-
-    async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
-        return ThreadId(self._keys.setdefault(key, f"T{next(_ids)}"))
-
-    async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
-        return None
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         if self.fail_posts:
             self.fail_posts -= 1
             raise PlatformError("Slack chat.postMessage failed: ratelimited", retry_after=5)
-        if key not in self._keys:
-            self._keys[key] = f"P{next(_ids)}"
-            self.posts.append((key, text))
-        return ChatMessageId(self._keys[key])
+        new = key not in self._keys
+        chat_id = await super().post(thread_id, text, key=key)
+        if new:
+            self.lines.append((chat_id, text))
+        return chat_id
 
     async def set_status(
         self,
@@ -101,47 +88,6 @@ class Chat:
     ) -> StatusRef | None:
         self.marks.append(status.value)
         return StatusRef(status.value)
-
-    async def alert(self, text: str, *, thread_id: ThreadId | None, key: str) -> ChatMessageId:
-        return ChatMessageId("A")
-
-    async def private_room(self, user_id: str, *, key: str) -> str:
-        raise AssertionError("declares no direct_rooms: never called")
-
-    async def show_privately(
-        self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
-    ) -> PrivateRef | None:
-        return None  # declares neither ephemeral nor direct_rooms: never called
-
-    async def withdraw(self, ref: PrivateRef, *, key: str) -> None:
-        return None
-
-    async def remove_thread(self, thread_id: ThreadId, notice: str, *, key: str) -> Removal:
-        return Removal()  # declares no redaction: never called
-
-    async def remove_posts(self, posts: Sequence[PostRef], *, reason: str, key: str) -> Removal:
-        return Removal()  # declares no redaction: never called
-
-    async def post_reply(
-        self, thread_id: ThreadId, text: str, *, reply_to: ChatMessageId, key: str
-    ) -> ChatMessageId:
-        return await self.post(thread_id, text, key=key)
-
-    async def react(self, chat_id: ChatMessageId, emoji: str, *, key: str) -> StatusRef | None:
-        return StatusRef(f"reaction-{emoji}-{chat_id}")
-
-    async def unreact(self, chat_id: ChatMessageId, ref: StatusRef, *, key: str) -> None:
-        return None
-
-    async def replace(
-        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
-    ) -> None:
-        return None
-
-    async def retract(
-        self, thread_id: ThreadId, chat_id: ChatMessageId, text: str, *, key: str
-    ) -> ChatMessageId:
-        return await self.post(thread_id, text, key=key)
 
 
 class WhatsApp:
@@ -208,7 +154,7 @@ class Desk:
             self.store.clock.advance(10)
 
     def texts(self) -> list[str]:
-        return [text for _, text in self.chat.posts]
+        return [text for _, text in self.chat.lines]
 
     async def chat_ids(self) -> list[str | None]:
         query = "SELECT chat_id FROM messages WHERE direction = 'in' ORDER BY id"
@@ -229,7 +175,7 @@ async def test_queued_lines_share_posts_in_order(store: Store) -> None:
     await desk.run()
 
     assert desk.texts() == ["eins\nzwei\ndrei\nvier", "fünf\nsechs"]
-    first, second = (chat_id for _, chat_id in desk.chat._keys.items() if chat_id[0] == "P")
+    first, second = (chat_id for chat_id, _ in desk.chat.lines)
     assert await desk.chat_ids() == [
         first,
         f"{first}#1",
