@@ -199,10 +199,25 @@ class Health:
             return False
 
     async def metrics(self, request: web.Request) -> web.Response:
-        async with self._store.transaction() as tx:
-            self._metrics.set_jobs(await tx.jobs.states(tx.clock.now()))
+        await self._count_jobs()
         body, content_type = self._metrics.render(request.headers.get("Accept"))
         return web.Response(body=body, headers={"Content-Type": content_type})
+
+    async def _count_jobs(self) -> None:
+        """Refresh the job gauges if the store answers; if it does not, the scrape still
+        answers with everything else. A database outage is when on-call reads
+        ``empfang_ha_*`` most: a 503 there hid the very gauges that would show it (and was
+        counted as a refused webhook). The job gauges then keep their last values."""
+        if self._database_reachable is not None and not self._database_reachable():
+            return
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                async with self._store.transaction() as tx:
+                    counts = await tx.jobs.states(tx.clock.now())
+        except (*self._store.errors, StoreError, TimeoutError) as error:
+            log.debug("/metrics: job counts not refreshed (%s)", type(error).__name__)
+            return
+        self._metrics.set_jobs(counts)
 
 
 def build_web_app(
