@@ -210,11 +210,12 @@ class Health:
         counted as a refused webhook). The job gauges then keep their last values."""
         if self._database_reachable is not None and not self._database_reachable():
             return
+        unavailable: tuple[type[Exception], ...] = (*self._store.errors, StoreError, TimeoutError)
         try:
             async with asyncio.timeout(READY_TIMEOUT):
                 async with self._store.transaction() as tx:
                     counts = await tx.jobs.states(tx.clock.now())
-        except (*self._store.errors, StoreError, TimeoutError) as error:
+        except unavailable as error:
             log.debug("/metrics: job counts not refreshed (%s)", type(error).__name__)
             return
         self._metrics.set_jobs(counts)
