@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import DeliveryError, RateLimited
-from bot.store import Store
+from bot.store import Store, Tx
 from bot.store.jobs import Job
 
 log = logging.getLogger("empfang.jobs")
@@ -216,13 +216,16 @@ class WorkerPool:
 
     async def _lease(self) -> tuple[Job | None, float | None]:
         """A due job, or else when the next one is due: one transaction either way, as a
-        worker that finds nothing to do goes to sleep right after."""
+        worker that finds nothing to do goes to sleep right after; one hand-off to the
+        store's thread (``Store.transact``)."""
         now = self._store.clock.now()
         token = uuid.uuid4().hex
-        async with self._store.transaction() as tx:
+
+        async def lease(tx: Tx) -> tuple[Job | None, float | None]:
             job = await tx.jobs.lease(now=now, until=now + self._lease_seconds, token=token)
-            due = await tx.jobs.next_due(now) if job is None else None
-        return job, due
+            return job, (await tx.jobs.next_due(now) if job is None else None)
+
+        return await self._store.transact(lease)
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -280,11 +283,8 @@ class WorkerPool:
         finally:
             completed = self._store.completed(job)
         if not completed:  # else the handler completed it in its own last transaction
-            async with self._store.transaction() as tx:
-                if not await tx.jobs.complete(job):
-                    log.warning(
-                        "job %s (%s) finished after its lease was taken over", job.id, job.kind
-                    )
+            if not await self._store.transact(lambda tx: tx.jobs.complete(job)):
+                log.warning("job %s (%s) finished after its lease was taken over", job.id, job.kind)
             # The store notes every completion for the worker to ask about; nobody asks
             # about this one, and unasked ids were kept for as long as the bot ran.
             self._store.completed(job)

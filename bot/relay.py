@@ -19,7 +19,7 @@ from bot.config import PrivacySection
 from bot.domain import RELATION_KINDS, DeliveryStatus, InboundMessage
 from bot.errors import DeliveryError, MediaRefused, PlatformError, ProviderError, TokenInvalid
 from bot.explain import MEDIA_UPLOAD_ERROR
-from bot.ids import ProviderMessageId, ThreadId, WaId
+from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
 from bot.job_catalog import (
     CHAT_NOTICE,
     CHAT_ROOT,
@@ -109,6 +109,29 @@ class LatencyObserver(Protocol):
     """Takes durations in seconds (a Prometheus histogram, ``bot.metrics``)."""
 
     def observe(self, amount: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """What a ``relay.inbound`` job read and wrote before posting (``Relay._take_in``)."""
+
+    row: MessageRow
+    posts_for: int | None
+    """The queued job whose message ``row`` is, when not the job's own."""
+    contact: ContactRow
+    conversation: ConversationRow
+    newest_shown: int | None
+
+
+@dataclass(frozen=True)
+class _Posted:
+    """What a ``relay.inbound`` job posted, for its last transaction."""
+
+    row: MessageRow
+    riders: list[MessageRow]
+    chat_id: ChatMessageId
+    number_id: str
+    posts_for: int | None
 
 
 @dataclass(frozen=True)
@@ -223,37 +246,16 @@ class Relay:
         Each job posts the queued message the customer wrote first, which is not always its
         own: a webhook Meta redelivers after an outage is queued behind lines written after
         it. The number of jobs still matches the number of messages, so every one is posted.
+
+        Its store work is two or three transactions, each one hand-off to the store's
+        thread (``Store.transact``): take the message in, take riders (a paced platform),
+        record the post with the end of the job.
         """
-        async with self._store.transaction() as tx:
-            row, posts_for = await self._next_in_line(tx, job, payload.message_id)
-            if row is None:
-                return  # purged meanwhile, or posted by an earlier attempt
-            message_id = row.id
-            contact = await tx.contacts.get(row.contact_id)
-            assert contact is not None
-            if row.conversation_id is None:
-                number = inbound_number(row.body, self._policy.first_number)
-                conversation, new = await tx.conversations.ensure_open(
-                    contact.id, tx.clock.now(), number_id=number
-                )
-                await tx.messages.assign(message_id, conversation.id)
-                if new:
-                    await self._record(tx, "opened", conversation.id, None)
-                if row.kind not in RELATION_KINDS:  # a 👍, an edit, a delete: no new question
-                    await self._record(tx, "message_in", conversation.id, message_id)
-            else:
-                found = await tx.conversations.get(row.conversation_id)
-                assert found is not None
-                conversation = found
-            now = tx.clock.now()
-            await tx.conversations.touch_customer(conversation.id, now)
-            previous = conversation.last_customer_at
-            if conversation.thread_id and previous and now - previous > ROOT_REFRESH_SECONDS:
-                await self._enqueue_root(tx, conversation)  # the window moved: show it
-            refreshed = await tx.conversations.get(conversation.id)
-            assert refreshed is not None
-            conversation = refreshed
-            newest_shown = await tx.messages.newest_posted_time(conversation.id)
+        taken = await self._store.transact(lambda tx: self._take_in(tx, job, payload.message_id))
+        if taken is None:
+            return  # purged meanwhile, or posted by an earlier attempt
+        row, contact, conversation = taken.row, taken.contact, taken.conversation
+        message_id = row.id
         with self._rooms.chatting_for(conversation):  # the row's, not the job's message's
             thread_id = conversation.thread_id or await self._open_thread(conversation, contact)
             key = self._key(f"in-{message_id}")
@@ -267,17 +269,56 @@ class Relay:
                     (posted.inbound(contact.sender) for posted in [row, *riders]),
                     key=lambda message: message.timestamp,
                 )
-                lines = [self._line(message, masker, newest_shown) for message in messages]
+                lines = [self._line(message, masker, taken.newest_shown) for message in messages]
                 chat_id = await self.mirror.post(thread_id, messages, lines, contact, key=key)
         self._observe_post_latency([row, *riders])
-        async with self._store.transaction() as tx:
-            await tx.messages.set_chat_id(message_id, chat_id)
-            await batching.record(tx, riders, chat_id)
-            if self.media is not None:  # the files after their lines, in a queue of their own
-                await self.media.enqueue(tx, [row, *riders], conversation.number_id)
-            if posts_for is not None:  # that job (same order) now posts the one passed over
-                await tx.jobs.set_payload(posts_for, payload.model_dump_json())
-            await tx.jobs.complete(job)  # with the post recorded: one commit, not two
+        posted = _Posted(row, riders, chat_id, conversation.number_id, taken.posts_for)
+        await self._store.transact(lambda tx: self._record_post(tx, job, payload, posted))
+
+    async def _take_in(self, tx: Tx, job: Job, message_id: int) -> _Taken | None:
+        """The message this job posts, assigned to its (perhaps new) conversation, with what
+        posting it needs; None when there is nothing left to post. Store work only."""
+        row, posts_for = await self._next_in_line(tx, job, message_id)
+        if row is None:
+            return None
+        contact = await tx.contacts.get(row.contact_id)
+        assert contact is not None
+        if row.conversation_id is None:
+            number = inbound_number(row.body, self._policy.first_number)
+            conversation, new = await tx.conversations.ensure_open(
+                contact.id, tx.clock.now(), number_id=number
+            )
+            await tx.messages.assign(row.id, conversation.id)
+            if new:
+                await self._record(tx, "opened", conversation.id, None)
+            if row.kind not in RELATION_KINDS:  # a 👍, an edit, a delete: no new question
+                await self._record(tx, "message_in", conversation.id, row.id)
+        else:
+            found = await tx.conversations.get(row.conversation_id)
+            assert found is not None
+            conversation = found
+        now = tx.clock.now()
+        await tx.conversations.touch_customer(conversation.id, now)
+        previous = conversation.last_customer_at
+        if conversation.thread_id and previous and now - previous > ROOT_REFRESH_SECONDS:
+            await self._enqueue_root(tx, conversation)  # the window moved: show it
+        refreshed = await tx.conversations.get(conversation.id)
+        assert refreshed is not None
+        newest_shown = await tx.messages.newest_posted_time(conversation.id)
+        return _Taken(row, posts_for, contact, refreshed, newest_shown)
+
+    async def _record_post(
+        self, tx: Tx, job: Job, payload: MessageJob, posted: _Posted
+    ) -> None:
+        """The post's chat id on its messages, their files queued, and the end of the job:
+        one commit. Store work only."""
+        await tx.messages.set_chat_id(posted.row.id, posted.chat_id)
+        await batching.record(tx, posted.riders, posted.chat_id)
+        if self.media is not None:  # the files after their lines, in a queue of their own
+            await self.media.enqueue(tx, [posted.row, *posted.riders], posted.number_id)
+        if posted.posts_for is not None:  # that job (same order) now posts the one passed over
+            await tx.jobs.set_payload(posted.posts_for, payload.model_dump_json())
+        await tx.jobs.complete(job)  # with the post recorded: one commit, not two
 
     async def _next_in_line(
         self, tx: Tx, job: Job, message_id: int
@@ -326,8 +367,8 @@ class Relay:
         limit = await batching.ready(self._chat, thread_id)
         if limit <= 1:
             return []
-        async with self._store.transaction() as tx:
-            return await batching.riders(
+        return await self._store.transact(
+            lambda tx: batching.riders(
                 tx,
                 job,
                 head,
@@ -335,6 +376,7 @@ class Relay:
                 limit=limit,
                 on_join=lambda tx, rider: self._record(tx, "message_in", conversation_id, rider),
             )
+        )
 
     # -- agent → customer --------------------------------------------------------------------
 
@@ -799,10 +841,11 @@ class Relay:
         root = self._thread_root(conversation, contact)
         thread_id = await self._chat.open_thread(root, key=self._key(f"root-{conversation.id}"))
         target = self._rooms.of(conversation)  # its number's room: the thread stays there
-        async with self._store.transaction() as tx:
-            await tx.conversations.set_thread(
+        await self._store.transact(
+            lambda tx: tx.conversations.set_thread(
                 conversation.id, thread_id, platform=target.platform, room=target.room
             )
+        )
         return thread_id
 
     async def post_echo(self, job: Job, payload: EchoJob) -> None:

@@ -5,10 +5,14 @@ write. One implementation per backend (``bot.store.sqlite_backend``,
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine
 from collections.abc import Set as AbstractSet
+from typing import Any, TypeVar
 
 from bot.store.bulk import InboundRows
 from bot.store.sql import Connection
+
+T = TypeVar("T")
 
 
 class Backend(ABC):
@@ -32,6 +36,20 @@ class Backend(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    async def transact(self, body: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
+        """``body`` as one transaction, committed when it returns, rolled back if it raises.
+        ``body`` awaits the store alone (``Store.transact``). Called with the store's lock
+        held. Here: statement by statement on the event loop; SQLite runs it all on its
+        thread in one hand-off."""
+        await self.begin()
+        try:
+            result = await body(self.conn)
+        except BaseException:
+            await self.rollback()
+            raise
+        await self.commit()
+        return result
 
     @abstractmethod
     async def announce_jobs(self) -> None:

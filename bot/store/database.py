@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from collections.abc import Set as AbstractSet
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.clock import Clock, SystemClock
 from bot.errors import StoreError
@@ -158,6 +158,36 @@ class Store:
             self._completed_jobs.update(tx.jobs.completed)
         if tx.jobs.added:
             self._announce_new_jobs()
+
+    async def transact(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+        """``work(tx)`` as one transaction, like :meth:`transaction`, for work that awaits
+        nothing but the store (no chat, no provider, no sleep).
+
+        On SQLite the whole of it runs on the store's thread in ONE hand-off instead of one
+        per statement plus begin and commit (``bot.store.direct``); work that awaits
+        anything else there is rolled back and raises ``StoreOnlyViolation``. On PostgreSQL
+        it runs on the event loop as :meth:`transaction` does (asyncpg has no thread).
+        """
+        backend = self._backend
+
+        async def body(conn: Connection) -> tuple[Tx, T]:
+            tx = Tx(conn, self.clock)
+            result = await work(tx)
+            if tx.jobs.added:
+                await backend.announce_jobs()
+            return tx, result
+
+        async with self._lock:
+            tx, result = await backend.transact(body)
+            self._completed_jobs.update(tx.jobs.completed)
+        if tx.jobs.added:
+            self._announce_new_jobs()
+        return result
+
+    @property
+    def handoffs(self) -> int:
+        """Trips to the SQLite store's thread so far (tests and benchmarks count them)."""
+        return self._sqlite().conn.handoffs
 
     def completed(self, job: Job) -> bool:
         """True once: ``job`` was completed in a committed transaction (its handler's own).

@@ -8,11 +8,12 @@ its lock, when aiosqlite's thread has nothing of this connection's to do.
 
 from __future__ import annotations
 
+import contextvars
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -20,6 +21,7 @@ from bot.errors import StoreError
 from bot.private_files import private_file, tighten_sqlite
 from bot.store import bulk
 from bot.store.backend import Backend
+from bot.store.direct import DirectConnection, run_to_end
 from bot.store.migrations import migrate
 from bot.store.sql import Args, Connection, Dialect, Row
 from bot.store.sync_thread import SyncThread
@@ -69,19 +71,26 @@ class SqliteConnection(Connection):
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.handoffs = 0
+        """Trips to a database thread so far, this connection's and the backend's
+        (``Store.handoffs``)."""
 
     async def execute(self, sql: str, args: Args = ()) -> int:
+        self.handoffs += 1
         cursor = await self._conn.execute(sql, tuple(args))
         return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Args]) -> None:
+        self.handoffs += 1
         await self._conn.executemany(sql, [tuple(row) for row in rows])
 
     async def fetchall(self, sql: str, args: Args = ()) -> list[Row]:
+        self.handoffs += 1
         return list(await self._conn.execute_fetchall(sql, tuple(args)))
 
 
 class SqliteBackend(Backend):
+    conn: SqliteConnection
     errors = (sqlite3.Error, ValueError)
     """ValueError: aiosqlite's "no active connection" once closed."""
 
@@ -92,6 +101,7 @@ class SqliteBackend(Backend):
         """``conn``'s own sqlite3 connection, for :meth:`run_sync`."""
         self.instance_id = instance_id
         self._sync_thread = SyncThread("empfang-store")
+        self._direct = DirectConnection(raw, DIALECT)
         self._intake_ready = False
 
     @classmethod
@@ -136,12 +146,15 @@ class SqliteBackend(Backend):
         return cls(conn, raw_made[0], str(row[0]))
 
     async def begin(self) -> None:
+        self.conn.handoffs += 1
         await self._conn.execute("BEGIN IMMEDIATE")
 
     async def commit(self) -> None:
+        self.conn.handoffs += 1
         await self._conn.commit()
 
     async def rollback(self) -> None:
+        self.conn.handoffs += 1
         await self._conn.rollback()
 
     async def close(self) -> None:
@@ -157,6 +170,7 @@ class SqliteBackend(Backend):
         caller holds the store's lock, and keeps it until ``work`` is done even if cancelled
         (:meth:`SyncThread.run`)."""
         raw = self.raw
+        self.conn.handoffs += 1
 
         def in_transaction() -> T:
             if not transaction:
@@ -171,6 +185,16 @@ class SqliteBackend(Backend):
             return result
 
         return await self._sync_thread.run(in_transaction)
+
+    async def transact(self, body: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
+        """All of ``body`` on the store's thread, begin to commit, in ONE hand-off
+        (``bot.store.direct``); in the caller's context (``contextvars``: the chat room a
+        job runs for)."""
+        context = contextvars.copy_context()
+        direct = self._direct
+        return await self.run_sync(
+            lambda _: context.run(lambda: run_to_end(body(direct))), transaction=True
+        )
 
     async def store_inbound(
         self, rows: bulk.InboundRows, *, now: float, job_kind: str, order_prefix: str
