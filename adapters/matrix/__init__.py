@@ -1,4 +1,4 @@
-"""Matrix chat platform (matrix-nio): threads per conversation, status reactions, optional E2EE."""
+"""Matrix chat platform: threads per conversation, status reactions, optional E2EE (nio)."""
 
 from adapters.matrix.platform import MatrixPlatform
 

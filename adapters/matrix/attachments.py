@@ -24,9 +24,6 @@ from typing import Any, Literal
 from urllib.parse import quote, urlparse
 
 import httpx
-from Crypto.Cipher import AES
-from Crypto.Util import Counter
-from unpaddedbase64 import decode_base64
 
 from bot.errors import PlatformError
 from bot.media.spool import ByteStream, Spool, SpooledFile
@@ -87,6 +84,8 @@ class _Keys:
 
 def _unpadded(value: Any) -> bytes:
     """Unpadded base64, standard or URL-safe (the JWK key is URL-safe, the rest standard)."""
+    from unpaddedbase64 import decode_base64  # only for encrypted files
+
     if not isinstance(value, str):
         raise ValueError("not a string")
     return decode_base64(value)
@@ -121,6 +120,9 @@ class _Decrypting:
         return {}  # the ciphertext's length is not the plaintext's; the cap still holds
 
     async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        from Crypto.Cipher import AES  # the crypto only for encrypted files
+        from Crypto.Util import Counter
+
         keys = self._keys
         counter = Counter.new(64, prefix=keys.iv[:8], initial_value=int.from_bytes(keys.iv[8:]))
         cipher = AES.new(keys.key, AES.MODE_CTR, counter=counter)

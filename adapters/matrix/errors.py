@@ -1,31 +1,20 @@
-"""nio failures → ``bot.errors.PlatformError``; the job worker decides retries from this alone.
+"""Homeserver failures → ``bot.errors.PlatformError``; the job worker decides retries from
+this alone.
 
-nio reports homeserver errors as ``ErrorResponse`` objects instead of raising, and lets
-transport errors (aiohttp, timeouts) and its own ``LocalProtocolError`` family escape. Both
-shapes are translated here so no library exception leaves a port method.
+Two shapes arrive: an error answer (HTTP status and the Matrix ``errcode``, with
+``retry_after_ms`` for rate limits) and an exception on the way there (connection refused,
+timeout). Both are translated here so no library exception leaves a port method. The E2EE
+client (``adapters.matrix.e2ee``) adds matrix-nio's own exception kinds to the same table.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
-from nio import ErrorResponse
-from nio.exceptions import (
-    EncryptionError,
-    GroupEncryptionError,
-    LocalProtocolError,
-    LocalTransportError,
-    OlmTrustError,
-    RemoteTransportError,
-    SendRetryError,
-)
 
 from bot.errors import OUTAGE_STATUSES, PlatformError
-
-R = TypeVar("R")
 
 # Errors a later attempt cannot fix: the bot lacks the right, the room or the login is gone.
 _PERMANENT_CODES = frozenset(
@@ -46,41 +35,45 @@ _PERMANENT_CODES = frozenset(
 )
 
 
-def http_status(response: Any) -> int | None:
-    """The HTTP status behind a nio response, if nio kept the transport response."""
-    transport = getattr(response, "transport_response", None)
-    status = getattr(transport, "status", None)
-    return status if isinstance(status, int) else None
-
-
-def errcode(response: Any) -> str | None:
-    """The Matrix ``errcode`` (nio calls it ``status_code``)."""
-    code = getattr(response, "status_code", None)
-    return code if isinstance(code, str) else None
-
-
-def is_error(response: Any) -> bool:
-    return isinstance(response, ErrorResponse)
-
-
-def from_response(action: str, response: Any) -> PlatformError:
-    """Translate an ``ErrorResponse``; ``action`` names what was tried, never any content."""
-    code = errcode(response)
-    status = http_status(response)
-    text = str(getattr(response, "message", "") or "")[:200]
-    message = f"Matrix {action} failed: {code or 'no errcode'} (HTTP {status or '?'}) {text}"
+def from_error(
+    action: str,
+    *,
+    status: int | None,
+    code: str | None,
+    reason: str = "",
+    retry_after_ms: Any = None,
+) -> PlatformError:
+    """Translate an error answer; ``action`` names what was tried, never any content.
+    ``reason`` is the homeserver's ``error`` text (cut short: it describes the request)."""
+    message = (
+        f"Matrix {action} failed: {code or 'no errcode'} (HTTP {status or '?'}) {reason[:200]}"
+    )
     if code == "M_LIMIT_EXCEEDED" or status == 429:
-        retry_ms = getattr(response, "retry_after_ms", None)
-        wait = retry_ms / 1000 if isinstance(retry_ms, int | float) and retry_ms > 0 else None
+        ok = isinstance(retry_after_ms, int | float) and retry_after_ms > 0
+        wait = retry_after_ms / 1000 if ok else None
         return PlatformError(message.strip(), retryable=True, retry_after=wait, code=code)
     if status is not None and status >= 500:
         outage = status in OUTAGE_STATUSES
         return PlatformError(message.strip(), retryable=True, code=code or status, outage=outage)
     if code in _PERMANENT_CODES or (status is not None and 400 <= status < 500):
         return PlatformError(message.strip(), retryable=False, code=code or status)
-    # No status and no known code: nio could not parse the body (proxy error page, truncated
-    # response). Another attempt may well succeed.
+    # No status and no known code: an answer that could not be read (proxy error page,
+    # truncated body). Another attempt may well succeed.
     return PlatformError(message.strip(), retryable=True, code=code)
+
+
+def from_answer(action: str, status: int, body: Any) -> PlatformError:
+    """An HTTP error answer with its (parsed, perhaps absent) JSON body."""
+    fields = body if isinstance(body, dict) else {}
+    code = fields.get("errcode")
+    reason = fields.get("error")
+    return from_error(
+        action,
+        status=status,
+        code=code if isinstance(code, str) else None,
+        reason=reason if isinstance(reason, str) else "",
+        retry_after_ms=fields.get("retry_after_ms"),
+    )
 
 
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -88,49 +81,28 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     asyncio.TimeoutError,
     TimeoutError,
     ConnectionError,
-    LocalTransportError,
-    RemoteTransportError,
 )
 
+Kinds = tuple[tuple[tuple[type[BaseException], ...], str, bool], ...]
 
-EXCEPTIONS: tuple[tuple[tuple[type[BaseException], ...], str, bool], ...] = (
-    (TRANSPORT_ERRORS, "homeserver unreachable", True),
-    (
-        (SendRetryError, EncryptionError, GroupEncryptionError, OlmTrustError),
-        "encryption not ready",
-        True,
-    ),
-    ((LocalProtocolError,), "client misused or misconfigured", False),
-)
-"""What nio, aiohttp or vodozemac raise → (what it means, retryable). Transport problems and
-E2EE hiccups (a key share that did not finish) pass; a ``LocalProtocolError`` (unknown room,
-not logged in) stays whatever is repeated. Anything else is unexpected and retried."""
+UNREACHABLE = "homeserver unreachable"
+"""The meaning that marks an outage: the worker waits it out instead of counting failures."""
+
+EXCEPTIONS: Kinds = ((TRANSPORT_ERRORS, UNREACHABLE, True),)
+"""What aiohttp raises → (what it means, retryable). Anything else is unexpected and
+retried."""
 
 
-def from_exception(action: str, exc: Exception) -> PlatformError:
-    """Translate an exception by ``EXCEPTIONS``. Only a permanent failure quotes nio's reason
-    (it describes the client's state, e.g. "No such room", and an admin needs it)."""
+def from_exception(action: str, exc: Exception, kinds: Kinds = EXCEPTIONS) -> PlatformError:
+    """Translate an exception by ``kinds``. Only a permanent failure quotes the exception's
+    text (it describes the client's state, e.g. "No such room", and an admin needs it)."""
     name = type(exc).__name__
-    for kinds, meaning, retryable in EXCEPTIONS:
-        if isinstance(exc, kinds):
+    for types, meaning, retryable in kinds:
+        if isinstance(exc, types):
             reason = f"{name}: {exc}" if not retryable else name
             return PlatformError(
                 f"Matrix {action} failed: {meaning} ({reason})",
                 retryable=retryable,
-                outage=kinds is TRANSPORT_ERRORS,
+                outage=meaning == UNREACHABLE,
             )
     return PlatformError(f"Matrix {action} failed: unexpected {name}")
-
-
-async def request(action: str, call: Awaitable[Any], expected: type[R]) -> R:
-    """Await a nio call that answers ``expected`` on success: the one place where its
-    exceptions and its error responses become ``PlatformError``."""
-    try:
-        response = await call
-    except PlatformError:
-        raise
-    except Exception as exc:
-        raise from_exception(action, exc) from exc
-    if not isinstance(response, expected):
-        raise from_response(action, response)
-    return response

@@ -1,8 +1,9 @@
-"""Room events → ``AgentMessage``: pure functions over the event's JSON (nio's ``source``).
+"""Room events → ``AgentMessage``: pure functions over the event's JSON as the homeserver
+sent it (with E2EE: its decrypted cleartext).
 
-Working on the raw dict rather than nio's event classes keeps the relation fields (threads,
-edits, reply fallbacks) in view: nio parses an edit as an ordinary ``RoomMessageText`` whose
-body is ``"* new text"``, and it does not model threads at all.
+The raw dict keeps the relation fields (threads, edits, reply fallbacks) in view: matrix-nio's
+event classes parse an edit as an ordinary message whose body is ``"* new text"`` and do not
+model threads at all.
 """
 
 from __future__ import annotations
@@ -83,19 +84,6 @@ def message_text(content: dict[str, Any]) -> tuple[str, str] | None:
     if source is content and "m.in_reply_to" in relation(content):
         body = strip_reply_fallback(body)
     return msgtype, body
-
-
-def display_name(room: Any, user_id: str) -> str:
-    """The member's (disambiguated) display name in this room, else the user id."""
-    name = room.user_name(user_id) if room is not None else None
-    return name if isinstance(name, str) and name else user_id
-
-
-def is_joined(room: Any, user_id: str) -> bool:
-    """nio keeps joined and invited users in ``users``; only joined ones are members."""
-    if room is None:
-        return False
-    return user_id in room.users and user_id not in room.invited_users
 
 
 def to_agent_message(

@@ -1,21 +1,19 @@
 """Customers' files into a Matrix thread: upload to the content repository, then an
 ``m.image`` / ``m.video`` / ``m.audio`` / ``m.file`` event in the thread.
 
-In an encrypted room the file is encrypted before it leaves (AES-256-CTR, nio's
-``upload(..., encrypt=True)``) and the event carries ``file`` (the ciphertext's ``mxc://``
-URI with key, IV and hash) instead of ``url``: a plain ``url`` there would hand the
-picture to the homeserver in the clear. nio reads the file in chunks, so nothing is held
-in memory whole. Voice notes carry the MSC3245 voice flag, so clients show a voice message
-player rather than an audio file.
+The upload is the client's (``MatrixApi.upload``): in an encrypted room the file is
+encrypted before it leaves (``adapters.matrix.e2ee``) and the event carries ``file`` (the
+ciphertext's ``mxc://`` URI with key, IV and hash) instead of ``url``: a plain ``url`` there
+would hand the picture to the homeserver in the clear. Either way the file is read in
+chunks, so nothing is held in memory whole. Voice notes carry the MSC3245 voice flag, so
+clients show a voice message player rather than an audio file.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from nio import AsyncClient, UploadResponse
-
-from adapters.matrix import content, errors
+from adapters.matrix import content
 from bot.ids import ThreadId
 from bot.ports import ChatFile
 
@@ -28,24 +26,6 @@ MSGTYPES = {
 }
 VOICE_FLAGS: dict[str, Any] = {"org.matrix.msc3245.voice": {}, "org.matrix.msc1767.audio": {}}
 """How Element and other clients recognise a recorded voice message (MSC3245, MSC1767)."""
-
-
-async def upload(client: AsyncClient, file: ChatFile, *, encrypt: bool) -> tuple[str, Any]:
-    """Upload the file; its ``mxc://`` URI and, when encrypted, the decryption keys."""
-    with file.path.open("rb") as data:
-        try:
-            response, keys = await client.upload(
-                data,
-                content_type=file.mime_type,
-                filename=file.name,
-                encrypt=encrypt,
-                filesize=file.size,
-            )
-        except Exception as exc:
-            raise errors.from_exception("upload file", exc) from exc
-    if not isinstance(response, UploadResponse):
-        raise errors.from_response("upload file", response)
-    return str(response.content_uri), keys
 
 
 def file_content(thread_id: ThreadId, file: ChatFile, uri: str, keys: Any) -> content.Content:

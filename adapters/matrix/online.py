@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 import httpx
 
+from adapters.matrix.api import REQUEST_TIMEOUT
 from adapters.matrix.power import power_of
-from adapters.matrix.session import REQUEST_TIMEOUT
 from bot.config import MatrixSection
 from bot.online import OnlineReport
 

@@ -20,19 +20,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from nio import (
-    AsyncClient,
-    JoinResponse,
-    RoomCreateResponse,
-    RoomGetEventResponse,
-    RoomGetStateResponse,
-    RoomLeaveResponse,
-    RoomRedactResponse,
-    RoomSendResponse,
-)
-from nio.api import RelationshipType, RoomPreset, RoomVisibility
-
 from adapters.matrix import attachments, content, errors, media, relations
+from adapters.matrix.api import MatrixApi
 from adapters.matrix.content import Content
 from adapters.matrix.events import ThreadIndex
 from adapters.matrix.online import judge_room, state_contents
@@ -112,7 +101,7 @@ class MatrixPlatform:
         replicas (``bot.ha.sync_position``)."""
         self._resolved: dict[str, str] = {}
         """Configured room (id or alias) → its id, filled at start."""
-        self._client: AsyncClient | None = None
+        self._client: MatrixApi | None = None
         self._task: asyncio.Task[None] | None = None
         self._threads = ThreadIndex()
         self._redacts_others: dict[str, bool] = {}
@@ -158,7 +147,7 @@ class MatrixPlatform:
         """The device in use; stable across restarts with the same ``store_path``."""
         if self._client is None:
             return None
-        return str(self._client.device_id)
+        return self._client.device_id
 
     @property
     def running(self) -> bool:
@@ -186,7 +175,7 @@ class MatrixPlatform:
             raise
         self._client = client
 
-    async def _connect(self) -> AsyncClient:
+    async def _connect(self) -> MatrixApi:
         """Logged in, every configured room joined."""
         try:
             client = await open_client(self._section, self._state)
@@ -207,7 +196,7 @@ class MatrixPlatform:
             raise
         return client
 
-    async def _listen(self, client: AsyncClient, on_event: AgentEventHandler) -> asyncio.Task[None]:
+    async def _listen(self, client: MatrixApi, on_event: AgentEventHandler) -> asyncio.Task[None]:
         """The first sync, then the loop's task."""
         position = self._position or FilePosition(self._state)
         try:
@@ -263,22 +252,21 @@ class MatrixPlatform:
             return int(self._bot_started_at * 1000)
         return self._state.state.first_start_ms
 
-    async def _join(self, client: AsyncClient, room: str) -> str:
+    async def _join(self, client: MatrixApi, room: str) -> str:
         """Join (or accept the invite to) a configured room; idempotent on the server."""
-        response = await errors.request("join", client.join(room), JoinResponse)
-        return str(response.room_id)
+        return await client.join(room)
 
-    async def _judge_room(self, client: AsyncClient, room_id: str) -> bool:
+    async def _judge_room(self, client: MatrixApi, room_id: str) -> bool:
         """Judge the room as ``check-config --online`` does (public or federated, encryption
         that does not match the config, power levels) and log what is wrong, so a room
         changed since the check was run is noticed at the next start; returns whether the
         bot may redact agents' events. Read once at start: a change takes effect with the
         next start."""
-        response = await client.room_get_state(room_id)
-        if not isinstance(response, RoomGetStateResponse):
-            log.warning("matrix: cannot read the room's settings (%s)", errors.errcode(response))
+        try:
+            state = state_contents(await client.room_state(room_id))
+        except PlatformError as exc:
+            log.warning("matrix: cannot read the room's settings (%s)", exc.code)
             return False
-        state = state_contents(response.events)
         report = OnlineReport()
         judge_room(state, room_id, self._section, report)
         for line in report.problems + report.warnings:
@@ -291,11 +279,9 @@ class MatrixPlatform:
     async def fetch_file(self, file: AgentFile, spool: Spool, *, cap: int) -> SpooledFile:
         """An agent's attachment, with the bot's own token (``AgentFiles``)."""
         client = self._require_client("download")
-        return await attachments.fetch(
-            client.homeserver, str(client.access_token), file, spool, cap=cap
-        )
+        return await attachments.fetch(client.homeserver, client.access_token, file, spool, cap=cap)
 
-    def _require_client(self, action: str) -> AsyncClient:
+    def _require_client(self, action: str) -> MatrixApi:
         if self._client is None:
             raise PlatformError(f"Matrix {action}: platform not started", retryable=True)
         return self._client
@@ -312,15 +298,8 @@ class MatrixPlatform:
     ) -> str:
         """``room_send`` with an idempotent transaction id; encrypts in encrypted rooms."""
         client = self._require_client(action)
-        sent = client.room_send(
-            room_id or self._room(),
-            event_type,
-            body,
-            tx_id=content.txn_id(kind, key),
-            ignore_unverified_devices=True,
-        )
-        response = await errors.request(action, sent, RoomSendResponse)
-        event_id = str(response.event_id)
+        txn = content.txn_id(kind, key)
+        event_id = await client.send(action, room_id or self._room(), event_type, body, txn)
         log.debug("matrix: %s -> %s", action, event_id)
         return event_id
 
@@ -392,9 +371,7 @@ class MatrixPlatform:
         unreferenced. The journal notes the ``mxc://`` URI the event shows (the relay
         records it with the post, for an admin purging Synapse's media)."""
         client = self._require_client("upload file")
-        room = client.rooms.get(self._room())
-        encrypted = room.encrypted if room is not None else self._section.encryption
-        uri, keys = await media.upload(client, file, encrypt=encrypted)
+        uri, keys = await client.upload(file, self._room())
         await journal.record(uri)
         body = media.file_content(thread_id, file, uri, keys)
         event_id = ChatMessageId(await self._send("post file", "file", key, body))
@@ -445,34 +422,29 @@ class MatrixPlatform:
     async def _own_reaction(self, chat_id: str, emoji: str) -> str | None:
         client = self._require_client("set status")
         try:
-            async for event in client.room_get_event_relations(
-                self._room(), chat_id, RelationshipType.annotation, "m.reaction"
-            ):
-                source = getattr(event, "source", {})
-                relates = source.get("content", {}).get("m.relates_to", {})
-                if source.get("sender") == client.user_id and relates.get("key") == emoji:
-                    return str(source["event_id"])
-        except Exception as exc:
-            # nio's relation iterator breaks on error responses (AttributeError); any failure
-            # here just means the earlier mark cannot be found.
-            log.warning("matrix: cannot list reactions on %s (%s)", chat_id, type(exc).__name__)
+            reactions = await client.relations(
+                self._room(), chat_id, rel_type=content.ANNOTATION, event_type="m.reaction"
+            )
+        except PlatformError as exc:
+            # Any failure here just means the earlier mark cannot be found.
+            log.warning("matrix: cannot list reactions on %s (%s)", chat_id, exc.code)
+            return None
+        for source in reactions:
+            relates = source.get("content", {}).get("m.relates_to", {})
+            if source.get("sender") == client.user_id and relates.get("key") == emoji:
+                return str(source["event_id"])
         return None
 
     async def _redact(self, event_id: str, key: str) -> None:
         client = self._require_client("redact")
+        txn = content.txn_id("redact", f"{key}\x00{event_id}")
         try:
-            response = await client.room_redact(
-                self._room(), event_id, tx_id=content.txn_id("redact", f"{key}\x00{event_id}")
-            )
-        except Exception as exc:
-            raise errors.from_exception("redact status", exc) from exc
-        if isinstance(response, RoomRedactResponse):
-            return
-        failure = errors.from_response("redact status", response)
-        if failure.retryable:
-            raise failure
-        # The new mark is in place; an old one that cannot be removed is cosmetic.
-        log.warning("matrix: could not redact old status %s (%s)", event_id, failure.code)
+            await client.redact("redact status", self._room(), event_id, txn)
+        except PlatformError as failure:
+            if failure.retryable:
+                raise
+            # The new mark is in place; an old one that cannot be removed is cosmetic.
+            log.warning("matrix: could not redact old status %s (%s)", event_id, failure.code)
 
     # -- removing a thread --------------------------------------------------------------------
 
@@ -487,9 +459,9 @@ class MatrixPlatform:
         keep = await self._send("remove thread", "removed", key, body)
         redactor = self._redactor(client)
         related = await redactor.relations(thread_id)
-        root = await client.room_get_event(self._room(), thread_id)
-        if isinstance(root, RoomGetEventResponse):
-            related.append(root.event.source)
+        root = await client.event(self._room(), thread_id)
+        if root is not None:
+            related.append(root)
         removed = kept = 0
         for event in related:
             event_id = str(event.get("event_id"))
@@ -509,7 +481,7 @@ class MatrixPlatform:
         client = self._require_client("remove posts")
         return await self._redactor(client).remove_posts(posts, key=key, reason=reason)
 
-    def _redactor(self, client: AsyncClient) -> Redactor:
+    def _redactor(self, client: MatrixApi) -> Redactor:
         room = self._room()
         return Redactor(
             client, room, self.user_id, redacts_others=self._redacts_others.get(room, False)
@@ -521,18 +493,15 @@ class MatrixPlatform:
         """A new invite-only direct room (``is_direct``, not federated) with ``user_id``
         invited and nobody else."""
         client = self._require_client("create direct room")
-        created = await errors.request(
-            "create direct room",
-            client.room_create(
-                visibility=RoomVisibility.private,
-                preset=RoomPreset.private_chat,
-                is_direct=True,
-                invite=[user_id],
-                federate=False,
-            ),
-            RoomCreateResponse,
+        return await client.create_room(
+            {
+                "visibility": "private",
+                "preset": "private_chat",
+                "is_direct": True,
+                "invite": [user_id],
+                "creation_content": {"m.federate": False},
+            }
         )
-        return str(created.room_id)
 
     async def show_privately(
         self, thread_id: ThreadId, user_id: str, text: str, *, room_id: str | None, key: str
@@ -553,6 +522,7 @@ class MatrixPlatform:
         await Redactor(client, ref.room_id, self.user_id, redacts_others=False).own_messages(
             key=key
         )
-        left = await client.room_leave(ref.room_id)
-        if not isinstance(left, RoomLeaveResponse):
-            log.info("matrix: could not leave direct room (%s)", errors.errcode(left))
+        try:
+            await client.leave(ref.room_id)
+        except PlatformError as exc:
+            log.info("matrix: could not leave direct room (%s)", exc.code)

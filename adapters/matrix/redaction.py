@@ -14,14 +14,10 @@ The bot redacts its own events at any power level, others' only with the room's
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from nio import AsyncClient, RoomGetEventResponse, RoomMessagesResponse, RoomRedactResponse
-
-from adapters.matrix import content, errors
+from adapters.matrix import content
+from adapters.matrix.api import Event, MatrixApi
 from bot.ports import PostRef, Removal
-
-Event = dict[str, Any]
 
 
 class Redactor:
@@ -29,7 +25,7 @@ class Redactor:
     the event, so a retried job repeats its own redactions instead of adding new ones."""
 
     def __init__(
-        self, client: AsyncClient, room_id: str, user_id: str, *, redacts_others: bool
+        self, client: MatrixApi, room_id: str, user_id: str, *, redacts_others: bool
     ) -> None:
         self._client = client
         self._room_id = room_id
@@ -41,22 +37,11 @@ class Redactor:
 
     async def relations(self, event_id: str) -> list[Event]:
         """Every event relating to ``event_id`` (thread posts, edits, reactions), as sent."""
-        try:
-            return [
-                event.source
-                async for event in self._client.room_get_event_relations(self._room_id, event_id)
-            ]
-        except Exception as exc:  # nio's iterator breaks on error answers (AttributeError)
-            raise errors.from_exception("list relations", exc) from exc
+        return await self._client.relations(self._room_id, event_id)
 
     async def redact(self, event_id: str, *, key: str, reason: str | None = None) -> None:
-        call = self._client.room_redact(
-            self._room_id,
-            event_id,
-            reason=reason,
-            tx_id=content.txn_id("remove", f"{key}\x00{event_id}"),
-        )
-        await errors.request("redact", call, RoomRedactResponse)
+        txn = content.txn_id("remove", f"{key}\x00{event_id}")
+        await self._client.redact("redact", self._room_id, event_id, txn, reason=reason)
 
     async def clear(self, event_id: str, *, key: str, reason: str | None = None) -> None:
         """Redact what relates to ``event_id`` and the bot may redact; redacted already
@@ -70,7 +55,7 @@ class Redactor:
         (not taken from the caller); a post that is gone or redacted counts as removed."""
         removed = kept = 0
         for post in posts:
-            event = await self._event(post.chat_id)
+            event = await self._client.event(self._room_id, post.chat_id)
             await self.clear(post.chat_id, key=key, reason=reason)
             if event is None or not event.get("content"):
                 removed += 1
@@ -86,33 +71,14 @@ class Redactor:
         a small room (a direct room), where a retried job may have sent its text twice."""
         start: str | None = None
         while True:
-            try:
-                page = await self._client.room_messages(self._room_id, start=start, limit=100)
-            except Exception as exc:
-                raise errors.from_exception("read room", exc) from exc
-            if not isinstance(page, RoomMessagesResponse):
-                raise errors.from_response("read room", page)
-            for event in page.chunk:
-                source: Event = event.source
+            chunk, end = await self._client.messages(self._room_id, start=start, limit=100)
+            for source in chunk:
                 if (
                     source.get("type") == "m.room.message"
                     and source.get("sender") == self._user_id
                     and source.get("content")
                 ):
                     await self.redact(str(source.get("event_id")), key=key)
-            if not page.chunk or not page.end or page.end == start:
+            if not chunk or not end or end == start:
                 return
-            start = page.end
-
-    async def _event(self, event_id: str) -> Event | None:
-        """The event as the homeserver has it now; None when it does not know it."""
-        try:
-            response = await self._client.room_get_event(self._room_id, event_id)
-        except Exception as exc:
-            raise errors.from_exception("read event", exc) from exc
-        if isinstance(response, RoomGetEventResponse):
-            source: Event = response.event.source
-            return source
-        if errors.errcode(response) == "M_NOT_FOUND":
-            return None
-        raise errors.from_response("read event", response)
+            start = end

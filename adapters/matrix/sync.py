@@ -9,6 +9,14 @@ Own loop instead of nio's ``sync_forever`` for three reasons:
   its event id, but never misses one).
 - a ``limited`` timeline (more events arrived while the bot was down than one sync returns)
   is filled from ``/messages`` back to the previous token instead of silently skipped.
+
+The filter leaves out the bot's own events (``not_senders``). A homeserver wakes a waiting
+``/sync`` for every new event in the room, so without it the loop ran one sync per post the
+bot made only to skip its echo (bench/README.md: a third of the Python calls per relayed
+message). A filtered long poll stays waiting while its answer would be empty (Synapse), so
+syncs now come for agents' events. The echoes told the loop nothing it needs: the bot's own
+posts are never delivered, the threads of its posts are remembered when it posts them, and
+an edit of an event the loop does not know asks the homeserver for its thread.
 """
 
 from __future__ import annotations
@@ -21,9 +29,9 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from nio import AsyncClient, MegolmEvent, RoomGetEventResponse, RoomMessagesResponse, SyncResponse
-
 from adapters.matrix import errors, events, relations
+from adapters.matrix.api import Event, MatrixApi
+from adapters.matrix.members import RoomMembers
 from adapters.matrix.state import SyncPosition
 from bot.errors import PlatformError
 from bot.ids import ThreadId
@@ -37,9 +45,11 @@ BACKOFF_MAX = 10.0
 """Seconds between attempts while the homeserver is away; small, so service resumes soon
 after it is back (a failed connect to a stopped server costs next to nothing)."""
 GAP_FILL_MAX = 1_000
+"""Most events fetched to fill one gap; beyond that the oldest are skipped with a warning."""
 GAP_TYPES = ["m.room.message", "m.room.encrypted", "m.reaction", "m.room.redaction"]
 """What a sync gap is filled with: messages, and agents' reactions and their removal."""
-"""Most events fetched to fill one gap; beyond that the oldest are skipped with a warning."""
+ENCRYPTED_EVENT = "m.room.encrypted"
+"""An event still of this type after the client's decryption could not be decrypted."""
 
 
 class SyncLoop:
@@ -48,7 +58,7 @@ class SyncLoop:
 
     def __init__(
         self,
-        client: AsyncClient,
+        client: MatrixApi,
         *,
         rooms: dict[str, str],
         position: SyncPosition,
@@ -71,17 +81,19 @@ class SyncLoop:
         self._timeline_limit = timeline_limit
         self._threads = threads
         self._seen: events.ThreadIndex = events.ThreadIndex(capacity=2_000)
+        self._members = {room_id: RoomMembers() for room_id in rooms}
 
     # -- filters ------------------------------------------------------------------------------
 
     def _filter(self, timeline_limit: int) -> dict[str, Any]:
-        """Only the configured rooms, no presence, typing or receipts: less to transfer."""
+        """Only the configured rooms, no presence, typing or receipts: less to transfer;
+        and not the bot's own events (see the module's docstring)."""
         return {
             "presence": {"not_types": ["*"]},
             "account_data": {"not_types": ["*"]},
             "room": {
                 "rooms": list(self._rooms),
-                "timeline": {"limit": timeline_limit},
+                "timeline": {"limit": timeline_limit, "not_senders": [self._client.user_id]},
                 "ephemeral": {"not_types": ["*"]},
                 "account_data": {"not_types": ["*"]},
             },
@@ -89,29 +101,27 @@ class SyncLoop:
 
     # -- one sync -----------------------------------------------------------------------------
 
-    async def _sync(self, *, since: str | None, first: bool) -> SyncResponse:
+    async def _sync(self, *, since: str | None, first: bool) -> Event:
         """One ``/sync``; raises ``PlatformError`` for any failure.
 
-        ``full_state`` on a process's first sync rebuilds nio's room state (members, display
-        names, encryption), which nio does not persist. nio disables its own timeout for full
-        state syncs, so every call is bounded here.
+        ``full_state`` on a process's first sync brings every member of the rooms (names,
+        membership), which are not kept across restarts. Every call is bounded here too.
         """
         limit = 1 if first and not since else self._timeline_limit
         timeout_ms = 0 if first else POLL_TIMEOUT_MS
         budget = (timeout_ms / 1000) + 30
-
-        async def bounded() -> Any:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
-            # arrives as the sync completes, and stop() then waits forever.
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
+        # arrives as the sync completes, and stop() then waits forever.
+        try:
             async with asyncio.timeout(budget):
                 return await self._client.sync(
-                    timeout=timeout_ms,
-                    sync_filter=self._filter(limit),
                     since=since,
-                    full_state=True if first else None,
+                    timeout_ms=timeout_ms,
+                    sync_filter=self._filter(limit),
+                    full_state=first,
                 )
-
-        return await errors.request("sync", bounded(), SyncResponse)
+        except TimeoutError as exc:
+            raise errors.from_exception("sync", exc) from exc
 
     async def first_sync(self) -> None:
         """The sync ``start()`` waits for. With no stored token (the bot's first start ever)
@@ -121,7 +131,12 @@ class SyncLoop:
         response = await self._sync(since=since, first=True)
         if since is None:
             log.info("matrix: first start, skipping room history")
-            await self._store_token(response.next_batch)
+            for room_id, info in _joined(response).items():
+                if room_id in self._members:
+                    members = self._members[room_id]
+                    members.update(_events(info.get("state")))
+                    members.update(_events(info.get("timeline")))
+            await self._store_token(str(response.get("next_batch") or ""))
         else:
             await self._handle(response, since)
         await self._crypto_housekeeping()
@@ -159,21 +174,26 @@ class SyncLoop:
 
     # -- delivery -----------------------------------------------------------------------------
 
-    async def _handle(self, response: SyncResponse, since: str | None) -> None:
+    async def _handle(self, response: Event, since: str | None) -> None:
         """Deliver the rooms' new events, then store the token (so a crash replays, not loses)."""
+        left = (response.get("rooms") or {}).get("leave") or {}
+        joined = _joined(response)
         for room_id in self._rooms:
-            if room_id in response.rooms.leave:
+            if room_id in left:
                 log.error("matrix: the bot is no longer in room %s (kicked or left)", room_id)
-            room_info = response.rooms.join.get(room_id)
+            room_info = joined.get(room_id)
             if room_info is None:
                 continue
-            timeline = room_info.timeline
-            gap: list[Any] = []
-            if timeline.limited and since and timeline.prev_batch:
-                gap = await self._fill_gap(room_id, timeline.prev_batch, since)
-            await self._deliver(room_id, [*gap, *timeline.events])
-        if response.next_batch != self._since:
-            await self._store_token(response.next_batch)
+            self._members[room_id].update(_events(room_info.get("state")))
+            timeline = room_info.get("timeline") or {}
+            gap: list[Event] = []
+            prev_batch = timeline.get("prev_batch")
+            if timeline.get("limited") and since and isinstance(prev_batch, str) and prev_batch:
+                gap = await self._fill_gap(room_id, prev_batch, since)
+            await self._deliver(room_id, [*gap, *_events(timeline)])
+        next_batch = response.get("next_batch")
+        if isinstance(next_batch, str) and next_batch and next_batch != self._since:
+            await self._store_token(next_batch)
 
     async def _store_token(self, token: str) -> None:
         """Store the sync token, then continue from it. A stop that arrives during the
@@ -188,39 +208,34 @@ class SyncLoop:
             if write.done() and not write.cancelled() and write.exception() is None:
                 self._since = token
 
-    async def _fill_gap(self, room_id: str, prev_batch: str, since: str) -> list[Any]:
+    async def _fill_gap(self, room_id: str, prev_batch: str, since: str) -> list[Event]:
         """Events between the last delivered sync and this limited timeline, oldest first."""
-        found: list[Any] = []
+        found: list[Event] = []
         token = prev_batch
+        wanted = {"types": GAP_TYPES, "not_senders": [self._client.user_id]}
         while len(found) < GAP_FILL_MAX:
             try:
-                page = await self._client.room_messages(
-                    room_id,
-                    start=token,
-                    end=since,
-                    limit=100,
-                    message_filter={"types": GAP_TYPES},
+                chunk, end = await self._client.messages(
+                    room_id, start=token, end=since, limit=100, event_filter=wanted
                 )
-            except Exception as exc:
-                log.warning("matrix: could not fill sync gap (%s)", type(exc).__name__)
+            except PlatformError as exc:
+                log.warning("matrix: could not fill sync gap (%s)", exc.code or "unreachable")
                 break
-            if not isinstance(page, RoomMessagesResponse):
-                log.warning("matrix: could not fill sync gap (%s)", errors.errcode(page))
+            found.extend(chunk)
+            if not chunk or not end or end == token:
                 break
-            found.extend(page.chunk)
-            if not page.chunk or not page.end or page.end == token:
-                break
-            token = page.end
+            token = end
         else:
             log.warning("matrix: more than %d events missed; older ones skipped", GAP_FILL_MAX)
         log.info("matrix: filled a sync gap with %d events", len(found))
         found.reverse()
         return found
 
-    async def _deliver(self, room_id: str, timeline: Iterable[Any]) -> None:
-        room = self._client.rooms.get(room_id)
+    async def _deliver(self, room_id: str, timeline: Iterable[Event]) -> None:
+        members = self._members[room_id]
         for event in timeline:
-            translated = await self._translate(event, room, room_id)
+            members.update([event])
+            translated = await self._translate(event, members, room_id)
             if translated is None:
                 continue
             message = translated.model_copy(update={"room_id": self._rooms[room_id]})
@@ -230,13 +245,13 @@ class SyncLoop:
                 await self._on_event(message)
             except Exception as exc:
                 # Type and place only, never the exception's text: it may quote the message.
-                event_id = getattr(event, "event_id", "?")
-                log.error("matrix: handler failed for event %s (%s)", event_id, where(exc))
+                log.error(
+                    "matrix: handler failed for event %s (%s)", event.get("event_id"), where(exc)
+                )
 
-    async def _translate(self, event: Any, room: Any, room_id: str) -> AgentEvent | None:
-        source = getattr(event, "source", None)
-        if not isinstance(source, dict):
-            return None
+    async def _translate(
+        self, source: Event, members: RoomMembers, room_id: str
+    ) -> AgentEvent | None:
         event_id = source.get("event_id")
         sender = source.get("sender")
         if not isinstance(event_id, str) or not isinstance(sender, str):
@@ -244,13 +259,15 @@ class SyncLoop:
         if event_id in self._seen:
             return None
         self._seen.remember(event_id, None)
-        if isinstance(event, MegolmEvent):
-            log.warning("matrix: cannot decrypt event %s (session %s)", event_id, event.session_id)
-            return None
         content = source.get("content")
         content = content if isinstance(content, dict) else {}
+        if source.get("type") == ENCRYPTED_EVENT:
+            session = content.get("session_id")
+            log.warning("matrix: cannot decrypt event %s (session %s)", event_id, session)
+            return None
         if sender == self._client.user_id:
-            # Own posts are never delivered, but their threads place later edits.
+            # Own posts are never delivered (the filter keeps them out; a gap page may not),
+            # but their threads place later edits.
             self._threads.remember(event_id, events.thread_root(content))
             return None
         timestamp = source.get("origin_server_ts")
@@ -259,8 +276,8 @@ class SyncLoop:
         if source.get("type") in (relations.REACTION_EVENT, relations.REDACTION_EVENT):
             return relations.to_agent_reaction(
                 source,
-                author_name=events.display_name(room, sender),
-                author_is_member=events.is_joined(room, sender),
+                author_name=members.display_name(sender),
+                author_is_member=members.is_joined(sender),
                 own_user_id=self._client.user_id,
             )
         edit_of = events.edit_target(content)
@@ -268,8 +285,8 @@ class SyncLoop:
             source,
             own_user_id=self._client.user_id,
             bot_users=self._bot_users,
-            author_name=events.display_name(room, sender),
-            author_is_member=events.is_joined(room, sender),
+            author_name=members.display_name(sender),
+            author_is_member=members.is_joined(sender),
             edit_thread=await self._thread_of(room_id, edit_of) if edit_of else None,
         )
 
@@ -282,14 +299,11 @@ class SyncLoop:
         if event_id in self._threads:
             return self._threads.get(event_id)
         try:
-            response = await self._client.room_get_event(room_id, event_id)
-        except Exception as exc:
-            log.warning("matrix: cannot look up edited event %s (%s)", event_id, exc)
+            source = await self._client.event(room_id, event_id)
+        except PlatformError as exc:
+            log.warning("matrix: cannot look up edited event %s (%s)", event_id, exc.code)
             return None
-        if not isinstance(response, RoomGetEventResponse):
-            return None
-        source = getattr(response.event, "source", {})
-        content = source.get("content") if isinstance(source, dict) else None
+        content = source.get("content") if source is not None else None
         thread = events.thread_root(content) if isinstance(content, dict) else None
         self._threads.remember(event_id, thread)
         return thread
@@ -297,24 +311,26 @@ class SyncLoop:
     # -- E2EE upkeep --------------------------------------------------------------------------
 
     async def _crypto_housekeeping(self) -> None:
-        """What ``sync_forever`` does between syncs: key shares, uploads, queries, claims.
+        """The client's upkeep between syncs (E2EE key shares, uploads, queries, claims).
 
         Failures are logged and retried after the next sync; they must not stop the loop.
         """
-        client = self._client
-        if client.olm is None:
-            return
         try:
-            if client.outgoing_to_device_messages:
-                await client.send_to_device_messages()
-            if client.should_upload_keys:
-                await client.keys_upload()
-            if client.should_query_keys:
-                await client.keys_query()
-            if client.should_claim_keys:
-                await client.keys_claim(client.get_users_for_key_claiming())
+            await self._client.housekeeping()
         except Exception as exc:
             log.warning("matrix: E2EE key maintenance failed (%s)", type(exc).__name__)
+
+
+def _joined(response: Event) -> dict[str, Event]:
+    """The joined rooms' sections of a sync answer, by room id."""
+    joined = (response.get("rooms") or {}).get("join") or {}
+    return {room: info for room, info in joined.items() if isinstance(info, dict)}
+
+
+def _events(section: Any) -> list[Event]:
+    """The events of a sync answer's ``state`` or ``timeline`` section."""
+    found = section.get("events") if isinstance(section, dict) else None
+    return [event for event in found or () if isinstance(event, dict)]
 
 
 def now_ms() -> int:

@@ -8,10 +8,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from nio import RoomSendError, SyncError
+from nio import RoomSendError
 from nio.exceptions import LocalProtocolError, SendRetryError
 
-from adapters.matrix import content, errors, events
+from adapters.matrix import content, e2ee, errors, events
+from adapters.matrix.members import RoomMembers
 from adapters.matrix.state import STATE_FILE, StateFile
 from bot.domain import DeliveryStatus
 from bot.ports import ThreadRoot
@@ -129,23 +130,58 @@ def test_listed_bot_users_are_flagged() -> None:
 
 
 def test_rate_limit_maps_to_retry_after() -> None:
-    failure = errors.from_response("post", RoomSendError("slow down", "M_LIMIT_EXCEEDED", 1500))
+    body = {"errcode": "M_LIMIT_EXCEEDED", "error": "slow down", "retry_after_ms": 1500}
+    failure = errors.from_answer("post", 429, body)
     assert failure.retryable and failure.retry_after == 1.5
     assert failure.code == "M_LIMIT_EXCEEDED"
+    # nio's error answer (E2EE) maps the same way.
+    nio_failure = e2ee.from_response("post", RoomSendError("slow down", "M_LIMIT_EXCEEDED", 1500))
+    assert nio_failure.retryable and nio_failure.retry_after == 1.5
 
 
 def test_permanent_and_unknown_errors() -> None:
-    assert not errors.from_response("post", RoomSendError("no", "M_FORBIDDEN")).retryable
-    assert not errors.from_response("sync", SyncError("gone", "M_UNKNOWN_TOKEN")).retryable
+    assert not errors.from_answer("post", 403, {"errcode": "M_FORBIDDEN"}).retryable
+    assert not errors.from_answer("sync", 401, {"errcode": "M_UNKNOWN_TOKEN"}).retryable
+    assert not e2ee.from_response("post", RoomSendError("no", "M_FORBIDDEN")).retryable
     # No errcode and no HTTP status: an unparseable answer, worth another try.
-    assert errors.from_response("post", RoomSendError("unknown error")).retryable
+    assert errors.from_error("post", status=None, code=None).retryable
+    assert e2ee.from_response("post", RoomSendError("unknown error")).retryable
+    # An error page instead of JSON: judged by its status.
+    assert errors.from_answer("post", 502, None).outage
 
 
 def test_exceptions_map_by_kind() -> None:
     assert errors.from_exception("post", aiohttp.ClientConnectionError()).retryable
     assert errors.from_exception("post", TimeoutError()).retryable
-    assert errors.from_exception("post", SendRetryError("keys")).retryable
-    assert not errors.from_exception("post", LocalProtocolError("No such room")).retryable
+    assert e2ee.from_exception("post", SendRetryError("keys")).retryable
+    assert not e2ee.from_exception("post", LocalProtocolError("No such room")).retryable
+    assert e2ee.from_exception("post", aiohttp.ClientConnectionError()).outage
+
+
+def _member(user_id: str, membership: str, name: str | None = None) -> dict[str, Any]:
+    content_: dict[str, Any] = {"membership": membership}
+    if name is not None:
+        content_["displayname"] = name
+    return {"type": "m.room.member", "state_key": user_id, "content": content_}
+
+
+def test_members_names_are_disambiguated_and_only_joined_members_count() -> None:
+    members = RoomMembers()
+    members.update(
+        [
+            _member("@anna:x", "join", "Anna"),
+            _member("@anna2:x", "join", "Anna"),
+            _member("@bo:x", "invite", "Bo"),
+            _member("@cy:x", "join"),
+        ]
+    )
+    assert members.display_name("@anna:x") == "Anna (@anna:x)"
+    assert members.display_name("@bo:x") == "Bo"
+    assert members.display_name("@cy:x") == "@cy:x"
+    assert members.is_joined("@anna:x") and not members.is_joined("@bo:x")
+    members.update([_member("@anna2:x", "leave")])
+    assert members.display_name("@anna:x") == "Anna"
+    assert not members.is_joined("@anna2:x") and not members.is_joined("@nobody:x")
 
 
 def test_state_file_is_private_atomic_and_forgiving(tmp_path: Path) -> None:
