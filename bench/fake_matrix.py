@@ -1,21 +1,28 @@
 """A zero-latency Matrix homeserver for relay benchmarks: just enough of the client-server
-API for the bot's unencrypted Matrix adapter (matrix-nio) — whoami, join, sync, send,
-the room's power levels.
+API for the bot's unencrypted Matrix adapter — whoami, join, sync, send, the room's state.
 
 It answers at once, so what a benchmark measures is the bot, not a homeserver. Like a real
-one it echoes every event the bot sends back through ``/sync`` (the bot's sync loop sees
-and skips its own posts, as in production); it ignores the sync filter's timeline limit
-(never ``limited``), so no gap is ever filled with ``/messages``. Each received send is
-kept as ``(time.monotonic(), body text)``: ``CLOCK_MONOTONIC`` is one clock for every
-process on the machine, so a driver in another process can compare it with its own.
+one it keeps every event the bot sends in the room's timeline, and ``/sync`` applies the
+sync filter's timeline part as Synapse does (``senders``/``not_senders``,
+``types``/``not_types``, the rooms): a long poll whose filtered answer would be empty keeps
+waiting until a matching event arrives or its timeout ends (Synapse's notifier wakes the
+poll for every new event in the room and answers only when the filtered result is not
+empty), and every answer moves ``next_batch`` to the end of the room. So a bot that filters
+out its own events sees no sync for its own posts, and one that does not sees an echo sync
+for each, as with Synapse. It ignores the filter's timeline ``limit`` (never ``limited``),
+so no gap is ever filled with ``/messages``. ``syncs`` counts the answered syncs that
+carried events and ``empty_syncs`` those that timed out empty. Each received send is kept
+as ``(time.monotonic(), body text)``: ``CLOCK_MONOTONIC`` is one clock for every process on
+the machine, so a driver in another process can compare it with its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
+import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -65,6 +72,8 @@ class FakeHomeserver:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.syncs = 0
+        self.empty_syncs = 0
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
@@ -118,13 +127,27 @@ class FakeHomeserver:
         since = max(int(request.query.get("since", "0") or "0"), self._base)
         del self._events[: since - self._base]
         self._base = since
-        wait = min(int(request.query.get("timeout", "0")) / 1000, LONG_POLL_CAP_SECONDS)
-        if not self._events and wait > 0:
+        wanted = timeline_filter(request.query.get("filter"))
+        deadline = time.monotonic() + min(
+            int(request.query.get("timeout", "0")) / 1000, LONG_POLL_CAP_SECONDS
+        )
+        events = [event for event in self._events if wanted(event)]
+        checked = self._base + len(self._events)
+        while not events and (left := deadline - time.monotonic()) > 0:
             async with self._new:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._new.wait(), wait)
-        events = list(self._events)
-        end = since + len(events)
+                try:
+                    await asyncio.wait_for(self._new.wait(), left)
+                except TimeoutError:
+                    break
+            # Only the events that arrived while waiting (the rest did not match).
+            new = self._events[max(checked - self._base, 0) :]
+            checked += len(new)
+            events = [event for event in new if wanted(event)]
+        if events:
+            self.syncs += 1
+        else:
+            self.empty_syncs += 1
+        end = self._base + len(self._events)
         timeline = {"events": events, "limited": False, "prev_batch": str(since)}
         room = {
             "timeline": timeline,
@@ -134,10 +157,11 @@ class FakeHomeserver:
             "summary": {},
             "unread_notifications": {},
         }
+        rooms = {"join": {ROOM_ID: room} if events else {}, "invite": {}, "leave": {}}
         return web.json_response(
             {
                 "next_batch": str(end),
-                "rooms": {"join": {ROOM_ID: room}, "invite": {}, "leave": {}},
+                "rooms": rooms,
                 "to_device": {"events": []},
                 "presence": {"events": []},
                 "account_data": {"events": []},
@@ -145,3 +169,28 @@ class FakeHomeserver:
                 "device_lists": {"changed": [], "left": []},
             }
         )
+
+
+def timeline_filter(raw: str | None) -> Callable[[dict[str, Any]], bool]:
+    """Which events an inline sync filter lets into the room's timeline (the spec's
+    ``RoomEventFilter``; the ``not_`` lists win, ``*`` at the end of a type is a prefix)."""
+    spec: Any = json.loads(raw) if raw else {}
+    room = spec.get("room", {}) if isinstance(spec, dict) else {}
+    timeline = room.get("timeline", {})
+    rooms, not_rooms = room.get("rooms"), room.get("not_rooms", [])
+    senders, not_senders = timeline.get("senders"), timeline.get("not_senders", [])
+    types, not_types = timeline.get("types"), timeline.get("not_types", [])
+
+    def matches(kind: str, patterns: list[str]) -> bool:
+        return any(kind == p or (p.endswith("*") and kind.startswith(p[:-1])) for p in patterns)
+
+    if (rooms is not None and ROOM_ID not in rooms) or ROOM_ID in not_rooms:
+        return lambda event: False
+
+    def wanted(event: dict[str, Any]) -> bool:
+        sender, kind = event["sender"], event["type"]
+        if sender in not_senders or (senders is not None and sender not in senders):
+            return False
+        return not matches(kind, not_types) and (types is None or matches(kind, types))
+
+    return wanted
