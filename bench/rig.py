@@ -354,7 +354,9 @@ async def running(platform_name: Platform, workdir: Path, **sections: Any) -> As
     base_url = await fake.start()
     try:
         settings = bot_settings(platform_name, base_url, workdir, **sections)
-        bot = BotProcess(settings, slack_post_interval=0.0)
+        # Slack's pacing off; a Matrix bot must not import the Slack adapter (its RSS counts).
+        pacing = 0.0 if platform_name == "slack" else None
+        bot = BotProcess(settings, slack_post_interval=pacing)
         try:
             await bot.start()
             await fake.deliver_to(bot.url)
