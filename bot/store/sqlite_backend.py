@@ -21,6 +21,7 @@ from bot.errors import StoreError
 from bot.private_files import private_file, tighten_sqlite
 from bot.store import bulk
 from bot.store.backend import Backend
+from bot.store.checkpointer import BACKSTOP_PAGES, PAUSE_SECONDS, WalCheckpointer
 from bot.store.direct import DirectConnection, run_to_end
 from bot.store.migrations import migrate
 from bot.store.sql import Args, Connection, Dialect, Row
@@ -94,19 +95,30 @@ class SqliteBackend(Backend):
     errors = (sqlite3.Error, ValueError)
     """ValueError: aiosqlite's "no active connection" once closed."""
 
-    def __init__(self, conn: aiosqlite.Connection, raw: sqlite3.Connection, instance_id: str):
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        raw: sqlite3.Connection,
+        instance_id: str,
+        checkpointer: WalCheckpointer,
+    ):
         self._conn = conn
         self.conn = SqliteConnection(conn)
         self.raw = raw
         """``conn``'s own sqlite3 connection, for :meth:`run_sync`."""
         self.instance_id = instance_id
         self._sync_thread = SyncThread("empfang-store")
+        self.checkpointer = checkpointer
+        """Copies the WAL back into the file; told of every commit."""
         self._direct = DirectConnection(raw, DIALECT)
         self._intake_ready = False
 
     @classmethod
-    async def open(cls, path: Path, *, synchronous: str) -> SqliteBackend:
-        """Open (creating if needed) and migrate. ``synchronous=full`` survives power loss."""
+    async def open(
+        cls, path: Path, *, synchronous: str, checkpoint_pause: float = PAUSE_SECONDS
+    ) -> SqliteBackend:
+        """Open (creating if needed) and migrate. ``synchronous=full`` survives power loss.
+        ``checkpoint_pause``: see :data:`bot.store.checkpointer.PAUSE_SECONDS`."""
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise StoreError(
                 f"SQLite {sqlite3.sqlite_version} is too old: Empfang needs"
@@ -136,14 +148,17 @@ class SqliteBackend(Backend):
             # Erased and purged texts are overwritten with zeros where they stood, not left
             # in free pages of the file (and of the -wal) until SQLite happens to reuse them.
             await conn.execute("PRAGMA secure_delete = ON")
+            # Commits leave checkpoints to the checkpointer's thread (bot.store.checkpointer).
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
             await migrate(conn)
             async with conn.execute("SELECT value FROM meta WHERE key = 'instance_id'") as cur:
                 row = await cur.fetchone()
+            checkpointer = WalCheckpointer(path, synchronous=synchronous, pause=checkpoint_pause)
         except BaseException:
             await conn.close()
             raise
         assert row is not None
-        return cls(conn, raw_made[0], str(row[0]))
+        return cls(conn, raw_made[0], str(row[0]), checkpointer)
 
     async def begin(self) -> None:
         self.conn.handoffs += 1
@@ -152,12 +167,14 @@ class SqliteBackend(Backend):
     async def commit(self) -> None:
         self.conn.handoffs += 1
         await self._conn.commit()
+        self.checkpointer.written()
 
     async def rollback(self) -> None:
         self.conn.handoffs += 1
         await self._conn.rollback()
 
     async def close(self) -> None:
+        self.checkpointer.stop()
         await self._conn.close()
         self._sync_thread.stop()
 
@@ -184,7 +201,9 @@ class SqliteBackend(Backend):
             raw.execute("COMMIT")
             return result
 
-        return await self._sync_thread.run(in_transaction)
+        result = await self._sync_thread.run(in_transaction)
+        self.checkpointer.written()
+        return result
 
     async def transact(self, body: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
         """All of ``body`` on the store's thread, begin to commit, in ONE hand-off
