@@ -38,7 +38,8 @@ import ingest
 import rig
 
 CALL = re.compile(
-    r"^\d+\s+(?P<at>\S+) (?P<call>\w+)\(\d+<(?P<path>[^>]+)>(?P<args>.*)<(?P<took>[\d.]+)>$"
+    r"^(?P<tid>\d+)\s+(?P<at>\S+) (?P<call>\w+)"
+    r"\(\d+<(?P<path>[^>]+)>(?P<args>.*)<(?P<took>[\d.]+)>$"
 )
 
 
@@ -47,6 +48,13 @@ class Span:
     start: float
     end: float
     pages: int = 0
+    tid: int = 0
+    committing: bool = False
+    """A checkpoint run by a thread that also writes the WAL: inside a COMMIT, under the
+    store's lock (SQLite's automatic checkpoint), not on the checkpointer's own thread
+    (``bot.store.checkpointer``). The checkpointer's PASSIVE passes sync the database file
+    only when they catch up with the WAL, so one of its spans covers several passes and
+    is left out of the attribution."""
 
     @property
     def ms(self) -> float:
@@ -60,24 +68,29 @@ def parse_trace(trace: Path, day: str) -> tuple[list[Span], list[Span]]:
     """Checkpoints and WAL syncs from strace's output, in wall-clock seconds."""
     checkpoints: list[Span] = []
     syncs: list[Span] = []
-    first_write: float | None = None
-    pages = 0
+    first_write: dict[int, float] = {}
+    pages: dict[int, int] = {}
+    writers: set[int] = set()
     for line in trace.read_text(errors="replace").splitlines():
         match = CALL.match(line.strip())
         if match is None:
             continue
         at = datetime.strptime(f"{day} {match['at']}", "%Y-%m-%d %H:%M:%S.%f").timestamp()
         took = float(match["took"])
+        tid = int(match["tid"])
         wal = match["path"].endswith("-wal")
-        if match["call"] == "pwrite64" and not wal and match["path"].endswith(".sqlite3"):
-            first_write = at if first_write is None else first_write
-            pages += 1
+        if match["call"] == "pwrite64" and wal:
+            writers.add(tid)
+        elif match["call"] == "pwrite64" and match["path"].endswith(".sqlite3"):
+            first_write.setdefault(tid, at)
+            pages[tid] = pages.get(tid, 0) + 1
         elif match["call"] in ("fdatasync", "fsync"):
             if wal:
-                syncs.append(Span(at, at + took))
-            elif first_write is not None:
-                checkpoints.append(Span(first_write, at + took, pages))
-                first_write, pages = None, 0
+                syncs.append(Span(at, at + took, tid=tid))
+            elif tid in first_write:
+                checkpoints.append(Span(first_write.pop(tid), at + took, pages.pop(tid), tid))
+    for checkpoint in checkpoints:
+        checkpoint.committing = checkpoint.tid in writers
     return checkpoints, syncs
 
 
@@ -164,20 +177,22 @@ def report(
         f"max {max(acks, default=0):.1f} ms; late sends {traffic.late}"
     )
     slow_syncs = [s for s in syncs if s.ms > args.slow]
+    committing = [c for c in checkpoints if c.committing]
     print(
         f"checkpoints: {len(checkpoints)}, {describe([c.ms for c in checkpoints])}, "
-        f"pages {describe([float(c.pages) for c in checkpoints], unit='')}"
+        f"pages {describe([float(c.pages) for c in checkpoints], unit='')}; "
+        f"inside a COMMIT: {len(committing)}, {describe([c.ms for c in committing])}"
     )
     print(f"WAL syncs: {len(syncs)}, {describe([s.ms for s in syncs])}; > {args.slow:g} ms: "
           f"{len(slow_syncs)}")  # fmt: skip
-    causes = {"checkpoint": 0, "slow WAL sync": 0, "neither": 0}
+    causes = {"checkpoint in a COMMIT": 0, "slow WAL sync": 0, "neither": 0}
     for index, ack in traffic.acked.items():
         start = traffic.scheduled[index] + offset
         end = ack + offset
         if (end - start) * 1000 <= args.slow:
             continue
-        if any(c.overlaps(start, end) for c in checkpoints):
-            causes["checkpoint"] += 1
+        if any(c.overlaps(start, end) for c in committing):
+            causes["checkpoint in a COMMIT"] += 1
         elif any(s.overlaps(start, end) for s in slow_syncs):
             causes["slow WAL sync"] += 1
         else:
