@@ -254,7 +254,16 @@ async def _status(path: StoreLocation) -> list[str]:
 
 
 def _chat_state(alerts: list[tuple[str, float]], now: float) -> str:
+    """With Matrix and Slack in one process each platform's outage is its own alert
+    (``chat_unreachable.slack``), named here by its platform."""
+    down = []
     for kind, since in alerts:
         if kind == CHAT_UNREACHABLE:
-            return f"unreachable since {when(since, now)}"
-    return "no outage recorded (the bot records one after alerts.platform_down_after)"
+            down.append(f"unreachable since {when(since, now)}")
+        elif kind.startswith(f"{CHAT_UNREACHABLE}."):
+            platform = kind.removeprefix(f"{CHAT_UNREACHABLE}.")
+            down.append(f"{platform} unreachable since {when(since, now)}")
+    return (
+        "; ".join(down)
+        or "no outage recorded (the bot records one after alerts.platform_down_after)"
+    )

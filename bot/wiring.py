@@ -38,11 +38,11 @@ from bot.texts import Texts
 
 def relay_handlers(relay: Relay) -> dict[str, JobHandler]:
     """The relay's job kinds bound to its handlers, each in the room of its conversation
-    (``bot.job_rooms``; the echo finds its conversation itself)."""
+    (``bot.job_rooms``; the echo and the customer's message find theirs themselves)."""
     message, conversation = relay.job_rooms.by_message, relay.job_rooms.by_conversation
     handlers = dict(
         [
-            kinds.RELAY_INBOUND.bind(message(relay.post_inbound)),
+            kinds.RELAY_INBOUND.bind(relay.post_inbound),
             kinds.RELAY_OUTBOUND.bind(message(relay.send_outbound)),
             kinds.RELAY_OUTBOUND_FILE.bind(message(relay.send_file)),
             kinds.RELAY_MEDIA.bind(message(relay.post_media)),
@@ -192,7 +192,13 @@ def wire_relay(
             if number.business_hours is not None
         },
     )
-    watched = MonitoredChat(chat, oncall, store.clock, settings.alerts.platform_down_after)
+    watched = MonitoredChat(
+        chat,
+        oncall,
+        store.clock,
+        settings.alerts.platform_down_after,
+        default_platform=rooms.default.platform,
+    )
     jobs = settings.jobs
     retry = RetryPolicy(
         jobs.max_attempts, jobs.backoff_base_seconds, jobs.backoff_max_seconds, jobs.outage_patience

@@ -3,6 +3,10 @@
 When calls keep failing with retryable errors for longer than ``platform_down_after``, on-call
 is paged (the chat itself can't carry the alert then; its post waits in the queue and shows
 up with the resolve once the platform is back).
+
+With Matrix and Slack in one process (``bot.chat_targets``) each platform is watched on its
+own, by the platform the call was routed to: Matrix answering must not hide Slack failing
+(a success anywhere used to end the outage), and the alert names the platform that is down.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from bot.ports import (
     ThreadRoot,
     UploadJournal,
 )
+from bot.routing import chat_platform
 
 KIND = "chat_unreachable"
 T = TypeVar("T")
@@ -39,36 +44,54 @@ class MonitoredChat:
     a ``ChatPlatform`` is expected).
     """
 
-    def __init__(self, inner: ChatPlatform, oncall: OnCall, clock: Clock, down_after: float):
+    def __init__(
+        self,
+        inner: ChatPlatform,
+        oncall: OnCall,
+        clock: Clock,
+        down_after: float,
+        *,
+        default_platform: str | None = None,
+    ):
+        """``default_platform``: where calls outside a conversation's scope go (the
+        ``[chat] platform``); only a combination of platforms needs it."""
         self._inner = inner
         self._oncall = oncall
         self._clock = clock
         self._down_after = down_after
-        self._failing_since: float | None = None
+        self._default_platform = default_platform or inner.name
+        self._failing_since: dict[str, float] = {}
         self.name = inner.name
 
     @property
     def capabilities(self) -> Capabilities:
         return self._inner.capabilities
 
+    def _alert_kind(self, platform: str) -> str:
+        """One platform keeps the kind it always had; in a combination each platform's
+        outage is an alert of its own (raised and cleared apart)."""
+        return KIND if platform == self.name else f"{KIND}.{platform}"
+
     async def _watch(self, call: Awaitable[T]) -> T:
+        platform = chat_platform(self._default_platform)
         try:
             result = await call
         except PlatformError as error:
             if error.retryable:
                 now = self._clock.now()
-                self._failing_since = self._failing_since or now
-                if now - self._failing_since >= self._down_after:
+                since = self._failing_since.setdefault(platform, now)
+                if now - since >= self._down_after:
                     texts = self._oncall.texts
                     duration = duration_text(self._down_after, texts)
                     await self._oncall.raise_alert(
-                        KIND, texts.chat_unreachable.format(platform=self.name, duration=duration)
+                        self._alert_kind(platform),
+                        texts.chat_unreachable.format(platform=platform, duration=duration),
                     )
             raise
-        if self._failing_since is not None:
-            self._failing_since = None
+        if self._failing_since.pop(platform, None) is not None:
             await self._oncall.clear_alert(
-                KIND, self._oncall.texts.chat_reachable.format(platform=self.name)
+                self._alert_kind(platform),
+                self._oncall.texts.chat_reachable.format(platform=platform),
             )
         return result
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.alerts.monitor import MonitoredChat
+from bot.chat_targets import ChatTargets
 from bot.clock import ManualClock
 from bot.errors import PlatformError, TokenInvalid
+from bot.routing import chatting_in
 from bot.store import Store
 from tests.alerts.desk import Desk, PagingReceiver, at
 from tests.cases.doubles import RecordingChat
@@ -237,6 +242,35 @@ async def test_chat_outage_pages_once_then_resolves(tmp_path: Path, pager: Pagin
     await desk.advance_to(MONDAY_10 + 20 * 60)
     assert [e["event_action"] for e in pager.events] == ["trigger", "resolve"]
     assert chat.posts[await desk.thread()] == ["eins", "zwei"]
+    await store.close()
+
+
+async def test_with_two_platforms_each_outage_is_its_own_alert(
+    tmp_path: Path, pager: PagingReceiver
+) -> None:
+    """Slack down while Matrix answers: Matrix's successes used to end the outage at every
+    call, so Slack was never reported; and the alert named "matrix+slack"."""
+    store = await open_store(tmp_path, MONDAY_10)
+    desk = Desk(store, pager.url)
+    matrix, slack = FlakyChat(), FlakyChat()
+    matrix.name, slack.name = "matrix", "slack"
+    both = ChatTargets({"matrix": matrix, "slack": slack}, "matrix")  # type: ignore[dict-item]
+    watched = MonitoredChat(both, desk.oncall, desk.clock, 300, default_platform="matrix")
+    slack.down = True
+    for minute in range(11):
+        with chatting_in("C0SLACK", platform="slack"), pytest.raises(PlatformError):
+            await watched.post("1700000000.000100", "to slack", key=f"slack-{minute}")
+        await watched.post("!room:example.org", "to matrix", key=f"matrix-{minute}")
+        desk.clock.advance(60)
+    await desk.pool.run_until_idle()
+    assert [e["event_action"] for e in pager.events] == ["trigger"]
+    summary = pager.events[0]["payload"]["summary"]
+    assert "slack" in summary and "matrix" not in summary
+    slack.down = False
+    with chatting_in("C0SLACK", platform="slack"):
+        await watched.post("1700000000.000100", "to slack", key="slack-back")
+    await desk.pool.run_until_idle()
+    assert [e["event_action"] for e in pager.events] == ["trigger", "resolve"]
     await store.close()
 
 

@@ -143,6 +143,23 @@ def test_status_answers_is_the_bot_keeping_up(
     assert lines[-1] == "windows closing within the next hour: 1 (1 unanswered)"
 
 
+def test_status_names_the_platform_that_is_down_of_two(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(raise_alert(config, "chat_unreachable.slack"))
+    code, out, _ = run(capsys, "status", "--config", str(config))
+    assert code == 0
+    (chat,) = [line for line in out.splitlines() if line.startswith("chat platform:")]
+    assert "; slack unreachable since 20" in chat, chat
+
+
+async def raise_alert(config: Path, kind: str) -> None:
+    store = await Store.open(config.parent / "empfang.sqlite3")
+    async with store.transaction() as tx:
+        await tx.alerts.raise_operational(kind, "down", tx.clock.now())
+    await store.close()
+
+
 def test_commands_refuse_a_missing_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
