@@ -16,14 +16,15 @@ from aiohttp import web
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain import InboundMessage, MessageKind, Reaction, Sender, WebhookBatch
-from bot.ids import ChatMessageId, ProviderMessageId, ThreadId, WaId
+from bot.domain import MessageKind, Reaction
+from bot.ids import ChatMessageId, ProviderMessageId, ThreadId
 from bot.intake import Intake
 from bot.ports import AgentMessage
 from bot.store import Store
 from bot.texts import ENGLISH, Texts
 from bot.wiring import wire_relay
 from tests.cases.doubles import RecordingChat, RecordingWhatsApp
+from tests.support.inbound import customer_sends
 
 BERLIN = ZoneInfo("Europe/Berlin")
 KEY = b"alerts-test-pseudonym-key-0123"
@@ -129,16 +130,11 @@ class Desk:
     async def _customer_sends(
         self, kind: MessageKind, wa_id: str, **content: Any
     ) -> ProviderMessageId:
-        message = InboundMessage(
-            provider_id=ProviderMessageId(f"wamid.alert{next(_ids)}"),
-            sender=Sender(wa_id=WaId(wa_id), profile_name="Erika"),
-            timestamp=int(self.clock.now()),
-            kind=kind,
-            **content,
+        sent = await customer_sends(
+            self.intake, self.clock, wa_id, profile_name="Erika", kind=kind, **content
         )
-        await self.intake.accept(WebhookBatch(messages=(message,)))
         await self.pool.run_until_idle()
-        return message.provider_id
+        return sent
 
     async def thread(self) -> ThreadId:
         async with self.store.transaction() as tx:

@@ -3,7 +3,6 @@ and the purge run as ``empfang run`` runs it."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 from pathlib import Path
@@ -14,18 +13,18 @@ from pydantic import SecretStr
 from adapters.slack import SlackPlatform
 from adapters.slack.pacing import ChannelPacer
 from bot.config import SlackSection
-from bot.domain import InboundMessage, MessageKind, Reaction, Sender, WebhookBatch
-from bot.ids import ProviderMessageId, WaId
+from bot.domain import MessageKind, Reaction
+from bot.ids import ProviderMessageId
 from bot.intake import Intake
 from bot.store import Store
 from bot.texts import ENGLISH
 from bot.wiring import RelayStack
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, CHANNEL, FakeSlack
+from tests.support.inbound import customer_sends
 
 KEY = "retention-posts-pseudonym-key-01"
 AGENT = "U0AGENTANNA"
 DAY = 86_400.0
-_ids = itertools.count(1)
 
 
 async def customer_says(store: Store, number: str, text: str) -> None:
@@ -39,13 +38,7 @@ async def customer_reacts(store: Store, number: str, target: str, emoji: str) ->
 
 
 async def _accept(store: Store, number: str, **fields: Any) -> None:
-    message = InboundMessage(
-        provider_id=ProviderMessageId(f"wamid.posts{next(_ids)}"),
-        sender=Sender(wa_id=WaId(number)),
-        timestamp=int(store.clock.now()),
-        **fields,
-    )
-    await Intake(store, pseudonym_key=KEY.encode()).accept(WebhookBatch(messages=(message,)))
+    await customer_sends(Intake(store, pseudonym_key=KEY.encode()), store.clock, number, **fields)
 
 
 async def purge_now(wired: RelayStack) -> None:
