@@ -6,8 +6,10 @@ sessions) belongs to one device and must not be split between loops. Each call a
 the room ``bot.routing.chat_room`` names (the configured id or alias, mapped to the id it
 resolved to at start), the global ``[matrix] room_id`` outside any scope.
 
-Lifecycle (login, join, the sync loop) is here; login details live in ``session``, the loop
-in ``sync``, event shapes in ``content`` and ``events``, error mapping in ``errors``.
+Lifecycle (login, join, the sync loop) is here; login details live in ``session``, the
+homeserver calls in ``api`` (with ``matrix.encryption``: ``e2ee``, the only user of
+matrix-nio), the loop in ``sync``, event shapes in ``content`` and ``events``, error mapping
+in ``errors``.
 Every send carries a transaction id derived from the caller's key, so a job retried after a
 timeout or a crash gets the event it already created instead of a second one.
 """
