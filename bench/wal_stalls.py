@@ -116,6 +116,25 @@ async def drive(url: str, rate: float, seconds: float, wal: Path) -> tuple[rig.T
     return traffic, offset, largest
 
 
+class OtherCpu:
+    """CPU used by every process but the bot and this sender (tests, other benchmarks on
+    the same two cores), from /proc: a run with much of it is disturbed."""
+
+    def __init__(self, bot: int) -> None:
+        self._bot = bot
+        self._start = self._sample()
+
+    def _sample(self) -> tuple[float, float, float, float]:
+        own = os.times()
+        busy, _irq = ingest.busy_cpu_seconds()
+        return time.monotonic(), busy, rig.cpu_seconds(self._bot), own.user + own.system
+
+    def percent(self) -> float:
+        end = self._sample()
+        at, busy, bot, own = (b - a for a, b in zip(self._start, end, strict=True))
+        return 100 * (busy - bot - own) / at
+
+
 def stop_traced(strace: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the bot (strace's child: strace would only detach), then strace ends."""
     if strace.poll() is None:
@@ -155,11 +174,16 @@ def main(args: argparse.Namespace) -> int:
             asyncio.run(rig.wait_ready(url, 60, alive=alive))
             day = time.strftime("%Y-%m-%d")
             wal = db.with_name(db.name + "-wal")
+            meter = OtherCpu(bot.pid)
             traffic, offset, wal_bytes = asyncio.run(drive(url, args.rate, args.seconds, wal))
+            other = meter.percent()
         finally:
             stop_traced(bot) if args.trace else stop_untraced(bot)
         checkpoints, syncs = parse_trace(trace, day) if args.trace else ([], [])
     print(f"largest WAL file: {wal_bytes / 2**20:.1f} MiB")
+    # Untraced only: strace's own CPU would count as other work.
+    print(f"other CPU while sending: {other:.0f} % of a core" if not args.trace else "", end="")
+    print(f"{'' if args.trace else '; '}load average {Path('/proc/loadavg').read_text().strip()}")
     return report(args, traffic, offset, checkpoints, syncs)
 
 
