@@ -5,8 +5,11 @@ modules run them (the relay, ``bot.mirror``, media, templates, reveal, on-call).
 each of them looking up the room, ``bot.wiring`` binds those jobs through
 :meth:`JobRooms.by_conversation` or :meth:`JobRooms.by_message`, which read where the
 conversation's thread is (``bot.routing.Rooms``) and run the handler inside
-:func:`bot.routing.chatting_in` that room. With one chat target there is nothing to choose,
-and the handlers are bound as they are: a single-room setup pays no extra read.
+:func:`bot.routing.chatting_in` that room, in one hand-off to the store's thread
+(``Store.transact``). With one chat target there is nothing to choose, and the handlers are
+bound as they are: a single-room setup pays no extra read. The customer-message relay, the
+hottest job, reads its message anyway and asks :meth:`JobRooms.of_message` inside its own
+first transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Protocol, TypeVar
 from bot.routing import ChatTarget, Rooms, chatting_at, inbound_number
 from bot.store import Store, Tx
 from bot.store.jobs import Job
+from bot.store.messages import MessageRow
 
 
 class _AboutMessage(Protocol):
@@ -49,8 +53,9 @@ class JobRooms:
             return handler
 
         async def run(job: Job, payload: M) -> None:
-            async with self._store.transaction() as tx:
-                target = await self._of_message(tx, payload.message_id)
+            _, target = await self._store.transact(
+                lambda tx: self.of_message(tx, payload.message_id)
+            )
             with chatting_at(target):
                 await handler(job, payload)
 
@@ -65,25 +70,31 @@ class JobRooms:
 
         async def run(job: Job, payload: C) -> None:
             conversation = None
-            if payload.conversation_id is not None:
-                async with self._store.transaction() as tx:
-                    conversation = await tx.conversations.get(payload.conversation_id)
+            if (conversation_id := payload.conversation_id) is not None:
+                conversation = await self._store.transact(
+                    lambda tx: tx.conversations.get(conversation_id)
+                )
             with self._rooms.chatting_for(conversation):
                 await handler(job, payload)
 
         return run
 
-    async def _of_message(self, tx: Tx, message_id: int) -> ChatTarget | None:
-        """Where the message's conversation is; for a customer message not yet in one, where
-        the open conversation it is about to join is, else its number's room."""
+    async def of_message(
+        self, tx: Tx, message_id: int
+    ) -> tuple[MessageRow | None, ChatTarget | None]:
+        """The message, and where its conversation is; for a customer message not yet in
+        one, where the open conversation it is about to join is, else its number's room.
+        None for a single room. A handler that reads the message anyway (``relay.inbound``)
+        asks here in its own transaction, instead of being bound through :meth:`by_message`
+        and reading it twice."""
         row = await tx.messages.get(message_id)
-        if row is None:
-            return None
+        if row is None or self._rooms.single:
+            return row, None
         if row.conversation_id is not None:
             conversation = await tx.conversations.get(row.conversation_id)
-            return self._rooms.of(conversation) if conversation is not None else None
+            return row, (self._rooms.of(conversation) if conversation is not None else None)
         if row.direction != "in":
-            return None
+            return row, None
         number = inbound_number(row.body, self._first_number)
         found = await tx.conversations.open_for(row.contact_id, number)
-        return self._rooms.of(found) if found is not None else self._rooms.of_number(number)
+        return row, (self._rooms.of(found) if found is not None else self._rooms.of_number(number))

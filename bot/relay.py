@@ -66,7 +66,7 @@ from bot.ports import (
     WhatsAppProvider,
 )
 from bot.reveal import Reveals
-from bot.routing import GLOBAL_ROOM, Rooms, inbound_number, sending_from
+from bot.routing import GLOBAL_ROOM, Rooms, chatting_at, inbound_number, sending_from
 from bot.signing import signed
 from bot.store import Store, Tx
 from bot.store.contacts import ContactRow
@@ -277,8 +277,17 @@ class Relay:
 
     async def _take_in(self, tx: Tx, job: Job, message_id: int) -> _Taken | None:
         """The message this job posts, assigned to its (perhaps new) conversation, with what
-        posting it needs; None when there is nothing left to post. Store work only."""
-        row, posts_for = await self._next_in_line(tx, job, message_id)
+        posting it needs; None when there is nothing left to post. Store work only, in the
+        room of the job's message (what ``JobRooms.by_message`` would have read in a
+        transaction of its own)."""
+        own, target = await self.job_rooms.of_message(tx, message_id)
+        with chatting_at(target):
+            return await self._take_in_room(tx, job, message_id, own)
+
+    async def _take_in_room(
+        self, tx: Tx, job: Job, message_id: int, own: MessageRow | None
+    ) -> _Taken | None:
+        row, posts_for = await self._next_in_line(tx, job, message_id, own)
         if row is None:
             return None
         contact = await tx.contacts.get(row.contact_id)
@@ -307,9 +316,7 @@ class Relay:
         newest_shown = await tx.messages.newest_posted_time(conversation.id)
         return _Taken(row, posts_for, contact, refreshed, newest_shown)
 
-    async def _record_post(
-        self, tx: Tx, job: Job, payload: MessageJob, posted: _Posted
-    ) -> None:
+    async def _record_post(self, tx: Tx, job: Job, payload: MessageJob, posted: _Posted) -> None:
         """The post's chat id on its messages, their files queued, and the end of the job:
         one commit. Store work only."""
         await tx.messages.set_chat_id(posted.row.id, posted.chat_id)
@@ -321,16 +328,16 @@ class Relay:
         await tx.jobs.complete(job)  # with the post recorded: one commit, not two
 
     async def _next_in_line(
-        self, tx: Tx, job: Job, message_id: int
+        self, tx: Tx, job: Job, message_id: int, own: MessageRow | None
     ) -> tuple[MessageRow | None, int | None]:
         """The message this job posts, and the queued job whose message that is (None: its
-        own). On a platform that posts one message at a time it is the first-written of the
-        messages queued together; the job it is taken from then posts this job's message, so
-        jobs and unposted messages stay one to one. A combined post (``bot.batching``) is
-        sorted by itself, and a head other than the job's own would break its riders."""
+        own, ``own`` as read). On a platform that posts one message at a time it is the
+        first-written of the messages queued together; the job it is taken from then posts
+        this job's message, so jobs and unposted messages stay one to one. A combined post
+        (``bot.batching``) is sorted by itself, and a head other than the job's own would
+        break its riders."""
         if self._chat.capabilities.combine_waiting > 1 or job.order_key is None:
-            row = await tx.messages.get(message_id)
-            return (row if row is not None and row.chat_id is None else None), None
+            return (own if own is not None and own.chat_id is None else None), None
         queued = await QueueView(tx.conn).jobs_behind(
             job.order_key, job.id, job.kind, LATE_LOOKAHEAD
         )

@@ -12,6 +12,15 @@ import pytest
 from bot.clock import ManualClock
 from bot.store import Store
 from tests.alerts.desk import Desk, at
+from tests.business_numbers.test_room_routing import (
+    SALES,
+    SALES_ROOM,
+    RoomsChat,
+    settings_with,
+    wire,
+)
+from tests.business_numbers.test_room_routing import Desk as RoomsDesk
+from tests.cases.doubles import RecordingWhatsApp
 
 MESSAGES = 10
 NO_PAGER = "http://127.0.0.1:9/v2/enqueue"
@@ -71,3 +80,26 @@ async def test_a_relayed_message_takes_five_handoffs_to_the_store_thread(store: 
     desk = Desk(store, NO_PAGER)
     assert await handoffs_per_message(store, desk) <= 5
     assert sum(len(posts) for posts in desk.chat.posts.values()) == MESSAGES + 1
+
+
+async def test_with_a_room_per_number_a_relayed_message_takes_no_extra_handoff(
+    tmp_path: Path,
+) -> None:
+    """With several rooms the relay job reads where its message's thread is in its own first
+    transaction (``JobRooms.of_message``), not in one more of its own before it."""
+    clock = ManualClock(at("2026-11-30 10:00"))
+    store = await Store.open(tmp_path / "rooms.sqlite3", clock=clock)
+    chat, whatsapp = RoomsChat(), RecordingWhatsApp()
+    wired = wire(store, settings_with(), chat, whatsapp)
+    try:
+        desk = RoomsDesk(store, clock, chat, whatsapp, wired)
+        await desk.says("Guten Tag", to=SALES)
+        before = store.handoffs
+        for n in range(MESSAGES):
+            await desk.says(f"Frage {n}", to=SALES)
+        assert (store.handoffs - before) / MESSAGES <= 5
+        sales = desk.thread_in(SALES_ROOM)
+        assert chat.post_rooms.count((SALES_ROOM, sales)) == MESSAGES + 1
+    finally:
+        await wired.stop(0)
+        await store.close()
