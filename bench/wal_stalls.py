@@ -129,10 +129,11 @@ class OtherCpu:
         busy, _irq = ingest.busy_cpu_seconds()
         return time.monotonic(), busy, rig.cpu_seconds(self._bot), own.user + own.system
 
-    def percent(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """Other processes' CPU in % of a core, and the bot's CPU seconds meanwhile."""
         end = self._sample()
         at, busy, bot, own = (b - a for a, b in zip(self._start, end, strict=True))
-        return 100 * (busy - bot - own) / at
+        return 100 * (busy - bot - own) / at, bot
 
 
 def stop_traced(strace: subprocess.Popen[bytes]) -> None:
@@ -176,14 +177,18 @@ def main(args: argparse.Namespace) -> int:
             wal = db.with_name(db.name + "-wal")
             meter = OtherCpu(bot.pid)
             traffic, offset, wal_bytes = asyncio.run(drive(url, args.rate, args.seconds, wal))
-            other = meter.percent()
+            other, bot_cpu = meter.stop()
         finally:
             stop_traced(bot) if args.trace else stop_untraced(bot)
         checkpoints, syncs = parse_trace(trace, day) if args.trace else ([], [])
     print(f"largest WAL file: {wal_bytes / 2**20:.1f} MiB")
-    # Untraced only: strace's own CPU would count as other work.
-    print(f"other CPU while sending: {other:.0f} % of a core" if not args.trace else "", end="")
-    print(f"{'' if args.trace else '; '}load average {Path('/proc/loadavg').read_text().strip()}")
+    load = f"load average {Path('/proc/loadavg').read_text().strip()}"
+    if args.trace:  # strace's own CPU would count as the bot's or as other work
+        print(load)
+    else:
+        per_message = bot_cpu * 1000 / (args.rate * args.seconds)
+        print(f"other CPU while sending: {other:.0f} % of a core; bot CPU {per_message:.3f} ms"
+              f" per message; {load}")  # fmt: skip
     return report(args, traffic, offset, checkpoints, syncs)
 
 
