@@ -217,7 +217,8 @@ class WorkerPool:
     async def _lease(self) -> tuple[Job | None, float | None]:
         """A due job, or else when the next one is due: one transaction either way, as a
         worker that finds nothing to do goes to sleep right after; one hand-off to the
-        store's thread (``Store.transact``)."""
+        store's thread (``Store.transact``). Not synced to disk: a lease lost with the
+        power is a job leased again, as after a crash."""
         now = self._store.clock.now()
         token = uuid.uuid4().hex
 
@@ -225,7 +226,7 @@ class WorkerPool:
             job = await tx.jobs.lease(now=now, until=now + self._lease_seconds, token=token)
             return job, (await tx.jobs.next_due(now) if job is None else None)
 
-        return await self._store.transact(lease)
+        return await self._store.transact(lease, durable=False)
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -283,7 +284,9 @@ class WorkerPool:
         finally:
             completed = self._store.completed(job)
         if not completed:  # else the handler completed it in its own last transaction
-            if not await self._store.transact(lambda tx: tx.jobs.complete(job)):
+            # Not synced to disk: an end lost with the power is a job run again, as after
+            # a crash between its effect and its end.
+            if not await self._store.transact(lambda tx: tx.jobs.complete(job), durable=False):
                 log.warning("job %s (%s) finished after its lease was taken over", job.id, job.kind)
             # The store notes every completion for the worker to ask about; nobody asks
             # about this one, and unasked ids were kept for as long as the bot ran.

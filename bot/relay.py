@@ -273,7 +273,9 @@ class Relay:
                 chat_id = await self.mirror.post(thread_id, messages, lines, contact, key=key)
         self._observe_post_latency([row, *riders])
         posted = _Posted(row, riders, chat_id, conversation.number_id, taken.posts_for)
-        await self._store.transact(lambda tx: self._record_post(tx, job, payload, posted))
+        await self._store.transact(
+            lambda tx: self._record_post(tx, job, payload, posted), durable=False
+        )
 
     async def _take_in(self, tx: Tx, job: Job, message_id: int) -> _Taken | None:
         """The message this job posts, assigned to its (perhaps new) conversation, with what
@@ -318,7 +320,8 @@ class Relay:
 
     async def _record_post(self, tx: Tx, job: Job, payload: MessageJob, posted: _Posted) -> None:
         """The post's chat id on its messages, their files queued, and the end of the job:
-        one commit. Store work only."""
+        one commit, not synced to disk (lost with the power, the job posts again under the
+        same key and finds its post, as after a crash before this commit). Store work only."""
         await tx.messages.set_chat_id(posted.row.id, posted.chat_id)
         await batching.record(tx, posted.riders, posted.chat_id)
         if self.media is not None:  # the files after their lines, in a queue of their own

@@ -37,11 +37,14 @@ class Backend(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
-    async def transact(self, body: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
+    async def transact(
+        self, body: Callable[[Connection], Coroutine[Any, Any, T]], *, durable: bool = True
+    ) -> T:
         """``body`` as one transaction, committed when it returns, rolled back if it raises.
-        ``body`` awaits the store alone (``Store.transact``). Called with the store's lock
-        held. Here: statement by statement on the event loop; SQLite runs it all on its
-        thread in one hand-off."""
+        ``body`` awaits the store alone (``Store.transact``, which says what ``durable``
+        may be False for; here it is ignored: every commit is synced). Called with the
+        store's lock held. Here: statement by statement on the event loop; SQLite runs it
+        all on its thread in one hand-off."""
         await self.begin()
         try:
             result = await body(self.conn)

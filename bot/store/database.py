@@ -159,7 +159,9 @@ class Store:
         if tx.jobs.added:
             self._announce_new_jobs()
 
-    async def transact(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+    async def transact(
+        self, work: Callable[[Tx], Coroutine[Any, Any, T]], *, durable: bool = True
+    ) -> T:
         """``work(tx)`` as one transaction, like :meth:`transaction`, for work that awaits
         nothing but the store (no chat, no provider, no sleep).
 
@@ -167,6 +169,17 @@ class Store:
         per statement plus begin and commit (``bot.store.direct``); work that awaits
         anything else there is rolled back and raises ``StoreOnlyViolation``. On PostgreSQL
         it runs on the event loop as :meth:`transaction` does (asyncpg has no thread).
+
+        ``durable=False``: the commit does not wait for the disk (SQLite writes its WAL
+        without syncing it, PostgreSQL commits asynchronously). A crash or ``kill -9`` of
+        Empfang loses nothing of it (the log is written when the commit returns); a power
+        loss may lose it, and with it every later commit, never an earlier one (both logs
+        are sequential, and the next durable commit syncs it along). Only for commits whose
+        loss leaves what a crash just before them leaves, which the queue recovers from
+        anyway: a lease (the job is leased again), the end of a job whose effect is done (it
+        runs again and finds its effect, as after a crash between effect and end). Never
+        for what is answered to the outside (a webhook's 200), nor for what an effect
+        outside relies on being recorded (the conversation a thread is opened for).
         """
         backend = self._backend
 
@@ -178,7 +191,7 @@ class Store:
             return tx, result
 
         async with self._lock:
-            tx, result = await backend.transact(body)
+            tx, result = await backend.transact(body, durable=durable)
             self._completed_jobs.update(tx.jobs.completed)
         if tx.jobs.added:
             self._announce_new_jobs()

@@ -18,9 +18,9 @@ import contextlib
 import functools
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -31,6 +31,8 @@ from bot.store.bulk import InboundRows
 from bot.store.migrations import LATEST_VERSION, migration_sql
 from bot.store.postgres_schema import BASELINE, BASELINE_VERSION
 from bot.store.sql import Args, Connection, Dialect, Row
+
+T = TypeVar("T")
 
 _MIGRATION_LOCK = 0x454D5046  # "EMPF": replicas starting together migrate one at a time
 _ORDER_LOCKS = 0x4F52  # "OR": the advisory locks of order keys, (this, hashtext(key))
@@ -234,6 +236,20 @@ class PostgresBackend(Backend):
 
     async def announce_jobs(self) -> None:
         await notify(self.conn.raw, sender=self.sender)
+
+    async def transact(
+        self, body: Callable[[Connection], Coroutine[Any, Any, T]], *, durable: bool = True
+    ) -> T:
+        """Not ``durable``: committed with ``synchronous_commit = off`` (the server answers
+        before its WAL is flushed; its WAL is sequential like SQLite's)."""
+        if durable:
+            return await super().transact(body)
+
+        async def relaxed(conn: Connection) -> T:
+            await conn.execute("SET LOCAL synchronous_commit TO OFF")
+            return await body(conn)
+
+        return await super().transact(relaxed)
 
     async def store_inbound(
         self, rows: InboundRows, *, now: float, job_kind: str, order_prefix: str

@@ -190,30 +190,28 @@ class SqliteBackend(Backend):
         self.conn.handoffs += 1
 
         def in_transaction() -> T:
-            if not transaction:
-                return work(raw)
-            raw.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(raw)
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-            return result
+            return _in_transaction(raw, work) if transaction else work(raw)
 
         result = await self._sync_thread.run(in_transaction)
         self.checkpointer.written()
         return result
 
-    async def transact(self, body: Callable[[Connection], Coroutine[Any, Any, T]]) -> T:
+    async def transact(
+        self, body: Callable[[Connection], Coroutine[Any, Any, T]], *, durable: bool = True
+    ) -> T:
         """All of ``body`` on the store's thread, begin to commit, in ONE hand-off
         (``bot.store.direct``); in the caller's context (``contextvars``: the chat room a
-        job runs for)."""
+        job runs for). Not ``durable``: committed with ``synchronous = NORMAL``, the WAL
+        written but not synced (SQLite allows no change of it inside a transaction)."""
         context = contextvars.copy_context()
         direct = self._direct
-        return await self.run_sync(
-            lambda _: context.run(lambda: run_to_end(body(direct))), transaction=True
-        )
+
+        def work(_: sqlite3.Connection) -> T:
+            return context.run(lambda: run_to_end(body(direct)))
+
+        if durable:
+            return await self.run_sync(work, transaction=True)
+        return await self.run_sync(lambda raw: _without_sync(raw, work), transaction=False)
 
     async def store_inbound(
         self, rows: bulk.InboundRows, *, now: float, job_kind: str, order_prefix: str
@@ -227,3 +225,25 @@ class SqliteBackend(Backend):
             ),
             transaction=False,
         )
+
+
+def _in_transaction(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(raw)
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
+    return result
+
+
+def _without_sync(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work`` in a transaction whose COMMIT writes the WAL without waiting for the disk;
+    the connection's own level afterwards."""
+    (level,) = raw.execute("PRAGMA synchronous").fetchone()
+    raw.execute(f"PRAGMA synchronous = {min(int(level), 1)}")  # NORMAL, or OFF as it was
+    try:
+        return _in_transaction(raw, work)
+    finally:
+        raw.execute(f"PRAGMA synchronous = {int(level)}")
