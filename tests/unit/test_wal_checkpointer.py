@@ -81,3 +81,24 @@ async def test_closing_ends_the_thread_and_removes_the_wal(tmp_path: Path) -> No
     await store.close()
     assert "empfang-checkpoint" not in [t.name for t in threading.enumerate()]
     assert _names(tmp_path) == ["s.sqlite3"]
+
+
+async def test_an_idle_store_runs_no_checkpoints(tmp_path: Path) -> None:
+    """Passes after a burst of commits, none while nothing is written (idle is idle)."""
+    backend = await SqliteBackend.open(
+        tmp_path / "s.sqlite3", synchronous="full", checkpoint_pause=0.01
+    )
+    try:
+        for _ in range(5):
+            await backend.run_sync(_fill, transaction=True)
+        for _ in range(100):
+            if backend.checkpointer.passes:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
+        after_burst = backend.checkpointer.passes
+        await asyncio.sleep(0.5)
+        assert after_burst >= 1
+        assert backend.checkpointer.passes == after_burst
+    finally:
+        await backend.close()
