@@ -22,7 +22,7 @@ from aiohttp import web
 
 from adapters.matrix import MatrixPlatform
 from adapters.matrix.state import STATE_FILE
-from bot.demo.stack import SupportRoom, free_port, stack_settings
+from bot.demo.stack import SupportRoom, free_port, stack_settings, wait_for
 from bot.ports import ThreadRoot
 from tests.e2e.fault_world import config_toml
 from tests.matrix.conftest import StartPlatform, Team
@@ -98,11 +98,13 @@ async def test_empfang_run_with_encryption_loads_nio(team: Team, tmp_path: Path)
 
 class SyncCounter:
     """A pass-through proxy to the homeserver that counts the ``/sync`` answers it relays
-    and who sent the timeline events in them."""
+    with timeline events in them (not the empty ones at the end of a poll) and who sent
+    those events."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.answers = 0
+        self.empty = 0
         self.senders: list[str] = []
         self._http: aiohttp.ClientSession | None = None
 
@@ -117,9 +119,11 @@ class SyncCounter:
             body = await answer.read()
             status, content_type = answer.status, answer.content_type
         if request.path.endswith("/sync") and status == 200:
-            self.answers += 1
-            for room in json.loads(body).get("rooms", {}).get("join", {}).values():
-                self.senders += [e["sender"] for e in room.get("timeline", {}).get("events", [])]
+            rooms = json.loads(body).get("rooms", {}).get("join", {}).values()
+            senders = [e["sender"] for r in rooms for e in r.get("timeline", {}).get("events", [])]
+            self.answers += bool(senders)
+            self.empty += not senders
+            self.senders += senders
         return web.Response(body=body, status=status, content_type=content_type)
 
     async def start(self) -> tuple[str, web.AppRunner]:
@@ -163,3 +167,31 @@ async def test_the_bots_own_posts_bring_no_sync_answers(
     # waiting sync (Synapse answers a long poll as soon as the room has a new event).
     assert counter.answers - before == 1
     assert team.bot.user_id not in counter.senders
+
+
+async def test_empty_polls_do_not_rewrite_the_sync_token(
+    team: Team, counted: tuple[SyncCounter, str], start_platform: StartPlatform
+) -> None:
+    """The poll is short (``sync.POLL_TIMEOUT_MS``); an answer without events is not written
+    to the state file (``os.replace`` gives each write a new inode), one with an event is."""
+    counter, url = counted
+    config = section(team.hs, team.bot, team.room_id, team.store, homeserver=url)
+    platform, _ = await start_platform(config)
+    state = team.store / STATE_FILE
+    written = state.stat().st_ino
+    # The bot's own posts move the room on, so the polls' tokens change, but they are
+    # filtered out: the answers are empty.
+    root = await platform.open_thread(ThreadRoot(conversation_id=1, title="K-1"), key="root")
+    await platform.post(root, "a line", key="line")
+    empty = counter.empty
+
+    async def two_empty_polls() -> bool:
+        return counter.empty >= empty + 2
+
+    async def rewritten() -> bool:
+        return state.stat().st_ino != written
+
+    await wait_for(two_empty_polls, within=15)
+    assert state.stat().st_ino == written
+    await team.say("news")
+    await wait_for(rewritten, within=15)
