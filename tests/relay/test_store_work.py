@@ -4,7 +4,7 @@ CPU-bound per message (issue 16, relay overhead), and every commit is an fsync."
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -34,22 +34,33 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.close()
 
 
-async def statements_per_message(store: Store, desk: Desk) -> Counter[str]:
-    """Statements by their first word, per message of a customer whose thread exists; each
-    message is taken in, relayed, and the worker then finds nothing more to do."""
+async def relay_in_existing_thread(
+    store: Store, desk: Desk, statements: Callable[[str], None] | None = None
+) -> int:
+    """Relays ``MESSAGES`` messages of a customer whose thread exists (each taken in,
+    relayed, and the worker then finds nothing more to do), with ``statements`` seeing every
+    statement meanwhile; returns the hand-offs to the store's thread they took."""
     await desk.customer_says("Guten Tag")  # opens the conversation and its thread
-    seen: Counter[str] = Counter()
-    store.trace(lambda sql: seen.update([sql.split(maxsplit=1)[0].upper()]))
+    store.trace(statements)
+    before = store.handoffs
     for n in range(MESSAGES):
         await desk.customer_says(f"Frage {n}")
     store.trace(None)
+    return store.handoffs - before
+
+
+async def statements_per_message(store: Store, desk: Desk) -> Counter[str]:
+    """Statements by their first word, per relayed message."""
+    seen: Counter[str] = Counter()
+    await relay_in_existing_thread(
+        store, desk, lambda sql: seen.update([sql.split(maxsplit=1)[0].upper()])
+    )
     return Counter({word: count // MESSAGES for word, count in seen.items()})
 
 
 async def synced_commits_per_message(store: Store, desk: Desk) -> float:
     """COMMITs made while SQLite syncs its WAL at each commit (``synchronous = FULL``, the
-    default), per message of a customer whose thread exists."""
-    await desk.customer_says("Guten Tag")
+    default), per relayed message."""
     level, synced = ["FULL"], [0]
 
     def seen(sql: str) -> None:
@@ -59,10 +70,7 @@ async def synced_commits_per_message(store: Store, desk: Desk) -> float:
         elif words == ["COMMIT"] and level[0] == "FULL":
             synced[0] += 1
 
-    store.trace(seen)
-    for n in range(MESSAGES):
-        await desk.customer_says(f"Frage {n}")
-    store.trace(None)
+    await relay_in_existing_thread(store, desk, seen)
     return synced[0] / MESSAGES
 
 
@@ -95,16 +103,6 @@ async def test_a_relayed_message_takes_four_commits_and_few_statements(
     assert sum(len(posts) for posts in desk.chat.posts.values()) == MESSAGES + 1
 
 
-async def handoffs_per_message(store: Store, desk: Desk) -> float:
-    """Trips to the store's thread per message of a customer whose thread exists: intake,
-    lease, relay job, and the worker finding the queue empty."""
-    await desk.customer_says("Guten Tag")
-    before = store.handoffs
-    for n in range(MESSAGES):
-        await desk.customer_says(f"Frage {n}")
-    return (store.handoffs - before) / MESSAGES
-
-
 async def test_a_relayed_message_takes_five_handoffs_to_the_store_thread(store: Store) -> None:
     """One trip to the store's thread per transaction (``Store.transact``), not one per
     statement plus begin and commit: the intake's bulk write, the lease, the relay job
@@ -112,7 +110,7 @@ async def test_a_relayed_message_takes_five_handoffs_to_the_store_thread(store: 
     finding the queue empty. 28 before, ~35 µs of event-loop CPU each
     (``bench/store_handoff.py``)."""
     desk = Desk(store, NO_PAGER)
-    assert await handoffs_per_message(store, desk) <= 5
+    assert await relay_in_existing_thread(store, desk) / MESSAGES <= 5
     assert sum(len(posts) for posts in desk.chat.posts.values()) == MESSAGES + 1
 
 
