@@ -66,7 +66,10 @@ class WalCheckpointer:
         self._conn.close()
 
     def _serve(self) -> None:
-        while True:
+        # Checked after every clear: a stop between the pause and the clear below sets
+        # ``_wanted`` too, and the clear would erase that wake-up (the thread would then
+        # sleep for good and ``stop()`` join it for good). ``_stopping`` stays set.
+        while not self._stopping.is_set():
             self._wanted.wait()
             if self._stopping.wait(self._pause):
                 return

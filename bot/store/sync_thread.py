@@ -9,6 +9,8 @@ from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
+from bot.errors import StoreError
+
 T = TypeVar("T")
 
 _Item = tuple[asyncio.Future[Any], Callable[[], Any]]
@@ -37,6 +39,7 @@ class SyncThread:
 
     def __init__(self, name: str) -> None:
         self._queue: SimpleQueue[_Item | None] = SimpleQueue()
+        self._stopped = False
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
@@ -54,6 +57,10 @@ class SyncThread:
     async def run(self, work: Callable[[], T]) -> T:
         """``work()`` on the thread. A cancelled caller still returns only once ``work`` has
         finished: the thread cannot be stopped, and the caller's locks must cover it."""
+        if self._stopped:
+            # Queued behind the stop, the work would never run and its caller never hear:
+            # a webhook arriving at a closed store hung instead of getting its 503.
+            raise StoreError("the store is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put((future, work))
         try:
@@ -75,5 +82,6 @@ class SyncThread:
                 await asyncio.shield(marker)
 
     def stop(self) -> None:
-        """Let the thread end after the work already queued."""
+        """Let the thread end after the work already queued; later work is refused."""
+        self._stopped = True
         self._queue.put(None)

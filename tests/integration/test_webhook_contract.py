@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import logging
 import sqlite3
@@ -12,12 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
 from bot.app import Empfang
 from bot.config import Settings
 from bot.domain import InboundMessage
 from bot.intake import EARLIEST_TIMESTAMP
-from bot.web import printable
+from bot.metrics import Metrics
+from bot.web import WEBHOOK_PATH, printable, safety_net
 from tests.integration.test_webhook_http import post, rows
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
 
@@ -200,14 +203,40 @@ def test_reasons_cannot_forge_log_lines() -> None:
     assert printable("x" * 300).endswith("x…") and len(printable("x" * 300)) == 201
 
 
-async def test_an_unexpected_error_is_a_503_logged_once(
+async def test_a_webhook_at_a_closed_store_gets_its_503_at_once(
     bot: Empfang, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The safety net behind the fixes: no 500 and no log line per request for a bug."""
+    """It waited for good: its work was queued behind the store thread's stop."""
     assert bot.store is not None
-    await bot.store.close()  # every store access now fails unexpectedly
+    await bot.store.close()
+    async with asyncio.timeout(10):
+        answer = await post(bot, body(envelope(messages=[MESSAGES["text"]])))
+    assert answer.status_code == 503
+    assert "store" in answer.text
+
+
+async def test_an_unexpected_error_is_a_503_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """The safety net behind the fixes: no 500 and no log line per request for a bug (here
+    a handler that raises what nothing expects)."""
+
+    async def buggy(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug")
+
+    metrics = Metrics()
+    app = web.Application(middlewares=[safety_net(metrics)])
+    app.router.add_post(WEBHOOK_PATH, buggy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
     caplog.set_level(logging.ERROR, logger="empfang.web")
-    async with httpx.AsyncClient() as client:
-        answers = [(await client.get(f"{bot.url}/metrics")).status_code for _ in range(3)]
+    try:
+        async with httpx.AsyncClient() as client:
+            url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+            answers = [(await client.post(url, content=b"{}")).status_code for _ in range(3)]
+    finally:
+        await runner.cleanup()
     assert answers == [503, 503, 503]
     assert len([r for r in caplog.records if "answered 503" in r.message]) == 1
+    assert 'outcome="refused_503"} 3.0' in metrics.render(None)[0].decode()

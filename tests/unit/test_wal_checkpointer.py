@@ -7,10 +7,11 @@ import asyncio
 import hashlib
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from bot.store import Store
-from bot.store.checkpointer import BACKSTOP_PAGES
+from bot.store.checkpointer import BACKSTOP_PAGES, WalCheckpointer
 from bot.store.sqlite_backend import SqliteBackend
 
 PAGE = 4096
@@ -106,3 +107,22 @@ async def test_an_idle_store_runs_no_checkpoints(tmp_path: Path) -> None:
         assert backend.checkpointer.passes == after_burst
     finally:
         await backend.close()
+
+
+def test_stop_right_after_a_commit_always_ends(tmp_path: Path) -> None:
+    """A stop that came between the pause and the thread clearing its wake-up was cleared
+    with it: the thread slept for good and ``stop()`` joined it for good (a bot that never
+    exited on SIGTERM, a test run that never ended). Stops are aimed at that moment."""
+    path = tmp_path / "stop.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        _fill(conn)
+    pause = 0.0005
+    for attempt in range(300):
+        checkpointer = WalCheckpointer(path, synchronous="full", pause=pause)
+        checkpointer.written()
+        time.sleep(pause * (0.8 + 0.04 * (attempt % 10)))
+        stopping = threading.Thread(target=checkpointer.stop, daemon=True)
+        stopping.start()
+        stopping.join(5)
+        assert not stopping.is_alive(), f"stop() never returned (attempt {attempt})"
