@@ -96,6 +96,8 @@ class Request:
     at: float
     status: int = 200
     error: str | None = None
+    peer: object = None
+    """The client's address and port: one per TCP connection the bot opened."""
 
 
 @dataclass
@@ -360,6 +362,7 @@ class FakeSlack:
             headers=dict(request.headers),
             raw=request.query_string + "\n" + raw.decode("utf-8", "replace"),
             at=time.monotonic(),
+            peer=request.transport.get_extra_info("peername") if request.transport else None,
         )
         self.requests.append(record)
         headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))}

@@ -306,6 +306,7 @@ async def test_on_call_channels_are_checked_for_membership_and_take_alerts(
             with chatting_in("C0ONCALL02"), pytest.raises(PlatformError) as refused:
                 await platform.alert("SLA: 1 conversation waiting", thread_id=None, key="a-2")
             assert refused.value.code == "not_in_channel"
+            await fake.idle()  # the alert's own message event acked before the socket closes
         finally:
             await platform.stop()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
