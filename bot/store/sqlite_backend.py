@@ -101,6 +101,7 @@ class SqliteBackend(Backend):
         raw: sqlite3.Connection,
         instance_id: str,
         checkpointer: WalCheckpointer,
+        synchronous: str,
     ):
         self._conn = conn
         self.conn = SqliteConnection(conn)
@@ -109,7 +110,10 @@ class SqliteBackend(Backend):
         self.instance_id = instance_id
         self._sync_thread = SyncThread("empfang-store")
         self.checkpointer = checkpointer
-        """Copies the WAL back into the file; told of every commit."""
+        """Copies the WAL back into the file; told of every commit that changed rows."""
+        self._changes_seen = raw.total_changes
+        self._synchronous = synchronous
+        """The connection's own level, restored after a commit that does not sync."""
         self._direct = DirectConnection(raw, DIALECT)
         self._intake_ready = False
 
@@ -158,7 +162,7 @@ class SqliteBackend(Backend):
             await conn.close()
             raise
         assert row is not None
-        return cls(conn, raw_made[0], str(row[0]), checkpointer)
+        return cls(conn, raw_made[0], str(row[0]), checkpointer, synchronous)
 
     async def begin(self) -> None:
         self.conn.handoffs += 1
@@ -167,7 +171,7 @@ class SqliteBackend(Backend):
     async def commit(self) -> None:
         self.conn.handoffs += 1
         await self._conn.commit()
-        self.checkpointer.written()
+        self._note_writes()
 
     async def rollback(self) -> None:
         self.conn.handoffs += 1
@@ -193,8 +197,16 @@ class SqliteBackend(Backend):
             return _in_transaction(raw, work) if transaction else work(raw)
 
         result = await self._sync_thread.run(in_transaction)
-        self.checkpointer.written()
+        self._note_writes()
         return result
+
+    def _note_writes(self) -> None:
+        """Wake the checkpointer only after a commit that changed rows: the job workers'
+        polls commit read-only transactions, and each would cost an idle bot a pass."""
+        changes = self.raw.total_changes
+        if changes != self._changes_seen:
+            self._changes_seen = changes
+            self.checkpointer.written()
 
     async def transact(
         self, body: Callable[[Connection], Coroutine[Any, Any, T]], *, durable: bool = True
@@ -209,7 +221,7 @@ class SqliteBackend(Backend):
         def work(_: sqlite3.Connection) -> T:
             return context.run(lambda: run_to_end(body(direct)))
 
-        if durable:
+        if durable or self._synchronous == "normal":
             return await self.run_sync(work, transaction=True)
         return await self.run_sync(lambda raw: _without_sync(raw, work), transaction=False)
 
@@ -240,10 +252,9 @@ def _in_transaction(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection]
 
 def _without_sync(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
     """``work`` in a transaction whose COMMIT writes the WAL without waiting for the disk;
-    the connection's own level afterwards."""
-    (level,) = raw.execute("PRAGMA synchronous").fetchone()
-    raw.execute(f"PRAGMA synchronous = {min(int(level), 1)}")  # NORMAL, or OFF as it was
+    the connection's own level (FULL: a NORMAL connection needs no switch) afterwards."""
+    raw.execute("PRAGMA synchronous = NORMAL")
     try:
         return _in_transaction(raw, work)
     finally:
-        raw.execute(f"PRAGMA synchronous = {int(level)}")
+        raw.execute("PRAGMA synchronous = FULL")
