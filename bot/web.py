@@ -210,7 +210,7 @@ class Health:
         counted as a refused webhook). The job gauges then keep their last values."""
         if self._database_reachable is not None and not self._database_reachable():
             return
-        unavailable: tuple[type[Exception], ...] = (*self._store.errors, StoreError, TimeoutError)
+        unavailable: tuple[type[Exception], ...] = (TimeoutError, *self._store.unavailable)
         try:
             async with asyncio.timeout(READY_TIMEOUT):
                 async with self._store.transaction() as tx:

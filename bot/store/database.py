@@ -74,7 +74,9 @@ class Store:
         with the same chat account) from ever colliding."""
         self.errors = backend.errors
         """What the database raises when it fails (the intake answers 503 for these)."""
-        self._unavailable: tuple[type[Exception], ...] = (*backend.errors, StoreError)
+        self.unavailable: tuple[type[Exception], ...] = (*backend.errors, StoreError)
+        """What a store that cannot be reached raises (the readiness probe and ``/metrics``
+        answer without it)."""
         self._lock = asyncio.Lock()
         self._job_listeners: list[Callable[[], None]] = []
         self._completed_jobs: set[int] = set()
@@ -264,6 +266,6 @@ class Store:
         try:
             async with self.transaction() as tx:
                 await tx.conn.execute(tx.conn.dialect.probe_write)
-        except self._unavailable:
+        except self.unavailable:
             return False
         return True
