@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -178,6 +179,7 @@ def main(args: argparse.Namespace) -> int:
             meter = OtherCpu(bot.pid)
             traffic, offset, wal_bytes = asyncio.run(drive(url, args.rate, args.seconds, wal))
             other, bot_cpu = meter.stop()
+            inside = bot_side(url, args.slow)
         finally:
             stop_traced(bot) if args.trace else stop_untraced(bot)
         checkpoints, syncs = parse_trace(trace, day) if args.trace else ([], [])
@@ -189,7 +191,28 @@ def main(args: argparse.Namespace) -> int:
         per_message = bot_cpu * 1000 / (args.rate * args.seconds)
         print(f"other CPU while sending: {other:.0f} % of a core; bot CPU {per_message:.3f} ms"
               f" per message; {load}")  # fmt: skip
+    print(inside)
     return report(args, traffic, offset, checkpoints, syncs)
+
+
+ACK_BUCKET = re.compile(r'^empfang_webhook_ack_seconds_bucket\{le="([^"]+)"\} (\S+)$', re.M)
+
+
+def bot_side(url: str, slow_ms: float) -> str:
+    """The bot's own ack histogram (``empfang_webhook_ack_seconds``: body read → answer):
+    how many acks the bot itself took longer than ``slow_ms`` for. Set against the
+    sender's figures it tells the bot's share of a slow ack from the sender's and the
+    kernel's (the sender shares the two cores)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    buckets = {float(le): float(count) for le, count in ACK_BUCKET.findall(text)}
+    total = buckets.get(float("inf"), 0.0)
+    within = max((count for le, count in buckets.items() if le <= slow_ms / 1000), default=0.0)
+    share = 100 * (total - within) / total if total else 0.0
+    return (
+        f"bot side (its ack histogram): {total - within:,.0f} of {total:,.0f} acks over"
+        f" {slow_ms:g} ms ({share:.3f} %; p99.9 under {slow_ms:g} ms needs <= 0.1 %)"
+    )
 
 
 def report(
