@@ -18,8 +18,6 @@ from bot.audit import record_start
 from bot.chat_targets import ChatTargets, FilesPlatform
 from bot.clock import Clock
 from bot.config import Settings
-from bot.ha.connection import connector
-from bot.ha.replica import Replica
 from bot.http_server import HttpServer
 from bot.intake import Intake
 from bot.job_catalog import claim_unnumbered_lanes
@@ -36,6 +34,7 @@ from bot.wiring import RelayStack, chat_rooms, wire_relay
 
 if TYPE_CHECKING:
     from adapters.matrix.state import SyncPosition
+    from bot.ha.replica import Replica
 
 log = logging.getLogger("empfang")
 
@@ -201,7 +200,11 @@ class Empfang:
 
     async def _join_replicas(self) -> None:
         """Take part in the election, expose who leads, and let other replicas' commits
-        wake this one's workers."""
+        wake this one's workers. Imported here: ``bot.ha`` is built on asyncpg, which a bot on
+        SQLite never loads (~3 MiB of its idle memory)."""
+        from bot.ha.connection import connector
+        from bot.ha.replica import Replica
+
         assert self.store is not None
         settings = self.settings
         replica = Replica(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from bot.chain_cli import AUDIT, LEDGER
 from bot.errors import ConfigError
-from bot.store.copy import StoreCopyError, copy_store
 from bot.store.database import is_postgres_url
 
 SQLITE_PREFIX = "sqlite:///"
@@ -41,7 +40,11 @@ def add_store_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def run_store(args: argparse.Namespace) -> int:
     """Raises ``ConfigError`` (exit 2) for URLs it cannot use, ``StoreError`` (exit 1) when
-    the target is not empty or the copy does not verify."""
+    the target is not empty or the copy does not verify. ``bot.store.copy`` is imported
+    here: it loads asyncpg, which every other command, ``empfang run`` on SQLite among
+    them, would otherwise carry (~3 MiB of its resident memory)."""
+    from bot.store.copy import StoreCopyError, copy_store
+
     if not args.source.startswith(SQLITE_PREFIX):
         raise ConfigError(
             f"--from: must be {SQLITE_PREFIX}<file>, e.g. sqlite:////var/lib/empfang/empfang.sqlite3"

@@ -1,9 +1,9 @@
 """What an idle bot does not need is not imported with it (issue 16: idle RSS ≤ 70 MiB).
 
 ``import bot.app`` is what ``empfang run`` loads before it knows the configuration; the
-chat adapters, the case systems' clients and Pillow come in when the configuration (or the
-first picture) asks for them. A fresh interpreter, so modules imported by other tests do
-not hide a regression.
+chat adapters, the case systems' clients, Pillow and asyncpg come in when the configuration
+(or the first picture) asks for them. A fresh interpreter, so modules imported by other
+tests do not hide a regression.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ LAZY = (
     "nio",
     "adapters.slack",
     "PIL",  # the first customer's picture loads it (bot.media.strip)
+    "asyncpg",  # PostgreSQL's: the store's backend and bot.ha load it when configured
+    "bot.ha.connection",
     "bot.sandbox",
     "bot.demo",
     "bot.dpo",
