@@ -35,7 +35,7 @@ class TwilioMediaIn:
         self._origin = _origin(api_base)
         self._prefix = api_base.rstrip("/") + account_path
         # The streamed, capped download is the Cloud path's; only the credentials differ.
-        self._download = CloudMediaIn(client, api_base, headers)
+        self._download = CloudMediaIn(lambda: client, api_base, headers)
 
     def holds(self, reference: str) -> bool:
         """Whether a media reference is this account's (``bot.providers`` routes by it):

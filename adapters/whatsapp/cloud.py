@@ -19,6 +19,7 @@ from adapters.whatsapp.parse import parse_webhook
 from adapters.whatsapp.upload import CloudMediaOut
 from bot.domain import OutboundButtons, OutboundReaction, OutboundText, WebhookBatch
 from bot.errors import ProviderError
+from bot.http_client import ClientOnFirstUse
 from bot.ids import ProviderMessageId, WaId
 from bot.routing import sender
 from bot.templates.model import MessageTemplate, TemplateMessage
@@ -62,7 +63,7 @@ class CloudWhatsApp:
         self._numbers = frozenset(numbers or (phone_number_id,))
         self._app_secret = app_secret.encode()
         self._verify_token = verify_token
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = ClientOnFirstUse(timeout=timeout, client=client)
         self._headers = {"Authorization": f"Bearer {access_token}"}
 
     async def aclose(self) -> None:
@@ -89,7 +90,7 @@ class CloudWhatsApp:
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         with unreachable_as("WhatsApp API unreachable"):
-            response = await self._client.request(
+            response = await self._client().request(
                 method, f"{self._base}/{path}", headers=self._headers, **kwargs
             )
         if response.status_code >= 400:

@@ -10,7 +10,7 @@ document never sits in memory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -25,16 +25,19 @@ DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, read=60.0)
 
 
 class CloudMediaIn:
-    """Lookup and download for one business account, sharing the provider's client."""
+    """Lookup and download for one business account, sharing the provider's client:
+    ``client`` answers it when a request needs it (``bot.http_client``)."""
 
-    def __init__(self, client: httpx.AsyncClient, api_base: str, headers: Mapping[str, str]):
+    def __init__(
+        self, client: Callable[[], httpx.AsyncClient], api_base: str, headers: Mapping[str, str]
+    ):
         self._client = client
         self._base = api_base.rstrip("/")
         self._headers = dict(headers)
 
     async def lookup(self, media_id: str) -> MediaInfo:
         with unreachable_as("media lookup failed"):
-            response = await self._client.get(f"{self._base}/{media_id}", headers=self._headers)
+            response = await self._client().get(f"{self._base}/{media_id}", headers=self._headers)
         if response.status_code >= 400:
             raise error_from_response(response)
         try:
@@ -54,7 +57,7 @@ class CloudMediaIn:
         """Raises ``ProviderError`` (retryable) when the media host refuses: an expired
         URL answers 401/403/404, and the caller then looks the media up again."""
         with unreachable_as("media download failed"):
-            async with self._client.stream(
+            async with self._client().stream(
                 "GET",
                 info.url,
                 headers=self._headers,

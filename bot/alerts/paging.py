@@ -12,6 +12,7 @@ import httpx
 from bot import retry_after
 from bot.config.alerts import PagingSection
 from bot.errors import PagingError
+from bot.http_client import ClientOnFirstUse
 
 
 def page_body(
@@ -30,7 +31,7 @@ def page_body(
 class Pager:
     def __init__(self, section: PagingSection, client: httpx.AsyncClient | None = None) -> None:
         self._section = section
-        self._client = client or httpx.AsyncClient(timeout=section.timeout_seconds)
+        self._client = ClientOnFirstUse(timeout=section.timeout_seconds, client=client)
 
     @property
     def configured(self) -> bool:
@@ -42,7 +43,7 @@ class Pager:
     async def send(self, payload: dict[str, Any]) -> None:
         """POST one prepared event; errors map to PagingError for the job worker."""
         try:
-            response = await self._client.post(self._section.url, json=payload)
+            response = await self._client().post(self._section.url, json=payload)
         except httpx.HTTPError as exc:
             raise PagingError(f"paging webhook unreachable: {type(exc).__name__}") from exc
         if response.status_code == 429:

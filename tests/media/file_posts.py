@@ -110,7 +110,7 @@ async def file_desk(
             chat=chat,
             whatsapp=RecordingWhatsApp(),
             texts=ENGLISH,
-            media_source=CloudMediaIn(http, env.sandbox.graph_url, auth),
+            media_source=CloudMediaIn(lambda: http, env.sandbox.graph_url, auth),
         )
         try:
             yield FileDesk(env, store, wired, db)

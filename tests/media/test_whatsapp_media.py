@@ -31,7 +31,7 @@ async def source(env: Env) -> AsyncIterator[CloudMediaIn]:
     """The adapter as the bot builds it, on the sandbox."""
     auth = {"Authorization": f"Bearer {ACCESS_TOKEN}"}
     async with httpx.AsyncClient() as http:
-        yield CloudMediaIn(http, env.sandbox.graph_url, auth)
+        yield CloudMediaIn(lambda: http, env.sandbox.graph_url, auth)
 
 
 async def customer_sends(
