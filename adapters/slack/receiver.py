@@ -22,11 +22,10 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -36,6 +35,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import errors
 from adapters.slack.blocks import ACTIONS
 from bot.errors import PlatformError
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger("empfang.slack")
 
@@ -110,6 +112,10 @@ class Receiver:
         # Socket Mode has no signing secret, and slack_sdk refuses an empty one.
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.app = AsyncApp(
+            # Named, as bolt otherwise names the app after its caller's file through
+            # ``inspect.stack()``, which reads every source file on the stack into linecache
+            # for good (~0.5 MiB of an idle bot's memory).
+            name="empfang",
             client=client,
             signing_secret=signing_secret or None,
             process_before_response=True,
@@ -150,7 +156,10 @@ class Receiver:
 
     async def _connect_socket(self) -> None:
         """Open the WebSocket. The URL is fetched here first, so a bad app token fails
-        ``start`` with Slack's error instead of the SDK retrying it forever."""
+        ``start`` with Slack's error instead of the SDK retrying it forever. The Socket Mode
+        client is imported here, which a bot in HTTP mode never needs."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
         assert self._app_token is not None
         with errors.translated("apps.connections.open"):
             opened = await self._client.apps_connections_open(app_token=self._app_token)
