@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,21 +23,9 @@ from adapters.matrix import MatrixPlatform
 from adapters.matrix.state import STATE_FILE
 from bot.demo.stack import SupportRoom, free_port, stack_settings, wait_for
 from bot.ports import ThreadRoot
-from tests.e2e.fault_world import config_toml
 from tests.matrix.conftest import StartPlatform, Team
 from tests.matrix.helpers import section
-
-ROOT = Path(__file__).resolve().parents[2]
-
-RUN_AND_LIST_MODULES = (
-    "import atexit, sys\n"
-    "from pathlib import Path\n"
-    "out = Path(sys.argv.pop(1))\n"
-    "atexit.register(lambda: out.write_text('\\n'.join(sorted(sys.modules))))\n"
-    "from bot.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
-"""``empfang run`` that writes the names of its imported modules to a file as it exits."""
+from tests.support.loaded import empfang_run
 
 
 async def _modules_of_empfang_run(team: Team, tmp_path: Path, *, encryption: bool) -> set[str]:
@@ -49,34 +36,17 @@ async def _modules_of_empfang_run(team: Team, tmp_path: Path, *, encryption: boo
         tmp_path, room, bot_port=free_port(), matrix={"encryption": encryption}
     )
     store = settings.matrix.store_path
-    config = tmp_path / "config.toml"
-    sections = ("server", "store", "whatsapp", "chat", "matrix", "privacy")
-    config.write_text(config_toml(settings, *sections), encoding="utf-8")
-    listing = tmp_path / "modules.txt"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        RUN_AND_LIST_MODULES,
-        str(listing),
-        "run",
-        "--config",
-        str(config),
-        cwd=ROOT,
-    )
-    try:
+    async with empfang_run(settings, "matrix", tmp_path) as run:
         # The sync token is stored after the first sync: the platform is started and syncing.
         for _ in range(600):
             state = store / STATE_FILE
             if state.exists() and json.loads(state.read_text()).get("next_batch"):
                 break
-            assert process.returncode is None, "empfang run exited"
+            assert run.process.returncode is None, "empfang run exited"
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("empfang run did not sync within 30 s")
-    finally:
-        process.terminate()
-        assert await asyncio.wait_for(process.wait(), 30) == 0
-    return set(listing.read_text().split())
+    return run.modules
 
 
 def _nio_modules(modules: set[str]) -> list[str]:

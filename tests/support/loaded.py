@@ -1,0 +1,72 @@
+"""``empfang run`` in a fresh process that tells, as it exits, what it had loaded: the
+modules it imported and the source files ``linecache`` holds. For tests of what an idle
+bot leaves out (issue 16: idle RSS ≤ 70 MiB with one platform); a fresh process, so
+nothing another test imported or printed hides a regression.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Settings
+from tests.e2e.fault_world import config_toml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RUN_AND_LIST_LOADED = (
+    "import atexit, json, linecache, sys\n"
+    "from pathlib import Path\n"
+    "out = Path(sys.argv.pop(1))\n"
+    "atexit.register(lambda: out.write_text(json.dumps(\n"
+    "    {'modules': sorted(sys.modules),\n"
+    "     'sources': sorted(f for f in linecache.cache if f.endswith('.py'))})))\n"
+    "from bot.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+"""``empfang run`` that writes its imported modules and the source files ``linecache`` holds
+(not the code attrs generates and registers there) to a JSON file as it exits."""
+
+
+@dataclass
+class Run:
+    """The running process; what it had loaded, once it exited."""
+
+    process: asyncio.subprocess.Process
+    modules: set[str] = field(default_factory=set)
+    sources: list[str] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def empfang_run(settings: Settings, chat: str, workdir: Path) -> AsyncIterator[Run]:
+    """``empfang run`` on ``settings`` with the chat platform's section ``chat``, config and
+    listing under ``workdir``; stopped with SIGTERM (and required to exit 0) after the
+    block, which then fills the yielded :class:`Run`."""
+    config = workdir / "config.toml"
+    sections = ("server", "store", "whatsapp", "chat", chat, "privacy")
+    config.write_text(config_toml(settings, *sections), encoding="utf-8")
+    listing = workdir / "loaded.json"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        RUN_AND_LIST_LOADED,
+        str(listing),
+        "run",
+        "--config",
+        str(config),
+        cwd=ROOT,
+    )
+    run = Run(process)
+    try:
+        yield run
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    loaded = json.loads(listing.read_text())
+    run.modules = set(loaded["modules"])
+    run.sources = loaded["sources"]
