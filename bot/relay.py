@@ -249,9 +249,13 @@ class Relay:
 
         Its store work is two or three transactions, each one hand-off to the store's
         thread (``Store.transact``): take the message in, take riders (a paced platform),
-        record the post with the end of the job.
+        record the post with the end of the job. Only the riders are always synced to disk
+        (the post's content depends on which were taken); the take-in only when a thread
+        is opened next (see :meth:`_take_in_room`).
         """
-        taken = await self._store.transact(lambda tx: self._take_in(tx, job, payload.message_id))
+        taken = await self._store.transact(
+            lambda tx: self._take_in(tx, job, payload.message_id), durable=False
+        )
         if taken is None:
             return  # purged meanwhile, or posted by an earlier attempt
         row, contact, conversation = taken.row, taken.contact, taken.conversation
@@ -289,6 +293,17 @@ class Relay:
     async def _take_in_room(
         self, tx: Tx, job: Job, message_id: int, own: MessageRow | None
     ) -> _Taken | None:
+        """Committed without waiting for the disk, unless the conversation has no thread
+        yet: the thread about to be opened is keyed by the conversation's id, which must not
+        be lost with the power and given again to another conversation. Into an existing
+        thread a lost take-in is one not done yet: a power loss drops a suffix of the
+        commits (the WAL is sequential, and the next synced commit, e.g. the intake's, syncs
+        it along), so the job runs again on the state from before it (its lease and its
+        post record, later commits, are gone too), finds the same open conversation and
+        thread, and posts under the same key (``in-<message id>``), which finds the post
+        made before the loss; its timers are set again from a later now, as after a crash
+        before its commit. A ``kill -9`` loses nothing of it (the WAL is written when the
+        commit returns)."""
         row, posts_for = await self._next_in_line(tx, job, message_id, own)
         if row is None:
             return None
@@ -315,6 +330,8 @@ class Relay:
             await self._enqueue_root(tx, conversation)  # the window moved: show it
         refreshed = await tx.conversations.get(conversation.id)
         assert refreshed is not None
+        if refreshed.thread_id is None:
+            await tx.conn.sync_at_commit()
         newest_shown = await tx.messages.newest_posted_time(conversation.id)
         return _Taken(row, posts_for, contact, refreshed, newest_shown)
 

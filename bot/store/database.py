@@ -181,7 +181,9 @@ class Store:
         anyway: a lease (the job is leased again), the end of a job whose effect is done (it
         runs again and finds its effect, as after a crash between effect and end). Never
         for what is answered to the outside (a webhook's 200), nor for what an effect
-        outside relies on being recorded (the conversation a thread is opened for).
+        outside relies on being recorded (the conversation a thread is opened for): work
+        that finds out it wrote such a thing calls ``tx.conn.sync_at_commit()``, and its
+        commit is synced after all.
         """
         backend = self._backend
 
@@ -203,6 +205,12 @@ class Store:
     def handoffs(self) -> int:
         """Trips to the SQLite store's thread so far (tests and benchmarks count them)."""
         return self._sqlite().conn.handoffs
+
+    @property
+    def wal_syncs(self) -> int:
+        """WAL syncs asked for by SQLite commits not otherwise synced (``sync_at_commit``),
+        so far; tests count them."""
+        return self._sqlite().wal_syncs
 
     def completed(self, job: Job) -> bool:
         """True once: ``job`` was completed in a committed transaction (its handler's own).

@@ -31,6 +31,9 @@ class DirectConnection(Connection):
     def __init__(self, raw: sqlite3.Connection, dialect: Dialect) -> None:
         self._raw = raw
         self.dialect = dialect
+        self.sync_asked = False
+        """The work asked for its commit to be synced (:meth:`sync_at_commit`); reset and
+        read by the backend around each transaction."""
 
     async def execute(self, sql: str, args: Args = ()) -> int:
         return self._raw.execute(sql, tuple(args)).rowcount
@@ -40,6 +43,9 @@ class DirectConnection(Connection):
 
     async def fetchall(self, sql: str, args: Args = ()) -> list[Row]:
         return self._raw.execute(sql, tuple(args)).fetchall()
+
+    async def sync_at_commit(self) -> None:
+        self.sync_asked = True
 
 
 def run_to_end(work: Coroutine[Any, Any, T]) -> T:

@@ -126,6 +126,11 @@ class PostgresConnection(Connection):
         with values_withheld():
             return list(await self.raw.fetch(numbered(sql), *args))
 
+    async def sync_at_commit(self) -> None:
+        """Back to the server's own ``synchronous_commit`` for this transaction, whatever
+        ``Store.transact(durable=False)`` set: PostgreSQL reads it at the commit."""
+        await self.execute("SET LOCAL synchronous_commit TO DEFAULT")
+
 
 # The intake's group write: the rows of many webhook deliveries in one statement, its own
 # transaction; the same three writes per row as SQLite's trigger (``bot.store.bulk``). A

@@ -96,6 +96,12 @@ class Connection(ABC):
         row = await self.fetchone(sql, args)
         return None if row is None else row[0]
 
+    @abstractmethod
+    async def sync_at_commit(self) -> None:
+        """This transaction's commit reaches the disk before it returns, also in one begun
+        not to (``Store.transact(durable=False)``): what it wrote is about to be relied on
+        outside the database."""
+
     async def insert(self, sql: str, args: Args = ()) -> int | None:
         """Run an ``INSERT`` and return the new row's ``id``; None when it inserted nothing
         (``ON CONFLICT DO NOTHING`` met a duplicate)."""

@@ -9,6 +9,7 @@ its lock, when aiosqlite's thread has nothing of this connection's to do.
 from __future__ import annotations
 
 import contextvars
+import os
 import sqlite3
 from collections.abc import Callable, Coroutine, Iterable
 from collections.abc import Set as AbstractSet
@@ -89,6 +90,10 @@ class SqliteConnection(Connection):
         self.handoffs += 1
         return list(await self._conn.execute_fetchall(sql, tuple(args)))
 
+    async def sync_at_commit(self) -> None:
+        """Nothing to do: transactions through aiosqlite (``Store.transaction``) are always
+        committed at the configured level."""
+
 
 class SqliteBackend(Backend):
     conn: SqliteConnection
@@ -102,6 +107,7 @@ class SqliteBackend(Backend):
         instance_id: str,
         checkpointer: WalCheckpointer,
         synchronous: str,
+        wal: Path,
     ):
         self._conn = conn
         self.conn = SqliteConnection(conn)
@@ -112,8 +118,17 @@ class SqliteBackend(Backend):
         self.checkpointer = checkpointer
         """Copies the WAL back into the file; told of every commit that changed rows."""
         self._changes_seen = raw.total_changes
-        self._synchronous = synchronous
-        """The connection's own level, restored after a commit that does not sync."""
+        self._synced = synchronous.upper()
+        """The configured level: every commit but those not asked to be durable."""
+        self._level = self._synced
+        """The connection's level now. A commit not synced lowers it and leaves it lowered
+        until a synced one raises it again: two ``PRAGMA`` per switch (~10 µs each on the
+        store's thread), which was six per relayed message when each such commit lowered
+        and restored it."""
+        self._wal = wal
+        self.wal_syncs = 0
+        """WAL syncs that a commit not synced asked for (:meth:`sync_at_commit`); tests count
+        them."""
         self._direct = DirectConnection(raw, DIALECT)
         self._intake_ready = False
 
@@ -162,9 +177,14 @@ class SqliteBackend(Backend):
             await conn.close()
             raise
         assert row is not None
-        return cls(conn, raw_made[0], str(row[0]), checkpointer, synchronous)
+        wal = path.with_name(f"{path.name}-wal")
+        return cls(conn, raw_made[0], str(row[0]), checkpointer, synchronous, wal)
 
     async def begin(self) -> None:
+        if self._level != self._synced:  # after a commit not synced (``transact``)
+            self.conn.handoffs += 1
+            await self._conn.execute(f"PRAGMA synchronous = {self._synced}")
+            self._level = self._synced
         self.conn.handoffs += 1
         await self._conn.execute("BEGIN IMMEDIATE")
 
@@ -186,17 +206,29 @@ class SqliteBackend(Backend):
         """No one to tell: one process writes the file, and ``Store.on_new_jobs`` wakes its
         own workers."""
 
-    async def run_sync(self, work: Callable[[sqlite3.Connection], T], *, transaction: bool) -> T:
+    async def run_sync(
+        self,
+        work: Callable[[sqlite3.Connection], T],
+        *,
+        transaction: bool,
+        synced: bool = True,
+    ) -> T:
         """``work`` on the store's thread in one hand-off (see ``Store.run_sync``); the
         caller holds the store's lock, and keeps it until ``work`` is done even if cancelled
-        (:meth:`SyncThread.run`)."""
+        (:meth:`SyncThread.run`). Not ``synced``: at ``synchronous = NORMAL``, the WAL
+        written but not synced at its commit (SQLite allows no change of the level inside a
+        transaction)."""
         raw = self.raw
+        level = self._synced if synced else "NORMAL"
         self.conn.handoffs += 1
 
-        def in_transaction() -> T:
+        def at_level() -> T:
+            if self._level != level:
+                raw.execute(f"PRAGMA synchronous = {level}")
+                self._level = level
             return _in_transaction(raw, work) if transaction else work(raw)
 
-        result = await self._sync_thread.run(in_transaction)
+        result = await self._sync_thread.run(at_level)
         self._note_writes()
         return result
 
@@ -213,17 +245,40 @@ class SqliteBackend(Backend):
     ) -> T:
         """All of ``body`` on the store's thread, begin to commit, in ONE hand-off
         (``bot.store.direct``); in the caller's context (``contextvars``: the chat room a
-        job runs for). Not ``durable``: committed with ``synchronous = NORMAL``, the WAL
-        written but not synced (SQLite allows no change of it inside a transaction)."""
+        job runs for). Not ``durable``: committed at ``synchronous = NORMAL``, unless the
+        body asked for its commit to be synced after all (:meth:`DirectConnection.
+        sync_at_commit`): then the WAL is synced right after the commit, in the same
+        hand-off, as a commit at FULL would have done."""
         context = contextvars.copy_context()
         direct = self._direct
 
         def work(_: sqlite3.Connection) -> T:
+            direct.sync_asked = False
             return context.run(lambda: run_to_end(body(direct)))
 
-        if durable or self._synchronous == "normal":
+        if durable or self._synced == "NORMAL":
             return await self.run_sync(work, transaction=True)
-        return await self.run_sync(lambda raw: _without_sync(raw, work), transaction=False)
+
+        def then_sync_if_asked(raw: sqlite3.Connection) -> T:
+            result = _in_transaction(raw, work)
+            if direct.sync_asked:
+                self._sync_wal()
+            return result
+
+        return await self.run_sync(then_sync_if_asked, transaction=False, synced=False)
+
+    def _sync_wal(self) -> None:
+        """The WAL on disk, with every commit in it: what SQLite does at a commit at FULL.
+        Through a descriptor of our own (``fsync`` syncs the file, whichever descriptor
+        names it), since SQLite offers no sync without a commit that writes. The file
+        exists while the store is open; a frame a checkpoint has copied out meanwhile was
+        synced before the copy (SQLite syncs the WAL before every checkpoint)."""
+        fd = os.open(self._wal, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.wal_syncs += 1
 
     async def store_inbound(
         self, rows: bulk.InboundRows, *, now: float, job_kind: str, order_prefix: str
@@ -248,13 +303,3 @@ def _in_transaction(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection]
         raise
     raw.execute("COMMIT")
     return result
-
-
-def _without_sync(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """``work`` in a transaction whose COMMIT writes the WAL without waiting for the disk;
-    the connection's own level (FULL: a NORMAL connection needs no switch) afterwards."""
-    raw.execute("PRAGMA synchronous = NORMAL")
-    try:
-        return _in_transaction(raw, work)
-    finally:
-        raw.execute("PRAGMA synchronous = FULL")

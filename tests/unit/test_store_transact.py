@@ -82,15 +82,66 @@ async def test_work_that_waits_for_anything_but_the_store_is_refused_on_sqlite(
         await store.close()
 
 
-async def test_a_commit_without_sync_leaves_the_connection_synced(tmp_path: Path) -> None:
-    """``durable=False`` lowers ``synchronous`` for its own commit only."""
+async def test_a_commit_after_one_without_sync_is_synced(tmp_path: Path) -> None:
+    """``durable=False`` lowers ``synchronous`` for its own commit and leaves it lowered;
+    the next durable transaction raises it again, on the store's thread (``transact``) or
+    through aiosqlite (``transaction``)."""
     store = await Store.open(tmp_path / "empfang.sqlite3", clock=ManualClock())
     try:
-        await store.transact(enqueue_one, durable=False)
 
         async def level(tx: Tx) -> int:
             return int(await tx.conn.fetchval("PRAGMA synchronous"))
 
+        assert await store.transact(level, durable=False) == 1  # NORMAL
         assert await store.transact(level) == 2  # FULL, the default
+        await store.transact(enqueue_one, durable=False)
+        async with store.transaction() as tx:
+            assert await level(tx) == 2
     finally:
         await store.close()
+
+
+async def test_a_commit_not_synced_is_synced_when_its_work_asks(tmp_path: Path) -> None:
+    """``sync_at_commit`` in ``durable=False`` work: SQLite syncs the WAL after its commit
+    (what the relay's take-in asks when it is about to open a thread); without the request,
+    or when the work fails, nothing is synced."""
+    store = await Store.open(tmp_path / "empfang.sqlite3", clock=ManualClock())
+    try:
+
+        async def asks(tx: Tx) -> int:
+            await tx.conn.sync_at_commit()
+            return await enqueue_one(tx)
+
+        async def asks_then_fails(tx: Tx) -> None:
+            await asks(tx)
+            raise KeyError("rolled back: nothing to sync")
+
+        await store.transact(enqueue_one, durable=False)
+        assert store.wal_syncs == 0
+        await store.transact(asks, durable=False)
+        assert store.wal_syncs == 1
+        with pytest.raises(KeyError):
+            await store.transact(asks_then_fails, durable=False)
+        await store.transact(enqueue_one, durable=False)  # the request is not left over
+        assert store.wal_syncs == 1
+        assert await pending(store) == 3
+    finally:
+        await store.close()
+
+
+async def test_work_that_asks_for_a_sync_commits_at_the_servers_level(store: Store) -> None:
+    """PostgreSQL: ``sync_at_commit`` undoes ``durable=False``'s ``synchronous_commit =
+    off`` for that transaction, back to the server's own setting."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite: the WAL sync is counted in the test above")
+
+    async def level(tx: Tx) -> tuple[str, str]:
+        await tx.conn.sync_at_commit()
+        now = await tx.conn.fetchval("SELECT current_setting('synchronous_commit')")
+        own = await tx.conn.fetchval(
+            "SELECT reset_val FROM pg_settings WHERE name = 'synchronous_commit'"
+        )
+        return str(now), str(own)
+
+    now, own = await store.transact(level, durable=False)
+    assert now == own
