@@ -3,8 +3,8 @@
 Building an ``httpx.AsyncClient`` loads httpcore with its HTTP/2 modules, anyio, and
 certifi's CA bundle into an SSL context: ~2.8 MiB that a bot which has not called the
 service yet does not need (issue 16: idle ≤ 70 MiB with one platform). The Graph API
-(messages, media lookups and downloads, uploads) and the paging webhook each get one,
-which a bot with paging not configured never builds.
+(messages, media lookups and downloads, uploads), a Twilio account and the paging webhook
+each get one, which a bot with paging not configured never builds.
 """
 
 from __future__ import annotations

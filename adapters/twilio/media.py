@@ -9,7 +9,7 @@ one that arrived in a signed webhook.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,17 +25,18 @@ class TwilioMediaIn:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Callable[[], httpx.AsyncClient],
         api_base: str,
         account_path: str,
         headers: Mapping[str, str],
     ):
-        """``account_path``: ``/2010-04-01/Accounts/{AccountSid}/``, under which the
-        account's media URLs lie."""
+        """``client`` answers the provider's client when a download needs it
+        (``bot.http_client``); ``account_path``: ``/2010-04-01/Accounts/{AccountSid}/``,
+        under which the account's media URLs lie."""
         self._origin = _origin(api_base)
         self._prefix = api_base.rstrip("/") + account_path
         # The streamed, capped download is the Cloud path's; only the credentials differ.
-        self._download = CloudMediaIn(lambda: client, api_base, headers)
+        self._download = CloudMediaIn(client, api_base, headers)
 
     def holds(self, reference: str) -> bool:
         """Whether a media reference is this account's (``bot.providers`` routes by it):

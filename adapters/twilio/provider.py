@@ -39,6 +39,7 @@ from bot.domain import (
     WebhookBatch,
 )
 from bot.errors import PayloadError, ProviderError
+from bot.http_client import ClientOnFirstUse
 from bot.ids import ProviderMessageId, WaId
 from bot.routing import sender
 from bot.templates.model import TemplateMessage
@@ -82,7 +83,7 @@ class TwilioWhatsApp:
         self._base = api_base.rstrip("/")
         self._account_path = f"/2010-04-01/Accounts/{account_sid}/"
         self._messages_url = f"{self._base}{self._account_path}Messages.json"
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = ClientOnFirstUse(timeout=timeout, client=client)
         self._clock = clock
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._headers = {"Authorization": f"Basic {credentials}"}
@@ -154,7 +155,9 @@ class TwilioWhatsApp:
         if self._webhook_url:
             form["StatusCallback"] = self._webhook_url
         with unreachable_as("Twilio API unreachable"):
-            response = await self._client.post(self._messages_url, data=form, headers=self._headers)
+            response = await self._client().post(
+                self._messages_url, data=form, headers=self._headers
+            )
         if response.status_code >= 400:
             raise error_from_response(response)
         try:
