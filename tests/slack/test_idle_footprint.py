@@ -1,7 +1,7 @@
 """What an idle ``empfang run`` on Slack has not loaded (issue 16: idle RSS ≤ 70 MiB).
 
 Started against the fake Slack in each mode until it answers ``/readyz`` (the platform is
-started then: Socket Mode connected, HTTP mode's routes served), then stopped:
+started then: Socket Mode connected, HTTP mode's routes served), then asked what it holds:
 
 - no asyncpg: ``bot.ha`` (replicas) and ``empfang store copy`` are PostgreSQL's and
   import it when used, not with ``bot.app`` or ``bot.cli`` (~3 MiB);
