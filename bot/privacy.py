@@ -75,9 +75,18 @@ _PHONE_LIKE_ID = re.compile(r"\+?\d[\d\s]*")
 def _normalise_stable_id(stable_id: str) -> str:
     """Make "+49 151…" and "49151…" one person: wa_ids arrive without '+', admins type with."""
     stripped = stable_id.strip()
+    if stripped.isascii() and stripped.isdecimal():  # a wa_id, on every intake: nothing to do
+        return stripped
     if _PHONE_LIKE_ID.fullmatch(stripped):
         return re.sub(r"[\s+]", "", stripped)
     return stripped
+
+
+_PSEUDONYM_BYTES: Final = -(-PSEUDONYM_LENGTH * 5 // 8)
+"""The digest bytes the pseudonym's base32 characters come from (five bits each). Base32
+encodes every five bytes on their own, so encoding only these gives the same characters as
+encoding the whole digest, without the pure-Python encoder walking the other 27 bytes for
+every new sender at the intake."""
 
 
 def pseudonym(key: bytes, stable_id: str) -> str:
@@ -96,8 +105,9 @@ def pseudonym(key: bytes, stable_id: str) -> str:
     if not normalised:
         raise ValueError("stable_id is empty: a pseudonym needs a wa_id or BSUID")
     message = f"v{PSEUDONYM_VERSION}:".encode() + normalised.encode("utf-8")
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return PSEUDONYM_PREFIX + base64.b32encode(digest).decode("ascii")[:PSEUDONYM_LENGTH]
+    digest = hmac.digest(key, message, hashlib.sha256)
+    shown = base64.b32encode(digest[:_PSEUDONYM_BYTES]).decode("ascii")
+    return PSEUDONYM_PREFIX + shown[:PSEUDONYM_LENGTH]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,7 +124,10 @@ _NON_DIGIT = re.compile(r"\D")
 
 def _ascii_digits(text: str) -> str:
     """Keep digits only, turning any Unicode digit (e.g. full-width) into ASCII."""
-    return "".join(str(int(ch)) for ch in _NON_DIGIT.sub("", text))
+    kept = _NON_DIGIT.sub("", text)
+    if kept.isascii():  # a wa_id, and nearly every number typed: nothing to turn
+        return kept
+    return "".join(str(int(ch)) for ch in kept)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -179,6 +192,37 @@ def region_for(e164_digits: str) -> str | None:
         digits = digits[2:]
     if not digits or digits.startswith("0"):
         return None
+    return _sole_region(digits) or _parsed_region(digits)
+
+
+_SOLE_REGION: Final = {
+    code: regions[0]
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()
+    if len(regions) == 1 and regions[0] != phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY
+}
+"""Country codes that belong to one region only (+49 DE, +43 AT …), with that region."""
+_SOLE_REGION_LENGTHS: Final = range(7, 16)
+"""Number lengths (country code included) for which libphonenumber's parse cannot fail."""
+
+
+def _sole_region(digits: str) -> str | None:
+    """The region of an E.164 number whose country code is one region's, found as
+    libphonenumber's parse finds the code (the shortest known one of its first three
+    digits), without the parse's hundred-odd calls: the intake asks this for every new
+    sender. None means ask :func:`_parsed_region`: a code shared by regions (+1, +7, +44 …)
+    needs the national number's ranges, a non-geographic one has no region, and an unusual
+    length may make the parse fail (tests compare both for every country code)."""
+    if len(digits) not in _SOLE_REGION_LENGTHS:
+        return None
+    for length in (1, 2, 3):
+        code = int(digits[:length])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return _SOLE_REGION.get(code)
+    return None
+
+
+def _parsed_region(digits: str) -> str | None:
+    """The region libphonenumber gives ``+digits`` (ASCII digits, not starting with 0)."""
     try:
         parsed = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:

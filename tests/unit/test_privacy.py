@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 import re
 
+import phonenumbers
 import pytest
 
 from bot.errors import ConfigError
@@ -31,6 +33,8 @@ from bot.privacy import (
     redact_text,
     region_for,
 )
+from bot.privacy import _parsed_region as parsed_region
+from tests.support.calls import calls, calls_into
 
 KEY = b"0123456789abcdef0123456789abcdef"
 OTHER_KEY = b"fedcba9876543210fedcba9876543210"
@@ -168,6 +172,38 @@ def test_mask_number_of_nothing() -> None:
 )
 def test_region_for(number: str, region: str | None) -> None:
     assert region_for(number) == region
+
+
+def test_region_for_gives_what_libphonenumber_parses_for_every_country_code() -> None:
+    """The shortcut for codes of one region answers as the parse does, for each known code
+    and numbers of every length around the ones the shortcut takes."""
+    rng = random.Random(16)
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        for length in range(len(str(code)), 19):
+            for _ in range(3):
+                rest = "".join(rng.choice("0123456789") for _ in range(length - len(str(code))))
+                number = f"{code}{rest}"
+                assert region_for(number) == parsed_region(number), number
+
+
+def test_region_of_a_number_whose_code_is_one_regions_needs_no_parse() -> None:
+    """The intake asks this for every new sender; libphonenumber's parse is ~100 calls."""
+    assert calls_into(calls(lambda: region_for(SENDER)), "phonenumbers") == 0
+
+
+def test_pseudonym_of_any_id_is_the_keyed_mac_of_its_normal_form() -> None:
+    """Pseudonyms are stored and shown: the same ids must keep giving the same ones."""
+    rng = random.Random(16)
+    alphabet = "0123456789 +-.abcDE\u0663\uff15"
+    for _ in range(2000):
+        stable_id = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 20)))
+        stripped = stable_id.strip()
+        if not stripped:
+            continue
+        if re.fullmatch(r"\+?\d[\d\s]*", stripped):
+            stripped = re.sub(r"[\s+]", "", stripped)
+        digest = hmac.new(KEY, f"v{PSEUDONYM_VERSION}:{stripped}".encode(), hashlib.sha256)
+        assert pseudonym(KEY, stable_id) == "K-" + _b32(digest.digest())[:8], stable_id
 
 
 def test_customer_region_falls_back_to_default() -> None:
