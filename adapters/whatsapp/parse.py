@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Final
 
 from bot.config.base import require_tls
 from bot.domain import (
@@ -116,7 +116,7 @@ def _load(body: bytes) -> tuple[Any, frozenset[int]]:
         text = body.decode("utf-8", "surrogateescape")
         suspect = True
     try:
-        doc = json.loads(text, parse_constant=_refuse_constant)
+        doc = _DECODER.decode(text)
     except ValueError as exc:  # JSONDecodeError, or an integer of more than 4,300 digits
         raise PayloadError("body is not valid JSON") from exc
     if not suspect:
@@ -127,6 +127,10 @@ def _load(body: bytes) -> tuple[Any, frozenset[int]]:
 
 def _refuse_constant(name: str) -> Any:
     raise PayloadError(f"body is not valid JSON ({name} is not a JSON number)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+"""Built once: ``json.loads`` with an option builds a decoder for every body."""
 
 
 class _Repair:
@@ -204,11 +208,12 @@ class _Envelope:
             return
         value = _dict(change.get("value"), "changes[].value")
         names = _profile_names(value.get("contacts", []), self._repaired)
-        number = {"number_id": _number_of(change)}
+        number_id = _number_of(change)
         for raw in self._items(value, "messages"):
             try:
-                message = _message(_dict(raw, "messages[]"), names, self._repaired)
-                self.messages.append(message.model_copy(update=number))
+                self.messages.append(
+                    _message(_dict(raw, "messages[]"), names, self._repaired, number_id)
+                )
             except PayloadError as exc:
                 self.unsupported.append(_unsupported(f"invalid message: {exc}", raw))
         for raw in self._items(value, "statuses"):
@@ -244,8 +249,7 @@ class _Envelope:
     def _echoes(self, value: JSON, number_id: str) -> None:
         for raw in self._items(value, "message_echoes"):
             try:
-                echo = _echo(_dict(raw, "message_echoes[]"))
-                self.echoes.append(echo.model_copy(update={"number_id": number_id}))
+                self.echoes.append(_echo(_dict(raw, "message_echoes[]"), number_id))
             except PayloadError as exc:
                 self.unsupported.append(_unsupported(f"invalid echo: {exc}", raw))
 
@@ -348,10 +352,11 @@ def _timestamp(raw: JSON) -> int:
 
 
 def _message(
-    raw: JSON, names: dict[str, tuple[str, bool]], repaired: frozenset[int]
+    raw: JSON, names: dict[str, tuple[str, bool]], repaired: frozenset[int], number_id: str
 ) -> InboundMessage:
     """An unusable id, sender or timestamp refuses the message (PayloadError); unusable
-    content makes it an unsupported message, as Meta does for types it cannot pass on."""
+    content makes it an unsupported message, as Meta does for types it cannot pass on.
+    Each message is built once, with its business number (``number_id``)."""
     provider_id = _ident(raw.get("id"), "messages[].id")
     if provider_id is None:
         raise PayloadError("messages[].id missing")
@@ -363,12 +368,7 @@ def _message(
     sender = Sender(
         wa_id=None if wa_id is None else WaId(wa_id), user_id=user_id, profile_name=name
     )
-    raw_type = raw.get("type")
-    type_name = _label(raw_type) if isinstance(raw_type, str) else ""
-    try:
-        kind = MessageKind(type_name)
-    except ValueError:
-        kind = MessageKind.UNSUPPORTED
+    type_name, kind = _kind(raw.get("type"))
     fields: dict[str, Any] = {
         "provider_id": provider_id,
         "sender": sender,
@@ -376,6 +376,7 @@ def _message(
         "kind": kind,
         "repaired": name_repaired or id(raw) in repaired,
         "error_code": _error_code(raw.get("errors")),
+        "number_id": number_id,
     }
     fields.update(_context(raw.get("context")))
     fields["referral"] = _referral(raw.get("referral"))
@@ -392,6 +393,20 @@ def _message(
     inner = content.get("type") if isinstance(content, dict) else None
     fields["unsupported_type"] = _str(inner) or (type_name if type_name != "unsupported" else None)
     return InboundMessage(**fields)
+
+
+_KINDS: Final = {kind.value: kind for kind in MessageKind}
+
+
+def _kind(raw_type: Any) -> tuple[str, MessageKind]:
+    """A message's ``type`` as shown (masked, printable, short) and its kind. A type Empfang
+    knows is shown as it came: masking and escaping change nothing in it, and would run
+    for every message."""
+    known = _KINDS.get(raw_type) if isinstance(raw_type, str) else None
+    if known is not None:
+        return raw_type, known
+    type_name = _label(raw_type) if isinstance(raw_type, str) else ""
+    return type_name, _KINDS.get(type_name, MessageKind.UNSUPPORTED)
 
 
 def _error_code(errors: Any) -> int | None:
@@ -422,16 +437,13 @@ def _number_of(change: JSON) -> str:
     return number if isinstance(number, str) and _ID.fullmatch(number) else ""
 
 
-def _echo(raw: JSON) -> BusinessEcho:
+def _echo(raw: JSON, number_id: str) -> BusinessEcho:
     provider_id = _ident(raw.get("id"), "message_echoes[].id")
     to = _ident(raw.get("to"), "message_echoes[].to", _WA_ID)
     if provider_id is None or to is None:
         raise PayloadError("message_echoes[] without id or to")
     raw_type = str(raw.get("type", ""))
-    try:
-        kind = MessageKind(raw_type)
-    except ValueError:
-        kind = MessageKind.UNSUPPORTED
+    kind = _KINDS.get(raw_type, MessageKind.UNSUPPORTED)
     body = raw.get(raw_type)
     text = None
     if isinstance(body, dict):
@@ -442,6 +454,7 @@ def _echo(raw: JSON) -> BusinessEcho:
         timestamp=_timestamp(raw),
         kind=kind,
         text=text,
+        number_id=number_id,
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 from adapters.whatsapp.parse import MAX_UPDATES, TooManyUpdates, parse_webhook
 from bot.domain import DeliveryStatus, InboundMessage, MessageKind
 from bot.errors import PayloadError
+from tests.support.calls import calls
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
 
 
@@ -303,3 +304,15 @@ def test_unstorable_characters_are_replaced_and_flagged(where: str) -> None:
     assert "\ufffd" in stored.encode().decode()
     assert InboundMessage.model_validate_json(stored) == first
     assert first.repaired and not sibling.repaired
+
+
+def test_a_message_is_built_once_with_its_business_number() -> None:
+    """Parsing runs for every webhook: one model per message and its sender, no copy to add
+    the business number, and no masking of a type Empfang knows (it holds no number)."""
+    raw = body(envelope(messages=[MESSAGES["text"]]))
+    counted = calls(lambda: parse_webhook(raw))
+    batch = parse_webhook(raw)
+    assert batch.messages[0].number_id == "106540352242922"
+    assert counted["pydantic.main.BaseModel.__init__"] == 3  # the message, its sender, the batch
+    assert counted["pydantic.main.BaseModel.model_copy"] == 0
+    assert counted["bot.logfilter.mask_log_text"] == 0
