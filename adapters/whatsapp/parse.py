@@ -198,17 +198,18 @@ class _Envelope:
 
     def _change(self, change: JSON) -> None:
         field = change.get("field")
-        if self._not_ours(field, change):
+        named = _named_number(change)
+        if self._not_ours(field, change, named):
             return
+        number_id = _number_id(named)
         if field == ECHOES_FIELD:
-            self._echoes(_dict(change.get("value"), "changes[].value"), _number_of(change))
+            self._echoes(_dict(change.get("value"), "changes[].value"), number_id)
             return
         if field != "messages":
             self.unsupported.append(_unsupported(_label(field), change))
             return
         value = _dict(change.get("value"), "changes[].value")
         names = _profile_names(value.get("contacts", []), self._repaired)
-        number_id = _number_of(change)
         for raw in self._items(value, "messages"):
             try:
                 self.messages.append(
@@ -222,24 +223,23 @@ class _Envelope:
             except PayloadError as exc:
                 self.unsupported.append(_unsupported(f"invalid status: {exc}", raw))
 
-    def _not_ours(self, field: Any, change: JSON) -> bool:
+    def _not_ours(self, field: Any, change: JSON, number: Any) -> bool:
         """Whether the change is for a business number not configured here; such a change
         is counted, nothing of it is read further. A change of a per-number field that
         names no number cannot be routed, so it is not ours either; account-wide fields
-        (template status, account updates) name none and are not checked."""
+        (template status, account updates) name none and are not checked. ``number`` is
+        the one the change names (:func:`_named_number`)."""
         if self._numbers is None:
             return False
-        value = change.get("value")
-        metadata = value.get("metadata") if isinstance(value, dict) else None
-        number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
         if number is None and field not in ROUTED_FIELDS:
             return False
         if isinstance(number, str) and number in self._numbers:
             return False
+        value = change.get("value")
         content = value if isinstance(value, dict) else {}
         self.foreign.append(
             ForeignChange(
-                number_id=number if isinstance(number, str) and _ID.fullmatch(number) else "",
+                number_id=_number_id(number),
                 messages=_length(content, "messages") + _length(content, "message_echoes"),
                 statuses=_length(content, "statuses"),
             )
@@ -429,12 +429,17 @@ def _referral(referral: Any) -> Referral | None:
     return found if found.headline or found.source_url else None
 
 
-def _number_of(change: JSON) -> str:
-    """The business number a change is for (``value.metadata.phone_number_id``), "" if none."""
+def _named_number(change: JSON) -> Any:
+    """What a change names as its business number (``value.metadata.phone_number_id``),
+    unchecked; None if it names none."""
     value = change.get("value")
     metadata = value.get("metadata") if isinstance(value, dict) else None
-    number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
-    return number if isinstance(number, str) and _ID.fullmatch(number) else ""
+    return metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+
+
+def _number_id(named: Any) -> str:
+    """The business number a change names, if it has the shape of one; "" otherwise."""
+    return named if isinstance(named, str) and _ID.fullmatch(named) else ""
 
 
 def _echo(raw: JSON, number_id: str) -> BusinessEcho:
