@@ -55,8 +55,13 @@ class WalCheckpointer:
         self._thread.start()
 
     def written(self) -> None:
-        """Something may have been committed: copy it back soon. Cheap (sets an event)."""
-        self._wanted.set()
+        """Something may have been committed: copy it back soon. Cheap: only the first
+        commit after a pass sets the event (``Event.set`` takes a lock and notifies; the
+        store calls this after every commit that changed rows, four per relayed message).
+        An event found set is cleared only right before a pass, which then copies this
+        commit too."""
+        if not self._wanted.is_set():
+            self._wanted.set()
 
     def stop(self) -> None:
         """End the thread (after its current pass) and close its connection."""
