@@ -117,7 +117,7 @@ async def test_a_relayed_message_takes_four_commits_and_few_statements(
     desk = Desk(store, NO_PAGER)
     work = await statements_per_message(store, desk)
     assert work["COMMIT"] <= 4, work
-    assert work["SELECT"] <= 12, work
+    assert work["SELECT"] <= 11, work  # 12 when the take-in read its own message twice
     assert work["PRAGMA"] <= 2, work
     assert sum(work.values()) - work["PRAGMA"] <= 35, work
     assert sum(len(posts) for posts in desk.chat.posts.values()) == MESSAGES + 1
