@@ -14,8 +14,11 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from adapters.whatsapp.signature import sign
 from bot.app import Empfang
 from bot.config import Settings
+from tests.support.calls import counting
+from tests.whatsapp_fixtures import MESSAGES, body, envelope
 
 LIMIT = 0.5
 TRICKLE = 40  # pieces, 0.5 s apart: 20 s if nobody cuts the client off
@@ -108,6 +111,30 @@ async def test_a_keep_alive_connection_trickling_its_next_request_is_cut_off(
     answer = await closed_by_server(reader)
     assert answer.count(b"HTTP/1.1 200 ") == 1
     assert await sending < TRICKLE
+    writer.close()
+
+
+async def test_a_webhook_that_came_whole_costs_the_limits_no_timer_and_no_spare_answer(
+    bot: Empfang,
+) -> None:
+    """The limits run for every request: a body that arrived with its headers (a webhook
+    nearly always) has no wait to bound, and a refusal is built only when it is sent."""
+    raw = body(envelope(messages=[MESSAGES["text"]]))
+    post = (
+        b"POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"X-Hub-Signature-256: {sign(b'sandbox-app-secret', raw)}\r\n".encode()
+        + f"Content-Length: {len(raw)}\r\n\r\n".encode()
+        + raw
+    )
+    reader, writer = await connect(bot)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # admitted, kept alive
+    await reader.readuntil(b"\r\n\r\nok")
+    with counting() as counted:
+        writer.write(post)
+        answer = await reader.readuntil(b"\r\n\r\nok")
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert counted["aiohttp.web_response.Response.__init__"] == 1
+    assert counted["asyncio.base_events.BaseEventLoop.call_at"] == 0
     writer.close()
 
 

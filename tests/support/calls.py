@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 
-def calls(action: Callable[[], object]) -> Counter[str]:
-    """The functions ``action`` called, Python and built-in, by ``module.qualified_name``."""
+@contextmanager
+def counting() -> Iterator[Counter[str]]:
+    """The functions called on this thread inside the block, Python and built-in, by
+    ``module.qualified_name`` (an event loop's callbacks and tasks included)."""
     seen: Counter[str] = Counter()
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
@@ -23,9 +26,15 @@ def calls(action: Callable[[], object]) -> Counter[str]:
 
     sys.setprofile(profile)
     try:
-        action()
+        yield seen
     finally:
         sys.setprofile(None)
+
+
+def calls(action: Callable[[], object]) -> Counter[str]:
+    """The functions ``action`` called (:func:`counting`)."""
+    with counting() as seen:
+        action()
     return seen
 
 
