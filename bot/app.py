@@ -18,6 +18,7 @@ from bot.audit import record_start
 from bot.chat_targets import ChatTargets, FilesPlatform
 from bot.clock import Clock
 from bot.config import Settings
+from bot.gc_freeze import freeze_start_up_objects
 from bot.http_server import HttpServer
 from bot.intake import Intake
 from bot.job_catalog import claim_unnumbered_lanes
@@ -311,6 +312,7 @@ async def run_until_signalled(app: Empfang) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await app.start()
+    log.debug("%d start-up objects left out of garbage collection", freeze_start_up_objects())
     try:
         signalled = asyncio.create_task(stop.wait())
         failed = asyncio.create_task(app.failed())

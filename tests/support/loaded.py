@@ -21,12 +21,13 @@ from tests.e2e.fault_world import config_toml
 ROOT = Path(__file__).resolve().parents[2]
 
 RUN_AND_LIST_LOADED = (
-    "import json, linecache, signal, sys\n"
+    "import gc, json, linecache, signal, sys\n"
     "from pathlib import Path\n"
     "out = Path(sys.argv.pop(1))\n"
     "def listing(signum, frame):\n"
     "    loaded = {'modules': sorted(sys.modules),\n"
-    "              'sources': sorted(f for f in linecache.cache if f.endswith('.py'))}\n"
+    "              'sources': sorted(f for f in linecache.cache if f.endswith('.py')),\n"
+    "              'frozen': gc.get_freeze_count()}\n"
     "    out.with_suffix('.part').write_text(json.dumps(loaded))\n"
     "    out.with_suffix('.part').replace(out)\n"
     "signal.signal(signal.SIGUSR2, listing)\n"
@@ -47,6 +48,8 @@ class Run:
     process: asyncio.subprocess.Process
     modules: set[str] = field(default_factory=set)
     sources: list[str] = field(default_factory=list)
+    frozen: int = 0
+    """Objects left out of garbage collection (``bot.gc_freeze``)."""
 
 
 @asynccontextmanager
@@ -82,3 +85,4 @@ async def empfang_run(settings: Settings, chat: str, workdir: Path) -> AsyncIter
     loaded = json.loads(listing.read_text())
     run.modules = set(loaded["modules"])
     run.sources = loaded["sources"]
+    run.frozen = loaded["frozen"]
