@@ -179,7 +179,10 @@ class Store:
         are sequential, and the next durable commit syncs it along). Only for commits whose
         loss leaves what a crash just before them leaves, which the queue recovers from
         anyway: a lease (the job is leased again), the end of a job whose effect is done (it
-        runs again and finds its effect, as after a crash between effect and end). Never
+        runs again and finds its effect, as after a crash between effect and end). On
+        SQLite the window is short in any case: the checkpointer's next pass, at most
+        ``PAUSE_SECONDS`` after a commit that changed rows, syncs the WAL before it copies
+        it (seen with strace; ``bot.store.checkpointer``). Never
         for what is answered to the outside (a webhook's 200), nor for what an effect
         outside relies on being recorded (the conversation a thread is opened for): work
         that finds out it wrote such a thing calls ``tx.conn.sync_at_commit()``, and its
