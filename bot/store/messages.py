@@ -119,11 +119,16 @@ class Messages:
         )
 
     async def newest_posted_time(self, conversation_id: int) -> int | None:
-        """The latest customer timestamp among this conversation's lines already in the chat."""
+        """The latest customer timestamp among this conversation's lines already in the chat.
+
+        Written as ``ORDER BY … DESC LIMIT 1`` over exactly the expression and condition of
+        the index ``messages_posted_in``, so both databases answer from the index; without
+        NULLs, which PostgreSQL would put first."""
         newest = await self._conn.fetchval(
-            f"SELECT MAX({self._customer_time}) FROM messages"
+            f"SELECT {self._customer_time} FROM messages"
             " WHERE conversation_id = ? AND direction = 'in' AND chat_id IS NOT NULL"
-            " AND body IS NOT NULL",
+            f" AND body IS NOT NULL AND {self._customer_time} IS NOT NULL"
+            f" ORDER BY {self._customer_time} DESC LIMIT 1",
             (conversation_id,),
         )
         return int(newest) if newest is not None else None

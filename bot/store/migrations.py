@@ -329,6 +329,21 @@ MIGRATIONS: tuple[str | Step, ...] = (
     ALTER TABLE conversations ADD COLUMN chat_platform TEXT NOT NULL DEFAULT '';
     ALTER TABLE conversations ADD COLUMN chat_room TEXT NOT NULL DEFAULT '';
     """,
+    # a conversation's newest line in the chat by the customer's time
+    # (``Messages.newest_posted_time``, asked at every relayed line for the "sent" marker): one
+    # index lookup instead of reading every posted line of the conversation, which grew with it
+    Step(
+        sqlite="""
+        CREATE INDEX messages_posted_in
+            ON messages(conversation_id, CAST(body ->> '$.timestamp' AS INTEGER))
+            WHERE direction = 'in' AND chat_id IS NOT NULL AND body IS NOT NULL;
+        """,
+        postgresql="""
+        CREATE INDEX messages_posted_in
+            ON messages(conversation_id, CAST((body::json ->> 'timestamp') AS BIGINT))
+            WHERE direction = 'in' AND chat_id IS NOT NULL AND body IS NOT NULL;
+        """,
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)
