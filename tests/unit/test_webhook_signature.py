@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -42,3 +45,41 @@ def test_the_check_keeps_the_gil() -> None:
     store's thread can take a switch interval (5 ms) for every webhook."""
     header = sign(SECRET, BODY)
     assert calls(lambda: verify(SECRET, BODY, header))["_hashlib.hmac_digest"] == 0
+
+
+def test_a_large_body_is_checked_without_letting_go_of_the_gil() -> None:
+    """hashlib lets go of the GIL for 2 KiB or more in one piece (a long text, a batch of
+    receipts): another thread that wants it gets to run in the middle of the check."""
+    large = b"x" * 65536
+    header = sign(SECRET, large)
+    assert _other_thread_ran_during(lambda: verify(SECRET, large, header)) == 0
+
+
+def _other_thread_ran_during(action: Callable[[], object], rounds: int = 50) -> int:
+    """How often a thread that keeps asking for the GIL got it while ``action`` ran; the
+    switch interval is set long, so only a release inside ``action`` lets it in."""
+    steps = 0
+    done = threading.Event()
+
+    def other() -> None:
+        nonlocal steps
+        while not done.is_set():
+            steps += 1
+            time.sleep(0)  # lets go of the GIL, and asks for it again at once
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        during = 0
+        for _ in range(rounds):
+            time.sleep(0.001)
+            before = steps
+            action()
+            during += steps - before
+        return during
+    finally:
+        done.set()
+        thread.join()
+        sys.setswitchinterval(interval)
