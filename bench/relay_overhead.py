@@ -3,8 +3,9 @@
 The bot is ``bot.app.Empfang`` as ``empfang run`` composes it, in its own process, on a fresh
 SQLite file (``synchronous = full``). The chat platform is a fake in a second process that
 answers at once: ``bench/fake_matrix.py`` (the real Matrix adapter and matrix-nio against
-it) or the fake Slack of the test suite (HTTP mode, its rate limit off, and the adapter's
-one-post-per-second pacing set to 0, so this measures the relay rather than Slack's limit).
+it) or ``bench/fake_slack.py`` (HTTP mode, each post echoed to the bot as Slack does, no
+rate limit, and the adapter's one-post-per-second pacing set to 0, so this measures the
+relay rather than Slack's limit).
 The driver (a third process) sends signed webhooks open loop: each at its slot, whatever
 earlier answers took, and times every message from its slot to the post that carries it.
 

@@ -248,37 +248,19 @@ def _serve_fake(platform_name: Platform, conn: Connection) -> None:
 
 async def _fake_main(platform_name: Platform, conn: Connection) -> None:
     from fake_matrix import FakeHomeserver
-
-    from tests.fakes.slack import FakeSlack
+    from fake_slack import FakeSlackApi
 
     loop = asyncio.get_running_loop()
-    if platform_name == "matrix":
-        homeserver = FakeHomeserver()
-        conn.send(await homeserver.start())
-
-        def received() -> list[tuple[float, str]]:
-            return homeserver.received
-
-        stop = homeserver.stop
-    else:
-        # No pacing: this measures the relay, not Slack's limit (bench/slack_pacing.py does).
-        slack = FakeSlack(mode="http", rate=1e9, burst=1_000_000_000)
-        await slack.start()
-        conn.send(slack.api_base)
-
-        def received() -> list[tuple[float, str]]:
-            posts = (r for r in slack.requests if r.method == "chat.postMessage")
-            return [(r.at, str(r.args.get("text", ""))) for r in posts]
-
-        stop = slack.stop
+    fake = FakeHomeserver() if platform_name == "matrix" else FakeSlackApi()
+    conn.send(await fake.start())
     while True:
         command = await loop.run_in_executor(None, conn.recv)
-        if command[0] == "http":
-            slack.use_http(command[1])
+        if command[0] == "http" and isinstance(fake, FakeSlackApi):
+            fake.use_http(command[1])
         elif command[0] == "received":
-            conn.send(received())
+            conn.send(fake.received)
         else:
-            await stop()
+            await fake.stop()
             conn.send("stopped")
             return
 

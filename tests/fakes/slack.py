@@ -172,6 +172,54 @@ class Channel:
     messages: list[JSON] = field(default_factory=list)
 
 
+def bot_message(ts: str, text: str) -> JSON:
+    """The bot's own message at ``ts`` as Slack stores it and echoes it back as an event
+    (``user``, ``bot_id``, ``app_id``, ``bot_profile``): what the bot must recognise as its own."""
+    return {
+        "user": BOT_USER,
+        "type": "message",
+        "ts": ts,
+        "bot_id": BOT_ID,
+        "app_id": APP_ID,
+        "text": text,
+        "team": TEAM_ID,
+        "bot_profile": {
+            "id": BOT_ID,
+            "app_id": APP_ID,
+            "user_id": BOT_USER,
+            "name": "Empfang",
+            "icons": {"image_48": "https://a.slack-edge.com/fake_48.png"},
+            "deleted": False,
+            "updated": 1700000000,
+            "team_id": TEAM_ID,
+        },
+    }
+
+
+def event_callback(event: JSON, event_id: str) -> JSON:
+    """The Events API envelope around ``event`` as Slack delivers it to the app."""
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": TEAM_ID,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-fake-{event_id}",
+    }
+
+
 def _cursor(offset: int) -> str:
     return base64.b64encode(f"next_ts:{offset}".encode()).decode()
 
@@ -543,25 +591,7 @@ class FakeSlack:
     def _bot_message(
         self, channel: Channel, text: str, blocks: list[JSON] | None, metadata: JSON | None
     ) -> JSON:
-        message: JSON = {
-            "user": BOT_USER,
-            "type": "message",
-            "ts": self.next_ts(channel.channel_id),
-            "bot_id": BOT_ID,
-            "app_id": APP_ID,
-            "text": text,
-            "team": TEAM_ID,
-            "bot_profile": {
-                "id": BOT_ID,
-                "app_id": APP_ID,
-                "user_id": BOT_USER,
-                "name": "Empfang",
-                "icons": {"image_48": "https://a.slack-edge.com/fake_48.png"},
-                "deleted": False,
-                "updated": 1700000000,
-                "team_id": TEAM_ID,
-            },
-        }
+        message = bot_message(self.next_ts(channel.channel_id), text)
         if blocks is not None:
             message["blocks"] = blocks
         if metadata is not None:
@@ -882,26 +912,7 @@ class FakeSlack:
             return None
         self._event_counter += 1
         event_id = f"Ev0FAKE{self._event_counter:06d}"
-        body: JSON = {
-            "token": VERIFICATION_TOKEN,
-            "team_id": TEAM_ID,
-            "api_app_id": APP_ID,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER,
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": f"4-fake-{event_id}",
-        }
+        body = event_callback(event, event_id)
         return self._deliver("events_api", body, event_id)
 
     def _event_view(self, channel: Channel, message: JSON) -> JSON:
