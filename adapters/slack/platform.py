@@ -155,6 +155,7 @@ class SlackPlatform:
             web_app=web_app,
             on_message=self._handle_message,
             on_action=self._handle_action,
+            is_own=self._is_own,
         )
         if templates is not None:
             TemplateForm(

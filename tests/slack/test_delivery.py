@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.fakes.slack import Delivery, FakeSlack
+from tests.fakes.slack import BOT_ID, Delivery, FakeSlack
 from tests.numbers import CUSTOMER
 from tests.slack.conftest import StartStack
 from tests.slack.stack import AGENT, Mode, SlackStack, wait_for
+from tests.support.calls import counting
 
 ANNA = "+" + CUSTOMER
 
@@ -153,3 +154,25 @@ async def test_web_api_calls_share_kept_alive_connections(stack: SlackStack) -> 
     calls = [r for r in stack.fake.requests if r.method.startswith("chat.")]
     assert len(calls) >= 2
     assert len({r.peer for r in calls}) < len(calls) / 2, "a connection per call"
+
+
+@pytest.mark.parametrize("mode", ["http"])
+async def test_the_echo_of_an_own_post_is_answered_without_bolt(stack: SlackStack) -> None:
+    """Slack sends a ``message`` event for each of the bot's own posts; bolt only drops it,
+    after building a request and running its middleware (~0.2 ms of CPU per relayed
+    message). Answered 200 before bolt (fails before: one bolt dispatch per echo)."""
+    with counting() as seen:
+        thread = await _thread(stack)
+        await stack.fake.idle()
+    echoes = [d for d in stack.fake.deliveries if d.body["event"].get("bot_id") == BOT_ID]
+    assert len(echoes) == 2  # the thread's root and the customer's line
+    assert all(d.acked and len(d.attempts) == 1 for d in echoes)
+    assert seen["slack_bolt.app.async_app.AsyncApp.async_dispatch"] == 0
+    assert stack.lines(thread) == ["Hallo"]
+
+    # An agent's message still goes through bolt to the relay.
+    with counting() as seen:
+        reply = await stack.fake.agent_reply(thread, AGENT, "Gern")
+        await _delivery_of(stack.fake, reply).wait()
+    assert seen["slack_bolt.app.async_app.AsyncApp.async_dispatch"]  # each resumption counts
+    await wait_for(lambda: _outbound(stack) == [("Gern",)])
