@@ -188,8 +188,18 @@ class LeaderLease:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[LeaderLease]:
         """Take part in the election for the duration of the block; on leaving, a leader
-        steps down and releases the lease so another replica takes over at once."""
-        task = asyncio.create_task(self.run(), name=f"leader lease {self.replica}")
+        steps down and releases the lease so another replica takes over at once.
+
+        The first round runs before the block: a replica that has started has talked to the
+        database (or knows it could not), so ``/readyz`` does not answer "database not
+        reachable" for the moments until a heartbeat task's first round."""
+        first = asyncio.get_running_loop().time()
+        try:
+            await self._round(first)
+        except BaseException:
+            await self._leave()
+            raise
+        task = asyncio.create_task(self._heartbeats(first), name=f"leader lease {self.replica}")
         try:
             yield self
         finally:
@@ -197,14 +207,15 @@ class LeaderLease:
             with suppress(asyncio.CancelledError):
                 await task
 
-    async def run(self) -> None:
-        """Try to lead, or renew while leading, every heartbeat, until cancelled."""
+    async def _heartbeats(self, started: float) -> None:
+        """After the round begun at ``started``: try to lead, or renew while leading, every
+        heartbeat, until cancelled."""
         loop = asyncio.get_running_loop()
         try:
             while True:
+                await self._pause(started)
                 started = loop.time()
                 await self._round(started)
-                await self._pause(started)
         finally:
             await self._leave()
 
