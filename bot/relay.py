@@ -111,12 +111,6 @@ class LatencyObserver(Protocol):
     def observe(self, amount: float) -> None: ...
 
 
-def _unposted(row: MessageRow) -> bool:
-    """What ``Messages.earliest_unposted`` chooses among: a customer's message that is not
-    in the chat yet and not purged."""
-    return row.direction == "in" and row.chat_id is None and row.body is not None
-
-
 @dataclass(frozen=True)
 class _Taken:
     """What a ``relay.inbound`` job read and wrote before posting (``Relay._take_in``)."""
@@ -368,7 +362,7 @@ class Relay:
             job.order_key, job.id, job.kind, LATE_LOOKAHEAD
         )
         if not queued:  # the usual case: its own message, as read, without reading it again
-            return (own if own is not None and _unposted(own) else None), None
+            return (own if own is not None and own.unposted else None), None
         row = await tx.messages.earliest_unposted([message_id, *(m for _, m in queued)])
         if row is None or row.id == message_id:
             return row, None

@@ -38,6 +38,12 @@ class MessageRow:
         return InboundMessage.model_validate_json(self.body).model_copy(update={"sender": sender})
 
     @property
+    def unposted(self) -> bool:
+        """A customer's message not in the chat yet and not purged: what
+        :meth:`Messages.earliest_unposted` chooses among (the same condition, kept beside it)."""
+        return self.direction == "in" and self.chat_id is None and self.body is not None
+
+    @property
     def delivery_status(self) -> DeliveryStatus | None:
         return DeliveryStatus(self.status) if self.status else None
 
@@ -111,7 +117,8 @@ class Messages:
 
     async def earliest_unposted(self, message_ids: list[int]) -> MessageRow | None:
         """Of ``message_ids``, the customer message written first that is not in the chat yet
-        (by the customer's own timestamp, then arrival)."""
+        (by the customer's own timestamp, then arrival); :attr:`MessageRow.unposted` is the
+        same condition for a row already read."""
         return await self._one(
             f"id IN ({marks(message_ids)}) AND direction = 'in' AND chat_id IS NULL"
             f" AND body IS NOT NULL ORDER BY {self._customer_time}, id LIMIT 1",
