@@ -13,6 +13,7 @@ from bot.clock import ManualClock
 from bot.routing import chat_room, chatting_in
 from bot.store import Store, Tx
 from bot.store.direct import StoreOnlyViolation
+from tests.support.postgres import PostgresCluster
 
 
 @pytest.fixture
@@ -129,11 +130,13 @@ async def test_a_commit_not_synced_is_synced_when_its_work_asks(tmp_path: Path) 
         await store.close()
 
 
-async def test_work_that_asks_for_a_sync_commits_at_the_servers_level(store: Store) -> None:
+async def test_work_that_asks_for_a_sync_commits_at_the_servers_level(
+    postgres: PostgresCluster,
+) -> None:
     """PostgreSQL: ``sync_at_commit`` undoes ``durable=False``'s ``synchronous_commit =
-    off`` for that transaction, back to the server's own setting."""
-    if store.dialect != "postgresql":
-        pytest.skip("SQLite: the WAL sync is counted in the test above")
+    off`` for that transaction, back to the server's own setting. (SQLite's WAL sync is
+    counted in the test above.)"""
+    store = await Store.open(postgres.new_database(), clock=ManualClock())
 
     async def level(tx: Tx) -> tuple[str, str]:
         await tx.conn.sync_at_commit()
@@ -143,5 +146,8 @@ async def test_work_that_asks_for_a_sync_commits_at_the_servers_level(store: Sto
         )
         return str(now), str(own)
 
-    now, own = await store.transact(level, durable=False)
+    try:
+        now, own = await store.transact(level, durable=False)
+    finally:
+        await store.close()
     assert now == own
