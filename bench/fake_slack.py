@@ -27,6 +27,7 @@ clock every process on the machine shares, for the driver to compare with its se
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -177,12 +178,31 @@ class EventsLine:
             f"X-Slack-Request-Timestamp: {now}\r\n"
             f"X-Slack-Signature: {sign(SIGNING_SECRET, now, body)}\r\n\r\n"
         )
-        if self._idle:
+        request = head.encode() + body
+        while self._idle:
+            # A kept-alive connection the bot closed while it was idle (its keep-alive
+            # timeout, e.g. in the pause between the ramp and the fixed run) answers
+            # nothing: drop it and try the next, as an HTTP client does.
             reader, writer = self._idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self._host, self._port)
-        writer.write(head.encode() + body)
+            with contextlib.suppress(ConnectionError):
+                if (status := await self._exchange(reader, writer, request)) is not None:
+                    return status
+            writer.close()
+        reader, writer = await asyncio.open_connection(self._host, self._port)
+        status = await self._exchange(reader, writer, request)
+        if status is None:
+            raise ConnectionError("the bot closed a new events connection without answering")
+        return status
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int | None:
+        """The answer's status, the connection kept for the next post; None if the
+        connection was closed before an answer began."""
+        writer.write(request)
         status = await reader.readline()
+        if not status:
+            return None
         length = 0
         while (line := await reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
