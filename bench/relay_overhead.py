@@ -50,6 +50,8 @@ class Step:
     cpu_ms_per_message: float
     """The bot's CPU time from the first send until the last post, per message: what a
     relayed message costs, and less disturbed by other load than the latencies."""
+    steal: float
+    """Percent of the machine's CPU time the hypervisor gave to other guests meanwhile."""
 
     @property
     def posted_rate(self) -> float:
@@ -65,12 +67,12 @@ class Step:
             f"{self.rate:8.0f} {self.sent / self.seconds:8.0f} {self.posted_rate:8.0f} "
             f"{rig.percentile(lat, 0.5):8.1f} {rig.percentile(lat, 0.99):8.1f} "
             f"{max(lat, default=float('nan')):8.0f} {self.bot_cpu:6.0f}% {self.fake_cpu:5.0f}% "
-            f"{self.late:6d} {self.cpu_ms_per_message:8.2f}"
+            f"{self.late:6d} {self.cpu_ms_per_message:8.2f} {self.steal:6.1f}%"
         )
 
 
 HEADER = (
-    "    rate   sent/s posted/s   p50 ms   p99 ms   max ms    bot   fake   late  CPU ms\n"
+    "    rate   sent/s posted/s   p50 ms   p99 ms   max ms    bot   fake   late  CPU ms   steal\n"
     "                 (in step)   (slot → post received)       CPU of one core     /msg"
 )
 
@@ -89,6 +91,7 @@ async def step(
     indices = range(first_index, first_index + count)
     messages = ((i, rig.customer(i % conversations)) for i in indices)
     cpu_before = rig.cpu_seconds(stack.bot.pid), rig.cpu_seconds(stack.fake.pid)
+    steal = rig.Steal()
     started = time.monotonic()
     async with rig.Sender(stack.bot.url, traffic) as sender:
         await sender.send(messages, rate)
@@ -101,7 +104,7 @@ async def step(
     latencies = [(posted[i] - traffic.scheduled[i]) * 1000 for i in posted]
     return Step(
         rate, seconds, count, len(traffic.acked), in_time, latencies, bot_cpu, fake_cpu,
-        traffic.late, cpu_per_message,
+        traffic.late, cpu_per_message, steal.percent(),
     )  # fmt: skip
 
 
@@ -124,11 +127,14 @@ async def bench_platform(platform: rig.Platform, args: argparse.Namespace) -> in
             ceiling = "below the first step" if saturation is None else f"{saturation:g} msgs/s"
             print(f"{platform}: saturation point (last step followed): {ceiling}")
             print(f"\n{platform}: fixed rate ({args.seconds:g} s)")
+            probed = rig.speed_probe()
             fixed = await step(
                 stack, first, args.rate, args.seconds, args.conversations, args.drain
             )
+            after = rig.speed_probe()
             print(HEADER)
             print(fixed.row(), flush=True)
+            print(f"host speed probe: {probed:.1f} ms of CPU before, {after:.1f} after")
             print(f"posted {len(fixed.latencies_ms)}/{fixed.sent} within {args.drain:g} s after")
             left = rig.queued_jobs(stack.bot.store)
         print(f"{platform}: jobs left in the queue after the run: {left or 'none'}")

@@ -443,6 +443,46 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SPEED_PROBE_LOOPS = 300_000
+"""Iterations of the speed probe's loop: about 20 ms of CPU on this machine."""
+
+
+def speed_probe() -> float:
+    """Milliseconds of CPU that a fixed piece of pure-Python work takes (best of five).
+
+    On the shared development VM the same bot took 2.5 to 4.2 ms of CPU per relayed
+    message in runs minutes apart, with nothing else running in the VM: the host's other
+    guests slow its CPUs (a shared core, not reported as steal). Taken before and after a
+    run, the probe tells a slow host from a slow bot; lower is faster.
+    """
+    best = float("inf")
+    for _ in range(5):
+        started = time.thread_time()
+        total = 0
+        for value in range(SPEED_PROBE_LOOPS):
+            total += value * value
+        best = min(best, time.thread_time() - started)
+    return best * 1000
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """All CPUs' ticks so far, and the ticks stolen by the hypervisor (``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(fields), fields[7]
+
+
+class Steal:
+    """The share of the machine's CPU time that the hypervisor gave to other guests while
+    a run lasted: time the bot, the fake and the sender were ready to run and could not."""
+
+    def __init__(self) -> None:
+        self._total, self._stolen = _cpu_ticks()
+
+    def percent(self) -> float:
+        total, stolen = _cpu_ticks()
+        return 100 * (stolen - self._stolen) / max(total - self._total, 1)
+
+
 def machine() -> str:
     """nproc, CPU model, Python and SQLite versions, and the load when the run started."""
     model = "unknown CPU"

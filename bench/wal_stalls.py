@@ -176,9 +176,14 @@ def main(args: argparse.Namespace) -> int:
             asyncio.run(rig.wait_ready(url, 60, alive=alive))
             day = time.strftime("%Y-%m-%d")
             wal = db.with_name(db.name + "-wal")
-            meter = OtherCpu(bot.pid)
+            probed = rig.speed_probe()
+            meter, steal = OtherCpu(bot.pid), rig.Steal()
             traffic, offset, wal_bytes = asyncio.run(drive(url, args.rate, args.seconds, wal))
             other, bot_cpu = meter.stop()
+            host = (
+                f"host: {steal.percent():.1f} % of the CPU time stolen while sending; speed"
+                f" probe {probed:.1f} ms of CPU before, {rig.speed_probe():.1f} after"
+            )
             inside = bot_side(url, args.slow)
         finally:
             stop_traced(bot) if args.trace else stop_untraced(bot)
@@ -191,6 +196,7 @@ def main(args: argparse.Namespace) -> int:
         per_message = bot_cpu * 1000 / (args.rate * args.seconds)
         print(f"other CPU while sending: {other:.0f} % of a core; bot CPU {per_message:.3f} ms"
               f" per message; {load}")  # fmt: skip
+    print(host)
     print(inside)
     return report(args, traffic, offset, checkpoints, syncs)
 
