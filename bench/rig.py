@@ -444,14 +444,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 SPEED_PROBE_LOOPS = 300_000
-"""Iterations of the speed probe's loop: about 20 ms of CPU on this machine."""
+"""Iterations of the speed probe's loop: 12-14 ms of CPU on the development VM when its
+host is quiet, 20-23 ms when it is not."""
 
 
 def speed_probe() -> float:
     """Milliseconds of CPU that a fixed piece of pure-Python work takes (best of five).
 
-    On the shared development VM the same bot took 2.5 to 4.2 ms of CPU per relayed
-    message in runs minutes apart, with nothing else running in the VM: the host's other
+    On the shared development VM the same bot took 3.1 to 4.2 ms of CPU per message relayed
+    into Slack in runs minutes apart, with nothing else running in the VM: the host's other
     guests slow its CPUs (a shared core, not reported as steal). Taken before and after a
     run, the probe tells a slow host from a slow bot; lower is faster.
     """
@@ -473,7 +474,7 @@ def _cpu_ticks() -> tuple[int, int]:
 
 class Steal:
     """The share of the machine's CPU time that the hypervisor gave to other guests while
-    a run lasted: time the bot, the fake and the sender were ready to run and could not."""
+    a run lasted: time this VM's CPUs had work and were not run."""
 
     def __init__(self) -> None:
         self._total, self._stolen = _cpu_ticks()
