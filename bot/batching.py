@@ -37,14 +37,19 @@ MAX_COMBINED_BODY_CHARS = 16_000
 OnJoin = Callable[[Tx, int], Awaitable[None]]
 
 
-async def ready(chat: ChatPlatform, thread_id: ThreadId) -> int:
-    """Wait for the platform's posting slot; returns how many messages one post may carry
-    (1: the platform does not combine, and nothing is waited for here)."""
+async def ready(chat: ChatPlatform, thread_id: ThreadId, *, queued: bool) -> int:
+    """Wait for the platform's posting slot; returns how many messages one post may carry.
+
+    1 when the platform does not combine (nothing is waited for here), and when nothing
+    was ``queued`` behind the head as it was taken in and the slot came without a wait:
+    no riders to look for, so no transaction to look in. A line queued in the moment
+    between is posted on its own, right after.
+    """
     limit = chat.capabilities.combine_waiting
     if limit <= 1:
         return 1
-    await chat.ready_to_post(thread_id)
-    return limit
+    waited = await chat.ready_to_post(thread_id)
+    return limit if waited or queued else 1
 
 
 async def riders(

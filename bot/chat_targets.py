@@ -84,8 +84,8 @@ class ChatTargets:
     async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         await self._at().update_root(thread_id, root, key=key)
 
-    async def ready_to_post(self, thread_id: ThreadId) -> None:
-        await self._at().ready_to_post(thread_id)
+    async def ready_to_post(self, thread_id: ThreadId) -> bool:
+        return await self._at().ready_to_post(thread_id)
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         return await self._at().post(thread_id, text, key=key)

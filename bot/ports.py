@@ -334,9 +334,10 @@ class ChatPlatform(Protocol):
 
     async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None: ...
 
-    async def ready_to_post(self, thread_id: ThreadId) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> bool:
         """Wait until the next post into ``thread_id`` may go out; that post uses the slot.
-        Returns at once on a platform that is not ``paced``."""
+        True if it had to wait (lines may have queued meanwhile); False at once on a
+        platform that is not ``paced``."""
         ...
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:

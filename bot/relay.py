@@ -121,6 +121,8 @@ class _Taken:
     contact: ContactRow
     conversation: ConversationRow
     newest_shown: int | None
+    may_carry: bool
+    """Whether the post may carry riders (``bot.batching.ready``)."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,7 @@ class Relay:
                 riders: list[MessageRow] = []
                 chat_id = await self.mirror.show(thread_id, row, contact, key=key)
             else:
-                riders = await self._riders(job, row, conversation.id, thread_id)
+                riders = await self._riders(job, row, conversation.id, thread_id, taken.may_carry)
                 masker = render.Masker.for_contact(contact, self._policy.privacy)
                 messages = sorted(
                     (posted.inbound(contact.sender) for posted in [row, *riders]),
@@ -333,7 +335,22 @@ class Relay:
         if refreshed.thread_id is None:
             await tx.conn.sync_at_commit()
         newest_shown = await tx.messages.newest_posted_time(conversation.id)
-        return _Taken(row, posts_for, contact, refreshed, newest_shown)
+        may_carry = await self._may_carry(tx, job, refreshed)
+        return _Taken(row, posts_for, contact, refreshed, newest_shown, may_carry)
+
+    async def _may_carry(self, tx: Tx, job: Job, conversation: ConversationRow) -> bool:
+        """Whether riders are worth a look after the posting slot: on a platform that
+        combines, when lines wait behind this job now, when its thread is still to be
+        opened (an API call during which lines can queue), or on a retry (which must take
+        the riders of its first attempt again). Else the riders' transaction, a hand-off on
+        every relayed message's way, is skipped unless the slot made the job wait
+        (``bot.batching.ready``)."""
+        if self._chat.capabilities.combine_waiting <= 1 or job.order_key is None:
+            return False
+        if conversation.thread_id is None or job.attempts > 1:
+            return True
+        behind = QueueView(tx.conn).waiting_behind(job.order_key, job.id, job.kind, limit=1)
+        return bool(await behind)
 
     async def _record_post(self, tx: Tx, job: Job, payload: MessageJob, posted: _Posted) -> None:
         """The post's chat id on its messages, their files queued, and the end of the job:
@@ -389,11 +406,16 @@ class Relay:
             self._post_latency.observe(max(0.0, now - message.created_at))
 
     async def _riders(
-        self, job: Job, head: MessageRow, conversation_id: int, thread_id: ThreadId
+        self,
+        job: Job,
+        head: MessageRow,
+        conversation_id: int,
+        thread_id: ThreadId,
+        may_carry: bool,
     ) -> list[MessageRow]:
         """Combining (``bot.batching``): on a paced platform, wait for the posting slot,
         then take the customer messages queued right behind ``head`` into its post."""
-        limit = await batching.ready(self._chat, thread_id)
+        limit = await batching.ready(self._chat, thread_id, queued=may_carry)
         if limit <= 1:
             return []
         return await self._store.transact(

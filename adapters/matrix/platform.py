@@ -312,8 +312,9 @@ class MatrixPlatform:
         body = content.edit_content(thread_id, content.root_content(root))
         await self._send("update root", "edit", key, body)
 
-    async def ready_to_post(self, thread_id: ThreadId) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> bool:
         """Matrix posts are not paced: any post may go out now."""
+        return False
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         return await self._post_in_thread(thread_id, content.thread_message(thread_id, text), key)

@@ -63,21 +63,25 @@ class ChannelPacer:
         self._next[channel] = at + self.interval
         return wait
 
-    async def slot(self, channel: str) -> None:
-        """Wait for the channel's next slot. A 429 that arrives while waiting voids the slot
-        (it was handed out before Slack asked for the pause): queue again behind it."""
+    async def slot(self, channel: str) -> bool:
+        """Wait for the channel's next slot; True if that took a wait. A 429 that arrives
+        while waiting voids the slot (it was handed out before Slack asked for the pause):
+        queue again behind it."""
+        waited = False
         while True:
             wait = self.reserve(channel)
             if wait > 0:
+                waited = True
                 await asyncio.sleep(wait)
             if self._clock() >= self._held.get(channel, 0.0):
-                return
+                return waited
 
-    async def ready(self, channel: str) -> None:
+    async def ready(self, channel: str) -> bool:
         """Wait for a slot now and keep it for the post that follows shortly (the relay
-        decides what goes into that post only once the slot is there)."""
-        await self.slot(channel)
+        decides what goes into that post only once the slot is there); True if it waited."""
+        waited = await self.slot(channel)
         self._granted.setdefault(channel, []).append(self._clock())
+        return waited
 
     async def take(self, channel: str) -> None:
         """Use a slot kept by :meth:`ready` (if still fresh and no 429 came since), else

@@ -361,10 +361,10 @@ class SlackPlatform:
         scoped channel)."""
         return self._ids.locate(chat_id, self._room())
 
-    async def ready_to_post(self, thread_id: ThreadId) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> bool:
         """Wait for the channel's posting slot before the relay decides which waiting
         customer lines go into the post."""
-        await self.pacer.ready(self._at(thread_id).channel)
+        return await self.pacer.ready(self._at(thread_id).channel)
 
     async def open_thread(self, root: ThreadRoot, *, key: str) -> ThreadId:
         channel = self._room()

@@ -107,9 +107,9 @@ class MonitoredChat:
     async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         await self._watch(self._inner.update_root(thread_id, root, key=key))
 
-    async def ready_to_post(self, thread_id: ThreadId) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> bool:
         """Not watched: waiting for a posting slot says nothing about reachability."""
-        await self._inner.ready_to_post(thread_id)
+        return await self._inner.ready_to_post(thread_id)
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         return await self._watch(self._inner.post(thread_id, text, key=key))

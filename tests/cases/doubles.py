@@ -69,8 +69,8 @@ class RecordingChat:
     async def update_root(self, thread_id: ThreadId, root: ThreadRoot, *, key: str) -> None:
         self.roots[thread_id] = root
 
-    async def ready_to_post(self, thread_id: ThreadId) -> None:
-        return None
+    async def ready_to_post(self, thread_id: ThreadId) -> bool:
+        return False
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         if (found := self._once(key)) is not None:

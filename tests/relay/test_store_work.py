@@ -21,6 +21,7 @@ from tests.business_numbers.test_room_routing import (
 )
 from tests.business_numbers.test_room_routing import Desk as RoomsDesk
 from tests.cases.doubles import RecordingWhatsApp
+from tests.slack.test_combining import Chat as CombiningChat
 
 MESSAGES = 10
 NO_PAGER = "http://127.0.0.1:9/v2/enqueue"
@@ -132,6 +133,20 @@ async def test_a_relayed_message_takes_five_handoffs_to_the_store_thread(store: 
     desk = Desk(store, NO_PAGER)
     assert await relay_in_existing_thread(store, desk) / MESSAGES <= 5
     assert sum(len(posts) for posts in desk.chat.posts.values()) == MESSAGES + 1
+
+
+async def test_on_a_combining_platform_a_line_alone_takes_no_riders_handoff(
+    store: Store,
+) -> None:
+    """On a platform that combines queued lines (Slack), the relay looks for riders in a
+    transaction of its own once the posting slot is there. When nothing was queued behind
+    the line as it was taken in and the slot came without a wait, there is nothing to find:
+    five hand-offs, as on Matrix, not six (``Relay._may_carry``)."""
+    chat = CombiningChat(combine=10)
+    desk = Desk(store, NO_PAGER, chat=chat)
+    assert await relay_in_existing_thread(store, desk) / MESSAGES <= 5
+    assert chat.waits == MESSAGES + 1
+    assert len(chat.lines) == MESSAGES + 1
 
 
 async def test_with_a_room_per_number_a_relayed_message_takes_no_extra_handoff(

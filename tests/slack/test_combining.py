@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -63,9 +63,17 @@ class Chat(RecordingChat):
         self.marks: list[str] = []
         self.fail_posts = 0
         self.waits = 0
+        self.while_waiting: Callable[[], Awaitable[None]] | None = None
 
-    async def ready_to_post(self, thread_id: ThreadId) -> None:
+    async def ready_to_post(self, thread_id: ThreadId) -> bool:
+        """The slot comes at once, unless ``while_waiting`` is set: then it is a wait for
+        the slot, during which that runs (once)."""
         self.waits += 1
+        if self.while_waiting is None:
+            return False
+        during, self.while_waiting = self.while_waiting, None
+        await during()
+        return True
 
     async def post(self, thread_id: ThreadId, text: str, *, key: str) -> ChatMessageId:
         if self.fail_posts:
@@ -205,6 +213,30 @@ async def test_a_retry_takes_no_new_riders(store: Store) -> None:
     await desk.says("drei")
     await desk.run()
     assert desk.texts() == ["eins\nzwei", "drei"]
+
+
+async def test_lines_that_queue_while_the_slot_is_awaited_ride_along(store: Store) -> None:
+    """Riders are chosen after the wait for the posting slot: what the customer wrote
+    meanwhile shares the post, though nothing was queued when the job took its line in."""
+    desk = Desk(store, combine=4)
+    await desk.says("eins")
+    await desk.run()  # the thread exists
+    await desk.says("zwei")
+    desk.chat.while_waiting = lambda: desk.says("drei", "vier")
+    await desk.run()
+    assert desk.texts() == ["eins", "zwei\ndrei\nvier"]
+
+
+async def test_a_line_queued_behind_when_taken_in_rides_along_without_a_wait(
+    store: Store,
+) -> None:
+    desk = Desk(store, combine=4)
+    await desk.says("eins")
+    await desk.run()
+    await desk.says("zwei", "drei")
+    await desk.run()
+    assert desk.texts() == ["eins", "zwei\ndrei"]
+    assert desk.chat.waits == 2
 
 
 async def test_other_jobs_keep_their_place(store: Store) -> None:

@@ -206,6 +206,15 @@ def test_pacer_spaces_posts_and_holds_after_429() -> None:
     assert pacer.reserve("C1") == 0.0
 
 
+async def test_pacer_says_whether_the_slot_took_a_wait() -> None:
+    """The relay looks for lines that queued behind a post only when its slot took a wait
+    (``bot.batching.ready``)."""
+    pacer = ChannelPacer(0.05)
+    assert await pacer.ready("C1") is False
+    assert await pacer.ready("C1") is True  # 50 ms after the first
+    assert await pacer.ready("C2") is False
+
+
 class _Response:
     def __init__(self, status: int, data: dict[str, Any], headers: dict[str, str]) -> None:
         self.status_code = status
