@@ -37,19 +37,20 @@ MAX_COMBINED_BODY_CHARS = 16_000
 OnJoin = Callable[[Tx, int], Awaitable[None]]
 
 
-async def ready(chat: ChatPlatform, thread_id: ThreadId, *, queued: bool) -> int:
+async def ready(chat: ChatPlatform, thread_id: ThreadId, *, may_carry: bool) -> int:
     """Wait for the platform's posting slot; returns how many messages one post may carry.
 
-    1 when the platform does not combine (nothing is waited for here), and when nothing
-    was ``queued`` behind the head as it was taken in and the slot came without a wait:
-    no riders to look for, so no transaction to look in. A line queued in the moment
-    between is posted on its own, right after.
+    1 when the platform does not combine (nothing is waited for here), and when the take-in
+    found nothing that may ride (``may_carry`` false: nothing queued behind the head, see
+    ``Relay._may_carry``) and the slot came without a wait: no riders to look for, so no
+    transaction to look in. A line queued in the moment between is posted on its own,
+    right after.
     """
     limit = chat.capabilities.combine_waiting
     if limit <= 1:
         return 1
     waited = await chat.ready_to_post(thread_id)
-    return limit if waited or queued else 1
+    return limit if waited or may_carry else 1
 
 
 async def riders(

@@ -415,7 +415,7 @@ class Relay:
     ) -> list[MessageRow]:
         """Combining (``bot.batching``): on a paced platform, wait for the posting slot,
         then take the customer messages queued right behind ``head`` into its post."""
-        limit = await batching.ready(self._chat, thread_id, queued=may_carry)
+        limit = await batching.ready(self._chat, thread_id, may_carry=may_carry)
         if limit <= 1:
             return []
         return await self._store.transact(
