@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from procstat import process_cpu_seconds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -46,17 +47,10 @@ def _serve(settings: Settings) -> None:
     asyncio.run(run_until_signalled(Empfang(settings)))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
-
-
 async def idle_percent(pid: int, seconds: float) -> float:
-    before, started = cpu_seconds(pid), time.monotonic()
+    before, started = process_cpu_seconds(pid), time.monotonic()
     await asyncio.sleep(seconds)
-    return 100 * (cpu_seconds(pid) - before) / (time.monotonic() - started)
+    return 100 * (process_cpu_seconds(pid) - before) / (time.monotonic() - started)
 
 
 async def wait_healthy(url: str, seconds: float = 30.0) -> None:

@@ -44,6 +44,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from procstat import CLK_TCK, machine_ticks, process_cpu_seconds
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 LUA_SCRIPT = BENCH_DIR / "wrk_signed.lua"
@@ -71,7 +73,6 @@ TEST_VECTOR = (
     "sha256=dec6a680679a968e7e0319355b23599cbfc54502c0784668e9618baa0c633756",
 )
 MAX_POOL = 400_000  # bodies per pool; wrk (LuaJIT) holds them all in memory
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 RATIO_TARGET = 0.4  # bot msgs/s as a share of the ceiling
 P99_TARGET_MS = 10.0  # ack latency at the fixed rate
 OTHER_CPU_WARN_PCT = 10.0  # busy CPU of processes other than server and wrk, % of one core
@@ -204,22 +205,12 @@ def make_pool(
 # ---------------------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads) from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        stat = fh.read()
-    fields = stat[stat.rindex(")") + 2 :].split()  # fields[0] is field 3 (state)
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime (14) + stime (15)
-
-
 def busy_cpu_seconds() -> tuple[float, float]:
     """CPU time since boot over all cores (/proc/stat): (processes, kernel irq + softirq).
 
     Loopback TCP is mostly softirq work, charged to no process, so it is kept apart from
     the processes' time (user + nice + system; guest time is part of user already)."""
-    with open("/proc/stat", encoding="ascii") as fh:
-        fields = [int(x) for x in fh.readline().split()[1:8]]
-    user, nice, system, _idle, _iowait, irq, softirq = fields
+    user, nice, system, _idle, _iowait, irq, softirq, _steal = machine_ticks()
     return (user + nice + system) / CLK_TCK, (irq + softirq) / CLK_TCK
 
 
@@ -373,7 +364,7 @@ def run_wrk(
         start_new_session=True,
     )
     try:
-        start = (time.monotonic(), cpu_seconds(server_pid), 0.0, busy_cpu_seconds())
+        start = (time.monotonic(), process_cpu_seconds(server_pid), 0.0, busy_cpu_seconds())
         lines: list[str] = []
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -381,13 +372,13 @@ def run_wrk(
             if line.startswith("Running"):  # every thread has loaded its bodies
                 start = (
                     time.monotonic(),
-                    cpu_seconds(server_pid),
-                    cpu_seconds(proc.pid),
+                    process_cpu_seconds(server_pid),
+                    process_cpu_seconds(proc.pid),
                     busy_cpu_seconds(),
                 )
         end_wall, end_server, end_busy = (
             time.monotonic(),
-            cpu_seconds(server_pid),
+            process_cpu_seconds(server_pid),
             busy_cpu_seconds(),
         )
         _, status, usage = os.wait4(proc.pid, 0)  # rusage: wrk's CPU including after stop

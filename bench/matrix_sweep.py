@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import rig
+from procstat import process_cpu_seconds
 from synapse_rig import SynapseBench, synapse_bench
 
 DRAIN_SECONDS = 120.0
@@ -34,12 +35,14 @@ async def sweep_step(
     traffic = rig.Traffic()
     indices = range(first, first + round(rate * seconds))
     pids = (bench.bot.pid, bench.synapse_pid, os.getpid())
-    before = [rig.cpu_seconds(pid) for pid in pids]
+    before = [process_cpu_seconds(pid) for pid in pids]
     started = time.monotonic()
     async with rig.Sender(bench.bot.url, traffic, connections=64) as sender:
         await sender.send(((i, rig.customer(i % customers)) for i in indices), rate)
     window = time.monotonic() - started
-    cpu = [100 * (rig.cpu_seconds(pid) - b) / window for pid, b in zip(pids, before, strict=True)]
+    cpu = [
+        100 * (process_cpu_seconds(pid) - b) / window for pid, b in zip(pids, before, strict=True)
+    ]
     seen = await bench.wait_seen(indices, within=DRAIN_SECONDS)
     drained = time.monotonic() - started
     delays = [(bench.seen[i] - traffic.scheduled[i]) * 1000 for i in indices if i in bench.seen]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rig
+from procstat import process_cpu_seconds
 
 FOLLOWING = 0.95
 """Share of the offered rate that must be posted for a ramp step to count as keeping up."""
@@ -90,16 +91,16 @@ async def step(
     count = round(rate * seconds)
     indices = range(first_index, first_index + count)
     messages = ((i, rig.customer(i % conversations)) for i in indices)
-    cpu_before = rig.cpu_seconds(stack.bot.pid), rig.cpu_seconds(stack.fake.pid)
+    cpu_before = process_cpu_seconds(stack.bot.pid), process_cpu_seconds(stack.fake.pid)
     steal = rig.Steal()
     started = time.monotonic()
     async with rig.Sender(stack.bot.url, traffic) as sender:
         await sender.send(messages, rate)
     window = time.monotonic() - started
-    bot_cpu = 100 * (rig.cpu_seconds(stack.bot.pid) - cpu_before[0]) / window
-    fake_cpu = 100 * (rig.cpu_seconds(stack.fake.pid) - cpu_before[1]) / window
+    bot_cpu = 100 * (process_cpu_seconds(stack.bot.pid) - cpu_before[0]) / window
+    fake_cpu = 100 * (process_cpu_seconds(stack.fake.pid) - cpu_before[1]) / window
     posted = await stack.posted(indices, within=drain)
-    cpu_per_message = 1000 * (rig.cpu_seconds(stack.bot.pid) - cpu_before[0]) / max(count, 1)
+    cpu_per_message = 1000 * (process_cpu_seconds(stack.bot.pid) - cpu_before[0]) / max(count, 1)
     in_time = sum(1 for at in posted.values() if at <= started + seconds + 1.0)
     latencies = [(posted[i] - traffic.scheduled[i]) * 1000 for i in posted]
     return Step(

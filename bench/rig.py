@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
+from procstat import machine_ticks
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -437,12 +438,6 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 SPEED_PROBE_LOOPS = 300_000
 """Iterations of the speed probe's loop: 12-14 ms of CPU on the development VM when its
 host is quiet, 20-23 ms when it is not."""
@@ -467,9 +462,9 @@ def speed_probe() -> float:
 
 
 def _cpu_ticks() -> tuple[int, int]:
-    """All CPUs' ticks so far, and the ticks stolen by the hypervisor (``/proc/stat``)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return sum(fields), fields[7]
+    """All cores' ticks so far, and the ticks stolen by the hypervisor."""
+    ticks = machine_ticks()
+    return sum(ticks), ticks[7]
 
 
 class Steal:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import ingest
 import rig
+from procstat import process_cpu_seconds
 
 CALL = re.compile(
     r"^(?P<tid>\d+)\s+(?P<at>\S+) (?P<call>\w+)"
@@ -128,7 +129,7 @@ class OtherCpu:
     def _sample(self) -> tuple[float, float, float, float]:
         own = os.times()
         busy, _irq = ingest.busy_cpu_seconds()
-        return time.monotonic(), busy, rig.cpu_seconds(self._bot), own.user + own.system
+        return time.monotonic(), busy, process_cpu_seconds(self._bot), own.user + own.system
 
     def stop(self) -> tuple[float, float]:
         """Other processes' CPU in % of a core, and the bot's CPU seconds meanwhile."""
