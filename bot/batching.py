@@ -37,14 +37,28 @@ MAX_COMBINED_BODY_CHARS = 16_000
 OnJoin = Callable[[Tx, int], Awaitable[None]]
 
 
+async def may_carry(tx: Tx, chat: ChatPlatform, job: Job, thread_open: bool) -> bool:
+    """Whether riders are worth a look after the posting slot, asked while the head is
+    taken in: on a platform that combines, when lines wait behind the job now, when its
+    thread is still to be opened (an API call during which lines can queue), or on a retry
+    (which must take the riders of its first attempt again). Else :func:`ready` skips the
+    riders' transaction, a hand-off on every relayed line's way, unless the slot made the
+    job wait."""
+    if chat.capabilities.combine_waiting <= 1 or job.order_key is None:
+        return False
+    if not thread_open or job.attempts > 1:
+        return True
+    behind = QueueView(tx.conn).waiting_behind(job.order_key, job.id, job.kind, limit=1)
+    return bool(await behind)
+
+
 async def ready(chat: ChatPlatform, thread_id: ThreadId, *, may_carry: bool) -> int:
     """Wait for the platform's posting slot; returns how many messages one post may carry.
 
-    1 when the platform does not combine (nothing is waited for here), and when the take-in
-    found nothing that may ride (``may_carry`` false: nothing queued behind the head, see
-    ``Relay._may_carry``) and the slot came without a wait: no riders to look for, so no
-    transaction to look in. A line queued in the moment between is posted on its own,
-    right after.
+    1 when the platform does not combine (nothing is waited for here), and when nothing may
+    ride (``may_carry``, from :func:`may_carry` at the take-in) and the slot came without a
+    wait: no riders to look for, so no transaction to look in. A line queued in the moment
+    between is posted on its own, right after.
     """
     limit = chat.capabilities.combine_waiting
     if limit <= 1:

@@ -335,22 +335,8 @@ class Relay:
         if refreshed.thread_id is None:
             await tx.conn.sync_at_commit()
         newest_shown = await tx.messages.newest_posted_time(conversation.id)
-        may_carry = await self._may_carry(tx, job, refreshed)
+        may_carry = await batching.may_carry(tx, self._chat, job, refreshed.thread_id is not None)
         return _Taken(row, posts_for, contact, refreshed, newest_shown, may_carry)
-
-    async def _may_carry(self, tx: Tx, job: Job, conversation: ConversationRow) -> bool:
-        """Whether riders are worth a look after the posting slot: on a platform that
-        combines, when lines wait behind this job now, when its thread is still to be
-        opened (an API call during which lines can queue), or on a retry (which must take
-        the riders of its first attempt again). Else the riders' transaction, a hand-off on
-        every relayed message's way, is skipped unless the slot made the job wait
-        (``bot.batching.ready``)."""
-        if self._chat.capabilities.combine_waiting <= 1 or job.order_key is None:
-            return False
-        if conversation.thread_id is None or job.attempts > 1:
-            return True
-        behind = QueueView(tx.conn).waiting_behind(job.order_key, job.id, job.kind, limit=1)
-        return bool(await behind)
 
     async def _record_post(self, tx: Tx, job: Job, payload: MessageJob, posted: _Posted) -> None:
         """The post's chat id on its messages, their files queued, and the end of the job:

@@ -141,7 +141,7 @@ async def test_on_a_combining_platform_a_line_alone_takes_no_riders_handoff(
     """On a platform that combines queued lines (Slack), the relay looks for riders in a
     transaction of its own once the posting slot is there. When nothing was queued behind
     the line as it was taken in and the slot came without a wait, there is nothing to find:
-    five hand-offs, as on Matrix, not six (``Relay._may_carry``)."""
+    five hand-offs, as on Matrix, not six (``bot.batching.may_carry``)."""
     chat = CombiningChat(combine=10)
     desk = Desk(store, NO_PAGER, chat=chat)
     assert await relay_in_existing_thread(store, desk) / MESSAGES <= 5
