@@ -275,6 +275,7 @@ class WorkerPool:
         try:
             if handler is None:
                 raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
+            await self._store.intake_on_disk()  # its message may not be on disk yet
             await handler(job)
         except asyncio.CancelledError:
             raise

@@ -60,9 +60,15 @@ class Backend(ABC):
         when it commits (PostgreSQL's ``NOTIFY``, ``bot.ha.notify``)."""
 
     @abstractmethod
+    async def intake_on_disk(self) -> None:
+        """Returns once every intake write so far is on disk (SQLite syncs them on a thread
+        of its own, ``bot.store.wal_sync``)."""
+
+    @abstractmethod
     async def store_inbound(
         self, rows: InboundRows, *, now: float, job_kind: str, order_prefix: str
     ) -> AbstractSet[str]:
         """The intake's group write (``bot.store.bulk``), committed when it returns:
         contacts upserted, messages inserted (a known provider id ignored), one job per new
-        message. Returns the provider ids that were new. Called with the store's lock held."""
+        message. Returns the provider ids that were new. Called with the store's lock held;
+        :meth:`intake_on_disk` then waits for the disk, without it."""

@@ -256,6 +256,10 @@ class PostgresBackend(Backend):
 
         return await super().transact(relaxed)
 
+    async def intake_on_disk(self) -> None:
+        """Nothing to wait for: the intake's statement commits at the server's
+        ``synchronous_commit``, which answers once the commit is durable."""
+
     async def store_inbound(
         self, rows: InboundRows, *, now: float, job_kind: str, order_prefix: str
     ) -> AbstractSet[str]:

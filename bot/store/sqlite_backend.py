@@ -9,7 +9,6 @@ its lock, when aiosqlite's thread has nothing of this connection's to do.
 from __future__ import annotations
 
 import contextvars
-import os
 import sqlite3
 from collections.abc import Callable, Coroutine, Iterable
 from collections.abc import Set as AbstractSet
@@ -27,6 +26,7 @@ from bot.store.direct import DirectConnection, run_to_end
 from bot.store.migrations import migrate
 from bot.store.sql import Args, Connection, Dialect, Row
 from bot.store.sync_thread import SyncThread
+from bot.store.wal_sync import WalSyncer, sync_file
 
 T = TypeVar("T")
 
@@ -131,6 +131,9 @@ class SqliteBackend(Backend):
         them."""
         self._direct = DirectConnection(raw, DIALECT)
         self._intake_ready = False
+        self._intake_syncer = WalSyncer(wal) if self._synced == "FULL" else None
+        """The intake's WAL syncs, off the store's thread (``bot.store.wal_sync``); none at
+        ``synchronous = normal``, where the intake's commits are not synced either."""
 
     @classmethod
     async def open(
@@ -201,6 +204,8 @@ class SqliteBackend(Backend):
         self.checkpointer.stop()
         await self._conn.close()
         self._sync_thread.stop()
+        if self._intake_syncer is not None:
+            self._intake_syncer.stop()
 
     async def announce_jobs(self) -> None:
         """No one to tell: one process writes the file, and ``Store.on_new_jobs`` wakes its
@@ -269,29 +274,40 @@ class SqliteBackend(Backend):
 
     def _sync_wal(self) -> None:
         """The WAL on disk, with every commit in it: what SQLite does at a commit at FULL.
-        Through a descriptor of our own (``fsync`` syncs the file, whichever descriptor
-        names it), since SQLite offers no sync without a commit that writes. The file
-        exists while the store is open; a frame a checkpoint has copied out meanwhile was
-        synced before the copy (SQLite syncs the WAL before every checkpoint)."""
-        fd = os.open(self._wal, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        The file exists while the store is open; a frame a checkpoint has copied out
+        meanwhile was synced before the copy (SQLite syncs the WAL before every
+        checkpoint)."""
+        sync_file(self._wal)
         self.wal_syncs += 1
 
     async def store_inbound(
         self, rows: bulk.InboundRows, *, now: float, job_kind: str, order_prefix: str
     ) -> AbstractSet[str]:
+        """Committed at NORMAL: the WAL is synced on the syncer's thread, awaited by
+        :meth:`intake_on_disk` after the store's lock is let go."""
         if not self._intake_ready:
             await self.run_sync(bulk.create_intake_objects, transaction=False)
             self._intake_ready = True
-        return await self.run_sync(
-            lambda conn: bulk.store_inbound(
+        syncer = self._intake_syncer
+
+        def write(conn: sqlite3.Connection) -> AbstractSet[str]:
+            new = bulk.store_inbound(
                 conn, rows, now=now, job_kind=job_kind, order_prefix=order_prefix
-            ),
-            transaction=False,
-        )
+            )
+            if syncer is not None:
+                syncer.written()
+            return new
+
+        return await self.run_sync(write, transaction=False, synced=syncer is None)
+
+    async def intake_on_disk(self) -> None:
+        if self._intake_syncer is not None:
+            await self._intake_syncer.synced()
+
+    @property
+    def intake_syncs(self) -> int:
+        """The intake's WAL syncs so far (tests count them)."""
+        return 0 if self._intake_syncer is None else self._intake_syncer.syncs
 
 
 def _in_transaction(raw: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
