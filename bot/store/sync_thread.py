@@ -16,7 +16,9 @@ T = TypeVar("T")
 _Item = tuple[asyncio.Future[Any], Callable[[], Any]]
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+def settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    """Hand a waiting coroutine what work on another thread gave, unless it stopped
+    waiting (called on the event loop through ``call_soon_threadsafe``)."""
     if future.done():
         return
     if error is not None:
@@ -52,7 +54,7 @@ class SyncThread:
             except BaseException as exc:  # handed to the awaiting coroutine
                 error = exc
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: no one waits
-                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
+                future.get_loop().call_soon_threadsafe(settle, future, result, error)
 
     async def run(self, work: Callable[[], T]) -> T:
         """``work()`` on the thread. A cancelled caller still returns only once ``work`` has

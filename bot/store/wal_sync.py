@@ -3,10 +3,10 @@
 A webhook is answered only once its messages are on disk. Committed at FULL on the store's
 thread, every intake write held that thread in ``fdatasync`` for 0.4–1 ms (more when the
 host is busy), and the relay's leases, take-ins and post records queued behind it: at
-200 msgs/s that put ~1.4 ms on the median and ~7 ms on the p99 of webhook → chat post
-(``bench/relay_overhead.py``). So the intake commits at NORMAL (the WAL written, not
-synced) and waits here for the sync, while the store's thread goes on; syncs asked for
-while one runs share the next.
+200 msgs/s on a busy host that put ~1.4 ms on the median and ~7 ms on the p99 of webhook →
+chat post, and with a busy disk the relay fell behind (``bench/README.md``). So the
+intake commits at NORMAL (the WAL written, not synced) and waits here for the sync, while
+the store's thread goes on; writes made during a sync share the next.
 
 Two rules keep "acknowledged means on disk" and "nothing posted that a power loss could
 take back" true:
@@ -30,6 +30,7 @@ import threading
 from pathlib import Path
 
 from bot.errors import StoreError
+from bot.store.sync_thread import settle
 
 
 def sync_file(path: Path) -> None:
@@ -111,7 +112,7 @@ class WalSyncer:
                     self._waiters = []
             for future in done:
                 with contextlib.suppress(RuntimeError):  # the loop closed: no one waits
-                    future.get_loop().call_soon_threadsafe(_settle, future, error)
+                    future.get_loop().call_soon_threadsafe(settle, future, None, error)
 
     def _due(self) -> bool:
         """A sync is due: a write came since the last one began, or someone waits (after a
@@ -126,12 +127,3 @@ class WalSyncer:
         finally:
             self.syncs += 1
         return None
-
-
-def _settle(future: asyncio.Future[None], error: StoreError | None) -> None:
-    if future.done():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(None)
