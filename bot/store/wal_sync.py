@@ -107,7 +107,7 @@ class WalSyncer:
                     self._synced = max(self._synced, covered)
                 done = [future for target, future in self._waiters if target <= covered]
                 self._waiters = [(t, f) for t, f in self._waiters if t > covered]
-                if error is not None:  # they asked for this sync: tell them it failed
+                if error is not None:  # the disk failed: everyone waiting hears of it
                     done += [future for _, future in self._waiters]
                     self._waiters = []
             for future in done:
