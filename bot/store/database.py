@@ -235,7 +235,7 @@ class Store:
             new = await self._backend.store_inbound(
                 rows, now=now, job_kind=job_kind, order_prefix=order_prefix
             )
-        await self._backend.intake_on_disk()
+        await self.intake_on_disk()
         if new:
             self._announce_new_jobs()
         return new
