@@ -13,6 +13,8 @@ the process runs out of descriptors, when every legitimate request fails too. He
   is logged once when it starts and once when it ends, not once per connection;
 * a compressed body is refused with 415 before it is read (Meta and Slack send none), and
   aiohttp is told not to decompress bodies at all, so nobody can make the bot unpack one;
+* a request aiohttp's parser refuses is answered and logged by its kind, not with its bytes
+  (:mod:`bot.bad_http`);
 * should accepting fail anyway for want of descriptors, that is logged once a minute with a
   count instead of once per attempt with a traceback.
 """
@@ -28,6 +30,7 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
+from bot.bad_http import BadRequestLog, QuietRequestHandler
 from bot.config import ServerSection
 
 log = logging.getLogger("empfang.web")
@@ -124,18 +127,24 @@ class _GuardedProtocol(asyncio.Protocol):
 
 
 class GuardedSite(web.TCPSite):
-    """aiohttp's TCP site with its protocol factory wrapped by the guard."""
+    """aiohttp's TCP site serving connections with ``handler``, wrapped by the guard."""
 
-    def __init__(self, runner: web.AppRunner, host: str, port: int, guard: ConnectionGuard) -> None:
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        host: str,
+        port: int,
+        guard: ConnectionGuard,
+        handler: Callable[[], asyncio.Protocol],
+    ) -> None:
         super().__init__(runner, host, port)
         self._guard = guard
+        self._handler = handler
 
     async def start(self) -> None:
-        server = self._runner.server
-        assert server is not None
         await web.BaseSite.start(self)
         self._server = await asyncio.get_running_loop().create_server(
-            self._guard.protocol_factory(server), self._host, self._port, reuse_address=True
+            self._guard.protocol_factory(self._handler), self._host, self._port, reuse_address=True
         )
 
     @property
@@ -232,6 +241,7 @@ class HttpServer:
         )
         self._runner: web.AppRunner | None = None
         self.accept_errors: AcceptErrors | None = None
+        self.bad_requests = BadRequestLog()
         self.port = 0
 
     def middleware(self) -> Any:
@@ -239,16 +249,26 @@ class HttpServer:
 
     async def start(self, app: web.Application) -> None:
         _check_descriptors(self._settings.max_connections)
-        self._runner = web.AppRunner(
-            app,
-            access_log=None,
-            handle_signals=False,
-            keepalive_timeout=self._settings.keepalive_timeout_seconds,
-            lingering_time=LINGER_SECONDS,
-            auto_decompress=False,
-        )
+        options: dict[str, Any] = {
+            "access_log": None,
+            "keepalive_timeout": self._settings.keepalive_timeout_seconds,
+            "lingering_time": LINGER_SECONDS,
+            "auto_decompress": False,
+        }
+        self._runner = web.AppRunner(app, handle_signals=False, **options)
         await self._runner.setup()
-        site = GuardedSite(self._runner, self._settings.host, self._settings.port, self.guard)
+        server = self._runner.server
+        assert server is not None
+        loop = asyncio.get_running_loop()
+
+        def handler() -> QuietRequestHandler:
+            """What aiohttp's server would make per connection (``web.Server.__call__``),
+            with the same options, but the subclass that answers parser refusals."""
+            return QuietRequestHandler(server, bad_requests=self.bad_requests, loop=loop, **options)
+
+        site = GuardedSite(
+            self._runner, self._settings.host, self._settings.port, self.guard, handler
+        )
         await site.start()
         self.port = site.port
         self.accept_errors = AcceptErrors(asyncio.get_running_loop())
