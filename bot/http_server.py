@@ -11,8 +11,9 @@ the process runs out of descriptors, when every legitimate request fails too. He
 * a body not received within ``body_timeout_seconds`` is answered 408 and the connection closed;
 * beyond ``max_connections`` open connections a new one is closed at once, and the episode
   is logged once when it starts and once when it ends, not once per connection;
-* a compressed body is refused with 415 before it is read (Meta and Slack send none), and
-  aiohttp is told not to decompress bodies at all, so nobody can make the bot unpack one;
+* a compressed body is refused with 415 before it is read (Meta and Slack send none): any
+  coding in any ``Content-Encoding`` header but ``identity``; aiohttp is told not to
+  decompress bodies at all, so nobody can make the bot unpack one;
 * a request aiohttp's parser refuses is answered and logged by its kind, not with its bytes
   (:mod:`bot.bad_http`);
 * should accepting fail anyway for want of descriptors, that is logged once a minute with a
@@ -160,8 +161,7 @@ def limits_middleware(guard: ConnectionGuard, body_timeout: float) -> Any:
     @web.middleware
     async def limits(request: web.Request, handler: Handler) -> web.StreamResponse:
         guard.request_started(request.transport)
-        encoding = request.headers.get(hdrs.CONTENT_ENCODING)
-        if encoding is not None and encoding.strip().lower() != "identity":
+        if _encoded(request):
             return _refused(415, "compressed request bodies are not accepted")
         if (request.content_length or 0) > request.client_max_size:
             return _too_large(request)
@@ -179,6 +179,17 @@ def limits_middleware(guard: ConnectionGuard, body_timeout: float) -> Any:
         return await handler(request)
 
     return limits
+
+
+def _encoded(request: web.Request) -> bool:
+    """Whether the body comes in a coding: any ``Content-Encoding`` header, each token of its
+    comma-separated list, naming one. Only ``identity`` (HTTP's "no coding") and empty list
+    elements name none; checking the first header alone let ``identity`` then ``gzip`` in."""
+    return any(
+        token.strip().lower() not in ("", "identity")
+        for value in request.headers.getall(hdrs.CONTENT_ENCODING, ())
+        for token in value.split(",")
+    )
 
 
 def _too_large(request: web.Request) -> web.Response:

@@ -15,10 +15,14 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from adapters.whatsapp.signature import sign
 from bot.app import Empfang
 from bot.config import Settings
+from tests.integration.test_webhook_http import rows
 from tests.numbers import CUSTOMER
+from tests.whatsapp_fixtures import MESSAGES, body, envelope
 
+SECRET = b"sandbox-app-secret"
 NUMBER = CUSTOMER.encode()
 SPLIT = "\u00ad".join([CUSTOMER[:4], CUSTOMER[4:10], CUSTOMER[10:]]).encode()
 """The number split by soft hyphens: ``repr`` made ``\\xc2\\xad`` of them, and the log's
@@ -149,3 +153,53 @@ async def test_a_flood_of_bad_requests_logs_one_line_per_kind(
         "invalid chunked body (1 of this kind so far; logged once a minute per kind)",
         "invalid header (1 of this kind so far; logged once a minute per kind)",
     ]
+
+
+def signed_post(raw: bytes, headers: list[str]) -> bytes:
+    lines = [
+        "POST /webhooks/whatsapp HTTP/1.1",
+        "Host: x",
+        "Connection: close",
+        "Content-Type: application/json",
+        f"Content-Length: {len(raw)}",
+        f"X-Hub-Signature-256: {sign(SECRET, raw)}",
+        *headers,
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + raw
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Content-Encoding: identity", "Content-Encoding: gzip"],
+        ["Content-Encoding: gzip", "Content-Encoding: identity"],
+        ["Content-Encoding: identity, gzip"],
+        ["Content-Encoding: identity,,br"],
+        ["Content-Encoding: x-anything"],
+    ],
+)
+async def test_every_content_encoding_header_and_token_is_checked(
+    bot: Empfang, headers: list[str]
+) -> None:
+    """Defect 8: with two Content-Encoding headers, identity then gzip, only the first was
+    checked and the body stored as it came."""
+    raw = body(envelope(messages=[MESSAGES["text"]]))
+    status, content = split(await exchange(bot, signed_post(raw, headers)))
+    assert status.split(b" ")[1] == b"415"
+    assert content == b"compressed request bodies are not accepted"
+    assert rows(bot, "SELECT count(*) FROM messages") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Content-Encoding: identity"],
+        ["Content-Encoding: Identity , identity", "Content-Encoding: identity"],
+    ],
+)
+async def test_identity_alone_is_no_coding_and_accepted(bot: Empfang, headers: list[str]) -> None:
+    """``identity`` is HTTP's name for no coding at all: the body is what was signed."""
+    raw = body(envelope(messages=[MESSAGES["text"]]))
+    status, _ = split(await exchange(bot, signed_post(raw, headers)))
+    assert status.split(b" ")[1] == b"200"
+    assert rows(bot, "SELECT count(*) FROM messages") == [(1,)]
