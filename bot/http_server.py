@@ -12,8 +12,9 @@ the process runs out of descriptors, when every legitimate request fails too. He
 * beyond ``max_connections`` open connections a new one is closed at once, and the episode
   is logged once when it starts and once when it ends, not once per connection;
 * a compressed body is refused with 415 before it is read (Meta and Slack send none): any
-  coding in any ``Content-Encoding`` header but ``identity``; aiohttp is told not to
-  decompress bodies at all, so nobody can make the bot unpack one;
+  coding in any ``Content-Encoding`` or ``Transfer-Encoding`` header but ``identity`` and
+  ``chunked``; aiohttp is told not to decompress bodies at all, so nobody can make the bot
+  unpack one;
 * a request aiohttp's parser refuses is answered and logged by its kind, not with its bytes
   (:mod:`bot.bad_http`);
 * should accepting fail anyway for want of descriptors, that is logged once a minute with a
@@ -182,14 +183,23 @@ def limits_middleware(guard: ConnectionGuard, body_timeout: float) -> Any:
 
 
 def _encoded(request: web.Request) -> bool:
-    """Whether the body comes in a coding: any ``Content-Encoding`` header, each token of its
-    comma-separated list, naming one. Only ``identity`` (HTTP's "no coding") and empty list
-    elements name none; checking the first header alone let ``identity`` then ``gzip`` in."""
+    """Whether the body comes in a coding: any ``Content-Encoding`` or ``Transfer-Encoding``
+    header, each token of its comma-separated list, naming one. Only ``identity`` (HTTP's "no
+    coding"), ``chunked`` (aiohttp's framing) and empty list elements name none. Checking the
+    first header alone let ``identity`` then ``gzip`` in, and aiohttp reads ``gzip, chunked``
+    as chunked alone, handing the handler the coded bytes."""
     return any(
-        token.strip().lower() not in ("", "identity")
-        for value in request.headers.getall(hdrs.CONTENT_ENCODING, ())
+        token.strip().lower() not in plain
+        for name, plain in _NO_CODING
+        for value in request.headers.getall(name, ())
         for token in value.split(",")
     )
+
+
+_NO_CODING = (
+    (hdrs.CONTENT_ENCODING, frozenset({"", "identity"})),
+    (hdrs.TRANSFER_ENCODING, frozenset({"", "chunked"})),
+)
 
 
 def _too_large(request: web.Request) -> web.Response:

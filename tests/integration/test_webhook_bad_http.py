@@ -203,3 +203,18 @@ async def test_identity_alone_is_no_coding_and_accepted(bot: Empfang, headers: l
     status, _ = split(await exchange(bot, signed_post(raw, headers)))
     assert status.split(b" ")[1] == b"200"
     assert rows(bot, "SELECT count(*) FROM messages") == [(1,)]
+
+
+async def test_a_body_in_a_transfer_coding_is_refused_too(bot: Empfang) -> None:
+    """aiohttp reads ``Transfer-Encoding: gzip, chunked`` as chunked alone and handed the
+    still coded bytes on: 200 and stored, had they been the envelope."""
+    raw = body(envelope(messages=[MESSAGES["text"]]))
+    request = signed_post(raw, ["Transfer-Encoding: gzip, chunked"]).replace(
+        f"Content-Length: {len(raw)}\r\n".encode(), b""
+    )
+    head, _, _ = request.partition(b"\r\n\r\n")
+    request = head + b"\r\n\r\n" + b"%x\r\n" % len(raw) + raw + b"\r\n0\r\n\r\n"
+    status, content = split(await exchange(bot, request))
+    assert status.split(b" ")[1] == b"415"
+    assert content == b"compressed request bodies are not accepted"
+    assert rows(bot, "SELECT count(*) FROM messages") == [(0,)]
