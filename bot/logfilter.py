@@ -6,13 +6,16 @@ call site that forgets, a library that logs a URL with a number in it, or an exc
 
 WhatsApp message ids (``wamid.…``) embed the number in base64, so only their tail is kept.
 
-It is deliberately blunt: any run of seven or more digits, possibly split by spaces, line
-breaks, dashes, dots, slashes, parentheses, underscores, invisible characters (zero-width, soft
-hyphen, keycap marks) or a URL-encoded space, and with an optional leading '+', is replaced.
-Digits of any script count (full-width, Arabic-Indic …, circled, superscript), so the match runs
-on the original text and masks it as it stands. Large integers and long floats in logs are
-collateral damage; ISO dates and times (``2024-03-12 14:30:05``) are kept because they are what
-logs are read by.
+It is deliberately blunt: any run of seven or more digits, with an optional leading '+', is
+replaced, whatever stands between its digits as long as a reader could take it for a separator:
+any whitespace, up to three punctuation or symbol characters ('-', '.', '/', '_', '*', ',', ':',
+dashes and minus signs of any script, emoji …), invisible characters (zero-width, soft hyphen,
+keycap marks, Hangul fillers), URL-escaped ones. Digits of any script count (full-width,
+Arabic-Indic …, circled, superscript). Which characters are which is
+:mod:`bot.number_reading`'s rule, the one the chat's masker reads text by; the match runs on
+that view and masks the text as it stands. Large integers, long floats and lists of numbers in
+logs are collateral damage; ISO dates and times (``2024-03-12 14:30:05``) are kept because they
+are what logs are read by.
 """
 
 from __future__ import annotations
@@ -21,20 +24,15 @@ import logging
 import re
 from typing import Any, Final
 
+from bot.number_reading import MARK, REWRITTEN, View, gap, plain, rewrite
+
 REDACTED: Final = "[redacted-number]"
 MIN_DIGITS: Final = 7
 
-# Spaces of every width, line breaks, dashes, dots, '_', invisible format characters, keycap
-# marks, '%20'.
-_SEP = (
-    r"(?:[ \t\r\n\u00a0\u1680\u2000-\u200f\u202f\u205f-\u2064\u3000\ufeff\u00ad_\-./()"
-    r"\u00b7\u2027\u2219\u2043\u2010-\u2015\u2212\ufe0f\u20e3\uff0d]|%20)"
-)
-# Decimal digits of any script (\d), and the superscript, subscript and circled ones.
-_DIGIT = (
-    r"[\d\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u24ea"
-    r"\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792]"
-)
+# Between two digits (bot.number_reading): whitespace and up to three marks, '_' among them.
+_GAP = gap(rf"(?:{MARK}|_)")
+# Invisible characters dropped, digits of any script and odd separators as ASCII.
+_REWRITTEN = re.compile(REWRITTEN)
 _ISO_TIME = r"[T ][0-2]\d:[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
 _HEX = "[0-9a-fA-F]"
 _LOG_NUMBER = re.compile(
@@ -45,7 +43,7 @@ _LOG_NUMBER = re.compile(
     # WhatsApp message ids carry the customer's number in base64 near their start; the tail is
     # message specific, so it is kept as a handle for debugging.
     r"|(?P<wamid>wamid\.[A-Za-z0-9+/=_-]{12,}?(?P<wamid_tail>[A-Za-z0-9+/=_-]{12})(?![A-Za-z0-9+/=_-]))"
-    rf"|(?P<number>[+\uff0b]?{_DIGIT}(?:{_SEP}{{0,3}}{_DIGIT}){{{MIN_DIGITS - 1},}})"
+    rf"|(?P<number>\+?\d(?:{_GAP}\d){{{MIN_DIGITS - 1},}})"
 )
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is masked too.
@@ -55,17 +53,34 @@ _STANDARD_ATTRS: Final = frozenset(
 )
 
 
-def _replace(match: re.Match[str]) -> str:
+def _replacement(match: re.Match[str]) -> str | None:
     if match.group("number") is not None:
         return REDACTED
     if match.group("wamid") is not None:
         return "wamid.…" + match.group("wamid_tail")
-    return match.group()
+    return None
 
 
 def mask_log_text(text: str) -> str:
-    """Replace every digit run that could be a phone number."""
-    return _LOG_NUMBER.sub(_replace, text)
+    """Replace every digit run that could be a phone number.
+
+    The runs are found in the reader's view of the text (:func:`bot.number_reading.rewrite`),
+    the same one the chat's masker reads, and replaced in the text as it stands.
+    """
+    view = rewrite(text, _REWRITTEN, plain) if not text.isascii() or "%" in text else View(text)
+    out: list[str] = []
+    pos = 0
+    for match in _LOG_NUMBER.finditer(view.text):
+        replacement = _replacement(match)
+        if replacement is None:
+            continue
+        start, end = view.original(*match.span())
+        out += [text[pos:start], replacement]
+        pos = end
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _render_message(record: logging.LogRecord) -> str:

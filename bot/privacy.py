@@ -26,10 +26,14 @@ of README's "Nothing leaked" live in one place:
   later pass sees the text with earlier spans blanked out (:func:`find_numbers`).
 
 * detectors read a *normalised view* of the text (:func:`normalise`): invisible characters
-  (zero-width, soft hyphen, keycap marks) dropped, any Unicode decimal digit as ASCII, odd
-  spaces, dashes, ``_``, URL-encoded separators and a '+' standing for a space in a query
-  string as plain separators. Spans map back to the original, which is what gets masked, so a
-  number cannot hide behind a character the reader does not see.
+  (zero-width, soft hyphen, keycap marks, Hangul fillers) dropped, any Unicode decimal digit as
+  ASCII, odd spaces, dashes, ``_``, URL-encoded separators and a '+' standing for a space in a
+  query string as plain separators. Spans map back to the original, which is what gets masked,
+  so a number cannot hide behind a character the reader does not see. Which characters are
+  digits, separators or invisible is :mod:`bot.number_reading`'s rule, shared with the log
+  masker: between two digits of a number stand any whitespace and up to three punctuation or
+  symbol characters; joins across marks other than dashes, dots, slashes and parentheses
+  count only where libphonenumber holds the result valid.
 """
 
 from __future__ import annotations
@@ -40,7 +44,6 @@ import hashlib
 import hmac
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -48,6 +51,16 @@ from typing import Final, Protocol
 import phonenumbers
 
 from bot.errors import ConfigError
+from bot.number_reading import (
+    LAYOUT_MARK,
+    MARK,
+    REWRITTEN,
+    View,
+    gap,
+    plain,
+    rewrite,
+    separator,
+)
 
 PSEUDONYM_VERSION: Final = 1
 PSEUDONYM_PREFIX: Final = "K-"
@@ -300,109 +313,37 @@ class NumberDetector(Protocol):
 # The normalised view detectors read
 # ---------------------------------------------------------------------------------------------
 
-# One URL-escaped character: an ASCII byte or a whole UTF-8 sequence ("%E2%80%8B" is U+200B).
-_H = "[0-9A-Fa-f]"
-_C = f"%[89ABab]{_H}"
-_URL_ESCAPED = f"%[0-7]{_H}|%[C-Dc-d]{_H}{_C}|%[Ee]{_H}{_C}{_C}|%[Ff][0-7]{_C}{_C}{_C}"
-# What may need rewriting: anything outside ASCII, '_', URL escapes, and a '+' that stands for
-# a space in a query string ("?text=ruf+an+0176+…": after a letter before a 0, or between digits).
-_SPECIAL = re.compile(rf"[^\x00-\x7f]|_|{_URL_ESCAPED}|(?<=[A-Za-z])\+(?=0)|(?<=\d)\+(?=\d)")
-# Zero-width characters, soft hyphens, bidi marks (Cf), and combining marks such as the keycap
-# in "1️⃣" (Mn, Me): invisible to the reader, so invisible to the detectors too.
-_INVISIBLE: Final = frozenset({"Cf", "Mn", "Me"})
-# Dots people put between digit groups; not '•', which is what a masked number is made of.
-_DOTS: Final = frozenset("·‧∙⁃")
-
-
-@functools.lru_cache(maxsize=2048)
-def _plain_char(ch: str) -> str:
-    """One non-ASCII character as a number reader sees it."""
-    if ch.isdecimal():
-        return str(unicodedata.decimal(ch))
-    category = unicodedata.category(ch)
-    if category in _INVISIBLE:
-        return ""
-    if category in ("Zs", "So"):
-        return " "  # "0176📞3344556": an emoji between the groups
-    if ch in _DOTS:
-        return "."
-    if category == "Pd":
-        return "-"
-    # Full-width '+', '(' and '/', circled and superscript digits ("①", "⁷") fold to ASCII.
-    folded = unicodedata.normalize("NFKC", ch)
-    return folded if len(folded) == 1 and folded.isascii() else ch
+# What the chat's view rewrites beyond :data:`bot.number_reading.REWRITTEN`: '_', and a '+'
+# that stands for a space in a query string ("?text=ruf+an+0176+…": after a letter before a 0,
+# or between digits).
+_SPECIAL = re.compile(rf"{REWRITTEN}|_|(?<=[A-Za-z])\+(?=0)|(?<=\d)\+(?=\d)")
 
 
 def _plain(special: str) -> str:
     if special in ("_", "+"):
         return " "
-    if special[0] == "%":
-        try:
-            decoded = bytes.fromhex(special.replace("%", "")).decode("utf-8")
-        except UnicodeDecodeError:
-            return special
-        return decoded if decoded.isascii() else _plain_char(decoded)
-    return _plain_char(special)
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    """The text detectors read, and where each of its characters came from.
-
-    ``starts[i]``/``ends[i]`` are the original range of view character ``i``; both are None
-    when nothing needed rewriting (the common case, kept free of per-character lists).
-    """
-
-    text: str
-    starts: Sequence[int] | None = None
-    ends: Sequence[int] | None = None
-
-    def original(self, span: Span) -> Span:
-        """The span in the original text, swallowing invisible characters inside it."""
-        if self.starts is None or self.ends is None:
-            return span
-        return Span(self.starts[span.start], self.ends[span.end - 1], span.digits, span.e164)
+    return plain(special)
 
 
 def normalise(text: str) -> View:
     """The view of ``text`` with every way of hiding a digit or a separator undone."""
-    parts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    pos = 0
-    for m in _SPECIAL.finditer(text):
-        plain = _plain(m.group())
-        if plain == m.group():
-            continue  # an umlaut or an emoji: copied with the run around it
-        begin, end = m.span()
-        parts.append(text[pos:begin])
-        starts.extend(range(pos, begin))
-        ends.extend(range(pos + 1, begin + 1))
-        parts.append(plain)
-        starts.extend([begin] * len(plain))
-        ends.extend([end] * len(plain))
-        pos = end
-    if not parts:
-        return View(text)
-    parts.append(text[pos:])
-    starts.extend(range(pos, len(text)))
-    ends.extend(range(pos + 1, len(text) + 1))
-    return View("".join(parts), starts, ends)
+    return rewrite(text, _SPECIAL, _plain)
 
 
 # ---------------------------------------------------------------------------------------------
 # Detectors
 # ---------------------------------------------------------------------------------------------
 
-# Separators people put between digits of a phone number; \s covers no-break and thin spaces,
-# the ranges cover the dashes word processors and phones substitute for '-'.
-_SEP = r"[\s\-./()\u2010-\u2015\u2212\uff0d]"
+# Between two digits of a number (bot.number_reading): whitespace and up to three marks; the
+# contextual pass, which takes numbers libphonenumber rejects, only layout marks.
+_GAP = gap()
+_SEP = separator()
 _DIGIT_RE = re.compile(r"\d")
 _MIN_DIGITS_FOR_A_NUMBER = 6
 
 
 def _digits_pattern(digits: str) -> str:
-    return f"{_SEP}{{0,3}}".join(digits)
+    return _GAP.join(digits)
 
 
 def _rebalance(text: str, start: int, end: int) -> tuple[int, int]:
@@ -446,19 +387,19 @@ def _sender_pattern(digits: str) -> re.Pattern[str] | None:
     split = _split_country_code(digits) if not digits.startswith("0") else None
     if split is None:
         body = _digits_pattern(digits)
-        return re.compile(rf"(?<!\d)(?:\(\s*)?(?:(?:\+|00){_SEP}*)?{body}(?!\d)")
+        return re.compile(rf"(?<!\d)(?:\(\s*)?(?:(?:\+|00){_GAP})?{body}(?!\d)")
     cc, nsn = split
     region = phonenumbers.region_code_for_country_code(cc)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     trunk = (metadata.national_prefix if metadata is not None else None) or ""
     nsn_pat = _digits_pattern(nsn)
     cc_pat = _digits_pattern(str(cc))
-    sep = f"{_SEP}{{0,3}}"
+    sep = _GAP
     # "+49 (0)151…" and "+49 0151…" are common mixes of international and national notation.
     international = rf"(?:(?:\+|00){sep})?{cc_pat}{sep}(?:\(\s*0\s*\){sep}|0{sep})?"
     prefixes = [international]
     if trunk:
-        prefixes.append(_digits_pattern(trunk) + f"{_SEP}{{0,3}}")
+        prefixes.append(_digits_pattern(trunk) + _GAP)
     prefix = "(?:" + "|".join(prefixes) + ")"
     if len(nsn) >= 7:
         prefix += "?"
@@ -534,7 +475,7 @@ _PHONE_KEYWORD = re.compile(
     r"|zurückrufen|rückruf|phone|mobile|cell|call)\b"
     r"(?P<filler>[^\d\n+]{0,20}?)"
     # 6 to 15 digits: E.164 has at most 15, so longer runs are two numbers or no number.
-    rf"(?P<number>\+?\(?\d(?:{_SEP}{{0,2}}\d){{5,14}})(?!\d)",
+    rf"(?P<number>\+?\(?\d(?:{gap(LAYOUT_MARK, 2)}\d){{5,14}})(?!\d)",
     re.IGNORECASE,
 )
 
@@ -613,8 +554,18 @@ class _Guards:
         )
 
 
+# A number that goes on after a mark or a line break libphonenumber stops at ("+4930100*000"):
+# its match may be only a valid beginning, the longest valid reading is DigitRunDetector's.
+# Plain spaces it reads: there a following group is a number of its own.
+_GOES_ON = re.compile(rf"(?! +\d){_GAP}\d")
+
+
 class PhoneNumberMatcherDetector:
-    """libphonenumber's matcher at ``Leniency.VALID`` for ``region``, minus false positives."""
+    """libphonenumber's matcher at ``Leniency.VALID`` for ``region``, minus false positives.
+
+    A match that the text continues across a mark it does not read is left to
+    :class:`DigitRunDetector`, which reads the whole run.
+    """
 
     def __init__(self, region: str = DEFAULT_REGION) -> None:
         self.region = region.upper()
@@ -629,6 +580,8 @@ class PhoneNumberMatcherDetector:
             start, end = _rebalance(text, match.start, match.end)
             if guards.reject(start, end):
                 continue
+            if text[start] in "+0" and _GOES_ON.match(text, end):
+                continue  # DigitRunDetector reads every run that starts like this
             e164 = phonenumbers.format_number(match.number, _PHONE_E164).lstrip("+")
             spans.append(Span(start, end, _ascii_digits(match.raw_string), e164))
         return spans
@@ -682,12 +635,12 @@ _BARE_INTERNATIONAL = re.compile(r"(?<![\d+])[1-9]\d{8,14}(?!\d)")
 # The same with the country code set apart ("49 176 3344556", "41-79-…"): tried only if the
 # first group is a country code, so "12 345 678 901" (an amount) is never read as +1 2345….
 _SPACED_INTERNATIONAL = re.compile(
-    rf"(?<![\d+])(?P<cc>[1-9]\d{{0,2}}){_SEP}{{1,3}}\d(?:{_SEP}{{0,3}}\d){{6,13}}(?!\d)"
+    rf"(?<![\d+])(?P<cc>[1-9]\d{{0,2}})(?!\d){_GAP}\d(?:{_GAP}\d){{6,13}}(?!\d)"
 )
 # A run that starts like a number ('+', '00' or a trunk '0'), even glued to a word
 # ("Angebot0176-…", "Tel+49…") or running into the next number on the next line; not the
 # middle of a dashed id ("4711-0815-2026").
-_PREFIXED_RUN = re.compile(rf"(?<![\d+])(?<!\d[-./])(?:\+|0)\d(?:{_SEP}{{0,3}}\d){{4,}}")
+_PREFIXED_RUN = re.compile(rf"(?<![\d+])(?<!\d{MARK})(?:\+|0)\d(?:{_GAP}\d){{4,}}")
 _GROUP_END = re.compile(rf"\d(?={_SEP})")
 # Where a new number starts inside a run: '+' or a group of three or more digits led by '0'.
 # Subscriber numbers in DACH never start with 0, and "(0)" or "05" in "079 123 05 67" are no cut.
@@ -745,13 +698,32 @@ class DigitRunDetector:
         return spans
 
     def _pieces(self, text: str, start: int, end: int) -> list[Span]:
+        """Valid numbers of the run's pieces, a piece holding none read as part of its neighbours.
+
+        A cut is a guess: in "+49*3010*0000" the group "0000" looks like a new number but is
+        the rest of this one, and in "+4930100*000" the valid "+4930100" is not all of it.
+        """
         cuts = [start] + [n.start() for n in _NEXT_NUMBER.finditer(text, start + 1, end)]
         stops = [*cuts[1:], end]
-        found = (
-            self._longest_valid(text, a, _rstrip_sep(text, a, b))
-            for a, b in zip(cuts, stops, strict=True)
-        )
-        return [span for span in found if span is not None]
+        groups: list[list[int]] = []
+        for a, b in zip(cuts, stops, strict=True):
+            alone = self._longest_valid(text, a, _rstrip_sep(text, a, b))
+            if alone is None and groups:
+                groups[-1][1] = b
+            else:
+                groups.append([a, b])
+        spans: list[Span] = []
+        unread: int | None = None  # where a group that held no number began
+        for a, b in groups:
+            span = self._longest_valid(text, a, _rstrip_sep(text, a, b))
+            if span is None and unread is not None:
+                span = self._longest_valid(text, unread, _rstrip_sep(text, unread, b))
+            if span is None:
+                unread = a if unread is None else unread
+                continue
+            spans.append(span)
+            unread = None
+        return spans
 
     def _longest_valid(
         self, text: str, start: int, end: int, *, international: bool = False
@@ -771,7 +743,7 @@ class DigitRunDetector:
         return None
 
 
-_ANY_RUN = re.compile(rf"\+?\d(?:{_SEP}{{0,3}}\d){{{_MIN_DIGITS_FOR_A_NUMBER - 1},}}")
+_ANY_RUN = re.compile(rf"\+?\d(?:{_GAP}\d){{{_MIN_DIGITS_FOR_A_NUMBER - 1},}}")
 
 
 class AnyDigitRunDetector:
@@ -890,7 +862,10 @@ def redact_text(
         every_digit_run=every_digit_run,
     )
     view = normalise(text)
-    spans = [view.original(span) for span in find_numbers(view.text, detectors)]
+    spans = [
+        Span(*view.original(span.start, span.end), span.digits, span.e164)
+        for span in find_numbers(view.text, detectors)
+    ]
     if not spans:
         return text
     return redact_spans(text, spans, visible_digits)

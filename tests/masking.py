@@ -2,7 +2,10 @@
 
 Privacy checklist item 4 forbids five or more consecutive digits of a number. "As a reader sees
 them" means any Unicode decimal digit counts as its ASCII digit, invisible characters (zero-width,
-soft hyphen, keycap marks) are not there, and separators between digits do not break a run.
+soft hyphen, keycap marks, unassigned code points, the Hangul fillers) are not there, and
+separators between digits do not break a run: any whitespace and up to three punctuation or
+symbol characters (any script), written here without bot.number_reading so the check does not
+share the code it checks.
 """
 
 from __future__ import annotations
@@ -28,11 +31,25 @@ NOTATIONS = [
     "https://wa.me/4917612345678?text=Hallo",
     "tel:+4917612345678",
     "https://wa.me/?text=Ruf%20an%200176%2012345678",
+    # probe of 2026-12-02: these separators reached the chat
+    "0176\u3164 12345678",  # HANGUL FILLER
+    "+49\u115f176\u115f12345678",  # HANGUL CHOSEONG FILLER
+    "0176\u11601234\u11605678",  # HANGUL JUNGSEONG FILLER
+    "0176\uffa01234\uffa05678",  # HALFWIDTH HANGUL FILLER
+    "0176\u02d71234\u02d75678",  # MODIFIER LETTER MINUS SIGN
+    "0176     1234     5678",
+    "0176*1234*5678",
+    "0176,1234,5678",
+    "0176#1234#5678",
+    "0176:1234:5678",
 ]
 
 
 def _as_read(ch: str) -> str:
-    if unicodedata.category(ch) in ("Cf", "Mn", "Me"):
+    category = unicodedata.category(ch)
+    if category in ("Cf", "Mn", "Me", "Cn"):
+        return ""
+    if category.startswith("L") and "FILLER" in unicodedata.name(ch, ""):
         return ""
     value = unicodedata.digit(ch, None)  # any script, also circled and superscript digits
     return ch if value is None else str(value)
@@ -41,7 +58,7 @@ def _as_read(ch: str) -> str:
 def visible_digits(text: str) -> str:
     """``text`` with digits as ASCII, invisible characters gone and digit separators removed."""
     plain = "".join(_as_read(ch) for ch in text)
-    return re.sub(r"(?<=\d)(?:[\s_\-./()+]|%20)+(?=\d)", "", plain)
+    return re.sub(r"(?<=\d)\s*(?:(?:[^\w\s]|_|%20)\s*){0,3}(?=\d)", "", plain)
 
 
 def leaked_digits(text: str, e164: str) -> str | None:

@@ -17,11 +17,14 @@ import unicodedata
 from typing import Protocol
 
 from bot import privacy
+from bot.number_reading import MARK, gap, is_invisible
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
-_RUN = re.compile(r"\+?\d(?:[\s\-./()_]{0,2}\d){5,}")
+# Digit groups split by whitespace and up to two marks (bot.number_reading), '_' among them.
+_MARK = rf"(?:{MARK}|_)"
+_RUN = re.compile(rf"\+?\d(?:{gap(_MARK, 2)}\d){{5,}}")
 _DATE = re.compile(r"(?:19|20)\d\d([-.]?)(?:0[1-9]|1[0-2])(?:\1(?:0[1-9]|[12]\d|3[01]))?(?![\d])")
-_SEPARATOR = re.compile(r"[\s\-./()_]+")
+_SEPARATOR = re.compile(rf"(?:\s|{_MARK})+")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 MAX_LENGTH = 200
 """Longer names are cut (keeping the extension): chat clients and file systems choke."""
@@ -49,9 +52,11 @@ def mask_filename(name: str, masker: TextMasker) -> str:
 
 def _visible(name: str) -> str:
     """Compatibility forms folded (full-width digits are digits) and invisible characters
-    dropped: a zero-width space inside a number must not hide it, and no file needs one."""
+    dropped: a zero-width space or a Hangul filler inside a number must not hide it, and no
+    file needs one. Combining marks (Mn) stay: after NFKC, those left belong to the letter
+    before them."""
     folded = unicodedata.normalize("NFKC", name)
-    return "".join(ch for ch in folded if unicodedata.category(ch) not in ("Cf", "Me"))
+    return "".join(ch for ch in folded if not is_invisible(ch) or unicodedata.category(ch) == "Mn")
 
 
 def _mask_run(run: str, masker: TextMasker) -> str:

@@ -107,13 +107,15 @@ def test_message_with_args_is_rendered_and_masked(
     captured: tuple[logging.Logger, io.StringIO],
 ) -> None:
     logger, stream = captured
-    logger.info("inbound from %s, %d chars", NUMBER, 42)
-    assert stream.getvalue() == f"INFO inbound from {REDACTED}, 42 chars\n"
+    logger.info("%d chars inbound from %s", 42, NUMBER)
+    assert stream.getvalue() == f"INFO 42 chars inbound from {REDACTED}\n"
 
 
 def test_masking_errs_on_the_side_of_too_much() -> None:
-    # Digits right after a number, separated by " (", are taken to be part of it.
+    # Digits right after a number, separated by " (" or ", ", are taken to be part of it:
+    # "0151, 1234, 5678" is a number to a reader.
     assert mask_log_text(f"{NUMBER} (42 chars)") == f"{REDACTED} chars)"
+    assert mask_log_text(f"{NUMBER}, 42 chars") == f"{REDACTED} chars"
 
 
 def test_record_is_rewritten_for_later_formatters() -> None:

@@ -9,7 +9,9 @@ reader sees it.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +21,11 @@ from adapters.whatsapp.parse import parse_webhook
 from bot.domain import InboundMessage, MessageKind, Sender
 from bot.explain import failure
 from bot.ids import ProviderMessageId, WaId
+from bot.logfilter import REDACTED, attach_to_handler
 from bot.render import Masker, inbound
 from bot.texts import texts_for
 from tests.masking import NOTATIONS, leaked_digits
-from tests.numbers import CUSTOMER, THIRD_PARTY
+from tests.numbers import CUSTOMER, CUSTOMER_2, THIRD_PARTY
 from tests.whatsapp_fixtures import envelope
 
 MASKER = Masker(CUSTOMER, "DE", 2)
@@ -117,3 +120,44 @@ def test_a_repaired_message_says_so_in_the_thread() -> None:
         line = inbound(message, MASKER, texts)
         assert line.startswith("Hallo \ufffd\n⚠")
         assert line == texts.repaired.format(text="Hallo \ufffd")
+
+
+# Probe of 2026-12-02 (defect 5): posted to the chat in full, as written here.
+PROBE_SPELLINGS = [
+    "0151\u3164 12345678",
+    "+49\u115f151\u115f12345678",
+    "0151\u11601234\u11605678",
+    "0151\uffa01234\uffa05678",
+    "0151\u02d71234\u02d75678",
+    "0151     1234     5678",
+    "0151*1234*5678",
+    "0151,1234,5678",
+    "0151#1234#5678",
+    "0151:1234:5678",
+]
+PROBED = "4915112345678"
+
+
+@pytest.mark.parametrize("written", PROBE_SPELLINGS)
+def test_probed_separators_are_masked_in_a_chat_post(written: str) -> None:
+    """Sent by someone else than the number's owner: no sender pass to fall back on."""
+    raw = {"from": CUSTOMER_2, "id": "wamid.1", "timestamp": "1", "type": "text"}
+    raw["text"] = {"body": f"Ruf an: {written} danke"}
+    [message] = parse_webhook(json.dumps(envelope(messages=[raw])).encode()).messages
+    line = inbound(message, Masker(CUSTOMER_2, "DE", 2), TEXTS)
+    assert leaked_digits(line, PROBED) is None, line
+    assert "+49 ••• ••••••78" in line
+
+
+@pytest.mark.parametrize("written", PROBE_SPELLINGS)
+def test_probed_separators_are_masked_in_a_log_line(written: str) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    attach_to_handler(handler)
+    logger = logging.getLogger("empfang.test.probe")
+    logger.addHandler(handler)
+    try:
+        logger.warning("refused: %s", written)
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue() == f"refused: {REDACTED}\n"
