@@ -3,9 +3,12 @@
 Both transports end in ``AsyncApp.async_dispatch``, so ``url_verification``, ignoring the
 bot's own events and listener dispatch are bolt's, identical in both modes. This module adds:
 
-* HTTP mode: the v0 signature and its 5-minute window checked before bolt sees a request
-  (401 otherwise): bolt would log an unverified body whole and answer a timestamp that is
-  not a number with a traceback and a 500;
+* HTTP mode: the v0 signature and its 5-minute window checked over the raw bytes before
+  bolt sees a request (401 otherwise): bolt would log an unverified body whole and answer a
+  timestamp that is not a number with a traceback and a 500; then the body's shape
+  (``inbound``: 400 for a field of the wrong type, before a listener trips over it);
+* an exception in a listener answered 503 (store or Slack unavailable) or 400, a request
+  no listener wants 200 (``failures``), never bolt's 500 or 404;
 * HTTP mode: the echo of the bot's own post (Slack sends one ``message`` event per post)
   answered 200 before bolt, which would only ignore it after building a request, a context
   and its middleware chain for it (~0.2 ms of CPU per relayed message);
@@ -21,23 +24,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import errors
+from adapters.slack import errors, inbound
 from adapters.slack.blocks import ACTIONS
+from adapters.slack.failures import NO_RETRY, Failures
 from bot.errors import PlatformError
 
 if TYPE_CHECKING:
@@ -49,7 +52,6 @@ EVENTS_PATH = "/slack/events"
 INTERACTIVITY_PATH = "/slack/interactivity"
 CONNECT_TIMEOUT_SECONDS = 20.0
 STOP_GRACE_SECONDS = 5.0
-_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
 OwnMessage = Callable[[dict[str, Any]], bool]
@@ -117,8 +119,8 @@ class Receiver:
         self._is_own = is_own
         self._events = EventLedger()
         self._handler: AsyncSocketModeHandler | None = None
-        # Socket Mode has no signing secret, and slack_sdk refuses an empty one.
-        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._secret = signing_secret.encode() if signing_secret else None
+        self._failures = Failures()
         self.app = AsyncApp(
             # Named, as bolt otherwise names the app after its caller's file through
             # ``inspect.stack()``, which reads every source file on the stack into linecache
@@ -131,9 +133,12 @@ class Receiver:
             # unverified body whole and fails with a traceback on a timestamp not a number.
             request_verification_enabled=False,
             logger=_sdk_logger(),
+            # Into ``_failed`` (answered 200) instead of a 404 Slack would deliver again.
+            raise_error_for_unhandled_request=True,
         )
+        self.app.error(self._failed)
         self.app.middleware(self._dedupe)
-        for event_type in ("message", "reaction_added", "reaction_removed"):
+        for event_type in inbound.EVENT_TYPES:
             self.app.event(event_type)(self._message)
         self.app.action(re.compile(f"^({'|'.join(ACTIONS)})$"))(self._action)
         self._started = False
@@ -185,8 +190,9 @@ class Receiver:
     # -- HTTP mode ----------------------------------------------------------------------------
 
     async def _http(self, request: web.Request) -> web.StreamResponse:
-        """bolt's aiohttp translation; 503 until started, so Slack retries instead of
-        having an event acknowledged that nobody stored."""
+        """Verify, check the body's shape (:mod:`adapters.slack.inbound`), then bolt; 503
+        until started, so Slack retries instead of having an event acknowledged that
+        nobody stored."""
         if not self._started:
             return web.Response(status=503, text="not ready")
         body = await request.read()
@@ -194,35 +200,56 @@ class Receiver:
             # Anyone can send this: nothing of it is logged but its size.
             log.info("slack: request refused: no valid signature (%d bytes)", len(body))
             return web.Response(status=401, text="invalid request")
-        if request.path == EVENTS_PATH and self._own_echo(body):
-            return web.Response(status=200)
-        response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        # As bolt reads them: the last of a repeated header wins.
+        headers: dict[str, str | Sequence[str]] = {
+            name.lower(): value for name, value in request.headers.items()
+        }
+        content_type = request.headers.getall("Content-Type", [""])[-1].split(";")[0] or None
+        try:
+            doc = inbound.checked_body(body, content_type)
+            if self._own_echo(doc):
+                return web.Response(status=200)
+            bolt_request = AsyncBoltRequest(
+                body=body.decode(), query=request.query_string, headers=headers
+            )
+        except inbound.MalformedRequest as exc:
+            return self._malformed(str(exc), len(body))
+        except Exception as exc:  # bolt's reading of a body the schema let through
+            self._failures.note(exc, 400)
+            return self._malformed("bolt could not read the body", len(body))
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    @staticmethod
+    def _malformed(reason: str, size: int) -> web.Response:
+        """400 naming the field by the schema's name for it, never the request's content;
+        Slack is told not to retry what would fail the same way."""
+        log.info("slack: signed request refused: %s (%d bytes)", reason, size)
+        return web.Response(status=400, text=reason, headers=NO_RETRY)
 
     def _signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
         """Slack's v0 signature over timestamp and body, the timestamp within 5 minutes."""
         timestamp = headers.get("X-Slack-Request-Timestamp", "")
-        if not _UNIX_SECONDS.fullmatch(timestamp):
-            return False
         signature = headers.get("X-Slack-Signature", "")
-        return self._verifier is not None and self._verifier.is_valid(body, timestamp, signature)
+        return self._secret is not None and inbound.signed(
+            self._secret, body, timestamp, signature, time.time()
+        )
 
-    def _own_echo(self, body: bytes) -> bool:
+    def _own_echo(self, doc: dict[str, Any]) -> bool:
         """A ``message`` event of the bot's own post: bolt's ``ignoring_self_events`` would
         drop it (it keeps only member joins and leaves of the bot's own)."""
-        try:
-            envelope = json.loads(body)
-        except ValueError:
-            return False  # bolt answers it
-        event = envelope.get("event") if isinstance(envelope, dict) else None
+        event = doc.get("event")
         return (
             isinstance(event, dict)
-            and envelope.get("type") == "event_callback"
+            and doc.get("type") == "event_callback"
             and event.get("type") == "message"
             and self._is_own(event)
         )
 
     # -- bolt listeners -----------------------------------------------------------------------
+
+    async def _failed(self, error: Exception) -> BoltResponse:
+        """bolt's global error handler: what a listener or middleware raised, answered."""
+        return self._failures.response(error)
 
     async def _dedupe(
         self,

@@ -1,0 +1,266 @@
+"""What a request to Slack's HTTP routes must be before anything acts on it: its v0
+signature checked over the raw bytes, then the one validation step of its body.
+
+The signature is computed here, on bytes, rather than by ``slack_sdk``'s
+``SignatureVerifier``: that one decodes the body as text first, so a signed body that is
+not UTF-8 raised ``UnicodeDecodeError`` (a 503, i.e. a redelivery), and a signature header
+that is not ASCII raised ``TypeError`` in ``hmac.compare_digest``.
+
+A verified body is then checked against :data:`EVENT_ENVELOPE` or
+:data:`INTERACTION_PAYLOAD`: every field the adapter (``events``, ``reactions``,
+``attachments``, ``modal``, ``receiver``) or bolt's routing reads must have the type it
+reads it as, or be absent or null. A wrong type anywhere is one :class:`MalformedRequest`
+(400, naming the field by its place in the schema, never by what the request held),
+instead of a ``TypeError`` (an unhashable list tested against a set of channels) or an
+``AttributeError`` deep in a listener, which bolt answered with a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.request.internals import parse_body
+
+from bot.errors import PayloadError
+
+REPLAY_WINDOW_SECONDS = 300
+"""Slack's own window: a request whose timestamp is further from now is refused."""
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A JSON escape like ``\\ud83d`` alone decodes to a string no UTF-8 store can hold."""
+
+
+class MalformedRequest(PayloadError):
+    """A verified Slack request whose body is not what Slack sends; answered 400 (Slack
+    is told not to retry: the same body fails the same way)."""
+
+
+def signed(secret: bytes, body: bytes, timestamp: str, signature: str, now: float) -> bool:
+    """Slack's v0 signature (HMAC-SHA256 of ``v0:<timestamp>:<body>``) over the raw
+    bytes, the timestamp Unix seconds within :data:`REPLAY_WINDOW_SECONDS` of ``now``. A
+    header of any other form (not ASCII, not hex, another version) is simply not valid."""
+    if not _UNIX_SECONDS.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return False
+    if abs(now - int(timestamp)) > REPLAY_WINDOW_SECONDS:
+        return False
+    base = b"v0:" + timestamp.encode("ascii") + b":" + body
+    expected = b"v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest().encode("ascii")
+    return hmac.compare_digest(expected, signature.encode("ascii"))
+
+
+# -- the schema ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Obj:
+    """A JSON object; the named fields, where present and not null, match their spec.
+    Fields nobody reads are not checked."""
+
+    fields: Mapping[str, Spec]
+    required: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A JSON array whose every item matches ``item``."""
+
+    item: Spec
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A JSON object with keys of any name, every value matching ``value``."""
+
+    value: Spec
+
+
+Spec = type | Obj | ListOf | MapOf
+"""``str``, ``int``, ``bool`` (exactly; ``True`` is no int), or one of the above."""
+
+_FILE = Obj(
+    {
+        "id": str,
+        "name": str,
+        "mimetype": str,
+        "mode": str,
+        "url_private": str,
+        "url_private_download": str,
+        "size": int,
+    }
+)
+_MESSAGE_FIELDS: dict[str, Spec] = {
+    "type": str,
+    "subtype": str,
+    "channel": str,
+    "user": str,
+    "bot_id": str,
+    "ts": str,
+    "thread_ts": str,
+    "text": str,
+    "team": str,
+    "user_team": str,
+    "files": ListOf(_FILE),
+}
+_MESSAGE = Obj(_MESSAGE_FIELDS)
+_EVENT = Obj(
+    {
+        **_MESSAGE_FIELDS,
+        "message": _MESSAGE,
+        "previous_message": _MESSAGE,
+        "item": Obj({"type": str, "channel": str, "ts": str}),
+        "reaction": str,
+        "event_ts": str,
+    },
+    required=frozenset({"type"}),
+)
+_AUTHORIZATION = Obj(
+    {
+        "enterprise_id": str,
+        "team_id": str,
+        "user_id": str,
+        "is_bot": bool,
+        "is_enterprise_install": bool,
+    }
+)
+EVENT_ENVELOPE = Obj(
+    {
+        "type": str,
+        "event_id": str,
+        "team_id": str,
+        "enterprise_id": str,
+        "api_app_id": str,
+        "challenge": str,
+        "token": str,
+        "is_ext_shared_channel": bool,
+        "authorizations": ListOf(_AUTHORIZATION),
+        "event": Obj({"type": str}, required=frozenset({"type"})),
+    },
+    required=frozenset({"type"}),
+)
+"""An Events API body (slack.md §1b); its ``event`` is checked against the event schema
+when it is of a type the bot listens to (:data:`EVENT_TYPES`), others are not read."""
+ENVELOPE_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
+EVENT_TYPES = ("message", "reaction_added", "reaction_removed")
+"""The events the bot listens to (``receiver``)."""
+_TYPED = Obj({"type": str}, required=frozenset({"type"}))
+
+_ACTION = Obj(
+    {"action_id": str, "block_id": str, "value": str, "type": str, "action_ts": str},
+    required=frozenset({"action_id"}),
+)
+_INPUT = Obj({"value": str, "selected_option": Obj({"value": str})})
+_VIEW = Obj(
+    {
+        "id": str,
+        "hash": str,
+        "type": str,
+        "callback_id": str,
+        "private_metadata": str,
+        "team_id": str,
+        "app_installed_team_id": str,
+        "state": Obj({"values": MapOf(MapOf(_INPUT))}),
+    },
+    required=frozenset({"type"}),  # bolt: body["view"]["type"] on every submission
+)
+INTERACTION_PAYLOAD = Obj(
+    {
+        "type": str,
+        "trigger_id": str,
+        "response_url": str,
+        "api_app_id": str,
+        "token": str,
+        "is_enterprise_install": bool,
+        "user": Obj({"id": str, "team_id": str, "username": str, "name": str}),
+        "team": Obj({"id": str, "enterprise_id": str, "domain": str}),
+        "enterprise": Obj({"id": str}),
+        "channel": Obj({"id": str, "name": str}),
+        "container": Obj(
+            {"type": str, "channel_id": str, "message_ts": str, "thread_ts": str, "view_id": str}
+        ),
+        "message": _MESSAGE,
+        "actions": ListOf(_ACTION),
+        "view": _VIEW,
+    },
+    required=frozenset({"type"}),
+)
+"""The ``payload`` of an interactivity request (slack.md §5): button presses, the
+template form's select and submission."""
+
+_REQUIRED_BY_TYPE = {
+    "event_callback": "event",
+    "url_verification": "challenge",
+    "block_actions": "actions",
+    "interactive_message": "actions",
+    "view_submission": "view",
+    "workflow_step_edit": "workflow_step",
+}
+"""The field without which a body of that ``type`` means nothing (bolt reads it
+unguarded: ``body["actions"][0]``, ``body["view"]["callback_id"]``)."""
+
+
+def check(doc: Any, spec: Spec, where: str) -> None:
+    """Raise :class:`MalformedRequest` naming the first place where ``doc`` breaks ``spec``."""
+    if isinstance(spec, type):
+        if type(doc) is not spec:
+            raise MalformedRequest(f"{where} is not {_NAMES[spec]}")
+        if isinstance(doc, str) and _SURROGATE.search(doc):
+            raise MalformedRequest(f"{where} is not text (a lone surrogate)")
+    elif isinstance(spec, Obj):
+        if not isinstance(doc, dict):
+            raise MalformedRequest(f"{where} is not an object")
+        for name, inner in spec.fields.items():
+            value = doc.get(name)
+            if value is None:
+                if name in spec.required:
+                    raise MalformedRequest(f"{where}.{name} is missing")
+                continue
+            check(value, inner, f"{where}.{name}")
+    elif isinstance(spec, ListOf):
+        if not isinstance(doc, list):
+            raise MalformedRequest(f"{where} is not an array")
+        for item in doc:
+            check(item, spec.item, f"{where}[]")
+    else:
+        if not isinstance(doc, dict):
+            raise MalformedRequest(f"{where} is not an object")
+        for value in doc.values():
+            check(value, spec.value, f"{where}.*")
+
+
+_NAMES = {str: "a string", int: "an integer", bool: "a boolean"}
+
+
+def checked_body(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """The verified ``body`` as bolt will read it (its own ``parse_body``, so what is
+    checked is what its listeners get), checked against the schema of its ``type``: an
+    Events API envelope or an interaction payload, whichever route it came by."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedRequest("the body is not UTF-8") from exc
+    try:
+        doc = parse_body(text, content_type)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedRequest("the body is not JSON, or its payload field is not") from exc
+    check(doc, _TYPED, "body")
+    kind = doc["type"]
+    if kind in ENVELOPE_TYPES:
+        check(doc, EVENT_ENVELOPE, "body")
+        event = doc.get("event")
+        if event is not None and event["type"] in EVENT_TYPES:
+            check(event, _EVENT, "body.event")
+    else:
+        check(doc, INTERACTION_PAYLOAD, "body")
+    needed = _REQUIRED_BY_TYPE.get(kind)
+    if needed is not None and not doc.get(needed):
+        raise MalformedRequest(f"body.{needed} is missing or empty")
+    workflow_step = kind == "view_submission" and doc["view"]["type"] == "workflow_step"
+    if workflow_step and not doc.get("workflow_step"):  # bolt reads body["workflow_step"]
+        raise MalformedRequest("body.workflow_step is missing or empty")
+    return doc
