@@ -1,0 +1,169 @@
+"""Property-based fuzzing of Slack's HTTP routes: real-shaped events and interaction
+payloads, mutated, serialised, sometimes byte-flipped, signed (a few wrongly), posted to
+the running bot (fake Slack, real SQLite) through ``/slack/events`` and
+``/slack/interactivity``.
+
+The property, for every body: the answer is 200, 400 or 401 (the store and Slack are up,
+so neither 503 nor bolt's 500 or 404 is due), and a request not answered 200 stored
+nothing. Profiles as in ``tests/integration/test_webhook_fuzz.py`` (``ci`` by default,
+``EMPFANG_FUZZ_PROFILE=long`` for more, ``EMPFANG_FUZZ_EXAMPLES`` to override).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from tests.fakes.slack import CHANNEL, FakeSlack, event_callback
+from tests.integration.test_webhook_fuzz import JSON_VALUES, PROFILE, mutate, paths
+from tests.slack.stack import AGENT, SlackStack
+
+SLACK_PROFILE = settings(PROFILE, max_examples=max(1, PROFILE.max_examples // 3))
+"""A third of the intake fuzz's examples: each one here is a round trip through bolt and
+the relay (83 in ``ci``, a few seconds)."""
+ALLOWED = {200, 400, 401}
+ROOT = "1700000000.000001"
+MESSAGE = {
+    "type": "message",
+    "channel": CHANNEL,
+    "user": AGENT,
+    "text": "Hallo <@U0AGENTBEN>",
+    "ts": "1700000000.000100",
+    "thread_ts": ROOT,
+    "files": [{"id": "F1", "name": "a.pdf", "mimetype": "application/pdf", "size": 3}],
+}
+EVENTS = [
+    MESSAGE,
+    {**MESSAGE, "subtype": "message_changed", "message": MESSAGE, "previous_message": {}},
+    {
+        "type": "reaction_added",
+        "user": AGENT,
+        "reaction": "+1",
+        "item": {"type": "message", "channel": CHANNEL, "ts": ROOT},
+    },
+]
+CONTAINER = {"type": "message", "message_ts": ROOT, "channel_id": CHANNEL}
+PAYLOADS = [
+    {
+        "type": "block_actions",
+        "user": {"id": AGENT, "username": "anna"},
+        "team": {"id": "T0FAKETEAM"},
+        "channel": {"id": CHANNEL},
+        "container": CONTAINER,
+        "trigger_id": "t",
+        "actions": [{"action_id": action, "value": "1", "block_id": "b"}],
+    }
+    for action in ("claim", "close", "send_template")
+] + [
+    {
+        "type": kind,
+        "user": {"id": AGENT},
+        "actions": [{"action_id": "template_choice"}] if kind == "block_actions" else None,
+        "view": {
+            "id": "V1",
+            "hash": "h",
+            "callback_id": "empfang_template",
+            "private_metadata": json.dumps({"channel": CHANNEL, "thread": ROOT}),
+            "state": {
+                "values": {
+                    "template": {"template_choice": {"selected_option": {"value": "a|de"}}},
+                    "parameter-1": {"value": {"value": "x"}},
+                }
+            },
+        },
+    }
+    for kind in ("block_actions", "view_submission")
+]
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[str, bytes, str]:
+    """A route, a mutated body for it, and how to sign it (``good`` mostly)."""
+    interactive = draw(st.booleans())
+    if interactive:
+        doc: Any = copy.deepcopy(draw(st.sampled_from(PAYLOADS)))
+    else:
+        serial = draw(st.integers(min_value=0, max_value=10**9))
+        doc = event_callback(copy.deepcopy(draw(st.sampled_from(EVENTS))), f"EvFUZZ{serial}")
+    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+        path = draw(st.sampled_from(list(paths(doc))))
+        doc = mutate(
+            doc, path, draw(st.sampled_from(["replace", "remove", "add"])), draw(JSON_VALUES)
+        )
+    text = json.dumps(doc, ensure_ascii=draw(st.booleans()))
+    if interactive:
+        raw = urlencode({"payload": text}, encoding="utf-8", errors="surrogatepass").encode()
+    else:
+        raw = text.encode("utf-8", "surrogatepass")
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        at = draw(st.integers(min_value=0, max_value=max(len(raw) - 1, 0)))
+        raw = raw[:at] + bytes([draw(st.integers(min_value=0, max_value=255))]) + raw[at + 1 :]
+    route = "/slack/interactivity" if interactive else "/slack/events"
+    return route, raw, draw(st.sampled_from(["good"] * 8 + ["wrong", "not ascii"]))
+
+
+class StackThread:
+    """The Slack stack on its own event loop in a thread: hypothesis calls synchronously."""
+
+    def __init__(self, stack: SlackStack) -> None:
+        self.stack = stack
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> SlackStack:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.stack.start(), self._loop).result(60)
+        return self.stack
+
+    def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.stack.stop(), self._loop).result(60)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackStack]:
+    store: Path = tmp_path_factory.mktemp("slack-fuzz") / "empfang.sqlite3"
+    with StackThread(SlackStack("http", store, FakeSlack(mode="http"))) as stack:
+        yield stack
+
+
+def _stored(stack: SlackStack) -> list[tuple[Any, ...]]:
+    return stack.rows("SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM jobs)")
+
+
+@given(case=requests())
+@SLACK_PROFILE
+def test_any_signed_slack_request_gets_a_contract_answer(
+    running: SlackStack, case: tuple[str, bytes, str]
+) -> None:
+    route, raw, signing = case
+    assert running.bot is not None
+    headers = {
+        "Content-Type": "application/json"
+        if route == "/slack/events"
+        else "application/x-www-form-urlencoded",
+        **running.fake.signed_headers(raw),
+    }
+    sent: list[tuple[bytes, bytes]] = [(k.encode(), v.encode()) for k, v in headers.items()]
+    if signing != "good":
+        forged = b"v0=" + (b"0" * 64 if signing == "wrong" else "é".encode() * 32)
+        sent = [(k, forged if k == b"X-Slack-Signature" else v) for k, v in sent]
+    before = _stored(running)
+    answer = httpx.post(f"{running.bot.url}{route}", content=raw, headers=sent, timeout=30)
+    event(f"{route} {answer.status_code}")
+    assert answer.status_code in ALLOWED, answer.text
+    if answer.status_code != 200:
+        assert _stored(running) == before
