@@ -260,6 +260,17 @@ MUST_KEEP_NOTATIONS: list[str] = [
     "Schritt ① bis ⑤ erledigt, Tabelle ² und ³ folgen",
     "⭐⭐⭐⭐⭐ 5 Sterne für Bestellung 2024·0815·4711 🎉 ©2026",
     "Auftrag 2024 0815 4711 ist da",
+    # punctuation joins digit groups only into valid numbers (defect 5): amounts, times, lists
+    "Die Einwohnerzahl liegt bei 1,234,567.",
+    "Treffen um 12:30, danach 14:45 bis 16:00.",
+    "Termin 08:00-17:00, Pause 12:00:00-12:30:00",
+    "Ergebnis 3:1, Halbzeit 1:0, Verhältnis 1:50000",
+    "Größen 36, 38, 40, 42 und 44 vorrätig",
+    "Maße 120*80*45 cm, Menge 10 * 12 * 14 Stück",
+    "Bestellung #4711, #4712 und #4713",
+    "Koordinaten 52.520008, 13.404954",
+    "Lottozahlen: 3, 11, 17, 23, 38, 45",
+    "Zeitstempel 00:12:34,567",
 ]
 
 
