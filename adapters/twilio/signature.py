@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +21,10 @@ from bot.errors import SignatureError
 HEADER = "X-Twilio-Signature"
 
 Params = Sequence[tuple[str, str]]
+
+_WELL_FORMED = re.compile(r"[A-Za-z0-9+/]{27}=")
+"""Base64 of an HMAC-SHA1 (20 bytes), the only shape that can match: anything else
+(characters outside ASCII included) is refused before it is compared."""
 
 
 def sign(token: str, url: str, params: Params) -> str:
@@ -51,8 +56,12 @@ def present(header: str | None) -> str:
 
 
 def verify(token: str, url: str, params: Params, header: str | None) -> None:
-    """Raise SignatureError unless ``header`` signs ``params`` posted to ``url``."""
+    """Raise SignatureError unless ``header`` signs ``params`` posted to ``url``. The
+    shape is checked first: a header with characters outside ASCII made ``str.encode``
+    or ``hmac.compare_digest`` raise, a 503 for what is a forged or broken request."""
     header = present(header)
+    if not _WELL_FORMED.fullmatch(header):
+        raise SignatureError(f"{HEADER} is not a base64 HMAC-SHA1", missing=False)
     if not any(
         hmac.compare_digest(sign(token, variant, params).encode(), header.encode())
         for variant in _variants(url)
