@@ -10,6 +10,9 @@ file keep up with Meta's peak webhook rates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, get_args
+
+from pydantic import BaseModel
 
 from bot import privacy
 from bot.domain import InboundMessage, Sender, WebhookBatch
@@ -42,37 +45,52 @@ LATEST_AHEAD_SECONDS = 24 * 3600.0
 """How far after its arrival a message or receipt time may lie (clock skew, generously)."""
 
 
+def _timed() -> tuple[str, ...]:
+    """The batch's item kinds that carry a ``timestamp``, read off the model: every one
+    is checked, so a kind added later cannot slip past (echoes did: a time of 2^63 was an
+    OverflowError in the store, a 503 that Meta redelivers for days)."""
+    found = []
+    for name, field in WebhookBatch.model_fields.items():
+        item = next(iter(get_args(field.annotation)), None)
+        if (
+            isinstance(item, type)
+            and issubclass(item, BaseModel)
+            and "timestamp" in item.model_fields
+        ):
+            found.append(name)
+    return tuple(found)
+
+
+_TIMED = _timed()
+
+
 def in_range(batch: WebhookBatch, received: float) -> WebhookBatch:
     """The batch with every timestamp outside [2009-01-01, arrival + 24 h] replaced by the
-    arrival time, and such messages flagged as repaired.
+    arrival time, and such messages flagged as repaired; every item kind with a time
+    (messages, receipts, echoes) is checked.
 
     A time out of that range is not the customer's, and one beyond SQLite's INTEGER cannot
     be stored at all; the arrival time is kept beside anyway (``created_at``, ``received_at``).
     """
     latest = received + LATEST_AHEAD_SECONDS
+    arrival = int(received)
 
-    def fine(timestamp: int) -> bool:
+    def fine(item: Any) -> bool:
+        timestamp: int = item.timestamp
         return EARLIEST_TIMESTAMP <= timestamp <= latest
 
-    if all(fine(m.timestamp) for m in batch.messages) and all(
-        fine(s.timestamp) for s in batch.statuses
-    ):
-        return batch
-    arrival = int(received)
-    return batch.model_copy(
-        update={
-            "messages": tuple(
-                m
-                if fine(m.timestamp)
-                else m.model_copy(update={"timestamp": arrival, "repaired": True})
-                for m in batch.messages
-            ),
-            "statuses": tuple(
-                s if fine(s.timestamp) else s.model_copy(update={"timestamp": arrival})
-                for s in batch.statuses
-            ),
-        }
-    )
+    def repaired(item: Any) -> Any:
+        update: dict[str, Any] = {"timestamp": arrival}
+        if "repaired" in type(item).model_fields:
+            update["repaired"] = True
+        return item.model_copy(update=update)
+
+    update = {
+        name: tuple(item if fine(item) else repaired(item) for item in getattr(batch, name))
+        for name in _TIMED
+        if not all(fine(item) for item in getattr(batch, name))
+    }
+    return batch.model_copy(update=update) if update else batch
 
 
 def _bulk_only(batch: WebhookBatch) -> bool:

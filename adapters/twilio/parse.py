@@ -135,8 +135,17 @@ def _content(form: Mapping[str, str]) -> dict[str, Any]:
     return {"kind": MessageKind.TEXT, "text": body or ""}
 
 
+_SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
+"""``NumMedia``, ``ErrorCode``: ASCII digits only (``str.isdigit`` also takes "²", which
+``int`` refuses), few enough for an INTEGER column."""
+
+
+def _number(value: str) -> int | None:
+    return int(value) if _SMALL_NUMBER.fullmatch(value) else None
+
+
 def _count(value: str) -> int:
-    return int(value) if value.isdigit() and len(value) < 4 else 0
+    return _number(value) or 0
 
 
 _KIND_BY_TYPE = {
@@ -201,6 +210,6 @@ def _status(form: Mapping[str, str], status: str, now: int) -> StatusUpdate:
         provider_message_id=ProviderMessageId(_sid(form)),
         status=state,
         timestamp=now,
-        error_code=int(code) if code.isdigit() and len(code) < 10 else None,
+        error_code=_number(code),
         error_title=_text(form, "ErrorMessage"),
     )

@@ -63,11 +63,20 @@ ROUTED_FIELDS = frozenset({"messages", ECHOES_FIELD})
 """Fields whose changes belong to one business number (``value.metadata.phone_number_id``)."""
 
 MAX_UPDATES = 1000
-"""Messages and receipts one POST may carry. Meta aggregates at most 1,000 updates into one
-delivery; more is not Meta, and parsing and storing them would hold the event loop."""
+"""Messages, receipts and echoes one POST may carry. Meta aggregates at most 1,000 updates
+into one delivery; more is not Meta, and parsing and storing them would hold the event loop."""
+MAX_ITEMS = 4 * MAX_UPDATES
+"""Everything the walk visits in one POST: entries, changes, contacts, messages, receipts,
+echoes, the cards of a shared contact and their phones, an order's items. Each of Meta's
+1,000 updates brings at most its own entry, change and contact; a body of more is not
+Meta, and every change of an unknown field would be one more row (34,000 changes in 1 MB
+held the event loop 0.45 s and stored 34,000 unsupported events)."""
 
 _ID = re.compile(r"[\x21-\x7e]{1,256}")
-"""Message ids (``wamid.`` + base64), BSUIDs, media ids: printable ASCII, no spaces."""
+"""Message ids (``wamid.`` + base64), BSUIDs: printable ASCII, no spaces."""
+MEDIA_ID = re.compile(r"[0-9]{1,32}")
+"""Media ids are decimal strings (Meta's examples, pywa's fixtures, the sandbox): the id
+goes into a Graph URL path with the access token, so ``../`` or ``?`` must never reach it."""
 _WA_ID = re.compile(r"[0-9]{1,20}")
 _TIMESTAMP = re.compile(r"-?[0-9]{1,20}")
 _LABEL_LENGTH = 64
@@ -77,9 +86,33 @@ _MAX_ERROR_CODE = 2**31 - 1
 
 
 class TooManyUpdates(PayloadError):
-    """More than :data:`MAX_UPDATES` messages and receipts in one POST."""
+    """More than :data:`MAX_UPDATES` messages, receipts and echoes, or more than
+    :data:`MAX_ITEMS` items in all, in one POST: one reason for both, as both mean the
+    same (no delivery of Meta's is that large)."""
 
     status = 413
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"more than {MAX_UPDATES} messages, statuses and echoes or {MAX_ITEMS} items"
+            " in one request"
+        )
+
+
+class _Budget:
+    """What one POST's walk may still visit (:data:`MAX_ITEMS`), spent as it goes, so a
+    body of a million small items is refused after a few thousand, before anything is
+    built or stored."""
+
+    def __init__(self) -> None:
+        self._left = MAX_ITEMS
+
+    def spend(self, found: list[Any]) -> list[Any]:
+        """``found`` once there is room for it; TooManyUpdates otherwise."""
+        self._left -= len(found)
+        if self._left < 0:
+            raise TooManyUpdates()
+        return found
 
 
 def parse_webhook(body: bytes, *, numbers: Collection[str] | None = None) -> WebhookBatch:
@@ -170,6 +203,7 @@ class _Envelope:
         self._numbers = numbers
         self.foreign: list[ForeignChange] = []
         self._updates = 0
+        self._budget = _Budget()
         self.messages: list[InboundMessage] = []
         self.statuses: list[StatusUpdate] = []
         self.unsupported: list[UnsupportedEvent] = []
@@ -182,11 +216,11 @@ class _Envelope:
         entries = doc.get("entry")
         if not isinstance(entries, list):
             raise PayloadError("entry must be a list")
-        for entry in entries:
+        for entry in self._budget.spend(entries):
             changes = _dict(entry, "entry[]").get("changes", [])
             if not isinstance(changes, list):
                 raise PayloadError("entry[].changes must be a list")
-            for change in changes:
+            for change in self._budget.spend(changes):
                 self._change(_dict(change, "changes[]"))
         return WebhookBatch(
             messages=tuple(self.messages),
@@ -209,12 +243,19 @@ class _Envelope:
             self.unsupported.append(_unsupported(_label(field), change))
             return
         value = _dict(change.get("value"), "changes[].value")
-        names = _profile_names(value.get("contacts", []), self._repaired)
+        contacts = value.get("contacts", [])
+        if isinstance(contacts, list):
+            self._budget.spend(contacts)
+        names = _profile_names(contacts, self._repaired)
         for raw in self._items(value, "messages"):
             try:
                 self.messages.append(
-                    _message(_dict(raw, "messages[]"), names, self._repaired, number_id)
+                    _message(
+                        _dict(raw, "messages[]"), names, self._repaired, number_id, self._budget
+                    )
                 )
+            except TooManyUpdates:
+                raise
             except PayloadError as exc:
                 self.unsupported.append(_unsupported(f"invalid message: {exc}", raw))
         for raw in self._items(value, "statuses"):
@@ -231,7 +272,7 @@ class _Envelope:
         the one the change names (:func:`_named_number`)."""
         if self._numbers is None:
             return False
-        if number is None and field not in ROUTED_FIELDS:
+        if number is None and not (isinstance(field, str) and field in ROUTED_FIELDS):
             return False
         if isinstance(number, str) and number in self._numbers:
             return False
@@ -254,10 +295,10 @@ class _Envelope:
                 self.unsupported.append(_unsupported(f"invalid echo: {exc}", raw))
 
     def _items(self, value: JSON, key: str) -> list[Any]:
-        found = _list(value, key)
+        found = self._budget.spend(_list(value, key))
         self._updates += len(found)
         if self._updates > MAX_UPDATES:
-            raise TooManyUpdates(f"more than {MAX_UPDATES} messages and statuses in one request")
+            raise TooManyUpdates()
         return found
 
 
@@ -281,6 +322,13 @@ def _list(value: JSON, key: str) -> list[Any]:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _column_text(value: Any) -> str | None:
+    """A string stored in a column of its own rather than in a message's JSON body: without
+    NUL, which PostgreSQL's TEXT refuses (a store error, a 503 Meta redelivers for days)."""
+    text = _str(value)
+    return (text.replace("\x00", "") or None) if text else None
 
 
 def _https_url(value: Any) -> str | None:
@@ -352,7 +400,11 @@ def _timestamp(raw: JSON) -> int:
 
 
 def _message(
-    raw: JSON, names: dict[str, tuple[str, bool]], repaired: frozenset[int], number_id: str
+    raw: JSON,
+    names: dict[str, tuple[str, bool]],
+    repaired: frozenset[int],
+    number_id: str,
+    budget: _Budget,
 ) -> InboundMessage:
     """An unusable id, sender or timestamp refuses the message (PayloadError); unusable
     content makes it an unsupported message, as Meta does for types it cannot pass on.
@@ -383,7 +435,9 @@ def _message(
     content = raw.get(type_name)
     if kind is not MessageKind.UNSUPPORTED:
         try:
-            return InboundMessage(**fields, **_content(kind, content, raw))
+            return InboundMessage(**fields, **_content(kind, content, budget))
+        except TooManyUpdates:
+            raise
         except PayloadError:
             # e.g. an ``interactive`` without its object, with error 131000: Meta sends
             # that for interactive types it cannot pass on.
@@ -452,7 +506,7 @@ def _echo(raw: JSON, number_id: str) -> BusinessEcho:
     body = raw.get(raw_type)
     text = None
     if isinstance(body, dict):
-        text = _str(body.get("body")) or _str(body.get("caption"))
+        text = _column_text(body.get("body")) or _column_text(body.get("caption"))
     return BusinessEcho(
         provider_id=ProviderMessageId(provider_id),
         to=WaId(to),
@@ -474,14 +528,16 @@ def _context(context: Any) -> dict[str, Any]:
     return found
 
 
-def _content(kind: MessageKind, content: Any, raw: JSON) -> dict[str, Any]:
-    """The type-specific object; PayloadError when it is missing or malformed."""
+def _content(kind: MessageKind, content: Any, budget: _Budget) -> dict[str, Any]:
+    """The type-specific object; PayloadError when it is missing or malformed. Lists in
+    it (shared contacts, their phones, an order's items) are spent from ``budget``."""
     if kind is MessageKind.REQUEST_WELCOME:
         return {}
     if kind is MessageKind.CONTACTS:
         if not isinstance(content, list):
             raise PayloadError("messages[].contacts must be a list")
-        return {"contacts": tuple(_shared_contact(c) for c in content if isinstance(c, dict))}
+        cards = budget.spend(content)
+        return {"contacts": tuple(_shared_contact(c, budget) for c in cards if isinstance(c, dict))}
     body = _dict(content, f"messages[].{kind.value}")
     if kind is MessageKind.TEXT:
         return {"text": str(body.get("body", ""))}
@@ -501,7 +557,7 @@ def _content(kind: MessageKind, content: Any, raw: JSON) -> dict[str, Any]:
         emoji = str(body.get("emoji") or "")
         return {"reaction": Reaction(message_id=ProviderMessageId(target), emoji=emoji)}
     if kind is MessageKind.ORDER:
-        return {"text": _order_summary(body)}
+        return {"text": _order_summary(body, budget)}
     if kind is MessageKind.SYSTEM:
         return {"text": _str(body.get("body")), "unsupported_type": _str(body.get("type"))}
     if kind is MessageKind.EDIT:
@@ -511,7 +567,8 @@ def _content(kind: MessageKind, content: Any, raw: JSON) -> dict[str, Any]:
 
 
 def _media(body: JSON) -> Media:
-    media_id = _ident(body.get("id"), "media id")
+    """A media id that is not an id makes the message an unsupported one (PayloadError)."""
+    media_id = _ident(body.get("id"), "media id", MEDIA_ID)
     if media_id is None:
         raise PayloadError("media object without id")
     return Media(
@@ -530,7 +587,7 @@ def _location(body: JSON) -> Location:
     try:
         latitude = float(body["latitude"])
         longitude = float(body["longitude"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # an int of 400 digits
         raise PayloadError("location without numeric latitude/longitude") from exc
     if not (abs(latitude) <= 90 and abs(longitude) <= 180):  # NaN fails too
         raise PayloadError("location outside the globe")
@@ -542,7 +599,7 @@ def _location(body: JSON) -> Location:
     )
 
 
-def _shared_contact(card: JSON) -> SharedContact:
+def _shared_contact(card: JSON, budget: _Budget) -> SharedContact:
     """Name and phone numbers only: e-mail, address, birthday of third parties are dropped."""
     name = card.get("name")
     formatted = ""
@@ -557,7 +614,7 @@ def _shared_contact(card: JSON) -> SharedContact:
             SharedPhone(
                 number=str(p.get("phone") or p.get("wa_id") or ""), kind=_str(p.get("type"))
             )
-            for p in (phones if isinstance(phones, list) else [])
+            for p in (budget.spend(phones) if isinstance(phones, list) else [])
             if isinstance(p, dict)
         ),
     )
@@ -587,10 +644,10 @@ def _interactive(body: JSON) -> dict[str, Any]:
     }
 
 
-def _order_summary(body: JSON) -> str:
+def _order_summary(body: JSON, budget: _Budget) -> str:
     items = body.get("product_items")
     lines = []
-    for item in items if isinstance(items, list) else []:
+    for item in budget.spend(items) if isinstance(items, list) else []:
         if isinstance(item, dict):
             lines.append(f"{item.get('quantity', 1)} × {item.get('product_retailer_id', '?')}")
     text = str(body.get("text") or "").strip()
@@ -620,5 +677,5 @@ def _status(raw: JSON) -> StatusUpdate:
         status=status,
         timestamp=_timestamp(raw),
         error_code=_error_code(errors),
-        error_title=_str(first.get("title")) if isinstance(first, dict) else None,
+        error_title=_column_text(first.get("title")) if isinstance(first, dict) else None,
     )

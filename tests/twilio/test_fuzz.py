@@ -1,9 +1,12 @@
 """Property-based fuzzing of the Twilio webhook: mutated, signed forms through the real
 server into a real SQLite file (the Cloud path's property, ``test_webhook_fuzz``, for forms).
 
-For every form: the answer is one a delivery may get (never 500); nothing is stored unless it
+For every form: the answer is one a delivery may get (never 500, and never 503: the store
+is always there, so a 503 would be one for the input's fault); nothing is stored unless it
 is 200, and nothing at all for another sender (a message to it, a status from it; their sids
-start ``SMx``); after a 200 every valid inbound message for our sender is stored once.
+start ``SMx``); after a 200 every valid inbound message for our sender is stored once. The
+signature header is sometimes no signature at all (characters outside ASCII, bytes that are
+not UTF-8).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from tests.integration.test_webhook_fuzz import BotThread, counts
 from tests.numbers import CUSTOMER
 
 OTHER = "whatsapp:+14155550000"
-ALLOWED = {200, 400, 401, 403, 413, 415, 503}
+ALLOWED = {200, 400, 401, 403, 413, 415}
 FIELDS = [
     "MessageSid",
     "From",
@@ -46,8 +49,12 @@ FIELDS = [
 ]
 TEXT = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["", "\x00", "\ud83d", "0", "1", "99999999999", "whatsapp:+1", "read"]),
+    st.sampled_from(
+        ["", "\x00", "\ud83d", "0", "1", "99999999999", "whatsapp:+1", "read", "²", "١", "1e9"]
+    ),
 )
+ODD_SIGNATURES = [("é" * 28).encode(), b"\xe9" * 28, b"\xff\xfe", ("\u0661" * 27 + "=").encode()]
+"""Signature headers that are no signature: compared as they came, they raised (a 503)."""
 
 
 @st.composite
@@ -76,7 +83,7 @@ def forms(draw: st.DrawFn) -> tuple[dict[str, str], bool, str]:
             form[name] = draw(TEXT)
         else:
             form.pop(name, None)
-    return form, foreign, draw(st.sampled_from(["good"] * 6 + ["missing", "wrong"]))
+    return form, foreign, draw(st.sampled_from(["good"] * 6 + ["missing", "wrong", "odd"]))
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +119,10 @@ def test_any_form_gets_a_contract_answer_and_other_senders_are_never_stored(
     url = f"{app.url}/webhooks/twilio"
     pairs = list(form.items())
     raw = urlencode(pairs, encoding="utf-8", errors="surrogatepass").encode()
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if signing != "missing":
+    headers: dict[str, str | bytes] = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signing == "odd":
+        headers[HEADER] = ODD_SIGNATURES[len(form) % len(ODD_SIGNATURES)]
+    elif signing != "missing":
         token = AUTH_TOKEN if signing == "good" else "other"
         signed = [
             (k, v.encode("utf-8", "surrogatepass").decode("utf-8", "replace")) for k, v in pairs
@@ -133,3 +142,57 @@ def test_any_form_gets_a_contract_answer_and_other_senders_are_never_stored(
     for message in taken.messages:
         found = "SELECT count(*) FROM messages WHERE provider_id = ?"
         assert db.execute(found, (message.provider_id,)).fetchone()[0] == 1
+
+
+def signed_post(app: Empfang, form: dict[str, str]) -> httpx.Response:
+    url = f"{app.url}/webhooks/twilio"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        HEADER: sign(AUTH_TOKEN, url, list(form.items())),
+    }
+    return httpx.post(url, content=urlencode(form).encode(), headers=headers, timeout=30)
+
+
+@pytest.mark.parametrize("header", ODD_SIGNATURES)
+def test_a_signature_header_that_is_no_signature_is_403(
+    bot: tuple[Empfang, sqlite3.Connection], header: bytes
+) -> None:
+    """Probe 2a: ``X-Twilio-Signature: ééé…`` raised in the comparison, answered 503."""
+    app, db = bot
+    form = {"MessageSid": "SMf" + "1" * 31, "From": f"whatsapp:+{CUSTOMER}", "To": SENDER}
+    before = counts(db)
+    answer = httpx.post(
+        f"{app.url}/webhooks/twilio",
+        content=urlencode(form).encode(),
+        headers=[
+            (b"Content-Type", b"application/x-www-form-urlencoded"),
+            (HEADER.encode(), header),
+        ],
+        timeout=30,
+    )
+    assert answer.status_code == 403, answer.text
+    assert counts(db) == before
+
+
+@pytest.mark.parametrize(("name", "value"), [("NumMedia", "²"), ("NumMedia", "١")])
+def test_a_number_in_other_digits_is_no_number(
+    bot: tuple[Empfang, sqlite3.Connection], name: str, value: str
+) -> None:
+    """``str.isdigit`` takes "²", ``int`` refuses it: a ValueError, answered 503. Not a
+    count of media, the message is a text."""
+    app, db = bot
+    sid = "SMf" + "2" * 29 + str(ord(value[0]) % 100).zfill(2)
+    form = {"MessageSid": sid, "From": f"whatsapp:+{CUSTOMER}", "To": SENDER, name: value}
+    assert signed_post(app, {**form, "Body": "Hallo"}).status_code == 200
+    assert db.execute("SELECT kind FROM messages WHERE provider_id = ?", (sid,)).fetchall() == [
+        ("text",)
+    ]
+
+
+def test_an_error_code_in_other_digits_is_no_code(bot: tuple[Empfang, sqlite3.Connection]) -> None:
+    app, db = bot
+    form = {"MessageSid": "SMf" + "3" * 31, "MessageStatus": "failed", "From": SENDER}
+    before = counts(db)
+    answer = signed_post(app, {**form, "To": f"whatsapp:+{CUSTOMER}", "ErrorCode": "²"})
+    assert answer.status_code == 200
+    assert counts(db)["status_events"] == before["status_events"] + 1
