@@ -3,12 +3,15 @@
 There is no lookup step: the webhook's URL is the media's id and stays valid until the
 media is deleted at Twilio. Twilio answers it with a redirect to a pre-signed URL on its
 CDN; httpx drops the credentials on a redirect to another origin, as it should. The
-credentials are sent only to the configured API origin, never to a URL elsewhere, even
-one that arrived in a signed webhook.
+credentials are sent only to one of the account's media resources on the configured API
+origin (``…/Messages/MM…/Media/ME…``), never to a URL elsewhere, even one that arrived in a
+signed webhook: not to another host, and not to another resource of the account's API
+(dot segments after the media's path would reach its message list).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -18,6 +21,9 @@ from adapters.whatsapp.media import CloudMediaIn
 from bot.errors import ProviderError
 from bot.media.inbound import MediaInfo
 from bot.media.spool import Spool, SpooledFile
+
+_MEDIA_RESOURCE = re.compile(r"Messages/[A-Za-z0-9]{2,64}/Media/[A-Za-z0-9]{2,64}")
+"""A media resource's path under the account's: two sids, no dot segments, no query."""
 
 
 class TwilioMediaIn:
@@ -51,6 +57,13 @@ class TwilioMediaIn:
         if _origin(info.url) != self._origin:
             raise ProviderError(
                 "media URL is not on the Twilio API's host; credentials not sent",
+                retryable=False,
+            )
+        if not (
+            self.holds(info.url) and _MEDIA_RESOURCE.fullmatch(info.url.removeprefix(self._prefix))
+        ):
+            raise ProviderError(
+                "media URL is not one of the account's media resources; credentials not sent",
                 retryable=False,
             )
         return await self._download.download(info, spool, cap=cap)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -145,7 +146,8 @@ class CloudWhatsApp:
         found: list[MessageTemplate] = []
         params = {"fields": templates.CATALOGUE_FIELDS, "limit": str(templates.PAGE_SIZE)}
         for _ in range(templates.MAX_PAGES):
-            page = await self._request("GET", f"{self._waba_id}/message_templates", params=params)
+            path = f"{quote(self._waba_id, safe='')}/message_templates"
+            page = await self._request("GET", path, params=params)
             for raw in page.get("data") or []:
                 template = templates.from_graph(raw)
                 if template is not None:
@@ -157,8 +159,9 @@ class CloudWhatsApp:
         return found
 
     def _sender(self) -> str:
-        """The number this send leaves from (``bot.routing``): the conversation's."""
-        return sender(self._phone_number_id, self._numbers)
+        """The number this send leaves from (``bot.routing``): the conversation's, as one
+        Graph path segment (it is configured, and quoted all the same)."""
+        return quote(sender(self._phone_number_id, self._numbers), safe="")
 
     async def _send(self, payload: dict[str, Any]) -> ProviderMessageId:
         body = await self._post(f"{self._sender()}/messages", json=payload)

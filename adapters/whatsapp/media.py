@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from adapters.whatsapp.errors import error_from_response, unreachable_as
+from adapters.whatsapp.parse import MEDIA_ID
 from bot.errors import OUTAGE_STATUSES, ProviderError
 from bot.media.inbound import MediaInfo
 from bot.media.spool import Spool, SpooledFile
@@ -36,8 +38,14 @@ class CloudMediaIn:
         self._headers = dict(headers)
 
     async def lookup(self, media_id: str) -> MediaInfo:
+        """The id goes into the Graph URL's path with the access token: one that is not a
+        media id (``../me``, ``1?fields=…``; stored before the webhook checked them) is
+        refused here, and the id is quoted as one path segment all the same."""
+        if not MEDIA_ID.fullmatch(media_id):
+            raise ProviderError("media id is not a Graph media id; not looked up", retryable=False)
+        url = f"{self._base}/{quote(media_id, safe='')}"
         with unreachable_as("media lookup failed"):
-            response = await self._client().get(f"{self._base}/{media_id}", headers=self._headers)
+            response = await self._client().get(url, headers=self._headers)
         if response.status_code >= 400:
             raise error_from_response(response)
         try:

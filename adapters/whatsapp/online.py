@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -57,7 +58,10 @@ async def check_online(section: WhatsAppSection, sandbox: SandboxSection) -> Onl
     headers = {"Authorization": f"Bearer {section.access_token.get_secret_value()}"}
     async with httpx.AsyncClient(headers=headers, timeout=section.timeout_seconds) as client:
         number = await _ask(
-            client, report, "whatsapp.phone_number_id", f"{base}/{section.phone_number_id}"
+            client,
+            report,
+            "whatsapp.phone_number_id",
+            f"{base}/{quote(section.phone_number_id, safe='')}",
         )
         if number is None:
             return report
@@ -70,7 +74,10 @@ async def check_online(section: WhatsAppSection, sandbox: SandboxSection) -> Onl
             )
             return report
         apps = await _ask(
-            client, report, "whatsapp.waba_id", f"{base}/{section.waba_id}/subscribed_apps"
+            client,
+            report,
+            "whatsapp.waba_id",
+            f"{base}/{quote(section.waba_id, safe='')}/subscribed_apps",
         )
     if apps is not None:
         _subscriptions(report, section.waba_id, apps)

@@ -133,3 +133,23 @@ def test_a_webhook_url_is_used_only_when_the_token_may_go_there() -> None:
     assert media_url("http://127.0.0.1:8090/a?mid=1") == "http://127.0.0.1:8090/a?mid=1"
     assert media_url("http://attacker.example/steal") is None
     assert media_url("file:///etc/passwd") is None
+
+
+@pytest.mark.parametrize(
+    "media_id", ["../../etc/passwd", "1?fields=access_token&x=", "http://evil.example/x", "..", ""]
+)
+async def test_a_media_id_that_is_not_an_id_is_never_looked_up(env: Env, media_id: str) -> None:
+    """Probe 7: the id went into the Graph URL as it came, with the access token
+    (``GET /etc/passwd``); one stored before the webhook checked ids is refused here."""
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    auth = {"Authorization": f"Bearer {ACCESS_TOKEN}"}
+    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
+        source = CloudMediaIn(lambda: http, env.sandbox.graph_url, auth)
+        with pytest.raises(ProviderError) as refused:
+            await source.lookup(media_id)
+    assert not refused.value.retryable
+    assert sent == []

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -126,3 +127,41 @@ def test_a_form_of_thousands_of_fields_is_refused_before_signing() -> None:
     with pytest.raises(SignatureError) as missing:
         provider.parse(huge, None)
     assert missing.value.status == 401
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "Messages.json",
+        "/".join(["Messages/MM1/Media/ME1", "..", "..", "..", "Messages.json"]),
+        "Messages/MM1/Media/ME1?PageSize=1000",
+        "Messages/MM1/Media/",
+        "Messages/MM1/Media/ME1/x",
+    ],
+)
+async def test_credentials_go_only_to_a_media_resource_of_the_account(
+    twilio: FakeTwilio, tmp_path: Path, path: str
+) -> None:
+    """A media URL on Twilio's host but naming another resource of the account (its
+    message list) would be fetched with the account's credentials."""
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    url = f"{twilio.base_url}/2010-04-01/Accounts/{twilio.account_sid}/{path}"
+    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
+        provider = TwilioWhatsApp(
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            from_number=twilio.sender,
+            webhook_url="",
+            api_base=twilio.base_url,
+            client=http,
+        )
+        with pytest.raises(ProviderError) as refused:
+            await provider.media_in.download(
+                MediaInfo(url=url, mime_type=""), Spool(tmp_path), cap=1000
+            )
+    assert not refused.value.retryable
+    assert sent == []
