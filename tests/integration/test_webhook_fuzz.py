@@ -2,11 +2,17 @@
 real aiohttp app into a real SQLite file.
 
 The property, for every body: the answer is one a delivery may get (200, 400, 401/403,
-413, 415, 503 — never 500); nothing is stored unless the answer is 200; a 200 means every
-message the envelope validly carries for the configured number is stored once, with its
-job; nothing addressed to another business number is ever stored (its ids start
-``wamid.x``), and a body for another number alone stores nothing at all; everything stored
-reads back as text.
+413, 415 — never 500, and never 503: the store is always there, so a 503 would be one for
+the input's fault, which Meta redelivers for days); nothing is stored unless the answer is
+200; a 200 means every message the envelope validly carries for the configured number is
+stored once, with its job; nothing addressed to another business number is ever stored (its
+ids start ``wamid.x``), and a body for another number alone stores nothing at all; no media
+id is stored that is not one; everything stored reads back as text.
+
+Besides mutations of real-shaped envelopes, some bodies carry what an outside probe found
+(2026-12-02): a change whose ``field`` is any JSON value, an echo with a time beyond 64 bits,
+about :data:`~adapters.whatsapp.parse.MAX_ITEMS` changes, a media id that is a path or a
+query, and signature headers with characters outside ASCII.
 
 Profiles: ``ci`` (default; fixed seed, bounded) and ``long`` for longer runs::
 
@@ -32,7 +38,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from adapters.whatsapp.parse import parse_webhook
+from adapters.whatsapp.parse import MAX_ITEMS, parse_webhook
 from adapters.whatsapp.signature import sign
 from bot.app import Empfang
 from bot.config import Settings
@@ -64,7 +70,7 @@ OURS = frozenset({SECRETS["phone_number_id"]})
 FOREIGN = "209876543210987"
 """Another business number on the same Meta app; its message and receipt ids start
 ``wamid.x`` so the property can look for them in the store."""
-ALLOWED = {200, 400, 401, 403, 413, 415, 503}
+ALLOWED = {200, 400, 401, 403, 413, 415}
 TABLES = ("messages", "jobs", "contacts", "status_events", "unsupported_events")
 
 NASTY_TEXT = st.sampled_from(
@@ -74,7 +80,7 @@ SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
-    st.sampled_from([2**63, 2**63 - 1, -(2**63) - 1, 10**19, 0, -1]),
+    st.sampled_from([2**63, 2**63 - 1, -(2**63) - 1, 10**19, 0, -1, 10**400, -(10**400)]),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
     NASTY_TEXT,
@@ -95,6 +101,22 @@ test's own JSON encoder would recurse too deeply)."""
 DEEP_LEVELS = 10_000
 
 VALUES = st.one_of(JSON_VALUES, st.just(DEEP))
+
+TIMES = st.one_of(
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.sampled_from([2**63, 2**63 - 1, -(2**63) - 1, 10**20, str(2**63), "0", "-1", "1749416383"]),
+    st.from_regex(r"-?[0-9]{1,22}", fullmatch=True),
+)
+ODD_MEDIA_IDS = st.sampled_from(
+    ["../../etc/passwd", "1?fields=access_token&x=", "http://evil.example/x", "..", "%2e%2e", ""]
+)
+ODD_SIGNATURES = [
+    ("sha256=" + "é" * 64).encode(),
+    b"sha256=" + b"\xe9" * 64,
+    ("sha256=" + "\u0661" * 64).encode(),
+    b"\xff\xfe",
+]
+"""Signature headers that are no signature: compared as they came, they raised (a 503)."""
 
 
 def paths(doc: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -124,10 +146,34 @@ def mutate(doc: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
     return doc
 
 
+def add_probe_shape(draw: st.DrawFn, doc: Any, prefix: str, number: str) -> None:
+    """Maybe one of the shapes the outside probe found answered 503 or taken whole."""
+    shape = draw(st.sampled_from(["none"] * 6 + ["field", "echo", "many", "media id"]))
+    event(f"shape {shape}")
+    changes = doc["entry"][0]["changes"]
+    if shape == "field":  # unhashable or no string: it crashed the check for other numbers
+        value = draw(st.sampled_from([{}, {"metadata": {"phone_number_id": number}}]))
+        changes.append({"field": draw(JSON_VALUES), "value": value})
+    elif shape == "echo":  # a time beyond SQLite's INTEGER crashed the store
+        echo = {"from": "15550783881", "to": "4915112345678", "id": f"{prefix}echo"}
+        echo.update(timestamp=draw(TIMES), type="text", text={"body": "Gern"})
+        value = {"metadata": {"phone_number_id": number}, "message_echoes": [echo]}
+        changes.append({"field": "smb_message_echoes", "value": value})
+    elif shape == "many":  # every change was one more row, uncounted
+        count = MAX_ITEMS + draw(st.sampled_from([1, 8, -8]))  # about the cap, mostly over
+        event(f"many changes: {count - MAX_ITEMS:+d}")
+        changes.extend({"field": f"f{i % 3}", "value": {}} for i in range(count))
+    elif shape == "media id":  # went into the Graph URL with the access token
+        image = {"id": draw(ODD_MEDIA_IDS), "mime_type": "image/jpeg"}
+        message = dict(MESSAGES["image"], id=f"{prefix}media", image=image)
+        changes[0]["value"].setdefault("messages", []).append(message)
+
+
 @st.composite
-def bodies(draw: st.DrawFn) -> tuple[bytes, str | None, bool]:
-    """A real-shaped envelope, mutated a few times, serialised, maybe byte-flipped, signed;
-    one in five is addressed to another business number (the third item says so)."""
+def bodies(draw: st.DrawFn) -> tuple[bytes, str | bytes | None, bool]:
+    """A real-shaped envelope, maybe with one of the probe's shapes, mutated a few times,
+    serialised, maybe byte-flipped, signed; one in five is addressed to another business
+    number (the third item says so)."""
     foreign = draw(st.integers(min_value=0, max_value=4)) == 0
     prefix = "wamid.x" if foreign else "wamid.f"
     names = draw(st.lists(st.sampled_from(sorted(MESSAGES)), max_size=4))
@@ -139,6 +185,7 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str | None, bool]:
     doc: Any = json.loads(json.dumps(envelope(messages=messages, statuses=statuses)))
     if foreign:
         doc["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = FOREIGN
+    add_probe_shape(draw, doc, prefix, FOREIGN if foreign else SECRETS["phone_number_id"])
     for _ in range(draw(st.integers(min_value=0, max_value=4))):
         path = draw(st.sampled_from(list(paths(doc))))
         action = draw(st.sampled_from(["replace", "remove", "add"]))
@@ -148,9 +195,11 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str | None, bool]:
     if draw(st.integers(min_value=0, max_value=9)) == 0:
         at = draw(st.integers(min_value=0, max_value=max(len(raw) - 1, 0)))
         raw = raw[:at] + bytes([draw(st.integers(min_value=0, max_value=255))]) + raw[at + 1 :]
-    signature = draw(st.sampled_from(["good"] * 8 + ["missing", "wrong"]))
+    signature = draw(st.sampled_from(["good"] * 8 + ["missing", "wrong", "odd"]))
     if signature == "missing":
         return raw, None, foreign
+    if signature == "odd":
+        return raw, draw(st.sampled_from(ODD_SIGNATURES)), foreign
     return raw, sign(SECRET if signature == "good" else b"other", raw), foreign
 
 
@@ -215,6 +264,13 @@ def parsed(raw: bytes) -> WebhookBatch:
         return WebhookBatch()
 
 
+def is_media_id(conn: sqlite3.Connection, provider_id: str) -> bool:
+    """Whether the message's stored media id, if it has one, is one (decimal digits)."""
+    sql = "SELECT body ->> '$.media.media_id' FROM messages WHERE provider_id = ?"
+    (media_id,) = conn.execute(sql, (provider_id,)).fetchone()
+    return media_id is None or (media_id.isascii() and media_id.isdigit())
+
+
 def foreign_rows(conn: sqlite3.Connection) -> int:
     """Messages and receipts of the other business number in the store: always none."""
     return sum(
@@ -228,11 +284,11 @@ def foreign_rows(conn: sqlite3.Connection) -> int:
 @given(case=bodies())
 @PROFILE
 def test_any_signed_envelope_gets_a_contract_answer(
-    fuzzed: tuple[Empfang, sqlite3.Connection], case: tuple[bytes, str | None, bool]
+    fuzzed: tuple[Empfang, sqlite3.Connection], case: tuple[bytes, str | bytes | None, bool]
 ) -> None:
     app, db = fuzzed
     raw, signature, foreign = case
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
     if signature is not None:
         headers["X-Hub-Signature-256"] = signature
     before = counts(db)
@@ -249,5 +305,6 @@ def test_any_signed_envelope_gets_a_contract_answer(
         assert counts(db) == before
     for provider_id in (m.provider_id for m in taken.messages):
         assert stored_once_with_job(db, provider_id), provider_id
+        assert is_media_id(db, provider_id), provider_id
     for table in TABLES:  # sqlite3 raises on text that is not UTF-8
         db.execute(f"SELECT * FROM {table}").fetchall()
