@@ -177,6 +177,10 @@ def limits_middleware(guard: ConnectionGuard, body_timeout: float) -> Any:
                 return _refused(408, f"body not received within {body_timeout:g} seconds")
             except web.HTTPRequestEntityTooLarge:
                 return _too_large(request)
+            except ConnectionResetError:
+                # The client hung up inside its body: no one to answer, nothing to log (an
+                # unverified client's doing), and no 503 counted against the store.
+                return _refused(400, "connection closed before the body was complete")
         return await handler(request)
 
     return limits

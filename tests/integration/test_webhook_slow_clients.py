@@ -214,3 +214,26 @@ async def test_accepting_without_descriptors_is_logged_once(
     messages = [r.getMessage() for r in caplog.records]
     assert len([m for m in messages if m.startswith("cannot accept connections")]) == 1
     assert not [m for m in messages if "socket.accept() out of system resource" in m]
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [b"Content-Length: 1000\r\n\r\n{", b"Transfer-Encoding: chunked\r\n\r\n3e8\r\n{"],
+    ids=["content-length", "chunked"],
+)
+async def test_a_client_that_hangs_up_inside_its_body_is_not_an_error(
+    bot: Empfang, caplog: pytest.LogCaptureFixture, framing: bytes
+) -> None:
+    """Nobody is left to answer: before, the safety net logged it at ERROR with a traceback
+    ("unexpected ConnectionResetError …; answered 503"), an unverified client's doing."""
+    for _ in range(3):
+        _, writer = await connect(bot)
+        writer.write(b"POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\n" + framing)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()
+        await writer.wait_closed()
+    await asyncio.sleep(0.2)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert not [r for r in caplog.records if r.exc_info]
+    assert 'outcome="refused_503"' not in bot.metrics.render(None)[0].decode()
