@@ -31,7 +31,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import closing
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 import pytest
@@ -203,15 +203,24 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str | bytes | None, bool]:
     return raw, sign(SECRET if signature == "good" else b"other", raw), foreign
 
 
-class BotThread:
-    """The bot on its own event loop in a thread: hypothesis calls the test synchronously."""
+class Startable(Protocol):
+    async def start(self) -> object: ...
+    async def stop(self) -> object: ...
 
-    def __init__(self, app: Empfang) -> None:
+
+App = TypeVar("App", bound=Startable)
+
+
+class BotThread(Generic[App]):
+    """The bot (or the Slack test stack) on its own event loop in a thread: hypothesis
+    calls the test synchronously."""
+
+    def __init__(self, app: App) -> None:
         self.app = app
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-    def __enter__(self) -> BotThread:
+    def __enter__(self) -> BotThread[App]:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.app.start(), self._loop).result(30)
         return self

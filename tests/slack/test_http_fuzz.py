@@ -11,10 +11,9 @@ nothing. Profiles as in ``tests/integration/test_webhook_fuzz.py`` (``ci`` by de
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes.slack import CHANNEL, FakeSlack, event_callback
-from tests.integration.test_webhook_fuzz import JSON_VALUES, PROFILE, mutate, paths
+from tests.integration.test_webhook_fuzz import JSON_VALUES, PROFILE, BotThread, mutate, paths
 from tests.slack.stack import AGENT, SlackStack
 
 SLACK_PROFILE = settings(PROFILE, max_examples=max(1, PROFILE.max_examples // 3))
@@ -113,33 +112,16 @@ def requests(draw: st.DrawFn) -> tuple[str, bytes, str]:
     return route, raw, draw(st.sampled_from(["good"] * 8 + ["wrong", "not ascii"]))
 
 
-class StackThread:
-    """The Slack stack on its own event loop in a thread: hypothesis calls synchronously."""
-
-    def __init__(self, stack: SlackStack) -> None:
-        self.stack = stack
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-
-    def __enter__(self) -> SlackStack:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.stack.start(), self._loop).result(60)
-        # The start's own jobs (the retention purge schedules its next run) done first: a
-        # row they add during an example would read as stored by a refused request.
-        asyncio.run_coroutine_threadsafe(self.stack.settled(), self._loop).result(60)
-        return self.stack
-
-    def __exit__(self, *_: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.stack.stop(), self._loop).result(60)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackStack]:
     store: Path = tmp_path_factory.mktemp("slack-fuzz") / "empfang.sqlite3"
-    with StackThread(SlackStack("http", store, FakeSlack(mode="http"))) as stack:
+    with BotThread(SlackStack("http", store, FakeSlack(mode="http"))) as started:
+        stack = started.app
+        # The start's own jobs done first (the retention purge enqueues its next run): a
+        # row they add during an example would read as stored by a refused request.
+        deadline = time.monotonic() + 30
+        while stack.pending_jobs() and time.monotonic() < deadline:
+            time.sleep(0.05)
         yield stack
 
 
