@@ -322,7 +322,8 @@ _SPECIAL = re.compile(rf"{REWRITTEN}|_|(?<=[A-Za-z])\+(?=0)|(?<=\d)\+(?=\d)")
 def _plain(special: str) -> str:
     if special in ("_", "+"):
         return " "
-    return plain(special)
+    read = plain(special)
+    return " " if read == "_" else read  # full-width and small low lines fold to '_'
 
 
 def normalise(text: str) -> View:
@@ -554,17 +555,12 @@ class _Guards:
         )
 
 
-# A number that goes on after a mark or a line break libphonenumber stops at ("+4930100*000"):
-# its match may be only a valid beginning, the longest valid reading is DigitRunDetector's.
-# Plain spaces it reads: there a following group is a number of its own.
-_GOES_ON = re.compile(rf"(?! +\d){_GAP}\d")
-
-
 class PhoneNumberMatcherDetector:
     """libphonenumber's matcher at ``Leniency.VALID`` for ``region``, minus false positives.
 
-    A match that the text continues across a mark it does not read is left to
-    :class:`DigitRunDetector`, which reads the whole run.
+    A match that is only part of a run starting like a number (the run goes on across a mark,
+    a line break or more spaces than libphonenumber reads: "+4930100*000", "0043 66400 / 1640"
+    on two lines) is left to :class:`DigitRunDetector`, which reads the whole run.
     """
 
     def __init__(self, region: str = DEFAULT_REGION) -> None:
@@ -572,6 +568,7 @@ class PhoneNumberMatcherDetector:
 
     def find(self, text: str) -> list[Span]:
         guards = _Guards(text)
+        runs = [m.span() for m in _PREFIXED_RUN.finditer(text)]
         spans: list[Span] = []
         matcher = phonenumbers.PhoneNumberMatcher(
             text, self.region, leniency=phonenumbers.Leniency.VALID
@@ -580,8 +577,8 @@ class PhoneNumberMatcherDetector:
             start, end = _rebalance(text, match.start, match.end)
             if guards.reject(start, end):
                 continue
-            if text[start] in "+0" and _GOES_ON.match(text, end):
-                continue  # DigitRunDetector reads every run that starts like this
+            if any(a <= start and end <= b and b - a > end - start for a, b in runs):
+                continue
             e164 = phonenumbers.format_number(match.number, _PHONE_E164).lstrip("+")
             spans.append(Span(start, end, _ascii_digits(match.raw_string), e164))
         return spans

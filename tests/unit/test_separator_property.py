@@ -56,7 +56,9 @@ def _separators() -> dict[str, tuple[str, ...]]:
     return {kind: tuple(chars) for kind, chars in classes.items()}
 
 
+@functools.cache
 def _gap() -> st.SearchStrategy[str]:
+    """Built once: a strategy over thousands of characters is slow to build and validate."""
     classes = _separators()
     space = st.text(st.sampled_from(classes["space"]), min_size=1, max_size=6)
     invisible = st.text(st.sampled_from(classes["invisible"]), min_size=1, max_size=4)
@@ -133,7 +135,7 @@ def _assert_gone(shown: str, e164: str, digits: str) -> None:
     assert leaked_digits(shown, e164) is None, shown
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_written())
 def test_no_separator_keeps_a_number_out_of_the_chat_masker(
     case: tuple[str, str, str, str],
@@ -143,7 +145,7 @@ def test_no_separator_keeps_a_number_out_of_the_chat_masker(
     _assert_gone(shown, e164, digits)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_written())
 def test_no_separator_keeps_a_number_out_of_the_log_masker(
     case: tuple[str, str, str, str],
