@@ -324,6 +324,16 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _text_of(obj: JSON, key: str, where: str) -> str | None:
+    """A string of a message's content; None when it is absent or null. Any other type
+    makes the content unreadable (PayloadError: an unsupported message), rather than its
+    ``str()`` ("['x']", "{'a': 1}") being shown to agents as what the customer wrote."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise PayloadError(f"{where}.{key} is not a string")
+
+
 def _column_text(value: Any) -> str | None:
     """A string stored in a column of its own rather than in a message's JSON body: without
     NUL, which PostgreSQL's TEXT refuses (a store error, a 503 Meta redelivers for days)."""
@@ -540,7 +550,7 @@ def _content(kind: MessageKind, content: Any, budget: _Budget) -> dict[str, Any]
         return {"contacts": tuple(_shared_contact(c, budget) for c in cards if isinstance(c, dict))}
     body = _dict(content, f"messages[].{kind.value}")
     if kind is MessageKind.TEXT:
-        return {"text": str(body.get("body", ""))}
+        return {"text": _text_of(body, "body", "text") or ""}
     if kind in _MEDIA_KINDS:
         return {"media": _media(body)}
     if kind is MessageKind.LOCATION:
@@ -548,13 +558,13 @@ def _content(kind: MessageKind, content: Any, budget: _Budget) -> dict[str, Any]
     if kind is MessageKind.INTERACTIVE:
         return _interactive(body)
     if kind is MessageKind.BUTTON:
-        payload = str(body.get("payload", ""))
-        return {"choice": Choice(id=payload, title=str(body.get("text", payload)))}
+        payload = _text_of(body, "payload", "button") or ""
+        return {"choice": Choice(id=payload, title=_text_of(body, "text", "button") or payload)}
     if kind is MessageKind.REACTION:
         target = _str(body.get("message_id"))
         if target is None:
             raise PayloadError("reaction.message_id missing")
-        emoji = str(body.get("emoji") or "")
+        emoji = _text_of(body, "emoji", "reaction") or ""
         return {"reaction": Reaction(message_id=ProviderMessageId(target), emoji=emoji)}
     if kind is MessageKind.ORDER:
         return {"text": _order_summary(body, budget)}
@@ -604,15 +614,16 @@ def _shared_contact(card: JSON, budget: _Budget) -> SharedContact:
     name = card.get("name")
     formatted = ""
     if isinstance(name, dict):
-        formatted = str(name.get("formatted_name") or "").strip() or " ".join(
-            str(name.get(part, "")) for part in ("first_name", "last_name") if name.get(part)
-        )
+        parts = [_text_of(name, part, "contacts[].name") for part in ("first_name", "last_name")]
+        whole = _text_of(name, "formatted_name", "contacts[].name") or ""
+        formatted = whole.strip() or " ".join(part for part in parts if part)
     phones = card.get("phones")
     return SharedContact(
         name=formatted,
         phones=tuple(
             SharedPhone(
-                number=str(p.get("phone") or p.get("wa_id") or ""), kind=_str(p.get("type"))
+                number=_text_of(p, "phone", "phones[]") or _text_of(p, "wa_id", "phones[]") or "",
+                kind=_str(p.get("type")),
             )
             for p in (budget.spend(phones) if isinstance(phones, list) else [])
             if isinstance(p, dict)
@@ -621,25 +632,27 @@ def _shared_contact(card: JSON, budget: _Budget) -> SharedContact:
 
 
 def _interactive(body: JSON) -> dict[str, Any]:
-    sub = str(body.get("type", ""))
+    sub = body.get("type")
+    if not isinstance(sub, str) or not sub:
+        raise PayloadError("interactive.type missing or not a string")
     reply = body.get(sub)
     if not isinstance(reply, dict):
-        raise PayloadError(f"interactive.{sub or 'type'} missing")
+        raise PayloadError(f"interactive.{sub} missing")
     if sub == "nfm_reply":
-        name = str(reply.get("name") or "flow")
-        return {"choice": Choice(id=name, title=str(reply.get("body") or name))}
+        name = _text_of(reply, "name", sub) or "flow"
+        return {"choice": Choice(id=name, title=_text_of(reply, "body", sub) or name)}
     if sub == "call_permission_reply":
         accepted = reply.get("response") in ("accept", "accepted")
         permanent = accepted and reply.get("is_permanent") is True
         return {"call_permission": CallPermission(accepted=accepted, permanent=permanent)}
-    choice_id = str(reply.get("id", ""))
+    choice_id = _text_of(reply, "id", sub) or ""
     return {
         "choice": Choice(
             id=choice_id,
             # A reply without a title (a type Empfang does not know yet) still says what
             # was chosen rather than nothing.
-            title=_str(reply.get("title")) or choice_id or sub,
-            description=_str(reply.get("description")),
+            title=_text_of(reply, "title", sub) or choice_id or sub,
+            description=_text_of(reply, "description", sub) or None,
         )
     }
 
@@ -649,8 +662,12 @@ def _order_summary(body: JSON, budget: _Budget) -> str:
     lines = []
     for item in budget.spend(items) if isinstance(items, list) else []:
         if isinstance(item, dict):
-            lines.append(f"{item.get('quantity', 1)} × {item.get('product_retailer_id', '?')}")
-    text = str(body.get("text") or "").strip()
+            quantity = item.get("quantity", 1)
+            if not isinstance(quantity, int) or isinstance(quantity, bool):
+                raise PayloadError("order.product_items[].quantity is not a number")
+            product = _text_of(item, "product_retailer_id", "order.product_items[]") or "?"
+            lines.append(f"{quantity} × {product}")
+    text = (_text_of(body, "text", "order") or "").strip()
     return "; ".join(([text] if text else []) + lines)
 
 

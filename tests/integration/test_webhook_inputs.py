@@ -4,6 +4,7 @@ a real SQLite file. Each is the input's fault: a 4xx or a 200 that stores what i
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,43 @@ async def test_a_nul_in_a_text_of_its_own_column_is_dropped(bot_on_each_store: E
     assert await stored_rows(app, "SELECT body FROM messages") == [("Gern, bis morgen",)]
     titles = await stored_rows(app, "SELECT error_title FROM status_events")
     assert titles == [("Re-engagement",)]
+
+
+def content_with(name: str, path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """The fixture message ``name`` with the node at ``path`` (under its content) replaced."""
+    message = json.loads(json.dumps(MESSAGES[name]))
+    node = message
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    return message
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "value"),
+    [
+        ("text", ("text", "body"), ["Hallo"]),
+        ("text", ("text", "body"), {"a": 1}),
+        ("text", ("text", "body"), 5),
+        ("button", ("button", "payload"), []),
+        ("button", ("button", "text"), {"t": 1}),
+        ("reaction", ("reaction", "emoji"), {"x": 1}),
+        ("list_reply", ("interactive", "list_reply", "title"), [1]),
+        ("button_reply", ("interactive", "button_reply", "id"), 7),
+        ("flow_reply", ("interactive", "nfm_reply", "name"), {}),
+        ("list_reply", ("interactive", "type"), ["list_reply"]),
+        ("order", ("order", "product_items", 0, "quantity"), {"n": 2}),
+        ("order", ("order", "product_items", 0, "product_retailer_id"), []),
+        ("order", ("order", "text"), 1.5),
+        ("contacts", ("contacts", 0, "name", "formatted_name"), ["Chandler"]),
+        ("contacts", ("contacts", 0, "phones", 0, "phone"), {"n": "+49 176 12345678"}),
+    ],
+)
+async def test_content_of_the_wrong_type_is_an_unsupported_message(
+    bot: Empfang, name: str, path: tuple[Any, ...], value: Any
+) -> None:
+    """Its ``str()`` was shown to agents as what the customer wrote ("['Hallo']"); content
+    that cannot be read is an unsupported message, as the contract says."""
+    message = content_with(name, path, value)
+    assert (await post(bot, body(envelope(messages=[message])))).status_code == 200
+    assert rows(bot, "SELECT kind FROM messages") == [("unsupported",)]
