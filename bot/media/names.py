@@ -54,9 +54,11 @@ def _visible(name: str) -> str:
     """Compatibility forms folded (full-width digits are digits) and invisible characters
     dropped: a zero-width space or a Hangul filler inside a number must not hide it, and no
     file needs one. Combining marks (Mn) stay: after NFKC, those left belong to the letter
-    before them."""
+    before them. So do code points this Python's Unicode does not know (Cn: a newer emoji or
+    script); between digits they are marks to :data:`_RUN` and invisible to the text masker."""
     folded = unicodedata.normalize("NFKC", name)
-    return "".join(ch for ch in folded if not is_invisible(ch) or unicodedata.category(ch) == "Mn")
+    kept = ("Mn", "Cn")
+    return "".join(ch for ch in folded if not is_invisible(ch) or unicodedata.category(ch) in kept)
 
 
 def _mask_run(run: str, masker: TextMasker) -> str:
