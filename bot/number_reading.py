@@ -35,10 +35,10 @@ from typing import Final
 # One URL-escaped character: an ASCII byte or a whole UTF-8 sequence ("%E2%80%8B" is U+200B).
 _H = "[0-9A-Fa-f]"
 _C = f"%[89ABab]{_H}"
-URL_ESCAPED: Final = f"%[0-7]{_H}|%[C-Dc-d]{_H}{_C}|%[Ee]{_H}{_C}{_C}|%[Ff][0-7]{_C}{_C}{_C}"
+_URL_ESCAPED: Final = f"%[0-7]{_H}|%[C-Dc-d]{_H}{_C}|%[Ee]{_H}{_C}{_C}|%[Ff][0-7]{_C}{_C}{_C}"
 # What a view may have to rewrite: anything outside ASCII, the ASCII information separators
 # (whitespace to Python, not to libphonenumber) and URL escapes.
-REWRITTEN: Final = rf"[^\x00-\x7f]|[\x1c-\x1f]|{URL_ESCAPED}"
+REWRITTEN: Final = rf"[^\x00-\x7f]|[\x1c-\x1f]|{_URL_ESCAPED}"
 
 _INVISIBLE: Final = frozenset({"Cf", "Mn", "Me", "Cn"})
 # Dots people put between digit groups; not '•', which is what a masked number is made of.
