@@ -22,6 +22,7 @@ from bot.gc_freeze import freeze_start_up_objects
 from bot.http_server import HttpServer
 from bot.intake import Intake
 from bot.job_catalog import claim_unnumbered_lanes
+from bot.logfilter import keep_own_address
 from bot.media.outbound import AgentFileSender
 from bot.media.spool import Spool, spool_folder
 from bot.metrics import Metrics
@@ -197,6 +198,7 @@ class Empfang:
         await self._server.start(app)
         self.port = self._server.port
         paths = ", ".join(endpoint.route.path for endpoint in webhooks)
+        keep_own_address(self.url)
         log.info("listening on %s (webhook paths %s)", self.url, paths)
 
     async def _join_replicas(self) -> None:

@@ -53,6 +53,30 @@ _STANDARD_ATTRS: Final = frozenset(
 )
 
 
+_OWN_ADDRESSES: set[str] = set()
+"""What the bot itself listens on (:func:`keep_own_address`)."""
+
+
+def keep_own_address(address: str) -> None:
+    """Show ``address`` (``http://127.0.0.1:8080``) in full wherever a log line has it.
+
+    An IPv4 address with its port reads as a run of digits, and the start-up line said
+    ``listening on http://[redacted-number]``. The bot's own addresses come from its
+    configuration, never from a customer; a digit run that goes on beyond one is masked.
+    """
+    _OWN_ADDRESSES.add(address)
+
+
+def _own_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for address in _OWN_ADDRESSES:
+        start = text.find(address)
+        while start != -1:
+            spans.append((start, start + len(address)))
+            start = text.find(address, start + 1)
+    return spans
+
+
 def _replacement(match: re.Match[str]) -> str | None:
     if match.group("number") is not None:
         return REDACTED
@@ -70,9 +94,12 @@ def mask_log_text(text: str) -> str:
     view = rewrite(text, _REWRITTEN, plain) if not text.isascii() or "%" in text else View(text)
     out: list[str] = []
     pos = 0
+    own = _own_spans(view.text) if _OWN_ADDRESSES else []
     for match in _LOG_NUMBER.finditer(view.text):
         replacement = _replacement(match)
         if replacement is None:
+            continue
+        if any(start <= match.start() and match.end() <= end for start, end in own):
             continue
         start, end = view.original(*match.span())
         out += [text[pos:start], replacement]

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.logfilter import keep_own_address
 from bot.sandbox.core import DELIVERY_TIMEOUT_SECONDS, Sandbox, url_host
 from bot.sandbox.errors import SandboxError
 from bot.sandbox.routes import build_app
@@ -73,6 +74,8 @@ class SandboxServer(Sandbox):
         port = int(runner.addresses[0][1])  # the real one when asked for port 0
         self.base_url = f"http://{url_host(self._host)}:{port}"
         self.twilio.base_url = self.base_url  # media URLs name the host, as Twilio's do
+        keep_own_address(self.base_url)
+        keep_own_address(self.webhook_url)
         log.info("sandbox listening on %s, delivering to %s", self.base_url, self.webhook_url)
         return self.base_url
 

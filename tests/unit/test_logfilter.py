@@ -14,6 +14,7 @@ from bot.logfilter import (
     PhoneNumberLogFilter,
     attach_to_handler,
     install_log_filter,
+    keep_own_address,
     mask_log_text,
 )
 from tests.masking import leaked_digits
@@ -196,3 +197,18 @@ def test_install_on_a_named_logger() -> None:
         assert any(isinstance(f, PhoneNumberLogFilter) for f in handler.filters)
     finally:
         logger.removeHandler(handler)
+
+
+def test_the_bots_own_address_is_shown_and_nothing_else_with_it() -> None:
+    """An IPv4 address with its port reads as a run of digits: the start-up line said
+    'listening on http://[redacted-number]'. The address the bot listens on comes from its
+    configuration, not from a customer; a number next to it is still masked."""
+    own = "http://127.0.0.1:18799"
+    keep_own_address(own)
+    assert mask_log_text(f"listening on {own} (webhook paths /x)") == (
+        f"listening on {own} (webhook paths /x)"
+    )
+    assert "[redacted-number]" in mask_log_text("listening on http://127.0.0.1:18800")
+    glued = mask_log_text(f"{own}{CUSTOMER}")
+    assert leaked_digits(glued, CUSTOMER) is None and CUSTOMER[-7:] not in glued
+    assert CUSTOMER not in mask_log_text(f"from {CUSTOMER} at {own}")
