@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from adapters.whatsapp.signature import sign
 from bot.app import Empfang
-from bot.config import Settings
 from tests.integration.test_webhook_http import rows
 from tests.numbers import CUSTOMER
 from tests.whatsapp_fixtures import MESSAGES, body, envelope
@@ -87,14 +85,6 @@ REFUSED_LINE = re.compile(
     r"bad HTTP request refused with 400: [A-Za-z :-]+ "
     r"\(\d+ of this kind so far; logged once a minute per kind\)"
 )
-
-
-@pytest.fixture
-async def bot(make_settings: Callable[..., Settings]) -> AsyncIterator[Empfang]:
-    app = Empfang(make_settings(), intake_only=True)
-    await app.start()
-    yield app
-    await app.stop()
 
 
 async def exchange(bot: Empfang, request: bytes) -> bytes:

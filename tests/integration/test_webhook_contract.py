@@ -8,7 +8,7 @@ import gzip
 import logging
 import sqlite3
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,21 +16,12 @@ import pytest
 from aiohttp import web
 
 from bot.app import Empfang
-from bot.config import Settings
 from bot.domain import InboundMessage
 from bot.intake import EARLIEST_TIMESTAMP
 from bot.metrics import Metrics
 from bot.web import WEBHOOK_PATH, printable, safety_net
 from tests.integration.test_webhook_http import post, rows
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
-
-
-@pytest.fixture
-async def bot(make_settings: Callable[..., Settings]) -> AsyncIterator[Empfang]:
-    app = Empfang(make_settings(), intake_only=True)
-    await app.start()
-    yield app
-    await app.stop()
 
 
 def everything_readable(app: Empfang) -> int:
