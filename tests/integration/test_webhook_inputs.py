@@ -16,15 +16,11 @@ from adapters.whatsapp.parse import MAX_ITEMS, MAX_REPAIR_VALUES, MAX_UPDATES
 from bot.app import Empfang
 from bot.config import Settings
 from tests.conftest import SECRETS
-from tests.integration import test_webhook_contract as contract
 from tests.integration.test_webhook_http import post, rows, stored_rows
 from tests.whatsapp_fixtures import MESSAGES, STATUSES, body, envelope
 
 TABLES = ("messages", "jobs", "contacts", "status_events", "unsupported_events")
 OURS = SECRETS["phone_number_id"]
-
-bot = contract.bot
-"""The contract tests' bot: intake only, on a SQLite file, the default body limit."""
 
 
 def nothing_stored(app: Empfang) -> bool:
