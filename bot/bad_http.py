@@ -77,27 +77,33 @@ def fault_kind(exc: HttpProcessingError) -> str:
     return MALFORMED
 
 
-class BadRequestLog:
+class RefusalLog:
     """Counts refused requests by kind and logs each kind at most once an interval, so a
-    flood of them costs the log a line a minute per kind, not one per request."""
+    flood of them costs the log a line a minute per kind, not one per request (anyone can
+    send them; the metrics count every one)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, subject: str = "bad HTTP request", clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._subject = subject
         self._clock = clock
         self.counts: Counter[str] = Counter()
         self._logged_at: dict[str, float] = {}
 
     def refused(self, status: int, kind: str) -> None:
-        self.counts[kind] += 1
+        """``kind`` is logged: a fixed text, or one made safe for a log line."""
+        key = f"{status} {kind}"
+        self.counts[key] += 1
         now = self._clock()
-        logged_at = self._logged_at.get(kind)
+        logged_at = self._logged_at.get(key)
         if logged_at is None or now - logged_at >= LOG_INTERVAL_SECONDS:
-            self._logged_at[kind] = now
+            self._logged_at[key] = now
             log.warning(
-                "bad HTTP request refused with %d: %s"
-                " (%d of this kind so far; logged once a minute per kind)",
+                "%s refused with %d: %s (%d of this kind so far; logged once a minute per kind)",
+                self._subject,
                 status,
                 kind,
-                self.counts[kind],
+                self.counts[key],
             )
 
 
@@ -107,7 +113,7 @@ class QuietRequestHandler(web.RequestHandler):
 
     __slots__ = ("_bad_requests",)
 
-    def __init__(self, manager: web.Server, *, bad_requests: BadRequestLog, **options: Any):
+    def __init__(self, manager: web.Server, *, bad_requests: RefusalLog, **options: Any):
         super().__init__(manager, **options)
         self._bad_requests = bad_requests
 
@@ -125,3 +131,14 @@ class QuietRequestHandler(web.RequestHandler):
         response = web.Response(status=status, text=f"bad HTTP request: {kind}")
         response.force_close()
         return response
+
+
+EXPECTATION_REFUSED = "only Expect: 100-continue is understood"
+
+
+async def unquoted_expectation(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: aiohttp refuses an ``Expect`` other than ``100-continue``
+    before any middleware with ``417 Unknown Expect: <the header>``, up to 8 KB of it,
+    unverified; the answer keeps its status and loses the quote."""
+    if response.status == 417 and isinstance(response, web.Response):
+        response.text = EXPECTATION_REFUSED

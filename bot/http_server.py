@@ -32,7 +32,7 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from bot.bad_http import BadRequestLog, QuietRequestHandler
+from bot.bad_http import QuietRequestHandler, RefusalLog
 from bot.config import ServerSection
 
 log = logging.getLogger("empfang.web")
@@ -266,7 +266,7 @@ class HttpServer:
         )
         self._runner: web.AppRunner | None = None
         self.accept_errors: AcceptErrors | None = None
-        self.bad_requests = BadRequestLog()
+        self.bad_requests = RefusalLog()
         self.port = 0
 
     def middleware(self) -> Any:

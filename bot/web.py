@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.bad_http import RefusalLog, unquoted_expectation
 from bot.errors import PayloadError, SignatureError, StoreError
 from bot.foreign_numbers import ForeignNumbers
 from bot.intake import Intake
@@ -66,6 +67,8 @@ class WebhookHandlers:
     ) -> None:
         self._provider = provider
         self.route = route
+        self._refusals = RefusalLog("webhook")
+        """Unsigned requests are refused too: one line a minute per reason, not per request."""
         self._intake = intake
         self._metrics = metrics
         self._max_body = max_body_bytes
@@ -121,7 +124,7 @@ class WebhookHandlers:
         # Masked before escaping: escaping turns a zero-width separator into "\u200b", which
         # would split the number into runs too short for the mask to see.
         shown = printable(mask_log_text(reason))
-        log.warning("webhook refused with %s: %s", status, shown)
+        self._refusals.refused(status, shown)
         return web.Response(status=status, text=shown)
 
 
@@ -243,4 +246,5 @@ def build_web_app(
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", health.metrics)
+    app.on_response_prepare.append(unquoted_expectation)
     return app

@@ -208,3 +208,50 @@ async def test_a_body_in_a_transfer_coding_is_refused_too(bot: Empfang) -> None:
     assert status.split(b" ")[1] == b"415"
     assert content == b"compressed request bodies are not accepted"
     assert rows(bot, "SELECT count(*) FROM messages") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "path", [b"/webhooks/whatsapp", b"/healthz", b"/metrics", b"/no/such/path"]
+)
+async def test_an_unknown_expectation_is_refused_without_quoting_it(
+    bot: Empfang, path: bytes
+) -> None:
+    """aiohttp answered ``417 Unknown Expect: <the header>``, up to 8 KB of it, before any
+    middleware or signature check (probe of 2026-12-02, D1)."""
+    method = b"GET " if path != b"/webhooks/whatsapp" else b"POST "
+    request = (
+        method
+        + path
+        + b" HTTP/1.1\r\nHost: x\r\nExpect: +49 "
+        + NUMBER
+        + b"x" * 8000
+        + b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    status, content = split(await exchange(bot, request))
+    assert status.split(b" ")[1] in (b"417", b"404")
+    assert NUMBER not in content and b"xxxx" not in content and len(content) < 100
+
+
+async def test_expect_100_continue_still_gets_its_interim_answer(bot: Empfang) -> None:
+    request = POST + b"Expect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    answer = await exchange(bot, request)
+    assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 ")
+
+
+async def test_a_flood_of_unsigned_webhooks_logs_one_line_a_minute(
+    bot: Empfang, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone can send them: each added a WARNING line (probe of 2026-12-02); the metrics
+    still count every one."""
+    unsigned = POST + b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+    for _ in range(20):
+        status, _ = split(await exchange(bot, unsigned))
+        assert status.split(b" ")[1] == b"401"
+    lines = [r.getMessage() for r in caplog.records if "webhook refused" in r.getMessage()]
+    assert lines == [
+        "webhook refused with 401: X-Hub-Signature-256 header missing"
+        " (1 of this kind so far; logged once a minute per kind)"
+    ]
+    assert 'empfang_webhooks_total{outcome="refused_401"} 20.0' in (
+        bot.metrics.render(None)[0].decode()
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, LineTooLong
 
-from bot.bad_http import MALFORMED, BadRequestLog, fault_kind
+from bot.bad_http import MALFORMED, RefusalLog, fault_kind
 
 
 def test_a_reason_the_rules_do_not_name_is_a_malformed_request() -> None:
@@ -25,7 +25,7 @@ def test_each_kind_is_logged_once_an_interval_with_its_count(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     now = [0.0]
-    log = BadRequestLog(clock=lambda: now[0])
+    log = RefusalLog(clock=lambda: now[0])
     for second in (0.0, 1.0, 59.0, 60.0, 61.0, 119.0):
         now[0] = second
         log.refused(400, "invalid chunked body")
@@ -38,4 +38,4 @@ def test_each_kind_is_logged_once_an_interval_with_its_count(
         "bad HTTP request refused with 400: invalid header"
         " (1 of this kind so far; logged once a minute per kind)",
     ]
-    assert log.counts == {"invalid chunked body": 6, "invalid header": 1}
+    assert log.counts == {"400 invalid chunked body": 6, "400 invalid header": 1}
