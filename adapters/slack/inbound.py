@@ -9,7 +9,9 @@ that is not ASCII raised ``TypeError`` in ``hmac.compare_digest``.
 A verified body is then checked against :data:`EVENT_ENVELOPE` or
 :data:`INTERACTION_PAYLOAD`: every field the adapter (``events``, ``reactions``,
 ``attachments``, ``modal``, ``receiver``) or bolt's routing reads must have the type it
-reads it as, or be absent or null. A wrong type anywhere is one :class:`MalformedRequest`
+reads it as, or be absent or null, and a Slack id or timestamp its documented shape
+(:data:`ID`, :data:`TS`): those are logged and looked up, so a newline or 20,000
+characters in one forged a log line. A wrong type anywhere is one :class:`MalformedRequest`
 (400, naming the field by its place in the schema, never by what the request held),
 instead of a ``TypeError`` (an unhashable list tested against a set of channels) or an
 ``AttributeError`` deep in a listener, which bolt answered with a 500.
@@ -34,6 +36,8 @@ _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 """A JSON escape like ``\\ud83d`` alone decodes to a string no UTF-8 store can hold."""
+SHOWN_LENGTH = 40
+"""Longer than any Slack id (:data:`ID`, :data:`EVENT_ID`), short enough for a log line."""
 
 
 class MalformedRequest(PayloadError):
@@ -54,6 +58,17 @@ def signed(secret: bytes, body: bytes, timestamp: str, signature: str, now: floa
     return hmac.compare_digest(expected, signature.encode("ascii"))
 
 
+def shown(value: object) -> str:
+    """A value taken from a request, as part of one log line: cut at
+    :data:`SHOWN_LENGTH`, every control and non-ASCII character escaped (``\\n``,
+    ``\\u2474``; what Slack gives out is ASCII, and so digits of another script cannot
+    pass the log's number mask). The schema constrains what HTTP mode reads; this holds for
+    what it does not (Socket Mode's events, headers such as ``X-Slack-Retry-Num``), so no
+    request can forge a line, or make one 30 KB long."""
+    text = str(value)
+    return ascii(text[:SHOWN_LENGTH])[1:-1] + ("…" if len(text) > SHOWN_LENGTH else "")
+
+
 # -- the schema ------------------------------------------------------------------------------
 
 
@@ -64,6 +79,25 @@ class Obj:
 
     fields: Mapping[str, Spec]
     required: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """A JSON string of a documented shape, e.g. an id Slack gives out. It is matched as a
+    whole, so a value the adapter logs or looks up can hold no line break, no digits of
+    another script and nothing long."""
+
+    pattern: re.Pattern[str]
+    name: str
+
+
+ID = Shaped(re.compile(r"[A-Z0-9]{1,32}"), "a Slack id")
+"""A channel (C…, G…, D…), user (U…, W…), team (T…, E…), bot (B…), app (A…), file (F…) or
+view (V…) id: uppercase ASCII letters and digits (slack.md: ``C0123ABCDEF``)."""
+EVENT_ID = Shaped(re.compile(r"Ev[A-Z0-9]{1,32}"), "an event id")
+"""``Ev`` and uppercase ASCII letters and digits (slack.md §1b: ``"event_id":"Ev…"``)."""
+TS = Shaped(re.compile(r"[0-9]{1,12}\.[0-9]{1,9}"), "a Slack timestamp")
+"""A message's ``ts``: ``"<seconds>.<6 digits>"`` (slack.md: ``"1726133700.887259"``)."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +114,12 @@ class MapOf:
     value: Spec
 
 
-Spec = type | Obj | ListOf | MapOf
+Spec = type | Shaped | Obj | ListOf | MapOf
 """``str``, ``int``, ``bool`` (exactly; ``True`` is no int), or one of the above."""
 
 _FILE = Obj(
     {
-        "id": str,
+        "id": ID,
         "name": str,
         "mimetype": str,
         "mode": str,
@@ -97,14 +131,15 @@ _FILE = Obj(
 _MESSAGE_FIELDS: dict[str, Spec] = {
     "type": str,
     "subtype": str,
-    "channel": str,
-    "user": str,
-    "bot_id": str,
-    "ts": str,
-    "thread_ts": str,
+    "channel": ID,
+    "user": ID,
+    "bot_id": ID,
+    "app_id": ID,
+    "ts": TS,
+    "thread_ts": TS,
     "text": str,
-    "team": str,
-    "user_team": str,
+    "team": ID,
+    "user_team": ID,
     "files": ListOf(_FILE),
 }
 _MESSAGE = Obj(_MESSAGE_FIELDS)
@@ -113,17 +148,17 @@ _EVENT = Obj(
         **_MESSAGE_FIELDS,
         "message": _MESSAGE,
         "previous_message": _MESSAGE,
-        "item": Obj({"type": str, "channel": str, "ts": str}),
+        "item": Obj({"type": str, "channel": ID, "ts": TS}),
         "reaction": str,
-        "event_ts": str,
+        "event_ts": TS,
     },
     required=frozenset({"type"}),
 )
 _AUTHORIZATION = Obj(
     {
-        "enterprise_id": str,
-        "team_id": str,
-        "user_id": str,
+        "enterprise_id": ID,
+        "team_id": ID,
+        "user_id": ID,
         "is_bot": bool,
         "is_enterprise_install": bool,
     }
@@ -131,10 +166,10 @@ _AUTHORIZATION = Obj(
 EVENT_ENVELOPE = Obj(
     {
         "type": str,
-        "event_id": str,
-        "team_id": str,
-        "enterprise_id": str,
-        "api_app_id": str,
+        "event_id": EVENT_ID,
+        "team_id": ID,
+        "enterprise_id": ID,
+        "api_app_id": ID,
         "challenge": str,
         "token": str,
         "is_ext_shared_channel": bool,
@@ -151,19 +186,19 @@ EVENT_TYPES = ("message", "reaction_added", "reaction_removed")
 _TYPED = Obj({"type": str}, required=frozenset({"type"}))
 
 _ACTION = Obj(
-    {"action_id": str, "block_id": str, "value": str, "type": str, "action_ts": str},
+    {"action_id": str, "block_id": str, "value": str, "type": str, "action_ts": TS},
     required=frozenset({"action_id"}),
 )
 _INPUT = Obj({"value": str, "selected_option": Obj({"value": str})})
 _VIEW = Obj(
     {
-        "id": str,
+        "id": ID,
         "hash": str,
         "type": str,
         "callback_id": str,
         "private_metadata": str,
-        "team_id": str,
-        "app_installed_team_id": str,
+        "team_id": ID,
+        "app_installed_team_id": ID,
         "state": Obj({"values": MapOf(MapOf(_INPUT))}),
     },
     required=frozenset({"type"}),  # bolt: body["view"]["type"] on every submission
@@ -173,15 +208,15 @@ INTERACTION_PAYLOAD = Obj(
         "type": str,
         "trigger_id": str,
         "response_url": str,
-        "api_app_id": str,
+        "api_app_id": ID,
         "token": str,
         "is_enterprise_install": bool,
-        "user": Obj({"id": str, "team_id": str, "username": str, "name": str}),
-        "team": Obj({"id": str, "enterprise_id": str, "domain": str}),
-        "enterprise": Obj({"id": str}),
-        "channel": Obj({"id": str, "name": str}),
+        "user": Obj({"id": ID, "team_id": ID, "username": str, "name": str}),
+        "team": Obj({"id": ID, "enterprise_id": ID, "domain": str}),
+        "enterprise": Obj({"id": ID}),
+        "channel": Obj({"id": ID, "name": str}),
         "container": Obj(
-            {"type": str, "channel_id": str, "message_ts": str, "thread_ts": str, "view_id": str}
+            {"type": str, "channel_id": ID, "message_ts": TS, "thread_ts": TS, "view_id": ID}
         ),
         "message": _MESSAGE,
         "actions": ListOf(_ACTION),
@@ -211,6 +246,10 @@ def check(doc: Any, spec: Spec, where: str) -> None:
             raise MalformedRequest(f"{where} is not {_NAMES[spec]}")
         if isinstance(doc, str) and _SURROGATE.search(doc):
             raise MalformedRequest(f"{where} is not text (a lone surrogate)")
+    elif isinstance(spec, Shaped):
+        check(doc, str, where)
+        if not spec.pattern.fullmatch(doc):
+            raise MalformedRequest(f"{where} is not {spec.name}")
     elif isinstance(spec, Obj):
         if not isinstance(doc, dict):
             raise MalformedRequest(f"{where} is not an object")

@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import attachments, blocks, errors, reactions
+from adapters.slack import attachments, blocks, errors, inbound, reactions
 from adapters.slack.chat_ids import ChatIds, Located
 from adapters.slack.events import (
     Directory,
@@ -279,7 +279,10 @@ class SlackPlatform:
         foreign = isinstance(channel, str) and channel not in self._channels
         if foreign and channel not in self._foreign:
             self._foreign.add(str(channel))
-            log.info("slack: events from channel %s ignored: no number is routed there", channel)
+            log.info(
+                "slack: events from channel %s ignored: no number is routed there",
+                inbound.shown(channel),
+            )
 
     async def _completed(self, files: Sequence[AgentFile]) -> tuple[AgentFile, ...]:
         """Stubs completed with ``files.info`` (scope ``files:read``), so the relay sees

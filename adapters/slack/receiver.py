@@ -266,7 +266,9 @@ class Receiver:
         if isinstance(event_id, str) and not self._events.claim(event_id):
             retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
             log.info(
-                "slack: event %s delivered again (retry %s); not processed twice", event_id, retry
+                "slack: event %s delivered again (retry %s); not processed twice",
+                inbound.shown(event_id),
+                inbound.shown(retry),
             )
             return BoltResponse(status=200, body="")
         await next()

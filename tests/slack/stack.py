@@ -9,6 +9,7 @@ phones show.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 import time
@@ -190,6 +191,37 @@ async def wait_for(probe: Callable[[], Any], seconds: float = 10.0, step: float 
         if time.monotonic() > deadline:
             raise TimeoutError(f"condition not met within {seconds}s")
         await asyncio.sleep(step)
+
+
+FORGED_LINE = "C0TEST\n2026-12-02 01:00:00,000 ERROR empfang: forged line"
+HOSTILE_IDS = [
+    FORGED_LINE,
+    "C" * 20_000,
+    "Anruf 0⑴⑺⑹ ⑼⑻⑺⑹ ⑸⑷⑶⑵",
+    "C0TEST\u2028forged",
+    "C0\x1b[2Jcleared",
+    "c0lower",
+]
+"""What a request can put where a Slack id belongs (probe report 2, D2): a line break and a
+forged line after it, 20,000 characters, digits of another script, a Unicode line
+separator, a terminal escape, the right letters in the wrong case."""
+LOG_LINE_LIMIT = 300
+"""Characters a log message of the bot may have: far more than any it writes itself, far
+less than a value a request can carry (20,000 characters of channel id)."""
+
+
+def unsafe_log_messages(records: list[logging.LogRecord]) -> list[str]:
+    """The bot's log messages that could forge a line or flood the log: one whose template
+    is one line (the one traceback the adapter logs per kind of failure is not) holding a
+    line break or another control character, or longer than :data:`LOG_LINE_LIMIT`."""
+    found = []
+    for record in records:
+        if not record.name.startswith("empfang") or "\n" in str(record.msg):
+            continue
+        message = record.getMessage()
+        if not message.isprintable() or len(message) > LOG_LINE_LIMIT:
+            found.append(message[:LOG_LINE_LIMIT])
+    return found
 
 
 def digit_windows(number: str, size: int = 5) -> set[str]:
