@@ -160,6 +160,23 @@ async def test_signed_events_of_the_wrong_shape_are_400_and_store_nothing(
     assert "Hallo" not in caplog.text
 
 
+LEGACY_PRESS = {
+    "type": "interactive_message",
+    "callback_id": "claim",
+    "actions": [{"name": "claim", "type": "button", "value": "1"}],
+    "team": {"id": "T0FAKETEAM", "domain": "fake"},
+    "channel": {"id": CHANNEL, "name": "support"},
+    "user": {"id": AGENT, "name": "anna"},
+    "action_ts": "1700000000.000200",
+    "message_ts": "1700000000.000001",
+    "attachment_id": "1",
+    "trigger_id": "t",
+    "response_url": "https://hooks.slack.com/actions/T0FAKETEAM/1/x",
+}
+"""A press on a legacy message attachment's button (Slack's ``interactive_message``):
+``actions[].name``, no ``action_id``; bolt routes it by ``callback_id`` (here one of the
+bot's own action names, which must still do nothing)."""
+
 PRESSES = {
     "no payload field": b"a=b",
     "payload not JSON": b"payload=%7Bnot-json",
@@ -170,6 +187,8 @@ PRESSES = {
     "actions an object": _press({**PRESS, "actions": {"action_id": "claim"}}),
     "an action a number": _press({**PRESS, "actions": [5]}),
     "action_id a number": _press(_with(PRESS, ("actions",), [{"action_id": 5}])),
+    "a button press without action_id": _press(_with(PRESS, ("actions",), [{"value": "1"}])),
+    "callback_id a number": _press({**LEGACY_PRESS, "callback_id": 5}),
     "container a list": _press({**PRESS, "container": []}),
     "message_ts a number": _press(_with(PRESS, ("container", "message_ts"), 1.5)),
     "user's id a list": _press(_with(PRESS, ("user", "id"), [])),
@@ -215,7 +234,8 @@ async def test_signed_interactions_of_the_wrong_shape_are_400(
 @pytest.mark.parametrize("mode", ["http"])
 async def test_what_no_listener_wants_is_200_not_404(stack: SlackStack) -> None:
     """bolt answered 404 (Slack delivers it three more times): an event type, a button or
-    a form the bot does not handle is acknowledged and ignored."""
+    a form the bot does not handle is acknowledged and ignored. Probe report 2, D4: a
+    legacy ``interactive_message`` press was 400, as its actions have no ``action_id``."""
     other_event = _event(type="app_mention")
     other_button = _press(_with(PRESS, ("actions",), [{"action_id": "someone_elses"}]))
     shortcut = _press({"type": "shortcut", "callback_id": "x", "trigger_id": "t"})
@@ -223,9 +243,12 @@ async def test_what_no_listener_wants_is_200_not_404(stack: SlackStack) -> None:
         ("/slack/events", other_event),
         ("/slack/interactivity", other_button),
         ("/slack/interactivity", shortcut),
+        ("/slack/interactivity", _press(LEGACY_PRESS)),
+        ("/slack/interactivity", _press({**LEGACY_PRESS, "callback_id": "someone_elses"})),
     ]:
         answer = await _post(stack, path, body)
         assert answer.status_code == 200, (path, answer.text)
+    assert not stack.fake.calls("chat.postEphemeral")
 
 
 @pytest.mark.parametrize("mode", ["http"])
