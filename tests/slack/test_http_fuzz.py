@@ -4,15 +4,18 @@ the running bot (fake Slack, real SQLite) through ``/slack/events`` and
 ``/slack/interactivity``.
 
 The property, for every body: the answer is 200, 400 or 401 (the store and Slack are up,
-so neither 503 nor bolt's 500 or 404 is due), and a request not answered 200 stored
-nothing. Profiles as in ``tests/integration/test_webhook_fuzz.py`` (``ci`` by default,
-``EMPFANG_FUZZ_PROFILE=long`` for more, ``EMPFANG_FUZZ_EXAMPLES`` to override).
+so neither 503 nor bolt's 500 or 404 is due), a request not answered 200 stored
+nothing, and every log line it caused is one line of at most 300 characters (probe report
+2, D2: a channel id with a line break forged a log line). Profiles as in
+``tests/integration/test_webhook_fuzz.py`` (``ci`` by default, ``EMPFANG_FUZZ_PROFILE=long``
+for more, ``EMPFANG_FUZZ_EXAMPLES`` to override).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +24,19 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes.slack import CHANNEL, FakeSlack, event_callback
 from tests.integration.test_webhook_fuzz import JSON_VALUES, PROFILE, BotThread, mutate, paths
-from tests.slack.stack import AGENT, SlackStack
+from tests.slack.stack import AGENT, HOSTILE_IDS, SlackStack, unsafe_log_messages
 
-SLACK_PROFILE = settings(PROFILE, max_examples=max(1, PROFILE.max_examples // 3))
+SLACK_PROFILE = settings(
+    PROFILE,
+    max_examples=max(1, PROFILE.max_examples // 3),
+    # caplog is read per example, after it is cleared: nothing carries over between them.
+    suppress_health_check=[*PROFILE.suppress_health_check, HealthCheck.function_scoped_fixture],
+)
 """A third of the intake fuzz's examples: each one here is a round trip through bolt and
 the relay (83 in ``ci``, a few seconds)."""
 ALLOWED = {200, 400, 401}
@@ -86,6 +94,13 @@ PAYLOADS = [
 ]
 
 
+def _at(doc: Any, path: tuple[Any, ...]) -> Any:
+    """The node at ``path`` (as :func:`paths` yields them)."""
+    for step in path:
+        doc = doc[step]
+    return doc
+
+
 @st.composite
 def requests(draw: st.DrawFn) -> tuple[str, bytes, str]:
     """A route, a mutated body for it, and how to sign it (``good`` mostly)."""
@@ -100,6 +115,10 @@ def requests(draw: st.DrawFn) -> tuple[str, bytes, str]:
         doc = mutate(
             doc, path, draw(st.sampled_from(["replace", "remove", "add"])), draw(JSON_VALUES)
         )
+    texts = [path for path in paths(doc) if isinstance(_at(doc, path), str)]
+    if texts and draw(st.booleans()):  # a string made to forge or flood a log line
+        path = draw(st.sampled_from(texts))
+        doc = mutate(doc, path, "replace", draw(st.sampled_from(HOSTILE_IDS)))
     text = json.dumps(doc, ensure_ascii=draw(st.booleans()))
     if interactive:
         raw = urlencode({"payload": text}, encoding="utf-8", errors="surrogatepass").encode()
@@ -132,8 +151,10 @@ def _stored(stack: SlackStack) -> list[tuple[Any, ...]]:
 @given(case=requests())
 @SLACK_PROFILE
 def test_any_signed_slack_request_gets_a_contract_answer(
-    running: SlackStack, case: tuple[str, bytes, str]
+    running: SlackStack, case: tuple[str, bytes, str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="empfang")
+    caplog.clear()
     route, raw, signing = case
     assert running.bot is not None
     headers = {
@@ -152,3 +173,4 @@ def test_any_signed_slack_request_gets_a_contract_answer(
     assert answer.status_code in ALLOWED, answer.text
     if answer.status_code != 200:
         assert _stored(running) == before
+    assert unsafe_log_messages(caplog.records) == []
