@@ -11,9 +11,10 @@ replaced, whatever stands between its digits as long as a reader could take it f
 any whitespace, up to three punctuation or symbol characters ('-', '.', '/', '_', '*', ',', ':',
 dashes and minus signs of any script, emoji …), invisible characters (zero-width, soft hyphen,
 keycap marks, Hangul fillers), URL-escaped ones. Digits of any script count (full-width,
-Arabic-Indic …, circled, superscript). Which characters are which is
-:mod:`bot.number_reading`'s rule, the one the chat's masker reads text by; the match runs on
-that view and masks the text as it stands. Large integers, long floats and lists of numbers in
+Arabic-Indic …), and so does every other character with a digit value (circled,
+parenthesised, superscript …). Which characters are which is :mod:`bot.number_reading`'s
+rule, the one the chat's masker reads text by; the match runs on that view and masks the text
+as it stands. Large integers, long floats and lists of numbers in
 logs are collateral damage; ISO dates and times (``2024-03-12 14:30:05``) are kept because they
 are what logs are read by.
 """

@@ -7,6 +7,8 @@ put any character between the digit groups; a hand list of separators always mis
 Hangul fillers and a modifier-letter minus got through), so separators are decided by Unicode
 properties:
 
+* **digits**: any character with a Unicode digit value (:func:`digit_of`), not only the
+  decimal ones: "⑴", "⒈", "❶", "🄁" and superscripts read as the digit they show;
 * **invisible** (dropped from the view): format characters (Cf: zero-width, soft hyphen, bidi
   marks, tags, BOM), combining marks (Mn, Me: keycaps, variation selectors, U+034F), code
   points this Python's Unicode does not know (Cn: the reserved default-ignorable ranges render
@@ -71,11 +73,26 @@ def is_invisible(ch: str) -> bool:
     return category in _INVISIBLE or (category[0] == "L" and "FILLER" in unicodedata.name(ch, ""))
 
 
+def digit_of(ch: str) -> str | None:
+    """The ASCII digit ``ch`` shows, if any: any character with a Unicode digit value.
+
+    Not only the decimal ones (what ``re``'s ``\\d`` knows): circled, parenthesised ("⑴"),
+    with a full stop ("⒈") or a comma ("🄁"), dingbat and negative circled ("➀", "❶") and
+    superscript digits all read as the digit they show. "⑽" (ten) has no single digit value.
+    """
+    value = unicodedata.digit(ch, None)
+    return None if value is None else str(value)
+
+
 @functools.lru_cache(maxsize=2048)
 def plain_char(ch: str) -> str:
-    """One non-ASCII character as a number reader sees it: a digit, a separator, nothing."""
-    if ch.isdecimal():
-        return str(unicodedata.decimal(ch))
+    """One non-ASCII character as a number reader sees it: a digit, a separator, nothing.
+
+    A digit is :func:`digit_of`.
+    """
+    digit = digit_of(ch)
+    if digit is not None:
+        return digit
     if is_invisible(ch):
         return ""
     category = unicodedata.category(ch)
@@ -88,7 +105,7 @@ def plain_char(ch: str) -> str:
         return "-"
     if category == "So":
         return " "  # "0176📞3344556": an emoji between the groups
-    # Full-width '+', '(' and '/', circled and superscript digits ("①", "⁷") fold to ASCII.
+    # Full-width '+', '(' and '/' fold to ASCII.
     folded = unicodedata.normalize("NFKC", ch)
     return folded if len(folded) == 1 and folded.isascii() else ch
 

@@ -637,7 +637,10 @@ _SPACED_INTERNATIONAL = re.compile(
 # A run that starts like a number ('+', '00' or a trunk '0'), even glued to a word
 # ("Angebot0176-…", "Tel+49…") or running into the next number on the next line; not the
 # middle of a dashed id ("4711-0815-2026").
-_PREFIXED_RUN = re.compile(rf"(?<![\d+])(?<!\d{MARK})(?:\+|0)\d(?:{_GAP}\d){{4,}}")
+# The trunk '0' may stand alone, as in "0•3•0•1•2•3•4•5•6•7•8" (a separator after every digit).
+_PREFIXED_RUN = re.compile(rf"(?<![\d+])(?<!\d{MARK})(?:\+\d|0)(?:{_GAP}\d){{4,}}")
+# A trunk '0' set apart from what follows: "0•1•7•6…" is a national number, not "+1 76…".
+_LONE_TRUNK_ZERO = re.compile(rf"(?<![\d+])0{_GAP}$")
 _GROUP_END = re.compile(rf"\d(?={_SEP})")
 # Where a new number starts inside a run: '+' or a group of three or more digits led by '0'.
 # Subscriber numbers in DACH never start with 0, and "(0)" or "05" in "079 123 05 67" are no cut.
@@ -681,6 +684,8 @@ class DigitRunDetector:
         for m in _SPACED_INTERNATIONAL.finditer(text):
             if phonenumbers.region_code_for_country_code(int(m.group("cc"))) == "ZZ":
                 continue
+            if _LONE_TRUNK_ZERO.search(text, max(0, m.start() - 16), m.start()):
+                continue
             span = self._longest_valid(text, m.start(), m.end(), international=True)
             if span is not None and not guards.reject(span.start, span.end):
                 spans.append(span)
@@ -713,8 +718,12 @@ class DigitRunDetector:
         unread: int | None = None  # where a group that held no number began
         for a, b in groups:
             span = self._longest_valid(text, a, _rstrip_sep(text, a, b))
-            if span is None and unread is not None:
-                span = self._longest_valid(text, unread, _rstrip_sep(text, unread, b))
+            if unread is not None:
+                # "0\r049 3 0 1 0…": the unread "0" is the first half of "00", and the number
+                # read with it reaches further than the one read without.
+                joined = self._longest_valid(text, unread, _rstrip_sep(text, unread, b))
+                if joined is not None and (span is None or joined.end > span.end):
+                    span = joined
             if span is None:
                 unread = a if unread is None else unread
                 continue

@@ -17,7 +17,7 @@ import unicodedata
 from typing import Protocol
 
 from bot import privacy
-from bot.number_reading import MARK, gap, is_invisible
+from bot.number_reading import MARK, digit_of, gap, is_invisible
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 # Digit groups split by whitespace and up to two marks (bot.number_reading), '_' among them.
@@ -51,14 +51,19 @@ def mask_filename(name: str, masker: TextMasker) -> str:
 
 
 def _visible(name: str) -> str:
-    """Compatibility forms folded (full-width digits are digits) and invisible characters
+    """Compatibility forms folded (full-width digits are digits), every character with a digit
+    value read as that digit ("❶" has no compatibility form) and invisible characters
     dropped: a zero-width space or a Hangul filler inside a number must not hide it, and no
     file needs one. Combining marks (Mn) stay: after NFKC, those left belong to the letter
     before them. So do code points this Python's Unicode does not know (Cn: a newer emoji or
     script); between digits they are marks to :data:`_RUN` and invisible to the text masker."""
     folded = unicodedata.normalize("NFKC", name)
     kept = ("Mn", "Cn")
-    return "".join(ch for ch in folded if not is_invisible(ch) or unicodedata.category(ch) in kept)
+    return "".join(
+        digit_of(ch) or ch
+        for ch in folded
+        if not is_invisible(ch) or unicodedata.category(ch) in kept
+    )
 
 
 def _mask_run(run: str, masker: TextMasker) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -161,3 +162,62 @@ def test_probed_separators_are_masked_in_a_log_line(written: str) -> None:
     finally:
         logger.removeHandler(handler)
     assert stream.getvalue() == f"refused: {REDACTED}\n"
+
+
+# Second probe of 2026-12-02 (D3), the strings as sent, with the number each one holds: enclosed
+# and decorated digits, and a separator after every digit.
+SECOND_PROBE = [
+    ("Ruf an 0⑴⑺⑹ ⑼⑻⑺⑹ ⑸⑷⑶⑵", "4917698765432"),
+    ("+⑷⑼ ⑴⑺⑹ ⑼⑻⑺⑹⑸⑷⑶⑵", "4917698765432"),
+    ("Tel ⒈⒎⒍⒐⒏⒎⒍⒌⒋⒊⒉", "4917698765432"),
+    ("+➃➈ ➀➆➅ ➈➇➆➅➄➃➂➁", "4917698765432"),
+    ("0❶❼❻ ❾❽❼❻❺❹❸❷", "4917698765432"),
+    ("+⓸⓽ ⓵⓻⓺ ⓽⓼⓻⓺⓹⓸⓷⓶", "4917698765432"),
+    ("🄁🄂🄈🄇 🄊🄉🄈🄇🄆🄅🄄🄃", "4917698765432"),
+    ("Nr 0•3•0•1•2•3•4•5•6•7•8 ok", "493012345678"),
+    ("Nr 0・6・6・4・1・2・3・4・5・6・7 ok", "4966412345678"),
+    ("Nr 0•7•9•1•1•1•2•3•4•5•6 ok", "4979111234566"),
+    ("Tel 0•3•0•1•2•3•4•5•6•7•8", "493012345678"),
+    ("Nr 0•1•7•6•9•8•7•6•5•4•3•2 ok", "4917698765432"),
+    ("Nr 0 • 3 • 0 • 1 • 2 • 3 • 4 • 5 • 6 • 7 • 8 ok", "493012345678"),
+    ("Nr 0\v3\v0\v1\v2\v3\v4\v5\v6\v7\v8 ok", "493012345678"),
+    ("Nr 0\f3\f0\f1\f2\f3\f4\f5\f6\f7\f8 ok", "493012345678"),
+]
+
+
+def _all_digits(text: str) -> str:
+    return "".join(
+        str(unicodedata.digit(ch)) for ch in text if unicodedata.digit(ch, None) is not None
+    )
+
+
+@pytest.mark.parametrize(("written", "e164"), SECOND_PROBE)
+def test_second_probe_numbers_are_masked_in_a_chat_post(written: str, e164: str) -> None:
+    raw = {"from": CUSTOMER_2, "id": "wamid.1", "timestamp": "1", "type": "text"}
+    raw["text"] = {"body": written}
+    [message] = parse_webhook(json.dumps(envelope(messages=[raw])).encode()).messages
+    line = inbound(message, Masker(CUSTOMER_2, "DE", 2), TEXTS)
+    assert leaked_digits(line, e164) is None, line
+    assert e164[-9:] not in _all_digits(line), line
+    assert "•" in line, line
+
+
+def test_a_trunk_zero_set_apart_is_no_digit_before_a_country_code() -> None:
+    """ "0•1•7•6…" was masked as "0•+1 ••• •••••32": '1' read as the US country code."""
+    line = MASKER.text("Nr 0•1•7•6•9•8•7•6•5•4•3•2 ok")
+    assert line == "Nr +49 ••• ••••••32 ok"
+
+
+@pytest.mark.parametrize(("written", "e164"), SECOND_PROBE)
+def test_second_probe_numbers_are_masked_in_a_log_line(written: str, e164: str) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    attach_to_handler(handler)
+    logger = logging.getLogger("empfang.test.probe")
+    logger.addHandler(handler)
+    try:
+        logger.warning("refused: %s", written)
+    finally:
+        logger.removeHandler(handler)
+    assert REDACTED in stream.getvalue()
+    assert leaked_digits(stream.getvalue(), e164) is None, stream.getvalue()

@@ -12,8 +12,10 @@ fillers) and any other punctuation or symbol. Left out, each for a stated reason
 * '€', '$', '£': "0151€1234" reads as amounts, which the chat's masker keeps on purpose.
 
 Numbers are valid mobile and fixed-line numbers of several countries, written international
-('+', '00') or national with the trunk '0', split into groups of three to five digits (shorter
-groups could spell a date or a time, which the chat keeps on purpose).
+('+', '00') or national with the trunk '0', split into groups of three to five digits or one
+digit each (groups of two could spell a date or a time, which the chat keeps on purpose). Each
+digit is ASCII or any character with that Unicode digit value (drawn from the whole code space:
+"⑴", "⒈", "❶", "🄁", Arabic-Indic …), mixed per digit (second probe of 2026-12-02).
 """
 
 from __future__ import annotations
@@ -101,12 +103,29 @@ def _numbers(draw: st.DrawFn) -> tuple[str, str, str]:
     return customer_region, e164, written
 
 
+@functools.cache
+def _digit_characters() -> tuple[tuple[str, ...], ...]:
+    """For each digit 0–9, every character with that Unicode digit value: the decimal digits
+    of all scripts and the circled, parenthesised, full-stop, comma and superscript ones."""
+    chars: list[list[str]] = [[] for _ in range(10)]
+    for code in range(sys.maxunicode + 1):
+        value = unicodedata.digit(chr(code), None)
+        if value is not None:
+            chars[value].append(chr(code))
+    return tuple(tuple(of_value) for of_value in chars)
+
+
+@functools.cache
+def _digit(value: int) -> st.SearchStrategy[str]:
+    """One way of writing the digit: ASCII half the time, any character of its value else."""
+    return st.one_of(st.just(str(value)), st.sampled_from(_digit_characters()[value]))
+
+
 @st.composite
-def _written(draw: st.DrawFn) -> tuple[str, str, str, str]:
-    """(region, E.164 digits, digits as written, the number with random groups and gaps)."""
-    region, e164, plain = draw(_numbers())
-    prefix = "+" if plain.startswith("+") else ""
-    digits = plain.removeprefix("+")
+def _groups(draw: st.DrawFn, digits: str) -> list[str]:
+    """``digits`` in groups of three to five, or one digit each ("0•3•0•1•2…")."""
+    if draw(st.booleans()):
+        return list(digits)
     groups: list[str] = []
     while digits:
         size = draw(st.integers(3, 5))
@@ -114,6 +133,18 @@ def _written(draw: st.DrawFn) -> tuple[str, str, str, str]:
             size = len(digits)
         groups.append(digits[:size])
         digits = digits[size:]
+    return groups
+
+
+@st.composite
+def _written(draw: st.DrawFn) -> tuple[str, str, str, str]:
+    """(region, E.164 digits, digits as written, the number with random digits, groups, gaps)."""
+    region, e164, plain = draw(_numbers())
+    prefix = "+" if plain.startswith("+") else ""
+    groups = [
+        "".join(draw(_digit(int(d))) for d in group)
+        for group in draw(_groups(plain.removeprefix("+")))
+    ]
     gap = _gap()
     written = groups[0]
     for group in groups[1:]:
@@ -160,3 +191,9 @@ def test_the_classes_are_drawn_from_unicode_not_a_list() -> None:
     assert {"\u02d7", "\u2212", "\u2796", "\ufe63", "\uff0d"} <= set(classes["dash"])
     assert {"*", ",", "#", ":", "\u2022"} <= set(classes["mark"])
     assert len(classes["space"]) > 20 and len(classes["invisible"]) > 1000
+
+
+def test_the_digits_are_drawn_from_unicode_not_a_list() -> None:
+    ones = set(_digit_characters()[1])
+    assert {"1", "\u2474", "\u2488", "\u2780", "\u2776", "\u24f5", "\U0001f102", "\u0661"} <= ones
+    assert "\u247d" not in {ch for chars in _digit_characters() for ch in chars}  # ⑽: ten
