@@ -29,6 +29,15 @@ OUTSIDER = "U0OUTSIDER"
 """A channel member who is not on the allow-list."""
 
 Mode = Literal["socket", "http"]
+REPLY_EVENT = {
+    "type": "message",
+    "channel": CHANNEL,
+    "user": AGENT,
+    "text": "Hallo",
+    "ts": "1700000000.000100",
+    "thread_ts": "1700000000.000001",
+}
+"""An agent's reply in a thread as a ``message`` event, for requests built by hand."""
 TS = re.compile(r"\d{10}\.\d{6}")
 
 

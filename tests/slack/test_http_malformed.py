@@ -21,16 +21,8 @@ import pytest
 
 from adapters.slack.failures import Failures
 from tests.fakes.slack import CHANNEL, event_callback
-from tests.slack.stack import AGENT, SlackStack
+from tests.slack.stack import AGENT, REPLY_EVENT, SlackStack
 
-MESSAGE = {
-    "type": "message",
-    "channel": CHANNEL,
-    "user": AGENT,
-    "text": "Hallo",
-    "ts": "1700000000.000100",
-    "thread_ts": "1700000000.000001",
-}
 PRESS = {
     "type": "block_actions",
     "user": {"id": AGENT, "username": "anna"},
@@ -43,7 +35,7 @@ PRESS = {
 
 
 def _event(**changes: Any) -> bytes:
-    event = {**MESSAGE, **changes}
+    event = {**REPLY_EVENT, **changes}
     return json.dumps(event_callback(event, f"Ev{time.time_ns()}")).encode()
 
 

@@ -19,28 +19,21 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.slack import CHANNEL, event_callback
+from tests.fakes.slack import event_callback
 from tests.slack.stack import (
     AGENT,
     FORGED_LINE,
     HOSTILE_IDS,
+    REPLY_EVENT,
     SlackStack,
     unsafe_log_messages,
 )
 
 ODD_DIGITS = HOSTILE_IDS[2]
-MESSAGE = {
-    "type": "message",
-    "channel": CHANNEL,
-    "user": AGENT,
-    "text": "Hallo",
-    "ts": "1700000000.000100",
-    "thread_ts": "1700000000.000001",
-}
 
 
 def _event(event_id: str | None = None, **changes: Any) -> bytes:
-    body = event_callback({**MESSAGE, **changes}, event_id or f"Ev{time.time_ns()}")
+    body = event_callback({**REPLY_EVENT, **changes}, event_id or f"Ev{time.time_ns()}")
     return json.dumps(body).encode()
 
 
@@ -51,6 +44,13 @@ async def _post(stack: SlackStack, body: bytes, **headers: str) -> httpx.Respons
         return await client.post(f"{stack.bot.url}/slack/events", content=body, headers=sent)
 
 
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """The bot's log at INFO, where the lines a request causes are."""
+    caplog.set_level(logging.INFO, logger="empfang")
+    return caplog
+
+
 def _assert_log_safe(caplog: pytest.LogCaptureFixture) -> None:
     assert unsafe_log_messages(caplog.records) == []
     assert "forged line" not in caplog.text
@@ -59,9 +59,8 @@ def _assert_log_safe(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.mark.parametrize("mode", ["http"])
 async def test_slack_ids_and_timestamps_not_of_slacks_shape_are_400(
-    stack: SlackStack, caplog: pytest.LogCaptureFixture
+    stack: SlackStack, logged: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="empfang")
     stored = stack.rows("SELECT count(*) FROM messages")
     bodies = {
         **{f"channel {value[:12]!r}": _event(channel=value) for value in HOSTILE_IDS},
@@ -84,37 +83,35 @@ async def test_slack_ids_and_timestamps_not_of_slacks_shape_are_400(
         await _post(stack, _event(channel=FORGED_LINE))
     ).text == "body.event.channel is not a Slack id"
     assert stack.rows("SELECT count(*) FROM messages") == stored
-    _assert_log_safe(caplog)
+    _assert_log_safe(logged)
 
 
 @pytest.mark.parametrize("mode", ["http"])
 async def test_a_header_the_schema_does_not_read_is_logged_cut(
-    stack: SlackStack, caplog: pytest.LogCaptureFixture
+    stack: SlackStack, logged: pytest.LogCaptureFixture
 ) -> None:
     """``X-Slack-Retry-Num`` of a redelivery was logged as it came (8 KB here)."""
-    caplog.set_level(logging.INFO, logger="empfang")
     body = _event()
     assert (await _post(stack, body)).status_code == 200
     again = await _post(stack, body, **{"X-Slack-Retry-Num": "1, " + "x" * 8_000})
     assert again.status_code == 200
-    logged = [r.getMessage() for r in caplog.records if "delivered again" in r.getMessage()]
-    assert len(logged) == 1 and "retry 1, xxx" in logged[0]
-    _assert_log_safe(caplog)
+    again_lines = [r.getMessage() for r in logged.records if "delivered again" in r.getMessage()]
+    assert len(again_lines) == 1 and "retry 1, xxx" in again_lines[0]
+    _assert_log_safe(logged)
 
 
 @pytest.mark.parametrize("mode", ["socket"])
 async def test_socket_mode_events_from_hostile_channels_are_logged_escaped(
-    stack: SlackStack, caplog: pytest.LogCaptureFixture
+    stack: SlackStack, logged: pytest.LogCaptureFixture
 ) -> None:
     """Socket Mode has no schema (Slack's own connection): the log line itself is safe."""
-    caplog.set_level(logging.INFO, logger="empfang")
     for number, channel_id in enumerate(HOSTILE_IDS):
         stack.fake.add_channel(channel_id, f"elsewhere-{number}", bot_member=True)
         await stack.fake.agent_reply(None, AGENT, "geheim", channel_id=channel_id)
-    ignored = [r.getMessage() for r in caplog.records if "no number is routed" in r.getMessage()]
+    ignored = [r.getMessage() for r in logged.records if "no number is routed" in r.getMessage()]
     assert len(ignored) == len(HOSTILE_IDS)  # each event acked, so its line written
     assert ignored[0] == (
         "slack: events from channel C0TEST\\n2026-12-02 01:00:00,000 ERROR emp… ignored: "
         "no number is routed there"
     )
-    _assert_log_safe(caplog)
+    _assert_log_safe(logged)
