@@ -18,11 +18,12 @@ properties:
   symbol whose name says MINUS, HYPHEN or DASH: U+2212, U+02D7, U+2796 …), dots, '/', '(' and
   ')'. The view writes the odd ones as ' ', '-' or '.', which libphonenumber also reads;
 * **marks**: any other punctuation or symbol (Unicode P and S: '*', '#', ',', ':', '~', emoji …)
-  except '+', which starts a number. A mark also appears in amounts, times and lists
-  ("1,234,567", "12:30"), so detectors that join groups across marks accept the result only
-  if libphonenumber holds the joined digits valid (or they are the sender's own).
+  except '+', which starts a number, and modifier letters (Lm: "ː", "ʼ", "ˌ"). A mark also
+  appears in amounts, times and lists ("1,234,567", "12:30"), so detectors that join groups
+  across marks accept the result only if libphonenumber holds the joined digits valid (or they
+  are the sender's own).
 
-Letters, including modifier letters, are never separators.
+Other letters are never separators.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ _DASH_NAME = re.compile(r"MINUS|HYPHEN|DASH")
 # that is neither whitespace, nor '+', nor a control character. '_' is a word character to
 # ``re``; the chat's view reads it as a space, the log masker adds it.
 MARK: Final = r"[^\w\s+\x00-\x1f\x7f-\x9f]"
+# What a modifier letter (category Lm: "ː", "ʼ", "ˌ", the katakana "ー") reads as: a mark.
+# Between digits ("0176ː9876ː5432") it is used as a separator, and a privacy officer would
+# rather mask a number too many; like any mark it joins groups in the chat only where
+# libphonenumber holds the joined digits valid. In a word it stands between letters, where
+# no number is read.
+MODIFIER_MARK: Final = "'"
 LAYOUT_MARK: Final = r"[-./()]"
 
 
@@ -88,7 +95,7 @@ def digit_of(ch: str) -> str | None:
 def plain_char(ch: str) -> str:
     """One non-ASCII character as a number reader sees it: a digit, a separator, nothing.
 
-    A digit is :func:`digit_of`.
+    A digit is :func:`digit_of`; a modifier letter is :data:`MODIFIER_MARK`.
     """
     digit = digit_of(ch)
     if digit is not None:
@@ -105,6 +112,8 @@ def plain_char(ch: str) -> str:
         return "-"
     if category == "So":
         return " "  # "0176📞3344556": an emoji between the groups
+    if category == "Lm":
+        return MODIFIER_MARK
     # Full-width '+', '(' and '/' fold to ASCII.
     folded = unicodedata.normalize("NFKC", ch)
     return folded if len(folded) == 1 and folded.isascii() else ch

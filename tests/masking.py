@@ -4,8 +4,8 @@ Privacy checklist item 4 forbids five or more consecutive digits of a number. "A
 them" means any Unicode decimal digit counts as its ASCII digit, invisible characters (zero-width,
 soft hyphen, keycap marks, unassigned code points, the Hangul fillers) are not there, and
 separators between digits do not break a run: any whitespace and up to three punctuation or
-symbol characters (any script), written here without bot.number_reading so the check does not
-share the code it checks.
+symbol characters (any script) or modifier letters, written here without bot.number_reading
+so the check does not share the code it checks.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ NOTATIONS = [
     "0176,1234,5678",
     "0176#1234#5678",
     "0176:1234:5678",
+    "0176\u02d01234\u02d05678",  # MODIFIER LETTER TRIANGULAR COLON
     # second probe of 2026-12-02: enclosed and decorated digits, a separator after every digit
     "+\u2477\u247c \u2474\u247a\u2479 \u2474\u2475\u2476\u2477\u2478\u2479\u247a\u247b",  # ⑷⑼ ⑴⑺⑹ …
     "0\u2488\u248e\u248d\u2488\u2489\u248a\u248b\u248c\u248d\u248e\u248f",  # ⒈⒎⒍…
@@ -61,6 +62,8 @@ def _as_read(ch: str) -> str:
         return ""
     if category.startswith("L") and "FILLER" in unicodedata.name(ch, ""):
         return ""
+    if category == "Lm":
+        return "'"  # a modifier letter ("ː", "ʼ") between digits is taken for a separator
     value = unicodedata.digit(ch, None)  # any script, also circled and superscript digits
     return ch if value is None else str(value)
 

@@ -17,7 +17,7 @@ import unicodedata
 from typing import Protocol
 
 from bot import privacy
-from bot.number_reading import MARK, digit_of, gap, is_invisible
+from bot.number_reading import MARK, MODIFIER_MARK, digit_of, gap, is_invisible
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 # Digit groups split by whitespace and up to two marks (bot.number_reading), '_' among them.
@@ -25,6 +25,7 @@ _MARK = rf"(?:{MARK}|_)"
 _RUN = re.compile(rf"\+?\d(?:{gap(_MARK, 2)}\d){{5,}}")
 _DATE = re.compile(r"(?:19|20)\d\d([-.]?)(?:0[1-9]|1[0-2])(?:\1(?:0[1-9]|[12]\d|3[01]))?(?![\d])")
 _SEPARATOR = re.compile(rf"(?:\s|{_MARK})+")
+_LETTER_BETWEEN_DIGITS = re.compile(r"(?<=\d)[^\W\d_](?=\d)")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 MAX_LENGTH = 200
 """Longer names are cut (keeping the extension): chat clients and file systems choke."""
@@ -56,14 +57,22 @@ def _visible(name: str) -> str:
     dropped: a zero-width space or a Hangul filler inside a number must not hide it, and no
     file needs one. Combining marks (Mn) stay: after NFKC, those left belong to the letter
     before them. So do code points this Python's Unicode does not know (Cn: a newer emoji or
-    script); between digits they are marks to :data:`_RUN` and invisible to the text masker."""
+    script); between digits they are marks to :data:`_RUN` and invisible to the text masker.
+    A modifier letter between two digits is written as the mark it is read as."""
     folded = unicodedata.normalize("NFKC", name)
     kept = ("Mn", "Cn")
-    return "".join(
+    visible = "".join(
         digit_of(ch) or ch
         for ch in folded
         if not is_invisible(ch) or unicodedata.category(ch) in kept
     )
+    return _LETTER_BETWEEN_DIGITS.sub(_modifier_as_mark, visible)
+
+
+def _modifier_as_mark(letter: re.Match[str]) -> str:
+    """A modifier letter between digits ("0176ː1234") is a mark, as in the text masker."""
+    is_modifier = unicodedata.category(letter.group()) == "Lm"
+    return MODIFIER_MARK if is_modifier else letter.group()
 
 
 def _mask_run(run: str, masker: TextMasker) -> str:

@@ -165,7 +165,7 @@ def test_probed_separators_are_masked_in_a_log_line(written: str) -> None:
 
 
 # Second probe of 2026-12-02 (D3), the strings as sent, with the number each one holds: enclosed
-# and decorated digits, and a separator after every digit.
+# and decorated digits, a separator after every digit, modifier letters as separators.
 SECOND_PROBE = [
     ("Ruf an 0⑴⑺⑹ ⑼⑻⑺⑹ ⑸⑷⑶⑵", "4917698765432"),
     ("+⑷⑼ ⑴⑺⑹ ⑼⑻⑺⑹⑸⑷⑶⑵", "4917698765432"),
@@ -182,6 +182,11 @@ SECOND_PROBE = [
     ("Nr 0 • 3 • 0 • 1 • 2 • 3 • 4 • 5 • 6 • 7 • 8 ok", "493012345678"),
     ("Nr 0\v3\v0\v1\v2\v3\v4\v5\v6\v7\v8 ok", "493012345678"),
     ("Nr 0\f3\f0\f1\f2\f3\f4\f5\f6\f7\f8 ok", "493012345678"),
+    # modifier letters between the groups: U+02D0, U+02BC, U+02CC
+    ("Ruf an: 0176ː9876ː5432", "4917698765432"),
+    ("+49ʼ176ʼ98765432", "4917698765432"),
+    ("Rückruf 0176ʼ9876ʼ5432", "4917698765432"),
+    ("Nr 0176ˌ9876ˌ5432", "4917698765432"),
 ]
 
 

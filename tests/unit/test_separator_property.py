@@ -5,7 +5,8 @@ minus between the groups; a list of examples would only pin those. Here the sepa
 from Unicode classes computed with ``unicodedata`` (the rule of ``bot/number_reading.py``,
 restated from Unicode properties, not imported): whitespace, dashes (Pd and every punctuation or
 symbol named MINUS, HYPHEN or DASH), invisible characters (format, combining marks, the Hangul
-fillers) and any other punctuation or symbol. Left out, each for a stated reason:
+fillers), modifier letters (Lm: "ː", "ʼ", second probe of 2026-12-02) and any other
+punctuation or symbol. Left out, each for a stated reason:
 
 * '+' and what folds to it: it starts a number;
 * '%': followed by two hex digits it is a URL escape ("%41" is "A");
@@ -40,7 +41,13 @@ _LEFT_OUT = frozenset("%€$£")
 @functools.cache
 def _separators() -> dict[str, tuple[str, ...]]:
     """Every assigned code point sorted into the classes a reader skips between digit groups."""
-    classes: dict[str, list[str]] = {"space": [], "dash": [], "invisible": [], "mark": []}
+    classes: dict[str, list[str]] = {
+        "space": [],
+        "dash": [],
+        "invisible": [],
+        "mark": [],
+        "modifier": [],
+    }
     for code in range(sys.maxunicode + 1):
         ch = chr(code)
         category = unicodedata.category(ch)
@@ -49,6 +56,8 @@ def _separators() -> dict[str, tuple[str, ...]]:
             classes["space"].append(ch)
         elif category in ("Cf", "Mn", "Me") or (category[0] == "L" and "FILLER" in name):
             classes["invisible"].append(ch)
+        elif category == "Lm" and not any(c.isdigit() for c in unicodedata.normalize("NFKC", ch)):
+            classes["modifier"].append(ch)
         elif category[0] in "PS":
             folded = unicodedata.normalize("NFKC", ch)
             if "+" in folded or ch in _LEFT_OUT or any(c.isdigit() for c in folded):
@@ -71,7 +80,12 @@ def _gap() -> st.SearchStrategy[str]:
         return st.tuples(spaced, inner, spaced).map("".join)
 
     return st.one_of(
-        space, invisible, around(classes["dash"], 1), around(classes["mark"], 2), st.just("")
+        space,
+        invisible,
+        around(classes["dash"], 1),
+        around(classes["mark"], 2),
+        around(classes["modifier"], 1),
+        st.just(""),
     )
 
 
@@ -190,6 +204,7 @@ def test_the_classes_are_drawn_from_unicode_not_a_list() -> None:
     assert {"\u3164", "\u115f", "\u1160", "\uffa0", "\u034f", "\u180e"} <= set(classes["invisible"])
     assert {"\u02d7", "\u2212", "\u2796", "\ufe63", "\uff0d"} <= set(classes["dash"])
     assert {"*", ",", "#", ":", "\u2022"} <= set(classes["mark"])
+    assert {"\u02d0", "\u02bc", "\u02cc", "\u30fc"} <= set(classes["modifier"])
     assert len(classes["space"]) > 20 and len(classes["invisible"]) > 1000
 
 
