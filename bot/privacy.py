@@ -423,13 +423,14 @@ _CURRENCY = r"(?:€|EUR|Euro|CHF|SFr\.?|Fr\.|Franken|USD|US\$|\$|£|GBP)"
 _PROTECTED = re.compile(
     "|".join(
         [
-            # dates: 12.03.2024, 12. 3. 24, 12/03/2024, 2024-03-12, 12-03-2024
-            rf"(?<![\d.]){_DAY}\.\s?{_MONTH}\.\s?{_YEAR}(?!\.?\d)",
+            # dates: 12.03.2024, 12. 3. 24, 12/03/2024, 2024-03-12, 12-03-2024; not the start
+            # of more groups the same way ("06. 12. 34. 56. 78" is a French number)
+            rf"(?<![\d.]){_DAY}\.\s?{_MONTH}\.\s?{_YEAR}(?!\.?\d|\.\s\d)",
             rf"(?<![\d/]){_DAY}/{_MONTH}/{_YEAR}(?!/?\d)",
             rf"(?<![\d-])(?:19|20)\d{{2}}-{_MONTH}-{_DAY}(?!-?\d)",
             rf"(?<![\d-]){_DAY}-{_MONTH}-(?:19|20)\d{{2}}(?!-?\d)",
-            # times: 14:30, 14:30:15, 14.30 Uhr
-            r"(?<!\d)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?!\d)",
+            # times: 14:30, 14:30:15, 14.30 Uhr; not part of more groups ("06:12:34:56:78")
+            r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?!\d|:\s?\d)",
             r"(?<!\d)(?:[01]?\d|2[0-3])\.[0-5]\d(?=\s?(?:Uhr|h)\b)",
             # amounts: 1.234,56 €, EUR 49,90, CHF 1'200.-
             rf"{_CURRENCY}\s?(?:{_MONEY})",
@@ -744,9 +745,20 @@ class DigitRunDetector:
             written = "+" + digits if international or text[start] == "+" else digits
             for region in regions:
                 e164 = _valid_e164(written, region)
+                if e164 is None and written[0] == "+" and "(" in text[start:stop]:
+                    e164 = _valid_e164("+" + _without_trunk_in_parens(text, start, stop), None)
                 if e164 is not None:
                     return Span(start, stop, digits, e164)
         return None
+
+
+_TRUNK_IN_PARENS = re.compile(r"\(\s*0\s*\)")
+
+
+def _without_trunk_in_parens(text: str, start: int, end: int) -> str:
+    """The digits without a "(0)": "+1 (0) 212 7365000" is written by people used to
+    "+49 (0)30 …", where libphonenumber drops the trunk '0' itself, but +1's trunk is '1'."""
+    return _ascii_digits(_TRUNK_IN_PARENS.sub("", text[start:end]))
 
 
 _ANY_RUN = re.compile(rf"\+?\d(?:{_GAP}\d){{{_MIN_DIGITS_FOR_A_NUMBER - 1},}}")

@@ -187,6 +187,11 @@ SECOND_PROBE = [
     ("+49ʼ176ʼ98765432", "4917698765432"),
     ("Rückruf 0176ʼ9876ʼ5432", "4917698765432"),
     ("Nr 0176ˌ9876ˌ5432", "4917698765432"),
+    # a "(0)" after +1, and French groups that begin like a date or a time
+    ("+1 (0) 212 7365000", "12127365000"),
+    ("Nr 06. 12. 34. 56. 78 ok", "33612345678"),
+    ("Nr 06﹕12﹕34﹕56﹕78 ok", "33612345678"),
+    ("Nr 06：12：34：56：78 ok", "33612345678"),
 ]
 
 
@@ -205,6 +210,14 @@ def test_second_probe_numbers_are_masked_in_a_chat_post(written: str, e164: str)
     assert leaked_digits(line, e164) is None, line
     assert e164[-9:] not in _all_digits(line), line
     assert "•" in line, line
+
+
+@pytest.mark.parametrize(
+    "written", ["06. 12. 34. 56. 78", "06﹕12﹕34﹕56﹕78", "06：12：34：56：78"]
+)
+def test_a_french_number_is_no_date_or_time_for_a_french_customer(written: str) -> None:
+    line = Masker("33698765432", "FR", 2).text(f"Nr {written} ok")
+    assert line == "Nr +33 ••• ••••78 ok"
 
 
 def test_a_trunk_zero_set_apart_is_no_digit_before_a_country_code() -> None:
