@@ -640,6 +640,10 @@ _SPACED_INTERNATIONAL = re.compile(
 # middle of a dashed id ("4711-0815-2026").
 # The trunk '0' may stand alone, as in "0•3•0•1•2•3•4•5•6•7•8" (a separator after every digit).
 _PREFIXED_RUN = re.compile(rf"(?<![\d+])(?<!\d{MARK})(?:\+\d|0)(?:{_GAP}\d){{4,}}")
+# A national number without a trunk prefix, its groups joined by marks ("201•555•0123" in the
+# US, "312：345：6789" in Italy): the matcher reads such numbers joined by spaces or dashes only.
+# Whatever it does read it claims first, so this pass rarely sees one.
+_UNPREFIXED_RUN = re.compile(rf"(?<![\d+])(?<!\d{MARK})[1-9](?:{_GAP}\d){{6,14}}(?!\d)")
 # A trunk '0' set apart from what follows: "0•1•7•6…" is a national number, not "+1 76…".
 _LONE_TRUNK_ZERO = re.compile(rf"(?<![\d+])0{_GAP}$")
 _GROUP_END = re.compile(rf"\d(?={_SEP})")
@@ -690,6 +694,12 @@ class DigitRunDetector:
             span = self._longest_valid(text, m.start(), m.end(), international=True)
             if span is not None and not guards.reject(span.start, span.end):
                 spans.append(span)
+        for m in _UNPREFIXED_RUN.finditer(text):
+            if guards.reject(m.start(), m.end()):
+                continue  # an id, a date or an amount: no matcher run for it
+            span = self._national_across_marks(m.group(), m.start(), m.end())
+            if span is not None:
+                spans.append(span)
         for m in _PREFIXED_RUN.finditer(text):
             if guards.reject(m.start(), m.end()):
                 continue  # "Paketnummer 0034 0434 …": the whole run is an id
@@ -699,6 +709,20 @@ class DigitRunDetector:
                 if not guards.reject(span.start, span.end)
             ]
         return spans
+
+    def _national_across_marks(self, run: str, start: int, end: int) -> Span | None:
+        """The run's digits as the matcher reads them in ``region``, if all of them are one
+        valid number: a mark joins groups only where the joined digits are valid, and the
+        matcher reads neither marks, nor "\\v" or "\\f", nor a space after every digit."""
+        digits = _ascii_digits(run)
+        for region in self.regions:
+            for match in phonenumbers.PhoneNumberMatcher(
+                digits, region, leniency=phonenumbers.Leniency.VALID
+            ):
+                if match.start == 0 and match.end == len(digits):
+                    e164 = phonenumbers.format_number(match.number, _PHONE_E164).lstrip("+")
+                    return Span(start, end, digits, e164)
+        return None
 
     def _pieces(self, text: str, start: int, end: int) -> list[Span]:
         """Valid numbers of the run's pieces, a piece holding none read as part of its neighbours.

@@ -220,6 +220,22 @@ def test_a_french_number_is_no_date_or_time_for_a_french_customer(written: str) 
     assert line == "Nr +33 ••• ••••78 ok"
 
 
+@pytest.mark.parametrize(
+    ("region", "written", "masked"),
+    [
+        ("US", "201•555•0123", "+1 ••• •••••23"),
+        ("US", "2•0•1•5•5•5•0•1•2•3", "+1 ••• •••••23"),
+        ("US", "201\v555\v0123", "+1 ••• •••••23"),
+        ("IT", "312：345：6789", "+39 ••• •••••89"),
+    ],
+)
+def test_a_national_number_without_a_trunk_prefix_is_read_across_marks(
+    region: str, written: str, masked: str
+) -> None:
+    """The matcher reads "201 555 0123" but not the same joined by marks (probe 2, D3)."""
+    assert Masker("33698765432", region, 2).text(f"Nr {written} ok") == f"Nr {masked} ok"
+
+
 def test_a_trunk_zero_set_apart_is_no_digit_before_a_country_code() -> None:
     """ "0•1•7•6…" was masked as "0•+1 ••• •••••32": '1' read as the US country code."""
     line = MASKER.text("Nr 0•1•7•6•9•8•7•6•5•4•3•2 ok")

@@ -91,6 +91,8 @@ def _gap() -> st.SearchStrategy[str]:
 
 REGIONS = ("DE", "AT", "CH", "FR", "GB", "NL", "PL", "IT", "ES", "US", "TR", "BR")
 TRUNK_ZERO = frozenset({"DE", "AT", "CH", "FR", "GB", "NL"})
+# Written nationally without any prefix: the US (trunk '1' left out), and no trunk at all.
+NO_TRUNK = frozenset({"US", "IT", "ES", "PL"})
 KINDS = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
@@ -99,7 +101,8 @@ def _numbers(draw: st.DrawFn) -> tuple[str, str, str]:
     """(customer's region, E.164 digits, digits as written without separators) of a valid number.
 
     '00' is the international prefix of a German customer (a US one dials 011), the trunk '0'
-    is the national prefix of the number's own country.
+    is the national prefix of the number's own country; US, Italian, Spanish and Polish numbers
+    are also written nationally without any prefix.
     """
     region = draw(st.sampled_from(REGIONS))
     example = phonenumbers.example_number_for_type(region, draw(st.sampled_from(KINDS)))
@@ -113,6 +116,8 @@ def _numbers(draw: st.DrawFn) -> tuple[str, str, str]:
     forms = [(region, "+" + e164), ("DE", "00" + e164)]
     if region in TRUNK_ZERO:
         forms.append((region, "0" + phonenumbers.national_significant_number(number)))
+    if region in NO_TRUNK:
+        forms.append((region, phonenumbers.national_significant_number(number)))
     customer_region, written = draw(st.sampled_from(forms))
     return customer_region, e164, written
 
