@@ -86,8 +86,14 @@ def digit_of(ch: str) -> str | None:
     Not only the decimal ones (what ``re``'s ``\\d`` knows): circled, parenthesised ("⑴"),
     with a full stop ("⒈") or a comma ("🄁"), dingbat and negative circled ("➀", "❶") and
     superscript digits all read as the digit they show. "⑽" (ten) has no single digit value.
+    Two digits Unicode gives only a numeric value, the dingbat circled sans-serif zeros ("🄋",
+    "🄌"), are read by that value: a character named DIGIT whose value is one.
     """
     value = unicodedata.digit(ch, None)
+    if value is None and "DIGIT" in unicodedata.name(ch, ""):
+        numeric = unicodedata.numeric(ch, None)
+        if numeric is not None and numeric in range(10):
+            value = int(numeric)
     return None if value is None else str(value)
 
 

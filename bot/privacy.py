@@ -871,11 +871,12 @@ def redact_spans(text: str, spans: Sequence[Span], visible_digits: int) -> str:
 def has_enough_digits(text: str, minimum: int = _MIN_DIGITS_FOR_A_NUMBER) -> bool:
     """Cheap pre-check: no phone number has fewer than six digits, most messages have none.
 
-    Circled and superscript digits ("①", "⁷") count too: the view reads them as digits.
+    Circled and superscript digits ("①", "⁷", "🄋") count too: the view reads them as digits
+    (``isnumeric``, as "🄋" has a numeric value only; CJK numerals only cost a look).
     """
     if sum(1 for _ in itertools.islice(_DIGIT_RE.finditer(text), minimum)) >= minimum:
         return True
-    return not text.isascii() and sum(1 for ch in text if ch.isdigit()) >= minimum
+    return not text.isascii() and sum(1 for ch in text if ch.isnumeric()) >= minimum
 
 
 def redact_text(

@@ -65,7 +65,9 @@ def _as_read(ch: str) -> str:
     if category == "Lm":
         return "'"  # a modifier letter ("ː", "ʼ") between digits is taken for a separator
     value = unicodedata.digit(ch, None)  # any script, also circled and superscript digits
-    return ch if value is None else str(value)
+    if value is None and "DIGIT" in unicodedata.name(ch, ""):  # "🄋": a numeric value only
+        value = unicodedata.numeric(ch, None)
+    return ch if value is None else str(int(value))
 
 
 def visible_digits(text: str) -> str:

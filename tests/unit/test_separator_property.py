@@ -128,9 +128,13 @@ def _digit_characters() -> tuple[tuple[str, ...], ...]:
     of all scripts and the circled, parenthesised, full-stop, comma and superscript ones."""
     chars: list[list[str]] = [[] for _ in range(10)]
     for code in range(sys.maxunicode + 1):
-        value = unicodedata.digit(chr(code), None)
+        ch = chr(code)
+        value = unicodedata.digit(ch, None)
+        if value is None and "DIGIT" in unicodedata.name(ch, ""):  # "🄋": numeric value only
+            numeric = unicodedata.numeric(ch, None)
+            value = int(numeric) if numeric is not None and numeric in range(10) else None
         if value is not None:
-            chars[value].append(chr(code))
+            chars[value].append(ch)
     return tuple(tuple(of_value) for of_value in chars)
 
 
@@ -216,4 +220,5 @@ def test_the_classes_are_drawn_from_unicode_not_a_list() -> None:
 def test_the_digits_are_drawn_from_unicode_not_a_list() -> None:
     ones = set(_digit_characters()[1])
     assert {"1", "\u2474", "\u2488", "\u2780", "\u2776", "\u24f5", "\U0001f102", "\u0661"} <= ones
+    assert "\U0001f10b" in _digit_characters()[0]  # DINGBAT CIRCLED SANS-SERIF DIGIT ZERO
     assert "\u247d" not in {ch for chars in _digit_characters() for ch in chars}  # ⑽: ten
