@@ -150,8 +150,8 @@ def test_probed_separators_are_masked_in_a_chat_post(written: str) -> None:
     assert "+49 ••• ••••••78" in line
 
 
-@pytest.mark.parametrize("written", PROBE_SPELLINGS)
-def test_probed_separators_are_masked_in_a_log_line(written: str) -> None:
+def logged(written: str) -> str:
+    """What a handler with the number filter writes for a line quoting ``written``."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     attach_to_handler(handler)
@@ -161,7 +161,12 @@ def test_probed_separators_are_masked_in_a_log_line(written: str) -> None:
         logger.warning("refused: %s", written)
     finally:
         logger.removeHandler(handler)
-    assert stream.getvalue() == f"refused: {REDACTED}\n"
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("written", PROBE_SPELLINGS)
+def test_probed_separators_are_masked_in_a_log_line(written: str) -> None:
+    assert logged(written) == f"refused: {REDACTED}\n"
 
 
 # Second probe of 2026-12-02 (D3), the strings as sent, with the number each one holds: enclosed
@@ -245,14 +250,6 @@ def test_a_trunk_zero_set_apart_is_no_digit_before_a_country_code() -> None:
 
 @pytest.mark.parametrize(("written", "e164"), SECOND_PROBE)
 def test_second_probe_numbers_are_masked_in_a_log_line(written: str, e164: str) -> None:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    attach_to_handler(handler)
-    logger = logging.getLogger("empfang.test.probe")
-    logger.addHandler(handler)
-    try:
-        logger.warning("refused: %s", written)
-    finally:
-        logger.removeHandler(handler)
-    assert REDACTED in stream.getvalue()
-    assert leaked_digits(stream.getvalue(), e164) is None, stream.getvalue()
+    line = logged(written)
+    assert REDACTED in line
+    assert leaked_digits(line, e164) is None, line
