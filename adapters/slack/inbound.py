@@ -19,7 +19,6 @@ instead of a ``TypeError`` (an unhashable list tested against a set of channels)
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from typing import Any
 from slack_bolt.request.internals import parse_body
 
 from bot.errors import PayloadError
+from bot.hmac_hex import hmac_sha256_hex
 
 REPLAY_WINDOW_SECONDS = 300
 """Slack's own window: a request whose timestamp is further from now is refused."""
@@ -53,9 +53,8 @@ def signed(secret: bytes, body: bytes, timestamp: str, signature: str, now: floa
         return False
     if abs(now - int(timestamp)) > REPLAY_WINDOW_SECONDS:
         return False
-    base = b"v0:" + timestamp.encode("ascii") + b":" + body
-    expected = b"v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest().encode("ascii")
-    return hmac.compare_digest(expected, signature.encode("ascii"))
+    mac = hmac_sha256_hex(secret, b"v0:", timestamp.encode("ascii"), b":", body)
+    return hmac.compare_digest(b"v0=" + mac.encode("ascii"), signature.encode("ascii"))
 
 
 def shown(value: object) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 
 from bot.errors import SignatureError
+from bot.hmac_hex import hmac_sha256_hex
 
 PREFIX = "sha256="
 _WELL_FORMED = re.compile(r"sha256=[0-9a-f]{64}")
@@ -16,7 +16,7 @@ padding, characters outside ASCII) is refused before it is compared."""
 
 def sign(secret: bytes, body: bytes) -> str:
     """The header value Meta sends for ``body``."""
-    return PREFIX + _mac(secret, body)
+    return PREFIX + hmac_sha256_hex(secret, body)
 
 
 def verify(secret: bytes, body: bytes, header: str | None) -> None:
@@ -36,23 +36,6 @@ def verify(secret: bytes, body: bytes, header: str | None) -> None:
             "X-Hub-Signature-256 is not a sha256= signature of 64 lowercase hex digits",
             missing=False,
         )
-    expected = _mac(secret, body).encode()
+    expected = hmac_sha256_hex(secret, body).encode()
     if not hmac.compare_digest(expected, header[len(PREFIX) :].encode()):
         raise SignatureError("X-Hub-Signature-256 does not match the body", missing=False)
-
-
-_GIL_KEPT_BELOW = 2048
-"""hashlib lets go of the GIL to hash this many bytes or more in one call (CPython's
-``HASHLIB_GIL_MINSIZE``), and from then on for every later call on the same object."""
-
-
-def _mac(secret: bytes, body: bytes) -> str:
-    """The hex HMAC-SHA256, with the GIL held throughout: fed in pieces below
-    :data:`_GIL_KEPT_BELOW`, and not with the one-shot ``hmac.digest``, which lets go of
-    it for any input. Hashing a webhook takes microseconds; getting the GIL back from the
-    store's busy thread can take a whole switch interval (5 ms), for every webhook."""
-    mac = hmac.new(secret, digestmod=hashlib.sha256)
-    view = memoryview(body)
-    for start in range(0, len(view), _GIL_KEPT_BELOW - 1):
-        mac.update(view[start : start + _GIL_KEPT_BELOW - 1])
-    return mac.hexdigest()
